@@ -1,0 +1,39 @@
+# Everything runs from project-local virtualenvs; nothing is installed system-wide.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# The Cloud Tasks emulator pins an old protobuf, so it lives in its own virtualenv.
+TASKS_VENV := .venv-tasks
+
+.PHONY: run demo test bench lint clean install
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+$(TASKS_VENV)/.installed:
+	$(PYTHON) -m venv $(TASKS_VENV)
+	$(TASKS_VENV)/bin/pip install -q --disable-pip-version-check 'gcloud-tasks-emulator==0.6.2'
+	touch $@
+
+install: $(VENV)/.installed $(TASKS_VENV)/.installed
+
+run: install
+	$(PY) -m shared.localstack run
+
+demo: install
+	$(PY) -m shared.localstack demo
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check shared functions sandbox tests bench
+	$(VENV)/bin/mypy shared functions
+
+clean:
+	rm -rf .local $(VENV) $(TASKS_VENV)

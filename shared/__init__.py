@@ -1,0 +1,1 @@
+"""shortpub: the library every Cloud Function imports."""

@@ -1,0 +1,64 @@
+"""Core settings, read from the environment and validated at start.
+
+Each area of the library (storage, platforms, mail, ...) keeps its own settings class
+next to its code; this module holds what everything shares. A missing or malformed
+setting raises `ConfigError` naming the variable, so start-up fails loudly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or invalid."""
+
+
+class CoreSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Literal["local", "test", "production"] = "local"
+    # Unset means: start the embedded PostgreSQL in .local/ (local and test only).
+    database_url: str | None = None
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+    # Supabase Auth: HS256 secret and/or the project's JWKS for asymmetric keys.
+    supabase_url: str | None = None
+    supabase_jwt_secret: str | None = None
+    supabase_jwks_url: str | None = None
+    supabase_jwt_audience: str = "authenticated"
+    supabase_jwt_issuer: str | None = None
+    # Where the frontend lives (OAuth callbacks redirect back here).
+    frontend_url: str = "http://127.0.0.1:3000"
+    # Public base URL of the functions (OAuth redirect URIs, task targets).
+    functions_base_url: str = "http://127.0.0.1:8080"
+    log_level: str = "INFO"
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment in ("local", "test")
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(settings_cls: type[S]) -> S:
+    """Instantiate a settings class, turning validation errors into a plain message."""
+    try:
+        return settings_cls()
+    except ValidationError as exc:
+        problems = []
+        prefix = str(settings_cls.model_config.get("env_prefix") or "")
+        for err in exc.errors():
+            name = (prefix + "_".join(str(p) for p in err["loc"])).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache
+def core() -> CoreSettings:
+    return load(CoreSettings)

@@ -1,0 +1,82 @@
+"""Connection pool and the two kinds of transaction the product uses.
+
+- `user(claims)`: runs as role `authenticated` with the caller's JWT claims set the
+  way PostgREST sets them, so every RLS policy applies exactly as on Supabase.
+- `service()`: runs as `service_role` for workers and the scheduler.
+
+Prepared statements are off so the Supabase transaction pooler (port 6543) works.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+
+class Database:
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self.pool: ConnectionPool[Conn] = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "prepare_threshold": None, "autocommit": False},
+            open=True,
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def _transaction(self, role: str, claims: Mapping[str, Any] | None) -> Iterator[Conn]:
+        with self.pool.connection() as conn, conn.transaction():
+            if claims is not None:
+                conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(dict(claims)),))
+            conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
+            yield conn
+
+    @contextmanager
+    def user(self, claims: Mapping[str, Any]) -> Iterator[Conn]:
+        """A transaction as the signed-in user: RLS decides what it sees and changes."""
+        with self._transaction("authenticated", {"role": "authenticated", **claims}) as conn:
+            yield conn
+
+    @contextmanager
+    def anon(self) -> Iterator[Conn]:
+        with self._transaction("anon", {"role": "anon"}) as conn:
+            yield conn
+
+    @contextmanager
+    def service(self) -> Iterator[Conn]:
+        """A transaction for trusted server code (workers, scheduler, OAuth callback)."""
+        with self._transaction("service_role", None) as conn:
+            yield conn
+
+
+_database: Database | None = None
+
+
+def set_database(db: Database | None) -> None:
+    global _database
+    _database = db
+
+
+def database() -> Database:
+    """The process-wide database, created on first use from the environment."""
+    global _database
+    if _database is None:
+        from shared.config import core
+        from shared.db.local import admin_url
+
+        settings = core()
+        url = settings.database_url or admin_url()
+        _database = Database(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    return _database
