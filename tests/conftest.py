@@ -57,3 +57,45 @@ def user_a(db: Database) -> dict[str, str]:
 @pytest.fixture
 def user_b(db: Database) -> dict[str, str]:
     return make_user(db)
+
+
+# --------------------------------------------------------------------------- sandbox & media
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    from sandbox import server
+
+    running = server.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The platform sandbox over real HTTP, reset for each test."""
+    sandbox_server.sandbox.reset()
+    return sandbox_server
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def file_server(media_dir):
+    from tests.support.media import serve_directory
+
+    running = serve_directory(media_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_video(media_dir, file_server):
+    """A real 4-second 540x960 H.264/AAC MP4, served over HTTP."""
+    from shared.media.samples import make_video
+
+    path = make_video(media_dir / "sample.mp4")
+    return file_server.source(path)

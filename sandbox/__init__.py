@@ -1,0 +1,1 @@
+"""Platform sandbox: local HTTP servers that behave like each platform's real API."""

@@ -1,0 +1,273 @@
+"""What every platform simulator shares: accounts, tokens, fault injection, records.
+
+One `Sandbox` holds the state of all simulated platforms in a server process.
+Platform modules (`sandbox/<platform>.py`) each define `register(app, sandbox)`
+and add their routes under their own URL prefix; `sandbox.server` mounts every
+module it finds, so adding a platform means adding one module.
+
+Faults are asked for per request: `POST /_sandbox/faults` with
+`{"platform": "youtube", "operation": "upload", "kind": "reset", "times": 1}`.
+Generic kinds handled here: `timeout` (hang, then 504), `reset` (drop the
+connection, optionally after reading `after_bytes` of the body) and `status`
+(any status and body). Platform modules add their own kinds (`server_error`,
+`rate_limited`, `expired_token`, `quota`, `processing_error`, `rejected_codec`, ...)
+and answer them with the platform's real error bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+from flask import Flask, Response, jsonify, request
+
+
+class ConnectionDropped(Exception):
+    """Raised after the sandbox closed the client's connection on purpose."""
+
+
+@dataclass
+class Fault:
+    platform: str
+    operation: str = "*"          # an operation name the platform module uses, or "*"
+    kind: str = "server_error"
+    times: int = 1                # how many matching requests get it (-1: all)
+    delay_s: float = 5.0          # for "timeout"
+    after_bytes: int | None = None  # for "reset" during an upload
+    status: int | None = None     # for "status"
+    body: Any = None              # for "status"
+    params: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+
+@dataclass
+class Token:
+    value: str
+    platform: str
+    account_id: str
+    kind: str = "access"          # or "refresh"
+    expires_at: float = 0.0
+    scopes: tuple[str, ...] = ()
+    revoked: bool = False
+
+
+class TokenProblem(Exception):
+    def __init__(self, reason: str) -> None:  # "missing", "invalid", "expired", "revoked"
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.faults: list[Fault] = []
+            self.published: list[dict[str, Any]] = []
+            self.tokens: dict[str, Token] = {}
+            self.accounts: dict[tuple[str, str], dict[str, Any]] = {}
+            self.config: dict[str, Any] = {"processing_seconds": 0.2}
+            self.stores: dict[str, dict[str, Any]] = {}
+            self.requests: list[dict[str, Any]] = []
+
+    # -- state each platform module keeps for itself
+    def store(self, platform: str) -> dict[str, Any]:
+        with self.lock:
+            return self.stores.setdefault(platform, {})
+
+    def setting(self, name: str, platform: str | None = None, default: Any = None) -> Any:
+        with self.lock:
+            if platform and f"{platform}.{name}" in self.config:
+                return self.config[f"{platform}.{name}"]
+            return self.config.get(name, default)
+
+    # -- accounts and tokens
+    def add_account(self, platform: str, account_id: str | None = None, **attrs: Any) -> dict[str, Any]:
+        account_id = account_id or str(secrets.randbelow(10**15) + 10**15)
+        with self.lock:
+            account = {"id": account_id, "platform": platform, **attrs}
+            self.accounts[(platform, account_id)] = account
+            return account
+
+    def account(self, platform: str, account_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.accounts.get((platform, account_id))
+
+    def mint_token(
+        self, platform: str, account_id: str, *, kind: str = "access", ttl: float = 3600, scopes: tuple[str, ...] = ()
+    ) -> Token:
+        token = Token(
+            value=f"sbx-{platform}-{kind}-{secrets.token_urlsafe(24)}",
+            platform=platform,
+            account_id=account_id,
+            kind=kind,
+            expires_at=time.time() + ttl,
+            scopes=scopes,
+        )
+        with self.lock:
+            self.tokens[token.value] = token
+        return token
+
+    def check_token(self, platform: str, value: str | None, kind: str = "access") -> Token:
+        if not value:
+            raise TokenProblem("missing")
+        with self.lock:
+            token = self.tokens.get(value)
+        if token is None or token.platform != platform or token.kind != kind:
+            raise TokenProblem("invalid")
+        if token.revoked:
+            raise TokenProblem("revoked")
+        if token.expires_at < time.time():
+            raise TokenProblem("expired")
+        return token
+
+    def revoke_account_tokens(self, platform: str, account_id: str) -> None:
+        with self.lock:
+            for token in self.tokens.values():
+                if token.platform == platform and token.account_id == account_id:
+                    token.revoked = True
+
+    # -- faults
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, platform: str, operation: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.platform == platform and fault.operation in ("*", operation) and fault.times != 0:
+                    if fault.times > 0:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    # -- what was published (tests assert "exactly one post")
+    def record_publish(self, platform: str, account_id: str, post_id: str, **info: Any) -> dict[str, Any]:
+        entry = {"platform": platform, "account_id": account_id, "post_id": post_id, "at": time.time(), **info}
+        with self.lock:
+            self.published.append(entry)
+        return entry
+
+    def published_for(self, platform: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(p) for p in self.published if platform is None or p["platform"] == platform]
+
+
+# ------------------------------------------------------------------------ request helpers
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    for scheme in ("Bearer ", "OAuth "):
+        if header.startswith(scheme):
+            return header[len(scheme):].strip()
+    return request.args.get("access_token") or request.form.get("access_token")
+
+
+def drop_connection() -> None:
+    """Close the client's TCP connection without an answer, as a network failure would."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+    raise ConnectionDropped()
+
+
+def generic_fault(fault: Fault, read_body: Callable[[int], int] | None = None) -> Response | None:
+    """Carry out the kinds every platform shares; None means the caller handles the kind."""
+    if fault.kind == "timeout":
+        time.sleep(fault.delay_s)
+        return Response("gateway timeout", status=504)
+    if fault.kind == "reset":
+        if fault.after_bytes and read_body is not None:
+            read_body(fault.after_bytes)
+        drop_connection()
+    if fault.kind == "status":
+        body = fault.body if fault.body is not None else {}
+        return Response(
+            body if isinstance(body, str) else __import__("json").dumps(body),
+            status=fault.status or 500,
+            content_type="application/json" if not isinstance(body, str) else "text/plain",
+        )
+    return None
+
+
+def fetch_video(url: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Download a video the way a platform does (follows no redirects), hashing as it goes."""
+    digest = hashlib.sha256()
+    size = 0
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
+        if response.status_code != 200:
+            return {"ok": False, "status": response.status_code, "size": 0, "sha256": None}
+        for chunk in response.iter_bytes(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"ok": True, "status": 200, "size": size, "sha256": digest.hexdigest()}
+
+
+# ------------------------------------------------------------------------- control API
+
+
+def register_control(app: Flask, sb: Sandbox) -> None:
+    @app.post("/_sandbox/reset")
+    def _reset() -> Response:
+        sb.reset()
+        return jsonify(ok=True)
+
+    @app.post("/_sandbox/faults")
+    def _add_fault() -> Response:
+        fault = sb.add_fault(Fault(**request.get_json(force=True)))
+        return jsonify(asdict(fault))
+
+    @app.delete("/_sandbox/faults")
+    def _clear_faults() -> Response:
+        with sb.lock:
+            sb.faults.clear()
+        return jsonify(ok=True)
+
+    @app.get("/_sandbox/published")
+    def _published() -> Response:
+        return jsonify(items=sb.published_for(request.args.get("platform")))
+
+    @app.post("/_sandbox/config")
+    def _config() -> Response:
+        with sb.lock:
+            sb.config.update(request.get_json(force=True))
+            return jsonify(sb.config)
+
+    @app.post("/_sandbox/accounts")
+    def _account() -> Response:
+        body = dict(request.get_json(force=True))
+        platform = body.pop("platform")
+        return jsonify(sb.add_account(platform, body.pop("id", None), **body))
+
+    @app.post("/_sandbox/tokens")
+    def _token() -> Response:
+        body = request.get_json(force=True)
+        token = sb.mint_token(
+            body["platform"],
+            body["account_id"],
+            kind=body.get("kind", "access"),
+            ttl=float(body.get("ttl", 3600)),
+            scopes=tuple(body.get("scopes", ())),
+        )
+        return jsonify(access_token=token.value, expires_at=token.expires_at)
+
+    @app.errorhandler(ConnectionDropped)
+    def _dropped(_: ConnectionDropped) -> Response:
+        return Response(status=499)

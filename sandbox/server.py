@@ -1,0 +1,80 @@
+"""Serve every platform simulator from one local HTTP server.
+
+    python -m sandbox.server --port 8700
+
+Each module in this package with a `register(app, sandbox)` function is a platform
+simulator and is mounted automatically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import threading
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+import sandbox
+from sandbox.core import Sandbox, register_control
+
+_NOT_PLATFORMS = {"core", "server", "client"}
+
+
+def create_app(sb: Sandbox | None = None) -> tuple[Flask, Sandbox]:
+    sb = sb or Sandbox()
+    app = Flask("sandbox")
+    app.config["MAX_CONTENT_LENGTH"] = None
+    register_control(app, sb)
+    for module in pkgutil.iter_modules(sandbox.__path__):
+        if module.name in _NOT_PLATFORMS:
+            continue
+        mod = importlib.import_module(f"sandbox.{module.name}")
+        if hasattr(mod, "register"):
+            mod.register(app, sb)
+    return app, sb
+
+
+@dataclass
+class RunningSandbox:
+    server: BaseWSGIServer
+    thread: threading.Thread
+    sandbox: Sandbox
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+def start(port: int = 0, host: str = "127.0.0.1") -> RunningSandbox:
+    """Start the sandbox in a background thread (port 0 picks a free one)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app, sb = create_app()
+    server = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+    thread.start()
+    return RunningSandbox(server, thread, sb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="shortpub platform sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    args = parser.parse_args()
+    running = start(args.port, args.host)
+    print(f"platform sandbox listening on {running.url}", flush=True)
+    try:
+        running.thread.join()
+    except KeyboardInterrupt:
+        running.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Media: probing, validation per platform, conversion, covers, sample videos."""

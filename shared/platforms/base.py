@@ -1,0 +1,199 @@
+"""One interface for every platform.
+
+A platform is a subclass of `PlatformAdapter` in its own package under
+`shared/platforms/`. It declares its limits and quotas as data, and publishes in
+resumable steps: the pipeline runs one step per task delivery and persists the
+step data between them, so a crash never loses where a publish got to.
+
+Each step is either irreversible (creates something on the platform and must
+never be blindly repeated) or read-only (retried freely). For every
+irreversible step, `reconcile` answers, read-only, whether it already took
+effect, so the pipeline can recover from a timeout or crash without posting twice.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+import httpx
+
+# ---------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How long a caption, title or description may be, and how the platform counts."""
+
+    max_length: int
+    unit: Literal["chars", "utf16", "bytes"] = "chars"
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    forbidden_chars: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class CoverSpec:
+    width: int
+    height: int
+    max_bytes: int
+    formats: tuple[str, ...] = ("image/jpeg", "image/png")
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What a video must be for the platform to accept it."""
+
+    min_duration_s: float
+    max_duration_s: float
+    max_size_bytes: int
+    # Width / height. Vertical 9:16 is 0.5625; square is 1.0.
+    min_aspect: float
+    max_aspect: float
+    min_width: int = 0
+    min_height: int = 0
+    max_width: int | None = None
+    max_height: int | None = None
+    containers: tuple[str, ...] = ("mp4", "mov")
+    video_codecs: tuple[str, ...] = ("h264", "hevc")
+    audio_codecs: tuple[str, ...] = ("aac",)
+    min_fps: float = 23.0
+    max_fps: float = 60.0
+    max_bitrate_bps: int | None = None
+    requires_faststart: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    """A budget the platform enforces; the pipeline counts usage before calling.
+
+    scope: "project" (our whole app), "account" (one connected account/page/channel).
+    window: "rolling_24h", "daily_pacific" (resets at midnight America/Los_Angeles),
+            "per_minute".
+    """
+
+    name: str
+    limit: int
+    scope: Literal["project", "account"]
+    window: Literal["rolling_24h", "daily_pacific", "per_minute"]
+    user_message: str
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    caption: TextRule
+    media: MediaRules
+    title: TextRule | None = None
+    tags_total_chars: int | None = None
+    cover: CoverSpec | None = None
+
+
+# ------------------------------------------------------------------------- publishing
+
+
+class MediaSource(Protocol):
+    """A stored video the adapter can hand over by URL (pull) or stream (push)."""
+
+    url: str            # signed URL the platform may fetch; never logged in full
+    size: int
+    content_type: str
+    filename: str
+
+    def read_chunks(self, start: int = 0, chunk_size: int = 8 * 1024 * 1024) -> Iterator[bytes]: ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_token: str
+    account_id: str                       # platform account / page / channel id
+    account_info: Mapping[str, Any] = field(default_factory=dict)
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    """Everything a platform needs to publish one target."""
+
+    target_id: str                        # also our marker to find the post again
+    credentials: Credentials
+    video: MediaSource
+    caption: str = ""
+    title: str | None = None
+    hashtags: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    cover: MediaSource | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    irreversible: bool
+    # The target state shown to users while this step runs.
+    phase: Literal["uploading", "processing", "publishing"]
+
+
+@dataclass
+class StepOutcome:
+    """What a step did. `next_step=None` with `published` set means done."""
+
+    next_step: str | None
+    data: dict[str, Any] = field(default_factory=dict)   # merged into the target's step data
+    wait_seconds: float = 0.0                            # delay before the next step runs
+    published: PublishedPost | None = None
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    platform_post_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    watch_time_seconds: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PlatformAdapter(ABC):
+    """Subclass once per platform. Class attributes are the platform's data."""
+
+    key: ClassVar[str]                  # "youtube", "tiktok", "blotato", "instagram", "facebook"
+    network: ClassVar[str]              # where the video appears: blotato publishes to "tiktok"
+    display_name: ClassVar[str]         # for users: "YouTube Shorts"
+    limits: ClassVar[PlatformLimits]
+    quotas: ClassVar[tuple[QuotaRule, ...]] = ()
+    steps: ClassVar[Mapping[str, Step]]
+    first_step: ClassVar[str]
+
+    registry: ClassVar[dict[str, type[PlatformAdapter]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "key" in cls.__dict__:
+            PlatformAdapter.registry[cls.key] = cls
+
+    def __init__(self, http: httpx.Client | None = None) -> None:
+        self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, read=120.0))
+
+    @abstractmethod
+    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        """Run one step. Raise a `PlatformError` subclass on failure."""
+
+    @abstractmethod
+    def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
+        """Read-only: did irreversible `step` take effect?
+
+        Return the outcome the step would have returned if it did, or None if it
+        did not (so it is safe to run it again).
+        """
+
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+        raise NotImplementedError(f"{self.display_name} does not report metrics yet")
