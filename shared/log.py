@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -43,11 +44,11 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _redact_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return redact(event_dict)  # type: ignore[no-any-return]
 
 
-def _cloud_logging_fields(_: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _cloud_logging_fields(_: Any, method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     event_dict["severity"] = _SEVERITY.get(event_dict.pop("level", method), "DEFAULT")
     event_dict["message"] = event_dict.pop("event", "")
     return event_dict
@@ -81,6 +82,11 @@ def bind_context(**fields: Any) -> None:
 
 def clear_context() -> None:
     clear_contextvars()
+
+
+def _current_request_id() -> str | None:
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return str(value) if value is not None else None
 
 
 configure()

@@ -1,0 +1,1 @@
+"""Publishing: posts, per-platform targets, the step state machine, retries, quotas, fan-out."""

@@ -1,0 +1,68 @@
+"""The ports the publishing pipeline runs on, wired to real parts by `default_runtime()`.
+
+Services take a `Runtime` instead of importing their collaborators, so a test can
+hand in the local stack, an inline task queue or a frozen clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from shared.db.database import Conn, Database
+from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
+
+
+class TaskQueue(Protocol):
+    def enqueue(
+        self, *, queue: str, task_id: str, url: str, payload: dict[str, Any], delay_seconds: float = 0.0
+    ) -> bool: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def task_id_for(target_id: str, seq: int) -> str:
+    # Cloud Tasks dedups by name; hash-prefixed names spread load (sequential ones hurt).
+    prefix = hashlib.sha256(f"{target_id}:{seq}".encode()).hexdigest()[:8]
+    return f"{prefix}-{target_id}-{seq}"
+
+
+@dataclass
+class Runtime:
+    db: Database
+    queue: TaskQueue
+    # connection id -> valid credentials (refreshing first when close to expiry)
+    credentials: Callable[[Database, str, bool], Credentials]
+    # target row -> (video to publish, optional cover)
+    media: Callable[[dict[str, Any]], tuple[MediaSource, MediaSource | None]]
+    adapter_for: Callable[[str], PlatformAdapter]
+    worker_url: Callable[[str], str]
+    # a connection's token was refused by the platform: mark it expired (EC-3)
+    connection_expired: Callable[[Conn, str, str], None]
+    # a video the platform refused but that can be converted (EC-2): True when a rendition now exists
+    convert_for: Callable[[dict[str, Any]], bool] = lambda target: False
+    # mail the user about a scheduled post's final outcome (US-1.3)
+    notify_outcome: Callable[[Conn, dict[str, Any]], None] = lambda conn, target: None
+    clock: Callable[[], datetime] = utcnow
+    lease_seconds: float = 900.0
+    stale_after_seconds: float = 120.0
+    adapters_cache: dict[str, PlatformAdapter] = field(default_factory=dict)
+
+    def adapter(self, key: str) -> PlatformAdapter:
+        if key not in self.adapters_cache:
+            self.adapters_cache[key] = self.adapter_for(key)
+        return self.adapters_cache[key]
+
+    def enqueue(self, target_id: str, platform: str, seq: int, delay_seconds: float = 0.0) -> bool:
+        return self.queue.enqueue(
+            queue=f"publish-{platform}",
+            task_id=task_id_for(target_id, seq),
+            url=self.worker_url(platform),
+            payload={"target_id": target_id, "seq": seq},
+            delay_seconds=max(0.0, delay_seconds),
+        )

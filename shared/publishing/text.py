@@ -1,0 +1,49 @@
+"""Counting captions the way each platform counts them."""
+
+from __future__ import annotations
+
+import re
+
+from shared.platforms.base import TextRule
+
+HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
+MENTION = re.compile(r"(?<![\w@])@([\w.]+)", re.UNICODE)
+
+
+def measure(text: str, unit: str) -> int:
+    if unit == "utf16":
+        return len(text.encode("utf-16-le")) // 2
+    if unit == "bytes":
+        return len(text.encode("utf-8"))
+    return len(text)
+
+
+def compose_caption(caption: str, hashtags: list[str] | tuple[str, ...]) -> str:
+    """The caption as posted: text, then hashtags not already in it."""
+    present = {tag.lower() for tag in HASHTAG.findall(caption)}
+    extra = [f"#{tag.lstrip('#')}" for tag in hashtags if tag.lstrip("#").lower() not in present]
+    return " ".join(part for part in (caption.strip(), " ".join(extra)) if part)
+
+
+_UNIT_WORDS = {"chars": "characters", "utf16": "characters", "bytes": "bytes"}
+
+
+def problems(text: str, rule: TextRule, what: str, platform: str) -> list[str]:
+    """Plain-language problems of `text` under `rule`, empty when it fits."""
+    found = []
+    if rule.required and not text.strip():
+        found.append(f"{platform} needs a {what}.")
+    length = measure(text, rule.unit)
+    if length > rule.max_length:
+        found.append(
+            f"{platform} allows {rule.max_length} {_UNIT_WORDS[rule.unit]} in the {what}; "
+            f"this one has {length}. Please shorten it by {length - rule.max_length}."
+        )
+    if rule.max_hashtags is not None and len(HASHTAG.findall(text)) > rule.max_hashtags:
+        found.append(f"{platform} allows {rule.max_hashtags} hashtags; this {what} has {len(HASHTAG.findall(text))}.")
+    if rule.max_mentions is not None and len(MENTION.findall(text)) > rule.max_mentions:
+        found.append(f"{platform} allows {rule.max_mentions} @mentions; this {what} has {len(MENTION.findall(text))}.")
+    bad = sorted({c for c in text if c in rule.forbidden_chars})
+    if bad:
+        found.append(f"{platform} does not accept {' or '.join(repr(c) for c in bad)} in the {what}.")
+    return found

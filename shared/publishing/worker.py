@@ -1,0 +1,276 @@
+"""Advance one publish target by one step: what each Cloud Tasks delivery does.
+
+The protocol that keeps "never twice, never lost" true under at-least-once delivery:
+
+1. Claim, in one short transaction under the row lock: the delivery must carry the
+   target's current `task_seq` (older or duplicate tasks are no-ops), the target
+   must be runnable and not leased by a live worker. Take a lease. Before an
+   irreversible step, record `pending_call` in the step data (and take the quota
+   unit) *before* calling the platform.
+2. Call the platform outside any transaction.
+3. Record the outcome under the row lock, only if our lease is still ours; then
+   enqueue the next step (a lost enqueue is re-done by the scheduler tick).
+
+A target found with `pending_call` set (timeout, 5xx or crash during an
+irreversible call) is reconciled: the adapter asks the platform, read-only,
+whether the call took effect before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from shared.log import bind_context, get_logger
+from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
+from shared.platforms.errors import ErrorClass, PlatformError, TransientError
+from shared.publishing import quota, states
+from shared.publishing.runtime import Runtime
+
+log = get_logger(__name__)
+
+# A task may arrive slightly before its schedule time (clock skew between services).
+EARLY_TOLERANCE = timedelta(seconds=5)
+
+_LOAD = """
+select t.*, p.caption as post_caption, p.hashtags as post_hashtags, p.video_id,
+       c.platform_account_id, c.username, c.account_info
+  from publish_targets t
+  join posts p on p.id = t.post_id
+  join social_connections c on c.id = t.connection_id
+ where t.id = %s
+   for update of t
+"""
+
+
+def _reconnect_message(adapter: type[PlatformAdapter]) -> str:
+    return (
+        f"Your {adapter.display_name} connection expired. Please reconnect to publish. "
+        "Your video will publish automatically after reconnecting."
+    )
+
+
+def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
+    """Run one step of one target. Returns a short word saying what happened."""
+    bind_context(target_id=target_id)
+    claim = _claim(rt, target_id, seq)
+    if isinstance(claim, str):
+        return claim
+    target, lease, step, data, reconciling = claim
+    adapter = rt.adapter(target["platform"])
+    try:
+        job = _job(rt, target)
+        outcome: StepOutcome | None = None
+        if reconciling:
+            outcome = adapter.reconcile(step, job, data)
+            log.info("reconciled", step=step, took_effect=outcome is not None)
+        if outcome is None:
+            outcome = adapter.run_step(step, job, data)
+    except PlatformError as err:
+        return _record_failure(rt, target, lease, step, data, err)
+    except Exception as exc:  # a bug or an unexpected answer: never lose the target over it
+        log.exception("step crashed", step=step)
+        unexpected = TransientError(
+            f"{type(adapter).display_name} did not answer as expected. We'll retry automatically.",
+            platform=target["platform"],
+            code="unexpected",
+            detail=repr(exc)[:500],
+        )
+        return _record_failure(rt, target, lease, step, data, unexpected)
+    return _record_success(rt, target, lease, step, data, outcome)
+
+
+def _claim(
+    rt: Runtime, target_id: str, seq: int | None
+) -> str | tuple[dict[str, Any], str, str, dict[str, Any], bool]:
+    now = rt.clock()
+    lease = uuid.uuid4().hex
+    with rt.db.service() as conn:
+        target = conn.execute(_LOAD, (target_id,)).fetchone()
+        if target is None:
+            return "missing"
+        bind_context(post_id=target["post_id"], platform=target["platform"], user_id=target["user_id"])
+        if seq is not None and target["task_seq"] != seq:
+            return "stale"
+        if target["state"] not in states.RUNNABLE:
+            return "not_runnable"
+        if target["lease_expires_at"] is not None and target["lease_expires_at"] > now:
+            return "leased"
+        if target["next_attempt_at"] is not None and target["next_attempt_at"] > now + EARLY_TOLERANCE:
+            return "early"
+        adapter = type(rt.adapter(target["platform"]))
+        data = dict(target["step_data"] or {})
+        reconciling = "pending_call" in data
+        step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
+        state = states.RECONCILING if reconciling else adapter.steps[step].phase
+        deferral: quota.QuotaDeferral | None = None
+        if adapter.steps[step].irreversible and not reconciling:
+            try:
+                quota.reserve(
+                    conn,
+                    adapter,
+                    account_id=target["platform_account_id"],
+                    user_id=str(target["user_id"]),
+                    target_id=target_id,
+                    now=now,
+                )
+                data["pending_call"] = {"step": step, "at": now.isoformat()}
+            except quota.QuotaDeferral as found:
+                deferral = found
+        if deferral is not None:
+            seq_next = target["task_seq"] + 1
+            conn.execute(
+                "update publish_targets set state = 'deferred', next_attempt_at = %s, task_seq = %s, "
+                "error_class = 'quota', error_code = %s, user_message = %s where id = %s",
+                (deferral.retry_at, seq_next, deferral.rule.name, deferral.message, target_id),
+            )
+        else:
+            conn.execute(
+                "update publish_targets set state = %s, lease_owner = %s, lease_expires_at = %s, "
+                "step_data = %s where id = %s",
+                (state, lease, now + timedelta(seconds=rt.lease_seconds), Jsonb(data), target_id),
+            )
+    if deferral is not None:
+        rt.enqueue(target_id, target["platform"], seq_next, (deferral.retry_at - now).total_seconds())
+        log.info("deferred by budget", retry_at=deferral.retry_at.isoformat())
+        return "deferred"
+    return dict(target), lease, step, data, reconciling
+
+
+def _job(rt: Runtime, target: dict[str, Any]) -> PublishJob:
+    from shared.publishing.text import compose_caption
+
+    credentials = rt.credentials(rt.db, str(target["connection_id"]), False)
+    video, cover = rt.media(target)
+    hashtags = tuple(target["hashtags"] if target["hashtags"] is not None else target["post_hashtags"] or ())
+    caption = target["caption"] if target["caption"] is not None else target["post_caption"] or ""
+    return PublishJob(
+        target_id=str(target["id"]),
+        credentials=credentials,
+        video=video,
+        caption=compose_caption(caption, hashtags),
+        title=target["title"],
+        hashtags=hashtags,
+        options=dict(target["options"] or {}),
+        cover=cover,
+    )
+
+
+def _still_ours(conn: Any, target_id: str, lease: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "select id, task_seq, lease_owner, scheduled_at, user_id, post_id, platform, connection_id "
+        "from publish_targets where id = %s for update",
+        (target_id,),
+    ).fetchone()
+    if row is None or row["lease_owner"] != lease:
+        log.warning("lease lost before the outcome was recorded; the next owner will reconcile")
+        return None
+    return dict(row)
+
+
+def _record_success(
+    rt: Runtime, target: dict[str, Any], lease: str, step: str, data: dict[str, Any], outcome: StepOutcome
+) -> str:
+    now = rt.clock()
+    adapter = rt.adapter(target["platform"])
+    new_data = {k: v for k, v in data.items() if k != "pending_call"} | outcome.data
+    with rt.db.service() as conn:
+        row = _still_ours(conn, target["id"], lease)
+        if row is None:
+            return "lease_lost"
+        if outcome.published is not None:
+            new_data["step"] = "done"
+            conn.execute(
+                "update publish_targets set state = 'published', platform_post_id = %s, platform_url = %s, "
+                "published_at = %s, step_data = %s, lease_owner = null, lease_expires_at = null, "
+                "next_attempt_at = null, attempts = 0, error_code = null, error_class = null, "
+                "user_message = null where id = %s",
+                (outcome.published.platform_post_id, outcome.published.url, now, Jsonb(new_data), target["id"]),
+            )
+            rt.notify_outcome(conn, {**target, "state": states.PUBLISHED, "platform_url": outcome.published.url})
+            log.info("published", url=outcome.published.url)
+            return "published"
+        if outcome.next_step is None or outcome.next_step not in adapter.steps:
+            raise RuntimeError(f"{adapter.key}: step {step} returned no next step and no result")
+        new_data["step"] = outcome.next_step
+        seq_next = row["task_seq"] + 1
+        conn.execute(
+            "update publish_targets set state = %s, step_data = %s, attempts = 0, task_seq = %s, "
+            "next_attempt_at = %s, lease_owner = null, lease_expires_at = null where id = %s",
+            (
+                adapter.steps[outcome.next_step].phase,
+                Jsonb(new_data),
+                seq_next,
+                now + timedelta(seconds=outcome.wait_seconds),
+                target["id"],
+            ),
+        )
+    rt.enqueue(target["id"], target["platform"], seq_next, outcome.wait_seconds)
+    return f"step:{outcome.next_step}"
+
+
+def _record_failure(
+    rt: Runtime, target: dict[str, Any], lease: str, step: str, data: dict[str, Any], err: PlatformError
+) -> str:
+    now = rt.clock()
+    adapter = rt.adapter(target["platform"])
+    irreversible = adapter.steps[step].irreversible
+    log.warning("step failed", step=step, **err.log_fields())
+    # Only a transient failure leaves an irreversible call's outcome unknown; an
+    # auth, quota or validation refusal means the platform did not act on it.
+    unknown = err.error_class is ErrorClass.TRANSIENT and irreversible
+    new_data = data if unknown else {k: v for k, v in data.items() if k != "pending_call"}
+    enqueue_delay: float | None = None
+    with rt.db.service() as conn:
+        row = _still_ours(conn, target["id"], lease)
+        if row is None:
+            return "lease_lost"
+        seq_next = row["task_seq"] + 1
+        fields: dict[str, Any] = {
+            "step_data": Jsonb(new_data),
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "error_code": err.code or None,
+            "error_class": str(err.error_class),
+            "task_seq": seq_next,
+        }
+        if err.error_class is ErrorClass.TRANSIENT:
+            attempts = target["attempts"] + 1
+            delay = states.retry_delay(attempts)
+            fields["attempts"] = attempts
+            if delay is None:
+                fields |= {"state": states.FAILED, "next_attempt_at": None,
+                           "user_message": f"{err.user_message} We tried {states.MAX_RETRIES} more times; "
+                                           "you can retry now from your posts."}
+            else:
+                fields |= {"state": states.RECONCILING if unknown else adapter.steps[step].phase,
+                           "next_attempt_at": now + timedelta(seconds=delay), "user_message": err.user_message}
+                enqueue_delay = delay
+        elif err.error_class is ErrorClass.AUTH:
+            rt.connection_expired(conn, str(target["connection_id"]), err.code or "auth")
+            fields |= {"state": states.NEEDS_RECONNECT, "next_attempt_at": None,
+                       "user_message": _reconnect_message(type(adapter))}
+        elif err.error_class is ErrorClass.QUOTA:
+            retry_at = err.retry_at or now + timedelta(minutes=15)
+            fields |= {"state": states.DEFERRED, "next_attempt_at": retry_at, "user_message": err.user_message}
+            enqueue_delay = (retry_at - now).total_seconds()
+        elif getattr(err, "fixable_by_conversion", False) and not data.get("converted") and rt.convert_for(target):
+            fields |= {"state": states.QUEUED, "next_attempt_at": now, "attempts": 0,
+                       "step_data": Jsonb({"converted": True}),
+                       "user_message": f"Converting video for {adapter.display_name}... this may take 30 seconds.",
+                       "error_class": None}
+            enqueue_delay = 0.0
+        else:
+            fields |= {"state": states.FAILED, "next_attempt_at": None, "user_message": err.user_message}
+        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields)
+        conn.execute(sql.SQL("update publish_targets set {} where id = %s").format(assignments),
+                     (*fields.values(), target["id"]))
+        if fields["state"] == states.FAILED:
+            rt.notify_outcome(conn, {**target, "state": states.FAILED, "user_message": fields["user_message"]})
+    if enqueue_delay is not None:
+        rt.enqueue(target["id"], target["platform"], seq_next, enqueue_delay)
+    return str(fields["state"])
