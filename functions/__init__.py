@@ -1,0 +1,1 @@
+"""Cloud Function entry points: thin modules that parse a request and call one service in shared/."""

@@ -1,0 +1,49 @@
+"""User-facing publishing API.
+
+POST   /                       publish one video to several platforms (202; `wait` for final results)
+POST   /bulk                   publish many videos to the same platforms
+GET    /batches/<id>           bulk progress
+GET    /posts                  a user's posts by date range, platform, campaign, state (calendar)
+GET    /posts/<id>             a post's targets with state, URL, message, and a summary line
+PATCH  /targets/<id>           edit a target that has not started
+POST   /targets/<id>/cancel    cancel a target that has not started
+POST   /targets/<id>/retry     retry a failed target now
+"""
+
+import re
+
+import flask
+
+from shared.http import ApiError, User, json_body, user_endpoint
+from shared.publishing import bulk, service
+from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.publishing.wiring import runtime
+
+_ID = r"([0-9a-fA-F-]{36})"
+
+
+@user_endpoint
+def publish_video(request: flask.Request, user: User) -> object:
+    path = request.path.rstrip("/") or "/"
+    rt = runtime()
+    if request.method == "POST" and path == "/":
+        body = json_body(request, PublishRequest)
+        return service.create_post(
+            rt, user, body, idempotency_key=request.headers.get("Idempotency-Key"), raw_body=request.get_data()
+        )
+    if request.method == "POST" and path == "/bulk":
+        return bulk.submit(rt, user, json_body(request, BulkPublishRequest), request.get_data())
+    if request.method == "GET" and (match := re.fullmatch(rf"/batches/{_ID}", path)):
+        return bulk.progress(rt, user, match.group(1))
+    if request.method == "GET" and path == "/posts":
+        query = PostQuery.model_validate(request.args.to_dict())
+        return service.list_posts(rt, user, query)
+    if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
+        return service.get_post(rt, user, match.group(1))
+    if request.method == "PATCH" and (match := re.fullmatch(rf"/targets/{_ID}", path)):
+        return service.edit_target(rt, user, match.group(1), json_body(request, TargetEdit))
+    if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/cancel", path)):
+        return service.cancel_target(rt, user, match.group(1))
+    if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/retry", path)):
+        return service.retry_target(rt, user, match.group(1))
+    raise ApiError(404, "not_found", "There is nothing at this address.")

@@ -1,0 +1,11 @@
+"""Cloud Scheduler target (every minute): due posts, stranded tasks, token refresh, mail, retention."""
+
+import flask
+
+from shared.http import internal_endpoint
+from shared.publishing.wiring import run_tick
+
+
+@internal_endpoint
+def scheduler_tick(request: flask.Request) -> dict[str, object]:
+    return run_tick()

@@ -1,0 +1,65 @@
+"""The scheduler tick (Cloud Scheduler, every minute): the safety net of the pipeline.
+
+It enqueues scheduled targets that are due, and re-enqueues any runnable target
+whose task went missing (lost task, crash between commit and enqueue, expired
+lease of a killed worker). Each re-enqueue bumps `task_seq`, so any older task
+still in flight becomes a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.log import get_logger
+from shared.publishing import states
+from shared.publishing.runtime import Runtime
+
+log = get_logger(__name__)
+
+_RUNNABLE = sorted(states.RUNNABLE)
+
+# The state list must match the partial index publish_targets_due_idx.
+_CLAIM_DUE = """
+with due as (
+  select id from publish_targets
+   where state = any(%(runnable)s)
+     and next_attempt_at <= %(now)s
+     and (lease_expires_at is null or lease_expires_at < %(now)s)
+     and (state = 'scheduled' or next_attempt_at <= %(stale)s)
+   order by next_attempt_at
+   limit %(limit)s
+   for update skip locked
+)
+update publish_targets t
+   set task_seq = t.task_seq + 1,
+       state = case when t.state = 'scheduled' then 'queued' else t.state end,
+       next_attempt_at = %(now)s,
+       lease_owner = null, lease_expires_at = null
+  from due
+ where t.id = due.id
+returning t.id, t.platform, t.task_seq
+"""
+
+
+def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
+    """Claim due and stranded targets (one statement, index scan) and bump their task sequence."""
+    with rt.db.service() as conn:
+        rows = conn.execute(
+            _CLAIM_DUE,
+            {
+                "runnable": _RUNNABLE,
+                "now": now,
+                "stale": now - timedelta(seconds=rt.stale_after_seconds),
+                "limit": limit,
+            },
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def enqueue_due(rt: Runtime, now: datetime | None = None, limit: int = 1000) -> int:
+    now = now or rt.clock()
+    claimed = claim_due(rt, now, limit)
+    for row in claimed:
+        rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
+    return len(claimed)
