@@ -1,0 +1,29 @@
+"""Task queue plumbing: queue definitions, Cloud Tasks / emulator / inline queues, OIDC checks."""
+
+from shared.tasks.client import (
+    CloudTasksQueue,
+    InlineQueue,
+    InlineTask,
+    TaskQueue,
+    set_task_queue,
+    task_id_for,
+    task_queue,
+)
+from shared.tasks.oidc import TaskAuthError, verify_task_request
+from shared.tasks.queues import QueueSpec, publish_queue_name, queue_spec, queue_specs
+
+__all__ = [
+    "CloudTasksQueue",
+    "InlineQueue",
+    "InlineTask",
+    "QueueSpec",
+    "TaskAuthError",
+    "TaskQueue",
+    "publish_queue_name",
+    "queue_spec",
+    "queue_specs",
+    "set_task_queue",
+    "task_id_for",
+    "task_queue",
+    "verify_task_request",
+]

@@ -1,0 +1,24 @@
+"""Settings of the task queue (Cloud Tasks in production, the emulator or inline locally)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TasksSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # cloud: Google Cloud Tasks (or the emulator when CLOUD_TASKS_EMULATOR_HOST is set);
+    # inline: tasks run in-process (tests, scripts). Unset: cloud in production or when an
+    # emulator is configured, inline otherwise.
+    tasks_backend: Literal["cloud", "inline"] | None = None
+    google_cloud_project: str | None = None
+    tasks_location: str = "us-central1"
+    # Service account Cloud Tasks signs OIDC tokens as; its email is checked on delivery.
+    tasks_service_account: str | None = None
+    # OIDC audience put in each task and required on delivery.
+    tasks_audience: str | None = None
+    # host:port of the local Cloud Tasks emulator (insecure gRPC).
+    cloud_tasks_emulator_host: str | None = None
