@@ -1,0 +1,297 @@
+"""Blotato (backend.blotato.com) simulator, mounted under /blotato.
+
+Follows help.blotato.com's API pages: key in the `blotato-api-key` header, 201 on
+create, `in-progress` -> `published` | `failed` on GET /v2/posts/{id} (and
+`in-progress` for ids it does not know, as the real API does), a list that shows
+only finished posts, 429 "Rate limit exceeded, retry in N seconds", 422 on
+validation errors, 500 with code 9999.
+
+Accounts: `sb.add_account("blotato", "<accountId>", owner="<api-key account>",
+network="tiktok", username=..., fullname=...)`; API keys:
+`sb.mint_token("blotato", "<user id>")`.
+
+Fault operations: media, create_post, get_post, list_posts, users, processing.
+Kinds: server_error, rate_limited (params.retry_in), quota (params.retry_in),
+expired_token, validation (params.message), lost_response (create the post, then
+drop the connection), processing_error (params.message), rejected_codec, plus the
+generic timeout / reset / status.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from sandbox.core import Fault, Sandbox, TokenProblem, drop_connection, fetch_video, generic_fault
+
+PLATFORM = "blotato"
+PRIVACY_LEVELS = ("SELF_ONLY", "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR")
+TIKTOK_BOOLEANS = ("disabledComments", "disabledDuet", "disabledStitch", "isBrandedContent", "isYourBrand",
+                   "isAiGenerated")
+SUPPORTED_PLATFORMS = ("twitter", "linkedin", "facebook", "instagram", "pinterest", "tiktok", "threads", "bluesky",
+                       "youtube", "other")
+CODEC_REJECTION = "Video processing failed: unsupported video codec. TikTok accepts H.264 or H.265 video."
+INTERNAL_FAILURE = "TikTok API error: internal error while publishing"
+
+
+def _error(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify(statusCode=status, message=message, **extra)
+    response.status_code = status
+    return response
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_iso(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    def posts() -> dict[str, dict[str, Any]]:
+        return sb.store(PLATFORM).setdefault("posts", {})
+
+    def media() -> dict[str, dict[str, Any]]:
+        return sb.store(PLATFORM).setdefault("media", {})
+
+    def fault_answer(operation: str) -> tuple[Fault | None, Response | None]:
+        fault = sb.take_fault(PLATFORM, operation)
+        if fault is None:
+            return None, None
+        generic = generic_fault(fault)
+        if generic is not None:
+            return fault, generic
+        if fault.kind == "server_error":
+            return fault, _error(500, "Internal server error", code=9999)
+        if fault.kind in ("rate_limited", "quota"):
+            seconds = int(fault.params.get("retry_in", 30 if fault.kind == "rate_limited" else 60))
+            return fault, _error(429, f"Rate limit exceeded, retry in {seconds} seconds")
+        if fault.kind == "expired_token":
+            return fault, _error(401, "Invalid API key")
+        if fault.kind == "validation":
+            message = fault.params.get("message", "body/post must have required property 'target'")
+            return fault, _error(422, str(message))
+        return fault, None  # lost_response, processing_error, rejected_codec: the handler decides
+
+    def authenticate() -> tuple[str | None, Response | None]:
+        try:
+            token = sb.check_token(PLATFORM, request.headers.get("blotato-api-key"))
+        except TokenProblem:
+            return None, _error(401, "Invalid API key")
+        return token.account_id, None
+
+    def settle(post: dict[str, Any]) -> None:
+        """Finish a post once processing time has passed: fetch the media like Blotato does."""
+        if post["status"] != "in-progress":
+            return
+        if time.time() - post["created_at"] < float(sb.setting("processing_seconds", PLATFORM, 0.2)):
+            return
+        if post.get("fail_message"):
+            post.update(status="failed", errorMessage=post["fail_message"])
+        else:
+            url = post["mediaUrls"][0]
+            fetched = media().get(url) or fetch_video(url)
+            if not fetched.get("ok", True) or not fetched.get("sha256"):
+                post.update(status="failed",
+                            errorMessage=f"Failed to download media from URL (HTTP {fetched['status']})")
+            else:
+                account = sb.account(PLATFORM, post["accountId"]) or {}
+                username = account.get("username", "creator")
+                video_id = str(7_000_000_000_000_000_000 + int(uuid.uuid4().int % 10**17))
+                post.update(status="published", publicUrl=f"https://www.tiktok.com/@{username}/video/{video_id}",
+                            publishedId=video_id)
+                sb.record_publish(PLATFORM, post["accountId"], video_id, sha256=fetched["sha256"],
+                                  size=fetched.get("size"), caption=post["text"], marker=url,
+                                  post_submission_id=post["id"], target=post["target"])
+        post["postTime"] = time.time()
+
+    def validate_post(body: Any, owner: str) -> str | None:
+        if not isinstance(body, dict) or not isinstance(body.get("post"), dict):
+            return "body must have required property 'post'"
+        post = body["post"]
+        for name in ("accountId", "content", "target"):
+            if name not in post:
+                return f"body/post must have required property '{name}'"
+        content, target = post["content"], post["target"]
+        if not isinstance(content.get("text"), str):
+            return "body/post/content must have required property 'text'"
+        if not isinstance(content.get("mediaUrls"), list):
+            return "body/post/content must have required property 'mediaUrls'"
+        if content.get("platform") not in SUPPORTED_PLATFORMS:
+            return "body/post/content/platform must be equal to one of the allowed values"
+        if target.get("targetType") != content.get("platform"):
+            return "content.platform and target.targetType must match"
+        account = sb.account(PLATFORM, str(post["accountId"]))
+        if account is None or account.get("owner") != owner:
+            return f"Account {post['accountId']} not found"
+        if account.get("network") != content["platform"]:
+            return f"Account {post['accountId']} is not a {content['platform']} account"
+        if "scheduledTime" in post or "useNextFreeSlot" in post:
+            return "body/post must NOT have additional properties (scheduledTime belongs at the root)"
+        if content["platform"] == "tiktok":
+            if target.get("privacyLevel") not in PRIVACY_LEVELS:
+                return "body/post/target/privacyLevel must be equal to one of the allowed values"
+            for name in TIKTOK_BOOLEANS:
+                if not isinstance(target.get(name), bool):
+                    return f"body/post/target must have required property '{name}'"
+            if not content["mediaUrls"]:
+                return "TikTok posts need one video in mediaUrls"
+        return None
+
+    @app.get("/blotato/v2/users/me")
+    def blotato_me() -> Response:
+        owner, problem = authenticate()
+        if problem:
+            return problem
+        _, answer = fault_answer("users")
+        if answer is not None:
+            return answer
+        return jsonify(id=owner, subscriptionStatus="active", apiKey=request.headers.get("blotato-api-key"))
+
+    @app.get("/blotato/v2/users/me/accounts")
+    def blotato_accounts() -> Response:
+        owner, problem = authenticate()
+        if problem:
+            return problem
+        _, answer = fault_answer("users")
+        if answer is not None:
+            return answer
+        wanted = request.args.get("platform")
+        with sb.lock:
+            accounts = [a for (p, _), a in sb.accounts.items() if p == PLATFORM and a.get("owner") == owner]
+        items = [
+            {"id": a["id"], "platform": a.get("network", "tiktok"), "fullname": a.get("fullname", ""),
+             "username": a.get("username", "")}
+            for a in accounts if wanted in (None, a.get("network", "tiktok"))
+        ]
+        return jsonify(items=items)
+
+    @app.post("/blotato/v2/media")
+    def blotato_media() -> Response:
+        _, problem = authenticate()
+        if problem:
+            return problem
+        _, answer = fault_answer("media")
+        if answer is not None:
+            return answer
+        body = request.get_json(silent=True) or {}
+        if not isinstance(body.get("url"), str) or not body["url"]:
+            return _error(422, "body must have required property 'url'")
+        fetched = fetch_video(body["url"])
+        if not fetched["ok"]:
+            return _error(422, f"Failed to download media from URL (HTTP {fetched['status']})")
+        hosted = f"{request.host_url}blotato/database/{uuid.uuid4().hex}.mp4"
+        with sb.lock:
+            media()[hosted] = fetched
+        response = jsonify(url=hosted)
+        response.status_code = 201
+        return response
+
+    @app.post("/blotato/v2/posts")
+    def blotato_create_post() -> Response:
+        owner, problem = authenticate()
+        if problem:
+            return problem
+        fault, answer = fault_answer("create_post")
+        if answer is not None:
+            return answer
+        body = request.get_json(silent=True)
+        problem_text = validate_post(body, str(owner))
+        if problem_text:
+            return _error(422, problem_text)
+        post_body = body["post"]
+        fail_message = None
+        processing = fault if fault and fault.kind in ("processing_error", "rejected_codec") else None
+        processing = processing or sb.take_fault(PLATFORM, "processing")
+        if processing is not None:
+            fail_message = (CODEC_REJECTION if processing.kind == "rejected_codec"
+                            else str(processing.params.get("message", INTERNAL_FAILURE)))
+        post_id = str(uuid.uuid4())
+        with sb.lock:
+            posts()[post_id] = {
+                "id": post_id,
+                "owner": owner,
+                "accountId": str(post_body["accountId"]),
+                "text": post_body["content"]["text"],
+                "mediaUrls": list(post_body["content"]["mediaUrls"]),
+                "platform": post_body["content"]["platform"],
+                "target": post_body["target"],
+                "created_at": time.time(),
+                "postTime": time.time(),
+                "status": "in-progress",
+                "publicUrl": None,
+                "errorMessage": None,
+                "fail_message": fail_message,
+            }
+        if fault is not None and fault.kind == "lost_response":
+            drop_connection()
+        response = jsonify(postSubmissionId=post_id)
+        response.status_code = 201
+        return response
+
+    @app.get("/blotato/v2/posts/<post_id>")
+    def blotato_get_post(post_id: str) -> Response:
+        owner, problem = authenticate()
+        if problem:
+            return problem
+        _, answer = fault_answer("get_post")
+        if answer is not None:
+            return answer
+        post = posts().get(post_id)
+        if post is None or post["owner"] != owner:
+            # Blotato answers in-progress for ids it cannot match to a finished record.
+            return jsonify(postSubmissionId=post_id, status="in-progress", publicUrl=None, errorMessage=None)
+        settle(post)
+        return jsonify(postSubmissionId=post_id, status=post["status"], publicUrl=post["publicUrl"],
+                       errorMessage=post["errorMessage"])
+
+    @app.get("/blotato/v2/posts")
+    def blotato_list_posts() -> Response:
+        owner, problem = authenticate()
+        if problem:
+            return problem
+        _, answer = fault_answer("list_posts")
+        if answer is not None:
+            return answer
+        now = time.time()
+        since = _parse_iso(request.args["since"]) if request.args.get("since") else now - 7 * 86400
+        until = _parse_iso(request.args["until"]) if request.args.get("until") else now + 7 * 86400
+        limit = min(max(int(request.args.get("limit", 50)), 1), 250)
+        statuses = request.args.getlist("status")
+        platforms = request.args.getlist("platform")
+        mine = [p for p in list(posts().values()) if p["owner"] == owner]
+        for post in mine:
+            settle(post)
+        listed = [
+            p for p in mine
+            if p["status"] in ("published", "failed")   # in-progress posts are not listed
+            and since <= p["postTime"] <= until
+            and (not statuses or p["status"] in statuses)
+            and (not platforms or p["platform"] in platforms)
+        ]
+        listed.sort(key=lambda p: p["postTime"], reverse=True)
+        start = int(request.args.get("cursor") or 0)
+        page = listed[start:start + limit]
+        items = [
+            {
+                "id": p.get("publishedId") or f"failed-{p['id']}",
+                "postTime": _iso(p["postTime"]),
+                "platform": p["platform"],
+                "accountId": p["accountId"],
+                "text": p["text"],
+                "mediaUrls": p["mediaUrls"],
+                "status": p["status"],
+                "publicUrl": p["publicUrl"],
+                "errorMessage": p["errorMessage"],
+            }
+            for p in page
+        ]
+        result: dict[str, Any] = {"items": items}
+        if start + limit < len(listed):
+            result["cursor"] = str(start + limit)
+        return jsonify(result)

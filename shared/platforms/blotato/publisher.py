@@ -1,0 +1,292 @@
+"""TikTok through Blotato: stage the video URL, create the post, poll it to the end.
+
+Steps
+  stage_media     read-only for us: fixes the exact media URL we will post (optionally
+                  importing it with POST /v2/media, which only stores a copy and can be redone).
+  create_post     irreversible: POST /v2/posts.
+  check_status    read-only: GET /v2/posts/{postSubmissionId} until published or failed.
+  confirm_create  read-only: after a lost create-post answer, look for our post in the list.
+
+How we find our post again (reconcile of create_post). Blotato keeps no field of
+ours, so the marker is the pair (caption text, media URL) that we send. The media
+URL is frozen into the step data by `stage_media` *before* the irreversible call:
+either a signed URL (its signature makes it unique to this target and attempt) or
+the URL Blotato returned from /v2/media (a fresh object per import). No other post
+can carry that exact URL, so a list item with our text and that URL is our post.
+Blotato's list shows only finished posts (published, failed, scheduled), so "not
+listed" is only conclusive after a lost attempt had time to finish; until then
+`confirm_create` keeps looking, and only afterwards is the post created again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from shared.config import load
+from shared.log import get_logger
+from shared.platforms.base import (
+    MediaRules,
+    PlatformAdapter,
+    PlatformLimits,
+    PublishedPost,
+    PublishJob,
+    QuotaRule,
+    Step,
+    StepOutcome,
+    TextRule,
+)
+from shared.platforms.blotato.errors import (
+    PLATFORM,
+    error_from_response,
+    failed_post_error,
+    network_error,
+)
+from shared.platforms.blotato.settings import BlotatoSettings
+from shared.platforms.errors import AuthError, PermanentError
+
+log = get_logger(__name__)
+
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+LIST_PAGE_SIZE = 250
+LIST_MAX_PAGES = 8
+
+
+def limits_from(settings: BlotatoSettings) -> PlatformLimits:
+    return PlatformLimits(
+        caption=TextRule(max_length=settings.caption_max_utf16, unit="utf16"),
+        media=MediaRules(
+            min_duration_s=settings.min_video_seconds,
+            max_duration_s=settings.max_video_seconds,
+            max_size_bytes=settings.max_video_bytes,
+            min_aspect=9 / 16,
+            max_aspect=16 / 9,
+            min_width=360,
+            min_height=360,
+            max_width=4096,
+            max_height=4096,
+            containers=("mp4", "mov", "webm"),
+            video_codecs=("h264", "hevc", "vp8", "vp9"),
+        ),
+    )
+
+
+def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
+    # Blotato counts per Blotato user; with the platform's key that is the whole project.
+    return (
+        QuotaRule("blotato_posts", settings.posts_per_minute, "project", "per_minute",
+                  "Blotato's posting limit was reached for the moment. We'll publish automatically in a minute."),
+        QuotaRule("blotato_media", settings.media_per_minute, "project", "per_minute",
+                  "Blotato's upload limit was reached for the moment. We'll continue automatically in a minute."),
+        QuotaRule("blotato_status", settings.status_per_minute, "project", "per_minute",
+                  "We're checking on your TikTok post a little more slowly to stay within Blotato's limits."),
+    )
+
+
+def compose_text(job: PublishJob) -> str:
+    """The caption with any hashtags it does not already contain appended."""
+    text = job.caption.strip()
+    missing = [f"#{tag.lstrip('#')}" for tag in job.hashtags if f"#{tag.lstrip('#')}".lower() not in text.lower()]
+    return " ".join([text, *missing]).strip()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_env_settings = load(BlotatoSettings)
+
+
+class BlotatoAdapter(PlatformAdapter):
+    key = "blotato"
+    network = "tiktok"
+    display_name = "TikTok (via Blotato)"
+    limits = limits_from(_env_settings)
+    quotas = quotas_from(_env_settings)
+    steps: ClassVar[Mapping[str, Step]] = {
+        "stage_media": Step("stage_media", irreversible=False, phase="uploading"),
+        "create_post": Step("create_post", irreversible=True, phase="publishing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing"),
+        "confirm_create": Step("confirm_create", irreversible=False, phase="publishing"),
+    }
+    first_step = "stage_media"
+
+    def __init__(self, settings: BlotatoSettings | None = None, http: httpx.Client | None = None) -> None:
+        super().__init__(http)
+        self.settings = settings or _env_settings
+
+    # ------------------------------------------------------------------ steps
+
+    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        handlers = {
+            "stage_media": self._stage_media,
+            "create_post": self._create_post,
+            "check_status": self._check_status,
+            "confirm_create": self._confirm_create,
+        }
+        if step not in handlers:
+            raise ValueError(f"unknown Blotato step {step!r}")
+        return handlers[step](job, data)
+
+    def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
+        if step != "create_post":
+            return None  # the other steps create nothing on TikTok
+        if data.get("post_submission_id"):
+            # The answer was persisted, so the post exists; carry on polling it.
+            return StepOutcome("check_status", {"post_submission_id": data["post_submission_id"]})
+        found = self._find_post(job, data)
+        if found is not None:
+            return self._outcome_for_listed(found)
+        if self.settings.reconcile_settle_seconds <= 0:
+            return None
+        until = _now() + timedelta(seconds=self.settings.reconcile_settle_seconds)
+        return StepOutcome("confirm_create", {"confirm_until": until.isoformat()},
+                           wait_seconds=min(30.0, self.settings.reconcile_settle_seconds))
+
+    def _stage_media(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        upload_first = bool(job.options.get("upload_media_first", self.settings.upload_media_first))
+        media_url = job.video.url
+        if upload_first:
+            response = self._call("POST", "/v2/media", job, json={"url": job.video.url})
+            media_url = response.json()["url"]
+        log.info("blotato.media_staged", imported=upload_first, size=job.video.size)
+        return StepOutcome("create_post", {"media_url": media_url, "staged_at": _now().isoformat()})
+
+    def _create_post(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        media_url = data.get("media_url") or job.video.url
+        body = {
+            "post": {
+                "accountId": job.credentials.account_id,
+                "content": {"text": compose_text(job), "mediaUrls": [media_url], "platform": "tiktok"},
+                "target": self._target(job),
+            }
+        }
+        response = self._call("POST", "/v2/posts", job, json=body)
+        post_id = str(response.json()["postSubmissionId"])
+        log.info("blotato.post_created", post_submission_id=post_id)
+        return StepOutcome(
+            "check_status",
+            {"post_submission_id": post_id, "submitted_at": _now().isoformat()},
+            wait_seconds=self.settings.poll_seconds,
+        )
+
+    def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        post_id = str(data["post_submission_id"])
+        body = self._call("GET", f"/v2/posts/{post_id}", job).json()
+        status = body.get("status")
+        if status == "published":
+            return StepOutcome(None, {"status": status},
+                               published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
+        if status == "failed":
+            raise failed_post_error(body.get("errorMessage"), post_id)
+        # "in-progress", or a state Blotato may add (scheduled): keep polling, within reason.
+        since = datetime.fromisoformat(str(data.get("submitted_at") or _now().isoformat()))
+        if (_now() - since).total_seconds() > self.settings.max_processing_seconds:
+            raise PermanentError(
+                "TikTok (via Blotato) has not confirmed this post after a long wait. Check your TikTok "
+                "profile: if the video is not there, publish again.",
+                platform=PLATFORM, code="processing_timeout", detail=body,
+            )
+        return StepOutcome("check_status", {"status": status}, wait_seconds=self.settings.poll_seconds)
+
+    def _confirm_create(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        found = self._find_post(job, data)
+        if found is not None:
+            return self._outcome_for_listed(found)
+        until = datetime.fromisoformat(str(data.get("confirm_until") or _now().isoformat()))
+        if _now() < until:
+            return StepOutcome("confirm_create", {}, wait_seconds=self.settings.poll_seconds * 5)
+        # Long enough for a lost attempt to have finished and been listed: it never happened.
+        return StepOutcome("create_post", {"confirm_until": None})
+
+    # ------------------------------------------------------------------ helpers
+
+    def _target(self, job: PublishJob) -> dict[str, Any]:
+        options = job.options
+        privacy = str(options.get("privacy_level") or "PUBLIC_TO_EVERYONE")
+        if privacy not in PRIVACY_LEVELS:
+            raise PermanentError(
+                "Choose who can view this TikTok video: everyone, friends, followers or only you.",
+                platform=PLATFORM, code="privacy_level", detail={"privacy_level": privacy},
+            )
+        target: dict[str, Any] = {
+            "targetType": "tiktok",
+            "privacyLevel": privacy,
+            "disabledComments": bool(options.get("disable_comment", False)),
+            "disabledDuet": bool(options.get("disable_duet", False)),
+            "disabledStitch": bool(options.get("disable_stitch", False)),
+            "isBrandedContent": bool(options.get("brand_content_toggle", False)),
+            "isYourBrand": bool(options.get("brand_organic_toggle", False)),
+            # Our videos are AI-generated; TikTok requires the label for such content.
+            "isAiGenerated": bool(options.get("is_aigc", True)),
+        }
+        if "auto_add_music" in options:
+            target["autoAddMusic"] = bool(options["auto_add_music"])
+        if "is_draft" in options:
+            target["isDraft"] = bool(options["is_draft"])
+        if options.get("video_cover_timestamp_ms") is not None:
+            target["videoCoverTimestamp"] = int(options["video_cover_timestamp_ms"])
+        return target
+
+    def _api_key(self, job: PublishJob) -> str:
+        if job.credentials.access_token:
+            return job.credentials.access_token
+        if self.settings.api_key is not None:
+            return self.settings.api_key.get_secret_value()
+        raise AuthError(
+            "TikTok (via Blotato) is not set up: no Blotato API key is available. Reconnect TikTok (via Blotato).",
+            platform=PLATFORM, code="no_api_key",
+        )
+
+    def _call(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> httpx.Response:
+        headers = {"blotato-api-key": self._api_key(job), "Accept": "application/json"}
+        try:
+            response = self.http.request(method, self.settings.api_base.rstrip("/") + path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise network_error(exc) from exc
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def _find_post(self, job: PublishJob, data: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Our post in Blotato's list: same text and the exact media URL we staged."""
+        media_url = data.get("media_url")
+        if not media_url:
+            return None  # create_post never ran with a staged URL
+        staged_at = datetime.fromisoformat(str(data.get("staged_at") or _now().isoformat()))
+        text = compose_text(job)
+        params: dict[str, Any] = {
+            "since": (staged_at - timedelta(minutes=5)).isoformat(),
+            "platform": "tiktok",
+            "limit": LIST_PAGE_SIZE,
+        }
+        for _ in range(LIST_MAX_PAGES):
+            page = self._call("GET", "/v2/posts", job, params=params).json()
+            for item in page.get("items", []):
+                account = item.get("accountId")
+                if account is not None and str(account) != job.credentials.account_id:
+                    continue
+                if item.get("text") == text and media_url in (item.get("mediaUrls") or []):
+                    return dict(item)
+            if not page.get("cursor"):
+                break
+            params["cursor"] = page["cursor"]
+        return None
+
+    def _outcome_for_listed(self, item: Mapping[str, Any]) -> StepOutcome:
+        post_id = str(item.get("postSubmissionId") or item["id"])
+        state = item.get("state")
+        status = item.get("status") or (state.get("type") if isinstance(state, dict) else None)
+        if status == "failed":
+            raise failed_post_error(item.get("errorMessage"), post_id)
+        if status == "published":
+            return StepOutcome(None, {"post_submission_id": post_id, "status": status},
+                               published=PublishedPost(platform_post_id=post_id, url=item.get("publicUrl")))
+        # Listed but not finished (scheduled). The list id is not a submission id, so keep
+        # watching the list rather than polling GET /v2/posts/{id}.
+        until = _now() + timedelta(seconds=self.settings.max_processing_seconds)
+        return StepOutcome("confirm_create", {"confirm_until": until.isoformat()},
+                           wait_seconds=self.settings.poll_seconds * 5)
