@@ -1,0 +1,112 @@
+"""Every notification mail, in plain language: what happened and what to do next.
+
+Each function returns (subject, body). Links go to the frontend (FRONTEND_URL):
+`/posts/<id>` to see or retry a post, `/connections` to reconnect an account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shared.config import core
+
+# Mail kinds, stored in notifications.kind.
+POST_PUBLISHED = "post_published"
+POST_FAILED = "post_failed"
+CONNECTION_EXPIRING = "connection_expiring"
+CONNECTION_EXPIRED = "connection_expired"
+
+_FALLBACK_NAMES = {
+    "youtube": "YouTube Shorts",
+    "tiktok": "TikTok",
+    "blotato": "TikTok (via Blotato)",
+    "instagram": "Instagram Reels",
+    "facebook": "Facebook Reels",
+}
+_SIGNATURE = "\n\n— shortpub"
+_CAPTION_PREVIEW = 60
+
+
+def platform_name(platform: str) -> str:
+    """What users call the platform: the adapter's display name, else a known name."""
+    from shared.platforms import adapters
+
+    adapter = adapters().get(platform)
+    return adapter.display_name if adapter else _FALLBACK_NAMES.get(platform, platform.title())
+
+
+def _frontend(frontend_url: str | None) -> str:
+    return (frontend_url or core().frontend_url).rstrip("/")
+
+
+def post_link(post_id: str, frontend_url: str | None = None) -> str:
+    return f"{_frontend(frontend_url)}/posts/{post_id}"
+
+
+def reconnect_link(frontend_url: str | None = None) -> str:
+    return f"{_frontend(frontend_url)}/connections"
+
+
+def _which_video(caption: str | None) -> str:
+    text = " ".join((caption or "").split())
+    if not text:
+        return "Your video"
+    if len(text) > _CAPTION_PREVIEW:
+        text = text[: _CAPTION_PREVIEW - 1].rstrip() + "…"
+    return f"Your video \"{text}\""
+
+
+def post_published(*, platform: str, post_url: str | None, caption: str | None = None) -> tuple[str, str]:
+    name = platform_name(platform)
+    where = f"See it here: {post_url}" if post_url else f"You can find it on your {name} profile."
+    return (
+        f"Your video is live on {name}",
+        f"Hi,\n\n{_which_video(caption)} was published on {name}.\n\n{where}{_SIGNATURE}",
+    )
+
+
+def post_failed(
+    *, platform: str, reason: str, post_id: str, caption: str | None = None, frontend_url: str | None = None
+) -> tuple[str, str]:
+    name = platform_name(platform)
+    return (
+        f"We could not publish your video on {name}",
+        f"Hi,\n\n{_which_video(caption)} could not be published on {name}, even after several tries.\n\n"
+        f"What went wrong: {reason.strip()}\n\n"
+        f"Your other platforms are not affected. To try {name} again, open this page and click \"Retry\":\n"
+        f"{post_link(post_id, frontend_url)}{_SIGNATURE}",
+    )
+
+
+def _day(moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def connection_expiring(
+    *, platform: str, account: str, expires_at: datetime, timezone: str = "UTC", frontend_url: str | None = None
+) -> tuple[str, str]:
+    name = platform_name(platform)
+    return (
+        f"Your {name} connection stops working in 7 days",
+        f"Hi,\n\nYour {name} connection ({account}) will stop working on {_day(expires_at, timezone)}. "
+        f"{name} does not let us renew it without you.\n\n"
+        f"To keep your scheduled videos publishing, reconnect it now (it takes less than a minute):\n"
+        f"{reconnect_link(frontend_url)}{_SIGNATURE}",
+    )
+
+
+def connection_expired(*, platform: str, account: str, frontend_url: str | None = None) -> tuple[str, str]:
+    name = platform_name(platform)
+    return (
+        f"Your {name} connection expired",
+        f"Hi,\n\nYour {name} connection ({account}) expired or was removed, so we cannot publish there "
+        f"right now.\n\nReconnect it here:\n{reconnect_link(frontend_url)}\n\n"
+        f"Videos waiting for this account will publish automatically after you reconnect.{_SIGNATURE}",
+    )
+
+
+def dedupe_key(kind: str, *parts: object) -> str:
+    """One key per event, e.g. dedupe_key(POST_PUBLISHED, target_id)."""
+    return ":".join([kind, *(str(part) for part in parts)])
