@@ -1,0 +1,1 @@
+"""Connections: OAuth for every platform, token storage, refresh, expiry warnings, reconnect."""
