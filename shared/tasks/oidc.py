@@ -13,9 +13,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shared.config import ConfigError, core, load
 from shared.log import get_logger
@@ -28,6 +28,12 @@ CertsFetcher = Callable[[str], Mapping[str, Any]]
 
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 _DEFAULT_CERTS_TTL_S = 300.0
+
+
+class HeadersLike(Protocol):
+    """A dict of headers or Flask/Werkzeug `request.headers`."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
 
 
 class TaskAuthError(PermissionError):
@@ -85,7 +91,7 @@ class _FetcherRequest:
 _default_fetcher = CachedCertsFetcher()
 
 
-def _bearer(headers: Mapping[str, str]) -> str:
+def _bearer(headers: HeadersLike) -> str:
     value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -94,7 +100,7 @@ def _bearer(headers: Mapping[str, str]) -> str:
 
 
 def verify_task_request(
-    headers: Mapping[str, str],
+    headers: HeadersLike,
     *,
     settings: TasksSettings | None = None,
     environment: str | None = None,

@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from werkzeug.datastructures import Headers
 
 from shared.config import ConfigError
 from shared.tasks.oidc import TaskAuthError, verify_task_request
@@ -52,7 +53,7 @@ def token(*, key=KEY, **overrides) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "kid-1"})
 
 
-def verify(headers: dict[str, str]) -> None:
+def verify(headers) -> None:
     verify_task_request(headers, settings=SETTINGS, environment="production", certs_fetcher=certs_fetcher)
 
 
@@ -60,6 +61,7 @@ def test_a_token_signed_for_our_account_and_audience_passes():
     fetched.clear()
     verify({"Authorization": f"Bearer {token()}"})
     verify({"authorization": f"bearer {token()}"})
+    verify(Headers({"Authorization": f"Bearer {token()}"}))  # what Flask's request.headers is
     assert fetched and all(url.startswith("https://www.googleapis.com/") for url in fetched)
 
 
