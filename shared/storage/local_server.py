@@ -1,0 +1,154 @@
+"""A small WSGI file server for the local storage backend's signed URLs.
+
+GET/HEAD `/<bucket>/<path>?expires=…&sig=…` with single Range requests (platforms
+and resumable downloads use them). Expired or tampered links get 403 with a plain
+message; nothing else in the bucket is reachable.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from shared.log import get_logger
+from shared.storage.base import ObjectNotFound, StorageError
+from shared.storage.local import LocalStorage
+
+log = get_logger(__name__)
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHUNK = 1024 * 1024
+
+
+def _plain(start_response: StartResponse, status: str, message: str) -> list[bytes]:
+    body = (message + "\n").encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class LocalFileApp:
+    def __init__(self, storage: LocalStorage) -> None:
+        self.storage = storage
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return _plain(start_response, "405 Method Not Allowed", "Only downloads are allowed here.")
+        raw_path = urllib.parse.unquote(environ.get("PATH_INFO", "")).lstrip("/")
+        bucket, _, path = raw_path.partition("/")
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        expires = (query.get("expires") or [""])[0]
+        signature = (query.get("sig") or [""])[0]
+        if bucket != self.storage.bucket or not path:
+            return _plain(start_response, "404 Not Found", "There is no file at this address.")
+        try:
+            problem = self.storage.check_signature(path, expires, signature)
+        except StorageError:
+            problem = "This link is not valid. Please ask for a new one."
+        if problem:
+            log.info("signed url refused", path=path, reason=problem)
+            return _plain(start_response, "403 Forbidden", problem)
+        try:
+            size = self.storage.size(path)
+        except ObjectNotFound:
+            return _plain(start_response, "404 Not Found", "This file is no longer available.")
+
+        start, end, status = 0, size - 1, "200 OK"
+        range_header = environ.get("HTTP_RANGE")
+        if range_header:
+            match = _RANGE.match(range_header.strip())
+            if not match or (not match.group(1) and not match.group(2)):
+                return self._unsatisfiable(start_response, size)
+            if match.group(1):
+                start = int(match.group(1))
+                end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+            else:  # suffix range: the last N bytes
+                start = max(0, size - int(match.group(2)))
+            if start >= size or start > end:
+                return self._unsatisfiable(start_response, size)
+            status = "206 Partial Content"
+        headers = [
+            ("Content-Type", "video/mp4" if path.endswith(".mp4") else _guess_type(path)),
+            ("Content-Length", str(end - start + 1)),
+            ("Accept-Ranges", "bytes"),
+        ]
+        if status.startswith("206"):
+            headers.append(("Content-Range", f"bytes {start}-{end}/{size}"))
+        download = (query.get("download") or [""])[0]
+        if download:
+            headers.append(("Content-Disposition", f'attachment; filename="{download}"'))
+        start_response(status, headers)
+        if method == "HEAD":
+            return [b""]
+        return self._body(path, start, end - start + 1)
+
+    def _unsatisfiable(self, start_response: StartResponse, size: int) -> list[bytes]:
+        body = b"The requested part of the file is outside it.\n"
+        start_response(
+            "416 Range Not Satisfiable",
+            [("Content-Range", f"bytes */{size}"), ("Content-Length", str(len(body))), ("Content-Type", "text/plain")],
+        )
+        return [body]
+
+    def _body(self, path: str, start: int, length: int) -> Iterator[bytes]:
+        with self.storage.open(path) as handle:
+            handle.seek(start)
+            remaining = length
+            while remaining > 0:
+                chunk = handle.read(min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                yield chunk
+
+
+def _guess_type(path: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # URLs carry signatures: never log them
+        pass
+
+
+@dataclass
+class RunningFileServer:
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _make(storage: LocalStorage, host: str, port: int) -> BaseWSGIServer:
+    return make_server(host, port, LocalFileApp(storage), threaded=True, request_handler=_QuietHandler)
+
+
+def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int = 0) -> RunningFileServer:
+    """Serve `storage` in a daemon thread (port 0 picks a free one)."""
+    server = _make(storage, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="local-storage", daemon=True)
+    thread.start()
+    return RunningFileServer(server, thread)
+
+
+def serve(port: int, storage: LocalStorage | None = None, host: str = "127.0.0.1") -> None:
+    """Serve the configured local storage in the foreground (used by `make run`)."""
+    from shared.storage import storage as configured
+
+    chosen = storage or configured()
+    assert isinstance(chosen, LocalStorage), "the file server only serves the local storage backend"
+    _make(chosen, host, port).serve_forever()
