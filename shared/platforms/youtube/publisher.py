@@ -1,0 +1,293 @@
+"""YouTube Shorts: resumable upload, processing checks, optional custom thumbnail.
+
+Steps (one per task delivery; `data` carries what the next one needs):
+  start_upload      open an upload session; persist its URI before any byte is sent
+  upload            stream the bytes, resuming through drops; the last byte creates the video
+  check_processing  poll videos.list until YouTube processed (or failed/rejected) the video
+  set_thumbnail     custom cover, when the job has one; failure is only a warning
+
+YouTube has no Shorts flag: a video of at most 3 minutes, square or vertical, is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from shared.config import load
+from shared.log import get_logger
+from shared.platforms.base import (
+    CoverSpec,
+    Credentials,
+    MediaRules,
+    PlatformAdapter,
+    PlatformLimits,
+    PostMetrics,
+    PublishedPost,
+    PublishJob,
+    QuotaRule,
+    Step,
+    StepOutcome,
+    TextRule,
+)
+from shared.platforms.errors import PermanentError, PlatformError, TransientError
+from shared.platforms.youtube import errors, metadata
+from shared.platforms.youtube.resumable import ResumableUpload, SessionGone, redacted
+from shared.platforms.youtube.settings import YouTubeSettings
+
+log = get_logger(__name__)
+
+SHORTS_URL = "https://www.youtube.com/shorts/{id}"
+# thumbnails.set costs 50 of the 10,000 units/day every method but videos.insert
+# shares; it is not a QuotaRule because only targets with a cover spend it.
+THUMBNAIL_UNITS = 50
+
+
+def build_limits(settings: YouTubeSettings) -> PlatformLimits:
+    return PlatformLimits(
+        # The caption becomes the description: 5,000 bytes, no angle brackets.
+        caption=TextRule(max_length=5000, unit="bytes", forbidden_chars="<>"),
+        title=TextRule(max_length=metadata.TITLE_MAX_CHARS, forbidden_chars="<>", required=True),
+        tags_total_chars=metadata.TAGS_MAX_CHARS,
+        # Shorts thumbnails (API-settable since Nov 3 2026) are vertical like the video.
+        cover=CoverSpec(width=1080, height=1920, max_bytes=50 * 1024 * 1024),
+        media=MediaRules(
+            min_duration_s=1.0,
+            max_duration_s=180.0,        # Shorts: at most 3 minutes
+            max_size_bytes=256 * 1024**3,
+            min_aspect=0.0,
+            max_aspect=1.0,              # square or vertical, else it is a regular video
+            containers=("mp4", "mov", "webm"),
+            video_codecs=("h264", "hevc", "vp9", "av1"),
+            audio_codecs=("aac", "opus", "mp3"),
+        ),
+    )
+
+
+def build_quotas(settings: YouTubeSettings) -> tuple[QuotaRule, ...]:
+    return (
+        QuotaRule(
+            name="videos.insert",
+            limit=settings.daily_uploads,
+            scope="project",
+            window="daily_pacific",
+            user_message="YouTube's daily upload limit for our app is used up. Your video will publish "
+                         "automatically after the limit resets at midnight Pacific time.",
+        ),
+        QuotaRule(
+            name="channel_uploads",
+            limit=settings.channel_daily_uploads,
+            scope="account",
+            window="daily_pacific",
+            user_message="Your YouTube channel reached its daily upload limit. Your video will publish "
+                         "automatically tomorrow.",
+        ),
+    )
+
+
+_ENV = load(YouTubeSettings)
+
+
+class YouTubeAdapter(PlatformAdapter):
+    key = "youtube"
+    network = "youtube"
+    display_name = "YouTube Shorts"
+    limits = build_limits(_ENV)
+    quotas = build_quotas(_ENV)
+    steps: ClassVar[Mapping[str, Step]] = {
+        # Opening a session creates nothing on the channel: safe to repeat.
+        "start_upload": Step("start_upload", irreversible=False, phase="uploading"),
+        # The last byte creates the video.
+        "upload": Step("upload", irreversible=True, phase="uploading"),
+        "check_processing": Step("check_processing", irreversible=False, phase="processing"),
+        # Setting the same image twice leaves the same result.
+        "set_thumbnail": Step("set_thumbnail", irreversible=False, phase="publishing"),
+    }
+    first_step = "start_upload"
+
+    def __init__(self, settings: YouTubeSettings | None = None, http: httpx.Client | None = None) -> None:
+        super().__init__(http)
+        self.settings = settings or load(YouTubeSettings)
+        self._steps: dict[str, Callable[[PublishJob, Mapping[str, Any]], StepOutcome]] = {
+            "start_upload": self._start_upload,
+            "upload": self._upload,
+            "check_processing": self._check_processing,
+            "set_thumbnail": self._set_thumbnail,
+        }
+
+    # ------------------------------------------------------------------- interface
+
+    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        handler = self._steps.get(step)
+        if handler is None:
+            raise ValueError(f"YouTube has no step {step!r}")
+        return handler(job, data)
+
+    def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
+        if step != "upload":
+            return None  # every other step is safe to run again
+        session_uri = data.get("session_uri")
+        if not session_uri:
+            return None  # crashed before a session was persisted: a new one is safe
+        uploader = self._uploader(job)
+        try:
+            progress = uploader.status(session_uri, int(data.get("upload_total") or job.video.size))
+        except SessionGone:
+            return None
+        if isinstance(progress, int):
+            return None  # incomplete: running `upload` again resumes from Google's offset
+        return self._uploaded(progress)
+
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+        item = self._video(credentials, platform_post_id, "statistics")
+        if item is None:
+            raise PermanentError(errors.RULES["videoNotFound"].user_message, platform=errors.PLATFORM,
+                                 code="videoNotFound", detail=platform_post_id)
+        stats = item.get("statistics", {})
+
+        def number(name: str) -> int | None:
+            return int(stats[name]) if stats.get(name) is not None else None
+
+        return PostMetrics(views=number("viewCount"), likes=number("likeCount"),
+                           comments=number("commentCount"), raw=stats)
+
+    # ----------------------------------------------------------------------- steps
+
+    def _start_upload(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        total = job.video.size
+        if total <= 0:
+            raise errors.upload_failed({"uploadStatus": "failed", "failureReason": "emptyFile"})
+        response = self._call(
+            "POST",
+            "/upload/youtube/v3/videos",
+            job.credentials,
+            params={
+                "uploadType": "resumable",
+                "part": "snippet,status",
+                "notifySubscribers": str(metadata.notify_subscribers(job)).lower(),
+            },
+            headers={
+                "X-Upload-Content-Length": str(total),
+                "X-Upload-Content-Type": job.video.content_type or "video/*",
+            },
+            json=metadata.video_resource(job),
+        )
+        session_uri = response.headers.get("Location")
+        if not session_uri:
+            raise TransientError(errors.RETRYING, platform=errors.PLATFORM, code="noSessionUri",
+                                 detail=dict(response.headers))
+        log.info("youtube_upload_session", session=redacted(session_uri), total=total)
+        return StepOutcome(next_step="upload", data={"session_uri": session_uri, "upload_total": total})
+
+    def _upload(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        session_uri = data.get("session_uri")
+        if not session_uri:
+            return StepOutcome(next_step="start_upload")
+        try:
+            resource = self._uploader(job).upload(session_uri, job.video, int(data.get("upload_total")
+                                                                              or job.video.size))
+        except SessionGone:
+            log.info("youtube_upload_session_gone", session=redacted(session_uri))
+            return StepOutcome(next_step="start_upload", data={"session_uri": None})
+        return self._uploaded(resource)
+
+    def _uploaded(self, resource: Mapping[str, Any]) -> StepOutcome:
+        return StepOutcome(
+            next_step="check_processing",
+            data={"video_id": resource["id"], "processing_since": datetime.now(UTC).isoformat()},
+            wait_seconds=self.settings.processing_poll_min_seconds,
+        )
+
+    def _check_processing(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        item = self._video(job.credentials, video_id, "status,processingDetails")
+        if item is None:
+            raise PermanentError(errors.DELETED, platform=errors.PLATFORM, code="videoNotFound", detail=video_id)
+        status = item.get("status", {})
+        processing = item.get("processingDetails", {})
+        upload_status = status.get("uploadStatus")
+        if upload_status == "processed":
+            if job.cover is not None:
+                return StepOutcome(next_step="set_thumbnail")
+            return self._done(video_id)
+        if upload_status != "uploaded" or processing.get("processingStatus") in ("failed", "terminated"):
+            raise errors.upload_failed(status, processing)
+        self._check_processing_timeout(video_id, data)
+        time_left_ms = (processing.get("processingProgress") or {}).get("timeLeftMs")
+        wait = float(time_left_ms) / 1000 if time_left_ms else self.settings.processing_poll_min_seconds
+        wait = min(max(wait, self.settings.processing_poll_min_seconds), self.settings.processing_poll_max_seconds)
+        return StepOutcome(next_step="check_processing", wait_seconds=wait)
+
+    def _check_processing_timeout(self, video_id: str, data: Mapping[str, Any]) -> None:
+        since = data.get("processing_since")
+        if not since:
+            return
+        waited = (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds()
+        if waited > self.settings.processing_timeout_seconds:
+            raise PermanentError(
+                "YouTube is still processing the video after a long time. It is on your channel: check "
+                "it in YouTube Studio before publishing it again.",
+                platform=errors.PLATFORM, code="processingTimeout", detail={"video_id": video_id, "waited": waited},
+            )
+
+    def _set_thumbnail(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        cover = job.cover
+        if cover is None:
+            return self._done(video_id)
+        try:
+            self._call(
+                "POST",
+                "/upload/youtube/v3/thumbnails/set",
+                job.credentials,
+                params={"videoId": video_id, "uploadType": "media"},
+                headers={"Content-Type": cover.content_type, "Content-Length": str(cover.size)},
+                content=cover.read_chunks(0, self.settings.upload_read_bytes),
+            )
+        except PlatformError as exc:
+            # The video is live either way; a missing custom thumbnail is not worth failing it.
+            log.warning("youtube_thumbnail_failed", **exc.log_fields())
+            outcome = self._done(video_id)
+            outcome.data.update(thumbnail_warning=_thumbnail_warning(exc), thumbnail_error_code=exc.code)
+            return outcome
+        outcome = self._done(video_id)
+        outcome.data["thumbnail_set"] = True
+        return outcome
+
+    def _done(self, video_id: str) -> StepOutcome:
+        url = SHORTS_URL.format(id=video_id)
+        return StepOutcome(next_step=None, data={"video_id": video_id, "url": url},
+                           published=PublishedPost(platform_post_id=video_id, url=url))
+
+    # --------------------------------------------------------------------- helpers
+
+    def _uploader(self, job: PublishJob) -> ResumableUpload:
+        return ResumableUpload(self.http, self.settings, job.credentials.access_token)
+
+    def _video(self, credentials: Credentials, video_id: str, part: str) -> dict[str, Any] | None:
+        response = self._call("GET", "/youtube/v3/videos", credentials, params={"part": part, "id": video_id})
+        items = response.json().get("items") or []
+        return dict(items[0]) if items else None
+
+    def _call(self, method: str, path: str, credentials: Credentials, *,
+              headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        url = self.settings.api_base.rstrip("/") + path
+        all_headers = {"Authorization": f"Bearer {credentials.access_token}", **(headers or {})}
+        try:
+            response = self.http.request(method, url, headers=all_headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise errors.network_error(exc) from exc
+        if response.is_success:
+            return response
+        raise errors.classify(response)
+
+
+def _thumbnail_warning(exc: PlatformError) -> str:
+    return (
+        "Your Short is published, but YouTube did not take the custom thumbnail, so it shows an automatic "
+        f"one. {exc.user_message}"
+    )
+

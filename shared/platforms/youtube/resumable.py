@@ -1,0 +1,169 @@
+"""Google's resumable upload protocol, streamed from a MediaSource.
+
+The session URI is the only state: asking it `bytes */<total>` tells how much it
+holds (308 + Range), or that the upload is complete (200/201 + the video). So a
+dropped connection, a 5xx or a crash anywhere resumes from what Google has,
+never from what we think we sent. Memory stays at one read buffer whatever the
+file size: request bodies are generators over `read_chunks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import stamina
+
+from shared.log import get_logger
+from shared.platforms.base import MediaSource
+from shared.platforms.errors import PermanentError, PlatformError, TransientError
+from shared.platforms.youtube import errors
+from shared.platforms.youtube.settings import YouTubeSettings
+
+log = get_logger(__name__)
+
+_RANGE = re.compile(r"bytes=0-(\d+)")
+_DONE = (200, 201)
+_GONE = (404, 410)
+_RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class SessionGone(Exception):
+    """The session expired or never existed: nothing was created, start a new one."""
+
+
+class _Retryable(Exception):
+    """A failure worth resuming after: a dropped connection or a 5xx."""
+
+    def __init__(self, error: PlatformError, retry_after: float | None = None) -> None:
+        super().__init__(error.code)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _backoff(exc: Exception) -> bool | float:
+    if not isinstance(exc, _Retryable):
+        return False
+    return exc.retry_after if exc.retry_after is not None else True
+
+
+def redacted(session_uri: str) -> str:
+    """A session URI is a credential for the upload: log only where it points."""
+    return session_uri.split("?", 1)[0]
+
+
+class ResumableUpload:
+    def __init__(self, http: httpx.Client, settings: YouTubeSettings, access_token: str) -> None:
+        self.http = http
+        self.settings = settings
+        self.auth = {"Authorization": f"Bearer {access_token}"}
+
+    def status(self, session_uri: str, total: int) -> int | dict[str, Any]:
+        """How far the session got: the next byte to send, or the video resource when complete.
+
+        Raises SessionGone, or the classified error when Google could not be asked.
+        """
+        try:
+            return self._status(session_uri, total)
+        except _Retryable as exc:
+            raise exc.error from exc
+
+    def _status(self, session_uri: str, total: int) -> int | dict[str, Any]:
+        try:
+            response = self.http.put(
+                session_uri,
+                headers={**self.auth, "Content-Length": "0", "Content-Range": f"bytes */{total}"},
+            )
+        except httpx.TransportError as exc:
+            raise _Retryable(errors.network_error(exc)) from exc
+        return self._progress(response)
+
+    def upload(self, session_uri: str, source: MediaSource, total: int) -> dict[str, Any]:
+        """Send what the session lacks, resuming after drops and 5xx; return the video resource.
+
+        Raises SessionGone (start a new session), TransientError (retries used up; the
+        session stays valid for the next attempt) or the classified platform error.
+        """
+        settings = self.settings
+        try:
+            for attempt in stamina.retry_context(
+                on=_backoff,
+                attempts=settings.upload_retry_attempts,
+                timeout=None,
+                wait_initial=settings.upload_retry_wait_initial,
+                wait_max=settings.upload_retry_wait_max,
+                wait_jitter=settings.upload_retry_wait_initial,
+            ):
+                with attempt:
+                    return self._send_rest(session_uri, source, total)
+        except _Retryable as exc:
+            log.warning("youtube_upload_retries_exhausted", session=redacted(session_uri), code=exc.error.code)
+            raise exc.error from exc
+        raise AssertionError("unreachable: stamina either returns or raises")
+
+    # ---------------------------------------------------------------- internals
+
+    def _send_rest(self, session_uri: str, source: MediaSource, total: int) -> dict[str, Any]:
+        progress = self._status(session_uri, total)
+        while isinstance(progress, int):
+            offset = progress
+            end = total if not self.settings.upload_chunk_bytes else min(
+                total, offset + self.settings.upload_chunk_bytes)
+            headers = {
+                **self.auth,
+                "Content-Type": source.content_type or "video/*",
+                "Content-Length": str(end - offset),
+                "Content-Range": f"bytes {offset}-{end - 1}/{total}",
+            }
+            try:
+                response = self.http.put(
+                    session_uri, headers=headers, content=self._body(source, offset, end - offset)
+                )
+            except httpx.TransportError as exc:
+                log.info("youtube_upload_interrupted", session=redacted(session_uri), offset=offset,
+                         error=type(exc).__name__)
+                raise _Retryable(errors.network_error(exc)) from exc
+            progress = self._progress(response)
+            if isinstance(progress, int) and progress <= offset and end < total:
+                # The server kept nothing of a whole chunk: treat as a failure, not a loop.
+                raise _Retryable(TransientError(errors.RETRYING, platform=errors.PLATFORM, code="noProgress"))
+        return progress
+
+    def _progress(self, response: httpx.Response) -> int | dict[str, Any]:
+        if response.status_code == 308:
+            match = _RANGE.match(response.headers.get("Range", ""))
+            return int(match.group(1)) + 1 if match else 0
+        if response.status_code in _DONE:
+            return dict(response.json())
+        if response.status_code in _GONE:
+            raise SessionGone(response.status_code)
+        error = errors.classify(response)
+        if response.status_code in _RETRY_STATUSES:
+            wait = errors.retry_after_seconds(response, timedelta(0)).total_seconds()
+            raise _Retryable(error, retry_after=wait or None)
+        raise error
+
+    def _body(self, source: MediaSource, start: int, length: int) -> Iterator[bytes]:
+        remaining = length
+        pieces = source.read_chunks(start, self.settings.upload_read_bytes)
+        try:
+            for piece in pieces:
+                if len(piece) > remaining:
+                    piece = piece[:remaining]
+                remaining -= len(piece)
+                yield piece
+                if remaining <= 0:
+                    return
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+        if remaining > 0:
+            raise PermanentError(
+                "The stored video is shorter than expected, so it could not be sent to YouTube. "
+                "Upload the video again, then publish.",
+                platform=errors.PLATFORM, code="sourceTruncated", detail={"missing_bytes": remaining},
+            )

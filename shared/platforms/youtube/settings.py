@@ -1,0 +1,68 @@
+"""YouTube settings: where Google's APIs live, our OAuth client, and our budgets.
+
+Base URLs default to the real Google hosts; the local stack points them at the
+platform sandbox through `SANDBOX_ENV`.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The resumable protocol requires every chunk but the last to be a multiple of this.
+UPLOAD_CHUNK_GRANULARITY = 256 * 1024
+
+# Which sandbox prefix stands in for each base URL (see sandbox/youtube.py). The
+# OAuth hosts are read by oauth.py's own settings.
+SANDBOX_ENV: dict[str, str] = {
+    "YOUTUBE_API_BASE": "/googleapis",
+    "YOUTUBE_AUTH_BASE": "/google-accounts",
+    "YOUTUBE_TOKEN_BASE": "/google-oauth2",
+    "YOUTUBE_ANALYTICS_BASE": "/youtubeanalytics",
+}
+
+
+class YouTubeSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="YOUTUBE_", env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
+    )
+
+    # www.googleapis.com serves both the Data API and the upload endpoints.
+    api_base: str = "https://www.googleapis.com"
+    analytics_base: str = "https://youtubeanalytics.googleapis.com"
+
+    # One Google Cloud OAuth client serves every Google product we use.
+    client_id: str | None = Field(default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_ID", "client_id"))
+    client_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_SECRET", "client_secret")
+    )
+
+    # Bytes per upload request. 0 sends the whole file in one streamed request
+    # (what Google recommends); chunking helps behind proxies that cap bodies.
+    upload_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    # How much is read from the video source at a time; bounds memory use.
+    upload_read_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
+    # Retries of a dropped connection or 5xx inside one upload step.
+    upload_retry_attempts: int = Field(default=6, ge=1)
+    upload_retry_wait_initial: float = Field(default=1.0, ge=0)
+    upload_retry_wait_max: float = Field(default=30.0, ge=0)
+
+    # videos.insert has its own bucket: 100 calls/day per project (since Jun 1 2026).
+    daily_uploads: int = Field(default=100, ge=0)
+    # Every other method shares this many units/day; thumbnails.set costs 50.
+    daily_units: int = Field(default=10_000, ge=0)
+    # The channel's own upload cap. Google does not publish it (unconfirmed);
+    # it stops a channel with `uploadLimitExceeded`.
+    channel_daily_uploads: int = Field(default=15, ge=0)
+
+    # Processing checks: wait between polls, and when to give up waiting.
+    processing_poll_min_seconds: float = Field(default=5.0, ge=0)
+    processing_poll_max_seconds: float = Field(default=60.0, ge=0)
+    processing_timeout_seconds: float = Field(default=3 * 3600, gt=0)
+
+    @field_validator("upload_chunk_bytes")
+    @classmethod
+    def _chunks_on_granularity(cls, value: int) -> int:
+        if value % UPLOAD_CHUNK_GRANULARITY:
+            raise ValueError(f"must be a multiple of {UPLOAD_CHUNK_GRANULARITY} (256 KiB), or 0")
+        return value
