@@ -1,0 +1,269 @@
+"""Instagram Graph API (Instagram Login) simulator: Reels containers, publishing, quota.
+
+Mounted at /instagram-graph (= graph.instagram.com), versioned paths like the
+real host: `/instagram-graph/v26.0/me`. Accounts: `sb.add_account("instagram",
+id, username=..., account_type="BUSINESS"|"MEDIA_CREATOR"|"PERSONAL")`.
+
+The account check (`GET /me`) is served by sandbox/oauth.py (fault operation
+`profile`). Fault operations here: create_container, container_status, publishing_limit,
+publish, media, media_list. Kinds besides the common ones: `processing_error`
+(container ends in ERROR 2207001), `rejected_codec` (ERROR 2207026),
+`fetch_failed` (ERROR 2207052), `expire` (container EXPIRED), `quota`
+(publish answers 9/2207042), `publish_then_reset` (publishes, then drops the
+connection: the answer is lost, the reel is live).
+
+Settings: `instagram.processing_seconds`, `instagram.quota_total` (default 100),
+`instagram.probe_codec` (default True: refuse video codecs other than H.264/HEVC).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
+from sandbox.graph_common import common_fault, graph_error, object_id, probe_codecs, token_error
+
+PLATFORM = "instagram"
+PROFESSIONAL = ("BUSINESS", "MEDIA_CREATOR")
+ACCEPTED_CODECS = ("h264", "hevc")
+
+
+def _graph_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    lock = threading.RLock()
+
+    def containers() -> dict[str, dict[str, Any]]:
+        return sb.store(PLATFORM).setdefault("containers", {})
+
+    def media() -> dict[str, dict[str, Any]]:
+        return sb.store(PLATFORM).setdefault("media", {})
+
+    def authenticate() -> tuple[str | None, Response | None]:
+        try:
+            token = sb.check_token(PLATFORM, bearer_token())
+        except TokenProblem as problem:
+            return None, token_error(problem)
+        return token.account_id, None
+
+    def fault_for(operation: str, account_id: str) -> tuple[str | None, Response | None]:
+        """(a platform-specific fault kind left for the endpoint, or a ready answer)."""
+        fault = sb.take_fault(PLATFORM, operation)
+        if fault is None:
+            return None, None
+        answer = common_fault(fault, account_id, "instagram_content_publish")
+        if answer is not None:
+            return None, answer
+        return fault.kind, None
+
+    def wrong_owner(object_owner: str, account_id: str) -> Response | None:
+        if object_owner != account_id:
+            return graph_error(
+                400, 100,
+                f"Unsupported request - method type: {request.method.lower()}",
+                subcode=33, error_type="GraphMethodException",
+            )
+        return None
+
+    def published_in_window(account_id: str) -> list[dict[str, Any]]:
+        since = time.time() - 86400
+        return [m for m in media().values() if m["owner"] == account_id and m["created"] >= since]
+
+    def container_status(container: dict[str, Any]) -> tuple[str, str]:
+        if container.get("media_id"):
+            return "PUBLISHED", "Published"
+        if container["outcome"] == "EXPIRED":
+            return "EXPIRED", "Expired"
+        processing = float(sb.setting("processing_seconds", PLATFORM, 0.2))
+        if time.time() < container["created"] + processing:
+            return "IN_PROGRESS", "In Progress"
+        if container["outcome"] == "FINISHED":
+            return "FINISHED", "Finished: Media container is ready to be published"
+        return "ERROR", f"Error: {container['outcome']}"
+
+    # ---------------------------------------------------------------- endpoints
+
+    @app.post("/instagram-graph/<version>/<ig_user_id>/media", endpoint="ig_publish_create_container")
+    def create_container(version: str, ig_user_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+            return refused
+        kind, answer = fault_for("create_container", account_id)
+        if answer is not None:
+            return answer
+        params = request.form.to_dict() | request.args.to_dict()
+        params.pop("access_token", None)
+        account = sb.account(PLATFORM, account_id) or {}
+        if account.get("account_type", "BUSINESS") not in PROFESSIONAL:
+            return graph_error(400, 10, "Application does not have permission for this action",
+                               user_title="Not a professional account",
+                               user_msg="Only Business and Creator accounts can publish content.")
+        if params.get("media_type") != "REELS":
+            return graph_error(400, 100, "The media type is not supported", subcode=2207023,
+                               user_title="Unknown media type",
+                               user_msg="The media type entered is not one of the expected types.")
+        if not params.get("video_url"):
+            return graph_error(400, 100, "(#100) The parameter video_url is required")
+        caption = params.get("caption", "")
+        if len(caption) > 2200 or caption.count("#") > 30:
+            return graph_error(400, 36004, "The caption is too long", subcode=2207010,
+                               user_title="Caption too long",
+                               user_msg="The caption can have at most 2,200 characters and 30 hashtags.")
+        if caption.count("@") > 20:
+            return graph_error(400, 100, "Too many tags", subcode=2207040,
+                               user_title="Too many tags", user_msg="You can mention at most 20 accounts.")
+
+        outcome = "FINISHED"
+        fetched = fetch_video(params["video_url"])
+        if not fetched["ok"]:
+            outcome = "2207052"
+        elif kind == "rejected_codec":
+            outcome = "2207026"
+        elif kind == "processing_error":
+            outcome = "2207001"
+        elif kind == "fetch_failed":
+            outcome = "2207052"
+        elif kind == "expire":
+            outcome = "EXPIRED"
+        elif sb.setting("probe_codec", PLATFORM, True):
+            codec, _ = probe_codecs(params["video_url"])
+            if codec not in ACCEPTED_CODECS:
+                outcome = "2207026"
+        container_id = object_id()
+        with lock:
+            containers()[container_id] = {
+                "id": container_id, "owner": account_id, "created": time.time(), "outcome": outcome,
+                "params": params, "caption": caption, "sha256": fetched["sha256"], "size": fetched["size"],
+                "media_id": None,
+            }
+        return jsonify(id=container_id)
+
+    @app.get("/instagram-graph/<version>/<ig_user_id>/content_publishing_limit",
+             endpoint="ig_publish_publishing_limit")
+    def publishing_limit(version: str, ig_user_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+            return refused
+        kind, answer = fault_for("publishing_limit", account_id)
+        if answer is not None:
+            return answer
+        total = int(sb.setting("quota_total", PLATFORM, 100))
+        usage = total if kind == "quota" else len(published_in_window(account_id))
+        return jsonify(data=[{"quota_usage": usage, "config": {"quota_total": total, "quota_duration": 86400}}])
+
+    @app.post("/instagram-graph/<version>/<ig_user_id>/media_publish", endpoint="ig_publish_media_publish")
+    def media_publish(version: str, ig_user_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+            return refused
+        kind, answer = fault_for("publish", account_id)
+        if answer is not None:
+            return answer
+        creation_id = request.args.get("creation_id") or request.form.get("creation_id")
+        total = int(sb.setting("quota_total", PLATFORM, 100))
+        if kind == "quota" or len(published_in_window(account_id)) >= total:
+            return graph_error(400, 9, "Application request limit reached", subcode=2207042,
+                               user_title="Maximum number of posts reached",
+                               user_msg="The account has reached its daily publishing limit.")
+        with lock:
+            container = containers().get(creation_id or "")
+            if container is None or container["owner"] != account_id:
+                return graph_error(400, 24, "The media with id was not found", subcode=2207006,
+                                   user_title="Media not found", user_msg="The media could not be found.")
+            status, _ = container_status(container)
+            if status == "PUBLISHED":
+                return graph_error(400, 100, "The media has already been published",
+                                   error_type="GraphMethodException")
+            if status == "IN_PROGRESS":
+                return graph_error(400, 9007, "Media ID is not available", subcode=2207027,
+                                   user_title="Media not ready for publishing",
+                                   user_msg="The media is not ready yet, please wait a moment.")
+            if status == "EXPIRED":
+                return graph_error(400, -2, "The media has expired", subcode=2207020,
+                                   user_title="Media expired", user_msg="Please create a new container.")
+            if status == "ERROR":
+                return graph_error(400, 9007, "Media ID is not available", subcode=2207027,
+                                   user_title="Media not ready for publishing",
+                                   user_msg="The media could not be published.")
+            media_id = object_id()
+            container["media_id"] = media_id
+            media()[media_id] = {
+                "id": media_id, "owner": account_id, "created": time.time(), "caption": container["caption"],
+                "container_id": container["id"], "shortcode": f"C{media_id[-10:]}",
+            }
+        sb.record_publish(PLATFORM, account_id, media_id, sha256=container["sha256"], size=container["size"],
+                          caption=container["caption"], marker=container["id"])
+        if kind == "publish_then_reset":
+            drop_connection()
+        return jsonify(id=media_id)
+
+    @app.get("/instagram-graph/<version>/<ig_user_id>/media", endpoint="ig_publish_media_list")
+    def media_list(version: str, ig_user_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+            return refused
+        _, answer = fault_for("media_list", account_id)
+        if answer is not None:
+            return answer
+        limit = int(request.args.get("limit", 25))
+        fields = (request.args.get("fields") or "id").split(",")
+        items = sorted((m for m in media().values() if m["owner"] == account_id),
+                       key=lambda m: m["created"], reverse=True)[:limit]
+        return jsonify(data=[{k: v for k, v in _media_view(m).items() if k in fields or k == "id"} for m in items],
+                       paging={"cursors": {"before": "QVFI", "after": "QVFJ"}})
+
+    @app.get("/instagram-graph/<version>/<object_id_>", endpoint="ig_publish_object")
+    def read_object(version: str, object_id_: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        fields = (request.args.get("fields") or "id").split(",")
+        container = containers().get(object_id_)
+        if container is not None:
+            if (refused := wrong_owner(container["owner"], account_id)) is not None:
+                return refused
+            _, answer = fault_for("container_status", account_id)
+            if answer is not None:
+                return answer
+            status_code, status = container_status(container)
+            full = {"id": object_id_, "status_code": status_code, "status": status,
+                    "copyright_check_status": {"status": "completed", "matches_found": False}}
+            return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})
+        item = media().get(object_id_)
+        if item is not None:
+            if (refused := wrong_owner(item["owner"], account_id)) is not None:
+                return refused
+            _, answer = fault_for("media", account_id)
+            if answer is not None:
+                return answer
+            return jsonify({k: v for k, v in _media_view(item).items() if k in fields or k == "id"})
+        return graph_error(400, 100, f"Unsupported get request. Object with ID '{object_id_}' does not exist, "
+                                     "cannot be loaded due to missing permissions, or does not support this "
+                                     "operation.", subcode=33, error_type="GraphMethodException")
+
+
+def _media_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": item["id"],
+        "caption": item["caption"],
+        "permalink": f"https://www.instagram.com/reel/{item['shortcode']}/",
+        "shortcode": item["shortcode"],
+        "media_type": "VIDEO",
+        "media_product_type": "REELS",
+        "timestamp": _graph_time(item["created"]),
+    }

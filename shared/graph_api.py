@@ -1,0 +1,246 @@
+"""What Instagram and Facebook share: the Meta Graph API error envelope and its rate-limit headers.
+
+Both platforms answer errors as `{"error": {"message", "type", "code",
+"error_subcode", "error_user_title", "error_user_msg", "fbtrace_id"}}` and report
+rate-limit recovery in `X-Business-Use-Case-Usage`. Each platform keeps its own
+classification table (its `errors.py`); this module only reads answers and
+applies a table, so a code is classified in exactly one place per platform.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from shared.platforms.errors import PlatformError, QuotaError, TransientError
+
+
+@dataclass(frozen=True)
+class GraphErrorBody:
+    code: int | None
+    subcode: int | None
+    message: str
+    type: str = ""
+    user_title: str = ""
+    user_msg: str = ""
+    fbtrace_id: str = ""
+    is_transient: bool = False
+
+    @property
+    def code_text(self) -> str:
+        """How we record it: "9/2207042", or "190" when there is no subcode."""
+        if self.code is None:
+            return "unknown"
+        return f"{self.code}/{self.subcode}" if self.subcode else str(self.code)
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "type": self.type,
+            "code": self.code,
+            "error_subcode": self.subcode,
+            "error_user_title": self.user_title,
+            "error_user_msg": self.user_msg,
+            "fbtrace_id": self.fbtrace_id,
+        }
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_error(body: Any) -> GraphErrorBody | None:
+    """The Graph error in a decoded JSON body, or None when the body is not one."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("error"), Mapping):
+        return None
+    error = body["error"]
+    return GraphErrorBody(
+        code=_int_or_none(error.get("code")),
+        subcode=_int_or_none(error.get("error_subcode")),
+        message=str(error.get("message") or ""),
+        type=str(error.get("type") or ""),
+        user_title=str(error.get("error_user_title") or ""),
+        user_msg=str(error.get("error_user_msg") or ""),
+        fbtrace_id=str(error.get("fbtrace_id") or ""),
+        is_transient=bool(error.get("is_transient")),
+    )
+
+
+def regain_access_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
+    """When a Business Use Case rate limit lifts, from `X-Business-Use-Case-Usage`.
+
+    The header maps business ids to lists of usage entries whose
+    `estimated_time_to_regain_access` is in minutes; the longest wait wins.
+    """
+    raw = headers.get("x-business-use-case-usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    minutes = 0.0
+    entries = usage.values() if isinstance(usage, Mapping) else []
+    for entry_list in entries:
+        for entry in entry_list if isinstance(entry_list, list) else [entry_list]:
+            if isinstance(entry, Mapping):
+                try:
+                    minutes = max(minutes, float(entry.get("estimated_time_to_regain_access") or 0))
+                except (TypeError, ValueError):
+                    continue
+    if minutes <= 0:
+        return None
+    return (now or datetime.now(UTC)) + timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one Graph code (or code/subcode) is classified, with the user's message."""
+
+    error: type[PlatformError]
+    message: str
+    # Quota errors without a header hint: how long to wait before trying again.
+    default_wait: timedelta = timedelta(minutes=15)
+
+
+class ErrorTable:
+    """A platform's classification table: exact (code, subcode) first, then code, then ranges."""
+
+    def __init__(
+        self,
+        platform: str,
+        *,
+        by_subcode: Mapping[int, Rule],
+        by_code: Mapping[int, Rule],
+        by_range: Mapping[tuple[int, int], Rule],
+        fallback: Rule,
+        server_error: Rule,
+    ) -> None:
+        self.platform = platform
+        self.by_subcode = dict(by_subcode)
+        self.by_code = dict(by_code)
+        self.by_range = dict(by_range)
+        self.fallback = fallback
+        self.server_error = server_error
+
+    def rule_for(self, code: int | None, subcode: int | None) -> Rule:
+        if subcode is not None and subcode in self.by_subcode:
+            return self.by_subcode[subcode]
+        if code is not None:
+            if code in self.by_code:
+                return self.by_code[code]
+            for (low, high), rule in self.by_range.items():
+                if low <= code <= high:
+                    return rule
+        return self.fallback
+
+    def error_from(
+        self,
+        error: GraphErrorBody,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> PlatformError:
+        rule = self.rule_for(error.code, error.subcode)
+        if rule is self.fallback and (error.is_transient or (status or 0) >= 500):
+            rule = self.server_error
+        retry_at = None
+        if rule.error is QuotaError:
+            now = now or datetime.now(UTC)
+            retry_at = regain_access_at(headers or {}, now) or now + rule.default_wait
+        return rule.error(
+            rule.message,
+            platform=self.platform,
+            code=error.code_text,
+            detail=error.detail(),
+            retry_at=retry_at,
+            status=status,
+        )
+
+    def from_response(self, response: httpx.Response, now: datetime | None = None) -> PlatformError:
+        """Classify a failed HTTP answer, whatever its body looks like."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = parse_error(body)
+        if error is not None:
+            return self.error_from(error, status=response.status_code, headers=response.headers, now=now)
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            rule = self.server_error
+            if response.status_code == 429:
+                now = now or datetime.now(UTC)
+                retry = regain_access_at(response.headers, now) or now + rule.default_wait
+                return QuotaError(
+                    self.fallback_rate_message(), platform=self.platform, code=str(response.status_code),
+                    detail=response.text[:500], retry_at=retry, status=response.status_code,
+                )
+            return rule.error(
+                rule.message, platform=self.platform, code=str(response.status_code),
+                detail=response.text[:500], status=response.status_code,
+            )
+        return self.fallback.error(
+            self.fallback.message, platform=self.platform, code=str(response.status_code),
+            detail=response.text[:500], status=response.status_code,
+        )
+
+    def fallback_rate_message(self) -> str:
+        rule = self.by_code.get(4)
+        return rule.message if rule else self.server_error.message
+
+    def network_error(self, exc: Exception) -> TransientError:
+        """A timeout or dropped connection: the platform may or may not have acted."""
+        return TransientError(
+            self.server_error.message,
+            platform=self.platform,
+            code="network",
+            detail=f"{type(exc).__name__}: {exc}"[:300],
+        )
+
+
+def call(
+    http: httpx.Client,
+    table: ErrorTable,
+    method: str,
+    url: str,
+    *,
+    token: str,
+    scheme: str = "Bearer",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """One Graph request: the token goes in a header (never the URL, which gets logged).
+
+    Any failure comes back as the platform's classified error.
+    """
+    headers = {"Authorization": f"{scheme} {token}", **kwargs.pop("headers", {})}
+    try:
+        response = http.request(method, url, headers=headers, **kwargs)
+    except httpx.TransportError as exc:
+        raise table.network_error(exc) from None
+    if response.status_code >= 400:
+        raise table.from_response(response)
+    try:
+        body = response.json()
+    except ValueError:
+        raise table.server_error.error(
+            table.server_error.message, platform=table.platform, code="bad_json",
+            detail=response.text[:300], status=response.status_code,
+        ) from None
+    error = parse_error(body)
+    if error is not None:  # Graph occasionally wraps an error in a 200
+        raise table.error_from(error, status=response.status_code, headers=response.headers)
+    if not isinstance(body, dict):
+        raise table.server_error.error(
+            table.server_error.message, platform=table.platform, code="bad_json",
+            detail=str(body)[:300], status=response.status_code,
+        )
+    return body

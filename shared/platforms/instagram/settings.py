@@ -1,0 +1,49 @@
+"""Instagram Reels settings (Instagram API with Instagram Login)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where the local stack points each base URL (the sandbox mounts these prefixes).
+SANDBOX_ENV: dict[str, str] = {
+    "INSTAGRAM_GRAPH_BASE": "/instagram-graph",
+    "INSTAGRAM_API_BASE": "/instagram-api",
+    "INSTAGRAM_WWW_BASE": "/instagram-www",
+}
+
+
+class InstagramSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INSTAGRAM_", extra="ignore", case_sensitive=False)
+
+    graph_base: str = "https://graph.instagram.com"
+    api_base: str = "https://api.instagram.com"
+    www_base: str = "https://www.instagram.com"
+    # Pinned Graph version, shared with Facebook (META_GRAPH_VERSION).
+    graph_version: str = Field(
+        default="v26.0", validation_alias=AliasChoices("META_GRAPH_VERSION", "INSTAGRAM_GRAPH_VERSION")
+    )
+    app_id: str | None = None
+    app_secret: str | None = None
+
+    # Limits (platform-apis.md §3.7); override when Meta changes them.
+    caption_max_chars: int = 2200
+    caption_max_hashtags: int = 30
+    caption_max_mentions: int = 20
+    min_duration_s: float = 3.0
+    max_duration_s: float = 900.0
+    # CONFLICT in Meta's docs (300 MB vs 1 GB): target the lower one.
+    max_size_bytes: int = 300 * 1024 * 1024
+    # Scheduling-time budget per account; the real limit is read from
+    # content_publishing_limit at publish time (CONFLICT: 100 vs 50).
+    posts_per_24h: int = 100
+
+    # Container polling: Meta suggests about once a minute; short reels finish sooner.
+    poll_seconds: float = Field(default=15.0, ge=0)
+    # A container still IN_PROGRESS after this long is given up on.
+    processing_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # How many times an expired or failed container is recreated before giving up.
+    max_container_attempts: int = Field(default=3, ge=1)
+
+    def graph_url(self, path: str) -> str:
+        return f"{self.graph_base.rstrip('/')}/{self.graph_version}/{path.lstrip('/')}"
