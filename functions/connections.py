@@ -1,0 +1,56 @@
+"""The user's connected accounts.
+
+GET    /                        the user's connections with status, account info, expiry, reconnect_url
+GET    /<id>                    one connection
+DELETE /<id>                    disconnect: revoke at the platform, wipe the tokens, keep the row
+POST   /blotato/accounts        {"api_key"?} the TikTok accounts in this Blotato account, to choose from
+POST   /blotato                 {"api_key"?, "account_id"?} connect TikTok through Blotato
+"""
+
+from __future__ import annotations
+
+import re
+
+import flask
+from pydantic import BaseModel, Field
+
+from functions.oauth import _enqueue_hook, api_error
+from shared.connections import service
+from shared.connections.errors import ConnectionFlowError
+from shared.db import database
+from shared.http import ApiError, User, json_body, user_endpoint
+from shared.platforms.errors import PlatformError
+
+_ID = r"([0-9a-fA-F-]{36})"
+
+
+class BlotatoKey(BaseModel):
+    api_key: str | None = Field(default=None, max_length=500)
+
+
+class BlotatoConnect(BlotatoKey):
+    account_id: str | None = Field(default=None, max_length=200)
+
+
+@user_endpoint
+def connections(request: flask.Request, user: User) -> object:
+    path = request.path.rstrip("/") or "/"
+    db = database()
+    try:
+        if request.method == "GET" and path == "/":
+            return {"connections": service.list_connections(db, user.claims)}
+        if request.method == "GET" and (match := re.fullmatch(rf"/{_ID}", path)):
+            return service.get_connection(db, user.claims, match.group(1))
+        if request.method == "DELETE" and (match := re.fullmatch(rf"/{_ID}", path)):
+            return service.disconnect(db, user.claims, match.group(1))
+        if request.method == "POST" and path == "/blotato/accounts":
+            return {"accounts": service.blotato_accounts(json_body(request, BlotatoKey).api_key)}
+        if request.method == "POST" and path == "/blotato":
+            body = json_body(request, BlotatoConnect)
+            result = service.connect_blotato(db, user.id, api_key=body.api_key, account_id=body.account_id,
+                                             on_targets_resumed=_enqueue_hook())
+            return {"platform": "blotato", "connection_ids": result.connection_ids,
+                    "resumed_target_ids": result.resumed_target_ids}, 201
+    except (ConnectionFlowError, PlatformError) as exc:
+        raise api_error(exc, "blotato" if "blotato" in path else "") from None
+    raise ApiError(404, "not_found", "There is nothing at this address.")

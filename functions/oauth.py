@@ -1,0 +1,125 @@
+"""Connecting accounts by OAuth.
+
+POST|GET /start/<platform>      (signed in) the platform's authorization URL: {"authorization_url"}
+GET      /callback/<platform>   (public) where the platform sends the browser back; redirects to
+                                FRONTEND_URL with ?connected=<platform> or ?error=<plain message>
+POST     /complete              (signed in) the same as the callback for frontends that receive the
+                                code themselves: {"platform", "code", "state"} -> the connections
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import flask
+from pydantic import BaseModel, Field
+
+from shared.config import core
+from shared.connections import flow
+from shared.connections.errors import ConnectionFlowError
+from shared.db import database
+from shared.http import ApiError, User, json_body, public_endpoint, user_endpoint
+from shared.log import get_logger
+from shared.platforms.errors import PlatformError
+
+log = get_logger(__name__)
+_PLATFORM = r"([a-z]+)"
+
+
+class StartRequest(BaseModel):
+    return_path: str | None = Field(default=None, max_length=500)
+
+
+class CompleteRequest(BaseModel):
+    platform: str = Field(min_length=1, max_length=40)
+    code: str | None = Field(default=None, max_length=2000)
+    state: str | None = Field(default=None, max_length=500)
+    error: str | None = Field(default=None, max_length=200)
+
+
+def _enqueue_hook():  # type: ignore[no-untyped-def]
+    """The pipeline's enqueue for targets resumed by a reconnect, when it is available."""
+    try:
+        from shared.publishing.wiring import runtime
+
+        rt = runtime()
+    except Exception:  # no pipeline here: the scheduler tick's safety net enqueues them
+        log.warning("publishing runtime unavailable; resumed targets wait for the scheduler tick")
+        return None
+
+    def enqueue(target_ids: list[str]) -> None:
+        with rt.db.service() as conn:
+            rows = conn.execute("select id, platform, task_seq from publish_targets where id = any(%s::uuid[])",
+                                (target_ids,)).fetchall()
+        for row in rows:
+            rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
+
+    return enqueue
+
+
+def api_error(exc: Exception, platform: str) -> ApiError:
+    if isinstance(exc, ConnectionFlowError):
+        return ApiError(exc.status, exc.code, exc.user_message, exc.detail)
+    if isinstance(exc, PlatformError):
+        status = 503 if exc.error_class == "transient" else 502
+        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
+    raise exc
+
+
+@user_endpoint
+def _start(request: flask.Request, user: User) -> object:
+    match = re.fullmatch(rf"/start/{_PLATFORM}", request.path.rstrip("/"))
+    if not match:
+        raise ApiError(404, "not_found", "There is nothing at this address.")
+    platform = match.group(1)
+    body = json_body(request, StartRequest) if request.method == "POST" else StartRequest(
+        return_path=request.args.get("return_path"))
+    try:
+        url = flow.start_authorization(database(), user.id, platform, return_path=body.return_path)
+    except (ConnectionFlowError, PlatformError) as exc:
+        raise api_error(exc, platform) from None
+    return {"platform": platform, "authorization_url": url}
+
+
+@user_endpoint
+def _complete(request: flask.Request, user: User) -> object:
+    body = json_body(request, CompleteRequest)
+    try:
+        result = flow.complete_authorization(database(), body.platform, code=body.code, state=body.state,
+                                             error=body.error, expected_user_id=user.id,
+                                             on_targets_resumed=_enqueue_hook())
+    except (ConnectionFlowError, PlatformError) as exc:
+        raise api_error(exc, body.platform) from None
+    return {"platform": result.platform, "connection_ids": result.connection_ids,
+            "reconnected_ids": result.reconnected_ids, "resumed_target_ids": result.resumed_target_ids}
+
+
+@public_endpoint
+def _callback(request: flask.Request) -> object:
+    match = re.fullmatch(rf"/callback/{_PLATFORM}", request.path.rstrip("/"))
+    if not match:
+        raise ApiError(404, "not_found", "There is nothing at this address.")
+    platform = match.group(1)
+    args = request.args
+    return_path: str | None = None
+    try:
+        result = flow.complete_authorization(
+            database(), platform, code=args.get("code"), state=args.get("state"),
+            error=args.get("error"), on_targets_resumed=_enqueue_hook())
+        return_path = result.return_path
+        query = {"connected": platform, "accounts": str(len(result.connection_ids))}
+    except (ConnectionFlowError, PlatformError) as exc:
+        log.info("oauth callback refused", platform=platform, reason=getattr(exc, "code", ""))
+        query = {"error": flow.user_message(exc, platform), "platform": platform}
+    frontend = core().frontend_url.rstrip("/")
+    return flask.redirect(f"{frontend}{return_path or '/connections'}?{urlencode(query)}", code=302)
+
+
+def oauth(request: flask.Request) -> flask.Response:
+    path = request.path.rstrip("/")
+    if path.startswith("/callback/"):
+        return _callback(request)
+    if path == "/complete":
+        return _complete(request)
+    return _start(request)

@@ -1,0 +1,188 @@
+"""Connecting an account: start (authorization URL) and callback (code -> stored connection).
+
+The `state` sent to the platform is random, single use, valid 10 minutes, bound
+to the user and platform that started the flow, and stored only as a SHA-256
+hash; the PKCE verifier next to it is vault-encrypted. The callback burns the
+state before anything else, so a replayed callback is refused even if the first
+one failed later on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared.config import core
+from shared.connections import messages, store
+from shared.connections.errors import ConnectionFlowError, StateError
+from shared.connections.oauth import ConnectedAccount, OAuthProvider, provider
+from shared.db.database import Database
+from shared.log import get_logger
+from shared.platforms.errors import AuthError, PlatformError
+
+log = get_logger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+
+TargetsResumed = Callable[[list[str]], None]
+
+
+@dataclass
+class ConnectResult:
+    platform: str
+    user_id: str
+    connection_ids: list[str] = field(default_factory=list)
+    reconnected_ids: list[str] = field(default_factory=list)
+    resumed_target_ids: list[str] = field(default_factory=list)
+    return_path: str | None = None
+
+
+def redirect_uri(platform: str) -> str:
+    """The callback URL registered with each platform (static, no query string)."""
+    return f"{core().functions_base_url.rstrip('/')}/oauth/callback/{platform}"
+
+
+def start_url(platform: str) -> str:
+    """The API URL that starts (or restarts) connecting a platform: the `reconnect_url`."""
+    if platform == "blotato":
+        return f"{core().functions_base_url.rstrip('/')}/connections/blotato"
+    return f"{core().functions_base_url.rstrip('/')}/oauth/start/{platform}"
+
+
+def _hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def _oauth_provider(platform: str) -> OAuthProvider:
+    try:
+        found = provider(platform)
+    except KeyError:
+        raise ConnectionFlowError(f"We cannot connect {platform!r}: unknown platform.",
+                                  code="unknown_platform") from None
+    if not isinstance(found, OAuthProvider):
+        raise ConnectionFlowError(f"{messages.name(platform)} is connected with an API key, not a sign-in.",
+                                  code="not_oauth")
+    return found
+
+
+def start_authorization(
+    db: Database, user_id: str, platform: str, *, return_path: str | None = None, now: datetime | None = None
+) -> str:
+    """Create a single-use state for this user and return the platform's authorization URL."""
+    oauth = _oauth_provider(platform)
+    now = now or datetime.now(UTC)
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64) if oauth.USES_PKCE else None
+    url = oauth.authorization_url(state=state, redirect_uri=redirect_uri(platform), code_verifier=verifier)
+    verifier_ct = (store.encrypt(verifier, user_id=user_id, platform=platform, purpose="pkce")
+                   if verifier else None)
+    with db.service() as conn:
+        conn.execute(
+            "insert into oauth_states (user_id, platform, state_hash, code_verifier_ciphertext, redirect_to, "
+            "expires_at) values (%s, %s, %s, %s, %s, %s)",
+            (user_id, platform, _hash(state), verifier_ct, safe_return_path(return_path), now + STATE_TTL),
+        )
+        # Old states are useless; keep the table small.
+        conn.execute("delete from oauth_states where expires_at < %s", (now - timedelta(days=1),))
+    log.info("oauth started", platform=platform)
+    return url
+
+
+def safe_return_path(path: str | None) -> str | None:
+    """Only a path inside the frontend: never another site (open redirect)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    return path[:500]
+
+
+def _burn_state(db: Database, platform: str, state: str | None, expected_user_id: str | None,
+                now: datetime) -> tuple[str, str | None, bytes | None]:
+    if not state:
+        raise StateError(messages.STATE_MISSING, code="state_missing")
+    with db.service() as conn:
+        row = conn.execute(
+            "update oauth_states set used_at = %s where state_hash = %s and used_at is null returning *",
+            (now, _hash(state)),
+        ).fetchone()
+        if row is None:
+            seen = conn.execute("select 1 from oauth_states where state_hash = %s", (_hash(state),)).fetchone()
+            raise StateError(messages.STATE_REUSED if seen else messages.STATE_UNKNOWN,
+                             code="state_reused" if seen else "state_unknown")
+    if row["platform"] != platform:
+        raise StateError(messages.state_other_platform(platform), code="state_other_platform")
+    if row["expires_at"] < now:
+        raise StateError(messages.STATE_EXPIRED, code="state_expired")
+    if expected_user_id is not None and str(row["user_id"]) != str(expected_user_id):
+        raise StateError(messages.STATE_OTHER_USER, code="state_other_user")
+    return str(row["user_id"]), row["redirect_to"], row["code_verifier_ciphertext"]
+
+
+def complete_authorization(
+    db: Database,
+    platform: str,
+    *,
+    code: str | None,
+    state: str | None,
+    error: str | None = None,
+    expected_user_id: str | None = None,
+    on_targets_resumed: TargetsResumed | None = None,
+    now: datetime | None = None,
+) -> ConnectResult:
+    """Verify and burn the state, exchange the code, read the profile, store the connection(s).
+
+    Raises `ConnectionFlowError` (state problems, ineligible accounts) or
+    `PlatformError` (the platform refused or is down), each with a user message.
+    """
+    now = now or datetime.now(UTC)
+    oauth = _oauth_provider(platform)
+    user_id, return_path, verifier_ct = _burn_state(db, platform, state, expected_user_id, now)
+    result = ConnectResult(platform=platform, user_id=user_id, return_path=return_path)
+    if error:
+        raise ConnectionFlowError(messages.cancelled(platform) if error == "access_denied"
+                                  else messages.platform_refused(platform), code=f"platform_{error}")
+    if not code:
+        raise ConnectionFlowError(messages.platform_refused(platform), code="code_missing")
+    verifier = store.decrypt(verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
+    try:
+        tokens = oauth.exchange_code(code=code, redirect_uri=redirect_uri(platform), code_verifier=verifier)
+        accounts = oauth.accounts(tokens)
+    except AuthError as exc:
+        # At sign-in, a refused grant (reused code, wrong verifier) means: start again.
+        raise ConnectionFlowError(messages.platform_refused(platform), code=exc.code or "grant_refused",
+                                  detail=exc.detail) from None
+    save_connections(db, user_id, platform, accounts, result, now, on_targets_resumed)
+    log.info("connected", platform=platform, connections=len(result.connection_ids),
+             reconnected=len(result.reconnected_ids), resumed_targets=len(result.resumed_target_ids))
+    return result
+
+
+def save_connections(
+    db: Database, user_id: str, platform: str, accounts: list[ConnectedAccount], result: ConnectResult,
+    now: datetime, on_targets_resumed: TargetsResumed | None, access_purpose: str = "access_token",
+) -> None:
+    with db.service() as conn:
+        for account in accounts:
+            connection_id, existed = store.save_account(conn, user_id=user_id, platform=platform,
+                                                        account=account, now=now,
+                                                        access_purpose=access_purpose)
+            result.connection_ids.append(connection_id)
+            if existed:
+                result.reconnected_ids.append(connection_id)
+                result.resumed_target_ids += store.resume_parked_targets(conn, connection_id)
+    if result.resumed_target_ids and on_targets_resumed is not None:
+        try:
+            on_targets_resumed(result.resumed_target_ids)
+        except Exception:  # the scheduler tick's safety net enqueues them anyway
+            log.exception("enqueue after reconnect failed", targets=len(result.resumed_target_ids))
+
+
+def user_message(exc: Exception, platform: str) -> str:
+    """The sentence to show for anything a connect flow raised."""
+    if isinstance(exc, ConnectionFlowError):
+        return exc.user_message
+    if isinstance(exc, PlatformError):
+        return exc.user_message
+    return messages.platform_refused(platform)

@@ -1,0 +1,335 @@
+"""The OAuth mechanism, written once; a platform's provider is mostly data.
+
+A provider (`shared/platforms/<key>/oauth.py`) subclasses `OAuthProvider` and sets
+class constants: paths of the authorize/token/revoke endpoints, default scopes and
+their separator, whether it uses PKCE, extra authorize parameters, how a refresh
+is due. It overrides only what is truly its own: reading the profile, and for
+some platforms a second token exchange (Instagram long-lived tokens, Facebook
+Page tokens). Blotato is connected by API key instead (`ApiKeyProvider`).
+
+Every platform answer is classified here, once: network failures, 429 and 5xx are
+`TransientError` (try again later, never a reason to drop a connection); OAuth
+errors that mean the grant is gone (`invalid_grant`, Graph code 190, TikTok
+`access_token_invalid`) are `AuthError`; anything else is `PermanentError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.connections import messages
+from shared.connections.errors import ProviderNotConfigured
+from shared.log import get_logger
+from shared.platforms.errors import AuthError, PermanentError, TransientError
+
+log = get_logger(__name__)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens as a platform answered them. Lifetimes are the platform's own, in seconds."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_in: float | None = None
+    # When the user must reconnect at the latest (TikTok's refresh token lifetime,
+    # Instagram's long-lived token lifetime, Facebook's user token lifetime).
+    refresh_expires_in: float | None = None
+    scopes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)   # non-secret ids (open_id, user_id)
+
+    def access_expires_at(self, now: datetime) -> datetime | None:
+        return now + timedelta(seconds=self.expires_in) if self.expires_in else None
+
+    def refresh_expires_at(self, now: datetime) -> datetime | None:
+        return now + timedelta(seconds=self.refresh_expires_in) if self.refresh_expires_in else None
+
+    def __repr__(self) -> str:  # never print a token
+        return f"TokenSet(expires_in={self.expires_in}, refresh_expires_in={self.refresh_expires_in})"
+
+
+@dataclass(frozen=True)
+class Profile:
+    platform_account_id: str
+    username: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+    account_type: str | None = None
+    follower_count: int | None = None
+    account_info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """One account to store as a connection: who it is and the tokens to keep for it."""
+
+    profile: Profile
+    tokens: TokenSet
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    access_token: str | None
+    refresh_token: str | None
+
+
+# ------------------------------------------------------------------------- settings
+
+
+class ProviderSettings(BaseSettings):
+    """Base URLs and app credentials. Subclasses map the fields to the platform's env names."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    client_id: str = ""
+    client_secret: str = ""
+    auth_base: str = ""
+    token_base: str = ""
+    api_base: str = ""
+
+
+# ------------------------------------------------------------------------ providers
+
+
+class Provider:
+    """Anything a user connects. Subclasses register themselves by `key`."""
+
+    key: ClassVar[str]
+    kind: ClassVar[str] = "oauth"            # or "api_key"
+    SETTINGS: ClassVar[type[ProviderSettings]] = ProviderSettings
+    # Refresh once this share of the access token's lifetime has passed.
+    REFRESH_AFTER_FRACTION: ClassVar[float] = 0.75
+    # Some platforms refuse to refresh young tokens (Instagram: 24 h).
+    MIN_AGE_FOR_REFRESH_S: ClassVar[float] = 0.0
+    # After the reconnect-by time passes, do the stored credentials stop working?
+    # (Facebook Page tokens do not; TikTok and Instagram tokens do.)
+    DIES_AT_RECONNECT_BY: ClassVar[bool] = True
+
+    registry: ClassVar[dict[str, type[Provider]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "key" in cls.__dict__:
+            Provider.registry[cls.key] = cls
+
+    def __init__(self, settings: ProviderSettings | None = None, http: httpx.Client | None = None) -> None:
+        self.settings = settings or self.SETTINGS()
+        self.http = http or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=False)
+
+    # -- calls, with the one classification of failures
+    def call(self, method: str, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            log.warning("platform call failed", platform=self.key, operation=operation, error=type(exc).__name__)
+            raise TransientError(messages.platform_unavailable(self.key), platform=self.key,
+                                 code="network", detail=type(exc).__name__) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(messages.platform_unavailable(self.key), platform=self.key,
+                                 code=f"http_{response.status_code}", detail=_short(response),
+                                 status=response.status_code)
+        return response
+
+    def call_json(self, method: str, url: str, *, operation: str, **kwargs: Any) -> dict[str, Any]:
+        response = self.call(method, url, operation=operation, **kwargs)
+        body = _json(response)
+        if response.status_code >= 400 or self.is_error_body(body):
+            raise self.classify(response, body, operation)
+        return body
+
+    def is_error_body(self, body: Mapping[str, Any]) -> bool:
+        """Errors some platforms send with HTTP 200 (TikTok's error.code != "ok")."""
+        return False
+
+    def error_code(self, body: Mapping[str, Any]) -> str:
+        error = body.get("error")
+        if isinstance(error, str):
+            return error
+        if isinstance(error, Mapping):
+            return str(error.get("code") or error.get("status") or "")
+        return ""
+
+    # Error codes meaning the grant is revoked or expired: the user must reconnect.
+    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant"})
+
+    def classify(self, response: httpx.Response, body: Mapping[str, Any], operation: str) -> Exception:
+        code = self.error_code(body) or f"http_{response.status_code}"
+        detail = _short(response)
+        log.warning("platform refused", platform=self.key, operation=operation, code=code,
+                    status=response.status_code)
+        if code in self.REVOKED_CODES or response.status_code == 401:
+            return AuthError(messages.reconnect_needed(self.key), platform=self.key, code=code,
+                             detail=detail, status=response.status_code)
+        return PermanentError(messages.platform_refused(self.key), platform=self.key, code=code,
+                              detail=detail, status=response.status_code)
+
+    def require_app_credentials(self) -> None:
+        if not self.settings.client_id or not self.settings.client_secret:
+            raise ProviderNotConfigured(messages.not_configured(self.key))
+
+
+class OAuthProvider(Provider):
+    AUTHORIZATION_PATH: ClassVar[str]
+    TOKEN_PATH: ClassVar[str]
+    REVOKE_PATH: ClassVar[str | None] = None
+    DEFAULT_SCOPES: ClassVar[tuple[str, ...]] = ()
+    SCOPE_SEPARATOR: ClassVar[str] = " "
+    USES_PKCE: ClassVar[bool] = False
+    EXTRA_AUTH_PARAMS: ClassVar[Mapping[str, str]] = {}
+    CLIENT_ID_PARAM: ClassVar[str] = "client_id"
+    # Whether the platform's refresh grant exists (Facebook user tokens have none).
+    CAN_REFRESH: ClassVar[bool] = True
+
+    # -- authorize
+    def authorization_url(self, *, state: str, redirect_uri: str, code_verifier: str | None) -> str:
+        self.require_app_credentials()
+        params: dict[str, str] = {
+            self.CLIENT_ID_PARAM: self.settings.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": self.SCOPE_SEPARATOR.join(self.DEFAULT_SCOPES),
+            "state": state,
+            **self.EXTRA_AUTH_PARAMS,
+        }
+        if self.USES_PKCE and code_verifier:
+            params["code_challenge"] = pkce_challenge(code_verifier)
+            params["code_challenge_method"] = "S256"
+        return f"{self.settings.auth_base.rstrip('/')}{self.AUTHORIZATION_PATH}?{urlencode(params)}"
+
+    # -- token endpoint
+    def token_url(self) -> str:
+        return f"{self.settings.token_base.rstrip('/')}{self.TOKEN_PATH}"
+
+    def client_fields(self) -> dict[str, str]:
+        return {self.CLIENT_ID_PARAM: self.settings.client_id, "client_secret": self.settings.client_secret}
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        self.require_app_credentials()
+        form = {**self.client_fields(), "grant_type": "authorization_code", "code": code,
+                "redirect_uri": redirect_uri}
+        if self.USES_PKCE and code_verifier:
+            form["code_verifier"] = code_verifier
+        body = self.call_json("POST", self.token_url(), operation="token", data=form)
+        return self.token_set(body)
+
+    def refresh(self, stored: StoredTokens) -> TokenSet:
+        """New tokens from the stored ones. Keeps the old refresh token if none came back."""
+        if not stored.refresh_token:
+            raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_refresh_token")
+        form = {**self.client_fields(), "grant_type": "refresh_token", "refresh_token": stored.refresh_token}
+        body = self.call_json("POST", self.token_url(), operation="refresh", data=form)
+        tokens = self.token_set(body)
+        if not tokens.refresh_token:
+            # Google sends no new refresh token on refresh: the old one stays valid.
+            tokens = _replace(tokens, refresh_token=stored.refresh_token)
+        return tokens
+
+    def revoke(self, stored: StoredTokens) -> None:
+        if not self.REVOKE_PATH:
+            return
+        token = stored.refresh_token or stored.access_token
+        if token:
+            self.call_json("POST", f"{self.settings.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                           operation="revoke", data={**self.client_fields(), "token": token})
+
+    def token_set(self, body: Mapping[str, Any]) -> TokenSet:
+        access = body.get("access_token")
+        if not access:
+            raise PermanentError(messages.platform_refused(self.key), platform=self.key, code="no_access_token")
+        scope = body.get("scope") or ""
+        scopes = tuple(s for s in str(scope).replace(",", " ").split() if s) or self.DEFAULT_SCOPES
+        return TokenSet(
+            access_token=str(access),
+            refresh_token=body.get("refresh_token") or None,
+            expires_in=_number(body.get("expires_in")),
+            refresh_expires_in=_number(body.get("refresh_expires_in")),
+            scopes=scopes,
+            extra={k: body[k] for k in ("open_id", "user_id", "id_token_sub") if k in body},
+        )
+
+    # -- who the user is
+    def accounts(self, tokens: TokenSet) -> list[ConnectedAccount]:
+        """The accounts this sign-in connects (one, except Facebook Pages)."""
+        return [ConnectedAccount(self.profile(tokens), tokens)]
+
+    def profile(self, tokens: TokenSet) -> Profile:
+        raise NotImplementedError(f"{type(self).__name__} must read the profile")
+
+    def api(self, path: str) -> str:
+        return f"{self.settings.api_base.rstrip('/')}{path}"
+
+
+class ApiKeyProvider(Provider):
+    """A platform connected with an API key the user pastes (Blotato)."""
+
+    kind = "api_key"
+
+
+# ------------------------------------------------------------------------- registry
+
+_loaded = False
+
+
+def providers() -> dict[str, type[Provider]]:
+    """Every provider by key, importing `shared.platforms.<key>/oauth.py` of each platform folder."""
+    global _loaded
+    if not _loaded:
+        import shared.platforms as platforms_pkg
+
+        for folder in platforms_pkg.__path__:
+            for oauth_file in sorted(Path(folder).glob("*/oauth.py")):
+                importlib.import_module(f"shared.platforms.{oauth_file.parent.name}.oauth")
+        _loaded = True
+    return dict(Provider.registry)
+
+
+def provider(key: str) -> Provider:
+    found = providers().get(key)
+    if found is None:
+        raise KeyError(f"no connection provider for platform {key!r}")
+    return found()
+
+
+# -------------------------------------------------------------------------- helpers
+
+
+def pkce_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {"data": body}
+
+
+def _short(response: httpx.Response) -> str:
+    return response.text[:500]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _replace(tokens: TokenSet, **changes: Any) -> TokenSet:
+    return replace(tokens, **changes)

@@ -1,0 +1,116 @@
+"""Facebook Login for Pages: long-lived user token, then one connection per Page.
+
+The code gives a short-lived user token, swapped for a long-lived one
+(`fb_exchange_token`, about 60 days). Reels are published to Pages with Page
+tokens read from `/me/accounts`; those do not expire. Each Page the user allowed
+becomes its own connection, so the user picks Pages in Facebook's own dialog and
+publishes to any of them. The long-lived user token is kept (in the refresh-token
+slot) to revoke the app on disconnect; its expiry is what the reminder mail
+tracks, since Facebook user tokens have no refresh grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from shared.connections import messages
+from shared.connections.errors import AccountNotEligible
+from shared.connections.oauth import (
+    ConnectedAccount,
+    OAuthProvider,
+    Profile,
+    ProviderSettings,
+    StoredTokens,
+    TokenSet,
+)
+from shared.platforms.errors import AuthError
+
+
+class FacebookOAuthSettings(ProviderSettings):
+    client_id: str = Field("", validation_alias="FACEBOOK_APP_ID")
+    client_secret: str = Field("", validation_alias="FACEBOOK_APP_SECRET")
+    auth_base: str = Field("https://www.facebook.com", validation_alias="FACEBOOK_AUTH_BASE")
+    token_base: str = Field("https://graph.facebook.com", validation_alias="FACEBOOK_GRAPH_BASE")
+    api_base: str = Field("https://graph.facebook.com", validation_alias="FACEBOOK_GRAPH_BASE")
+    graph_version: str = Field("v26.0", validation_alias="META_GRAPH_VERSION")
+
+
+class FacebookOAuth(OAuthProvider):
+    key = "facebook"
+    SETTINGS = FacebookOAuthSettings
+    DEFAULT_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
+    SCOPE_SEPARATOR = ","
+    CAN_REFRESH = False
+    DIES_AT_RECONNECT_BY = False
+    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190"})
+
+    @property
+    def AUTHORIZATION_PATH(self) -> str:  # type: ignore[override]  # noqa: N802 - the version is a setting
+        return f"/{self.settings.graph_version}/dialog/oauth"
+
+    @property
+    def TOKEN_PATH(self) -> str:  # type: ignore[override]  # noqa: N802
+        return f"/{self.settings.graph_version}/oauth/access_token"
+
+    def graph(self, path: str) -> str:
+        return self.api(f"/{self.settings.graph_version}{path}")
+
+    def error_code(self, body: Mapping[str, Any]) -> str:
+        error = body.get("error")
+        if isinstance(error, Mapping) and "code" in error:
+            return str(error["code"])
+        return super().error_code(body)
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        self.require_app_credentials()
+        short = self.call_json("GET", self.token_url(), operation="token",
+                               params={**self.client_fields(), "redirect_uri": redirect_uri, "code": code})
+        body = self.call_json("GET", self.token_url(), operation="long_lived",
+                              params={**self.client_fields(), "grant_type": "fb_exchange_token",
+                                      "fb_exchange_token": self.token_set(short).access_token})
+        long_lived = self.token_set(body)
+        return TokenSet(long_lived.access_token, None, long_lived.expires_in, long_lived.expires_in,
+                        long_lived.scopes)
+
+    def refresh(self, stored: StoredTokens) -> TokenSet:
+        # No refresh grant for user tokens; Page tokens never need one.
+        raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_refresh_grant")
+
+    def revoke(self, stored: StoredTokens) -> None:
+        if stored.refresh_token:
+            self.call_json("DELETE", self.graph("/me/permissions"), operation="revoke",
+                           params={"access_token": stored.refresh_token})
+
+    def accounts(self, tokens: TokenSet) -> list[ConnectedAccount]:
+        auth = {"Authorization": f"Bearer {tokens.access_token}"}
+        me = self.call_json("GET", self.graph("/me"), operation="profile",
+                            params={"fields": "id,name"}, headers=auth)
+        pages = self.call_json(
+            "GET", self.graph("/me/accounts"), operation="pages", headers=auth,
+            params={"fields": "id,name,access_token,category,followers_count,picture,instagram_business_account"})
+        found = [p for p in pages.get("data") or [] if p.get("id") and p.get("access_token")]
+        if not found:
+            raise AccountNotEligible(messages.FACEBOOK_NO_PAGE, code="facebook_no_page")
+        connected = []
+        for page in found:
+            picture = ((page.get("picture") or {}).get("data") or {}).get("url")
+            ig = (page.get("instagram_business_account") or {}).get("id")
+            profile = Profile(
+                platform_account_id=str(page["id"]),
+                username=page.get("name"),
+                display_name=page.get("name"),
+                avatar_url=picture,
+                account_type="page",
+                follower_count=page.get("followers_count"),
+                account_info={"page_id": str(page["id"]), "category": page.get("category"),
+                              "fb_user_id": str(me.get("id")), "fb_user_name": me.get("name"),
+                              "instagram_business_account_id": ig},
+            )
+            # Page token (never expires) to publish with; the user token to revoke with.
+            page_tokens = TokenSet(str(page["access_token"]), tokens.access_token, None,
+                                   tokens.refresh_expires_in, tokens.scopes)
+            connected.append(ConnectedAccount(profile, page_tokens))
+        return connected

@@ -1,0 +1,82 @@
+"""TikTok Login Kit v2: comma-separated scopes, `client_key`, rotating refresh tokens.
+
+Every refresh returns a new refresh token and kills the old one, so the caller
+stores both tokens in one update (shared/connections/refresh.py does). Creator
+info is read at connect time and kept in `account_info` for the publish form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
+from shared.platforms.errors import PlatformError
+
+USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
+
+
+class TikTokOAuthSettings(ProviderSettings):
+    client_id: str = Field("", validation_alias="TIKTOK_CLIENT_KEY")
+    client_secret: str = Field("", validation_alias="TIKTOK_CLIENT_SECRET")
+    auth_base: str = Field("https://www.tiktok.com", validation_alias="TIKTOK_AUTH_BASE")
+    token_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
+    api_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
+
+
+class TikTokOAuth(OAuthProvider):
+    key = "tiktok"
+    SETTINGS = TikTokOAuthSettings
+    AUTHORIZATION_PATH = "/v2/auth/authorize/"
+    TOKEN_PATH = "/v2/oauth/token/"
+    REVOKE_PATH = "/v2/oauth/revoke/"
+    DEFAULT_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
+    SCOPE_SEPARATOR = ","
+    CLIENT_ID_PARAM = "client_key"
+    # Access tokens live about 2 h: refresh in the last half hour.
+    REFRESH_AFTER_FRACTION = 0.75
+    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "access_token_invalid"})
+
+    def is_error_body(self, body: Mapping[str, Any]) -> bool:
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return str(error.get("code", "ok")) != "ok"
+        return isinstance(error, str) and bool(error)
+
+    def revoke(self, stored: StoredTokens) -> None:
+        # TikTok revokes with the access token (the grant goes with it).
+        if stored.access_token:
+            self.call_json("POST", self.token_url().replace(self.TOKEN_PATH, self.REVOKE_PATH or ""),
+                           operation="revoke", data={**self.client_fields(), "token": stored.access_token})
+
+    def profile(self, tokens: TokenSet) -> Profile:
+        auth = {"Authorization": f"Bearer {tokens.access_token}"}
+        fields = USER_FIELDS + (",follower_count" if "user.info.stats" in tokens.scopes else "")
+        body = self.call_json("GET", self.api("/v2/user/info/"), operation="profile",
+                              params={"fields": fields}, headers=auth)
+        user = (body.get("data") or {}).get("user") or {}
+        open_id = str(user.get("open_id") or tokens.extra.get("open_id") or "")
+        return Profile(
+            platform_account_id=open_id,
+            username=user.get("username"),
+            display_name=user.get("display_name"),
+            avatar_url=user.get("avatar_url"),
+            account_type="creator",
+            follower_count=user.get("follower_count"),
+            account_info={"open_id": open_id, "union_id": user.get("union_id"),
+                          "creator_info": self.creator_info(tokens.access_token)},
+        )
+
+    def creator_info(self, access_token: str) -> dict[str, Any]:
+        """Privacy options, disabled interactions, max duration: what the publish form must offer."""
+        try:
+            body = self.call_json("POST", self.api("/v2/post/publish/creator_info/query/"),
+                                  operation="creator_info",
+                                  headers={"Authorization": f"Bearer {access_token}",
+                                           "Content-Type": "application/json; charset=UTF-8"})
+        except PlatformError as exc:
+            # The connection is still good; the publish form asks again before posting.
+            return {"unavailable": exc.code}
+        return dict(body.get("data") or {})

@@ -1,0 +1,85 @@
+"""Google OAuth for YouTube: offline access, forced consent, PKCE, the user's channel.
+
+`access_type=offline` plus `prompt=consent` makes Google send a refresh token on
+every connect (it sends one only on first consent otherwise). Refreshes return no
+new refresh token; the stored one stays. A Google account without a channel
+cannot upload, so connecting it is refused with a plain explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import AliasChoices, Field
+
+from shared.connections import messages
+from shared.connections.errors import AccountNotEligible
+from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
+
+
+class GoogleOAuthSettings(ProviderSettings):
+    client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
+    client_secret: str = Field("", validation_alias="GOOGLE_CLIENT_SECRET")
+    auth_base: str = Field("https://accounts.google.com",
+                           validation_alias=AliasChoices("GOOGLE_AUTH_BASE", "YOUTUBE_AUTH_BASE"))
+    token_base: str = Field("https://oauth2.googleapis.com",
+                            validation_alias=AliasChoices("GOOGLE_OAUTH_BASE", "YOUTUBE_TOKEN_BASE"))
+    api_base: str = Field("https://www.googleapis.com",
+                          validation_alias=AliasChoices("GOOGLE_API_BASE", "YOUTUBE_API_BASE"))
+
+
+class YouTubeOAuth(OAuthProvider):
+    key = "youtube"
+    SETTINGS = GoogleOAuthSettings
+    AUTHORIZATION_PATH = "/o/oauth2/v2/auth"
+    TOKEN_PATH = "/token"
+    REVOKE_PATH = "/revoke"
+    DEFAULT_SCOPES = (
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube.readonly",
+        "https://www.googleapis.com/auth/yt-analytics.readonly",
+    )
+    USES_PKCE = True
+    EXTRA_AUTH_PARAMS: ClassVar[Mapping[str, str]] = {
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+    }
+    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
+
+    def revoke(self, stored: StoredTokens) -> None:
+        token = stored.refresh_token or stored.access_token
+        if token:
+            self.call_json("POST", f"{self.settings.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                           operation="revoke", params={"token": token})
+
+    def error_code(self, body: Mapping[str, Any]) -> str:
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            reasons = [e.get("reason") for e in error.get("errors") or [] if isinstance(e, Mapping)]
+            return str(reasons[0] if reasons else error.get("status") or error.get("code") or "")
+        return super().error_code(body)
+
+    def profile(self, tokens: TokenSet) -> Profile:
+        body = self.call_json("GET", self.api("/youtube/v3/channels"), operation="profile",
+                              params={"part": "snippet,statistics", "mine": "true"},
+                              headers={"Authorization": f"Bearer {tokens.access_token}"})
+        items = body.get("items") or []
+        if not items:
+            raise AccountNotEligible(messages.YOUTUBE_NO_CHANNEL, code="youtube_no_channel")
+        channel = items[0]
+        snippet = channel.get("snippet") or {}
+        stats = channel.get("statistics") or {}
+        thumbs = snippet.get("thumbnails") or {}
+        avatar = (thumbs.get("default") or thumbs.get("medium") or {}).get("url")
+        subscribers = None if stats.get("hiddenSubscriberCount") else stats.get("subscriberCount")
+        return Profile(
+            platform_account_id=str(channel["id"]),
+            username=snippet.get("customUrl"),
+            display_name=snippet.get("title"),
+            avatar_url=avatar,
+            account_type="channel",
+            follower_count=int(subscribers) if subscribers is not None else None,
+            account_info={"channel_id": str(channel["id"])},
+        )
