@@ -35,7 +35,7 @@ class GraphErrorBody:
     def code_text(self) -> str:
         """How we record it: "9/2207042", or "190" when there is no subcode."""
         if self.code is None:
-            return "unknown"
+            return str(self.subcode) if self.subcode else "unknown"
         return f"{self.code}/{self.subcode}" if self.subcode else str(self.code)
 
     def detail(self) -> dict[str, Any]:
