@@ -6,30 +6,19 @@ hand in the local stack, an inline task queue or a frozen clock.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from shared.db.database import Conn, Database
 from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
-
-
-class TaskQueue(Protocol):
-    def enqueue(
-        self, *, queue: str, task_id: str, url: str, payload: dict[str, Any], delay_seconds: float = 0.0
-    ) -> bool: ...
+from shared.tasks.client import TaskQueue, task_id_for
+from shared.tasks.queues import publish_queue_name
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def task_id_for(target_id: str, seq: int) -> str:
-    # Cloud Tasks dedups by name; hash-prefixed names spread load (sequential ones hurt).
-    prefix = hashlib.sha256(f"{target_id}:{seq}".encode()).hexdigest()[:8]
-    return f"{prefix}-{target_id}-{seq}"
 
 
 @dataclass
@@ -60,7 +49,7 @@ class Runtime:
 
     def enqueue(self, target_id: str, platform: str, seq: int, delay_seconds: float = 0.0) -> bool:
         return self.queue.enqueue(
-            queue=f"publish-{platform}",
+            queue=publish_queue_name(platform),
             task_id=task_id_for(target_id, seq),
             url=self.worker_url(platform),
             payload={"target_id": target_id, "seq": seq},

@@ -1,0 +1,1 @@
+"""The local stack: every part of production, running on this machine (`make run`)."""

@@ -1,0 +1,78 @@
+"""Serve every Cloud Function in functions/ on one local port with functions-framework.
+
+Each function is mounted under its deployed name (`publish_video.py` → `/publish-video`),
+and the publish worker once per platform (`/publish-<platform>`), exactly as the
+deployed URLs look, so the same clients and task URLs work locally and in production.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import functions_framework
+from flask import Flask, jsonify
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from shared.db.local import PROJECT_ROOT
+
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+
+
+def function_names() -> list[str]:
+    return sorted(p.stem for p in FUNCTIONS_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+def deployed_name(module: str) -> str:
+    return module.replace("_", "-")
+
+
+def mounts() -> dict[str, tuple[str, Path]]:
+    """URL prefix → (entry point, source file)."""
+    from shared.platforms import adapters
+
+    found = {}
+    for name in function_names():
+        source = FUNCTIONS_DIR / f"{name}.py"
+        if name == "publish_worker":
+            for key in adapters():
+                found[f"/publish-{key}"] = (name, source)
+        else:
+            found[f"/{deployed_name(name)}"] = (name, source)
+    return found
+
+
+def create_app() -> DispatcherMiddleware:
+    index = Flask("functions-index")
+    table = mounts()
+
+    @index.get("/")
+    def _index() -> object:
+        return jsonify(functions=sorted(table))
+
+    apps = {prefix: functions_framework.create_app(target=target, source=str(source))
+            for prefix, (target, source) in table.items()}
+    return DispatcherMiddleware(index, apps)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunningFunctions:
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+def start(port: int = 0) -> RunningFunctions:
+    server = make_server("127.0.0.1", port, create_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="functions", daemon=True)
+    thread.start()
+    return RunningFunctions(server, thread)
