@@ -1,0 +1,526 @@
+"""YouTube Data API v3 simulator (www.googleapis.com), mounted under /googleapis.
+
+Follows developers.google.com/youtube/v3: the resumable upload protocol exactly
+(POST opens a session and answers 200 with `Location`; PUT with
+`Content-Range: bytes a-b/total` answers 308 + `Range: bytes=0-n` until the last
+byte, then 201 with the video resource; `bytes */total` asks for the status;
+unknown sessions are 404; every chunk but the last a multiple of 256 KiB),
+uploaded bytes spooled to a temporary file (never memory) and hashed, processing
+that takes `processing_seconds`, the quota buckets (videos.insert calls/day,
+shared units/day, the channel's own daily cap) and Google's error JSON.
+The channel lookup (`/youtube/v3/channels`) lives with the OAuth simulator.
+
+Accounts: `sb.add_account("youtube", "<channel id>", title=..., no_channel=True
+(account without a channel), daily_upload_limit=N, thumbnails_allowed=False)`.
+Settings (`sb.config`): `youtube.daily_uploads` (100), `youtube.daily_units`
+(10,000), `youtube.channel_daily_uploads` (50), `processing_seconds`.
+
+Fault operations: insert, upload, upload_status, list, thumbnail, processing.
+Kinds: server_error (params.status 500|503), rate_limited (params.retry_after),
+expired_token, quota, upload_limit, signup_required, forbidden, invalid_image,
+session_gone (params.status 404|410), lost_response (finish the upload, then drop
+the connection before answering), processing_error (params.reason), rejected_codec,
+rejected (params.reason), plus the generic timeout / reset / status. A `reset` on
+upload drops the connection after reading `after_bytes` of that request, or,
+with `params.at_offset`, on the request that reaches that byte of the file.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, request
+
+from sandbox.core import Fault, Sandbox, Token, TokenProblem, bearer_token, drop_connection, generic_fault
+
+PLATFORM = "youtube"
+PREFIX = "/googleapis"
+GRANULARITY = 256 * 1024
+PIECE = 1024 * 1024
+THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
+THUMBNAIL_UNITS = 50
+PACIFIC = ZoneInfo("America/Los_Angeles")
+CATEGORIES = {"1", "2", "10", "15", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29",
+              "30", "31", "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44"}
+PRIVACY = ("public", "unlisted", "private")
+_STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_STATUS_QUERY = re.compile(r"bytes \*/(\d+|\*)")
+
+
+def error(status: int, reason: str, message: str, domain: str = "youtube.video", **extra: Any) -> Response:
+    """Google's error JSON: error.code/message/status plus errors[].reason."""
+    body = {"error": {"code": status, "message": message,
+                      "errors": [{"message": message, "domain": domain, "reason": reason, **extra}],
+                      "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
+    return Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
+
+
+def auth_error() -> Response:
+    return error(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access "
+                 "token, login cookie or other valid authentication credential.", domain="global",
+                 location="Authorization", locationType="header")
+
+
+def _json(body: Any, status: int = 200, **headers: str) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8",
+                    headers=headers)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _pacific_day() -> str:
+    return datetime.now(PACIFIC).date().isoformat()
+
+
+def _tags_length(tags: list[str]) -> int:
+    return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(0, len(tags) - 1)
+
+
+def _fault_answer(fault: Fault, operation: str) -> Response | None:
+    """The answer for the fault kinds every endpoint shares; None: the endpoint decides."""
+    generic = generic_fault(fault)
+    if generic is not None:
+        return generic
+    kind = fault.kind
+    if kind == "server_error":
+        if int(fault.params.get("status", 503)) == 500:
+            return error(500, "internalError", "Internal error encountered.", domain="global")
+        return error(503, "backendError", "Backend Error", domain="global")
+    if kind == "rate_limited":
+        retry_after = str(fault.params.get("retry_after", 30))
+        reason = "uploadRateLimitExceeded" if operation == "thumbnail" else "rateLimitExceeded"
+        response = error(429, reason, "The request cannot be completed because you have exceeded your quota "
+                         "rate limit.", domain="usageLimits")
+        response.headers["Retry-After"] = retry_after
+        return response
+    if kind == "expired_token":
+        return auth_error()
+    if kind == "quota":
+        return _quota_exceeded()
+    if kind == "upload_limit":
+        return _upload_limit()
+    if kind == "signup_required":
+        return error(401, "youtubeSignupRequired", "Unauthorized", domain="youtube.header",
+                     location="Authorization", locationType="header")
+    if kind == "forbidden":
+        return error(403, "forbidden", "The request is not properly authorized.", domain="youtube.thumbnail"
+                     if operation == "thumbnail" else "youtube.video")
+    if kind == "invalid_image":
+        return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
+    return None
+
+
+def _quota_exceeded() -> Response:
+    return error(403, "quotaExceeded", 'The request cannot be completed because you have exceeded your '
+                 '<a href="/youtube/v3/getting-started#quota">quota</a>.', domain="youtube.quota")
+
+
+def _upload_limit() -> Response:
+    return error(400, "uploadLimitExceeded", "The user has exceeded the number of videos they may upload.")
+
+
+def _validate_resource(resource: Any) -> Response | None:
+    if not isinstance(resource, dict):
+        return error(400, "invalidVideoMetadata", "The request metadata is invalid.")
+    snippet = resource.get("snippet") or {}
+    status = resource.get("status") or {}
+    title = snippet.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 100 or set(title) & set("<>"):
+        return error(400, "invalidTitle", "The request metadata specifies an invalid or empty video title.")
+    description = snippet.get("description", "")
+    if not isinstance(description, str) or len(description.encode()) > 5000 or set(description) & set("<>"):
+        return error(400, "invalidDescription", "The request metadata specifies an invalid video description.")
+    tags = snippet.get("tags") or []
+    if not isinstance(tags, list) or _tags_length([str(t) for t in tags]) > 500 or \
+            any(set(str(t)) & set("<>") for t in tags):
+        return error(400, "invalidTags", "The request metadata specifies invalid video keywords.")
+    if "categoryId" in snippet and str(snippet["categoryId"]) not in CATEGORIES:
+        return error(400, "invalidCategoryId", "The request metadata specifies an invalid video category.")
+    if status.get("privacyStatus", "public") not in PRIVACY:
+        return error(400, "invalidVideoMetadata", "The request metadata specifies an invalid privacy status.")
+    if status.get("publishAt"):
+        try:
+            datetime.fromisoformat(str(status["publishAt"]).replace("Z", "+00:00"))
+            valid = status.get("privacyStatus") == "private"
+        except ValueError:
+            valid = False
+        if not valid:
+            return error(400, "invalidPublishAt",
+                         "The request metadata specifies an invalid scheduled publishing time.")
+    return None
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    spool = tempfile.mkdtemp(prefix="sandbox-youtube-")
+    atexit.register(shutil.rmtree, spool, True)
+
+    def state() -> dict[str, Any]:
+        store = sb.store(PLATFORM)
+        for name in ("sessions", "videos", "inserts", "units", "channel_uploads"):
+            store.setdefault(name, {})
+        return store
+
+    def authorize() -> tuple[Token | None, Response | None]:
+        try:
+            return sb.check_token(PLATFORM, bearer_token()), None
+        except TokenProblem:
+            return None, auth_error()
+
+    def fault_for(operation: str) -> tuple[Fault | None, Response | None]:
+        fault = sb.take_fault(PLATFORM, operation)
+        if fault is None:
+            return None, None
+        return fault, _fault_answer(fault, operation)
+
+    def spend_units(units: int) -> Response | None:
+        with sb.lock:
+            used = state()["units"].get(_pacific_day(), 0)
+            if used + units > int(sb.setting("daily_units", PLATFORM, 10_000)):
+                return _quota_exceeded()
+            state()["units"][_pacific_day()] = used + units
+        return None
+
+    # ------------------------------------------------------------ videos.insert
+
+    @app.post(f"{PREFIX}/upload/youtube/v3/videos")
+    def start_session() -> Response:
+        token, refused = authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = fault_for("insert")
+        if answer is not None:
+            return answer
+        account = sb.account(PLATFORM, token.account_id) or {}
+        if account.get("no_channel"):
+            return _fault_answer(Fault(PLATFORM, kind="signup_required"), "insert") or auth_error()
+        if request.args.get("uploadType") != "resumable":
+            return error(400, "badRequest", "This simulator supports uploadType=resumable only.", domain="global")
+        parts = set(request.args.get("part", "").split(","))
+        if not parts & {"snippet", "status"}:
+            return error(400, "required", "Required parameter: part", domain="global")
+        try:
+            total = int(request.headers["X-Upload-Content-Length"])
+        except (KeyError, ValueError):
+            return error(400, "badRequest", "X-Upload-Content-Length is required.", domain="global")
+        resource = request.get_json(silent=True)
+        problem = _validate_resource(resource)
+        if problem is not None:
+            return problem
+        day = _pacific_day()
+        with sb.lock:
+            inserts = state()["inserts"].get(day, 0)
+            if inserts >= int(sb.setting("daily_uploads", PLATFORM, 100)):
+                return _quota_exceeded()
+            channel_key = f"{token.account_id}/{day}"
+            channel_used = state()["channel_uploads"].get(channel_key, 0)
+            channel_cap = int(account.get("daily_upload_limit",
+                                          sb.setting("channel_daily_uploads", PLATFORM, 50)))
+            if channel_used >= channel_cap:
+                return _upload_limit()
+            state()["inserts"][day] = inserts + 1
+            upload_id = secrets.token_urlsafe(24)
+            handle, path = tempfile.mkstemp(dir=spool, prefix="upload-")
+            os.close(handle)
+            state()["sessions"][upload_id] = {
+                "account_id": token.account_id, "resource": resource, "total": total, "path": path,
+                "received": 0, "video_id": None, "gone": False,
+                "content_type": request.headers.get("X-Upload-Content-Type", "video/*"),
+                "notify": request.args.get("notifySubscribers", "true") != "false",
+            }
+        location = f"{request.host_url.rstrip('/')}{PREFIX}/upload/youtube/v3/videos" \
+                   f"?uploadType=resumable&upload_id={upload_id}"
+        return Response(status=200, headers={"Location": location, "X-GUploader-UploadID": upload_id})
+
+    @app.put(f"{PREFIX}/upload/youtube/v3/videos")
+    def upload_bytes() -> Response:
+        session = state()["sessions"].get(request.args.get("upload_id", ""))
+        if session is None or session["gone"]:
+            return error(404, "notFound", "Not Found", domain="global")
+        total = session["total"]
+        content_range = request.headers.get("Content-Range", "")
+        if _STATUS_QUERY.fullmatch(content_range):
+            _, answer = fault_for("upload_status")
+            if answer is not None:
+                return answer
+            return session_progress(session)
+        match = _RANGE.fullmatch(content_range)
+        length = request.content_length or 0
+        if match:
+            start, end = int(match.group(1)), int(match.group(2))
+            if match.group(3) != "*" and int(match.group(3)) != total:
+                return error(400, "badRequest", "The Content-Range total does not match the session.", "global")
+        elif not content_range:
+            start, end = 0, length - 1
+        else:
+            return error(400, "badRequest", "Failed to parse Content-Range header.", domain="global")
+        if end - start + 1 != length or start > session["received"] or end >= total:
+            return error(400, "badRequest", "Invalid request. The Content-Range does not match the bytes "
+                         "received so far or the request length.", domain="global")
+        if end + 1 < total and length % GRANULARITY:
+            return error(400, "badRequest", "Invalid request. The number of bytes uploaded is required to be equal "
+                         "or greater than 262144, except for the final request (it's recommended to be the exact "
+                         f"multiple of 262144). The received request contained {length} bytes, which does not "
+                         "meet this requirement.", domain="global")
+        fault = take_upload_fault(start, end + 1)
+        if fault is not None:
+            answer = upload_fault(fault, session, start, length)
+            if answer is not None:
+                return answer
+        receive(session, start, length)
+        if session["received"] < total:
+            return session_progress(session)
+        video = finish(session)
+        if fault is not None and fault.kind == "lost_response":
+            drop_connection()
+        return _json(video_resource(video, {"snippet", "status"}, owner=True), status=201)
+
+    def take_upload_fault(start: int, end: int) -> Fault | None:
+        with sb.lock:
+            for fault in sb.faults:
+                if fault.platform != PLATFORM or fault.operation not in ("*", "upload") or fault.times == 0:
+                    continue
+                at_offset = fault.params.get("at_offset")
+                if at_offset is not None and not start <= int(at_offset) < end:
+                    continue
+                if fault.times > 0:
+                    fault.times -= 1
+                return fault
+        return None
+
+    def upload_fault(fault: Fault, session: dict[str, Any], start: int, length: int) -> Response | None:
+        if fault.kind == "reset":
+            at_offset = fault.params.get("at_offset")
+            keep = int(at_offset) - start if at_offset is not None else int(fault.after_bytes or 0)
+            receive(session, start, min(keep, length))
+            drop_connection()
+        if fault.kind == "session_gone":
+            forget(session)
+            return error(int(fault.params.get("status", 404)), "notFound", "Not Found", domain="global")
+        if fault.kind in ("lost_response", "processing_error", "rejected_codec", "rejected"):
+            if fault.kind != "lost_response":
+                session["processing_fault"] = fault
+            return None
+        answer = _fault_answer(fault, "upload")
+        if answer is not None:
+            # Like a real front end, the error comes after the body was read (and discarded).
+            while request.stream.read(PIECE):
+                pass
+        return answer
+
+    def receive(session: dict[str, Any], start: int, length: int) -> None:
+        """Append the request body at the session's offset; on a drop keep whole 256 KiB units."""
+        received = session["received"]
+        skip = received - start            # a resent overlap is read and ignored
+        remaining = length
+        try:
+            with open(session["path"], "r+b") as spool_file:
+                spool_file.seek(received)
+                while remaining > 0:
+                    piece = request.stream.read(min(PIECE, remaining))
+                    if not piece:
+                        break
+                    remaining -= len(piece)
+                    if skip >= len(piece):
+                        skip -= len(piece)
+                        continue
+                    spool_file.write(piece[skip:] if skip else piece)
+                    received += len(piece) - skip
+                    skip = 0
+        except Exception:  # noqa: BLE001, S110 - the client went away mid-body; keep what arrived
+            pass
+        if remaining > 0 and received < session["total"]:
+            received -= received % GRANULARITY
+        with open(session["path"], "r+b") as spool_file:
+            spool_file.truncate(received)
+        session["received"] = received
+
+    def session_progress(session: dict[str, Any]) -> Response:
+        if session["video_id"]:
+            video = state()["videos"][session["video_id"]]
+            return _json(video_resource(video, {"snippet", "status"}, owner=True), status=200)
+        headers = {"Range": f"bytes=0-{session['received'] - 1}"} if session["received"] else {}
+        return Response(status=308, headers=headers)
+
+    def finish(session: dict[str, Any]) -> dict[str, Any]:
+        digest = hashlib.sha256()
+        with open(session["path"], "rb") as spool_file:
+            while piece := spool_file.read(PIECE):
+                digest.update(piece)
+        os.unlink(session["path"])
+        fault = session.pop("processing_fault", None) or sb.take_fault(PLATFORM, "processing")
+        outcome = {"uploadStatus": "processed"}
+        if fault is not None and fault.kind == "rejected_codec":
+            outcome = {"uploadStatus": "failed", "failureReason": "codec"}
+        elif fault is not None and fault.kind == "processing_error":
+            outcome = {"uploadStatus": "failed", "failureReason": str(fault.params.get("reason", "conversion"))}
+        elif fault is not None and fault.kind == "rejected":
+            outcome = {"uploadStatus": "rejected", "rejectionReason": str(fault.params.get("reason", "duplicate"))}
+        now = time.time()
+        video_id = secrets.token_urlsafe(8)[:11]
+        resource = session["resource"]
+        video = {
+            "id": video_id, "account_id": session["account_id"], "created": now,
+            "ready_at": now + float(sb.setting("processing_seconds", PLATFORM, 0.2)),
+            "snippet": dict(resource.get("snippet") or {}), "status": dict(resource.get("status") or {}),
+            "outcome": outcome, "size": session["total"], "sha256": digest.hexdigest(),
+            "statistics": {"viewCount": "0", "likeCount": "0", "favoriteCount": "0", "commentCount": "0"},
+        }
+        with sb.lock:
+            state()["videos"][video_id] = video
+            session["video_id"] = video_id
+            key = f"{session['account_id']}/{_pacific_day()}"
+            state()["channel_uploads"][key] = state()["channel_uploads"].get(key, 0) + 1
+        snippet = video["snippet"]
+        sb.record_publish(PLATFORM, session["account_id"], video_id, sha256=video["sha256"], size=video["size"],
+                          caption=snippet.get("description", ""), title=snippet.get("title"),
+                          tags=snippet.get("tags", []), status=video["status"], marker=None)
+        return video
+
+    def forget(session: dict[str, Any]) -> None:
+        session["gone"] = True
+        if os.path.exists(session["path"]):
+            os.unlink(session["path"])
+
+    def video_resource(video: dict[str, Any], parts: set[str], owner: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {"kind": "youtube#video", "etag": secrets.token_urlsafe(12), "id": video["id"]}
+        processing = time.time() < video["ready_at"]
+        account = sb.account(PLATFORM, video["account_id"]) or {}
+        if "snippet" in parts:
+            snippet = video["snippet"]
+            thumbs = {name: {"url": f"https://i.ytimg.com/vi/{video['id']}/{name}.jpg", "width": w, "height": h}
+                      for name, w, h in (("default", 120, 90), ("medium", 320, 180), ("high", 480, 360))}
+            item["snippet"] = {
+                "publishedAt": _iso(video["created"]), "channelId": video["account_id"],
+                "title": snippet.get("title", ""), "description": snippet.get("description", ""),
+                "thumbnails": thumbs, "channelTitle": account.get("title", "Sandbox Channel"),
+                "tags": snippet.get("tags", []), "categoryId": str(snippet.get("categoryId", "22")),
+                "liveBroadcastContent": "none",
+                "localized": {"title": snippet.get("title", ""), "description": snippet.get("description", "")},
+            }
+        if "status" in parts:
+            status = video["status"]
+            item["status"] = {
+                "uploadStatus": "uploaded" if processing else video["outcome"]["uploadStatus"],
+                "privacyStatus": status.get("privacyStatus", "public"), "license": "youtube",
+                "embeddable": True, "publicStatsViewable": True,
+                "madeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
+                "selfDeclaredMadeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
+                "containsSyntheticMedia": bool(status.get("containsSyntheticMedia", False)),
+            }
+            if status.get("publishAt"):
+                item["status"]["publishAt"] = status["publishAt"]
+            if not processing:
+                for reason in ("failureReason", "rejectionReason"):
+                    if reason in video["outcome"]:
+                        item["status"][reason] = video["outcome"][reason]
+        if "processingDetails" in parts and owner:
+            item["processingDetails"] = processing_details(video, processing)
+        if "statistics" in parts:
+            item["statistics"] = dict(video["statistics"])
+        return item
+
+    def processing_details(video: dict[str, Any], processing: bool) -> dict[str, Any]:
+        if processing:
+            span = max(video["ready_at"] - video["created"], 1e-6)
+            done = min(1.0, (time.time() - video["created"]) / span)
+            return {"processingStatus": "processing", "processingProgress": {
+                "partsTotal": "1000", "partsProcessed": str(int(done * 1000)),
+                "timeLeftMs": str(int((video["ready_at"] - time.time()) * 1000))}}
+        upload_status = video["outcome"]["uploadStatus"]
+        if upload_status == "failed":
+            return {"processingStatus": "failed", "processingFailureReason": "transcodeFailed"}
+        if upload_status == "rejected":
+            return {"processingStatus": "terminated"}
+        return {"processingStatus": "succeeded"}
+
+    # -------------------------------------------------------------- videos.list
+
+    @app.get(f"{PREFIX}/youtube/v3/videos")
+    def list_videos() -> Response:
+        token, refused = authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = fault_for("list")
+        if answer is not None:
+            return answer
+        parts = {p for p in request.args.get("part", "").split(",") if p}
+        if not parts:
+            return error(400, "required", "Required parameter: part", domain="global")
+        over = spend_units(1)
+        if over is not None:
+            return over
+        items = []
+        for video_id in request.args.get("id", "").split(","):
+            video = state()["videos"].get(video_id.strip())
+            if video is not None:
+                items.append(video_resource(video, parts, owner=video["account_id"] == token.account_id))
+        return _json({"kind": "youtube#videoListResponse", "etag": secrets.token_urlsafe(12), "items": items,
+                      "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+
+    # ----------------------------------------------------------- thumbnails.set
+
+    @app.post(f"{PREFIX}/upload/youtube/v3/thumbnails/set")
+    def set_thumbnail() -> Response:
+        token, refused = authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = fault_for("thumbnail")
+        if answer is not None:
+            return answer
+        over = spend_units(THUMBNAIL_UNITS)
+        if over is not None:
+            return over
+        video = state()["videos"].get(request.args.get("videoId", ""))
+        if video is None:
+            return error(404, "videoNotFound", "The video that you are trying to update cannot be found.",
+                         domain="youtube.thumbnail")
+        account = sb.account(PLATFORM, token.account_id) or {}
+        if video["account_id"] != token.account_id or account.get("thumbnails_allowed") is False:
+            return error(403, "forbidden", "The authenticated user doesn't have permissions for uploading and "
+                         "setting custom thumbnail images for videos.", domain="youtube.thumbnail")
+        digest, size, head = hashlib.sha256(), 0, b""
+        while piece := request.stream.read(PIECE):
+            size += len(piece)
+            head = head or piece[:8]
+            if size > THUMBNAIL_MAX_BYTES:
+                return error(413, "mediaBodyTooLarge", "The thumbnail is larger than 50 MB.", domain="global")
+            digest.update(piece)
+        if size == 0:
+            return error(400, "mediaBodyRequired", "The request does not include the image content.",
+                         domain="youtube.thumbnail")
+        content_type = (request.content_type or "").split(";")[0]
+        is_jpeg = content_type == "image/jpeg" and head.startswith(b"\xff\xd8\xff")
+        is_png = content_type == "image/png" and head.startswith(b"\x89PNG\r\n\x1a\n")
+        if not (is_jpeg or is_png):
+            return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
+        video["thumbnail_sha256"] = digest.hexdigest()
+        sizes = (("default", 120, 90), ("medium", 320, 180), ("high", 480, 360), ("standard", 640, 480),
+                 ("maxres", 1280, 720))
+        item = {name: {"url": f"https://i.ytimg.com/vi/{video['id']}/{name}.jpg?custom=1", "width": w, "height": h}
+                for name, w, h in sizes}
+        return _json({"kind": "youtube#thumbnailSetResponse", "etag": secrets.token_urlsafe(12), "items": [item]})
+
+    # ------------------------------------------------------------ sandbox control
+
+    @app.post("/_sandbox/youtube/videos/<video_id>/statistics")
+    def set_statistics(video_id: str) -> Response:
+        video = state()["videos"].get(video_id)
+        if video is None:
+            return _json({"error": "unknown video"}, status=404)
+        video["statistics"].update({k: str(v) for k, v in (request.get_json(force=True) or {}).items()})
+        return _json(video["statistics"])
