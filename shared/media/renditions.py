@@ -1,0 +1,179 @@
+"""Which stored file a platform gets, and making converted copies when needed (EC-2).
+
+A video keeps its original. When the original breaks a platform's fixable rules
+(codec, chroma, audio, fast start, frame rate, bitrate, resolution), `prepare_for`
+converts it once to the canonical encode and stores it beside the original as rendition
+`converted`; `rendition_for` then hands that platform the converted file.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from shared.db import Database, database
+from shared.log import get_logger
+from shared.media.convert import EncodeSettings, transcode
+from shared.media.probe import Probe
+from shared.media.validate import validate
+from shared.platforms import adapter_class
+from shared.storage import Storage, StoredMedia
+from shared.storage import storage as default_storage
+
+log = get_logger(__name__)
+CONVERTED = "converted"
+CONVERTED_VERTICAL = "converted:vertical"
+
+
+def rendition_path(video: Mapping[str, Any], name: str) -> str:
+    """Renditions live in the original's folder: `<user>/<video>/<name>`."""
+    return posixpath.join(posixpath.dirname(str(video["storage_path"])), name)
+
+
+def _video(conn: Any, video_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        "select id, user_id, storage_path, probe, deleted_at from videos where id = %s", (video_id,)
+    ).fetchone()
+    if row is None or row["deleted_at"] is not None:
+        raise LookupError(f"video {video_id} not found")
+    return dict(row)
+
+
+def _renditions(conn: Any, video_id: str) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        "select kind, storage_path, content_type, probe from video_renditions where video_id = %s", (video_id,)
+    ).fetchall()
+    return {row["kind"]: dict(row) for row in rows}
+
+
+def needs_conversion(probe: Mapping[str, Any] | Probe | None, platform: str) -> bool:
+    """True when the original breaks a rule of `platform` that converting fixes."""
+    if not probe:
+        return False
+    adapter = adapter_class(platform)
+    verdict = validate(probe, adapter.limits, platform=adapter.display_name)
+    return any(problem.fixable for problem in verdict.problems)
+
+
+def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | None = None) -> str:
+    """The storage path to publish `video` (a videos row) to `platform` (adapter key).
+
+    The converted copy when the original needs one and it exists; otherwise the original.
+    """
+    if not needs_conversion(video.get("probe"), platform):
+        return str(video["storage_path"])
+    with (db or database()).service() as conn:
+        found = _renditions(conn, str(video["id"]))
+    chosen = found.get(CONVERTED_VERTICAL) or found.get(CONVERTED)
+    return str(chosen["storage_path"]) if chosen else str(video["storage_path"])
+
+
+def convert_video(
+    video_id: str,
+    *,
+    db: Database | None = None,
+    storage: Storage | None = None,
+    settings: EncodeSettings | None = None,
+    crop_to_vertical: bool = False,
+) -> dict[str, Any]:
+    """Convert once and store the rendition (idempotent); returns its row."""
+    db = db or database()
+    storage = storage or default_storage()
+    kind = CONVERTED_VERTICAL if crop_to_vertical else CONVERTED
+    with db.service() as conn:
+        video = _video(conn, video_id)
+        existing = _renditions(conn, video_id).get(kind)
+    if existing is not None:
+        return existing
+    source_probe = Probe.from_dict(video["probe"]) if video.get("probe") else None
+    fd, temp_path = tempfile.mkstemp(suffix=".mp4", prefix="convert-")
+    os.close(fd)
+    try:
+        with storage.open(str(video["storage_path"])) as source:
+            probe = transcode(source, temp_path, settings=settings, crop_to_vertical=crop_to_vertical,
+                              source_probe=source_probe)
+        path = rendition_path(video, "converted-vertical.mp4" if crop_to_vertical else "converted.mp4")
+        stored = storage.put_file(path, temp_path, "video/mp4")
+    finally:
+        os.unlink(temp_path)
+    with db.service() as conn:
+        row = conn.execute(
+            "insert into video_renditions (video_id, user_id, kind, storage_path, content_type, size_bytes, probe) "
+            "values (%s, %s, %s, %s, 'video/mp4', %s, %s) "
+            "on conflict (video_id, kind) do update set storage_path = excluded.storage_path, "
+            "size_bytes = excluded.size_bytes, probe = excluded.probe "
+            "returning kind, storage_path, content_type, probe",
+            (video_id, video["user_id"], kind, stored.path, stored.size, Jsonb(probe.to_dict())),
+        ).fetchone()
+    log.info("video converted", video_id=video_id, kind=kind, size=stored.size)
+    assert row is not None
+    return dict(row)
+
+
+def prepare_for(
+    video_id: str, platform: str, *, db: Database | None = None, storage: Storage | None = None,
+    settings: EncodeSettings | None = None,
+) -> str:
+    """Like `rendition_for`, but converts first when the platform needs it and no copy exists yet."""
+    db = db or database()
+    with db.service() as conn:
+        video = _video(conn, video_id)
+    if needs_conversion(video.get("probe"), platform):
+        convert_video(video_id, db=db, storage=storage, settings=settings)
+    return rendition_for(video, platform, db=db)
+
+
+def media_for_target(
+    target: Mapping[str, Any], *, db: Database | None = None, storage: Storage | None = None,
+    ttl_seconds: int | None = None,
+) -> tuple[StoredMedia, StoredMedia | None]:
+    """(video, cover) for a publish_targets row: fits `Runtime.media` of the publishing pipeline."""
+    from shared.media.covers import cover_kind
+
+    db = db or database()
+    storage = storage or default_storage()
+    platform = str(target["platform"])
+    with db.service() as conn:
+        video = conn.execute(
+            "select v.id, v.user_id, v.storage_path, v.probe, v.original_filename, v.content_type, v.deleted_at "
+            "from posts p join videos v on v.id = p.video_id where p.id = %s",
+            (target["post_id"],),
+        ).fetchone()
+        if video is None or video["deleted_at"] is not None:
+            raise LookupError("the video of this post is no longer stored")
+        renditions = _renditions(conn, str(video["id"]))
+    path = rendition_for(video, platform, db=db)
+    filename = video["original_filename"] if path == video["storage_path"] else None
+    media = storage.media_source(path, ttl_seconds, content_type=video["content_type"] if filename else "video/mp4",
+                                 filename=filename or posixpath.basename(path))
+    cover_row = renditions.get(cover_kind(platform))
+    cover = None
+    if cover_row is not None:
+        cover = storage.media_source(
+            str(cover_row["storage_path"]), ttl_seconds, content_type=cover_row["content_type"]
+        )
+    return media, cover
+
+
+def convert_for_target(target: Mapping[str, Any], *, db: Database | None = None,
+                       storage: Storage | None = None) -> bool:
+    """Fits `Runtime.convert_for`: make the converted copy after a platform refused the file.
+
+    True when a converted rendition now exists that differs from what was sent.
+    """
+    db = db or database()
+    with db.service() as conn:
+        row = conn.execute("select video_id from posts where id = %s", (target["post_id"],)).fetchone()
+    if row is None:
+        return False
+    try:
+        convert_video(str(row["video_id"]), db=db, storage=storage)
+    except Exception:
+        log.exception("conversion failed", video_id=str(row["video_id"]))
+        return False
+    return True

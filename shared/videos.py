@@ -1,0 +1,207 @@
+"""The video service: upload, register, import, list and look up a user's videos.
+
+Every way in ends the same: the file is in storage under `<user_id>/<video_id>/`, it was
+probed (headers only), a `videos` row holds the probe, and the caller gets
+`{video_id, probe, verdicts}` where verdicts say, per platform, whether the video can be
+published as is, after conversion, or not at all (and why, in plain words).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from shared.db import Database, database
+from shared.http import ApiError
+from shared.log import get_logger
+from shared.media.probe import NotAVideo, Probe, probe_stored
+from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url, system_resolver
+from shared.media.validate import verdicts_for
+from shared.storage import ObjectTooLarge, Storage, StorageError, storage_settings
+from shared.storage import storage as default_storage
+from shared.storage.base import clean_path, human_size
+
+log = get_logger(__name__)
+
+VIDEO_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".m4v": "video/mp4", ".webm": "video/webm",
+               ".mkv": "video/x-matroska"}
+
+
+def max_video_bytes() -> int:
+    return storage_settings().max_video_bytes
+
+
+def too_large_error(limit: int, size: int | None = None) -> ApiError:
+    size_text = f" This one is {human_size(size)}." if size else ""
+    return ApiError(413, "video_too_large",
+                    f"Videos can be up to {human_size(limit)}.{size_text} Please export a shorter or smaller "
+                    "version and try again.", {"max_bytes": limit})
+
+
+def _extension(filename: str | None, content_type: str | None) -> str:
+    ext = posixpath.splitext((filename or "").lower())[1]
+    if ext in VIDEO_TYPES:
+        return ext
+    for known, mime in VIDEO_TYPES.items():
+        if content_type and content_type.split(";")[0].strip().lower() == mime:
+            return known
+    return ".mp4"
+
+
+def _result(row: Mapping[str, Any]) -> dict[str, Any]:
+    probe = row.get("probe")
+    return {
+        "video_id": str(row["id"]),
+        "filename": row.get("original_filename"),
+        "size_bytes": row.get("size_bytes"),
+        "storage_path": row.get("storage_path"),
+        "created_at": row["created_at"].isoformat() if row.get("created_at") else None,
+        "probe": probe,
+        "verdicts": verdicts_for(probe) if probe else {},
+    }
+
+
+def _record(
+    db: Database, storage: Storage, *, video_id: str, user_id: str, path: str, filename: str | None,
+    content_type: str, sha256: str | None,
+) -> dict[str, Any]:
+    """Probe the stored file and write its row; the file is removed if it is not a video."""
+    try:
+        probe: Probe = probe_stored(storage, path)
+    except NotAVideo as exc:
+        storage.delete(path)
+        raise ApiError(422, "not_a_video", str(exc), {"reason": exc.reason}) from None
+    with db.service() as conn:
+        row = conn.execute(
+            "insert into videos (id, user_id, storage_path, original_filename, content_type, size_bytes, sha256, "
+            "probe) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id, storage_path, original_filename, content_type, "
+            "size_bytes, sha256, probe, created_at, deleted_at",
+            (video_id, user_id, path, filename, content_type, probe.size_bytes, sha256, Jsonb(probe.to_dict())),
+        ).fetchone()
+    assert row is not None
+    log.info("video stored", video_id=video_id, size=probe.size_bytes, codec=probe.video_codec,
+             duration_s=probe.duration_s)
+    return _result(row)
+
+
+def upload_video(
+    user_id: str,
+    chunks: Iterable[bytes],
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    content_length: int | None = None,
+    db: Database | None = None,
+    storage: Storage | None = None,
+) -> dict[str, Any]:
+    """Stream an upload into storage and record it. 413 before reading when Content-Length is too big."""
+    db, storage = db or database(), storage or default_storage()
+    limit = max_video_bytes()
+    if content_length is not None and content_length > limit:
+        raise too_large_error(limit, content_length)
+    video_id = str(uuid.uuid4())
+    ext = _extension(filename, content_type)
+    path = f"{user_id}/{video_id}/original{ext}"
+    try:
+        stored = storage.put(path, chunks, VIDEO_TYPES[ext], max_bytes=limit)
+    except ObjectTooLarge:
+        raise too_large_error(limit) from None
+    except StorageError as exc:
+        raise ApiError(503, "storage_unavailable", str(exc)) from None
+    if stored.size == 0:
+        storage.delete(path)
+        raise ApiError(422, "empty_upload", "The upload was empty. Please choose a video file and try again.")
+    return _record(db, storage, video_id=video_id, user_id=user_id, path=stored.path,
+                   filename=posixpath.basename(filename) if filename else None, content_type=VIDEO_TYPES[ext],
+                   sha256=stored.sha256)
+
+
+def register_video(
+    user_id: str, path: str, *, filename: str | None = None, db: Database | None = None,
+    storage: Storage | None = None,
+) -> dict[str, Any]:
+    """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
+    db, storage = db or database(), storage or default_storage()
+    try:
+        path = clean_path(path)
+    except StorageError as exc:
+        raise ApiError(422, "invalid_path", str(exc)) from None
+    if path.split("/")[0] != user_id:
+        raise ApiError(403, "not_your_file", "You can only add videos from your own upload folder.")
+    if not storage.exists(path):
+        raise ApiError(404, "file_not_found", "We couldn't find that file in storage. Please upload it again.")
+    size = storage.size(path)
+    if size > max_video_bytes():
+        storage.delete(path)
+        raise too_large_error(max_video_bytes(), size)
+    with db.service() as conn:
+        taken = conn.execute("select 1 from videos where storage_path = %s", (path,)).fetchone()
+    if taken:
+        raise ApiError(409, "already_registered", "This video has already been added.")
+    ext = _extension(filename or path, None)
+    return _record(db, storage, video_id=str(uuid.uuid4()), user_id=user_id, path=path,
+                   filename=filename or posixpath.basename(path), content_type=VIDEO_TYPES[ext], sha256=None)
+
+
+def import_video(
+    user_id: str,
+    url: str,
+    *,
+    policy: UrlPolicy | None = None,
+    resolver: Resolver = system_resolver,
+    db: Database | None = None,
+    storage: Storage | None = None,
+) -> dict[str, Any]:
+    """Fetch a video from a public URL (SSRF-checked at every hop) and record it."""
+    from shared.media.settings import media_settings
+
+    policy = policy or media_settings().url_policy(max_video_bytes())
+    try:
+        with open_url(url, policy, resolver=resolver) as download:
+            return upload_video(user_id, download.chunks, filename=download.filename,
+                                content_type=download.content_type, content_length=download.content_length,
+                                db=db, storage=storage)
+    except ImportRefused as exc:
+        log.info("import refused", reason=exc.reason)
+        status = 413 if exc.reason == "too large" else 422
+        raise ApiError(status, "import_refused", exc.message) from None
+
+
+def list_videos(claims: Mapping[str, Any], *, db: Database | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The signed-in user's videos, newest first (RLS decides what is visible)."""
+    with (db or database()).user(claims) as conn:
+        rows = conn.execute(
+            "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
+            "deleted_at from videos where deleted_at is null order by created_at desc limit %s",
+            (limit,),
+        ).fetchall()
+    return [_result(row) for row in rows]
+
+
+def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None = None) -> dict[str, Any]:
+    try:
+        uuid.UUID(video_id)
+    except ValueError:
+        raise ApiError(404, "video_not_found", "We couldn't find that video.") from None
+    with (db or database()).user(claims) as conn:
+        row = conn.execute(
+            "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
+            "deleted_at from videos where id = %s",
+            (video_id,),
+        ).fetchone()
+        renditions = conn.execute(
+            "select kind, content_type, size_bytes, created_at from video_renditions where video_id = %s order by kind",
+            (video_id,),
+        ).fetchall()
+    if row is None or row["deleted_at"] is not None:
+        raise ApiError(404, "video_not_found",
+                       "We couldn't find that video. It may have been deleted after publishing.")
+    result = _result(row)
+    result["renditions"] = [
+        {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
+    ]
+    return result
