@@ -78,8 +78,9 @@ def _record(
     with db.service() as conn:
         row = conn.execute(
             "insert into videos (id, user_id, storage_path, original_filename, content_type, size_bytes, sha256, "
-            "probe) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id, storage_path, original_filename, content_type, "
-            "size_bytes, sha256, probe, created_at, deleted_at",
+            "probe) values (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "returning id, storage_path, original_filename, content_type, size_bytes, sha256, probe, "
+            "created_at, deleted_at",
             (video_id, user_id, path, filename, content_type, probe.size_bytes, sha256, Jsonb(probe.to_dict())),
         ).fetchone()
     assert row is not None
