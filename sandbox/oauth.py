@@ -201,10 +201,11 @@ def _mint(sb: Sandbox, platform: str, account_id: str, ttl: float, scopes: tuple
     return token.value
 
 
-def _count_refresh(sb: Sandbox, platform: str) -> None:
+def _count_refresh(sb: Sandbox, platform: str, account_id: str) -> None:
+    """Refresh calls per account, for tests that assert "refreshed exactly once"."""
     with sb.lock:
         calls = _state(sb)["refresh_calls"]
-        calls[platform] = calls.get(platform, 0) + 1
+        calls[f"{platform}:{account_id}"] = calls.get(f"{platform}:{account_id}", 0) + 1
 
 
 # --------------------------------------------------------------------------- TikTok
@@ -244,11 +245,11 @@ def _tiktok(app: Flask, sb: Sandbox) -> None:
                 return oauth_error("invalid_grant", f"Authorization code is invalid ({reason})")
             account_id, scopes = grant["account_id"], grant["scopes"]
         elif grant_type == "refresh_token":
-            _count_refresh(sb, "tiktok")
             try:
                 old = sb.check_token("tiktok", form.get("refresh_token"), kind="refresh")
             except TokenProblem as exc:
                 return oauth_error("invalid_grant", f"Refresh token is invalid or expired ({exc.reason})")
+            _count_refresh(sb, "tiktok", old.account_id)
             with sb.lock:
                 old.revoked = True  # rotation: the old refresh token dies now
             account_id, scopes = old.account_id, old.scopes
@@ -371,7 +372,7 @@ def _instagram(app: Flask, sb: Sandbox) -> None:
             return _graph_error(f"Error validating access token: {exc.reason}", 190, 463 if exc.reason == "expired"
                                 else 467)
         if operation == "refresh":
-            _count_refresh(sb, "instagram")
+            _count_refresh(sb, "instagram", token.account_id)
             age = time.time() - _state(sb)["issued"].get(token.value, 0)
             if age < _ttl(sb, "instagram", "refresh_min_age_s"):
                 return _graph_error("The access token is too new to be refreshed (at least 24 hours).", 100)
@@ -560,11 +561,11 @@ def _google(app: Flask, sb: Sandbox) -> None:
                                               kind="refresh")
             return _json(body)
         if grant_type == "refresh_token":
-            _count_refresh(sb, "youtube")
             try:
                 refresh = sb.check_token("youtube", form.get("refresh_token"), kind="refresh")
             except TokenProblem:
                 return oauth_error("invalid_grant", "Token has been expired or revoked.")
+            _count_refresh(sb, "youtube", refresh.account_id)
             return _json({"access_token": _mint(sb, "youtube", refresh.account_id, ttl, refresh.scopes),
                           "expires_in": int(ttl), "scope": " ".join(refresh.scopes), "token_type": "Bearer"})
         return oauth_error("unsupported_grant_type", "Invalid grant_type")

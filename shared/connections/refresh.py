@@ -100,8 +100,14 @@ def _refresh_one(db: Database, oauth: Provider, cls: type[Provider], connection_
             return
         except PlatformError as exc:
             # Not known to mean "revoked": keep the connection; the next tick retries.
-            log.warning("token refresh failed", connection_id=connection_id, platform=cls.key,
+            log.warning("token refresh failed", connection_id=connection_id,
                         **exc.log_fields())
+            summary.failed.append(connection_id)
+            return
+        except Exception as exc:
+            # One bad row (say, a ciphertext from a retired vault key) must not stop the pass.
+            log.error("token refresh broke", connection_id=connection_id, platform=cls.key,
+                      error=type(exc).__name__)
             summary.failed.append(connection_id)
             return
         summary.refreshed.append(connection_id)

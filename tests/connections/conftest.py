@@ -31,13 +31,16 @@ BASE_ENV = {
 JWT_SECRET = "connections-tests-jwt-secret-0123456789abcdef"
 
 
+# One key for the whole session: rows other tests left behind stay readable.
+SESSION_VAULT_KEYS = os.environ.get("TOKEN_VAULT_KEYS") or "1:" + base64.b64encode(os.urandom(32)).decode()
+
+
 @pytest.fixture(autouse=True)
 def connections_env(monkeypatch):
     from shared import auth
     from shared.connections import vault
 
-    if not os.environ.get("TOKEN_VAULT_KEYS"):
-        monkeypatch.setenv("TOKEN_VAULT_KEYS", "1:" + base64.b64encode(os.urandom(32)).decode())
+    monkeypatch.setenv("TOKEN_VAULT_KEYS", SESSION_VAULT_KEYS)
     for name, value in APP_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
@@ -106,3 +109,16 @@ def redirect_query(response) -> dict[str, str]:
     location = response.headers["Location"]
     assert location.startswith(core().frontend_url)
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+
+
+def connect(db, user: dict[str, str], platform: str, **authorize_extra: str) -> str:
+    """Connect an account for `user` through the real flow; returns the connection id."""
+    from shared.connections.flow import complete_authorization, start_authorization
+
+    params = follow_authorize(start_authorization(db, user["sub"], platform), **authorize_extra)
+    return complete_authorization(db, platform, code=params["code"], state=params["state"]).connection_ids[0]
+
+
+def connection_row(db, connection_id: str) -> dict:
+    with db.service() as conn:
+        return dict(conn.execute("select * from social_connections where id = %s", (connection_id,)).fetchone())
