@@ -8,8 +8,10 @@ module it finds, so adding a platform means adding one module.
 Faults are asked for per request: `POST /_sandbox/faults` with
 `{"platform": "youtube", "operation": "upload", "kind": "reset", "times": 1}`.
 Generic kinds handled here: `timeout` (hang, then 504), `reset` (drop the
-connection, optionally after reading `after_bytes` of the body) and `status`
-(any status and body). Platform modules add their own kinds (`server_error`,
+connection, optionally after reading `after_bytes` of the body), `status`
+(any status and body) and `slow` (the request succeeds on the platform, but the
+answer comes `delay_s` later: a worker that dies or times out meanwhile does not
+know that its call took effect). Platform modules add their own kinds (`server_error`,
 `rate_limited`, `expired_token`, `quota`, `processing_error`, `rejected_codec`, ...)
 and answer them with the platform's real error bodies.
 """
@@ -27,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, has_request_context, jsonify, request
 
 
 class ConnectionDropped(Exception):
@@ -79,6 +81,7 @@ class Sandbox:
             self.config: dict[str, Any] = {"processing_seconds": 0.2}
             self.stores: dict[str, dict[str, Any]] = {}
             self.requests: list[dict[str, Any]] = []
+            self.calls_faulted: list[tuple[str, str, str]] = []
 
     # -- state each platform module keeps for itself
     def store(self, platform: str) -> dict[str, Any]:
@@ -149,6 +152,12 @@ class Sandbox:
                 if fault.platform == platform and fault.operation in ("*", operation) and fault.times != 0:
                     if fault.times > 0:
                         fault.times -= 1
+                    self.calls_faulted.append((platform, operation, fault.kind))
+                    if fault.kind == "slow":
+                        # Handled after the platform did its work: see register_control.
+                        if has_request_context():
+                            g.delay_response = fault.delay_s
+                        return None
                     return fault
         return None
 
@@ -267,6 +276,13 @@ def register_control(app: Flask, sb: Sandbox) -> None:
             scopes=tuple(body.get("scopes", ())),
         )
         return jsonify(access_token=token.value, expires_at=token.expires_at)
+
+    @app.after_request
+    def _slow_answer(response: Response) -> Response:
+        delay = g.pop("delay_response", None)
+        if delay:
+            time.sleep(float(delay))
+        return response
 
     @app.errorhandler(ConnectionDropped)
     def _dropped(_: ConnectionDropped) -> Response:

@@ -1,0 +1,119 @@
+"""The real parts behind the pipeline's ports: database, Cloud Tasks, storage, connections, mail."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from shared.config import core
+from shared.db import database
+from shared.db.database import Conn
+from shared.log import get_logger
+from shared.platforms import adapter_class, adapters
+from shared.publishing import states
+from shared.publishing.runtime import Runtime
+
+log = get_logger(__name__)
+
+
+def worker_url(platform: str) -> str:
+    """Where the publish worker of a platform is deployed (one function per platform)."""
+    return f"{core().functions_base_url.rstrip('/')}/publish-{platform}"
+
+
+def notify_outcome(conn: Conn, target: dict[str, Any]) -> None:
+    """Mail the user when a scheduled post is published or finally fails (US-1.3)."""
+    if target.get("scheduled_at") is None:
+        return  # immediate posts answer in the app; mail is for posts that go out later
+    from shared.notify import templates
+    from shared.notify.outbox import queue_email
+
+    platform = adapter_class(target["platform"]).display_name
+    if target["state"] == states.PUBLISHED:
+        subject, body = templates.post_published(platform=platform, post_url=target.get("platform_url") or "")
+        kind = "post_published"
+    else:
+        subject, body = templates.post_failed(
+            platform=platform, reason=target.get("user_message") or "", post_id=str(target["post_id"])
+        )
+        kind = "post_failed"
+    queue_email(
+        conn,
+        user_id=str(target["user_id"]),
+        kind=kind,
+        subject=subject,
+        body=body,
+        dedupe_key=templates.dedupe_key(kind, str(target["id"])),
+    )
+
+
+def build_runtime(**overrides: Any) -> Runtime:
+    from shared.connections.refresh import credentials_for
+    from shared.connections.store import mark_expired
+    from shared.media.renditions import convert_for_target, media_for_target
+    from shared.tasks.client import task_queue
+
+    parts: dict[str, Any] = {
+        "db": database(),
+        "queue": task_queue(),
+        "credentials": lambda db, connection_id, force: credentials_for(db, connection_id, force),
+        "media": lambda target: media_for_target(target),
+        "adapter_for": lambda key: adapter_class(key)(),
+        "worker_url": worker_url,
+        "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),
+        "convert_for": lambda target: convert_for_target(target),
+        "notify_outcome": notify_outcome,
+    }
+    parts.update(overrides)
+    return Runtime(**parts)
+
+
+@lru_cache
+def runtime() -> Runtime:
+    return build_runtime()
+
+
+def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
+    """Everything the minute tick does; one failing duty never stops the others."""
+    from shared.connections.refresh import refresh_due
+    from shared.connections.warnings import enqueue_expiry_warnings
+    from shared.notify.mailer import SmtpMailer
+    from shared.notify.outbox import drain_outbox
+    from shared.publishing import bulk, tick
+    from shared.storage import storage
+    from shared.storage.retention import run_retention, storage_usage
+
+    rt = rt or runtime()
+    now = rt.clock()
+    duties: dict[str, Any] = {
+        "enqueued": lambda: tick.enqueue_due(rt, now),
+        "batches_expanded": lambda: bulk.expand_pending(rt),
+        "tokens": lambda: refresh_due(rt.db, now).as_dict(),
+        "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
+        "mails_sent": lambda: drain_outbox(rt.db, SmtpMailer(), now=now),
+        "retention": lambda: len(run_retention(rt.db, storage(), now).deleted_videos),
+        "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
+    }
+    summary: dict[str, Any] = {}
+    for name, duty in duties.items():
+        try:
+            summary[name] = duty()
+        except Exception:
+            log.exception("tick duty failed", duty=name)
+            summary[name] = "failed"
+    if now.minute == 0:  # hourly is enough for the storage alert
+        try:
+            usage = storage_usage(storage())
+            summary["storage"] = {"bytes": usage.bytes, "count": usage.count, "alert": usage.alert}
+            (log.error if usage.alert else log.info)("storage usage", message=usage.message)
+        except Exception:
+            log.exception("tick duty failed", duty="storage_usage")
+    return summary
+
+
+def _purge_oauth_states(rt: Runtime, now: Any) -> int:
+    with rt.db.service() as conn:
+        return conn.execute("delete from oauth_states where expires_at < %s", (now,)).rowcount
+
+
+__all__ = ["adapters", "build_runtime", "notify_outcome", "run_tick", "runtime", "worker_url"]
