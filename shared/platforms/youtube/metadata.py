@@ -50,7 +50,8 @@ def default_title(caption: str, filename: str) -> str:
     first_line = next((line.strip() for line in caption.splitlines() if line.strip()), "")
     title = " ".join(first_line.translate(_FORBIDDEN).split())
     if not title:
-        title = " ".join(PurePosixPath(filename).stem.replace("_", " ").replace("-", " ").split())
+        stem = PurePosixPath(filename).stem.translate(_FORBIDDEN)
+        title = " ".join(stem.replace("_", " ").replace("-", " ").split())
     title = title or "My Short"
     if len(title) > TITLE_MAX_CHARS:
         cut = title[: TITLE_MAX_CHARS - 1]
