@@ -199,16 +199,19 @@ def _credentials_after_refresh(db: Database, connection_id: str, user_id: str | 
     raise revoked
 
 
+_ROW = "select * from social_connections where id = %s and (%s::uuid is null or user_id = %s::uuid)"
+_LOCKED_ROW = _ROW + " for update"
+
+
 def _load(db: Database, connection_id: str, user_id: str | None, *, lock: bool) -> dict[str, Any]:
     with db.service() as conn:
         return _load_in(conn, connection_id, user_id, lock=lock)
 
 
 def _load_in(conn: Conn, connection_id: str, user_id: str | None, *, lock: bool) -> dict[str, Any]:
-    sql = "select * from social_connections where id = %s" + (" and user_id = %s" if user_id else "")
-    params: tuple[Any, ...] = (connection_id, user_id) if user_id else (connection_id,)
+    params = (connection_id, user_id, user_id)
     try:
-        row = conn.execute(sql + (" for update" if lock else ""), params).fetchone()
+        row = conn.execute(_LOCKED_ROW if lock else _ROW, params).fetchone()
     except Exception as exc:  # a malformed id is "not found", not a crash
         if type(exc).__name__ in {"InvalidTextRepresentation", "DataError"}:
             raise ConnectionNotFound(messages.CONNECTION_NOT_FOUND) from None

@@ -48,7 +48,7 @@ class BlotatoConnect(ApiKeyProvider):
 
     def tiktok_accounts(self, api_key: str) -> list[dict[str, Any]]:
         body = self._get("/v2/users/me/accounts", api_key, platform="tiktok")
-        return [a for a in body.get("items") or [] if isinstance(a, Mapping) and a.get("id")]
+        return [dict(a) for a in body.get("items") or [] if isinstance(a, Mapping) and a.get("id")]
 
     def profile_for(self, api_key: str, account_id: str | None) -> Profile:
         """Check the key, then the TikTok account to publish to (the only one, or the chosen one)."""

@@ -41,6 +41,7 @@ class FacebookOAuthSettings(ProviderSettings):
 class FacebookOAuth(OAuthProvider):
     key = "facebook"
     SETTINGS = FacebookOAuthSettings
+    settings: FacebookOAuthSettings
     DEFAULT_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
     SCOPE_SEPARATOR = ","
     CAN_REFRESH = False

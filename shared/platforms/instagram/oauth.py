@@ -35,8 +35,9 @@ class InstagramOAuthSettings(ProviderSettings):
 class InstagramOAuth(OAuthProvider):
     key = "instagram"
     SETTINGS = InstagramOAuthSettings
+    settings: InstagramOAuthSettings
     AUTHORIZATION_PATH = "/oauth/authorize"
-    TOKEN_PATH = "/oauth/access_token"
+    TOKEN_PATH = "/oauth/access_token"  # noqa: S105 - a URL path, not a secret
     DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publish",
                       "instagram_business_manage_insights")
     SCOPE_SEPARATOR = ","

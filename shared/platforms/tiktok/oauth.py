@@ -30,7 +30,7 @@ class TikTokOAuth(OAuthProvider):
     key = "tiktok"
     SETTINGS = TikTokOAuthSettings
     AUTHORIZATION_PATH = "/v2/auth/authorize/"
-    TOKEN_PATH = "/v2/oauth/token/"
+    TOKEN_PATH = "/v2/oauth/token/"  # noqa: S105 - a URL path, not a secret
     REVOKE_PATH = "/v2/oauth/revoke/"
     DEFAULT_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
     SCOPE_SEPARATOR = ","

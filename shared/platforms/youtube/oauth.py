@@ -33,7 +33,7 @@ class YouTubeOAuth(OAuthProvider):
     key = "youtube"
     SETTINGS = GoogleOAuthSettings
     AUTHORIZATION_PATH = "/o/oauth2/v2/auth"
-    TOKEN_PATH = "/token"
+    TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
     REVOKE_PATH = "/revoke"
     DEFAULT_SCOPES = (
         "https://www.googleapis.com/auth/youtube.upload",
