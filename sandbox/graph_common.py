@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import av
-from flask import Response
+from flask import Response, request
 
 from sandbox.core import Fault, TokenProblem, generic_fault
 
@@ -110,3 +110,10 @@ def probe_codecs(url: str) -> tuple[str | None, float]:
 
 def unix_now() -> float:
     return time.time()
+
+
+def meta_header(name: str) -> str | None:
+    """A request header whose name has "_" in it (`file_size`, `file_url`): werkzeug drops
+    those from the environ, so read the raw headers the sandbox server keeps."""
+    raw = request.environ.get("sandbox.raw_headers") or {}
+    return raw.get(name.lower()) or request.headers.get(name)

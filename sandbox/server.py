@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import sandbox
 from sandbox.core import Sandbox, register_control
@@ -38,6 +38,16 @@ def create_app(sb: Sandbox | None = None) -> tuple[Flask, Sandbox]:
     return app, sb
 
 
+class _RawHeadersHandler(WSGIRequestHandler):
+    """Also keeps headers with "_" in their names, which werkzeug leaves out of the
+    environ (Meta's rupload uses `file_size` and `file_url`): `environ["sandbox.raw_headers"]`."""
+
+    def make_environ(self) -> dict:  # type: ignore[override]
+        environ = super().make_environ()
+        environ["sandbox.raw_headers"] = {key.lower(): value for key, value in self.headers.items()}
+        return environ
+
+
 @dataclass
 class RunningSandbox:
     server: BaseWSGIServer
@@ -57,7 +67,7 @@ def start(port: int = 0, host: str = "127.0.0.1") -> RunningSandbox:
     """Start the sandbox in a background thread (port 0 picks a free one)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app, sb = create_app()
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_RawHeadersHandler)
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()
     return RunningSandbox(server, thread, sb)

@@ -1,0 +1,256 @@
+"""Facebook Reels API simulator: start / upload (resumable) / finish / status, per Page.
+
+Mounted at /facebook-graph (= graph.facebook.com) and /rupload (=
+rupload.facebook.com). Page tokens are `sb.mint_token("facebook", page_id)` (or
+come from `/me/accounts` in sandbox/oauth.py).
+
+Fault operations: start, upload, finish, status. Kinds besides the common ones:
+`reset` on upload with `after_bytes` (the bytes that arrived stay received, as
+`bytes_transfered` says), `processing_error` / `rejected_codec` on finish (the
+reel fails in processing), `quota` on finish (the Page's 30 per 24 h is full),
+`finish_then_reset` (the reel is published, then the connection drops).
+
+Settings: `facebook.processing_seconds`, `facebook.reels_per_24h` (default 30),
+`facebook.probe_codec` (default True: refuse codecs Facebook does not take).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
+from sandbox.graph_common import (
+    buc_header,
+    common_fault,
+    graph_error,
+    meta_header,
+    object_id,
+    probe_codecs,
+    token_error,
+)
+
+PLATFORM = "facebook"
+ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
+DAY = 86400.0
+
+
+def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Response:
+    return Response(
+        json.dumps({"debug_info": {"retriable": retriable, "type": kind, "message": message}}),
+        status=status, content_type="application/json",
+    )
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    lock = threading.RLock()
+    files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
+
+    def videos() -> dict[str, dict[str, Any]]:
+        return sb.store(PLATFORM).setdefault("videos", {})
+
+    def authenticate() -> tuple[str | None, Response | None]:
+        try:
+            token = sb.check_token(PLATFORM, bearer_token())
+        except TokenProblem as problem:
+            return None, token_error(problem)
+        return token.account_id, None
+
+    def fault_for(operation: str, page_id: str) -> tuple[str | None, Response | None]:
+        fault = sb.take_fault(PLATFORM, operation)
+        if fault is None:
+            return None, None
+        if fault.kind == "reset" and operation == "upload":
+            return "reset:" + str(fault.after_bytes or 0), None
+        answer = common_fault(fault, page_id, "pages")
+        return (None, answer) if answer is not None else (fault.kind, None)
+
+    def not_page_admin() -> Response:
+        return graph_error(400, 200, "(#200) The user must be an administrator, editor, or moderator of the "
+                                     "page in order to post reels", error_type="OAuthException")
+
+    def reels_in_window(page_id: str) -> list[dict[str, Any]]:
+        since = time.time() - DAY
+        return [v for v in videos().values()
+                if v["page_id"] == page_id and v.get("finished_at") and v["finished_at"] >= since
+                and v["outcome"] == "ready"]
+
+    def status_of(video: dict[str, Any]) -> dict[str, Any]:
+        received = video["received"]
+        size = video.get("file_size")
+        upload_done = size is not None and received >= size
+        uploading = {"status": "complete" if upload_done else "in_progress", "bytes_transfered": received}
+        processing: dict[str, Any] = {"status": "not_started"}
+        publishing: dict[str, Any] = {"status": "not_started", "publish_status": "draft"}
+        video_status = "upload_complete" if upload_done else "uploading"
+        if video.get("finished_at"):
+            ready_at = video["finished_at"] + float(sb.setting("processing_seconds", PLATFORM, 0.2))
+            if time.time() < ready_at:
+                video_status = "processing"
+                processing = {"status": "in_progress"}
+                publishing = {"status": "not_started", "publish_status": "scheduled"}
+            elif video["outcome"] == "ready":
+                video_status = "ready"
+                processing = {"status": "complete"}
+                publishing = {"status": "complete", "publish_status": "published",
+                              "publish_time": int(ready_at)}
+            else:
+                video_status = "error"
+                processing = {"status": "error", "error": {"message": video["outcome"]}}
+                publishing = {"status": "not_started", "publish_status": "error"}
+        return {"video_status": video_status, "uploading_phase": uploading, "processing_phase": processing,
+                "publishing_phase": publishing}
+
+    # ---------------------------------------------------------------- start / finish
+
+    @app.post("/facebook-graph/<version>/<page_id>/video_reels", endpoint="fb_reels_phase")
+    def reels_phase(version: str, page_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        if account_id != page_id:
+            return not_page_admin()
+        form = request.form.to_dict() | request.args.to_dict()
+        phase = form.get("upload_phase")
+        if phase == "start":
+            return start(page_id, version)
+        if phase == "finish":
+            return finish(page_id, form)
+        return graph_error(400, 100, "(#100) upload_phase must be one of {start, finish}")
+
+    def start(page_id: str, version: str) -> Response:
+        _, answer = fault_for("start", page_id)
+        if answer is not None:
+            return answer
+        video_id = object_id()
+        with lock:
+            videos()[video_id] = {"id": video_id, "page_id": page_id, "received": 0, "file_size": None,
+                                  "sha256": None, "finished_at": None, "outcome": "ready", "description": None}
+        return jsonify(video_id=video_id, upload_url=f"https://rupload.facebook.com/video-upload/{version}/{video_id}")
+
+    def finish(page_id: str, form: dict[str, str]) -> Response:
+        kind, answer = fault_for("finish", page_id)
+        if answer is not None:
+            return answer
+        video = videos().get(form.get("video_id", ""))
+        if video is None or video["page_id"] != page_id:
+            return graph_error(400, 100, "(#100) Invalid video_id", error_type="OAuthException")
+        if form.get("video_state") not in ("PUBLISHED", "DRAFT", "SCHEDULED"):
+            return graph_error(400, 100, "(#100) video_state must be one of PUBLISHED, DRAFT, SCHEDULED")
+        if video["file_size"] is None or video["received"] < video["file_size"]:
+            return graph_error(400, 6000, "There was a problem uploading your video file. Please try again.",
+                               error_type="OAuthException", is_transient=False)
+        limit = int(sb.setting("reels_per_24h", PLATFORM, 30))
+        window = reels_in_window(page_id)
+        if kind == "quota" or len(window) >= limit:
+            oldest = min((v["finished_at"] for v in window), default=time.time())
+            minutes = max(1.0, (oldest + DAY - time.time()) / 60)
+            return graph_error(400, 32, "Page request limit reached", is_transient=False,
+                               headers=buc_header(page_id, round(minutes), "pages"))
+        with lock:
+            if video.get("finished_at"):
+                return jsonify(success=True)  # finishing twice changes nothing
+            if kind == "processing_error":
+                video["outcome"] = "Video processing failed"
+            elif kind == "rejected_codec" or (
+                sb.setting("probe_codec", PLATFORM, True) and video.get("path")
+                and probe_codecs(str(video["path"]))[0] not in ACCEPTED_CODECS
+            ):
+                video["outcome"] = "The video file you tried to upload is in a format we don't support"
+            video["finished_at"] = time.time()
+            video["description"] = form.get("description", "")
+            video["title"] = form.get("title")
+        if video["outcome"] == "ready":
+            sb.record_publish(PLATFORM, page_id, video["id"], sha256=video["sha256"], size=video["file_size"],
+                              caption=video["description"], title=video["title"], marker=video["id"])
+        if kind == "finish_then_reset":
+            drop_connection()
+        return jsonify(success=True)
+
+    # ---------------------------------------------------------------- upload
+
+    @app.post("/rupload/video-upload/<version>/<video_id>", endpoint="fb_rupload")
+    def upload(version: str, video_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        video = videos().get(video_id)
+        if video is None or video["page_id"] != account_id:
+            return _upload_error(400, "ProcessingFailedError", "Video not found for this upload session", False)
+        kind, answer = fault_for("upload", account_id)
+        if answer is not None:
+            return answer
+        file_url = meta_header("file_url")
+        if file_url:
+            fetched = fetch_video(file_url)
+            if not fetched["ok"]:
+                return _upload_error(400, "ProcessingFailedError", "Failed to download the file_url", False)
+            with lock:
+                video.update(received=fetched["size"], file_size=fetched["size"], sha256=fetched["sha256"])
+            return jsonify(success=True)
+        try:
+            offset = int(request.headers.get("offset", ""))
+            file_size = int(meta_header("file_size") or "")
+        except ValueError:
+            return _upload_error(400, "PartialRequestError", "offset and file_size headers are required", False)
+        if offset != video["received"]:
+            return _upload_error(400, "OffsetInvalidError",
+                                 f"Offset {offset} does not match the bytes received ({video['received']})", True)
+        video["file_size"] = file_size
+        video.setdefault("offsets", []).append(offset)  # lets tests see where uploads resumed
+        path = files / f"{video_id}.mp4"
+        video["path"] = path
+        limit = int(kind.split(":")[1]) if kind and kind.startswith("reset:") else None
+        received = 0
+        with path.open("r+b" if path.exists() else "wb") as out:
+            out.seek(offset)
+            out.truncate()
+            while True:
+                if limit is not None and received >= limit:
+                    out.flush()
+                    video["received"] = offset + received
+                    drop_connection()
+                want = 1024 * 1024 if limit is None else min(1024 * 1024, limit - received)
+                chunk = request.stream.read(want)
+                if not chunk:
+                    break
+                out.write(chunk)
+                received += len(chunk)
+        video["received"] = offset + received
+        if video["received"] < file_size:
+            return _upload_error(400, "PartialRequestError",
+                                 f"Received {video['received']} of {file_size} bytes", True)
+        digest = hashlib.sha256()
+        with path.open("rb") as done:
+            while block := done.read(1024 * 1024):
+                digest.update(block)
+        video["sha256"] = digest.hexdigest()
+        return jsonify(success=True)
+
+    # ---------------------------------------------------------------- status
+
+    @app.get("/facebook-graph/<version>/<video_id>", endpoint="fb_video")
+    def read_video(version: str, video_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        video = videos().get(video_id)
+        if video is None or video["page_id"] != account_id:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
+                                         "cannot be loaded due to missing permissions, or does not support "
+                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        _, answer = fault_for("status", account_id)
+        if answer is not None:
+            return answer
+        fields = (request.args.get("fields") or "id").split(",")
+        full: dict[str, Any] = {"id": video_id, "status": status_of(video),
+                                "permalink_url": f"/reel/{video_id}/", "description": video["description"]}
+        return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})
+

@@ -1,0 +1,236 @@
+"""Facebook Reels on a Page through the Reels API (never `/{page}/videos`, which leaves drafts).
+
+Steps, one per task delivery:
+
+    start         irreversible POST /{page}/video_reels upload_phase=start → video id
+    upload        resumable    bytes streamed to rupload.facebook.com, from the offset
+                               Facebook reports (`uploading_phase.bytes_transfered`)
+    finish        irreversible POST /{page}/video_reels upload_phase=finish, PUBLISHED
+    check_status  read-only    until publishing_phase.publish_status == published
+
+`upload` always asks Facebook how many bytes it already has before sending, so a
+repeat only sends what is missing: it is safe to run again and needs no
+reconcile. An upload session that is never finished is harmless (nothing is
+shown on the Page), so an unknown `start` is simply redone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from shared import graph_api
+from shared.config import load
+from shared.platforms.base import (
+    MediaRules,
+    PlatformAdapter,
+    PlatformLimits,
+    PublishedPost,
+    PublishJob,
+    QuotaRule,
+    Step,
+    StepOutcome,
+    TextRule,
+)
+from shared.platforms.errors import PermanentError, TransientError
+from shared.platforms.facebook import errors
+from shared.platforms.facebook.settings import FacebookSettings
+
+_DEFAULTS = load(FacebookSettings)
+_UPLOAD_CHUNK = 4 * 1024 * 1024
+
+
+def _limits(settings: FacebookSettings) -> PlatformLimits:
+    return PlatformLimits(
+        # Facebook documents no caption limit for Reels; Page posts allow 63,206 characters.
+        caption=TextRule(max_length=63206),
+        title=TextRule(max_length=255),
+        media=MediaRules(
+            min_duration_s=settings.min_duration_s,
+            max_duration_s=settings.max_duration_s,
+            max_size_bytes=settings.max_size_bytes,
+            min_aspect=0.5625,
+            max_aspect=0.5625,
+            min_width=settings.min_width,
+            min_height=settings.min_height,
+            video_codecs=("h264", "hevc", "vp9", "av1"),
+            min_fps=24.0,
+        ),
+    )
+
+
+class FacebookAdapter(PlatformAdapter):
+    key = "facebook"
+    network = "facebook"
+    display_name = "Facebook Reels"
+    limits = _limits(_DEFAULTS)
+    quotas = (
+        QuotaRule(
+            name="facebook_reels_24h",
+            limit=_DEFAULTS.reels_per_24h,
+            scope="account",
+            window="rolling_24h",
+            user_message=f"This Page has reached Facebook's limit of {_DEFAULTS.reels_per_24h} Reels per 24 hours.",
+        ),
+    )
+    steps = {
+        "start": Step("start", irreversible=True, phase="uploading"),
+        "upload": Step("upload", irreversible=False, phase="uploading"),
+        "finish": Step("finish", irreversible=True, phase="publishing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing"),
+    }
+    first_step = "start"
+
+    def __init__(self, settings: FacebookSettings | None = None, http: httpx.Client | None = None) -> None:
+        super().__init__(http)
+        self.settings = settings or load(FacebookSettings)
+
+    def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
+        return graph_api.call(
+            self.http, errors.TABLE, method, self.settings.graph_url(path),
+            token=job.credentials.access_token, **kwargs,
+        )
+
+    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        handler = {
+            "start": self._start,
+            "upload": self._upload,
+            "finish": self._finish,
+            "check_status": self._check_status,
+        }.get(step)
+        if handler is None:
+            raise ValueError(f"facebook has no step {step!r}")
+        return handler(job, data)
+
+    # ------------------------------------------------------------------ steps
+
+    def _start(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        started = self._graph(
+            "POST", f"{job.credentials.account_id}/video_reels", job, data={"upload_phase": "start"}
+        )
+        return StepOutcome("upload", {"video_id": str(started["video_id"])})
+
+    def _status(self, job: PublishJob, video_id: str) -> dict[str, Any]:
+        answer = self._graph("GET", video_id, job, params={"fields": "status"})
+        status = answer.get("status")
+        return status if isinstance(status, dict) else {}
+
+    def _received(self, job: PublishJob, video_id: str) -> int:
+        phase = self._status(job, video_id).get("uploading_phase") or {}
+        return int(phase.get("bytes_transfered") or 0)
+
+    def _upload(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        if job.options.get("pull_from_url"):
+            self._send(job, video_id, headers={"file_url": job.video.url}, content=None)
+            return StepOutcome("finish", {"uploaded_bytes": job.video.size})
+        last_problem: TransientError | None = None
+        for _ in range(self.settings.upload_resumes + 1):
+            offset = self._received(job, video_id)
+            if offset >= job.video.size:
+                return StepOutcome("finish", {"uploaded_bytes": offset})
+            try:
+                self._send(
+                    job, video_id,
+                    headers={"offset": str(offset), "file_size": str(job.video.size),
+                             "Content-Length": str(job.video.size - offset),
+                             "Content-Type": "application/octet-stream"},
+                    content=_stream(job, offset),
+                )
+                return StepOutcome("finish", {"uploaded_bytes": job.video.size})
+            except TransientError as problem:
+                # A dropped connection or a wrong offset: ask Facebook where to resume.
+                last_problem = problem
+        assert last_problem is not None
+        raise last_problem
+
+    def _send(self, job: PublishJob, video_id: str, *, headers: dict[str, str],
+              content: Iterator[bytes] | None) -> None:
+        try:
+            response = self.http.post(
+                self.settings.upload_url(video_id),
+                headers={"Authorization": f"OAuth {job.credentials.access_token}", **headers},
+                content=content,
+            )
+        except httpx.TransportError as exc:
+            raise errors.TABLE.network_error(exc) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        problem = errors.upload_error(body, response.status_code)
+        if problem is not None:
+            raise problem
+        if response.status_code >= 400:
+            raise errors.TABLE.from_response(response)
+        if not (isinstance(body, dict) and body.get("success")):
+            raise TransientError(errors.RETRYING, platform=self.key, code="upload_not_confirmed",
+                                 detail=str(body)[:300], status=response.status_code)
+
+    def _finish(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        fields = {
+            "upload_phase": "finish",
+            "video_id": str(data["video_id"]),
+            "video_state": "PUBLISHED",
+            "description": job.caption,
+        }
+        if job.title:
+            fields["title"] = job.title
+        answer = self._graph("POST", f"{job.credentials.account_id}/video_reels", job, data=fields)
+        if not answer.get("success"):
+            raise TransientError(errors.RETRYING, platform=self.key, code="finish_not_confirmed", detail=answer)
+        return StepOutcome("check_status", {"finished_at": time.time()}, wait_seconds=self.settings.poll_seconds)
+
+    def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        status = self._status(job, video_id)
+        processing = status.get("processing_phase") or {}
+        publishing = status.get("publishing_phase") or {}
+        if (
+            processing.get("status") == "error"
+            or status.get("video_status") in ("error", "upload_failed")
+            or publishing.get("publish_status") == "error"
+        ):
+            raise PermanentError(errors.PROCESSING_FAILED, platform=self.key, code="processing_error",
+                                 detail=status)
+        if status.get("video_status") == "expired":
+            raise PermanentError(errors.UPLOAD_FAILED, platform=self.key, code="expired", detail=status)
+        if publishing.get("publish_status") == "published":
+            video = self._graph("GET", video_id, job, params={"fields": "permalink_url"})
+            return StepOutcome(None, published=PublishedPost(video_id, _absolute(video.get("permalink_url"))))
+        waited = time.time() - float(data.get("finished_at") or time.time())
+        if waited > self.settings.processing_timeout_seconds:
+            raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
+        return StepOutcome("check_status", wait_seconds=self.settings.poll_seconds)
+
+    # ------------------------------------------------------------------ reconcile
+
+    def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
+        if step == "start":
+            return None  # an upload session never finished shows nothing on the Page
+        if step == "finish":
+            video_id = data.get("video_id")
+            if not video_id:
+                return None
+            publishing = self._status(job, str(video_id)).get("publishing_phase") or {}
+            if publishing.get("publish_status") in ("published", "scheduled") or publishing.get("status") in (
+                "in_progress", "complete"
+            ):
+                return StepOutcome("check_status", {"finished_at": time.time()})
+            return None
+        raise ValueError(f"facebook step {step!r} is not irreversible")
+
+
+def _stream(job: PublishJob, offset: int) -> Iterator[bytes]:
+    yield from job.video.read_chunks(offset, _UPLOAD_CHUNK)
+
+
+def _absolute(permalink: Any) -> str | None:
+    """Graph gives Page video permalinks as paths ("/reel/123/")."""
+    if not permalink:
+        return None
+    text = str(permalink)
+    return f"https://www.facebook.com{text}" if text.startswith("/") else text

@@ -1,0 +1,48 @@
+"""Facebook Reels settings (Pages, Reels API)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where the local stack points each base URL (the sandbox mounts these prefixes).
+SANDBOX_ENV: dict[str, str] = {
+    "FACEBOOK_GRAPH_BASE": "/facebook-graph",
+    "FACEBOOK_RUPLOAD_BASE": "/rupload",
+    "FACEBOOK_WWW_BASE": "/facebook-www",
+    "FACEBOOK_AUTH_BASE": "/facebook-www",
+}
+
+
+class FacebookSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACEBOOK_", extra="ignore", case_sensitive=False)
+
+    graph_base: str = "https://graph.facebook.com"
+    rupload_base: str = "https://rupload.facebook.com"
+    www_base: str = "https://www.facebook.com"
+    graph_version: str = Field(
+        default="v26.0", validation_alias=AliasChoices("META_GRAPH_VERSION", "FACEBOOK_GRAPH_VERSION")
+    )
+    app_id: str | None = None
+    app_secret: str | None = None
+
+    # Limits (platform-apis.md §4.3); override when Meta changes them.
+    min_duration_s: float = 3.0
+    max_duration_s: float = 90.0
+    min_width: int = 540
+    min_height: int = 960
+    max_size_bytes: int = 1024 * 1024 * 1024
+    reels_per_24h: int = 30
+
+    # How often to look at a reel while Facebook processes it.
+    poll_seconds: float = Field(default=10.0, ge=0)
+    # A reel still processing after this long is given up on.
+    processing_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # Resumes within one upload step after a dropped connection.
+    upload_resumes: int = Field(default=3, ge=0)
+
+    def graph_url(self, path: str) -> str:
+        return f"{self.graph_base.rstrip('/')}/{self.graph_version}/{path.lstrip('/')}"
+
+    def upload_url(self, video_id: str) -> str:
+        return f"{self.rupload_base.rstrip('/')}/video-upload/{self.graph_version}/{video_id}"
