@@ -22,12 +22,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.config import ConfigError
+
+if TYPE_CHECKING:
+    from shared.db import Database
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -210,7 +213,7 @@ def _decrypt_any(vault: TokenVault, ciphertext: bytes, user_id: str, platform: s
     raise last
 
 
-def rotate_all(db: Any, vault: TokenVault) -> int:
+def rotate_all(db: Database, vault: TokenVault) -> int:
     """Re-encrypt every stored ciphertext that is not on the active key version.
 
     Runs in one service transaction and locks the rows it rewrites, so a token
