@@ -32,7 +32,8 @@ select v.id, v.storage_path
    and (v.delete_after is null or v.delete_after <= %(now)s)
    and greatest(
          v.created_at,
-         (select max(greatest(coalesce(t.scheduled_at, t.created_at), coalesce(t.published_at, t.created_at)))
+         (select max(greatest(coalesce(t.scheduled_at, t.created_at),
+                             coalesce(t.published_at, t.scheduled_at, t.created_at)))
             from posts p join publish_targets t on t.post_id = p.id
            where p.video_id = v.id)
        ) + %(window)s <= %(now)s
