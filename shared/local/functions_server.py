@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import functions_framework
 from flask import Flask, jsonify
@@ -49,7 +50,7 @@ def create_app() -> DispatcherMiddleware:
     table = mounts()
 
     @index.get("/")
-    def _index() -> object:
+    def _index() -> Any:
         return jsonify(functions=sorted(table))
 
     apps = {prefix: functions_framework.create_app(target=target, source=str(source))

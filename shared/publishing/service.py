@@ -50,10 +50,8 @@ class PlannedTarget:
 
 
 def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
-    found = adapters()
-    if name in found:
-        return [found[name]]
-    return [cls for cls in found.values() if cls.network == name]
+    """A network name matches every integration that publishes there ("tiktok": direct and Blotato)."""
+    return [cls for cls in adapters().values() if name in (cls.key, cls.network)]
 
 
 def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type[PlatformAdapter], dict[str, Any]]:

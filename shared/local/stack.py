@@ -1,0 +1,174 @@
+"""`make run` / `make demo`: the whole product on this machine, on embedded defaults.
+
+PostgreSQL (embedded unless DATABASE_URL is set) with migrations, the platform
+sandbox, local storage with signed URLs, a local SMTP server, the Cloud Tasks
+emulator, every Cloud Function on one port, and a scheduler loop calling the tick.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.db.local import LOCAL_DIR
+from shared.local.environment import DEFAULT_PORTS, SANDBOX_APPS, local_secrets, port_or_free, sandbox_env
+
+TICK_SECONDS = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+
+
+@dataclass
+class LocalStack:
+    urls: dict[str, str] = field(default_factory=dict)
+    stack: ExitStack = field(default_factory=ExitStack)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def close(self) -> None:
+        self.stop_event.set()
+        self.stack.close()
+
+
+def _database_url() -> str:
+    from shared.db import local as localdb
+
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    import psycopg
+
+    admin = localdb.start_embedded()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("select 1 from pg_database where datname = 'shortpub'").fetchone() is None:
+            conn.execute("create database shortpub")
+    return localdb.with_dbname(admin, "shortpub")
+
+
+def _configure_env(ports: dict[str, int]) -> None:
+    os.environ.setdefault("ENVIRONMENT", "local")
+    functions_url = f"http://127.0.0.1:{ports['functions']}"
+    values = {
+        **SANDBOX_APPS,
+        **local_secrets(),
+        "FUNCTIONS_BASE_URL": functions_url,
+        "FRONTEND_URL": functions_url,
+        "STORAGE_BACKEND": "local",
+        "LOCAL_STORAGE_DIR": str(LOCAL_DIR / "storage"),
+        "LOCAL_STORAGE_URL": f"http://127.0.0.1:{ports['storage']}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(ports["smtp"]),
+        "SMTP_STARTTLS": "false",
+        "MAIL_FROM": "shortpub <noreply@shortpub.local>",
+        "TASKS_BACKEND": "cloud",
+        "CLOUD_TASKS_EMULATOR_HOST": f"localhost:{ports['tasks']}",
+        "GOOGLE_CLOUD_PROJECT": "shortpub-local",
+        "TASKS_LOCATION": "us-central1",
+    }
+    for key, value in values.items():
+        os.environ.setdefault(key, value)
+    os.environ.update(sandbox_env(f"http://127.0.0.1:{ports['sandbox']}"))
+
+
+def _tick_loop(stack: LocalStack) -> None:
+    from shared.log import get_logger
+    from shared.publishing.wiring import run_tick
+
+    log = get_logger("local.scheduler")
+    while not stack.stop_event.wait(TICK_SECONDS):
+        try:
+            run_tick()
+        except Exception:
+            log.exception("scheduler tick failed")
+
+
+def start() -> LocalStack:
+    ports = {name: port_or_free(port) for name, port in DEFAULT_PORTS.items()}
+    _configure_env(ports)
+    os.environ["DATABASE_URL"] = _database_url()
+
+    from sandbox import server as sandbox_server
+    from shared.db import migrate
+    from shared.local import functions_server
+    from shared.notify.local_smtp import LocalSmtpServer
+    from shared.storage import storage
+    from shared.storage.local import LocalStorage
+    from shared.storage.local_server import start_in_thread
+    from shared.tasks.emulator import TasksEmulator
+
+    stack = LocalStack()
+    applied = migrate.apply(os.environ["DATABASE_URL"], local=True)
+    stack.urls["database"] = "embedded PostgreSQL in .local/pgdata" if "host=" in os.environ["DATABASE_URL"] \
+        else "DATABASE_URL"
+    stack.urls["migrations"] = f"{len(applied)} applied now" if applied else "up to date"
+
+    sandbox = sandbox_server.start(ports["sandbox"])
+    stack.stack.callback(sandbox.stop)
+    stack.urls["platform sandbox"] = sandbox.url
+
+    local_storage = storage()
+    assert isinstance(local_storage, LocalStorage)
+    files = start_in_thread(local_storage, port=ports["storage"])
+    stack.stack.callback(files.stop)
+    stack.urls["video storage (signed URLs)"] = files.url
+
+    smtp = LocalSmtpServer(port=ports["smtp"])
+    smtp.start()
+    stack.stack.callback(smtp.stop)
+    stack.urls["mail outbox (SMTP)"] = f"smtp://127.0.0.1:{ports['smtp']} -> {LOCAL_DIR / 'mail'}"
+
+    emulator = TasksEmulator(port=ports["tasks"])
+    emulator.start()
+    stack.stack.callback(emulator.stop)
+    stack.urls["Cloud Tasks emulator"] = f"grpc://localhost:{ports['tasks']}"
+
+    functions = functions_server.start(ports["functions"])
+    stack.stack.callback(functions.stop)
+    for prefix in sorted(functions_server.mounts()):
+        stack.urls[f"function {prefix[1:]}"] = functions.url + prefix
+
+    thread = threading.Thread(target=_tick_loop, args=(stack,), name="scheduler", daemon=True)
+    thread.start()
+    stack.urls["scheduler"] = f"tick every {TICK_SECONDS:g} s (Cloud Scheduler: every minute)"
+    return stack
+
+
+def print_urls(stack: LocalStack, console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="shortpub local stack", show_header=True)
+    table.add_column("part")
+    table.add_column("where")
+    for name, where in stack.urls.items():
+        table.add_row(name, where)
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rich.console import Console
+
+    from shared.local.demo import run_demo
+
+    argv = argv if argv is not None else sys.argv[1:]
+    mode = argv[0] if argv else "run"
+    console = Console()
+    console.print("[bold]Starting shortpub locally...[/bold]")
+    stack = start()
+    try:
+        print_urls(stack, console)
+        ok = run_demo(stack, console)
+        if mode == "demo":
+            return 0 if ok else 1
+        console.print("[bold green]Serving.[/bold green] Press Ctrl-C to stop.")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("Stopping...")
+        return 0
+    finally:
+        stack.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
