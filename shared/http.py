@@ -114,7 +114,7 @@ def _guarded(request: flask.Request, call: Callable[[], Any]) -> flask.Response:
 
 
 def authenticate(request: flask.Request) -> User:
-    from shared.auth import AuthenticationError, verify_access_token
+    from shared.auth import AuthenticationError, SigningKeysUnavailable, verify_access_token
 
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not header[7:].strip():
@@ -123,6 +123,9 @@ def authenticate(request: flask.Request) -> User:
         claims = verify_access_token(header[7:].strip())
     except AuthenticationError as exc:
         raise ApiError(401, "invalid_token", exc.reason) from None
+    except SigningKeysUnavailable:
+        # Supabase's keys are out of reach: not the user's fault, so no "sign in again".
+        raise ApiError(503, "auth_unavailable", "We can't check your sign-in right now. Please try again in a minute.") from None
     return User(id=str(claims.user_id), email=claims.email, claims=dict(claims.raw))
 
 
