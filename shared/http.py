@@ -125,7 +125,9 @@ def authenticate(request: flask.Request) -> User:
         raise ApiError(401, "invalid_token", exc.reason) from None
     except SigningKeysUnavailable:
         # Supabase's keys are out of reach: not the user's fault, so no "sign in again".
-        raise ApiError(503, "auth_unavailable", "We can't check your sign-in right now. Please try again in a minute.") from None
+        raise ApiError(
+            503, "auth_unavailable", "We can't check your sign-in right now. Please try again in a minute."
+        ) from None
     return User(id=str(claims.user_id), email=claims.email, claims=dict(claims.raw))
 
 
