@@ -106,6 +106,8 @@ def resume_parked_targets(conn: Conn, connection_id: str) -> list[str]:
         """
         update publish_targets
            set state = 'queued', next_attempt_at = now(), attempts = 0,
+               -- a fresh task name: Cloud Tasks refuses to run a name it saw within the hour
+               task_seq = task_seq + 1,
                error_code = null, error_class = null, user_message = null,
                lease_owner = null, lease_expires_at = null
          where connection_id = %s and state = 'needs_reconnect'

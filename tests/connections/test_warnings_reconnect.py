@@ -94,11 +94,12 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
     row = connection_row(db, cid)
     assert (row["status"], row["status_reason"], row["expiry_warning_sent_for"]) == ("connected", None, None)
     with db.service() as conn:
-        states = conn.execute("select id, state, attempts, next_attempt_at, user_message from publish_targets "
+        states = conn.execute("select id, state, attempts, next_attempt_at, user_message, task_seq "
+                              "from publish_targets "
                               "where connection_id = %s", (cid,)).fetchall()
     resumed = [s for s in states if str(s["id"]) in parked]
     assert all(s["state"] == "queued" and s["attempts"] == 0 and s["user_message"] is None for s in resumed)
-    assert all(s["next_attempt_at"] <= datetime.now(UTC) for s in resumed)
+    assert all(s["next_attempt_at"] <= datetime.now(UTC) and s["task_seq"] == 1 for s in resumed)
     assert sorted(s["state"] for s in states if str(s["id"]) not in parked) == ["failed"]
     # The new tokens work; a later expiry would send a new mail (new credentials generation).
     platforms.sandbox.check_token("tiktok", credentials_for(db, cid).access_token)
