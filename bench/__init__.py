@@ -1,0 +1,1 @@
+"""Benchmarks: each module with `run() -> str` adds a section to BENCHMARKS.md (see __main__)."""
