@@ -31,8 +31,8 @@ class _Video:
         yield b"0123456789"[start:]
 
 
-@pytest.fixture
-def adapter():
+@pytest.fixture(scope="module")
+def adapter():  # one client: building its TLS context is the slow part
     adapter = FacebookAdapter(FacebookSettings(graph_base=GRAPH, rupload_base=RUPLOAD, poll_seconds=0,
                                                upload_resumes=1))
     yield adapter

@@ -28,8 +28,8 @@ class _Video:
         yield b"0123456789"[start:]
 
 
-@pytest.fixture
-def adapter():
+@pytest.fixture(scope="module")
+def adapter():  # one client: building its TLS context is the slow part
     adapter = InstagramAdapter(InstagramSettings(graph_base=BASE, poll_seconds=0))
     yield adapter
     adapter.http.close()
