@@ -80,3 +80,18 @@ def test_chunk_size_must_be_a_multiple_of_256_kib(monkeypatch) -> None:
     monkeypatch.setenv("GOOGLE_CLIENT_ID", "client-from-env")
     settings = load(YouTubeSettings)
     assert settings.upload_chunk_bytes == 8 * 1024 * 1024 and settings.client_id == "client-from-env"
+
+
+def test_base_url_and_limits_follow_the_environment(monkeypatch) -> None:
+    from shared.platforms.youtube.publisher import build_limits, build_quotas
+
+    monkeypatch.setenv("GOOGLE_API_BASE", "http://google.example.test")
+    monkeypatch.setenv("YOUTUBE_SHORTS_MAX_SECONDS", "60")
+    monkeypatch.setenv("YOUTUBE_DAILY_UPLOADS", "250")
+    monkeypatch.setenv("YOUTUBE_CHANNEL_DAILY_UPLOADS", "7")
+    settings = load(YouTubeSettings)
+    assert settings.api_base == "http://google.example.test"
+    assert build_limits(settings).media.max_duration_s == 60
+    assert {q.name: q.limit for q in build_quotas(settings)} == {"videos.insert": 250, "channel_uploads": 7}
+    monkeypatch.setenv("YOUTUBE_API_BASE", "http://youtube.example.test")
+    assert load(YouTubeSettings).api_base == "http://youtube.example.test"

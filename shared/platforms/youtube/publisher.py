@@ -56,7 +56,7 @@ def build_limits(settings: YouTubeSettings) -> PlatformLimits:
         cover=CoverSpec(width=1080, height=1920, max_bytes=50 * 1024 * 1024),
         media=MediaRules(
             min_duration_s=1.0,
-            max_duration_s=180.0,        # Shorts: at most 3 minutes
+            max_duration_s=settings.shorts_max_seconds,  # longer is a regular video
             max_size_bytes=256 * 1024**3,
             min_aspect=0.0,
             max_aspect=1.0,              # square or vertical, else it is a regular video

@@ -28,7 +28,8 @@ class YouTubeSettings(BaseSettings):
     )
 
     # www.googleapis.com serves both the Data API and the upload endpoints.
-    api_base: str = "https://www.googleapis.com"
+    api_base: str = Field(default="https://www.googleapis.com",
+                          validation_alias=AliasChoices("YOUTUBE_API_BASE", "GOOGLE_API_BASE", "api_base"))
     analytics_base: str = "https://youtubeanalytics.googleapis.com"
 
     # One Google Cloud OAuth client serves every Google product we use.
@@ -54,6 +55,9 @@ class YouTubeSettings(BaseSettings):
     # The channel's own upload cap. Google does not publish it (unconfirmed);
     # it stops a channel with `uploadLimitExceeded`.
     channel_daily_uploads: int = Field(default=15, ge=0)
+
+    # YouTube classifies square/vertical videos up to this long as Shorts (3 min since Oct 2024).
+    shorts_max_seconds: float = Field(default=180.0, gt=0)
 
     # Processing checks: wait between polls, and when to give up waiting.
     processing_poll_min_seconds: float = Field(default=5.0, ge=0)
