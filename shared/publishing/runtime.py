@@ -50,8 +50,8 @@ class Runtime:
     def enqueue(self, target_id: str, platform: str, seq: int, delay_seconds: float = 0.0) -> bool:
         return self.queue.enqueue(
             queue=publish_queue_name(platform),
-            task_id=task_id_for(target_id, seq),
+            task_id=task_id_for(str(target_id), seq),
             url=self.worker_url(platform),
-            payload={"target_id": target_id, "seq": seq},
+            payload={"target_id": str(target_id), "seq": seq},
             delay_seconds=max(0.0, delay_seconds),
         )

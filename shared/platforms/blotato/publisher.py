@@ -116,7 +116,7 @@ class BlotatoAdapter(PlatformAdapter):
 
     def __init__(self, settings: BlotatoSettings | None = None, http: httpx.Client | None = None) -> None:
         super().__init__(http)
-        self.settings = settings or _env_settings
+        self.settings = settings or load(BlotatoSettings)
 
     # ------------------------------------------------------------------ steps
 

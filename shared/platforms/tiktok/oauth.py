@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
 from shared.platforms.errors import PlatformError
@@ -21,7 +21,9 @@ USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
 class TikTokOAuthSettings(ProviderSettings):
     client_id: str = Field("", validation_alias="TIKTOK_CLIENT_KEY")
     client_secret: str = Field("", validation_alias="TIKTOK_CLIENT_SECRET")
-    auth_base: str = Field("https://www.tiktok.com", validation_alias="TIKTOK_AUTH_BASE")
+    auth_base: str = Field(
+        "https://www.tiktok.com", validation_alias=AliasChoices("TIKTOK_WWW_BASE", "TIKTOK_AUTH_BASE")
+    )
     token_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
     api_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
 

@@ -143,7 +143,7 @@ class TikTokAdapter(PlatformAdapter):
 
     def __init__(self, settings: TikTokSettings | None = None, http: httpx.Client | None = None) -> None:
         super().__init__(http)
-        self.settings = settings or _env_settings
+        self.settings = settings or load(TikTokSettings)
 
     def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         handlers = {

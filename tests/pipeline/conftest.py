@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.support.stack import Clock, Harness, configure_env
+
+
+@pytest.fixture
+def local_storage(tmp_path, monkeypatch):
+    from shared.storage import set_storage
+    from shared.storage.local import LocalStorage
+
+    # Serves its signed URLs over HTTP from its own server, started on first use.
+    backend = LocalStorage(str(tmp_path / "storage"), bucket="videos", signing_key=b"pipeline-test-signing-key")
+    set_storage(backend)
+    yield backend
+    set_storage(None)
+    if getattr(backend, "server", None) is not None:
+        backend.server.stop()
+
+
+@pytest.fixture
+def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
+    configure_env(monkeypatch, sandbox.url, tmp_path / "storage")
+    sandbox.sandbox.config["processing_seconds"] = 0
+    return Harness(db, sandbox, local_storage, Clock())
+
+
+@pytest.fixture(scope="session")
+def vertical_video(media_dir):
+    from shared.media.samples import make_video
+
+    return make_video(media_dir / "pipeline-vertical.mp4", seconds=4, width=540, height=960)
