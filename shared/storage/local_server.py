@@ -142,7 +142,10 @@ def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int
     server = _make(storage, host, port)
     thread = threading.Thread(target=server.serve_forever, name="local-storage", daemon=True)
     thread.start()
-    return RunningFileServer(server, thread)
+    running = RunningFileServer(server, thread)
+    if storage._base_url is None:  # signed URLs point at this server unless LOCAL_STORAGE_URL says otherwise
+        storage._base_url = running.url
+    return running
 
 
 def serve(port: int, storage: LocalStorage | None = None, host: str = "127.0.0.1") -> None:

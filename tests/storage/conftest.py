@@ -28,6 +28,5 @@ def clock() -> Clock:
 def local_storage(tmp_path, clock):
     backend = LocalStorage(tmp_path / "storage", signing_key=secrets.token_bytes(32), clock=clock)
     server = start_in_thread(backend)
-    backend._base_url = server.url
     yield backend
     server.stop()
