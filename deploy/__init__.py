@@ -1,0 +1,1 @@
+"""Putting shortpub on Google Cloud: functions, queues, scheduler, secrets, IAM, migrations."""
