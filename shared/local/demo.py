@@ -23,7 +23,7 @@ from rich.table import Table
 
 from shared.local.stack import LocalStack
 
-DEMO_EMAIL = "demo@shortpub.local"
+DEMO_EMAIL = "demo+{run}@shortpub.local"
 TIMEOUT_SECONDS = 240
 
 
@@ -31,20 +31,18 @@ class DemoError(RuntimeError):
     pass
 
 
-def _demo_user() -> tuple[str, str]:
+def _demo_user() -> tuple[str, str, str]:
+    """A fresh demo user per run: the sandbox's accounts are new each time it starts."""
     from shared.auth import mint_local_token
     from shared.db import database
 
+    email = DEMO_EMAIL.format(run=datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
     with database().service() as conn:
-        row = conn.execute("select id from auth.users where email = %s", (DEMO_EMAIL,)).fetchone()
-        if row is None:
-            row = conn.execute(
-                "insert into auth.users (email) values (%s) returning id", (DEMO_EMAIL,)
-            ).fetchone()
+        row = conn.execute("insert into auth.users (email) values (%s) returning id", (email,)).fetchone()
     assert row is not None
     user_id = str(row["id"])
-    token = mint_local_token(user_id, DEMO_EMAIL, secret=os.environ["SUPABASE_JWT_SECRET"], ttl=4 * 3600)
-    return user_id, token
+    token = mint_local_token(user_id, email, secret=os.environ["SUPABASE_JWT_SECRET"], ttl=4 * 3600)
+    return user_id, email, token
 
 
 def _check(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -117,14 +115,14 @@ def _render(posts: list[dict[str, Any]]) -> Table:
 def run_demo(stack: LocalStack, console: Console) -> bool:
     functions_url = os.environ["FUNCTIONS_BASE_URL"]
     sandbox_url = stack.urls["platform sandbox"]
-    user_id, token = _demo_user()
+    user_id, email, token = _demo_user()
     with httpx.Client(base_url=functions_url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api:
         try:
             for platform in ("tiktok", "instagram", "youtube", "facebook"):
                 _connect_oauth(api, platform)
             _connect_blotato(api, sandbox_url, user_id)
             connections = _connections(api)
-            console.print(f"Connected: {', '.join(sorted(connections))} (demo user {DEMO_EMAIL})")
+            console.print(f"Connected: {', '.join(sorted(connections))} (demo user {email})")
             video_id = _upload_video(api)
             console.print(f"Uploaded a generated 720x1280 video: {video_id}")
             now_post = _check(api.post("/publish-video", json={
@@ -145,7 +143,8 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
                 "hashtags": ["springsale"],
                 "timezone": "America/New_York",
                 "publish_at": at.isoformat(),
-                "targets": [{"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}],
+                "targets": [{"platform": "tiktok", "connection_id": connections["tiktok"],
+                             "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}],
             }), "schedule")
             console.print(f"Published now: post {now_post['post_id']}; scheduled for {at:%H:%M:%S} UTC: "
                           f"post {later_post['post_id']}")
@@ -163,8 +162,25 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
                     break
                 time.sleep(1)
     ok = bool(views) and all(t["state"] == "published" for v in views for t in v["targets"])
-    mails = list((Path(os.environ.get("LOCAL_STORAGE_DIR", ".local/storage")).parent / "mail").glob("*.eml"))
-    console.print(("[bold green]All platforms published.[/bold green]" if ok
-                   else "[bold red]Not every platform published.[/bold red]")
-                  + f" Mails in the local outbox: {len(mails)}.")
+    console.print("[bold green]All platforms published.[/bold green]" if ok
+                  else "[bold red]Not every platform published.[/bold red]")
+    _show_mail(console, email)
     return ok
+
+
+def _show_mail(console: Console, email: str) -> None:
+    """The scheduled post's confirmation mail goes out with the next scheduler tick."""
+    from shared.db.local import LOCAL_DIR
+
+    folder = LOCAL_DIR / "mail"
+    deadline = time.monotonic() + 20
+    found: list[Path] = []
+    while time.monotonic() < deadline:
+        found = [p for p in folder.glob("*.eml") if email in p.read_text(errors="replace")]
+        if found:
+            break
+        time.sleep(0.5)
+    if found:
+        console.print(f"Confirmation mail for the scheduled post: {found[0]}")
+    else:
+        console.print(f"No confirmation mail yet; the local outbox is {folder}")

@@ -53,9 +53,20 @@ def create_app() -> DispatcherMiddleware:
     def _index() -> Any:
         return jsonify(functions=sorted(table))
 
-    apps = {prefix: functions_framework.create_app(target=target, source=str(source))
+    apps = {prefix: _root_path(functions_framework.create_app(target=target, source=str(source)))
             for prefix, (target, source) in table.items()}
     return DispatcherMiddleware(index, apps)  # type: ignore[arg-type]
+
+
+def _root_path(app: Any) -> Any:
+    """`/publish-video` reaches the function as `/`, as on Cloud Functions (no redirect to `/publish-video/`)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("PATH_INFO"):
+            environ["PATH_INFO"] = "/"
+        return app(environ, start_response)
+
+    return wsgi
 
 
 @dataclass

@@ -65,7 +65,8 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
         "order by created_at",
         (keys, target.connection_id, target.connection_id),
     ).fetchall()
-    network = candidates[0].display_name
+    # Name the network the way users know it ("TikTok"), not the integration ("TikTok via Blotato").
+    network = next((c for c in candidates if c.key == c.network), candidates[0]).display_name
     if not rows:
         raise ApiError(422, "not_connected", f"Connect your {network} account first, then publish again.")
     live = [row for row in rows if row["status"] == "connected"]
