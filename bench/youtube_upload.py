@@ -2,7 +2,7 @@
 
 Compares, on the same file and the same sandbox endpoint:
   - curl --upload-file (one PUT to an upload session: the ceiling)
-  - our YouTubeAdapter (start_upload + upload steps), default 8 MiB chunks and single request
+  - our YouTubeAdapter (start_upload + upload steps): default one streamed request, and 8 MiB chunks
   - google-api-python-client: MediaFileUpload(resumable=True, chunksize=-1) + videos().insert
 Each client runs in its own child process; its peak RSS comes from the kernel
 (wait4 rusage), and the sandbox runs in another process so its memory is not
@@ -128,7 +128,7 @@ def child(argv: list[str]) -> None:
     parser.add_argument("--file", required=True)
     parser.add_argument("--api", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--chunk", type=int, default=8 * MIB)
+    parser.add_argument("--chunk", type=int, default=0)
     args = parser.parse_args(argv)
     if args.client == "adapter":
         upload = adapter_upload(args.file, args.api, args.token, args.chunk)
@@ -248,7 +248,7 @@ def _run_child(sandbox: Sandbox, path: Path, client: str, chunk: int) -> tuple[f
 
 def run() -> str:
     size = int(os.environ.get("BENCH_YOUTUBE_MB", "1024")) * MIB
-    runs = int(os.environ.get("BENCH_YOUTUBE_RUNS", "3"))
+    runs = int(os.environ.get("BENCH_YOUTUBE_RUNS", "5"))
     workdir = Path(tempfile.mkdtemp(prefix="bench-youtube-"))
     sandbox: Sandbox | None = None
     try:
@@ -257,10 +257,10 @@ def run() -> str:
         sandbox = Sandbox()
         clients: list[tuple[str, Any]] = [
             ("curl --upload-file (one PUT)", lambda: _run_curl(sandbox, path, size)),
-            ("shortpub YouTubeAdapter, 8 MiB chunks (default)",
-             lambda: _run_child(sandbox, path, "adapter", 8 * MIB)),
-            ("shortpub YouTubeAdapter, one request (YOUTUBE_UPLOAD_CHUNK_BYTES=0)",
+            ("shortpub YouTubeAdapter, one streamed request (default)",
              lambda: _run_child(sandbox, path, "adapter", 0)),
+            ("shortpub YouTubeAdapter, 8 MiB chunks (YOUTUBE_UPLOAD_CHUNK_BYTES=8388608)",
+             lambda: _run_child(sandbox, path, "adapter", 8 * MIB)),
             ("google-api-python-client MediaFileUpload(resumable=True, chunksize=-1)",
              lambda: _run_child(sandbox, path, "google", 0)),
         ]

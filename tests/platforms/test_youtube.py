@@ -190,12 +190,13 @@ def test_resumes_after_a_dropped_connection(youtube, sandbox, file_server, media
     assert not any(f.times for f in sb.faults), "the drop really happened"
 
 
-def test_large_upload_resumes_midway_with_flat_memory(youtube, sandbox, file_server, media_dir) -> None:
+@pytest.mark.parametrize("chunk_bytes", [0, 8 * MIB], ids=["one-request", "8MiB-chunks"])
+def test_large_upload_resumes_midway_with_flat_memory(youtube, sandbox, file_server, media_dir, chunk_bytes) -> None:
     """200 MB, connection dropped halfway: identical bytes arrive, memory stays flat."""
     sb, _, token = youtube
     size = 200 * MIB
     video = random_file(file_server, media_dir, "two-hundred-mib.bin", size)
-    adapter = make_adapter(sandbox)
+    adapter = make_adapter(sandbox, upload_chunk_bytes=chunk_bytes)
     add_fault(sb, "upload", "reset", params={"at_offset": size // 2 + 4321})
     job = make_job(video, token)
     rss = _RssPeak()

@@ -127,8 +127,8 @@ class ResumableUpload:
                          error=type(exc).__name__)
                 raise _Retryable(errors.network_error(exc)) from exc
             progress = self._progress(response)
-            if isinstance(progress, int) and progress <= offset and end < total:
-                # The server kept nothing of a whole chunk: treat as a failure, not a loop.
+            if isinstance(progress, int) and progress <= offset:
+                # The server kept nothing of a whole request: a failure to back off from, not a loop.
                 raise _Retryable(TransientError(errors.RETRYING, platform=errors.PLATFORM, code="noProgress"))
         return progress
 
