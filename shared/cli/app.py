@@ -1,0 +1,261 @@
+"""`shortpub` commands. Each talks to the same HTTP functions the app uses (SHORTPUB_API_URL,
+SHORTPUB_TOKEN), except `migrate` and `rotate-keys`, which are operator tasks on the database."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from shared.cli import options
+from shared.cli.client import ApiClient, CliError
+from shared.cli.views import calendar_tables, connections_table, targets_table
+
+app = typer.Typer(
+    name="shortpub",
+    help="Publish vertical videos to TikTok, Instagram, YouTube and Facebook. Set SHORTPUB_API_URL "
+    "(default http://127.0.0.1:8080) and SHORTPUB_TOKEN (your Supabase access token; see docs/cli.md).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+POLL_SECONDS = 1.0
+CHUNK = 1024 * 1024
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _console().print(f"[red]{message}[/red]")
+    return typer.Exit(code)
+
+
+def _client() -> ApiClient:
+    try:
+        return ApiClient.from_env()
+    except Exception as exc:  # a malformed setting: say which
+        raise _fail(str(exc)) from None
+
+
+def _check_id(value: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise _fail(f"'{value}' is not a {what} id; it looks like 3f2b1c4e-…, as shown by `shortpub schedule`.",
+                    2) from None
+
+
+# ---------------------------------------------------------------------------- publish
+
+
+def _file_chunks(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            progress.advance(task, len(chunk))
+            yield chunk
+
+
+def _upload(client: ApiClient, path: Path, content_type: str, console: Console) -> dict[str, Any]:
+    size = path.stat().st_size
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"Uploading {path.name}", total=size)
+        return dict(client.upload(_file_chunks(path, progress, task), filename=path.name,
+                                  content_type=content_type, size=size))
+
+
+def follow(client: ApiClient, post_id: str, zone_name: str, console: Console) -> dict[str, Any]:
+    """Show the post's targets live until every one is final (or Ctrl-C)."""
+    zone = options.zone(zone_name)
+    post = client.get(f"/publish-video/posts/{post_id}")
+    try:
+        with Live(targets_table(post, zone), console=console, refresh_per_second=4) as live:
+            while not post.get("done"):
+                time.sleep(POLL_SECONDS)
+                post = client.get(f"/publish-video/posts/{post_id}")
+                live.update(targets_table(post, zone))
+    except KeyboardInterrupt:
+        console.print(f"Stopped watching; publishing goes on. Check later with: shortpub status {post_id}")
+    return dict(post)
+
+
+@app.command()
+def publish(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The video file"),
+    to: str = typer.Option(..., "--to", help="Platforms, comma-separated: tiktok,instagram,youtube,facebook"),
+    at: str | None = typer.Option(None, "--at", help="When to publish, e.g. 2026-05-01T18:30 (default: now)"),
+    tz: str | None = typer.Option(None, "--tz", help="Zone of --at, e.g. Europe/Berlin (default: this computer's)"),
+    caption: str = typer.Option("", "--caption", help="Caption for every platform"),
+    hashtags: str = typer.Option("", "--hashtags", help="Hashtags, comma- or space-separated"),
+    title: str | None = typer.Option(None, "--title", help="Title (YouTube); default: the caption's first line"),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow progress until every platform is done"),
+) -> None:
+    """Upload a video and publish it to several platforms, now or at a time."""
+    try:
+        platforms = options.parse_platforms(to)
+        zone_name = tz or options.local_zone_name()
+        options.zone(zone_name)
+        publish_at = options.parse_time(at).isoformat() if at else None
+        content_type = options.video_type(file)
+    except options.OptionError as exc:
+        raise _fail(str(exc), 2) from None
+    tags = [t for t in hashtags.replace(",", " ").split() if t]
+    console = _console()
+    client = _client()
+    try:
+        video = _upload(client, file, content_type, console)
+        body = {
+            "video_id": video["video_id"], "caption": caption, "hashtags": tags, "timezone": zone_name,
+            "publish_at": publish_at, "targets": [{"platform": p, "title": title} for p in platforms],
+        }
+        created = client.post("/publish-video", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        post_id = created["post_id"]
+        console.print(f"Post {post_id} created.")
+        if wait and publish_at is None:
+            post = follow(client, post_id, zone_name, console)
+        else:
+            post = client.get(f"/publish-video/posts/{post_id}")
+            console.print(targets_table(post, options.zone(zone_name)))
+        console.print(post.get("summary", ""))
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@app.command()
+def status(
+    post_id: str = typer.Argument(..., help="The post id shortpub printed when publishing"),
+    tz: str | None = typer.Option(None, "--tz", help="Show times in this zone"),
+    watch: bool = typer.Option(False, "--watch", help="Keep watching until every platform is done"),
+) -> None:
+    """Where a post stands on each platform."""
+    post_id = _check_id(post_id, "post")
+    zone_name = tz or options.local_zone_name()
+    console = _console()
+    client = _client()
+    try:
+        zone = options.zone(zone_name)
+        if watch:
+            follow(client, post_id, zone_name, console)
+            return
+        post = client.get(f"/publish-video/posts/{post_id}")
+        console.print(targets_table(post, zone))
+    except options.OptionError as exc:
+        raise _fail(str(exc), 2) from None
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+
+
+@app.command()
+def connections() -> None:
+    """The accounts you have connected, and which need reconnecting."""
+    console = _console()
+    client = _client()
+    try:
+        rows = client.get("/connections")["connections"]
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    if not rows:
+        console.print("No accounts connected yet. Connect TikTok, Instagram, YouTube or Facebook in the app first.")
+        return
+    console.print(connections_table(rows))
+
+
+@app.command()
+def schedule(
+    tz: str | None = typer.Option(None, "--tz", help="Show times in this zone"),
+    platform: str | None = typer.Option(None, "--platform", help="Only this platform"),
+    limit: int = typer.Option(100, "--limit", min=1, max=500),
+) -> None:
+    """Upcoming posts, day by day."""
+    console = _console()
+    client = _client()
+    try:
+        zone = options.zone(tz or options.local_zone_name())
+        now = datetime.now(UTC).isoformat()
+        items = client.get("/publish-video/posts", **{"from": now, "platform": platform, "limit": limit})["items"]
+    except options.OptionError as exc:
+        raise _fail(str(exc), 2) from None
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    if not items:
+        console.print("Nothing scheduled from now on.")
+        return
+    for table in calendar_tables(items, zone):
+        console.print(table)
+
+
+@app.command()
+def retry(target_id: str = typer.Argument(..., help="The failed platform post (target) id")) -> None:
+    """Try a failed platform post again now."""
+    target_id = _check_id(target_id, "target")
+    client = _client()
+    try:
+        target = client.post(f"/publish-video/targets/{target_id}/retry")
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    _console().print(f"Trying {target['platform']} again now. Follow it with: shortpub status {target['post_id']}")
+
+
+# ---------------------------------------------------------------------------- operator tasks
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations (DATABASE_URL, or the embedded PostgreSQL locally)."""
+    from shared.config import CoreSettings, load
+    from shared.db import migrate as migrations
+    from shared.db.local import admin_url
+
+    settings = load(CoreSettings)
+    if not settings.database_url and not settings.is_local:
+        raise _fail("DATABASE_URL is not set. Set it to your Supabase database URL and run again.")
+    url = settings.database_url or admin_url()
+    try:
+        applied = migrations.apply(url, local=settings.is_local)
+    except migrations.MigrationError as exc:
+        raise _fail(str(exc)) from None
+    console = _console()
+    if applied:
+        console.print(f"Applied {len(applied)} migration(s): {', '.join(applied)}.")
+    else:
+        console.print("The database is up to date; nothing to apply.")
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored token with the active TOKEN_VAULT_KEYS version."""
+    from shared.connections.vault import VaultError, rotate_all, vault
+    from shared.db import database
+
+    try:
+        active = vault()
+        count = rotate_all(database(), active)
+    except VaultError as exc:
+        raise _fail(f"Nothing was changed: {exc}") from None
+    _console().print(f"Re-encrypted {count} stored secret(s) with key version {active.active_version}.")
+
+
+def main() -> None:
+    app()
