@@ -13,8 +13,9 @@ effect, so the pipeline can recover from a timeout or crash without posting twic
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -113,6 +114,16 @@ class Credentials:
     username: str | None = None
 
 
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
+
+
+def caption_with_hashtags(caption: str, hashtags: Iterable[str]) -> str:
+    """The caption as posted: the text, then the hashtags it does not already contain."""
+    present = {tag.lower() for tag in _HASHTAG.findall(caption)}
+    extra = [f"#{tag.lstrip('#')}" for tag in hashtags if tag.lstrip("#").lower() not in present]
+    return " ".join(part for part in (caption.strip(), " ".join(extra)) if part)
+
+
 @dataclass(frozen=True)
 class PublishJob:
     """Everything a platform needs to publish one target."""
@@ -125,6 +136,11 @@ class PublishJob:
     hashtags: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     cover: MediaSource | None = None
+
+    @property
+    def full_caption(self) -> str:
+        """Caption plus hashtags, for platforms that read hashtags from the caption text."""
+        return caption_with_hashtags(self.caption, self.hashtags)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from shared.db.database import Conn
 from shared.http import ApiError, User
 from shared.platforms import adapters
-from shared.platforms.base import PlatformAdapter
+from shared.platforms.base import PlatformAdapter, caption_with_hashtags
 from shared.publishing import quota, states, text
 from shared.publishing.requests import (
     PostQuery,
@@ -91,7 +91,7 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
 def _text_problems(plan: PlannedTarget, post: PublishRequest) -> list[str]:
     limits = plan.adapter.limits
     hashtags = plan.request.hashtags if plan.request.hashtags is not None else post.hashtags
-    caption = text.compose_caption(plan.caption if plan.caption is not None else post.caption, hashtags)
+    caption = caption_with_hashtags(plan.caption if plan.caption is not None else post.caption, hashtags)
     found = text.problems(caption, limits.caption, "caption", plan.adapter.display_name)
     if limits.title is not None:
         title = plan.title if plan.title is not None else default_title(caption, limits.title.max_length)
@@ -371,7 +371,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         found = [problem] if problem else []
         if caption is not None:
             found += text.problems(
-                text.compose_caption(caption, hashtags or []), adapter.limits.caption, "caption", adapter.display_name
+                caption_with_hashtags(caption, hashtags or []), adapter.limits.caption, "caption", adapter.display_name
             )
         if title is not None and adapter.limits.title is not None:
             found += text.problems(title, adapter.limits.title, "title", adapter.display_name)

@@ -18,13 +18,6 @@ def measure(text: str, unit: str) -> int:
     return len(text)
 
 
-def compose_caption(caption: str, hashtags: list[str] | tuple[str, ...]) -> str:
-    """The caption as posted: text, then hashtags not already in it."""
-    present = {tag.lower() for tag in HASHTAG.findall(caption)}
-    extra = [f"#{tag.lstrip('#')}" for tag in hashtags if tag.lstrip("#").lower() not in present]
-    return " ".join(part for part in (caption.strip(), " ".join(extra)) if part)
-
-
 _UNIT_WORDS = {"chars": "characters", "utf16": "characters", "bytes": "bytes"}
 
 

@@ -142,8 +142,6 @@ def _claim(
 
 
 def _job(rt: Runtime, target: dict[str, Any]) -> PublishJob:
-    from shared.publishing.text import compose_caption
-
     credentials = rt.credentials(rt.db, str(target["connection_id"]), False)
     video, cover = rt.media(target)
     hashtags = tuple(target["hashtags"] if target["hashtags"] is not None else target["post_hashtags"] or ())
@@ -152,7 +150,7 @@ def _job(rt: Runtime, target: dict[str, Any]) -> PublishJob:
         target_id=str(target["id"]),
         credentials=credentials,
         video=video,
-        caption=compose_caption(caption, hashtags),
+        caption=caption,
         title=target["title"],
         hashtags=hashtags,
         options=dict(target["options"] or {}),

@@ -86,13 +86,6 @@ def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
     )
 
 
-def compose_text(job: PublishJob) -> str:
-    """The caption with any hashtags it does not already contain appended."""
-    text = job.caption.strip()
-    missing = [f"#{tag.lstrip('#')}" for tag in job.hashtags if f"#{tag.lstrip('#')}".lower() not in text.lower()]
-    return " ".join([text, *missing]).strip()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -160,7 +153,7 @@ class BlotatoAdapter(PlatformAdapter):
         body = {
             "post": {
                 "accountId": job.credentials.account_id,
-                "content": {"text": compose_text(job), "mediaUrls": [media_url], "platform": "tiktok"},
+                "content": {"text": job.full_caption, "mediaUrls": [media_url], "platform": "tiktok"},
                 "target": self._target(job),
             }
         }
@@ -257,7 +250,7 @@ class BlotatoAdapter(PlatformAdapter):
         if not media_url:
             return None  # create_post never ran with a staged URL
         staged_at = datetime.fromisoformat(str(data.get("staged_at") or _now().isoformat()))
-        text = compose_text(job)
+        text = job.full_caption
         params: dict[str, Any] = {
             "since": (staged_at - timedelta(minutes=5)).isoformat(),
             "platform": "tiktok",

@@ -175,7 +175,7 @@ class FacebookAdapter(PlatformAdapter):
             "upload_phase": "finish",
             "video_id": str(data["video_id"]),
             "video_state": "PUBLISHED",
-            "description": job.caption,
+            "description": job.full_caption,
         }
         if job.title:
             fields["title"] = job.title

@@ -137,7 +137,7 @@ class InstagramAdapter(PlatformAdapter):
         params = {
             "media_type": "REELS",
             "video_url": job.video.url,
-            "caption": job.caption,
+            "caption": job.full_caption,
             "share_to_feed": "true" if options.get("share_to_feed", True) else "false",
         }
         for name in _PASS_THROUGH:
@@ -277,7 +277,7 @@ class InstagramAdapter(PlatformAdapter):
         not_before = _not_before(data)
         for item in self._recent_media(job, self._ig_user(job, data)):
             posted = _timestamp(item)
-            if (item.get("caption") or "") != job.caption:
+            if (item.get("caption") or "") != job.full_caption:
                 continue
             if not_before is not None and posted is not None and posted < not_before:
                 continue

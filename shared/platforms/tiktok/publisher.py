@@ -95,13 +95,6 @@ def quotas_from(settings: TikTokSettings) -> tuple[QuotaRule, ...]:
     )
 
 
-def compose_title(job: PublishJob) -> str:
-    """TikTok's `title` is the caption; hashtags and mentions are parsed from it."""
-    text = job.caption.strip()
-    missing = [f"#{tag.lstrip('#')}" for tag in job.hashtags if f"#{tag.lstrip('#')}".lower() not in text.lower()]
-    return " ".join([text, *missing]).strip()
-
-
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -204,7 +197,7 @@ class TikTokAdapter(PlatformAdapter):
                 platform=errors.PLATFORM, code="duration_over_creator_limit",
                 detail={"max_video_post_duration_sec": max_seconds, "duration": duration},
             )
-        title = compose_title(job)
+        title = job.full_caption
         if utf16_length(title) > self.settings.caption_max_utf16:
             raise PermanentError(
                 f"The TikTok caption is too long. Shorten it to {self.settings.caption_max_utf16} characters.",
