@@ -1,0 +1,93 @@
+"""Every user-facing route: method, path, what it takes and what it answers.
+
+Request models are the ones the functions validate with; response models are in
+responses.py. Paths are the deployed ones (function name first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from functions.connections import BlotatoConnect, BlotatoKey
+from functions.oauth import CompleteRequest, StartRequest
+from functions.videos import ConvertBody, CoverFromFrame, ImportBody, RegisterBody
+from shared.api import responses as r
+from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+IMAGE_TYPES = ("image/jpeg", "image/png")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    responses: dict[int, type[BaseModel] | None]
+    body: type[BaseModel] | None = None
+    raw_body: tuple[str, ...] = ()         # content types sent as the raw body (files)
+    query: type[BaseModel] | None = None
+    signed_in: bool = True
+    description: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def operation_id(self) -> str:
+        words = [p for p in self.path.replace("-", "_").split("/") if p and not p.startswith("{")]
+        return "_".join([self.method.lower(), *words])
+
+
+ROUTES: tuple[Route, ...] = (
+    # --- publishing
+    Route("POST", "/publish-video", "Publish one video to several platforms", "publishing",
+          {202: r.PublishAccepted, 200: r.PublishResult}, body=PublishRequest,
+          headers={"Idempotency-Key": "Repeat a request safely: the same key returns the first answer"}),
+    Route("POST", "/publish-video/bulk", "Publish many videos to the same platforms", "publishing",
+          {201: r.BatchProgress, 202: r.BatchAccepted}, body=BulkPublishRequest),
+    Route("GET", "/publish-video/batches/{batch_id}", "Progress of a bulk request", "publishing",
+          {200: r.BatchProgress}),
+    Route("GET", "/publish-video/posts", "The user's platform posts by time (calendar)", "publishing",
+          {200: r.PostList}, query=PostQuery),
+    Route("GET", "/publish-video/posts/{post_id}", "A post with each platform's state, link or message",
+          "publishing", {200: r.PostView}),
+    Route("PATCH", "/publish-video/targets/{target_id}", "Edit a platform post that has not started", "publishing",
+          {200: r.TargetView}, body=TargetEdit),
+    Route("POST", "/publish-video/targets/{target_id}/cancel", "Cancel a platform post that has not started",
+          "publishing", {200: r.TargetView}),
+    Route("POST", "/publish-video/targets/{target_id}/retry", "Retry a failed platform post now", "publishing",
+          {200: r.TargetView}),
+    # --- videos
+    Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
+          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}),
+    Route("POST", "/videos/register", "Add a file already uploaded to storage", "videos", {201: r.VideoView},
+          body=RegisterBody),
+    Route("POST", "/videos/import", "Fetch a video from a public URL", "videos", {201: r.VideoView}, body=ImportBody),
+    Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList}),
+    Route("GET", "/videos/{video_id}", "One video with its checks and converted copies", "videos",
+          {200: r.VideoDetail}),
+    Route("POST", "/videos/{video_id}/convert", "Make the converted copy now", "videos", {200: r.ConvertResult},
+          body=ConvertBody),
+    Route("POST", "/videos/{video_id}/cover", "Set the cover from a frame (JSON) or an image (raw JPG/PNG)",
+          "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES),
+    # --- connecting accounts
+    Route("POST", "/oauth/start/{platform}", "Start connecting an account: where to send the browser",
+          "connections", {200: r.AuthorizationStart}, body=StartRequest),
+    Route("GET", "/oauth/callback/{platform}", "Where the platform sends the browser back", "connections",
+          {302: None}, signed_in=False,
+          description="Redirects to FRONTEND_URL with ?connected=<platform> or ?error=<plain message>."),
+    Route("POST", "/oauth/complete", "Finish connecting with a code the frontend received", "connections",
+          {200: r.OAuthCompleted}, body=CompleteRequest),
+    Route("GET", "/connections", "The user's connected accounts", "connections", {200: r.ConnectionList}),
+    Route("GET", "/connections/{connection_id}", "One connected account", "connections", {200: r.Connection}),
+    Route("DELETE", "/connections/{connection_id}", "Disconnect an account", "connections", {200: r.Connection}),
+    Route("POST", "/connections/blotato/accounts", "TikTok accounts in a Blotato account", "connections",
+          {200: r.BlotatoAccounts}, body=BlotatoKey),
+    Route("POST", "/connections/blotato", "Connect TikTok through Blotato", "connections", {201: r.Connected},
+          body=BlotatoConnect),
+    # --- operations
+    Route("GET", "/health", "Is the service up and its database reachable?", "operations", {200: r.Health},
+          signed_in=False),
+)
