@@ -29,7 +29,6 @@ import httpx
 from shared.config import load
 from shared.log import get_logger
 from shared.platforms.base import (
-    MediaRules,
     PlatformAdapter,
     PlatformLimits,
     PublishedPost,
@@ -47,6 +46,7 @@ from shared.platforms.blotato.errors import (
 )
 from shared.platforms.blotato.settings import BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.tiktok.publisher import tiktok_media_rules
 
 log = get_logger(__name__)
 
@@ -58,19 +58,8 @@ LIST_MAX_PAGES = 8
 def limits_from(settings: BlotatoSettings) -> PlatformLimits:
     return PlatformLimits(
         caption=TextRule(max_length=settings.caption_max_utf16, unit="utf16"),
-        media=MediaRules(
-            min_duration_s=settings.min_video_seconds,
-            max_duration_s=settings.max_video_seconds,
-            max_size_bytes=settings.max_video_bytes,
-            min_aspect=9 / 16,
-            max_aspect=16 / 9,
-            min_width=360,
-            min_height=360,
-            max_width=4096,
-            max_height=4096,
-            containers=("mp4", "mov", "webm"),
-            video_codecs=("h264", "hevc", "vp8", "vp9"),
-        ),
+        media=tiktok_media_rules(min_seconds=settings.min_video_seconds, max_seconds=settings.max_video_seconds,
+                                 max_bytes=settings.max_video_bytes),
     )
 
 

@@ -62,22 +62,28 @@ PUBLISH_KEYS = ("publish_id", "upload_url", "chunk_size", "total_chunk_count", "
                 "complete_since")
 
 
+def tiktok_media_rules(*, min_seconds: float, max_seconds: float, max_bytes: int) -> MediaRules:
+    """What TikTok accepts (platform-apis.md 2.9); Blotato hands videos to TikTok, so it shares these."""
+    return MediaRules(
+        min_duration_s=min_seconds,
+        max_duration_s=max_seconds,
+        max_size_bytes=max_bytes,
+        min_aspect=9 / 16,
+        max_aspect=16 / 9,
+        min_width=360,
+        min_height=360,
+        max_width=4096,
+        max_height=4096,
+        containers=("mp4", "mov", "webm"),
+        video_codecs=("h264", "hevc", "vp8", "vp9"),
+    )
+
+
 def limits_from(settings: TikTokSettings) -> PlatformLimits:
     return PlatformLimits(
         caption=TextRule(max_length=settings.caption_max_utf16, unit="utf16"),
-        media=MediaRules(
-            min_duration_s=settings.min_video_seconds,
-            max_duration_s=settings.max_video_seconds,
-            max_size_bytes=settings.max_video_bytes,
-            min_aspect=9 / 16,
-            max_aspect=16 / 9,
-            min_width=360,
-            min_height=360,
-            max_width=4096,
-            max_height=4096,
-            containers=("mp4", "mov", "webm"),
-            video_codecs=("h264", "hevc", "vp8", "vp9"),
-        ),
+        media=tiktok_media_rules(min_seconds=settings.min_video_seconds, max_seconds=settings.max_video_seconds,
+                                 max_bytes=settings.max_video_bytes),
     )
 
 
