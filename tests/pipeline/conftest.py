@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.stack import Clock, Harness, configure_env
+from tests.support.stack import PIPELINE_TEST_ENV, Clock, Harness, configure_env
+
+# Client-side timeout of the adapters under test; the sandbox's `timeout` fault hangs longer.
+HTTP_TIMEOUT = 1.5
+HANG_SECONDS = 2.0
 
 
 @pytest.fixture
@@ -24,6 +28,16 @@ def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
     configure_env(monkeypatch, sandbox.url, tmp_path / "storage")
     sandbox.sandbox.config["processing_seconds"] = 0
     return Harness(db, sandbox, local_storage, Clock())
+
+
+@pytest.fixture
+def pipeline(db, sandbox, local_storage, tmp_path, monkeypatch):
+    """The harness with short adapter HTTP timeouts and no in-step retries (see PIPELINE_TEST_ENV)."""
+    configure_env(monkeypatch, sandbox.url, tmp_path / "storage")
+    for name, value in PIPELINE_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    sandbox.sandbox.config["processing_seconds"] = 0
+    return Harness(db, sandbox, local_storage, Clock(), http_timeout=HTTP_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

@@ -78,22 +78,46 @@ def bearer(user: dict[str, str]) -> dict[str, str]:
 
 
 class Harness:
-    def __init__(self, db: Any, sandbox: Any, storage: Any, clock: Clock) -> None:
+    def __init__(self, db: Any, sandbox: Any, storage: Any, clock: Clock, http_timeout: float | None = None) -> None:
         from shared.publishing.wiring import build_runtime
-        from shared.publishing.worker import advance
         from shared.tasks.client import InlineQueue
 
         self.db, self.sandbox, self.storage, self.clock = db, sandbox, storage, clock
         self.outcomes: list[str] = []
 
+        # (clock, outcome, target row after the delivery): what each delivery did, for assertions.
+        self.history: list[tuple[datetime, str, dict[str, Any]]] = []
+        # Tests may wrap delivery (duplicates, reordering) by replacing this callable.
+        self.deliver: Any = self.advance
+
         def dispatch(url: str, payload: dict[str, Any]) -> None:
-            self.outcomes.append(advance(self.rt, payload["target_id"], payload.get("seq")))
+            self.deliver(payload)
 
         self.queue = InlineQueue(dispatch, clock=clock)
-        self.rt: Runtime = build_runtime(queue=self.queue, clock=clock, db=db, lease_seconds=600)
+        overrides: dict[str, Any] = {}
+        if http_timeout is not None:
+            from shared.platforms import adapter_class
+
+            # A short client timeout makes the sandbox's `timeout` fault a real client-side timeout.
+            overrides["adapter_for"] = lambda key: adapter_class(key)(http=httpx.Client(timeout=http_timeout))
+        self.rt: Runtime = build_runtime(queue=self.queue, clock=clock, db=db, lease_seconds=600, **overrides)
+
+    def advance(self, payload: dict[str, Any]) -> str:
+        from shared.publishing.worker import advance
+
+        outcome = advance(self.rt, payload["target_id"], payload.get("seq"))
+        self.outcomes.append(outcome)
+        self.history.append((self.clock.now, outcome, self.target(payload["target_id"])))
+        return outcome
 
     # -- accounts
-    def connect(self, user: dict[str, str], platform: str, **authorize_extra: str) -> str:
+    def connect(self, user: dict[str, str], platform: str, *, resume_hook: bool = True,
+                **authorize_extra: str) -> str:
+        """Connect (or reconnect: `sandbox_account=<id>`) through the real OAuth flow.
+
+        Like functions/oauth.py, targets parked for reconnect are enqueued by a hook
+        (`resume_hook=False` leaves them to the scheduler tick).
+        """
         from shared.connections.flow import complete_authorization, start_authorization
 
         url = start_authorization(self.db, user["sub"], platform)
@@ -102,8 +126,43 @@ class Harness:
         response = httpx.get(url, follow_redirects=False, timeout=10)
         assert response.status_code == 302, response.text
         params = {k: v[0] for k, v in parse_qs(urlparse(response.headers["location"]).query).items()}
-        result = complete_authorization(self.db, platform, code=params["code"], state=params["state"])
+        result = complete_authorization(self.db, platform, code=params["code"], state=params["state"],
+                                        on_targets_resumed=self.enqueue_targets if resume_hook else None)
         return result.connection_ids[0]
+
+    def enqueue_targets(self, target_ids: list[str]) -> None:
+        """What functions/oauth.py's enqueue hook does, on this harness's queue."""
+        with self.db.service() as conn:
+            rows = conn.execute("select id, platform, task_seq from publish_targets where id = any(%s::uuid[])",
+                                (target_ids,)).fetchall()
+        for row in rows:
+            self.rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
+
+    def account_id(self, connection_id: str) -> str:
+        with self.db.service() as conn:
+            row = conn.execute("select platform_account_id from social_connections where id = %s",
+                               (connection_id,)).fetchone()
+        return str(row["platform_account_id"])
+
+    def connection(self, connection_id: str) -> dict[str, Any]:
+        with self.db.service() as conn:
+            return dict(conn.execute("select * from social_connections where id = %s", (connection_id,)).fetchone())
+
+    # -- the sandbox's fault injection
+    def fault(self, platform: str, operation: str, kind: str, **fields: Any) -> Any:
+        from sandbox.core import Fault
+
+        return self.sandbox.sandbox.add_fault(Fault(platform=platform, operation=operation, kind=kind, **fields))
+
+    def clear_faults(self) -> None:
+        with self.sandbox.sandbox.lock:
+            self.sandbox.sandbox.faults.clear()
+
+    def tick(self) -> int:
+        """The scheduler tick's safety net at the current clock time."""
+        from shared.publishing.tick import enqueue_due
+
+        return enqueue_due(self.rt)
 
     def connect_blotato(self, user: dict[str, str]) -> str:
         from shared.connections.service import connect_blotato
@@ -145,6 +204,11 @@ class Harness:
             self.clock.now = max(self.clock.now, until)
         return ran
 
+    def events(self, target_id: str) -> list[dict[str, Any]]:
+        with self.db.service() as conn:
+            rows = conn.execute("select * from publish_events where target_id = %s order by id", (target_id,))
+            return [dict(row) for row in rows.fetchall()]
+
     def target(self, target_id: str) -> dict[str, Any]:
         with self.db.service() as conn:
             return dict(conn.execute("select * from publish_targets where id = %s", (target_id,)).fetchone())
@@ -174,3 +238,14 @@ def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.05) -> A
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+# Settings that keep retries at the pipeline level (one failed call = one failed step) and
+# stop adapters from waiting on the real clock while the harness clock jumps ahead.
+PIPELINE_TEST_ENV = {
+    "YOUTUBE_UPLOAD_RETRY_ATTEMPTS": "1",
+    "YOUTUBE_UPLOAD_RETRY_WAIT_INITIAL": "0",
+    "FACEBOOK_UPLOAD_RESUMES": "0",
+    # Blotato lists a post only once it finished; the sandbox finishes at once.
+    "BLOTATO_RECONCILE_SETTLE_SECONDS": "0",
+}

@@ -1,0 +1,44 @@
+"""Steps many pipeline scenarios share: connect accounts, upload the video, publish, find targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support.stack import Harness
+
+CAPTION = "Spring sale starts today!"
+NETWORKS = ("tiktok", "instagram", "youtube", "facebook")
+
+
+def target_request(platform: str) -> dict[str, Any]:
+    if platform in ("tiktok", "blotato"):
+        return {"platform": platform, "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}
+    if platform == "youtube":
+        return {"platform": platform, "title": "Spring sale"}
+    return {"platform": platform}
+
+
+def connect(harness: Harness, user: dict[str, str], platform: str) -> str:
+    return harness.connect_blotato(user) if platform == "blotato" else harness.connect(user, platform)
+
+
+def publish(harness: Harness, user: dict[str, str], video: Path, platforms: tuple[str, ...] | list[str],
+            **request: Any) -> dict[str, Any]:
+    """Connect each platform, upload the video, publish; returns the create answer plus `by_platform` ids."""
+    for platform in platforms:
+        connect(harness, user, platform)
+    video_id = harness.video(user, video)
+    answer = harness.publish(user, video_id=video_id, caption=request.pop("caption", CAPTION),
+                             targets=[target_request(p) for p in platforms], **request)
+    answer["video_id"] = video_id
+    answer["by_platform"] = {t["platform"]: t["target_id"] for t in answer["targets"]}
+    return answer
+
+
+def failed_steps(harness: Harness, target_id: str) -> list[tuple[Any, dict[str, Any]]]:
+    """(clock at delivery, target row after it) for each delivery that scheduled a retry."""
+    return [
+        (at, row) for at, _, row in harness.history
+        if str(row["id"]) == target_id and row["error_class"] == "transient" and row["state"] != "failed"
+    ]
