@@ -80,6 +80,28 @@ def test_connections_lists_the_users_accounts(cli_env, db):
     assert "reconnect" in result.output.lower()
 
 
+def test_local_token_signs_in_a_local_user(cli_env, monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    email = f"{uuid.uuid4().hex[:8]}@example.test"
+    minted = runner.invoke(app, ["local-token", email])
+    assert minted.exit_code == 0, minted.output
+    monkeypatch.setenv("SHORTPUB_TOKEN", minted.output.strip())
+    result = runner.invoke(app, ["connections"])
+    assert result.exit_code == 0, result.output
+    assert "No accounts connected yet" in result.output
+    again = runner.invoke(app, ["local-token", email])  # the same user, not a second one
+    from shared.auth import verify_access_token
+
+    assert verify_access_token(again.output.strip()).user_id == verify_access_token(minted.output.strip()).user_id
+
+
+def test_local_token_is_refused_in_production(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    result = runner.invoke(app, ["local-token"])
+    assert result.exit_code == 1
+    assert "only works with the local stack" in result.output
+
+
 def test_status_of_an_unknown_post_is_a_plain_404(cli_env):
     result = runner.invoke(app, ["status", str(uuid.uuid4())])
     assert result.exit_code == 1

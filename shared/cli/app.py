@@ -257,5 +257,34 @@ def rotate_keys() -> None:
     _console().print(f"Re-encrypted {count} stored secret(s) with key version {active.active_version}.")
 
 
+@app.command("local-token")
+def local_token(
+    email: str = typer.Argument("me@example.test", help="The local user's email (created if new)"),
+    hours: int = typer.Option(12, "--hours", min=1, max=24 * 7, help="How long the token stays valid"),
+) -> None:
+    """Print an access token for a user of the LOCAL stack (never works in production)."""
+    from shared.auth import mint_local_token
+    from shared.config import CoreSettings, load
+    from shared.db import local as localdb
+
+    settings = load(CoreSettings)
+    if not settings.is_local:
+        raise _fail("local-token only works with the local stack. In production, sign in with Supabase Auth.")
+    secret = settings.supabase_jwt_secret
+    if not secret:
+        from shared.local.environment import local_secrets
+
+        secret = local_secrets()["SUPABASE_JWT_SECRET"]
+    url = settings.database_url or localdb.with_dbname(localdb.start_embedded(), "shortpub")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "insert into auth.users (email) values (%s) on conflict (email) do update set email = excluded.email "
+            "returning id", (email,)).fetchone()
+    assert row is not None
+    typer.echo(mint_local_token(str(row[0]), email, secret=secret, ttl=hours * 3600))
+
+
 def main() -> None:
     app()
