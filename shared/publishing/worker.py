@@ -196,9 +196,12 @@ def _record_success(
             raise RuntimeError(f"{adapter.key}: step {step} returned no next step and no result")
         new_data["step"] = outcome.next_step
         seq_next = row["task_seq"] + 1
+        # A step that went through also ends any earlier failure: the status must not keep
+        # showing "we'll retry" (or an error code) while the publish is moving on.
         conn.execute(
             "update publish_targets set state = %s, step_data = %s, attempts = 0, task_seq = %s, "
-            "next_attempt_at = %s, lease_owner = null, lease_expires_at = null where id = %s",
+            "next_attempt_at = %s, lease_owner = null, lease_expires_at = null, "
+            "error_code = null, error_class = null, user_message = null where id = %s",
             (
                 adapter.steps[outcome.next_step].phase,
                 Jsonb(new_data),

@@ -24,11 +24,14 @@ def connect(harness: Harness, user: dict[str, str], platform: str) -> str:
 
 
 def publish(harness: Harness, user: dict[str, str], video: Path, platforms: tuple[str, ...] | list[str],
-            **request: Any) -> dict[str, Any]:
-    """Connect each platform, upload the video, publish; returns the create answer plus `by_platform` ids."""
+            *, before: Any = None, **request: Any) -> dict[str, Any]:
+    """Connect each platform, upload the video, call `before()` (to inject faults after the
+    connect flow's own calls), publish; returns the create answer plus `by_platform` ids."""
     for platform in platforms:
         connect(harness, user, platform)
     video_id = harness.video(user, video)
+    if before is not None:
+        before()
     answer = harness.publish(user, video_id=video_id, caption=request.pop("caption", CAPTION),
                              targets=[target_request(p) for p in platforms], **request)
     answer["video_id"] = video_id
@@ -36,9 +39,12 @@ def publish(harness: Harness, user: dict[str, str], video: Path, platforms: tupl
     return answer
 
 
+RETRY_OUTCOMES = ("uploading", "processing", "publishing", "reconciling")
+
+
 def failed_steps(harness: Harness, target_id: str) -> list[tuple[Any, dict[str, Any]]]:
-    """(clock at delivery, target row after it) for each delivery that scheduled a retry."""
+    """(clock at delivery, target row after it) for each delivery that failed and scheduled a retry."""
     return [
-        (at, row) for at, _, row in harness.history
-        if str(row["id"]) == target_id and row["error_class"] == "transient" and row["state"] != "failed"
+        (at, row) for at, outcome, row in harness.history
+        if str(row["id"]) == target_id and outcome in RETRY_OUTCOMES and row["error_class"] == "transient"
     ]

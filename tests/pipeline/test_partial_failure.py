@@ -9,8 +9,8 @@ from tests.support.stack import Harness
 def test_one_platform_failing_permanently_does_not_stop_the_other_three(
     harness: Harness, user_a, vertical_video
 ) -> None:
-    harness.fault("facebook", "finish", "processing_error", params={"message": "video could not be processed"})
-    answer = publish(harness, user_a, vertical_video, NETWORKS)
+    answer = publish(harness, user_a, vertical_video, NETWORKS, before=lambda: harness.fault(
+        "facebook", "finish", "processing_error", params={"message": "video could not be processed"}))
     harness.run()
 
     view = harness.post(user_a, answer["post_id"])
@@ -19,7 +19,6 @@ def test_one_platform_failing_permanently_does_not_stop_the_other_three(
                       "facebook": "failed"}, view
     assert view["summary"] == "Published to 3 of 4 platforms, 1 failed."
     failed = next(t for t in view["targets"] if t["platform"] == "facebook")
-    print(failed["user_message"], failed["error_code"])
     assert failed["user_message"] and "Facebook" in failed["user_message"]
     assert "{" not in failed["user_message"] and "Traceback" not in failed["user_message"]
     assert failed["can_retry"] is True

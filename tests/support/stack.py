@@ -165,15 +165,15 @@ class Harness:
         return enqueue_due(self.rt)
 
     def connect_blotato(self, user: dict[str, str]) -> str:
+        """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""
         from shared.connections.service import connect_blotato
 
         sb = self.sandbox.sandbox
         owner = f"owner-{user['sub'][:8]}"
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
-        result = connect_blotato(self.db, user, api_key=key)
-        return str(result["connection_ids"][0] if isinstance(result, dict) and "connection_ids" in result
-                   else result["id"] if isinstance(result, dict) else result)
+        result = connect_blotato(self.db, user["sub"], api_key=key, on_targets_resumed=self.enqueue_targets)
+        return result.connection_ids[0]
 
     def video(self, user: dict[str, str], path: Path) -> str:
         from shared.videos import upload_video
