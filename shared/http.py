@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from shared.config import core
 from shared.log import bind_context, clear_context, get_logger
@@ -89,8 +90,8 @@ def _to_response(result: Any) -> flask.Response:
     status = 200
     if isinstance(result, tuple):
         result, status = result
-    if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
+    # One JSON form for every answer: ISO 8601 times and string ids (Flask alone writes HTTP dates).
+    result = result.model_dump(mode="json") if isinstance(result, BaseModel) else to_jsonable_python(result)
     return _cors(flask.make_response(flask.jsonify(result), status))
 
 

@@ -51,7 +51,13 @@ def create_app() -> DispatcherMiddleware:
 
     @index.get("/")
     def _index() -> Any:
-        return jsonify(functions=sorted(table))
+        return jsonify(functions=sorted(table), openapi="/openapi.json")
+
+    @index.get("/openapi.json")
+    def _openapi() -> Any:
+        from shared.api.openapi import openapi_document
+
+        return jsonify(openapi_document())
 
     apps = {prefix: _root_path(functions_framework.create_app(target=target, source=str(source)))
             for prefix, (target, source) in table.items()}

@@ -1,0 +1,2 @@
+-- No seed data: the demo user, connections and videos are created through the
+-- real APIs by `make run` (shared/local/demo.py), never inserted behind RLS.
