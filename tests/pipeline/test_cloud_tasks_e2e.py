@@ -1,0 +1,90 @@
+"""The whole pipeline through the Cloud Tasks emulator: what production does, on one machine.
+
+Every hop is real: the functions-framework server answers the API and the publish
+workers; the emulator (gRPC) holds the tasks and POSTs them to `/publish-<platform>`;
+the workers call the platform sandbox over HTTP, which downloads the video from local
+storage's signed URL; the state lives in PostgreSQL. Nothing in this process calls
+the worker directly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.tasks.queues import publish_queue_name
+from tests.conftest import make_user
+from tests.support.cloud_stack import NO_POLL_WAIT_ENV, PLATFORMS, CloudStack, StackClient
+
+# An upper bound for "eventually", not a speed goal (that is bench/pipeline_bench.py).
+PUBLISH_TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def stack(db, sandbox_server, tmp_path_factory):
+    # emulator_max_retries=0: a worker answering 5xx would show up as a stuck target
+    # here instead of being hidden by the emulator re-sending at once.
+    with CloudStack(db, sandbox_server.url, tmp_path_factory.mktemp("cloud-stack-storage"),
+                    extra_env=NO_POLL_WAIT_ENV, emulator_max_retries=0) as running:
+        yield running
+
+
+@pytest.fixture
+def client(stack, db, sandbox):
+    sandbox.sandbox.config["processing_seconds"] = 0
+    with stack.client(make_user(db)) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def video_file(media_dir):
+    from shared.media.samples import make_video
+
+    return make_video(media_dir / "cloud-tasks-e2e.mp4", seconds=4, width=540, height=960)
+
+
+def test_four_platforms_publish_once_each_through_the_emulator(stack, client: StackClient, sandbox, db, video_file):
+    for platform in PLATFORMS:
+        client.connect(platform)
+    connected = {c["platform"]: c["status"] for c in client.connections()}
+    assert connected == {p: "connected" for p in PLATFORMS}
+
+    video_id = client.upload(video_file)
+    answer = client.publish(video_id)
+    assert {t["platform"] for t in answer["targets"]} == set(PLATFORMS)
+    assert {t["state"] for t in answer["targets"]} == {"queued"}
+
+    view = client.wait_until_done(answer["post_id"], timeout=PUBLISH_TIMEOUT_S)
+    states = {t["platform"]: (t["state"], t["user_message"]) for t in view["targets"]}
+    assert states == {p: ("published", None) for p in PLATFORMS}, states
+    assert view["summary"] == "Published to 4 of 4 platforms."
+    for target in view["targets"]:
+        assert target["platform_url"], target
+        records = sandbox.sandbox.published_for(target["platform"])
+        assert len(records) == 1, (target["platform"], records)
+        assert records[0]["post_id"] == target["platform_post_id"], (records, target)
+
+    # Each target moved through its steps one task at a time; no task is left behind.
+    with db.service() as conn:
+        rows = conn.execute(
+            "select t.platform, t.task_seq, t.next_attempt_at, "
+            "       (select count(*) from publish_events e where e.target_id = t.id) as events "
+            "  from publish_targets t where t.post_id = %s", (answer["post_id"],)
+        ).fetchall()
+    for row in rows:
+        assert row["task_seq"] >= 2 and row["events"] >= 3, dict(row)
+        assert row["next_attempt_at"] is None, dict(row)
+    for platform in PLATFORMS:
+        assert stack.emulator.pending_tasks(publish_queue_name(platform)) == []
+
+
+def test_an_unknown_target_task_is_a_no_op_not_a_retry_loop(stack, client: StackClient):
+    """A stale task (a target that no longer exists) answers 2xx, so Cloud Tasks drops it."""
+    import uuid
+
+    import httpx
+
+    response = httpx.post(f"{stack.functions_url}/publish-tiktok", json={"target_id": str(uuid.uuid4()), "seq": 1},
+                          headers={"X-CloudTasks-QueueName": "publish-tiktok"}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "missing"
+
