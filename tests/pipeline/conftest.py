@@ -5,27 +5,36 @@ import pytest
 from tests.support.stack import PIPELINE_TEST_ENV, Clock, Harness, configure_env
 
 # Client-side timeout of the adapters under test; the sandbox's `timeout` fault hangs longer.
-HTTP_TIMEOUT = 1.5
-HANG_SECONDS = 2.0
+HTTP_TIMEOUT = 1.0
+HANG_SECONDS = 1.2
 
 
-@pytest.fixture
-def local_storage(tmp_path, monkeypatch):
-    from shared.storage import set_storage
+@pytest.fixture(scope="session")
+def session_storage(tmp_path_factory):
     from shared.storage.local import LocalStorage
 
-    # Serves its signed URLs over HTTP from its own server, started on first use.
-    backend = LocalStorage(str(tmp_path / "storage"), bucket="videos", signing_key=b"pipeline-test-signing-key")
-    set_storage(backend)
+    # One store and file server for the session: stopping a server per test costs ~0.4 s.
+    # Paths start with the user id, and every test has its own users.
+    backend = LocalStorage(str(tmp_path_factory.mktemp("pipeline") / "storage"), bucket="videos",
+                           signing_key=b"pipeline-test-signing-key")
     yield backend
-    set_storage(None)
     if getattr(backend, "server", None) is not None:
         backend.server.stop()
 
 
 @pytest.fixture
+def local_storage(session_storage):
+    """Serves its signed URLs over HTTP from its own server, started on first use."""
+    from shared.storage import set_storage
+
+    set_storage(session_storage)
+    yield session_storage
+    set_storage(None)
+
+
+@pytest.fixture
 def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
-    configure_env(monkeypatch, sandbox.url, tmp_path / "storage")
+    configure_env(monkeypatch, sandbox.url, local_storage.root.parent)
     sandbox.sandbox.config["processing_seconds"] = 0
     return Harness(db, sandbox, local_storage, Clock())
 
@@ -33,7 +42,7 @@ def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
 @pytest.fixture
 def pipeline(db, sandbox, local_storage, tmp_path, monkeypatch):
     """The harness with short adapter HTTP timeouts and no in-step retries (see PIPELINE_TEST_ENV)."""
-    configure_env(monkeypatch, sandbox.url, tmp_path / "storage")
+    configure_env(monkeypatch, sandbox.url, local_storage.root.parent)
     for name, value in PIPELINE_TEST_ENV.items():
         monkeypatch.setenv(name, value)
     sandbox.sandbox.config["processing_seconds"] = 0
