@@ -32,7 +32,7 @@ bench: install
 	$(PY) -m bench
 
 lint: install
-	$(VENV)/bin/ruff check shared functions sandbox tests bench
+	$(VENV)/bin/ruff check shared functions sandbox tests bench deploy
 	$(VENV)/bin/mypy shared functions
 
 clean:

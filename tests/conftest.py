@@ -14,11 +14,11 @@ from collections.abc import Iterator
 
 import pytest
 
-os.environ.setdefault("ENVIRONMENT", "test")
+from shared.db import Database, migrate, set_database
+from shared.db import local as localdb
 
-from shared.db import Database, set_database  # noqa: E402
-from shared.db import local as localdb  # noqa: E402
-from shared.db import migrate  # noqa: E402
+# Settings are read lazily, so this still applies to everything the tests import.
+os.environ.setdefault("ENVIRONMENT", "test")
 
 
 @pytest.fixture(scope="session")
