@@ -189,6 +189,9 @@ class PlatformAdapter(ABC):
     steps: ClassVar[Mapping[str, Step]]
     first_step: ClassVar[str]
 
+    # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
+    settings_class: ClassVar[type[Any] | None] = None
+
     registry: ClassVar[dict[str, type[PlatformAdapter]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -196,12 +199,20 @@ class PlatformAdapter(ABC):
         if "key" in cls.__dict__:
             PlatformAdapter.registry[cls.key] = cls
 
-    def __init__(self, http: httpx.Client | None = None) -> None:
+    def __init__(self, settings: Any = None, http: httpx.Client | None = None) -> None:
         self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, read=120.0))
+        if settings is None and self.settings_class is not None:
+            from shared.config import load
 
-    @abstractmethod
+            settings = load(self.settings_class)
+        self.settings = settings
+
     def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        """Run one step. Raise a `PlatformError` subclass on failure."""
+        """Run one step: the adapter's method `_<step>`. Raise a `PlatformError` subclass on failure."""
+        if step not in self.steps:
+            raise ValueError(f"{self.display_name} has no step {step!r}")
+        handler = getattr(self, f"_{step}")
+        return handler(job, data)  # type: ignore[no-any-return]
 
     @abstractmethod
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:

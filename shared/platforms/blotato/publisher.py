@@ -95,23 +95,11 @@ class BlotatoAdapter(PlatformAdapter):
         "confirm_create": Step("confirm_create", irreversible=False, phase="publishing"),
     }
     first_step = "stage_media"
+    settings_class = BlotatoSettings
+    settings: BlotatoSettings
 
-    def __init__(self, settings: BlotatoSettings | None = None, http: httpx.Client | None = None) -> None:
-        super().__init__(http)
-        self.settings = settings or load(BlotatoSettings)
 
     # ------------------------------------------------------------------ steps
-
-    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        handlers = {
-            "stage_media": self._stage_media,
-            "create_post": self._create_post,
-            "check_status": self._check_status,
-            "confirm_create": self._confirm_create,
-        }
-        if step not in handlers:
-            raise ValueError(f"unknown Blotato step {step!r}")
-        return handlers[step](job, data)
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         if step != "create_post":

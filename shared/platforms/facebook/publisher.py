@@ -83,27 +83,15 @@ class FacebookAdapter(PlatformAdapter):
         "check_status": Step("check_status", irreversible=False, phase="processing"),
     }
     first_step = "start"
+    settings_class = FacebookSettings
+    settings: FacebookSettings
 
-    def __init__(self, settings: FacebookSettings | None = None, http: httpx.Client | None = None) -> None:
-        super().__init__(http)
-        self.settings = settings or load(FacebookSettings)
 
     def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
         return graph_api.call(
             self.http, errors.TABLE, method, self.settings.graph_url(path),
             token=job.credentials.access_token, **kwargs,
         )
-
-    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        handler = {
-            "start": self._start,
-            "upload": self._upload,
-            "finish": self._finish,
-            "check_status": self._check_status,
-        }.get(step)
-        if handler is None:
-            raise ValueError(f"facebook has no step {step!r}")
-        return handler(job, data)
 
     # ------------------------------------------------------------------ steps
 

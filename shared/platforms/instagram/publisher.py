@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from shared import graph_api
 from shared.config import load
 from shared.platforms.base import (
@@ -91,10 +89,9 @@ class InstagramAdapter(PlatformAdapter):
         "fetch_result": Step("fetch_result", irreversible=False, phase="publishing"),
     }
     first_step = "check_account"
+    settings_class = InstagramSettings
+    settings: InstagramSettings
 
-    def __init__(self, settings: InstagramSettings | None = None, http: httpx.Client | None = None) -> None:
-        super().__init__(http)
-        self.settings = settings or load(InstagramSettings)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -109,19 +106,6 @@ class InstagramAdapter(PlatformAdapter):
         return str(data.get("ig_user_id") or job.credentials.account_id)
 
     # ------------------------------------------------------------------ steps
-
-    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        handler = {
-            "check_account": self._check_account,
-            "create_container": self._create_container,
-            "check_container": self._check_container,
-            "check_quota": self._check_quota,
-            "publish": self._publish,
-            "fetch_result": self._fetch_result,
-        }.get(step)
-        if handler is None:
-            raise ValueError(f"instagram has no step {step!r}")
-        return handler(job, data)
 
     def _check_account(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         me = self._graph("GET", "me", job, params={"fields": "user_id,username,account_type"})

@@ -139,21 +139,9 @@ class TikTokAdapter(PlatformAdapter):
         "check_status": Step("check_status", irreversible=False, phase="processing"),
     }
     first_step = "creator_info"
+    settings_class = TikTokSettings
+    settings: TikTokSettings
 
-    def __init__(self, settings: TikTokSettings | None = None, http: httpx.Client | None = None) -> None:
-        super().__init__(http)
-        self.settings = settings or load(TikTokSettings)
-
-    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        handlers = {
-            "creator_info": self._creator_info,
-            "init": self._init,
-            "upload": self._upload,
-            "check_status": self._check_status,
-        }
-        if step not in handlers:
-            raise ValueError(f"unknown TikTok step {step!r}")
-        return handlers[step](job, data)
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         publish_id = data.get("publish_id")

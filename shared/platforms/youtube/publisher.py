@@ -11,7 +11,7 @@ YouTube has no Shorts flag: a video of at most 3 minutes, square or vertical, is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -107,24 +107,11 @@ class YouTubeAdapter(PlatformAdapter):
         "set_thumbnail": Step("set_thumbnail", irreversible=False, phase="publishing"),
     }
     first_step = "start_upload"
+    settings_class = YouTubeSettings
+    settings: YouTubeSettings
 
-    def __init__(self, settings: YouTubeSettings | None = None, http: httpx.Client | None = None) -> None:
-        super().__init__(http)
-        self.settings = settings or load(YouTubeSettings)
-        self._steps: dict[str, Callable[[PublishJob, Mapping[str, Any]], StepOutcome]] = {
-            "start_upload": self._start_upload,
-            "upload": self._upload,
-            "check_processing": self._check_processing,
-            "set_thumbnail": self._set_thumbnail,
-        }
 
     # ------------------------------------------------------------------- interface
-
-    def run_step(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        handler = self._steps.get(step)
-        if handler is None:
-            raise ValueError(f"YouTube has no step {step!r}")
-        return handler(job, data)
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         if step != "upload":
