@@ -72,7 +72,8 @@ def _frees_up_at(conn: Conn, rule: QuotaRule, platform: str, scope: str, now: da
     return max(oldest + _WINDOW[rule.window], now + timedelta(seconds=1))
 
 
-def _describe(when: datetime) -> str:
+def describe(when: datetime) -> str:
+    """A time as users read it in messages ("Nov 24 at 8:00 UTC")."""
     return when.astimezone(ZoneInfo("UTC")).strftime("%b %d at %H:%M UTC").replace(" 0", " ")
 
 
@@ -97,7 +98,7 @@ def reserve(
         start, end = window(rule, now)
         if _used(conn, adapter.key, scope, start, end) >= rule.limit:
             retry_at = _frees_up_at(conn, rule, adapter.key, scope, now)
-            raise QuotaDeferral(rule, retry_at, f"{rule.user_message} It will publish on {_describe(retry_at)}.")
+            raise QuotaDeferral(rule, retry_at, f"{rule.user_message} It will publish on {describe(retry_at)}.")
         conn.execute(
             "insert into platform_quota_usage (platform, scope, user_id, target_id, used_at) "
             "values (%s, %s, %s, %s, %s)",
@@ -123,7 +124,7 @@ def budget_problem(
                 f"{adapter.display_name} allows {rule.limit} posts per "
                 f"{'day' if rule.window == 'daily_pacific' else '24 hours'}"
                 f"{'' if rule.scope == 'project' else ' for this account'}, and "
-                f"{used + planned} are already planned around {_describe(at)}. Please pick another time."
+                f"{used + planned} are already planned around {describe(at)}. Please pick another time."
             )
     return None
 

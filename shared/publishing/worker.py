@@ -108,7 +108,12 @@ def _claim(
         step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
         state = states.RECONCILING if reconciling else adapter.steps[step].phase
         deferral: quota.QuotaDeferral | None = None
-        if adapter.steps[step].irreversible and not reconciling:
+        irreversible = adapter.steps[step].irreversible
+        # The budget unit is taken before the first call of all (reserve is idempotent per
+        # target), not only before the first irreversible one: some calls that precede it
+        # already spend the platform's budget (YouTube counts videos.insert when the upload
+        # session opens), and a target over budget should not call the platform at all (NFR-6).
+        if (irreversible or step == adapter.first_step) and not reconciling:
             try:
                 quota.reserve(
                     conn,
@@ -118,7 +123,8 @@ def _claim(
                     target_id=target_id,
                     now=now,
                 )
-                data["pending_call"] = {"step": step, "at": now.isoformat()}
+                if irreversible:
+                    data["pending_call"] = {"step": step, "at": now.isoformat()}
             except quota.QuotaDeferral as found:
                 deferral = found
         if deferral is not None:
@@ -257,7 +263,9 @@ def _record_failure(
                        "user_message": _reconnect_message(type(adapter))}
         elif err.error_class is ErrorClass.QUOTA:
             retry_at = err.retry_at or now + timedelta(minutes=15)
-            fields |= {"state": states.DEFERRED, "next_attempt_at": retry_at, "user_message": err.user_message}
+            # Users need to know when: the platform's message says why, we add the time.
+            fields |= {"state": states.DEFERRED, "next_attempt_at": retry_at,
+                       "user_message": f"{err.user_message} It will publish on {quota.describe(retry_at)}."}
             enqueue_delay = (retry_at - now).total_seconds()
         elif getattr(err, "fixable_by_conversion", False) and not data.get("converted") and rt.convert_for(target):
             fields |= {"state": states.QUEUED, "next_attempt_at": now, "attempts": 0,

@@ -94,13 +94,21 @@ class Harness:
             self.deliver(payload)
 
         self.queue = InlineQueue(dispatch, clock=clock)
-        overrides: dict[str, Any] = {}
-        if http_timeout is not None:
+        # Every HTTP request an adapter sends ("METHOD /path", no query: tokens stay out).
+        self.adapter_requests: list[str] = []
+        timeout = httpx.Timeout(http_timeout) if http_timeout is not None else httpx.Timeout(30.0, read=120.0)
+
+        def record(request: httpx.Request) -> None:
+            self.adapter_requests.append(f"{request.method} {request.url.path}")
+
+        def adapter_for(key: str) -> Any:
             from shared.platforms import adapter_class
 
             # A short client timeout makes the sandbox's `timeout` fault a real client-side timeout.
-            overrides["adapter_for"] = lambda key: adapter_class(key)(http=httpx.Client(timeout=http_timeout))
-        self.rt: Runtime = build_runtime(queue=self.queue, clock=clock, db=db, lease_seconds=600, **overrides)
+            return adapter_class(key)(http=httpx.Client(timeout=timeout, event_hooks={"request": [record]}))
+
+        self.rt: Runtime = build_runtime(queue=self.queue, clock=clock, db=db, lease_seconds=600,
+                                         adapter_for=adapter_for)
 
     def advance(self, payload: dict[str, Any]) -> str:
         from shared.publishing.worker import advance
