@@ -1,0 +1,112 @@
+"""Scheduled posts: the user's time zone, the tick, editing, canceling, and times we refuse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.http import ApiError
+from shared.publishing.requests import TargetEdit
+from shared.publishing.service import cancel_target, edit_target
+from tests.pipeline.flows import publish, target_request
+from tests.support.stack import Harness, as_user
+
+NINE_IN_NEW_YORK = "2026-12-01T09:00"
+FOURTEEN_UTC = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def early_clock(harness: Harness) -> Harness:
+    # A week before the slot (so it is within 30 days and in the future).
+    harness.clock.now = FOURTEEN_UTC - timedelta(days=7)
+    return harness
+
+
+def test_new_york_morning_publishes_at_14_utc_and_not_before(early_clock: Harness, user_a, vertical_video) -> None:
+    harness = early_clock
+    answer = publish(harness, user_a, vertical_video, ["facebook"], publish_at=NINE_IN_NEW_YORK,
+                     timezone="America/New_York")
+    target_id = answer["by_platform"]["facebook"]
+    target = harness.target(target_id)
+    assert target["state"] == "scheduled"
+    assert target["scheduled_at"] == FOURTEEN_UTC
+    assert harness.queue.pending() == []
+
+    harness.clock.now = FOURTEEN_UTC - timedelta(seconds=1)
+    assert harness.tick() == 0
+    harness.clock.now = FOURTEEN_UTC
+    assert harness.tick() == 1
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published"
+    assert final["published_at"] >= FOURTEEN_UTC
+    assert len(harness.published("facebook")) == 1
+
+
+def test_editing_moves_the_time_and_is_refused_once_started(early_clock: Harness, user_a, vertical_video) -> None:
+    harness = early_clock
+    user = as_user(user_a)
+    answer = publish(harness, user_a, vertical_video, ["facebook"], publish_at=NINE_IN_NEW_YORK,
+                     timezone="America/New_York")
+    target_id = answer["by_platform"]["facebook"]
+
+    # 09:00 New York moves to 07:30 Berlin on the same day (06:30 UTC).
+    moved = edit_target(harness.rt, user, target_id,
+                        TargetEdit(publish_at=datetime(2026, 12, 1, 7, 30), timezone="Europe/Berlin"))
+    new_time = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
+    assert moved["scheduled_at"] == new_time and moved["timezone"] == "Europe/Berlin"
+    assert harness.target(target_id)["next_attempt_at"] == new_time
+    harness.clock.now = new_time - timedelta(seconds=1)
+    assert harness.tick() == 0
+    harness.clock.now = new_time
+    assert harness.tick() == 1
+
+    harness.queue.run_due(harness.clock.now)  # the first step starts
+    with pytest.raises(ApiError) as refused:
+        edit_target(harness.rt, user, target_id, TargetEdit(caption="too late"))
+    assert refused.value.status == 409
+    assert "can't be edited" in refused.value.message
+    harness.run()
+    assert harness.target(target_id)["state"] == "published"
+
+
+def test_canceled_target_never_publishes(early_clock: Harness, user_a, vertical_video) -> None:
+    harness = early_clock
+    answer = publish(harness, user_a, vertical_video, ["facebook"], publish_at=NINE_IN_NEW_YORK,
+                     timezone="America/New_York")
+    target_id = answer["by_platform"]["facebook"]
+    seq = harness.target(target_id)["task_seq"]
+    view = cancel_target(harness.rt, as_user(user_a), target_id)
+    assert view["state"] == "canceled"
+
+    harness.clock.now = FOURTEEN_UTC + timedelta(hours=1)
+    assert harness.tick() == 0
+    # A task still in flight from before the cancel is a no-op.
+    assert harness.advance({"target_id": target_id, "seq": seq}) == "not_runnable"
+    assert harness.advance({"target_id": target_id, "seq": None}) == "not_runnable"
+    assert harness.target(target_id)["state"] == "canceled"
+    assert harness.published("facebook") == []
+    with pytest.raises(ApiError) as again:
+        cancel_target(harness.rt, as_user(user_a), target_id)
+    assert again.value.status == 409
+
+
+@pytest.mark.parametrize(("publish_at", "message"), [
+    ("2026-11-20T09:00", "The chosen time is in the past. Pick a time from now on, or publish now."),
+    ("2027-01-15T09:00", "Posts can be scheduled at most 30 days ahead."),
+])
+def test_past_or_far_future_times_are_refused_at_creation(
+    early_clock: Harness, user_a, vertical_video, publish_at: str, message: str
+) -> None:
+    harness = early_clock
+    harness.connect(user_a, "facebook")
+    video_id = harness.video(user_a, vertical_video)
+    with pytest.raises(ApiError) as refused:
+        harness.publish(user_a, video_id=video_id, publish_at=publish_at, timezone="America/New_York",
+                        targets=[target_request("facebook")])
+    assert refused.value.status == 422
+    assert message in refused.value.message
+    with harness.db.service() as conn:
+        assert conn.execute("select count(*) as n from posts where user_id = %s",
+                            (user_a["sub"],)).fetchone()["n"] == 0
