@@ -32,6 +32,17 @@ def local_storage(session_storage):
     set_storage(None)
 
 
+@pytest.fixture(autouse=True)
+def park_leftover_targets(db):
+    """Targets a test leaves runnable would be claimed by the next test's tick: cancel them."""
+    yield
+    from shared.publishing import states
+
+    with db.service() as conn:
+        conn.execute("update publish_targets set state = 'canceled', next_attempt_at = null, lease_owner = null, "
+                     "lease_expires_at = null where state = any(%s)", (sorted(states.RUNNABLE),))
+
+
 @pytest.fixture
 def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
     configure_env(monkeypatch, sandbox.url, local_storage.root.parent)

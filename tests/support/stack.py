@@ -166,11 +166,17 @@ class Harness:
         with self.sandbox.sandbox.lock:
             self.sandbox.sandbox.faults.clear()
 
-    def tick(self) -> int:
-        """The scheduler tick's safety net at the current clock time."""
-        from shared.publishing.tick import enqueue_due
+    def tick(self) -> list[str]:
+        """The scheduler tick's safety net at the current clock time: the target ids it enqueued.
 
-        return enqueue_due(self.rt)
+        The database is shared by the session, so the tick may also see other tests' targets.
+        """
+        from shared.publishing.tick import claim_due
+
+        claimed = claim_due(self.rt, self.clock.now)
+        for row in claimed:
+            self.rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
+        return [str(row["id"]) for row in claimed]
 
     def connect_blotato(self, user: dict[str, str]) -> str:
         """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""
