@@ -44,8 +44,10 @@ select platform,
        count(distinct target_id) as targets_retried,
        count(*) filter (where to_state = 'reconciling') as reconciles
   from publish_events
- where created_at >= %(since)s and event = 'state_changed'
-   and (detail ->> 'error_class') = 'transient' and to_state not in ('failed', 'published')
+ where created_at >= %(since)s
+   and (event = 'retry_scheduled'
+        or (event = 'state_changed' and (detail ->> 'error_class') = 'transient'
+            and to_state not in ('failed', 'published')))
  group by platform order by platform
 """
 

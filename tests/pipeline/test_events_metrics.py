@@ -59,3 +59,23 @@ def test_state_changes_are_events_and_metrics_read_them(pipeline: Harness, user_
     target = pipeline.target(ig)
     scope = f"account:{pipeline.account_id(str(target['connection_id']))}"
     assert used[("instagram", scope)]["units"] == 1
+
+
+
+def test_a_retry_that_keeps_the_state_is_an_event_and_counts(pipeline: Harness, user_a, vertical_video) -> None:
+    """A read-only step retried in place changes no state, yet it is a retry: it gets its own event."""
+    with pipeline.db.service() as conn:
+        since: datetime = conn.execute("select now() as now").fetchone()["now"]
+
+    def faults() -> None:
+        pipeline.fault("youtube", "list", "server_error")  # the processing check fails once
+
+    answer = publish(pipeline, user_a, vertical_video, ["youtube"], before=faults)
+    pipeline.run()
+    target_id = answer["by_platform"]["youtube"]
+    assert pipeline.target(target_id)["state"] == "published"
+    retry_events = [e for e in pipeline.events(target_id) if e["event"] == "retry_scheduled"]
+    assert len(retry_events) == 1
+    assert retry_events[0]["from_state"] == retry_events[0]["to_state"] == "processing"
+    assert retry_events[0]["detail"]["error_class"] == "transient"
+    assert _mine(metrics.retries(pipeline.db, since), {"youtube"})["youtube"]["retries"] == 1
