@@ -98,6 +98,15 @@ def start() -> LocalStack:
     from shared.tasks.emulator import TasksEmulator
 
     stack = LocalStack()
+    # JSON log lines go to a file so the console shows the stack and the demo's table.
+    log_path = LOCAL_DIR / "logs" / "shortpub.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path.open("a", buffering=1)
+    stack.stack.callback(log_file.close)
+    from shared.log import configure
+
+    configure(os.environ.get("LOG_LEVEL", "INFO"), stream=log_file)
+    stack.urls["logs (JSON, one per line)"] = str(log_path)
     applied = migrate.apply(os.environ["DATABASE_URL"], local=True)
     stack.urls["database"] = "embedded PostgreSQL in .local/pgdata" if "host=" in os.environ["DATABASE_URL"] \
         else "DATABASE_URL"
