@@ -38,9 +38,11 @@ class Database:
     @contextmanager
     def _transaction(self, role: str, claims: Mapping[str, Any] | None) -> Iterator[Conn]:
         with self.pool.connection() as conn, conn.transaction():
-            if claims is not None:
-                conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(dict(claims)),))
-            conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
+            # One round trip: `set_config(..., true)` is SET LOCAL, role membership checked as usual.
+            conn.execute(
+                "select set_config('request.jwt.claims', %s, true), set_config('role', %s, true)",
+                (json.dumps(dict(claims)) if claims is not None else "", role),
+            )
             yield conn
 
     @contextmanager
