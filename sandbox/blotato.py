@@ -78,6 +78,14 @@ def register(app: Flask, sb: Sandbox) -> None:
             return fault, _error(422, str(message))
         return fault, None  # lost_response, processing_error, rejected_codec: the handler decides
 
+    def admit(operation: str) -> tuple[Any, Fault | None, Response | None]:
+        """Check the API key, then any fault asked for this operation; an answer means: send it."""
+        owner, problem = authenticate()
+        if problem:
+            return owner, None, problem
+        fault, answer = fault_answer(operation)
+        return owner, fault, answer
+
     def authenticate() -> tuple[str | None, Response | None]:
         try:
             token = sb.check_token(PLATFORM, request.headers.get("blotato-api-key"))
@@ -145,20 +153,14 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.get("/blotato/v2/users/me")
     def blotato_me() -> Response:
-        owner, problem = authenticate()
-        if problem:
-            return problem
-        _, answer = fault_answer("users")
+        owner, _, answer = admit("users")
         if answer is not None:
             return answer
         return jsonify(id=owner, subscriptionStatus="active", apiKey=request.headers.get("blotato-api-key"))
 
     @app.get("/blotato/v2/users/me/accounts")
     def blotato_accounts() -> Response:
-        owner, problem = authenticate()
-        if problem:
-            return problem
-        _, answer = fault_answer("users")
+        owner, _, answer = admit("users")
         if answer is not None:
             return answer
         wanted = request.args.get("platform")
@@ -173,10 +175,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.post("/blotato/v2/media")
     def blotato_media() -> Response:
-        _, problem = authenticate()
-        if problem:
-            return problem
-        _, answer = fault_answer("media")
+        _, _, answer = admit("media")
         if answer is not None:
             return answer
         body = request.get_json(silent=True) or {}
@@ -194,10 +193,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.post("/blotato/v2/posts")
     def blotato_create_post() -> Response:
-        owner, problem = authenticate()
-        if problem:
-            return problem
-        fault, answer = fault_answer("create_post")
+        owner, fault, answer = admit("create_post")
         if answer is not None:
             return answer
         body = request.get_json(silent=True)
@@ -236,10 +232,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.get("/blotato/v2/posts/<post_id>")
     def blotato_get_post(post_id: str) -> Response:
-        owner, problem = authenticate()
-        if problem:
-            return problem
-        _, answer = fault_answer("get_post")
+        owner, _, answer = admit("get_post")
         if answer is not None:
             return answer
         post = posts().get(post_id)
@@ -252,10 +245,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.get("/blotato/v2/posts")
     def blotato_list_posts() -> Response:
-        owner, problem = authenticate()
-        if problem:
-            return problem
-        _, answer = fault_answer("list_posts")
+        owner, _, answer = admit("list_posts")
         if answer is not None:
             return answer
         now = time.time()
