@@ -4,11 +4,14 @@ Mounted at /facebook-graph (= graph.facebook.com) and /rupload (=
 rupload.facebook.com). Page tokens are `sb.mint_token("facebook", page_id)` (or
 come from `/me/accounts` in sandbox/oauth.py).
 
-Fault operations: start, upload, finish, status. Kinds besides the common ones:
+Fault operations: start, upload, finish, status, insights. Kinds besides the common ones:
 `reset` on upload with `after_bytes` (the bytes that arrived stay received, as
 `bytes_transfered` says), `processing_error` / `rejected_codec` on finish (the
 reel fails in processing), `quota` on finish (the Page's 30 per 24 h is full),
 `finish_then_reset` (the reel is published, then the connection drops).
+
+Insights (`GET /{video-id}/video_insights?metric=...`) answer the Reel metrics of
+platform-apis.md §4.3 with counts that grow with the reel's age (sandbox/engagement.py).
 
 Settings: `facebook.processing_seconds`, `facebook.reels_per_24h` (default 30),
 `facebook.probe_codec` (default True: refuse codecs Facebook does not take).
@@ -27,6 +30,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
+from sandbox.engagement import engagement
 from sandbox.graph_common import (
     buc_header,
     common_fault,
@@ -40,6 +44,9 @@ from sandbox.graph_common import (
 PLATFORM = "facebook"
 ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 DAY = 86400.0
+REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
+                "post_video_avg_time_watched", "post_video_view_time", "post_video_likes_by_reaction_type",
+                "post_video_social_actions", "post_impressions_unique", "post_video_followers")
 
 
 def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Response:
@@ -235,6 +242,45 @@ def register(app: Flask, sb: Sandbox) -> None:
         return jsonify(success=True)
 
     # ---------------------------------------------------------------- status
+
+    @app.get("/facebook-graph/<version>/<video_id>/video_insights", endpoint="fb_video_insights")
+    def video_insights(version: str, video_id: str) -> Response:
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        video = videos().get(video_id)
+        if video is None or video["page_id"] != account_id:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
+                                         "cannot be loaded due to missing permissions, or does not support "
+                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        _, answer = fault_for("insights", account_id)
+        if answer is not None:
+            return answer
+        wanted = [m for m in (request.args.get("metric") or "").split(",") if m] or list(REEL_METRICS)
+        unknown = [m for m in wanted if m not in REEL_METRICS]
+        if unknown:
+            return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {unknown[0]}")
+        if not video.get("finished_at") or video["outcome"] != "ready":
+            return jsonify(data=[], paging={})
+        counts = engagement(sb, video_id, float(video["finished_at"]))
+        likes = counts.likes
+        values: dict[str, Any] = {
+            "blue_reels_play_count": counts.views,
+            "fb_reels_total_plays": counts.views + counts.replays,
+            "fb_reels_replay_count": counts.replays,
+            "post_video_avg_time_watched": counts.avg_watch_ms,
+            "post_video_view_time": counts.total_watch_ms,
+            "post_video_likes_by_reaction_type": {"REACTION_LIKE": likes - likes // 5,
+                                                  "REACTION_LOVE": likes // 5},
+            "post_video_social_actions": {"COMMENT": counts.comments, "SHARE": counts.shares},
+            "post_impressions_unique": counts.reach,
+            "post_video_followers": counts.saves // 4,
+        }
+        return jsonify(data=[{
+            "name": name, "period": "lifetime", "values": [{"value": values[name]}],
+            "title": name.replace("_", " ").capitalize(), "description": f"Lifetime {name} of the reel.",
+            "id": f"{video_id}/video_insights/{name}/lifetime",
+        } for name in wanted], paging={})
 
     @app.get("/facebook-graph/<version>/<video_id>", endpoint="fb_video")
     def read_video(version: str, video_id: str) -> Response:

@@ -6,11 +6,17 @@ id, username=..., account_type="BUSINESS"|"MEDIA_CREATOR"|"PERSONAL")`.
 
 The account check (`GET /me`) is served by sandbox/oauth.py (fault operation
 `profile`). Fault operations here: create_container, container_status, publishing_limit,
-publish, media, media_list. Kinds besides the common ones: `processing_error`
+publish, media, media_list, insights. Kinds besides the common ones: `processing_error`
 (container ends in ERROR 2207001), `rejected_codec` (ERROR 2207026),
 `fetch_failed` (ERROR 2207052), `expire` (container EXPIRED), `quota`
 (publish answers 9/2207042), `publish_then_reset` (publishes, then drops the
-connection: the answer is lost, the reel is live).
+connection: the answer is lost, the reel is live), `not_enough_viewers` (insights
+answers error 10 "Not enough viewers").
+
+A `cover_url` is fetched like Instagram does (JPEG, at most 8 MB, else 36000/36001);
+what arrived is recorded as `cover` on the container and the published entry.
+Insights (`GET /{media-id}/insights?metric=...`) grow with the reel's age (see
+sandbox/engagement.py) and refuse the metrics removed in 2025 (plays, impressions, ...).
 
 Settings: `instagram.processing_seconds`, `instagram.quota_total` (default 100),
 `instagram.probe_codec` (default True: refuse video codecs other than H.264/HEVC).
@@ -18,19 +24,51 @@ Settings: `instagram.processing_seconds`, `instagram.quota_total` (default 100),
 
 from __future__ import annotations
 
+import hashlib
+import io
 import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from flask import Flask, Response, jsonify, request
+from PIL import Image, UnidentifiedImageError
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
+from sandbox.engagement import engagement
 from sandbox.graph_common import common_fault, graph_error, object_id, probe_codecs, token_error
 
 PLATFORM = "instagram"
 PROFESSIONAL = ("BUSINESS", "MEDIA_CREATOR")
 ACCEPTED_CODECS = ("h264", "hevc")
+COVER_MAX_BYTES = 8 * 1024 * 1024
+INSIGHTS_SCOPE = "instagram_business_manage_insights"
+REEL_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
+                "ig_reels_avg_watch_time", "ig_reels_video_view_total_time", "reposts")
+# Removed for every API version on Apr 21 2025 (platform-apis.md §3.8).
+REMOVED_METRICS = ("plays", "impressions", "video_views", "clips_replays_count",
+                   "ig_reels_aggregated_all_plays_count")
+
+
+def fetch_image(url: str) -> dict[str, Any]:
+    """Download a cover the way Instagram does (no redirects) and read what it is."""
+    try:
+        response = httpx.get(url, timeout=30, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        return {"ok": False, "status": None, "error": type(exc).__name__}
+    if response.status_code != 200:
+        return {"ok": False, "status": response.status_code}
+    data = response.content
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        image_format = image.format
+    except (UnidentifiedImageError, OSError):
+        width = height = 0
+        image_format = None
+    return {"ok": True, "status": 200, "size": len(data), "format": image_format, "width": width,
+            "height": height, "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _graph_time(ts: float) -> str:
@@ -122,6 +160,17 @@ def register(app: Flask, sb: Sandbox) -> None:
             return graph_error(400, 100, "Too many tags", subcode=2207040,
                                user_title="Too many tags", user_msg="You can mention at most 20 accounts.")
 
+        cover = None
+        if params.get("cover_url"):
+            cover = fetch_image(params["cover_url"])
+            if not cover["ok"] or cover["format"] != "JPEG":
+                return graph_error(400, 36001, "The image format is not supported", subcode=2207005,
+                                   user_title="Unsupported image format",
+                                   user_msg="The image format is not supported. Use a JPEG image.")
+            if cover["size"] > COVER_MAX_BYTES:
+                return graph_error(400, 36000, "The image is too large", subcode=2207004,
+                                   user_title="Image is too large",
+                                   user_msg="The image file is too large. The maximum size is 8 MiB.")
         outcome = "FINISHED"
         fetched = fetch_video(params["video_url"])
         if not fetched["ok"]:
@@ -143,7 +192,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             containers()[container_id] = {
                 "id": container_id, "owner": account_id, "created": time.time(), "outcome": outcome,
                 "params": params, "caption": caption, "sha256": fetched["sha256"], "size": fetched["size"],
-                "media_id": None,
+                "media_id": None, "cover": cover,
             }
         return jsonify(id=container_id)
 
@@ -205,7 +254,8 @@ def register(app: Flask, sb: Sandbox) -> None:
                 "container_id": container["id"], "shortcode": f"C{media_id[-10:]}",
             }
         sb.record_publish(PLATFORM, account_id, media_id, sha256=container["sha256"], size=container["size"],
-                          caption=container["caption"], marker=container["id"])
+                          caption=container["caption"], marker=container["id"], cover=container["cover"],
+                          thumb_offset=container["params"].get("thumb_offset"))
         if kind == "publish_then_reset":
             drop_connection()
         return jsonify(id=media_id)
@@ -226,6 +276,50 @@ def register(app: Flask, sb: Sandbox) -> None:
                        key=lambda m: m["created"], reverse=True)[:limit]
         return jsonify(data=[{k: v for k, v in _media_view(m).items() if k in fields or k == "id"} for m in items],
                        paging={"cursors": {"before": "QVFI", "after": "QVFJ"}})
+
+    @app.get("/instagram-graph/<version>/<media_id>/insights", endpoint="ig_media_insights")
+    def media_insights(version: str, media_id: str) -> Response:
+        try:
+            token = sb.check_token(PLATFORM, bearer_token())
+        except TokenProblem as problem:
+            return token_error(problem)
+        item = media().get(media_id)
+        if item is None or item["owner"] != token.account_id:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist, "
+                                         "cannot be loaded due to missing permissions, or does not support this "
+                                         "operation.", subcode=33, error_type="GraphMethodException")
+        if token.scopes and INSIGHTS_SCOPE not in token.scopes:
+            return graph_error(403, 10, "(#10) Application does not have permission for this action")
+        kind, answer = fault_for("insights", token.account_id)
+        if answer is not None:
+            return answer
+        if kind == "not_enough_viewers":
+            return graph_error(400, 10, "(#10) Not enough viewers for the media to show insights",
+                               user_title="Not enough viewers",
+                               user_msg="Insights are shown once enough people have viewed the media.")
+        wanted = [m for m in (request.args.get("metric") or "").split(",") if m]
+        if not wanted:
+            return graph_error(400, 100, "(#100) The parameter metric is required")
+        for name in wanted:
+            if name in REMOVED_METRICS:
+                return graph_error(400, 100, f"(#100) Starting from v22.0 and for all versions since April 21, "
+                                             f"2025, the {name} metric is no longer supported")
+            if name not in REEL_METRICS:
+                return graph_error(400, 100, "(#100) metric[0] must be one of the following values: "
+                                             + ", ".join(REEL_METRICS))
+        counts = engagement(sb, media_id, item["created"])
+        values = {
+            "views": counts.views, "reach": counts.reach, "likes": counts.likes, "comments": counts.comments,
+            "shares": counts.shares, "saved": counts.saves,
+            "total_interactions": counts.likes + counts.comments + counts.shares + counts.saves,
+            "ig_reels_avg_watch_time": counts.avg_watch_ms, "ig_reels_video_view_total_time": counts.total_watch_ms,
+            "reposts": counts.shares // 3,
+        }
+        return jsonify(data=[{
+            "name": name, "period": "lifetime", "values": [{"value": values[name]}],
+            "title": name.replace("_", " ").capitalize(), "description": f"Lifetime {name} of the reel.",
+            "id": f"{media_id}/insights/{name}/lifetime",
+        } for name in wanted])
 
     @app.get("/instagram-graph/<version>/<object_id_>", endpoint="ig_publish_object")
     def read_object(version: str, object_id_: str) -> Response:

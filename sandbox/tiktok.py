@@ -14,7 +14,11 @@ max_video_post_duration_sec=600, banned=False)`. Settings (sb.config, "tiktok." 
 allowed): verified_url_prefixes (list), unaudited (bool), daily_post_cap (int),
 upload_url_ttl (s), processing_seconds.
 
-Fault operations: creator_info, init, upload, status, processing. Kinds: server_error,
+Metrics: `POST /v2/video/query/?fields=...` (scope video.list) with
+`{"filters": {"video_ids": [...]}}` lists the caller's published videos with counts that
+grow with age (sandbox/engagement.py); ids that are not the caller's are left out.
+
+Fault operations: creator_info, init, upload, status, processing, video_query. Kinds: server_error,
 rate_limited, expired_token, quota (spam_risk_too_many_posts), banned, active_user_cap,
 unaudited, url_unverified, scope, lost_response (init: create, then drop the connection),
 expired_upload_url (upload; any upload fault may name params.at_chunk),
@@ -33,6 +37,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from sandbox.core import Fault, Sandbox, TokenProblem, drop_connection, fetch_video, generic_fault
+from sandbox.engagement import engagement
 
 PLATFORM = "tiktok"
 MB = 1024 * 1024
@@ -40,6 +45,8 @@ PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE_OPTIONS = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 UPLOAD_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+VIDEO_FIELDS = ("id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "title",
+                "like_count", "comment_count", "share_count", "view_count")
 
 MESSAGES = {
     "access_token_invalid": "The access token is invalid or not found in the request.",
@@ -361,3 +368,40 @@ def register(app: Flask, sb: Sandbox) -> None:
         public = record["post_info"].get("privacy_level") not in (None, "SELF_ONLY")
         data["publicaly_available_post_id"] = [int(record["post_id"])] if record["post_id"] and public else []
         return _ok(data)
+
+    @app.post("/tiktok/v2/video/query/")
+    def tiktok_video_query() -> Response:
+        open_id, problem = authenticate("video.list")
+        if problem:
+            return problem
+        _, answer = fault_answer("video_query")
+        if answer is not None:
+            return answer
+        fields = [f for f in (request.args.get("fields") or "").split(",") if f]
+        unknown = [f for f in fields if f not in VIDEO_FIELDS]
+        if not fields or unknown:
+            return _answer(400, "invalid_params", message=f"Invalid fields: {','.join(unknown) or '(none)'}")
+        body = request.get_json(silent=True) or {}
+        video_ids = [str(v) for v in ((body.get("filters") or {}).get("video_ids") or [])]
+        if not 1 <= len(video_ids) <= 20:
+            return _answer(400, "invalid_params", message="filters.video_ids must hold 1 to 20 ids")
+        by_post = {p["post_id"]: p for p in list(publishes().values())
+                   if p.get("post_id") and p["open_id"] == open_id and p["state"] == "PUBLISH_COMPLETE"}
+        videos = []
+        for video_id in video_ids:
+            record = by_post.get(video_id)
+            if record is None:
+                continue
+            created = float(record["complete_at"] or record["created_at"])
+            counts = engagement(sb, video_id, created)
+            account = account_of(open_id)
+            full = {
+                "id": video_id, "create_time": int(created), "title": record["post_info"].get("title", ""),
+                "video_description": record["post_info"].get("title", ""), "duration": 4,
+                "cover_image_url": f"https://p16-sign.tiktokcdn.com/cover/{video_id}.jpeg",
+                "share_url": f"https://www.tiktok.com/@{account['username']}/video/{video_id}",
+                "like_count": counts.likes, "comment_count": counts.comments, "share_count": counts.shares,
+                "view_count": counts.views,
+            }
+            videos.append({k: v for k, v in full.items() if k in fields})
+        return _ok({"videos": videos, "cursor": 0, "has_more": False})

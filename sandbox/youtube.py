@@ -9,6 +9,9 @@ uploaded bytes spooled to a temporary file (never memory) and hashed, processing
 that takes `processing_seconds`, the quota buckets (videos.insert calls/day,
 shared units/day, the channel's own daily cap) and Google's error JSON.
 The channel lookup (`/youtube/v3/channels`) lives with the OAuth simulator.
+Statistics grow with the video's age (sandbox/engagement.py) unless set through
+`/_sandbox/youtube/videos/<id>/statistics`; a thumbnail that was set is recorded
+(sha256, size, width, height) on the published entry as `thumbnail`.
 
 Accounts: `sb.add_account("youtube", "<channel id>", title=..., no_channel=True
 (account without a channel), daily_upload_limit=N, thumbnails_allowed=False)`.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import io
 import json
 import os
 import re
@@ -41,8 +45,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, request
+from PIL import Image, UnidentifiedImageError
 
 from sandbox.core import Fault, Sandbox, Token, TokenProblem, bearer_token, drop_connection, generic_fault
+from sandbox.engagement import engagement
 
 PLATFORM = "youtube"
 PREFIX = "/googleapis"
@@ -378,7 +384,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             "ready_at": now + float(sb.setting("processing_seconds", PLATFORM, 0.2)),
             "snippet": dict(resource.get("snippet") or {}), "status": dict(resource.get("status") or {}),
             "outcome": outcome, "size": session["total"], "sha256": digest.hexdigest(),
-            "statistics": {"viewCount": "0", "likeCount": "0", "favoriteCount": "0", "commentCount": "0"},
+            # Counts set through the control route; the rest grow with age (sandbox/engagement.py).
+            "statistics": {},
         }
         with sb.lock:
             state()["videos"][video_id] = video
@@ -431,7 +438,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         if "processingDetails" in parts and owner:
             item["processingDetails"] = processing_details(video, processing)
         if "statistics" in parts:
-            item["statistics"] = dict(video["statistics"])
+            counts = engagement(sb, video["id"], video["ready_at"])
+            grown = {"viewCount": str(counts.views), "likeCount": str(counts.likes), "favoriteCount": "0",
+                     "commentCount": str(counts.comments)}
+            item["statistics"] = grown | video["statistics"]
         return item
 
     def processing_details(video: dict[str, Any], processing: bool) -> dict[str, Any]:
@@ -493,13 +503,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         if video["account_id"] != token.account_id or account.get("thumbnails_allowed") is False:
             return error(403, "forbidden", "The authenticated user doesn't have permissions for uploading and "
                          "setting custom thumbnail images for videos.", domain="youtube.thumbnail")
-        digest, size, head = hashlib.sha256(), 0, b""
+        digest, size, head, image = hashlib.sha256(), 0, b"", io.BytesIO()
         while piece := request.stream.read(PIECE):
             size += len(piece)
             head = head or piece[:8]
             if size > THUMBNAIL_MAX_BYTES:
                 return error(413, "mediaBodyTooLarge", "The thumbnail is larger than 50 MB.", domain="global")
             digest.update(piece)
+            image.write(piece)
         if size == 0:
             return error(400, "mediaBodyRequired", "The request does not include the image content.",
                          domain="youtube.thumbnail")
@@ -508,7 +519,18 @@ def register(app: Flask, sb: Sandbox) -> None:
         is_png = content_type == "image/png" and head.startswith(b"\x89PNG\r\n\x1a\n")
         if not (is_jpeg or is_png):
             return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
-        video["thumbnail_sha256"] = digest.hexdigest()
+        try:
+            width, height = Image.open(image).size
+        except (UnidentifiedImageError, OSError):
+            return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
+        thumbnail = {"sha256": digest.hexdigest(), "size": size, "content_type": content_type,
+                     "width": width, "height": height}
+        video["thumbnail_sha256"] = thumbnail["sha256"]
+        video["thumbnail"] = thumbnail
+        with sb.lock:
+            for entry in sb.published:
+                if entry["platform"] == PLATFORM and entry["post_id"] == video["id"]:
+                    entry["thumbnail"] = thumbnail
         sizes = (("default", 120, 90), ("medium", 320, 180), ("high", 480, 360), ("standard", 640, 480),
                  ("maxres", 1280, 720))
         item = {name: {"url": f"https://i.ytimg.com/vi/{video['id']}/{name}.jpg?custom=1", "width": w, "height": h}

@@ -46,7 +46,7 @@ from shared.platforms.blotato.errors import (
 )
 from shared.platforms.blotato.settings import BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError
-from shared.platforms.tiktok.publisher import tiktok_media_rules
+from shared.platforms.tiktok.publisher import cover_timestamp_ms, tiktok_media_rules
 
 log = get_logger(__name__)
 
@@ -197,8 +197,9 @@ class BlotatoAdapter(PlatformAdapter):
             target["autoAddMusic"] = bool(options["auto_add_music"])
         if "is_draft" in options:
             target["isDraft"] = bool(options["is_draft"])
-        if options.get("video_cover_timestamp_ms") is not None:
-            target["videoCoverTimestamp"] = int(options["video_cover_timestamp_ms"])
+        cover_ms = cover_timestamp_ms(options)
+        if cover_ms is not None:
+            target["videoCoverTimestamp"] = cover_ms
         return target
 
     def _api_key(self, job: PublishJob) -> str:

@@ -25,9 +25,11 @@ import httpx
 from shared import graph_api
 from shared.config import load
 from shared.platforms.base import (
+    Credentials,
     MediaRules,
     PlatformAdapter,
     PlatformLimits,
+    PostMetrics,
     PublishedPost,
     PublishJob,
     QuotaRule,
@@ -210,6 +212,36 @@ class FacebookAdapter(PlatformAdapter):
                 return StepOutcome("check_status", {"finished_at": time.time()})
             return None
         raise ValueError(f"facebook step {step!r} is not irreversible")
+
+    # ------------------------------------------------------------------ metrics
+
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+        """Lifetime Reel insights: plays (not replays) are views, reactions are likes."""
+        answer = graph_api.call(
+            self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/video_insights"),
+            token=credentials.access_token, params={"metric": self.settings.insights_metrics},
+        )
+        values: dict[str, Any] = {}
+        for entry in answer.get("data") or []:
+            points = (entry.get("values") or [{}]) if isinstance(entry, Mapping) else [{}]
+            if isinstance(entry, Mapping) and isinstance(points[0], Mapping):
+                values[str(entry.get("name"))] = points[0].get("value")
+        actions = values.get("post_video_social_actions")
+        actions = actions if isinstance(actions, Mapping) else {}
+        reactions = values.get("post_video_likes_by_reaction_type")
+        view_time_ms = _number(values.get("post_video_view_time"))
+        return PostMetrics(
+            views=_number(values.get("blue_reels_play_count")),
+            likes=sum(_number(v) or 0 for v in reactions.values()) if isinstance(reactions, Mapping) else None,
+            comments=_number(actions.get("COMMENT")) if actions else None,
+            shares=_number(actions.get("SHARE")) if actions else None,
+            watch_time_seconds=view_time_ms / 1000 if view_time_ms is not None else None,
+            raw=values,
+        )
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _stream(job: PublishJob, offset: int) -> Iterator[bytes]:

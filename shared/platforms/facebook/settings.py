@@ -40,6 +40,12 @@ class FacebookSettings(BaseSettings):
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)
     # Resumes within one upload step after a dropped connection.
     upload_resumes: int = Field(default=3, ge=0)
+    # Reel metrics asked of /{video-id}/video_insights. Meta's names are unconfirmed
+    # (platform-apis.md §4.3), so they can be changed without a deploy of new code.
+    insights_metrics: str = (
+        "blue_reels_play_count,fb_reels_total_plays,fb_reels_replay_count,post_video_avg_time_watched,"
+        "post_video_view_time,post_video_likes_by_reaction_type,post_video_social_actions,post_impressions_unique"
+    )
 
     def graph_url(self, path: str) -> str:
         return f"{self.graph_base.rstrip('/')}/{self.graph_version}/{path.lstrip('/')}"

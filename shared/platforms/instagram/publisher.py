@@ -26,9 +26,12 @@ from typing import Any
 from shared import graph_api
 from shared.config import load
 from shared.platforms.base import (
+    CoverSpec,
+    Credentials,
     MediaRules,
     PlatformAdapter,
     PlatformLimits,
+    PostMetrics,
     PublishedPost,
     PublishJob,
     QuotaRule,
@@ -36,7 +39,7 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import PermanentError, QuotaError, TransientError
+from shared.platforms.errors import PermanentError, PlatformError, QuotaError, TransientError
 from shared.platforms.instagram import errors
 from shared.platforms.instagram.settings import InstagramSettings
 
@@ -44,6 +47,11 @@ _DEFAULTS = load(InstagramSettings)
 _STATUS_SUBCODE = re.compile(r"(\d{7})")
 # Options passed through to container creation as they are.
 _PASS_THROUGH = ("cover_url", "thumb_offset", "audio_name")
+# Reel insights (§3.8). plays/impressions/video_views were removed on Apr 21 2025.
+INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
+                   "ig_reels_avg_watch_time", "ig_reels_video_view_total_time")
+# `cover_url` takes a JPEG up to 8 MB (§3.7); the product's cover size is 9:16 at 1080x1920 (FR-12).
+COVER = CoverSpec(width=1080, height=1920, max_bytes=8 * 1024 * 1024, formats=("image/jpeg",))
 
 
 def _limits(settings: InstagramSettings) -> PlatformLimits:
@@ -63,6 +71,7 @@ def _limits(settings: InstagramSettings) -> PlatformLimits:
             max_bitrate_bps=25_000_000,
             requires_faststart=True,
         ),
+        cover=COVER,
     )
 
 
@@ -127,8 +136,14 @@ class InstagramAdapter(PlatformAdapter):
         for name in _PASS_THROUGH:
             if options.get(name) not in (None, ""):
                 params[name] = str(options[name])
-        if job.cover is not None and "cover_url" not in params:
+        if "thumb_offset" not in params and options.get("cover_offset_seconds") not in (None, ""):
+            params["thumb_offset"] = str(round(float(options["cover_offset_seconds"]) * 1000))
+        if job.cover is not None:
+            # The cover the user uploaded, fitted to 1080x1920 JPEG, beats any other choice.
             params["cover_url"] = job.cover.url
+        if "cover_url" in params:
+            # Instagram ignores thumb_offset when cover_url is set; not sending it keeps that visible.
+            params.pop("thumb_offset", None)
         if "is_ai_generated" in options:
             params["is_ai_generated"] = "true" if options["is_ai_generated"] else "false"
         collaborators = [str(name).lstrip("@") for name in options.get("collaborators") or ()][:3]
@@ -282,6 +297,42 @@ class InstagramAdapter(PlatformAdapter):
             # Took effect; the media id comes from the account's recent media (now or in fetch_result).
             return StepOutcome("fetch_result", {"media_id": self._find_published(job, data)})
         raise ValueError(f"instagram step {step!r} is not irreversible")
+
+    # ------------------------------------------------------------------ metrics
+
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+        try:
+            answer = graph_api.call(
+                self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/insights"),
+                token=credentials.access_token, params={"metric": ",".join(INSIGHT_METRICS)},
+            )
+        except PlatformError as exc:
+            if _not_enough_viewers(exc):
+                # Instagram hides insights of reels with a tiny audience: nothing to report yet.
+                return PostMetrics(raw={"not_enough_viewers": True})
+            raise
+        values: dict[str, Any] = {}
+        for entry in answer.get("data") or []:
+            points = (entry.get("values") or [{}]) if isinstance(entry, Mapping) else [{}]
+            if isinstance(entry, Mapping) and isinstance(points[0], Mapping):
+                values[str(entry.get("name"))] = points[0].get("value")
+
+        def count(name: str) -> int | None:
+            value = values.get(name)
+            return int(value) if isinstance(value, int | float) else None
+
+        total_ms = count("ig_reels_video_view_total_time")
+        return PostMetrics(
+            views=count("views"), likes=count("likes"), comments=count("comments"), shares=count("shares"),
+            saves=count("saved"), watch_time_seconds=total_ms / 1000 if total_ms is not None else None,
+            raw=values,
+        )
+
+
+def _not_enough_viewers(exc: PlatformError) -> bool:
+    """Error 10 on insights means "Not enough viewers", unless it is the missing permission."""
+    message = str(exc.detail.get("message") or "") if isinstance(exc.detail, Mapping) else ""
+    return exc.code == "10" and "not enough viewers" in message.lower()
 
 
 def _not_before(data: Mapping[str, Any]) -> datetime | None:

@@ -34,7 +34,8 @@ class TikTokOAuth(OAuthProvider):
     AUTHORIZATION_PATH = "/v2/auth/authorize/"
     TOKEN_PATH = "/v2/oauth/token/"  # noqa: S105 - a URL path, not a secret
     REVOKE_PATH = "/v2/oauth/revoke/"
-    DEFAULT_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
+    # video.list reads the counts of the creator's own videos (analytics).
+    DEFAULT_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload", "video.list")
     SCOPE_SEPARATOR = ","
     CLIENT_ID_PARAM = "client_key"
     # Access tokens live about 2 h: refresh in the last half hour.

@@ -34,10 +34,12 @@ import httpx
 from shared.config import load
 from shared.log import get_logger
 from shared.platforms.base import (
+    Credentials,
     MediaRules,
     MediaSource,
     PlatformAdapter,
     PlatformLimits,
+    PostMetrics,
     PublishedPost,
     PublishJob,
     QuotaRule,
@@ -53,6 +55,7 @@ from shared.platforms.tiktok.settings import TikTokSettings
 log = get_logger(__name__)
 
 UPLOAD_CONTENT_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+METRIC_FIELDS = "id,like_count,comment_count,share_count,view_count"
 IN_PROGRESS = ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD")
 MAX_RESTARTS = 3
 RESTART_WAIT_SECONDS = 60.0
@@ -99,6 +102,15 @@ def quotas_from(settings: TikTokSettings) -> tuple[QuotaRule, ...]:
         QuotaRule("tiktok_daily_posts", settings.daily_posts_per_creator, "account", "rolling_24h",
                   "TikTok's daily posting limit for this account was reached. Your video will publish tomorrow."),
     )
+
+
+def cover_timestamp_ms(options: Mapping[str, Any]) -> int | None:
+    """The cover frame from `video_cover_timestamp_ms`, or the friendlier `cover_offset_seconds`."""
+    if options.get("video_cover_timestamp_ms") not in (None, ""):
+        return int(options["video_cover_timestamp_ms"])
+    if options.get("cover_offset_seconds") not in (None, ""):
+        return round(float(options["cover_offset_seconds"]) * 1000)
+    return None
 
 
 def utf16_length(text: str) -> int:
@@ -170,6 +182,31 @@ class TikTokAdapter(PlatformAdapter):
             return None
         return None  # read-only steps
 
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+        """Counts from /v2/video/query/ (scope video.list) for a public post id."""
+        if not platform_post_id.isdigit():
+            # A publish_id: the post is private, a draft, or still in moderation, so TikTok has no video id.
+            raise PermanentError(
+                "TikTok has not made this video public yet (it is private, a draft or still being reviewed), "
+                "so there are no numbers to show.",
+                platform=errors.PLATFORM, code="no_public_video_id", detail={"post_id": platform_post_id},
+            )
+        answer = self._post(credentials.access_token, f"/v2/video/query/?fields={METRIC_FIELDS}",
+                            {"filters": {"video_ids": [platform_post_id]}})
+        video = next((v for v in answer.get("videos") or [] if str(v.get("id")) == platform_post_id), None)
+        if video is None:
+            raise PermanentError(
+                "TikTok no longer lists this video: it may have been deleted or made private.",
+                platform=errors.PLATFORM, code="video_not_found", detail={"video_id": platform_post_id},
+            )
+
+        def count(name: str) -> int | None:
+            value = video.get(name)
+            return int(value) if isinstance(value, int) else None
+
+        return PostMetrics(views=count("view_count"), likes=count("like_count"), comments=count("comment_count"),
+                           shares=count("share_count"), raw=dict(video))
+
     # ------------------------------------------------------------------ steps
 
     def _creator_info(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -209,8 +246,10 @@ class TikTokAdapter(PlatformAdapter):
             # Our videos are AI-generated; TikTok asks for the label.
             "is_aigc": bool(job.options.get("is_aigc", True)),
         }
-        if job.options.get("video_cover_timestamp_ms") is not None:
-            post_info["video_cover_timestamp_ms"] = int(job.options["video_cover_timestamp_ms"])
+        cover_ms = cover_timestamp_ms(job.options)
+        if cover_ms is not None:
+            # TikTok takes no cover image, only the frame to show: milliseconds into the video.
+            post_info["video_cover_timestamp_ms"] = cover_ms
         return StepOutcome("init", {
             "inbox": False,
             "username": info.get("creator_username") or job.credentials.username,
@@ -323,9 +362,12 @@ class TikTokAdapter(PlatformAdapter):
         return ChunkPlan(int(data["video_size"]), int(data["chunk_size"]), int(data["total_chunk_count"]))
 
     def _api(self, job: PublishJob, path: str, body: Any) -> dict[str, Any]:
-        """POST to the Content Posting API; return `data`, or raise the classified error."""
+        return self._post(job.credentials.access_token, path, body)
+
+    def _post(self, access_token: str, path: str, body: Any) -> dict[str, Any]:
+        """POST to TikTok's API; return `data`, or raise the classified error."""
         headers = {
-            "Authorization": f"Bearer {job.credentials.access_token}",
+            "Authorization": f"Bearer {access_token}",
             "Content-Type": "application/json; charset=UTF-8",
         }
         try:

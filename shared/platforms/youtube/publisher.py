@@ -52,8 +52,9 @@ def build_limits(settings: YouTubeSettings) -> PlatformLimits:
         caption=TextRule(max_length=5000, unit="bytes", forbidden_chars="<>"),
         title=TextRule(max_length=metadata.TITLE_MAX_CHARS, forbidden_chars="<>", required=True),
         tags_total_chars=metadata.TAGS_MAX_CHARS,
-        # Shorts thumbnails (API-settable since Nov 3 2026) are vertical like the video.
-        cover=CoverSpec(width=1080, height=1920, max_bytes=50 * 1024 * 1024),
+        # The product's cover spec (FR-12) is YouTube's recommended 1280x720; thumbnails.set
+        # takes JPEG or PNG up to 50 MB (since Sep 14 2026), Shorts included (since Nov 3 2026).
+        cover=CoverSpec(width=1280, height=720, max_bytes=50 * 1024 * 1024),
         media=MediaRules(
             min_duration_s=1.0,
             max_duration_s=settings.shorts_max_seconds,  # longer is a regular video
