@@ -5,6 +5,8 @@ POST   /bulk                   publish many videos to the same platforms
 GET    /batches/<id>           bulk progress
 GET    /posts                  a user's posts by date range, platform, campaign, state (calendar)
 GET    /posts/<id>             a post's targets with state, URL, message, and a summary line
+GET    /posts/<id>/metrics     a post's latest numbers per platform, totals and engagement rate
+GET    /analytics              published posts' numbers by date range, platform, campaign (JSON or CSV)
 PATCH  /targets/<id>           edit a target that has not started
 POST   /targets/<id>/cancel    cancel a target that has not started
 POST   /targets/<id>/retry     retry a failed target now
@@ -14,6 +16,7 @@ import re
 
 import flask
 
+from shared.analytics import report
 from shared.http import ApiError, User, json_body, user_endpoint
 from shared.publishing import bulk, service
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
@@ -40,6 +43,14 @@ def publish_video(request: flask.Request, user: User) -> object:
         return service.list_posts(rt, user, query)
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
         return service.get_post(rt, user, match.group(1))
+    if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}/metrics", path)):
+        return report.post_metrics(rt.db, user, match.group(1))
+    if request.method == "GET" and path == "/analytics":
+        analytics_query = report.AnalyticsQuery.model_validate(request.args.to_dict())
+        if analytics_query.format == "csv":
+            return flask.Response(report.overview_csv(rt.db, user, analytics_query), mimetype="text/csv",
+                                  headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})
+        return report.overview(rt.db, user, analytics_query)
     if request.method == "PATCH" and (match := re.fullmatch(rf"/targets/{_ID}", path)):
         return service.edit_target(rt, user, match.group(1), json_body(request, TargetEdit))
     if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/cancel", path)):

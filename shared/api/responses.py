@@ -182,6 +182,56 @@ class CoverResult(Strict):
     covers: list[str] = Field(description="Platforms that now have a cover")
 
 
+# ------------------------------------------------------------------------------ analytics
+
+
+class MetricTotals(Strict):
+    """Counts summed over platforms; null when no platform reported that count."""
+
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    watch_time_seconds: float | None = Field(description="Total time watched, where the platform reports it")
+    engagement_rate: float | None = Field(description="(likes + comments + shares) / views; null without views")
+
+
+class PlatformMetrics(MetricTotals):
+    """The latest numbers of one platform post (a daily snapshot)."""
+
+    target_id: str
+    platform: str
+    platform_url: str | None
+    published_at: str | None = Field(description=ISO_DATE)
+    fetched_at: str | None = Field(description=ISO_DATE + "; null: no numbers yet")
+
+
+class PostMetricsView(Strict):
+    post_id: str
+    caption: str
+    campaign: str | None
+    message: str = Field(description="One line for the user, e.g. 'Numbers from 3 of 4 platforms.'")
+    platforms: list[PlatformMetrics]
+    totals: MetricTotals
+
+
+class AnalyticsItem(PlatformMetrics):
+    post_id: str
+    caption: str
+    campaign: str | None
+
+
+class PlatformTotals(MetricTotals):
+    posts: int
+
+
+class AnalyticsOverview(Strict):
+    items: list[AnalyticsItem]
+    totals: MetricTotals
+    by_platform: dict[str, PlatformTotals]
+
+
 # ------------------------------------------------------------------------------ connections
 
 

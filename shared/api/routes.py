@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from functions.connections import BlotatoConnect, BlotatoKey
 from functions.oauth import CompleteRequest, StartRequest
 from functions.videos import ConvertBody, CoverFromFrame, ImportBody, RegisterBody
+from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 
@@ -53,6 +54,12 @@ ROUTES: tuple[Route, ...] = (
           {200: r.PostList}, query=PostQuery),
     Route("GET", "/publish-video/posts/{post_id}", "A post with each platform's state, link or message",
           "publishing", {200: r.PostView}),
+    Route("GET", "/publish-video/posts/{post_id}/metrics", "How a post did: latest numbers per platform, totals",
+          "analytics", {200: r.PostMetricsView},
+          description="Numbers are read from each platform once a day, starting an hour after publishing."),
+    Route("GET", "/publish-video/analytics", "The user's published posts with their numbers", "analytics",
+          {200: r.AnalyticsOverview}, query=AnalyticsQuery,
+          description="With format=csv the answer is text/csv: a header, then one row per platform post."),
     Route("PATCH", "/publish-video/targets/{target_id}", "Edit a platform post that has not started", "publishing",
           {200: r.TargetView}, body=TargetEdit),
     Route("POST", "/publish-video/targets/{target_id}/cancel", "Cancel a platform post that has not started",

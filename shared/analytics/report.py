@@ -1,0 +1,162 @@
+"""How each video did: the latest numbers per platform, totals and engagement rate.
+
+Everything is read through the user's own transaction, so RLS decides what they
+see: another user's post is simply not found.
+
+Engagement rate = (likes + comments + shares) / views, over what the platforms
+reported; saves are not in it because TikTok and YouTube do not report them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.db import Database
+from shared.http import ApiError, User
+
+COUNTS = ("views", "likes", "comments", "shares", "saves")
+NO_NUMBERS_YET = ("No numbers yet: platforms report views a few hours after a video is published. "
+                  "We check once a day.")
+
+# The latest snapshot of each published target, with its post.
+_LATEST = (
+    "select t.id as target_id, t.post_id, t.platform, t.platform_url, t.published_at, p.caption, p.campaign, "
+    "s.views, s.likes, s.comments, s.shares, s.saves, s.watch_time_seconds, s.fetched_at "
+    "from publish_targets t join posts p on p.id = t.post_id "
+    "left join lateral (select * from analytics_snapshots a where a.target_id = t.id "
+    "                   order by a.fetched_at desc limit 1) s on true "
+    "where t.state = 'published' "
+)
+
+
+class AnalyticsQuery(BaseModel):
+    """Filters of the overview: posts published in [from, to), on a platform, in a campaign."""
+
+    start: datetime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601)")
+    end: datetime | None = Field(default=None, alias="to", description="Published before (ISO 8601)")
+    platform: str | None = None
+    campaign: str | None = None
+    format: Literal["json", "csv"] = Field(default="json", description="csv: one row per platform post")
+    limit: int = Field(default=500, ge=1, le=5000)
+
+
+def engagement_rate(likes: int | None, comments: int | None, shares: int | None, views: int | None) -> float | None:
+    if not views:
+        return None
+    return round(((likes or 0) + (comments or 0) + (shares or 0)) / views, 4)
+
+
+def totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sums over platforms; a count no platform reported stays null rather than 0."""
+    rows = list(rows)
+    summed: dict[str, Any] = {}
+    for name in (*COUNTS, "watch_time_seconds"):
+        values = [row[name] for row in rows if row.get(name) is not None]
+        summed[name] = sum(values) if values else None
+    if summed["watch_time_seconds"] is not None:
+        summed["watch_time_seconds"] = float(summed["watch_time_seconds"])
+    summed["engagement_rate"] = engagement_rate(summed["likes"], summed["comments"], summed["shares"],
+                                                summed["views"])
+    return summed
+
+
+def _platform_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    counts = {name: int(row[name]) if row[name] is not None else None for name in COUNTS}
+    watch = row["watch_time_seconds"]
+    return {
+        "target_id": str(row["target_id"]),
+        "platform": row["platform"],
+        "platform_url": row["platform_url"],
+        "published_at": row["published_at"].isoformat() if row["published_at"] else None,
+        "fetched_at": row["fetched_at"].isoformat() if row["fetched_at"] else None,
+        **counts,
+        "watch_time_seconds": float(watch) if watch is not None else None,
+        "engagement_rate": engagement_rate(counts["likes"], counts["comments"], counts["shares"], counts["views"]),
+    }
+
+
+def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
+    """A post's latest numbers per platform, with totals."""
+    with db.user(user.claims) as conn:
+        post = conn.execute("select id, caption, campaign from posts where id = %s", (post_id,)).fetchone()
+        if post is None:
+            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+        rows = conn.execute(_LATEST + "and t.post_id = %s order by t.platform", (post_id,)).fetchall()
+    platforms = [_platform_row(row) for row in rows]
+    reported = [p for p in platforms if p["fetched_at"] is not None]
+    if not platforms:
+        message = "This post is not published on any platform yet, so there are no numbers."
+    elif not reported:
+        message = NO_NUMBERS_YET
+    else:
+        message = f"Numbers from {len(reported)} of {len(platforms)} platforms."
+    return {
+        "post_id": str(post["id"]),
+        "caption": post["caption"],
+        "campaign": post["campaign"],
+        "message": message,
+        "platforms": platforms,
+        "totals": totals(platforms),
+    }
+
+
+def _overview_rows(db: Database, user: User, query: AnalyticsQuery) -> list[dict[str, Any]]:
+    with db.user(user.claims) as conn:
+        rows = conn.execute(
+            _LATEST
+            + "and (%(start)s::timestamptz is null or t.published_at >= %(start)s) "
+              "and (%(end)s::timestamptz is null or t.published_at < %(end)s) "
+              "and (%(platform)s::text is null or t.platform = %(platform)s) "
+              "and (%(campaign)s::text is null or p.campaign = %(campaign)s) "
+              "order by t.published_at desc, t.platform limit %(limit)s",
+            query.model_dump(by_alias=False),
+        ).fetchall()
+    items = []
+    for row in rows:
+        item = _platform_row(row)
+        item.update(post_id=str(row["post_id"]), caption=row["caption"], campaign=row["campaign"])
+        items.append(item)
+    return items
+
+
+def overview(db: Database, user: User, query: AnalyticsQuery) -> dict[str, Any]:
+    """A user's published posts in a date range (by platform, campaign) with their latest numbers."""
+    items = _overview_rows(db, user, query)
+    by_platform: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_platform.setdefault(item["platform"], []).append(item)
+    return {
+        "items": items,
+        "totals": totals(items),
+        "by_platform": {platform: {"posts": len(rows), **totals(rows)}
+                        for platform, rows in sorted(by_platform.items())},
+    }
+
+
+CSV_COLUMNS = ("post_id", "target_id", "platform", "campaign", "caption", "platform_url", "published_at",
+               "fetched_at", *COUNTS, "watch_time_seconds", "engagement_rate")
+
+
+def overview_csv(db: Database, user: User, query: AnalyticsQuery) -> str:
+    """The overview as CSV: a header, then one row per platform post."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for item in _overview_rows(db, user, query):
+        writer.writerow({k: _cell(v) for k, v in item.items()})
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    # A caption starting with = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
