@@ -267,7 +267,8 @@ class OAuthProvider(Provider):
         return [ConnectedAccount(self.profile(tokens), tokens)]
 
     def profile(self, tokens: TokenSet) -> Profile:
-        raise NotImplementedError(f"{type(self).__name__} must read the profile")
+        """Who signed in. A provider overrides this, or `accounts` when one sign-in connects several."""
+        raise TypeError(f"{type(self).__name__} overrides neither profile() nor accounts()")
 
     def api(self, path: str) -> str:
         return f"{self.settings.api_base.rstrip('/')}{path}"

@@ -223,4 +223,8 @@ class PlatformAdapter(ABC):
         """
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
-        raise NotImplementedError(f"{self.display_name} does not report metrics yet")
+        """The post's numbers. Platforms without a metrics API (Blotato) keep this answer."""
+        from shared.platforms.errors import PermanentError
+
+        raise PermanentError(f"{self.display_name} does not report how posts did.", platform=self.key,
+                             code="no_metrics_api")
