@@ -21,6 +21,8 @@ from typing import Any, ClassVar, Literal, Protocol
 
 import httpx
 
+from shared.platforms.errors import PermanentError
+
 # ---------------------------------------------------------------------------- limits
 
 
@@ -224,7 +226,5 @@ class PlatformAdapter(ABC):
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
         """The post's numbers. Platforms without a metrics API (Blotato) keep this answer."""
-        from shared.platforms.errors import PermanentError
-
         raise PermanentError(f"{self.display_name} does not report how posts did.", platform=self.key,
                              code="no_metrics_api")
