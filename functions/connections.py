@@ -14,12 +14,12 @@ import re
 import flask
 from pydantic import BaseModel, Field
 
-from functions.oauth import _enqueue_hook, api_error
 from shared.connections import service
-from shared.connections.errors import ConnectionFlowError
+from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
 from shared.http import ApiError, User, json_body, user_endpoint
 from shared.platforms.errors import PlatformError
+from shared.publishing.wiring import enqueue_targets
 
 _ID = r"([0-9a-fA-F-]{36})"
 
@@ -48,9 +48,9 @@ def connections(request: flask.Request, user: User) -> object:
         if request.method == "POST" and path == "/blotato":
             body = json_body(request, BlotatoConnect)
             result = service.connect_blotato(db, user.id, api_key=body.api_key, account_id=body.account_id,
-                                             on_targets_resumed=_enqueue_hook())
+                                             on_targets_resumed=enqueue_targets)
             return {"platform": "blotato", "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201
     except (ConnectionFlowError, PlatformError) as exc:
-        raise api_error(exc, "blotato" if "blotato" in path else "") from None
+        raise api_error(exc) from None
     raise ApiError(404, "not_found", "There is nothing at this address.")

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 
 from shared.config import core
 from shared.connections import flow
-from shared.connections.errors import ConnectionFlowError
+from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
 from shared.http import ApiError, User, json_body, public_endpoint, user_endpoint
 from shared.log import get_logger
 from shared.platforms.errors import PlatformError
+from shared.publishing.wiring import enqueue_targets
 
 log = get_logger(__name__)
 _PLATFORM = r"([a-z]+)"
@@ -38,35 +39,6 @@ class CompleteRequest(BaseModel):
     error: str | None = Field(default=None, max_length=200)
 
 
-def _enqueue_hook():  # type: ignore[no-untyped-def]
-    """The pipeline's enqueue for targets resumed by a reconnect, when it is available."""
-    try:
-        from shared.publishing.wiring import runtime
-
-        rt = runtime()
-    except Exception:  # no pipeline here: the scheduler tick's safety net enqueues them
-        log.warning("publishing runtime unavailable; resumed targets wait for the scheduler tick")
-        return None
-
-    def enqueue(target_ids: list[str]) -> None:
-        with rt.db.service() as conn:
-            rows = conn.execute("select id, platform, task_seq from publish_targets where id = any(%s::uuid[])",
-                                (target_ids,)).fetchall()
-        for row in rows:
-            rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
-
-    return enqueue
-
-
-def api_error(exc: Exception, platform: str) -> ApiError:
-    if isinstance(exc, ConnectionFlowError):
-        return ApiError(exc.status, exc.code, exc.user_message, exc.detail)
-    if isinstance(exc, PlatformError):
-        status = 503 if exc.error_class == "transient" else 502
-        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
-    raise exc
-
-
 @user_endpoint
 def _start(request: flask.Request, user: User) -> object:
     match = re.fullmatch(rf"/start/{_PLATFORM}", request.path.rstrip("/"))
@@ -78,7 +50,7 @@ def _start(request: flask.Request, user: User) -> object:
     try:
         url = flow.start_authorization(database(), user.id, platform, return_path=body.return_path)
     except (ConnectionFlowError, PlatformError) as exc:
-        raise api_error(exc, platform) from None
+        raise api_error(exc) from None
     return {"platform": platform, "authorization_url": url}
 
 
@@ -88,9 +60,9 @@ def _complete(request: flask.Request, user: User) -> object:
     try:
         result = flow.complete_authorization(database(), body.platform, code=body.code, state=body.state,
                                              error=body.error, expected_user_id=user.id,
-                                             on_targets_resumed=_enqueue_hook())
+                                             on_targets_resumed=enqueue_targets)
     except (ConnectionFlowError, PlatformError) as exc:
-        raise api_error(exc, body.platform) from None
+        raise api_error(exc) from None
     return {"platform": result.platform, "connection_ids": result.connection_ids,
             "reconnected_ids": result.reconnected_ids, "resumed_target_ids": result.resumed_target_ids}
 
@@ -106,7 +78,7 @@ def _callback(request: flask.Request) -> object:
     try:
         result = flow.complete_authorization(
             database(), platform, code=args.get("code"), state=args.get("state"),
-            error=args.get("error"), on_targets_resumed=_enqueue_hook())
+            error=args.get("error"), on_targets_resumed=enqueue_targets)
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
     except (ConnectionFlowError, PlatformError) as exc:

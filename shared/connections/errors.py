@@ -52,3 +52,16 @@ class ConnectionNotFound(ConnectionFlowError):
 class ProviderNotConfigured(ConnectionFlowError):
     status = 503
     code = "provider_not_configured"
+
+
+def api_error(exc: Exception) -> Any:
+    """The HTTP answer for a connection flow error or a platform refusal during it."""
+    from shared.http import ApiError
+    from shared.platforms.errors import ErrorClass, PlatformError
+
+    if isinstance(exc, ConnectionFlowError):
+        return ApiError(exc.status, exc.code, exc.user_message, exc.detail)
+    if isinstance(exc, PlatformError):
+        status = 503 if exc.error_class is ErrorClass.TRANSIENT else 502
+        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
+    raise exc

@@ -47,6 +47,20 @@ def notify_outcome(conn: Conn, target: dict[str, Any]) -> None:
     )
 
 
+def enqueue_targets(target_ids: list[str]) -> None:
+    """Enqueue targets made runnable outside the worker (a reconnect resumed them).
+
+    A failure here loses nothing: the scheduler tick re-enqueues runnable targets.
+    """
+    rt = runtime()
+    with rt.db.service() as conn:
+        rows = conn.execute(
+            "select id, platform, task_seq from publish_targets where id = any(%s::uuid[])", (target_ids,)
+        ).fetchall()
+    for row in rows:
+        rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
+
+
 def build_runtime(**overrides: Any) -> Runtime:
     from shared.connections.refresh import credentials_for
     from shared.connections.store import mark_expired
@@ -118,4 +132,4 @@ def _purge_oauth_states(rt: Runtime, now: Any) -> int:
         return conn.execute("delete from oauth_states where expires_at < %s", (now,)).rowcount
 
 
-__all__ = ["adapters", "build_runtime", "notify_outcome", "run_tick", "runtime", "worker_url"]
+__all__ = ["adapters", "build_runtime", "enqueue_targets", "notify_outcome", "run_tick", "runtime", "worker_url"]
