@@ -14,6 +14,7 @@ failures and 5xx leave it connected; the next tick tries again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -148,16 +149,21 @@ def _refresh_locked(conn: Conn, oauth: OAuthProvider, row: dict[str, Any], now: 
 
 def credentials_for(
     db: Database, connection_id: str, force_refresh: bool = False, *,
-    user_id: str | None = None, now: datetime | None = None,
+    user_id: str | None = None, now: datetime | None = None, row: Mapping[str, Any] | None = None,
 ) -> Credentials:
     """Decrypted, valid credentials for publishing; refreshes first when the token is about to expire.
 
     `user_id` restricts the lookup to that user's connections (calls made on a
-    user's behalf). Raises `ConnectionNotFound`, `AuthError` (the user must
-    reconnect; the connection is marked expired) or `TransientError`.
+    user's behalf). `row` is the connection already read by the caller (the publish
+    worker reads it in its claim transaction; needs id, user_id, platform, status,
+    access_token_ciphertext, access_token_expires_at, platform_account_id, username,
+    account_info): it saves a transaction. A refresh always re-reads the row under its lock.
+    Raises `ConnectionNotFound`, `AuthError` (the user must reconnect; the connection
+    is marked expired) or `TransientError`.
     """
     now = now or datetime.now(UTC)
-    row = _load(db, connection_id, user_id, lock=False)
+    if row is None or (user_id is not None and str(row["user_id"]) != user_id):
+        row = _load(db, connection_id, user_id, lock=False)
     cls = providers()[row["platform"]]
     if row["status"] != "connected":
         raise AuthError(messages.reconnect_needed(row["platform"]) if row["status"] == "expired"
@@ -221,7 +227,7 @@ def _load_in(conn: Conn, connection_id: str, user_id: str | None, *, lock: bool)
     return dict(row)
 
 
-def _access_token(row: dict[str, Any]) -> str:
+def _access_token(row: Mapping[str, Any]) -> str:
     purpose = "api_key" if row["platform"] == "blotato" else "access_token"
     token = store.decrypt(row["access_token_ciphertext"], user_id=str(row["user_id"]),
                           platform=row["platform"], purpose=purpose)
@@ -235,6 +241,6 @@ def _access_token(row: dict[str, Any]) -> str:
     return token
 
 
-def _credentials(row: dict[str, Any], access_token: str) -> Credentials:
+def _credentials(row: Mapping[str, Any], access_token: str) -> Credentials:
     return Credentials(access_token=access_token, account_id=row["platform_account_id"],
                       account_info=dict(row["account_info"] or {}), username=row["username"])

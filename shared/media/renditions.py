@@ -60,15 +60,20 @@ def needs_conversion(probe: Mapping[str, Any] | Probe | None, platform: str) -> 
     return any(problem.fixable for problem in verdict.problems)
 
 
-def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | None = None) -> str:
+def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | None = None,
+                  renditions: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The storage path to publish `video` (a videos row) to `platform` (adapter key).
 
     The converted copy when the original needs one and it exists; otherwise the original.
+    `renditions` (kind -> row), when the caller already read them, saves a lookup.
     """
     if not needs_conversion(video.get("probe"), platform):
         return str(video["storage_path"])
-    with (db or database()).service() as conn:
-        found = _renditions(conn, str(video["id"]))
+    if renditions is not None:
+        found = renditions
+    else:
+        with (db or database()).service() as conn:
+            found = _renditions(conn, str(video["id"]))
     chosen = found.get(CONVERTED_VERTICAL) or found.get(CONVERTED)
     return str(chosen["storage_path"]) if chosen else str(video["storage_path"])
 
@@ -130,24 +135,31 @@ def prepare_for(
 
 def media_for_target(
     target: Mapping[str, Any], *, db: Database | None = None, storage: Storage | None = None,
-    ttl_seconds: int | None = None,
+    ttl_seconds: int | None = None, video: Mapping[str, Any] | None = None,
+    renditions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[StoredMedia, StoredMedia | None]:
-    """(video, cover) for a publish_targets row: fits `Runtime.media` of the publishing pipeline."""
+    """(video, cover) for a publish_targets row: fits `Runtime.media` of the publishing pipeline.
+
+    `video` (the post's videos row, or None when it is gone) and `renditions` (kind -> row),
+    when the caller already read them (the publish worker does, in its claim transaction),
+    save a transaction; without them both are looked up here.
+    """
     from shared.media.covers import cover_kind
 
     db = db or database()
     storage = storage or default_storage()
     platform = str(target["platform"])
-    with db.service() as conn:
-        video = conn.execute(
-            "select v.id, v.user_id, v.storage_path, v.probe, v.original_filename, v.content_type, v.deleted_at "
-            "from posts p join videos v on v.id = p.video_id where p.id = %s",
-            (target["post_id"],),
-        ).fetchone()
-        if video is None or video["deleted_at"] is not None:
-            raise LookupError("the video of this post is no longer stored")
-        renditions = _renditions(conn, str(video["id"]))
-    path = rendition_for(video, platform, db=db)
+    if video is None or renditions is None:
+        with db.service() as conn:
+            video = conn.execute(
+                "select v.id, v.user_id, v.storage_path, v.probe, v.original_filename, v.content_type, "
+                "v.deleted_at from posts p join videos v on v.id = p.video_id where p.id = %s",
+                (target["post_id"],),
+            ).fetchone()
+            renditions = _renditions(conn, str(video["id"])) if video is not None else {}
+    if video is None or video["deleted_at"] is not None:
+        raise LookupError("the video of this post is no longer stored")
+    path = rendition_for(video, platform, db=db, renditions=renditions)
     filename = video["original_filename"] if path == video["storage_path"] else None
     media = storage.media_source(path, ttl_seconds, content_type=video["content_type"] if filename else "video/mp4",
                                  filename=filename or posixpath.basename(path))

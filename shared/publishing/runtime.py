@@ -6,10 +6,10 @@ hand in the local stack, an inline task queue or a frozen clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shared.db.database import Conn, Database
 from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
@@ -21,14 +21,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class CredentialsLookup(Protocol):
+    """connection id -> valid credentials (refreshing first when close to expiry).
+
+    `row` is the social_connections row when the caller already read it (saves a lookup).
+    """
+
+    def __call__(self, db: Database, connection_id: str, force: bool, row: Mapping[str, Any] | None = None,
+                 /) -> Credentials: ...
+
+
+class MediaLookup(Protocol):
+    """target row -> (video to publish, optional cover).
+
+    `video` and `renditions` (kind -> row) are the post's video and its renditions when
+    the caller already read them (saves a lookup).
+    """
+
+    def __call__(self, target: dict[str, Any], video: Mapping[str, Any] | None = None,
+                 renditions: Mapping[str, Mapping[str, Any]] | None = None,
+                 /) -> tuple[MediaSource, MediaSource | None]: ...
+
+
 @dataclass
 class Runtime:
     db: Database
     queue: TaskQueue
-    # connection id -> valid credentials (refreshing first when close to expiry)
-    credentials: Callable[[Database, str, bool], Credentials]
-    # target row -> (video to publish, optional cover)
-    media: Callable[[dict[str, Any]], tuple[MediaSource, MediaSource | None]]
+    credentials: CredentialsLookup
+    media: MediaLookup
     adapter_for: Callable[[str], PlatformAdapter]
     worker_url: Callable[[str], str]
     # a connection's token was refused by the platform: mark it expired (EC-3)

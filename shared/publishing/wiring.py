@@ -70,8 +70,10 @@ def build_runtime(**overrides: Any) -> Runtime:
     parts: dict[str, Any] = {
         "db": database(),
         "queue": task_queue(),
-        "credentials": lambda db, connection_id, force: credentials_for(db, connection_id, force),
-        "media": lambda target: media_for_target(target),
+        "credentials": lambda db, connection_id, force, row=None: credentials_for(db, connection_id, force,
+                                                                                   row=row),
+        "media": lambda target, video=None, renditions=None: media_for_target(target, video=video,
+                                                                              renditions=renditions),
         "adapter_for": lambda key: adapter_class(key)(),
         "worker_url": worker_url,
         "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),

@@ -19,6 +19,7 @@ whether the call took effect before anything is sent again.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -36,15 +37,55 @@ log = get_logger(__name__)
 # A task may arrive slightly before its schedule time (clock skew between services).
 EARLY_TOLERANCE = timedelta(seconds=5)
 
+# The claim reads, in the same round trip, what the step needs besides the target: the
+# connection's token columns (for `credentials_for`) and the post's video with its
+# renditions (for `media_for_target`), so a step runs two transactions, not four.
 _LOAD = """
 select t.*, p.caption as post_caption, p.hashtags as post_hashtags, p.video_id,
-       c.platform_account_id, c.username, c.account_info
+       c.platform_account_id, c.username, c.account_info,
+       c.user_id as connection__user_id, c.platform as connection__platform, c.status as connection__status,
+       c.access_token_ciphertext as connection__access_token_ciphertext,
+       c.access_token_expires_at as connection__access_token_expires_at,
+       v.id as video__id, v.user_id as video__user_id, v.storage_path as video__storage_path,
+       v.probe as video__probe, v.original_filename as video__original_filename,
+       v.content_type as video__content_type, v.deleted_at as video__deleted_at,
+       (select coalesce(json_agg(json_build_object('kind', r.kind, 'storage_path', r.storage_path,
+                                                   'content_type', r.content_type, 'probe', r.probe)), '[]')
+          from video_renditions r where r.video_id = p.video_id) as video__renditions
   from publish_targets t
   join posts p on p.id = t.post_id
   join social_connections c on c.id = t.connection_id
+  left join videos v on v.id = p.video_id
  where t.id = %s
    for update of t
 """
+
+
+@dataclass(frozen=True)
+class _Preloaded:
+    """What the claim read for `_job` beside the target row."""
+
+    connection: dict[str, Any]
+    video: dict[str, Any] | None
+    renditions: dict[str, dict[str, Any]]
+
+
+def _split(loaded: dict[str, Any]) -> tuple[dict[str, Any], _Preloaded]:
+    """Separate the target row from the connection and video columns read with it."""
+    target: dict[str, Any] = {}
+    connection: dict[str, Any] = {}
+    video: dict[str, Any] = {}
+    for key, value in loaded.items():
+        if key.startswith("connection__"):
+            connection[key.removeprefix("connection__")] = value
+        elif key.startswith("video__"):
+            video[key.removeprefix("video__")] = value
+        else:
+            target[key] = value
+    connection |= {"id": target["connection_id"], "platform_account_id": target["platform_account_id"],
+                   "username": target["username"], "account_info": target["account_info"]}
+    renditions = {row["kind"]: row for row in video.pop("renditions") or ()}
+    return target, _Preloaded(connection, video if video["id"] is not None else None, renditions)
 
 
 def _reconnect_message(adapter: type[PlatformAdapter]) -> str:
@@ -60,10 +101,10 @@ def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
     claim = _claim(rt, target_id, seq)
     if isinstance(claim, str):
         return claim
-    target, lease, step, data, reconciling = claim
+    target, preloaded, lease, step, data, reconciling = claim
     adapter = rt.adapter(target["platform"])
     try:
-        job = _job(rt, target)
+        job = _job(rt, target, preloaded)
         outcome: StepOutcome | None = None
         if reconciling:
             outcome = adapter.reconcile(step, job, data)
@@ -86,13 +127,14 @@ def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
 
 def _claim(
     rt: Runtime, target_id: str, seq: int | None
-) -> str | tuple[dict[str, Any], str, str, dict[str, Any], bool]:
+) -> str | tuple[dict[str, Any], _Preloaded, str, str, dict[str, Any], bool]:
     now = rt.clock()
     lease = uuid.uuid4().hex
     with rt.db.service() as conn:
-        target = conn.execute(_LOAD, (target_id,)).fetchone()
-        if target is None:
+        loaded = conn.execute(_LOAD, (target_id,)).fetchone()
+        if loaded is None:
             return "missing"
+        target, preloaded = _split(loaded)
         bind_context(post_id=target["post_id"], platform=target["platform"], user_id=target["user_id"])
         if seq is not None and target["task_seq"] != seq:
             return "stale"
@@ -144,12 +186,12 @@ def _claim(
         rt.enqueue(target_id, target["platform"], seq_next, (deferral.retry_at - now).total_seconds())
         log.info("deferred by budget", retry_at=deferral.retry_at.isoformat())
         return "deferred"
-    return dict(target), lease, step, data, reconciling
+    return target, preloaded, lease, step, data, reconciling
 
 
-def _job(rt: Runtime, target: dict[str, Any]) -> PublishJob:
-    credentials = rt.credentials(rt.db, str(target["connection_id"]), False)
-    video, cover = rt.media(target)
+def _job(rt: Runtime, target: dict[str, Any], preloaded: _Preloaded) -> PublishJob:
+    credentials = rt.credentials(rt.db, str(target["connection_id"]), False, preloaded.connection)
+    video, cover = rt.media(target, preloaded.video, preloaded.renditions)
     hashtags = tuple(target["hashtags"] if target["hashtags"] is not None else target["post_hashtags"] or ())
     caption = target["caption"] if target["caption"] is not None else target["post_caption"] or ""
     return PublishJob(
@@ -171,9 +213,14 @@ def _still_ours(conn: Any, target_id: str, lease: str) -> dict[str, Any] | None:
         (target_id,),
     ).fetchone()
     if row is None or row["lease_owner"] != lease:
-        log.warning("lease lost before the outcome was recorded; the next owner will reconcile")
+        _lease_lost()
         return None
     return dict(row)
+
+
+def _lease_lost() -> str:
+    log.warning("lease lost before the outcome was recorded; the next owner will reconcile")
+    return "lease_lost"
 
 
 def _record_success(
@@ -182,40 +229,46 @@ def _record_success(
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
     new_data = {k: v for k, v in data.items() if k != "pending_call"} | outcome.data
+    if outcome.published is None and (outcome.next_step is None or outcome.next_step not in adapter.steps):
+        raise RuntimeError(f"{adapter.key}: step {step} returned no next step and no result")
+    # Each update checks that the lease is still ours in its own `where` (it takes the row
+    # lock as it runs): one round trip instead of a locking read followed by the write.
     with rt.db.service() as conn:
-        row = _still_ours(conn, target["id"], lease)
-        if row is None:
-            return "lease_lost"
         if outcome.published is not None:
             new_data["step"] = "done"
-            conn.execute(
+            row = conn.execute(
                 "update publish_targets set state = 'published', platform_post_id = %s, platform_url = %s, "
                 "published_at = %s, step_data = %s, lease_owner = null, lease_expires_at = null, "
                 "next_attempt_at = null, attempts = 0, error_code = null, error_class = null, "
-                "user_message = null where id = %s",
-                (outcome.published.platform_post_id, outcome.published.url, now, Jsonb(new_data), target["id"]),
-            )
+                "user_message = null where id = %s and lease_owner = %s returning id",
+                (outcome.published.platform_post_id, outcome.published.url, now, Jsonb(new_data), target["id"],
+                 lease),
+            ).fetchone()
+            if row is None:
+                return _lease_lost()
             rt.notify_outcome(conn, {**target, "state": states.PUBLISHED, "platform_url": outcome.published.url})
             log.info("published", url=outcome.published.url)
             return "published"
-        if outcome.next_step is None or outcome.next_step not in adapter.steps:
-            raise RuntimeError(f"{adapter.key}: step {step} returned no next step and no result")
+        assert outcome.next_step is not None
         new_data["step"] = outcome.next_step
-        seq_next = row["task_seq"] + 1
         # A step that went through also ends any earlier failure: the status must not keep
         # showing "we'll retry" (or an error code) while the publish is moving on.
-        conn.execute(
-            "update publish_targets set state = %s, step_data = %s, attempts = 0, task_seq = %s, "
+        row = conn.execute(
+            "update publish_targets set state = %s, step_data = %s, attempts = 0, task_seq = task_seq + 1, "
             "next_attempt_at = %s, lease_owner = null, lease_expires_at = null, "
-            "error_code = null, error_class = null, user_message = null where id = %s",
+            "error_code = null, error_class = null, user_message = null "
+            "where id = %s and lease_owner = %s returning task_seq",
             (
                 adapter.steps[outcome.next_step].phase,
                 Jsonb(new_data),
-                seq_next,
                 now + timedelta(seconds=outcome.wait_seconds),
                 target["id"],
+                lease,
             ),
-        )
+        ).fetchone()
+        if row is None:
+            return _lease_lost()
+        seq_next = row["task_seq"]
     rt.enqueue(target["id"], target["platform"], seq_next, outcome.wait_seconds)
     return f"step:{outcome.next_step}"
 
