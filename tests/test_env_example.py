@@ -24,8 +24,7 @@ def _settings_classes() -> set[type[BaseSettings]]:
     pending = list(BaseSettings.__subclasses__())
     while pending:
         cls = pending.pop()
-        # ProviderSettings is a template: each OAuth provider maps its fields to its own env names.
-        if cls.__module__.startswith("shared.") and cls.__name__ != "ProviderSettings":
+        if cls.__module__.startswith("shared."):
             found.add(cls)
         pending.extend(cls.__subclasses__())
     return found

@@ -26,8 +26,10 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 
+from shared.config import load
 from shared.connections import messages
 from shared.connections.errors import ProviderNotConfigured
 from shared.log import get_logger
@@ -90,16 +92,26 @@ class StoredTokens:
 # ------------------------------------------------------------------------- settings
 
 
-class ProviderSettings(BaseSettings):
-    """Base URLs and app credentials. Subclasses map the fields to the platform's env names."""
+@dataclass(frozen=True)
+class OAuthApp:
+    """What the OAuth mechanism needs of a platform's settings: our app's credentials and hosts.
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    Each provider builds it from its platform's one settings class (`oauth_app`), so
+    every setting has one env name and is read in one place.
+    """
 
-    client_id: str = ""
-    client_secret: str = ""
-    auth_base: str = ""
-    token_base: str = ""
-    api_base: str = ""
+    client_id: str
+    client_secret: str
+    auth_base: str      # the consent page's host
+    token_base: str     # the token (and revoke) endpoint's host
+    api_base: str       # where the profile is read
+
+
+def secret_text(value: SecretStr | str | None) -> str:
+    """A setting that may be a SecretStr, as plain text ("" when unset)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value or ""
 
 
 # ------------------------------------------------------------------------ providers
@@ -110,7 +122,8 @@ class Provider:
 
     key: ClassVar[str]
     kind: ClassVar[str] = "oauth"            # or "api_key"
-    SETTINGS: ClassVar[type[ProviderSettings]] = ProviderSettings
+    # The platform's own settings class (shared/platforms/<key>/settings.py).
+    SETTINGS: ClassVar[type[BaseSettings]]
     # Refresh once this share of the access token's lifetime has passed.
     REFRESH_AFTER_FRACTION: ClassVar[float] = 0.75
     # Some platforms refuse to refresh young tokens (Instagram: 24 h).
@@ -126,8 +139,8 @@ class Provider:
         if "key" in cls.__dict__:
             Provider.registry[cls.key] = cls
 
-    def __init__(self, settings: ProviderSettings | None = None, http: httpx.Client | None = None) -> None:
-        self.settings = settings or self.SETTINGS()
+    def __init__(self, settings: BaseSettings | None = None, http: httpx.Client | None = None) -> None:
+        self.settings: Any = settings or load(self.SETTINGS)
         self.http = http or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=False)
 
     # -- calls, with the one classification of failures
@@ -177,10 +190,6 @@ class Provider:
         return PermanentError(messages.platform_refused(self.key), platform=self.key, code=code,
                               detail=detail, status=response.status_code)
 
-    def require_app_credentials(self) -> None:
-        if not self.settings.client_id or not self.settings.client_secret:
-            raise ProviderNotConfigured(messages.not_configured(self.key))
-
 
 class OAuthProvider(Provider):
     AUTHORIZATION_PATH: ClassVar[str]
@@ -194,11 +203,23 @@ class OAuthProvider(Provider):
     # Whether the platform's refresh grant exists (Facebook user tokens have none).
     CAN_REFRESH: ClassVar[bool] = True
 
+    def __init__(self, settings: BaseSettings | None = None, http: httpx.Client | None = None) -> None:
+        super().__init__(settings, http)
+        self.app = self.oauth_app()
+
+    def oauth_app(self) -> OAuthApp:
+        """Map the platform's settings to what the OAuth mechanism needs."""
+        raise TypeError(f"{type(self).__name__} does not say where its OAuth app settings are")
+
+    def require_app_credentials(self) -> None:
+        if not self.app.client_id or not self.app.client_secret:
+            raise ProviderNotConfigured(messages.not_configured(self.key))
+
     # -- authorize
     def authorization_url(self, *, state: str, redirect_uri: str, code_verifier: str | None) -> str:
         self.require_app_credentials()
         params: dict[str, str] = {
-            self.CLIENT_ID_PARAM: self.settings.client_id,
+            self.CLIENT_ID_PARAM: self.app.client_id,
             "response_type": "code",
             "redirect_uri": redirect_uri,
             "scope": self.SCOPE_SEPARATOR.join(self.DEFAULT_SCOPES),
@@ -208,14 +229,14 @@ class OAuthProvider(Provider):
         if self.USES_PKCE and code_verifier:
             params["code_challenge"] = pkce_challenge(code_verifier)
             params["code_challenge_method"] = "S256"
-        return f"{self.settings.auth_base.rstrip('/')}{self.AUTHORIZATION_PATH}?{urlencode(params)}"
+        return f"{self.app.auth_base.rstrip('/')}{self.AUTHORIZATION_PATH}?{urlencode(params)}"
 
     # -- token endpoint
     def token_url(self) -> str:
-        return f"{self.settings.token_base.rstrip('/')}{self.TOKEN_PATH}"
+        return f"{self.app.token_base.rstrip('/')}{self.TOKEN_PATH}"
 
     def client_fields(self) -> dict[str, str]:
-        return {self.CLIENT_ID_PARAM: self.settings.client_id, "client_secret": self.settings.client_secret}
+        return {self.CLIENT_ID_PARAM: self.app.client_id, "client_secret": self.app.client_secret}
 
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
         self.require_app_credentials()
@@ -243,7 +264,7 @@ class OAuthProvider(Provider):
             return
         token = stored.refresh_token or stored.access_token
         if token:
-            self.call_json("POST", f"{self.settings.token_base.rstrip('/')}{self.REVOKE_PATH}",
+            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
                            operation="revoke", data={**self.client_fields(), "token": token})
 
     def token_set(self, body: Mapping[str, Any]) -> TokenSet:
@@ -271,7 +292,7 @@ class OAuthProvider(Provider):
         raise TypeError(f"{type(self).__name__} overrides neither profile() nor accounts()")
 
     def api(self, path: str) -> str:
-        return f"{self.settings.api_base.rstrip('/')}{path}"
+        return f"{self.app.api_base.rstrip('/')}{path}"
 
 
 class ApiKeyProvider(Provider):

@@ -21,11 +21,11 @@ APP_ENV = {
     "GOOGLE_CLIENT_ID": "sbx-google-client", "GOOGLE_CLIENT_SECRET": "sbx-google-secret",
 }
 BASE_ENV = {
-    "TIKTOK_AUTH_BASE": "/tiktok-www", "TIKTOK_API_BASE": "/tiktok",
-    "INSTAGRAM_AUTH_BASE": "/instagram-www", "INSTAGRAM_API_BASE": "/instagram-api",
+    "TIKTOK_WWW_BASE": "/tiktok-www", "TIKTOK_API_BASE": "/tiktok",
+    "INSTAGRAM_WWW_BASE": "/instagram-www", "INSTAGRAM_API_BASE": "/instagram-api",
     "INSTAGRAM_GRAPH_BASE": "/instagram-graph",
-    "FACEBOOK_AUTH_BASE": "/facebook-www", "FACEBOOK_GRAPH_BASE": "/facebook-graph",
-    "GOOGLE_AUTH_BASE": "/google-accounts", "GOOGLE_OAUTH_BASE": "/google-oauth2", "GOOGLE_API_BASE": "/googleapis",
+    "FACEBOOK_WWW_BASE": "/facebook-www", "FACEBOOK_GRAPH_BASE": "/facebook-graph",
+    "GOOGLE_AUTH_BASE": "/google-accounts", "GOOGLE_OAUTH_BASE": "/google-oauth2", "YOUTUBE_API_BASE": "/googleapis",
     "BLOTATO_API_BASE": "/blotato",
 }
 JWT_SECRET = "connections-tests-jwt-secret-0123456789abcdef"

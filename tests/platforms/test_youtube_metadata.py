@@ -85,7 +85,7 @@ def test_chunk_size_must_be_a_multiple_of_256_kib(monkeypatch) -> None:
 def test_base_url_and_limits_follow_the_environment(monkeypatch) -> None:
     from shared.platforms.youtube.publisher import build_limits, build_quotas
 
-    monkeypatch.setenv("GOOGLE_API_BASE", "http://google.example.test")
+    monkeypatch.setenv("YOUTUBE_API_BASE", "http://google.example.test")
     monkeypatch.setenv("YOUTUBE_SHORTS_MAX_SECONDS", "60")
     monkeypatch.setenv("YOUTUBE_DAILY_UPLOADS", "250")
     monkeypatch.setenv("YOUTUBE_CHANNEL_DAILY_UPLOADS", "7")

@@ -10,17 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
-
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible, ProviderNotConfigured
-from shared.connections.oauth import ApiKeyProvider, Profile, ProviderSettings
+from shared.connections.oauth import ApiKeyProvider, Profile, secret_text
+from shared.platforms.blotato.settings import BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError
-
-
-class BlotatoSettings(ProviderSettings):
-    api_key: str = Field("", validation_alias="BLOTATO_API_KEY")
-    api_base: str = Field("https://backend.blotato.com", validation_alias="BLOTATO_API_BASE")
 
 
 class BlotatoConnect(ApiKeyProvider):
@@ -29,7 +23,7 @@ class BlotatoConnect(ApiKeyProvider):
     settings: BlotatoSettings
 
     def key_to_use(self, user_key: str | None) -> str:
-        key = (user_key or "").strip() or self.settings.api_key
+        key = (user_key or "").strip() or secret_text(self.settings.api_key)
         if not key:
             raise ProviderNotConfigured(messages.BLOTATO_NO_KEY, code="blotato_key_missing")
         return key

@@ -14,39 +14,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible
 from shared.connections.oauth import (
     ConnectedAccount,
+    OAuthApp,
     OAuthProvider,
     Profile,
-    ProviderSettings,
     StoredTokens,
     TokenSet,
+    secret_text,
 )
 from shared.platforms.errors import AuthError
-
-
-class FacebookOAuthSettings(ProviderSettings):
-    client_id: str = Field("", validation_alias="FACEBOOK_APP_ID")
-    client_secret: str = Field("", validation_alias="FACEBOOK_APP_SECRET")
-    auth_base: str = Field("https://www.facebook.com", validation_alias="FACEBOOK_AUTH_BASE")
-    token_base: str = Field("https://graph.facebook.com", validation_alias="FACEBOOK_GRAPH_BASE")
-    api_base: str = Field("https://graph.facebook.com", validation_alias="FACEBOOK_GRAPH_BASE")
-    graph_version: str = Field("v26.0", validation_alias="META_GRAPH_VERSION")
+from shared.platforms.facebook.settings import FacebookSettings
 
 
 class FacebookOAuth(OAuthProvider):
     key = "facebook"
-    SETTINGS = FacebookOAuthSettings
-    settings: FacebookOAuthSettings
+    SETTINGS = FacebookSettings
+    settings: FacebookSettings
     DEFAULT_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
     SCOPE_SEPARATOR = ","
     CAN_REFRESH = False
     DIES_AT_RECONNECT_BY = False
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190"})
+
+    def oauth_app(self) -> OAuthApp:
+        # The login dialog is on www.facebook.com; tokens, /me and Pages on the Graph host.
+        return OAuthApp(client_id=self.settings.app_id or "", client_secret=secret_text(self.settings.app_secret),
+                        auth_base=self.settings.www_base, token_base=self.settings.graph_base,
+                        api_base=self.settings.graph_base)
 
     @property
     def AUTHORIZATION_PATH(self) -> str:  # type: ignore[override]  # noqa: N802 - the version is a setting

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Where the local stack points each base URL (the sandbox mounts these prefixes).
@@ -10,19 +10,20 @@ SANDBOX_ENV: dict[str, str] = {
     "FACEBOOK_GRAPH_BASE": "/facebook-graph",
     "FACEBOOK_RUPLOAD_BASE": "/rupload",
     "FACEBOOK_WWW_BASE": "/facebook-www",
-    "FACEBOOK_AUTH_BASE": "/facebook-www",
 }
 
 
 class FacebookSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FACEBOOK_", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="FACEBOOK_", env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
+    )
 
     graph_base: str = "https://graph.facebook.com"
     rupload_base: str = "https://rupload.facebook.com"
+    # www.facebook.com: the login dialog (OAuth) and the links shown to users.
     www_base: str = "https://www.facebook.com"
-    graph_version: str = Field(
-        default="v26.0", validation_alias=AliasChoices("META_GRAPH_VERSION", "FACEBOOK_GRAPH_VERSION")
-    )
+    # Pinned Graph version, shared with Instagram (META_GRAPH_VERSION).
+    graph_version: str = Field(default="v26.0", validation_alias="META_GRAPH_VERSION")
     app_id: str | None = None
     app_secret: str | None = None
 

@@ -11,31 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field
-
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible
-from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
+from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
 from shared.platforms.errors import AuthError
+from shared.platforms.instagram.settings import InstagramSettings
 
 PROFESSIONAL_TYPES = {"BUSINESS", "MEDIA_CREATOR", "CREATOR"}
 
 
-class InstagramOAuthSettings(ProviderSettings):
-    client_id: str = Field("", validation_alias="INSTAGRAM_APP_ID")
-    client_secret: str = Field("", validation_alias="INSTAGRAM_APP_SECRET")
-    auth_base: str = Field("https://www.instagram.com",
-                           validation_alias=AliasChoices("INSTAGRAM_AUTH_BASE", "INSTAGRAM_WWW_BASE"))
-    token_base: str = Field("https://api.instagram.com", validation_alias="INSTAGRAM_API_BASE")
-    api_base: str = Field("https://graph.instagram.com", validation_alias="INSTAGRAM_GRAPH_BASE")
-    graph_version: str = Field("v26.0", validation_alias=AliasChoices("META_GRAPH_VERSION",
-                                                                    "INSTAGRAM_GRAPH_VERSION"))
-
-
 class InstagramOAuth(OAuthProvider):
     key = "instagram"
-    SETTINGS = InstagramOAuthSettings
-    settings: InstagramOAuthSettings
+    SETTINGS = InstagramSettings
+    settings: InstagramSettings
     AUTHORIZATION_PATH = "/oauth/authorize"
     TOKEN_PATH = "/oauth/access_token"  # noqa: S105 - a URL path, not a secret
     DEFAULT_SCOPES = ("instagram_business_basic", "instagram_business_content_publish",
@@ -46,13 +34,19 @@ class InstagramOAuth(OAuthProvider):
     MIN_AGE_FOR_REFRESH_S = 24 * 3600
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190", "invalid_grant"})
 
+    def oauth_app(self) -> OAuthApp:
+        # Consent on www.instagram.com, code exchange on api.instagram.com, the rest on the Graph host.
+        return OAuthApp(client_id=self.settings.app_id or "", client_secret=secret_text(self.settings.app_secret),
+                        auth_base=self.settings.www_base, token_base=self.settings.api_base,
+                        api_base=self.settings.graph_base)
+
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
         # Instagram appends "#_" to the code in some redirects.
         short = super().exchange_code(code=code.removesuffix("#_"), redirect_uri=redirect_uri,
                                       code_verifier=code_verifier)
         body = self.call_json("GET", self.api("/access_token"), operation="long_lived",
                               params={"grant_type": "ig_exchange_token",
-                                      "client_secret": self.settings.client_secret,
+                                      "client_secret": self.app.client_secret,
                                       "access_token": short.access_token})
         return self._long_lived(body, short)
 

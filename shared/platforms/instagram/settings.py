@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Where the local stack points each base URL (the sandbox mounts these prefixes).
@@ -14,15 +14,18 @@ SANDBOX_ENV: dict[str, str] = {
 
 
 class InstagramSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INSTAGRAM_", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="INSTAGRAM_", env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
+    )
 
+    # graph.instagram.com: publishing, long-lived tokens and the profile.
     graph_base: str = "https://graph.instagram.com"
+    # api.instagram.com: the OAuth code exchange.
     api_base: str = "https://api.instagram.com"
+    # www.instagram.com: the OAuth consent page.
     www_base: str = "https://www.instagram.com"
     # Pinned Graph version, shared with Facebook (META_GRAPH_VERSION).
-    graph_version: str = Field(
-        default="v26.0", validation_alias=AliasChoices("META_GRAPH_VERSION", "INSTAGRAM_GRAPH_VERSION")
-    )
+    graph_version: str = Field(default="v26.0", validation_alias="META_GRAPH_VERSION")
     app_id: str | None = None
     app_secret: str | None = None
 

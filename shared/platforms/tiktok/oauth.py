@@ -10,27 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field
-
-from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
+from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
 from shared.platforms.errors import PlatformError
+from shared.platforms.tiktok.settings import TikTokSettings
 
 USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
 
 
-class TikTokOAuthSettings(ProviderSettings):
-    client_id: str = Field("", validation_alias="TIKTOK_CLIENT_KEY")
-    client_secret: str = Field("", validation_alias="TIKTOK_CLIENT_SECRET")
-    auth_base: str = Field(
-        "https://www.tiktok.com", validation_alias=AliasChoices("TIKTOK_WWW_BASE", "TIKTOK_AUTH_BASE")
-    )
-    token_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
-    api_base: str = Field("https://open.tiktokapis.com", validation_alias="TIKTOK_API_BASE")
-
-
 class TikTokOAuth(OAuthProvider):
     key = "tiktok"
-    SETTINGS = TikTokOAuthSettings
+    SETTINGS = TikTokSettings
+    settings: TikTokSettings
     AUTHORIZATION_PATH = "/v2/auth/authorize/"
     TOKEN_PATH = "/v2/oauth/token/"  # noqa: S105 - a URL path, not a secret
     REVOKE_PATH = "/v2/oauth/revoke/"
@@ -41,6 +31,13 @@ class TikTokOAuth(OAuthProvider):
     # Access tokens live about 2 h: refresh in the last half hour.
     REFRESH_AFTER_FRACTION = 0.75
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "access_token_invalid"})
+
+    def oauth_app(self) -> OAuthApp:
+        # The consent page is on www.tiktok.com; tokens and the profile on open.tiktokapis.com.
+        return OAuthApp(client_id=self.settings.client_key or "",
+                        client_secret=secret_text(self.settings.client_secret),
+                        auth_base=self.settings.www_base, token_base=self.settings.api_base,
+                        api_base=self.settings.api_base)
 
     def is_error_body(self, body: Mapping[str, Any]) -> bool:
         error = body.get("error")

@@ -11,27 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field
-
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible
-from shared.connections.oauth import OAuthProvider, Profile, ProviderSettings, StoredTokens, TokenSet
-
-
-class GoogleOAuthSettings(ProviderSettings):
-    client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
-    client_secret: str = Field("", validation_alias="GOOGLE_CLIENT_SECRET")
-    auth_base: str = Field("https://accounts.google.com",
-                           validation_alias=AliasChoices("GOOGLE_AUTH_BASE", "YOUTUBE_AUTH_BASE"))
-    token_base: str = Field("https://oauth2.googleapis.com",
-                            validation_alias=AliasChoices("GOOGLE_OAUTH_BASE", "YOUTUBE_TOKEN_BASE"))
-    api_base: str = Field("https://www.googleapis.com",
-                          validation_alias=AliasChoices("GOOGLE_API_BASE", "YOUTUBE_API_BASE"))
+from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
+from shared.platforms.youtube.settings import YouTubeSettings
 
 
 class YouTubeOAuth(OAuthProvider):
     key = "youtube"
-    SETTINGS = GoogleOAuthSettings
+    SETTINGS = YouTubeSettings
+    settings: YouTubeSettings
     AUTHORIZATION_PATH = "/o/oauth2/v2/auth"
     TOKEN_PATH = "/token"  # noqa: S105 - a URL path, not a secret
     REVOKE_PATH = "/revoke"
@@ -48,10 +37,16 @@ class YouTubeOAuth(OAuthProvider):
     }
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
 
+    def oauth_app(self) -> OAuthApp:
+        # Consent on accounts.google.com, tokens on oauth2.googleapis.com, the channel on www.googleapis.com.
+        return OAuthApp(client_id=self.settings.client_id or "", client_secret=secret_text(self.settings.client_secret),
+                        auth_base=self.settings.auth_base, token_base=self.settings.token_base,
+                        api_base=self.settings.api_base)
+
     def revoke(self, stored: StoredTokens) -> None:
         token = stored.refresh_token or stored.access_token
         if token:
-            self.call_json("POST", f"{self.settings.token_base.rstrip('/')}{self.REVOKE_PATH}",
+            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
                            operation="revoke", params={"token": token})
 
     def error_code(self, body: Mapping[str, Any]) -> str:

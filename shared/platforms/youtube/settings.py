@@ -6,18 +6,18 @@ platform sandbox through `SANDBOX_ENV`.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The resumable protocol requires every chunk but the last to be a multiple of this.
 UPLOAD_CHUNK_GRANULARITY = 256 * 1024
 
-# Which sandbox prefix stands in for each base URL (see sandbox/youtube.py). The
-# OAuth hosts are read by oauth.py's own settings.
+# Which sandbox prefix stands in for each base URL (see sandbox/youtube.py), the
+# OAuth hosts included: oauth.py reads this same class.
 SANDBOX_ENV: dict[str, str] = {
     "YOUTUBE_API_BASE": "/googleapis",
-    "YOUTUBE_AUTH_BASE": "/google-accounts",
-    "YOUTUBE_TOKEN_BASE": "/google-oauth2",
+    "GOOGLE_AUTH_BASE": "/google-accounts",
+    "GOOGLE_OAUTH_BASE": "/google-oauth2",
     "YOUTUBE_ANALYTICS_BASE": "/youtubeanalytics",
 }
 
@@ -27,16 +27,17 @@ class YouTubeSettings(BaseSettings):
         env_prefix="YOUTUBE_", env_file=None, extra="ignore", case_sensitive=False, populate_by_name=True
     )
 
-    # www.googleapis.com serves both the Data API and the upload endpoints.
-    api_base: str = Field(default="https://www.googleapis.com",
-                          validation_alias=AliasChoices("YOUTUBE_API_BASE", "GOOGLE_API_BASE", "api_base"))
+    # www.googleapis.com serves the Data API, the upload endpoints and the channel lookup at connect time.
+    api_base: str = "https://www.googleapis.com"
     analytics_base: str = "https://youtubeanalytics.googleapis.com"
 
-    # One Google Cloud OAuth client serves every Google product we use.
-    client_id: str | None = Field(default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_ID", "client_id"))
-    client_secret: str | None = Field(
-        default=None, validation_alias=AliasChoices("GOOGLE_CLIENT_SECRET", "client_secret")
-    )
+    # One Google Cloud OAuth client serves every Google product we use, hence GOOGLE_* names.
+    client_id: str | None = Field(default=None, validation_alias="GOOGLE_CLIENT_ID")
+    client_secret: str | None = Field(default=None, validation_alias="GOOGLE_CLIENT_SECRET")
+    # accounts.google.com: the consent page.
+    auth_base: str = Field(default="https://accounts.google.com", validation_alias="GOOGLE_AUTH_BASE")
+    # oauth2.googleapis.com: token exchange, refresh and revoke.
+    token_base: str = Field(default="https://oauth2.googleapis.com", validation_alias="GOOGLE_OAUTH_BASE")
 
     # Bytes per upload request. 0 (default) streams the whole rest of the file in one
     # request, as Google recommends: each extra request stalls the pipe for a round
