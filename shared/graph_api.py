@@ -13,10 +13,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
+from shared.platforms.base import PublishJob
 from shared.platforms.errors import PlatformError, QuotaError, TransientError
 
 
@@ -244,3 +245,20 @@ def call(
             detail=str(body)[:300], status=response.status_code,
         )
     return body
+
+
+def graph_url(base: str, version: str, path: str) -> str:
+    """A Graph API URL on a pinned version: `<base>/<version>/<path>`."""
+    return f"{base.rstrip('/')}/{version}/{path.lstrip('/')}"
+
+
+class GraphCalls:
+    """For adapters on Meta's Graph API: one request helper with the adapter's error table."""
+
+    error_table: ClassVar[ErrorTable]
+    http: httpx.Client
+    settings: Any
+
+    def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
+        return call(self.http, self.error_table, method, self.settings.graph_url(path),
+                    token=job.credentials.access_token, **kwargs)

@@ -98,7 +98,6 @@ class BlotatoAdapter(PlatformAdapter):
     settings_class = BlotatoSettings
     settings: BlotatoSettings
 
-
     # ------------------------------------------------------------------ steps
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:

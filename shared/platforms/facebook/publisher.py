@@ -64,7 +64,7 @@ def _limits(settings: FacebookSettings) -> PlatformLimits:
     )
 
 
-class FacebookAdapter(PlatformAdapter):
+class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
     key = "facebook"
     network = "facebook"
     display_name = "Facebook Reels"
@@ -87,13 +87,7 @@ class FacebookAdapter(PlatformAdapter):
     first_step = "start"
     settings_class = FacebookSettings
     settings: FacebookSettings
-
-
-    def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
-        return graph_api.call(
-            self.http, errors.TABLE, method, self.settings.graph_url(path),
-            token=job.credentials.access_token, **kwargs,
-        )
+    error_table = errors.TABLE
 
     # ------------------------------------------------------------------ steps
 

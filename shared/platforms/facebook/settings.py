@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import graph_api
+
 # Where the local stack points each base URL (the sandbox mounts these prefixes).
 SANDBOX_ENV: dict[str, str] = {
     "FACEBOOK_GRAPH_BASE": "/facebook-graph",
@@ -49,7 +51,7 @@ class FacebookSettings(BaseSettings):
     )
 
     def graph_url(self, path: str) -> str:
-        return f"{self.graph_base.rstrip('/')}/{self.graph_version}/{path.lstrip('/')}"
+        return graph_api.graph_url(self.graph_base, self.graph_version, path)
 
     def upload_url(self, video_id: str) -> str:
         return f"{self.rupload_base.rstrip('/')}/video-upload/{self.graph_version}/{video_id}"

@@ -75,7 +75,7 @@ def _limits(settings: InstagramSettings) -> PlatformLimits:
     )
 
 
-class InstagramAdapter(PlatformAdapter):
+class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
     key = "instagram"
     network = "instagram"
     display_name = "Instagram Reels"
@@ -100,15 +100,7 @@ class InstagramAdapter(PlatformAdapter):
     first_step = "check_account"
     settings_class = InstagramSettings
     settings: InstagramSettings
-
-
-    # ------------------------------------------------------------------ plumbing
-
-    def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
-        return graph_api.call(
-            self.http, errors.TABLE, method, self.settings.graph_url(path),
-            token=job.credentials.access_token, **kwargs,
-        )
+    error_table = errors.TABLE
 
     @staticmethod
     def _ig_user(job: PublishJob, data: Mapping[str, Any]) -> str:

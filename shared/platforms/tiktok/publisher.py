@@ -154,7 +154,6 @@ class TikTokAdapter(PlatformAdapter):
     settings_class = TikTokSettings
     settings: TikTokSettings
 
-
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         publish_id = data.get("publish_id")
         if step == "init":

@@ -111,7 +111,6 @@ class YouTubeAdapter(PlatformAdapter):
     settings_class = YouTubeSettings
     settings: YouTubeSettings
 
-
     # ------------------------------------------------------------------- interface
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
