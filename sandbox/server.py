@@ -12,14 +12,14 @@ import argparse
 import importlib
 import logging
 import pkgutil
-import threading
 from dataclasses import dataclass
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
 import sandbox
 from sandbox.core import Sandbox, register_control
+from shared.wsgi_server import RunningServer, serve_in_thread
 
 _NOT_PLATFORMS = {"core", "server", "client"}
 
@@ -49,28 +49,16 @@ class _RawHeadersHandler(WSGIRequestHandler):
 
 
 @dataclass
-class RunningSandbox:
-    server: BaseWSGIServer
-    thread: threading.Thread
+class RunningSandbox(RunningServer):
     sandbox: Sandbox
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
 
 
 def start(port: int = 0, host: str = "127.0.0.1") -> RunningSandbox:
     """Start the sandbox in a background thread (port 0 picks a free one)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app, sb = create_app()
-    server = make_server(host, port, app, threaded=True, request_handler=_RawHeadersHandler)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
-    thread.start()
-    return RunningSandbox(server, thread, sb)
+    running = serve_in_thread(app, name="sandbox", port=port, host=host, request_handler=_RawHeadersHandler)
+    return RunningSandbox(running.server, running.thread, sb)
 
 
 def main() -> None:

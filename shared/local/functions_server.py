@@ -7,17 +7,15 @@ deployed URLs look, so the same clients and task URLs work locally and in produc
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import functions_framework
 from flask import Flask, jsonify
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from shared.db.local import PROJECT_ROOT
+from shared.wsgi_server import RunningServer, serve_in_thread
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 
@@ -75,22 +73,5 @@ def _root_path(app: Any) -> Any:
     return wsgi
 
 
-@dataclass
-class RunningFunctions:
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-
-
-def start(port: int = 0) -> RunningFunctions:
-    server = make_server("127.0.0.1", port, create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="functions", daemon=True)
-    thread.start()
-    return RunningFunctions(server, thread)
+def start(port: int = 0) -> RunningServer:
+    return serve_in_thread(create_app(), name="functions", port=port)

@@ -8,10 +8,8 @@ message; nothing else in the bucket is reachable.
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -20,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from shared.log import get_logger
 from shared.storage.base import ObjectNotFound, StorageError
 from shared.storage.local import LocalStorage
+from shared.wsgi_server import RunningServer, serve_in_thread
 
 log = get_logger(__name__)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -119,30 +118,14 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@dataclass
-class RunningFileServer:
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _make(storage: LocalStorage, host: str, port: int) -> BaseWSGIServer:
     return make_server(host, port, LocalFileApp(storage), threaded=True, request_handler=_QuietHandler)
 
 
-def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int = 0) -> RunningFileServer:
+def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `storage` in a daemon thread (port 0 picks a free one)."""
-    server = _make(storage, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="local-storage", daemon=True)
-    thread.start()
-    running = RunningFileServer(server, thread)
+    running = serve_in_thread(LocalFileApp(storage), name="local-storage", port=port, host=host,
+                              request_handler=_QuietHandler)
     if storage._base_url is None:  # signed URLs point at this server unless LOCAL_STORAGE_URL says otherwise
         storage._base_url = running.url
     return running
