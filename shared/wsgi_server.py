@@ -30,6 +30,7 @@ def serve_in_thread(
 ) -> RunningServer:
     """Serve `app` from a daemon thread (port 0 picks a free one)."""
     server = make_server(host, port, app, threaded=True, request_handler=request_handler)
-    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    # A short poll interval: `shutdown()` waits up to one interval, and the tests stop dozens of servers.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
     thread.start()
     return RunningServer(server, thread)
