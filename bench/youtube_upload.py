@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -162,11 +163,46 @@ def _make_file(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-def _wait_measured(process: subprocess.Popen[bytes]) -> tuple[int, int, float]:
-    """Wait for a child: exit status, peak RSS (KiB) and CPU seconds, as the kernel counted them."""
+def _high_water_kib(pid: int) -> int | None:
+    """The process's own peak resident memory (VmHWM), or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _wait_measured(process: subprocess.Popen[bytes]) -> tuple[int, int, float, bytes]:
+    """Wait for a child: exit status, its own peak RSS (KiB), CPU seconds and its stdout (if piped).
+
+    Peak memory is the child's VmHWM, read while it runs: `ru_maxrss` from wait4 starts at
+    the parent's RSS at fork time on Linux, so a client forked from a large parent was shown
+    at the parent's size (curl at 191 MiB after a big helper had run). VmHWM belongs to the
+    process's own address space, starts afresh at exec and only grows, so the last reading
+    before exit is its peak.
+    """
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            found = _high_water_kib(process.pid)
+            if found is not None:
+                peak = max(peak, found)
+            done.wait(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output = process.stdout.read() if process.stdout is not None else b""
     _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    watcher.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
+    return process.returncode, peak, usage.ru_utime + usage.ru_stime, output
 
 
 class Sandbox:
@@ -223,7 +259,7 @@ def _run_curl(sandbox: Sandbox, path: Path, size: int) -> tuple[float, int, floa
         ["curl", "-sS", "-f", "-o", "/dev/null", "-H", "Expect:", "-H", "Content-Type: video/mp4",
          "--upload-file", str(path), session],
     )
-    code, rss, cpu = _wait_measured(process)
+    code, rss, cpu, _ = _wait_measured(process)
     seconds = time.perf_counter() - started
     if code != 0:
         raise RuntimeError(f"curl failed with exit code {code}")
@@ -236,9 +272,7 @@ def _run_child(sandbox: Sandbox, path: Path, client: str, chunk: int) -> tuple[f
          "--api", sandbox.api, "--token", sandbox.token, "--chunk", str(chunk)],
         stdout=subprocess.PIPE,
     )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    code, rss, _ = _wait_measured(process)
+    code, rss, _, output = _wait_measured(process)
     if code != 0:
         raise RuntimeError(f"{client} upload failed with exit code {code}")
     # The last line is ours; structured logs may precede it on stdout.
@@ -291,7 +325,8 @@ def _report(results: list[Result], size: int, runs: int) -> str:
         f"Command: `make bench` (or `.venv/bin/python -m bench youtube_upload`). "
         f"A {size // MIB} MiB file uploaded to the YouTube sandbox (`python -m sandbox.server`, a separate "
         f"process) over loopback, {runs} interleaved round(s) of all clients. Each client runs in its own "
-        "process; peak RSS is that process's `ru_maxrss` from the kernel; client CPU is the upload's own "
+        "process; peak RSS is that process's own high-water mark (VmHWM from /proc, read while it runs; "
+        "`ru_maxrss` would start at the benchmark's own size on Linux); client CPU is the upload's own "
         "CPU time (user + system). Every upload was checked: the sandbox holds a video with the file's "
         "SHA-256. Times include the sandbox (Python, one thread per request) spooling to disk and hashing "
         "the file, for every client alike: on loopback the sandbox, not the client, sets the pace, so "
