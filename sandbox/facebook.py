@@ -262,7 +262,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {unknown[0]}")
         if not video.get("finished_at") or video["outcome"] != "ready":
             return jsonify(data=[], paging={})
-        counts = engagement(sb, video_id, float(video["finished_at"]))
+        counts = engagement(sb, video_id, float(video["finished_at"]), platform=PLATFORM,
+                            caption=video["description"])
         likes = counts.likes
         values: dict[str, Any] = {
             "blue_reels_play_count": counts.views,

@@ -307,7 +307,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             if name not in REEL_METRICS:
                 return graph_error(400, 100, "(#100) metric[0] must be one of the following values: "
                                              + ", ".join(REEL_METRICS))
-        counts = engagement(sb, media_id, item["created"])
+        counts = engagement(sb, media_id, item["created"], platform=PLATFORM, caption=item["caption"])
         values = {
             "views": counts.views, "reach": counts.reach, "likes": counts.likes, "comments": counts.comments,
             "shares": counts.shares, "saved": counts.saves,

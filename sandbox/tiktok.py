@@ -393,7 +393,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             if record is None:
                 continue
             created = float(record["complete_at"] or record["created_at"])
-            counts = engagement(sb, video_id, created)
+            counts = engagement(sb, video_id, created, platform=PLATFORM, caption=record["post_info"].get("title", ""))
             account = account_of(open_id)
             full = {
                 "id": video_id, "create_time": int(created), "title": record["post_info"].get("title", ""),

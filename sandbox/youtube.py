@@ -438,7 +438,8 @@ def register(app: Flask, sb: Sandbox) -> None:
         if "processingDetails" in parts and owner:
             item["processingDetails"] = processing_details(video, processing)
         if "statistics" in parts:
-            counts = engagement(sb, video["id"], video["ready_at"])
+            counts = engagement(sb, video["id"], video["ready_at"], platform=PLATFORM,
+                                caption=video["snippet"].get("description", ""))
             grown = {"viewCount": str(counts.views), "likeCount": str(counts.likes), "favoriteCount": "0",
                      "commentCount": str(counts.comments)}
             item["statistics"] = grown | video["statistics"]

@@ -268,3 +268,21 @@ def test_rotate_keys_without_the_old_key_changes_nothing(fresh_database, monkeyp
         set_database(db)
         target.close()
         _clear_caches()
+
+
+def test_insights_prints_recommendations_with_their_evidence(cli_env, db):
+    from datetime import UTC, datetime
+
+    from tests.support.history import simulate
+
+    simulate(db, cli_env["sub"], days=60, posts_per_day=12, end=datetime(2026, 11, 1, tzinfo=UTC), snapshot_days=8)
+    result = runner.invoke(app, ["insights", "--tz", "UTC", "--platform", "tiktok"])
+    assert result.exit_code == 0, result.output
+    assert "What works for you" in result.output and "tiktok" in result.output
+    assert "18:00-21:00" in result.output and "p=" in result.output
+
+
+def test_insights_with_no_history_says_why(cli_env):
+    result = runner.invoke(app, ["insights", "--tz", "UTC"])
+    assert result.exit_code == 0, result.output
+    assert "Not enough data yet" in result.output

@@ -45,6 +45,8 @@ class World:
     notification: str
     publish_event: int
     analytics_snapshot: int
+    experiment: str = ""
+    experiment_variant: str = ""
 
     @property
     def user_id(self) -> str:
@@ -101,8 +103,20 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
             "values (%s, %s, %s, 'yt-123', 10) returning id", (uid, target, platform))
+        experiment = one(
+            conn,
+            "insert into experiments (user_id, video_id, name, design, metric, min_views_per_variant, alpha, "
+            "decide_by) values (%s, %s, 'test', 'split_accounts', 'engagement_rate', 1000, 0.05, "
+            "now() + interval '14 days') returning id", (uid, video))
+        experiment_variant = one(
+            conn,
+            "insert into experiment_variants (experiment_id, user_id, label, post_id, caption) "
+            "values (%s, %s, 'A', %s, 'variant A') returning id", (experiment, uid, post))
+        conn.execute("insert into publishing_defaults (user_id, platform, traits) values (%s, %s, '{}')",
+                     (uid, platform))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
-                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot)
+                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
+                 str(experiment), str(experiment_variant))
 
 
 # ----------------------------------------------------------------------------- what an attack tries per table
@@ -175,12 +189,26 @@ SPECS: dict[str, TableSpec] = {
         "id = %(id)s", by_id("analytics_snapshot"), "views = 1000000",
         insert("insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
                "values (%(owner)s, %(target)s, 'youtube', 'x', 1000000)", target=lambda w: w.target)),
+    "experiments": TableSpec(
+        "id = %(id)s", by_id("experiment"), "status = 'decided'",
+        insert("insert into experiments (user_id, video_id, name, design, metric, min_views_per_variant, alpha, "
+               "decide_by) values (%(owner)s, %(video)s, 'forged', 'split_accounts', 'views', 1, 0.4, now())",
+               video=lambda w: w.video)),
+    "experiment_variants": TableSpec(
+        "id = %(id)s", by_id("experiment_variant"), "caption = 'hacked'",
+        insert("insert into experiment_variants (experiment_id, user_id, label, post_id, caption) "
+               "values (%(experiment)s, %(owner)s, 'Z', %(post)s, 'forged')",
+               experiment=lambda w: w.experiment, post=lambda w: w.post)),
+    "publishing_defaults": TableSpec(
+        "user_id = %(user_id)s", lambda w: {"user_id": w.user_id}, "enabled = false",
+        insert("insert into publishing_defaults (user_id, platform, traits) values (%(owner)s, %(tag)s, '{}')")),
 }
 TABLES = sorted(SPECS)
 
 # Tables a user may only read; everything in them is written by the server.
 SERVER_WRITTEN = {"videos", "video_renditions", "social_connections", "oauth_states", "publish_batches",
-                  "platform_quota_usage", "notifications", "publish_events", "analytics_snapshots"}
+                  "platform_quota_usage", "notifications", "publish_events", "analytics_snapshots",
+                  "experiments", "experiment_variants", "publishing_defaults"}
 # Tables a user may not even read.
 SERVER_ONLY = {"oauth_states"}
 # The columns of these a user may read (the rest are token ciphertexts).

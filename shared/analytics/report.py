@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -26,7 +26,8 @@ NO_NUMBERS_YET = ("No numbers yet: platforms report views a few hours after a vi
 
 # The latest snapshot of each published target, with its post.
 _LATEST = (
-    "select t.id as target_id, t.post_id, t.platform, t.platform_url, t.published_at, p.caption, p.campaign, "
+    "select t.id as target_id, t.post_id, t.platform, t.platform_url, t.published_at, t.options, p.caption, "
+    "p.campaign, "
     "s.views, s.likes, s.comments, s.shares, s.saves, s.watch_time_seconds, s.fetched_at "
     "from publish_targets t join posts p on p.id = t.post_id "
     "left join lateral (select * from analytics_snapshots a where a.target_id = t.id "
@@ -81,14 +82,38 @@ def _platform_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def why_no_numbers(platform: str, options: Mapping[str, Any] | None) -> str | None:
+    """Why a platform post will never have numbers, where that is known (instead of showing zeros)."""
+    from shared.analytics.collect import reports_metrics
+    from shared.platforms import adapter_class
+
+    adapter = adapter_class(platform)
+    if not reports_metrics(adapter):
+        return (f"{adapter.display_name} does not report how posts did; "
+                "see the numbers in the app of the platform it published to.")
+    if (options or {}).get("privacy_level") == "SELF_ONLY":
+        return f"This {adapter.display_name} post is visible only to you, so it has no audience numbers."
+    return None
+
+
 def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
-    """A post's latest numbers per platform, with totals."""
+    """A post's latest numbers per platform with totals, each platform's snapshots and its numbers by age."""
+    from shared.analytics import history
+
     with db.user(user.claims) as conn:
         post = conn.execute("select id, caption, campaign from posts where id = %s", (post_id,)).fetchone()
         if post is None:
             raise ApiError(404, "post_not_found", "We couldn't find that post.")
         rows = conn.execute(_LATEST + "and t.post_id = %s order by t.platform", (post_id,)).fetchall()
-    platforms = [_platform_row(row) for row in rows]
+        points = history.series(conn, [str(row["target_id"]) for row in rows])
+    platforms = []
+    for row in rows:
+        item = _platform_row(row)
+        mine = points[str(row["target_id"])]
+        item["series"] = [history.point_json(p) for p in mine]
+        item["at_age"] = history.at_ages(mine, row["published_at"])
+        item["no_numbers_reason"] = why_no_numbers(row["platform"], row["options"])
+        platforms.append(item)
     reported = [p for p in platforms if p["fetched_at"] is not None]
     if not platforms:
         message = "This post is not published on any platform yet, so there are no numbers."
@@ -106,23 +131,61 @@ def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
     }
 
 
+_OVERVIEW = (
+    _LATEST
+    + "and (%(start)s::timestamptz is null or t.published_at >= %(start)s) "
+      "and (%(end)s::timestamptz is null or t.published_at < %(end)s) "
+      "and (%(platform)s::text is null or t.platform = %(platform)s) "
+      "and (%(campaign)s::text is null or p.campaign = %(campaign)s) "
+      "order by t.published_at desc, t.platform limit %(limit)s"
+)
+
+
+def _overview_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    item = _platform_row(row)
+    item.update(post_id=str(row["post_id"]), caption=row["caption"], campaign=row["campaign"])
+    return item
+
+
 def _overview_rows(db: Database, user: User, query: AnalyticsQuery) -> list[dict[str, Any]]:
     with db.user(user.claims) as conn:
-        rows = conn.execute(
-            _LATEST
-            + "and (%(start)s::timestamptz is null or t.published_at >= %(start)s) "
-              "and (%(end)s::timestamptz is null or t.published_at < %(end)s) "
-              "and (%(platform)s::text is null or t.platform = %(platform)s) "
-              "and (%(campaign)s::text is null or p.campaign = %(campaign)s) "
-              "order by t.published_at desc, t.platform limit %(limit)s",
-            query.model_dump(by_alias=False),
-        ).fetchall()
-    items = []
-    for row in rows:
-        item = _platform_row(row)
-        item.update(post_id=str(row["post_id"]), caption=row["caption"], campaign=row["campaign"])
-        items.append(item)
-    return items
+        rows = conn.execute(_OVERVIEW, query.model_dump(by_alias=False)).fetchall()
+    return [_overview_item(row) for row in rows]
+
+
+# Per day, what the filtered posts gained (each snapshot minus the one before it, per target).
+_DAILY = """
+with snaps as (
+  select s.target_id, (s.fetched_at at time zone 'UTC')::date as day,
+         max(s.views) as views, max(s.likes) as likes, max(s.comments) as comments, max(s.shares) as shares
+    from analytics_snapshots s
+    join publish_targets t on t.id = s.target_id
+    join posts p on p.id = t.post_id
+   where t.state = 'published'
+     and (%(start)s::timestamptz is null or t.published_at >= %(start)s)
+     and (%(end)s::timestamptz is null or t.published_at < %(end)s)
+     and (%(platform)s::text is null or t.platform = %(platform)s)
+     and (%(campaign)s::text is null or p.campaign = %(campaign)s)
+   group by 1, 2
+), gained as (
+  select day,
+         views - coalesce(lag(views) over w, 0) as views, likes - coalesce(lag(likes) over w, 0) as likes,
+         comments - coalesce(lag(comments) over w, 0) as comments, shares - coalesce(lag(shares) over w, 0) as shares
+    from snaps window w as (partition by target_id order by day)
+)
+select day, sum(views)::bigint as views, sum(likes)::bigint as likes, sum(comments)::bigint as comments,
+       sum(shares)::bigint as shares
+  from gained group by day order by day
+"""
+
+
+def daily_series(db: Database, user: User, query: AnalyticsQuery) -> list[dict[str, Any]]:
+    """Views, likes, comments and shares gained per day (UTC) by the filtered posts: what a chart draws."""
+    with db.user(user.claims) as conn:
+        rows = conn.execute(_DAILY, query.model_dump(by_alias=False)).fetchall()
+    return [{"day": row["day"].isoformat(), **{k: int(row[k]) if row[k] is not None else None
+                                               for k in ("views", "likes", "comments", "shares")}}
+            for row in rows]
 
 
 def overview(db: Database, user: User, query: AnalyticsQuery) -> dict[str, Any]:
@@ -136,6 +199,7 @@ def overview(db: Database, user: User, query: AnalyticsQuery) -> dict[str, Any]:
         "totals": totals(items),
         "by_platform": {platform: {"posts": len(rows), **totals(rows)}
                         for platform, rows in sorted(by_platform.items())},
+        "series": daily_series(db, user, query),
     }
 
 
@@ -143,14 +207,28 @@ CSV_COLUMNS = ("post_id", "target_id", "platform", "campaign", "caption", "platf
                "fetched_at", *COUNTS, "watch_time_seconds", "engagement_rate")
 
 
-def overview_csv(db: Database, user: User, query: AnalyticsQuery) -> str:
-    """The overview as CSV: a header, then one row per platform post."""
+def overview_csv(db: Database, user: User, query: AnalyticsQuery) -> Iterator[str]:
+    """The overview as CSV, streamed: a header, then one row per platform post, every post (no row cap).
+
+    Rows come from the database as the client reads them (psycopg's server-side streaming),
+    so 100,000 posts cost the memory of one.
+    """
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+
+    def flush() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
     writer.writeheader()
-    for item in _overview_rows(db, user, query):
-        writer.writerow({k: _cell(v) for k, v in item.items()})
-    return out.getvalue()
+    yield flush()
+    params = query.model_dump(by_alias=False) | {"limit": None}
+    with db.user(user.claims) as conn:
+        for row in conn.cursor().stream(_OVERVIEW, params):
+            writer.writerow({k: _cell(v) for k, v in _overview_item(row).items()})
+            yield flush()
 
 
 def _cell(value: Any) -> Any:

@@ -17,3 +17,10 @@ class AnalyticsSettings(BaseSettings):
     batch_size: int = Field(default=200, ge=1)
     # When a read failed for a passing reason (network, 5xx), try again after this many minutes.
     retry_minutes: float = Field(default=60.0, gt=0)
+    # Recommendations: posts with numbers before any is made, posts behind a winning choice,
+    # and the significance level of every test (recommendations, "best platform", A/B defaults).
+    recommend_min_posts: int = Field(default=20, ge=2)
+    recommend_min_group_posts: int = Field(default=4, ge=2)
+    significance: float = Field(default=0.05, gt=0, le=0.2)
+    # "Best platform" of one video: views every compared platform needs first.
+    compare_min_views: int = Field(default=200, ge=1)

@@ -207,12 +207,43 @@ class PlatformMetrics(MetricTotals):
     fetched_at: str | None = Field(description=ISO_DATE + "; null: no numbers yet")
 
 
+class MetricPoint(Strict):
+    """One snapshot: the post's counts as the platform reported them at `fetched_at` (they only grow)."""
+
+    fetched_at: str = Field(description=ISO_DATE)
+    views: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    saves: int | None
+    watch_time_seconds: float | None
+
+
+class MetricsAtAge(Strict):
+    """Counts at a fixed age after publishing, interpolated between the snapshots around it."""
+
+    views: float | None
+    likes: float | None
+    comments: float | None
+    shares: float | None
+    saves: float | None
+    watch_time_seconds: float | None
+
+
+class PostPlatformMetrics(PlatformMetrics):
+    series: list[MetricPoint] = Field(description="Every snapshot, oldest first: what a chart draws")
+    at_age: dict[Literal["24h", "72h", "7d"], MetricsAtAge | None] = Field(
+        description="Numbers 24 hours, 72 hours and 7 days after publishing; null: not that old yet")
+    no_numbers_reason: str | None = Field(
+        description="Why this platform post will have no numbers (Blotato, private TikTok posts); null otherwise")
+
+
 class PostMetricsView(Strict):
     post_id: str
     caption: str
     campaign: str | None
     message: str = Field(description="One line for the user, e.g. 'Numbers from 3 of 4 platforms.'")
-    platforms: list[PlatformMetrics]
+    platforms: list[PostPlatformMetrics]
     totals: MetricTotals
 
 
@@ -226,10 +257,158 @@ class PlatformTotals(MetricTotals):
     posts: int
 
 
+class DailyGain(Strict):
+    day: str = Field(description="Calendar day in UTC, YYYY-MM-DD")
+    views: int | None = Field(description="Views the filtered posts gained that day")
+    likes: int | None
+    comments: int | None
+    shares: int | None
+
+
 class AnalyticsOverview(Strict):
     items: list[AnalyticsItem]
     totals: MetricTotals
     by_platform: dict[str, PlatformTotals]
+    series: list[DailyGain] = Field(description="What the filtered posts gained per day, for charts")
+
+
+class Evidence(Strict):
+    test: str = Field(description="mann-whitney-u, kruskal-wallis or chi-square-2x2")
+    posts: int = Field(description="Posts (or, for rates, views) behind the verdict")
+    p_value: float
+    effect: float | None = Field(default=None, description="Rank-biserial correlation, or relative lift for rates")
+    significant: bool | None = None
+
+
+class Verdict(Strict):
+    """A recommendation, or why it is withheld."""
+
+    status: Literal["recommended", "withheld"]
+    reason: str | None = Field(default=None, description="Why it is withheld, in plain language")
+    value: Any = Field(default=None, description="The recommended choice: an hour (window start), a weekday "
+                                                 "number (Monday 0), a bucket or a platform")
+    label: str | None = None
+    median: float | None = None
+    median_rest: float | None = None
+    evidence: Evidence | None = None
+
+
+class HashtagLift(Strict):
+    hashtag: str
+    posts: int
+    median_engagement_rate: float
+    lift: float | None
+
+
+class HashtagVerdict(Strict):
+    status: Literal["recommended", "withheld"]
+    reason: str | None = None
+    median_engagement_rate: float | None = None
+    items: list[HashtagLift] = Field(default_factory=list)
+
+
+class Recommendations(Strict):
+    posts: int
+    best_hour: Verdict = Field(description="3-hour window with the most views at 72 h, in the requested zone")
+    best_weekday: Verdict
+    caption_length: Verdict
+    hashtag_count: Verdict
+    hashtags: HashtagVerdict
+
+
+class AccountRecommendations(Recommendations):
+    platform: str
+    connection_id: str
+    account: str | None
+
+
+class RecommendationsView(Strict):
+    compared_at_age: str
+    timezone: str
+    posts: int
+    best_platform: Verdict
+    platforms: dict[str, Recommendations]
+    accounts: list[AccountRecommendations]
+
+
+class ComparedPlatform(Strict):
+    platform: str
+    posts: int | None = None
+    views: int
+    median_views: int | None = None
+    engagements: int
+    shares: int | None = None
+    engagement_rate: float | None
+    at_age: str | None = None
+
+
+class ComparisonView(Strict):
+    post_id: str | None = None
+    compared_at_age: str
+    platforms: list[ComparedPlatform]
+    best_platform: Verdict
+
+
+class ExperimentVariant(Strict):
+    variant_id: str
+    label: str
+    post_id: str
+    caption: str
+    hashtags: list[str]
+    title: str | None
+    targets: int
+    published: int
+    measured: int = Field(description="Targets read at the experiment's age")
+    views: int
+    engagements: int
+    engagement_rate: float | None
+    complete: bool
+
+
+class ExperimentRule(Strict):
+    metric: Literal["engagement_rate", "views"]
+    age: Literal["24h", "72h", "7d"]
+    min_views_per_variant: int
+    alpha: float
+    decide_by: str = Field(description=ISO_DATE)
+
+
+class ExperimentView(Strict):
+    experiment_id: str
+    name: str
+    design: Literal["split_accounts", "same_account_times"]
+    status: Literal["running", "decided", "no_winner"]
+    message: str
+    rule: ExperimentRule
+    auto_apply: bool
+    result: dict[str, Any] | None = Field(description="The verdict with each comparison's test, once taken")
+    decided_at: str | None
+    variants: list[ExperimentVariant]
+
+
+class ExperimentSummary(Strict):
+    experiment_id: str
+    name: str
+    status: str
+    metric: str
+    created_at: str
+    decided_at: str | None
+
+
+class ExperimentList(Strict):
+    items: list[ExperimentSummary]
+
+
+class PublishingDefault(Strict):
+    platform: str
+    traits: dict[str, Any] = Field(description="What the winning variant did: caption length, hashtags, emoji, ...")
+    enabled: bool
+    source_experiment_id: str | None
+    updated_at: str
+
+
+class PublishingDefaults(Strict):
+    items: list[PublishingDefault]
 
 
 # ------------------------------------------------------------------------------ connections

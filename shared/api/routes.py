@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from functions.connections import BlotatoConnect, BlotatoKey
 from functions.oauth import CompleteRequest, StartRequest
 from functions.videos import ConvertBody, CoverFromFrame, ImportBody, RegisterBody
+from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
+from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
@@ -66,6 +68,21 @@ ROUTES: tuple[Route, ...] = (
           "publishing", {200: r.TargetView}),
     Route("POST", "/publish-video/targets/{target_id}/retry", "Retry a failed platform post now", "publishing",
           {200: r.TargetView}),
+    # --- insights
+    Route("GET", "/analytics/recommendations", "When, where and how to post, from the user's own results",
+          "analytics", {200: r.RecommendationsView}, query=InsightsQuery,
+          description="Each recommendation carries its evidence; thin data gives a withheld verdict with the reason."),
+    Route("GET", "/analytics/compare", "Platforms side by side: one video (post_id) or a date range", "analytics",
+          {200: r.ComparisonView}, query=InsightsQuery),
+    Route("POST", "/analytics/experiments", "Start an A/B test of 2-3 caption/title variants", "analytics",
+          {201: r.ExperimentView}, body=ExperimentRequest),
+    Route("GET", "/analytics/experiments", "The user's A/B tests", "analytics", {200: r.ExperimentList}),
+    Route("GET", "/analytics/experiments/{experiment_id}", "An A/B test with each variant's numbers and the verdict",
+          "analytics", {200: r.ExperimentView}),
+    Route("GET", "/analytics/defaults", "Styles that won A/B tests, per platform", "analytics",
+          {200: r.PublishingDefaults}),
+    Route("PATCH", "/analytics/defaults/{platform}", "Switch a platform's A/B defaults on or off", "analytics",
+          {200: r.PublishingDefaults}, body=DefaultsEdit),
     # --- videos
     Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
           raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}),

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from shared.cli import options
 from shared.cli.client import ApiClient, CliError
-from shared.cli.views import calendar_tables, connections_table, targets_table
+from shared.cli.views import calendar_tables, connections_table, insights_view, targets_table
 
 app = typer.Typer(
     name="shortpub",
@@ -176,6 +176,28 @@ def connections() -> None:
         console.print("No accounts connected yet. Connect TikTok, Instagram, YouTube or Facebook in the app first.")
         return
     console.print(connections_table(rows))
+
+
+@app.command()
+def insights(
+    tz: str | None = typer.Option(None, "--tz", help="Give hours in this zone (default: this computer's)"),
+    platform: str | None = typer.Option(None, "--platform", help="Only this platform: tiktok, instagram, ..."),
+) -> None:
+    """What works for you: best platform, hours, weekdays, caption length and hashtags, with the evidence."""
+    console = _console()
+    client = _client()
+    params = {"timezone": tz or options.local_zone_name(), **({"platform": platform} if platform else {})}
+    try:
+        found = client.get("/analytics/recommendations", **params)
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    if found["posts"] == 0:
+        console.print("Not enough data yet: recommendations start once your posts are 72 hours old and have "
+                      "numbers from the platforms.")
+        return
+    console.print(insights_view(found))
 
 
 @app.command()

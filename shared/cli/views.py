@@ -83,3 +83,27 @@ def calendar_tables(items: list[dict[str, Any]], zone: ZoneInfo) -> list[Table]:
                           caption[:40] + ("…" if len(caption) > 40 else ""), entry["id"])
         tables.append(table)
     return tables
+
+
+def _verdict(verdict: dict[str, Any]) -> str:
+    if verdict["status"] == "recommended":
+        evidence = verdict.get("evidence") or {}
+        shown = verdict.get("label") or verdict.get("value")
+        return f"[green]{shown}[/green] [dim](p={evidence.get('p_value')}, {evidence.get('posts')} posts)[/dim]"
+    return f"[dim]{verdict.get('reason') or 'not enough data yet'}[/dim]"
+
+
+def insights_view(found: dict[str, Any]) -> Table:
+    """Recommendations per platform, each with its evidence or why it is withheld."""
+    table = Table(title=f"What works for you ({found['posts']} posts compared at {found['compared_at_age']}, "
+                        f"times in {found['timezone']})")
+    for column in ("platform", "best hours", "best weekday", "caption length", "hashtags", "strong hashtags"):
+        table.add_column(column)
+    best = found["best_platform"]
+    table.add_row("[bold]all[/bold]", "", "", "", "", "best platform: " + _verdict(best))
+    for network, rec in found["platforms"].items():
+        tags = rec["hashtags"]
+        strong = ", ".join(item["hashtag"] for item in tags.get("items", [])[:5]) or f"[dim]{tags.get('reason')}[/dim]"
+        table.add_row(network, _verdict(rec["best_hour"]), _verdict(rec["best_weekday"]),
+                      _verdict(rec["caption_length"]), _verdict(rec["hashtag_count"]), strong)
+    return table

@@ -92,6 +92,7 @@ def runtime() -> Runtime:
 def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
     """Everything the minute tick does; one failing duty never stops the others."""
     from shared.analytics.collect import collect_due
+    from shared.analytics.experiments import decide_due
     from shared.connections.refresh import refresh_due
     from shared.connections.warnings import enqueue_expiry_warnings
     from shared.notify.mailer import SmtpMailer
@@ -111,6 +112,7 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
         "retention": lambda: len(run_retention(rt.db, storage(), now).deleted_videos),
         "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
         "analytics": lambda: collect_due(rt.db, rt, now).as_dict(),
+        "experiments": lambda: decide_due(rt.db, now),
     }
     summary: dict[str, Any] = {}
     for name, duty in duties.items():

@@ -18,3 +18,28 @@ def only_our_targets_due(db):
     with db.service() as conn:
         conn.execute("update publish_targets set metrics_due_at = null where metrics_due_at is not null")
     yield
+
+
+@pytest.fixture(scope="module")
+def functions_server_with_auth(db):
+    """The functions server on a free port, accepting tokens signed with the tests' secret."""
+    import os
+
+    from shared import auth
+    from shared.config import core
+    from shared.local import functions_server
+    from tests.support.stack import JWT_SECRET
+
+    before = os.environ.get("SUPABASE_JWT_SECRET")
+    os.environ["SUPABASE_JWT_SECRET"] = JWT_SECRET
+    core.cache_clear()
+    auth.reset()
+    running = functions_server.start(0)
+    yield running
+    running.stop()
+    if before is None:
+        os.environ.pop("SUPABASE_JWT_SECRET", None)
+    else:
+        os.environ["SUPABASE_JWT_SECRET"] = before
+    core.cache_clear()
+    auth.reset()

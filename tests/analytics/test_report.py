@@ -89,7 +89,7 @@ def test_overview_filters_and_csv_has_one_row_per_target(db, user_a, post) -> No
         {"campaign": campaign, "from": (datetime.now(UTC) + timedelta(days=1)).isoformat()}))
     assert future["items"] == []
 
-    rows = list(csv.DictReader(io.StringIO(overview_csv(db, as_user(user_a), query))))
+    rows = list(csv.DictReader(io.StringIO("".join(overview_csv(db, as_user(user_a), query)))))
     assert len(rows) == 3 and {row["target_id"] for row in rows} == set(post["targets"].values())
     tiktok = next(row for row in rows if row["platform"] == "tiktok")
     assert (tiktok["views"], tiktok["engagement_rate"], tiktok["saves"]) == ("3000", "0.0833", "")
