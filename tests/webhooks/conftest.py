@@ -56,12 +56,14 @@ class Hooks:
         self.db = harness.db
         self.clock = harness.clock
         self.outcomes: list[str] = []
+        self.attempt_times: list[Any] = []
         self.queue = InlineQueue(self._dispatch, clock=harness.clock)
 
     def _dispatch(self, url: str, payload: dict[str, Any]) -> None:
         from shared.webhooks.delivery import deliver
 
         assert url.endswith("/webhook-delivery")
+        self.attempt_times.append(self.clock.now)
         self.outcomes.append(deliver(self.db, self.queue, payload["delivery_id"], payload["attempt"],
                                      self.clock.now))
 
