@@ -7,15 +7,17 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.pipeline.conftest import (  # noqa: F401 (fixtures the webhook tests share with the pipeline's)
-    harness,
-    local_storage,
-    park_leftover_targets,
-    session_storage,
-    vertical_video,
-)
+from tests.pipeline import conftest as pipeline_fixtures
 from tests.support.stack import Harness, bearer
 from tests.webhooks.receiver import Receiver, start_receiver
+
+# The pipeline's fixtures, shared with the webhook tests.
+harness = pipeline_fixtures.harness
+local_storage = pipeline_fixtures.local_storage
+park_leftover_targets = pipeline_fixtures.park_leftover_targets
+session_storage = pipeline_fixtures.session_storage
+vertical_video = pipeline_fixtures.vertical_video
+
 
 
 @pytest.fixture(scope="session")
