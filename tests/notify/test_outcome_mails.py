@@ -30,7 +30,6 @@ session_storage = pipeline_fixtures.session_storage
 vertical_video = pipeline_fixtures.vertical_video
 
 
-
 @pytest.fixture
 def smtp(tmp_path):
     server = LocalSmtpServer(tmp_path / "mail").start()
