@@ -27,7 +27,6 @@ log = get_logger(__name__)
 
 MAX_ENDPOINTS_PER_USER = 20
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the Standard Webhooks prefix, not a secret)
-_VAULT_PLATFORM = "webhook"
 _COLUMNS = ("id, url, description, events, status, disabled_reason, failing_since, last_success_at, created_at, "
             "updated_at")
 
@@ -65,16 +64,17 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _purpose(endpoint_id: str) -> str:
-    return f"signing_secret-{endpoint_id}"
+# Bound to the user and the endpoint: a ciphertext copied to another row does not decrypt.
+# The same binding is listed in shared/connections/vault.VAULT_COLUMNS, so key rotation covers it.
+_PURPOSE = "signing_secret"
 
 
 def encrypt_secret(secret: str, *, user_id: str, endpoint_id: str) -> bytes:
-    return vault().encrypt(secret, user_id=user_id, platform=_VAULT_PLATFORM, purpose=_purpose(endpoint_id))
+    return vault().encrypt(secret, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
 def decrypt_secret(ciphertext: bytes, *, user_id: str, endpoint_id: str) -> str:
-    return vault().decrypt(ciphertext, user_id=user_id, platform=_VAULT_PLATFORM, purpose=_purpose(endpoint_id))
+    return vault().decrypt(ciphertext, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
 def view(row: dict[str, Any]) -> dict[str, Any]:

@@ -35,8 +35,8 @@ def test_the_secret_is_shown_once_and_stored_encrypted(db, receiver, user_a) -> 
                            (created["id"],)).fetchone()
     stored = bytes(row["secret_ciphertext"])
     assert secret.encode() not in stored and secret[6:].encode() not in stored
-    assert vault().decrypt(stored, user_id=str(row["user_id"]), platform="webhook",
-                           purpose=f"signing_secret-{created['id']}") == secret
+    assert vault().decrypt(stored, user_id=str(row["user_id"]), platform=f"webhook-{created['id']}",
+                           purpose="signing_secret") == secret
 
     # Users cannot read the ciphertext column, even of their own endpoint.
     with pytest.raises(psycopg.errors.InsufficientPrivilege), db.user(user_a) as conn:
