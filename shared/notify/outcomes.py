@@ -115,10 +115,20 @@ def _published(conn: Conn, post_id: str, events: list[dict[str, Any]]) -> int:
     items = [(e["data"]["platform"], e["data"].get("platform_url")) for e in events]
     subject, body = templates.posts_published(items=items, caption=post["caption"], post_id=post_id,
                                               poster_url=_poster_url(conn, post.get("video_id"),
-                                                                     [p for p, _ in items]))
+                                                                     [p for p, _ in items]),
+                                              post_summary=_summary_unless_all_published(conn, post_id))
     first = min(events, key=lambda e: (e["created_at"], str(e["id"])))
     return int(queue_email(conn, user_id=str(first["user_id"]), kind=templates.POST_PUBLISHED, subject=subject,
                            body=body, dedupe_key=templates.dedupe_key(templates.POST_PUBLISHED, post_id, first["id"])))
+
+
+def _summary_unless_all_published(conn: Conn, post_id: str) -> str | None:
+    """"Published to 2 of 3 platforms, 1 failed." when not every platform of the post is live."""
+    from shared.publishing.service import summarize
+
+    targets = [dict(row) for row in conn.execute("select state from publish_targets where post_id = %s",
+                                                 (post_id,)).fetchall()]
+    return None if all(t["state"] == "published" for t in targets) else summarize(targets)
 
 
 def _poster_url(conn: Conn, video_id: Any, platforms: list[str]) -> str | None:

@@ -73,7 +73,7 @@ def _names(names: list[str]) -> str:
 
 def posts_published(
     *, items: list[tuple[str, str | None]], caption: str | None = None, post_id: str | None = None,
-    poster_url: str | None = None, frontend_url: str | None = None,
+    poster_url: str | None = None, post_summary: str | None = None, frontend_url: str | None = None,
 ) -> tuple[str, str]:
     """One mail for a post's platforms that went live close together: [(platform, link or None), ...]."""
     names = [platform_name(platform) for platform, _ in items]
@@ -84,6 +84,8 @@ def posts_published(
     else:
         lines = [f"- {name}: {url or f'on your {name} profile'}" for name, (_, url) in zip(names, items, strict=True)]
         text = f"{_which_video(caption)} was published on {_names(names)}.\n\n" + "\n".join(lines)
+    if post_summary:
+        text += f"\n\nThis post so far: {post_summary}"
     if poster_url:
         text += f"\n\nPoster frame: {poster_url}"
     if post_id:

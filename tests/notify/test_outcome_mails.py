@@ -153,6 +153,8 @@ def test_the_published_mail_waits_for_a_sibling_still_on_its_way_but_not_forever
     mail_outcomes(harness.db, harness.clock.now)
     mails = _mails(harness, user_a, "post_published")
     assert len(mails) == 2 and mails[1]["subject"] == "Your video is live on Instagram Reels"
+    assert "This post so far: Published to 1 of 2 platforms, 1 in progress or scheduled." in mails[1]["body"]
+    assert "This post so far" not in mails[0]["body"]
     assert harness.target(ids["facebook"])["state"] != "published"
     harness.clear_faults()
 
