@@ -123,7 +123,7 @@ def test_redirects_are_refused_and_the_redirect_target_never_called(
     assert receiver.to("/elsewhere") == []
 
 
-def test_an_address_that_became_private_is_refused_at_delivery_time(
+def test_the_address_rules_are_checked_again_before_every_attempt(
     harness: Harness, hooks: Hooks, receiver, user_a, monkeypatch
 ) -> None:
     endpoint = hooks.register(user_a, receiver.url + "/rebound")

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from shared.connections.vault import vault
+from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
 from tests.webhooks.conftest import call, verified
 
 
@@ -107,3 +108,16 @@ def test_plain_http_is_refused_outside_local_mode(user_a, monkeypatch) -> None:
     status, answer = call("webhooks", "POST", "/", user_a, {"url": "http://93.184.215.14/hook",
                                                             "events": ["post.completed"]})
     assert status == 422 and answer["message"] == "Webhook addresses must start with https://."
+
+
+def test_a_public_name_resolving_to_a_private_address_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_URLS", "false")
+    for address in ("10.0.0.7", "169.254.169.254", "::1"):
+        with pytest.raises(EndpointUrlRefused) as refused:
+            check_endpoint_url("https://hooks.example.com/in", resolver=lambda host, port, a=address: [a])
+        assert address in refused.value.reason
+    # Every resolved address must pass, not just the first.
+    with pytest.raises(EndpointUrlRefused):
+        check_endpoint_url("https://hooks.example.com/in", resolver=lambda host, port: ["93.184.215.14", "10.0.0.7"])
+    hop = check_endpoint_url("https://hooks.example.com/in", resolver=lambda host, port: ["93.184.215.14"])
+    assert (hop.host, hop.address, hop.port) == ("hooks.example.com", "93.184.215.14", 443)
