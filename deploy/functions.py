@@ -43,10 +43,12 @@ _USER_FACING: dict[str, Sizing] = {
     "oauth": Sizing(memory="512Mi", timeout_s=60),
     "connections": Sizing(memory="512Mi", timeout_s=60),
     "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5),
+    "webhooks": Sizing(memory="512Mi", timeout_s=60), "me": Sizing(memory="256Mi", timeout_s=30),
 }
 _INTERNAL: dict[str, Sizing] = {
     # Due posts, refreshes, mail and retention; one run a minute.
     "scheduler_tick": Sizing(memory="1Gi", timeout_s=540, concurrency=1, max_instances=3),
+    "webhook_delivery": Sizing(memory="512Mi", timeout_s=120, concurrency=20, max_instances=20),  # queue `webhooks`
 }
 
 

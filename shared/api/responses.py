@@ -470,3 +470,72 @@ class AuthorizationStart(Strict):
 class Health(Strict):
     ok: bool
     database: str
+
+
+# ------------------------------------------------------------------------------ webhooks and notifications
+
+NotificationLevel = Literal["all", "failures", "none"]
+
+
+class WebhookEndpoint(Strict):
+    id: str
+    url: str
+    description: str | None
+    events: list[str]
+    status: Literal["active", "disabled"]
+    disabled_reason: str | None = Field(description="Why it was turned off, in plain language")
+    failing_since: str | None = Field(description=HTTP_DATE + "; first failed attempt since the last success")
+    last_success_at: str | None = Field(description=HTTP_DATE)
+    created_at: str = Field(description=HTTP_DATE)
+    updated_at: str = Field(description=HTTP_DATE)
+
+
+class WebhookCreated(WebhookEndpoint):
+    secret: str = Field(description="The signing secret (whsec_...). Shown only in this answer: store it now")
+
+
+class WebhookDeleted(WebhookEndpoint):
+    deleted: bool
+
+
+class WebhookList(Strict):
+    webhooks: list[WebhookEndpoint]
+
+
+class WebhookAttempt(Strict):
+    id: int
+    delivery_id: str
+    event_id: str | None = Field(description="The webhook-id header; null for test events")
+    event_type: str
+    delivery_status: Literal["pending", "succeeded", "failed", "canceled"]
+    attempt: int = Field(description="1 for the first attempt of this delivery, up to 8")
+    succeeded: bool
+    response_status: int | None = Field(description="The endpoint's HTTP status; null when it never answered")
+    latency_ms: int
+    error: str | None
+    attempted_at: str = Field(description=HTTP_DATE)
+    next_attempt_at: str | None = Field(description=HTTP_DATE + "; when the delivery is tried again")
+
+
+class WebhookAttempts(Strict):
+    deliveries: list[WebhookAttempt]
+
+
+class WebhookTestResult(Strict):
+    delivery_id: str
+    outcome: Literal["succeeded", "failed", "stale", "canceled"]
+    succeeded: bool | None = None
+    response_status: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+
+
+class NotificationLevels(Strict):
+    publishing: NotificationLevel
+    connections: NotificationLevel
+    webhooks: NotificationLevel
+
+
+class NotificationPreferences(Strict):
+    preferences: NotificationLevels
+    levels: list[NotificationLevel]

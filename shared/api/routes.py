@@ -17,7 +17,9 @@ from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
+from shared.notify.preferences import PreferencesUpdate
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -111,6 +113,20 @@ ROUTES: tuple[Route, ...] = (
           {200: r.BlotatoAccounts}, body=BlotatoKey),
     Route("POST", "/connections/blotato", "Connect TikTok through Blotato", "connections", {201: r.Connected},
           body=BlotatoConnect),
+    # --- webhooks and notifications (docs/webhooks.md)
+    Route("POST", "/webhooks", "Register a webhook endpoint (the signing secret is shown once)", "webhooks",
+          {201: r.WebhookCreated}, body=EndpointCreate),
+    Route("GET", "/webhooks", "The user's webhook endpoints", "webhooks", {200: r.WebhookList}),
+    Route("GET", "/webhooks/{webhook_id}", "One webhook endpoint", "webhooks", {200: r.WebhookEndpoint}),
+    Route("PATCH", "/webhooks/{webhook_id}", "Turn an endpoint back on, change its events", "webhooks",
+          {200: r.WebhookEndpoint}, body=EndpointUpdate),
+    Route("DELETE", "/webhooks/{webhook_id}", "Delete a webhook endpoint", "webhooks", {200: r.WebhookDeleted}),
+    Route("GET", "/webhooks/{webhook_id}/deliveries", "Every delivery attempt to an endpoint, newest first",
+          "webhooks", {200: r.WebhookAttempts}),
+    Route("POST", "/webhooks/{webhook_id}/test", "Send a test event now", "webhooks", {200: r.WebhookTestResult}),
+    Route("GET", "/me/notifications", "Which mails the user gets", "notifications", {200: r.NotificationPreferences}),
+    Route("PATCH", "/me/notifications", "Change which mails the user gets", "notifications",
+          {200: r.NotificationPreferences}, body=PreferencesUpdate),
     # --- operations
     Route("GET", "/health", "Is the service up and its database reachable?", "operations", {200: r.Health},
           signed_in=False),

@@ -47,12 +47,14 @@ GENERATE_HINT = (
     f"and set {KEYS_ENV}=1:<that key>."
 )
 
-# Every ciphertext column the vault writes: (table, ciphertext column, purposes it may hold).
-# An API-key connection (Blotato) keeps its key in the access-token column.
-VAULT_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("social_connections", "access_token_ciphertext", ("access_token", "api_key")),
-    ("social_connections", "refresh_token_ciphertext", ("refresh_token",)),
-    ("oauth_states", "code_verifier_ciphertext", ("pkce",)),
+# Every ciphertext column the vault writes: (table, ciphertext column, purposes it may hold,
+# SQL for the row's `platform` in the associated data). An API-key connection (Blotato) keeps
+# its key in the access-token column; a webhook secret is bound to its endpoint's id.
+VAULT_COLUMNS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("social_connections", "access_token_ciphertext", ("access_token", "api_key"), "platform"),
+    ("social_connections", "refresh_token_ciphertext", ("refresh_token",), "platform"),
+    ("oauth_states", "code_verifier_ciphertext", ("pkce",), "platform"),
+    ("webhook_endpoints", "secret_ciphertext", ("signing_secret",), "'webhook-' || id"),
 )
 
 
@@ -224,10 +226,10 @@ def rotate_all(db: Database, vault: TokenVault) -> int:
     active_prefix = vault.active_version.to_bytes(VERSION_BYTES, "big")
     rotated = 0
     with db.service() as conn:
-        for table, column, purposes in VAULT_COLUMNS:
+        for table, column, purposes, platform_sql in VAULT_COLUMNS:
             # Table and column names come from the constant above, never from input.
             rows = conn.execute(
-                f"select id, user_id, platform, {column} as ciphertext from public.{table} "  # noqa: S608
+                f"select id, user_id, {platform_sql} as platform, {column} as ciphertext from public.{table} "  # noqa: S608
                 f"where {column} is not null and substring({column} from 1 for {VERSION_BYTES}) <> %s "
                 "order by id for update",
                 (active_prefix,),

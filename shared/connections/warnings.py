@@ -34,16 +34,9 @@ def _account_label(row: dict[str, Any]) -> str:
 
 
 def _enqueue(conn: Conn, *, user_id: str, kind: str, subject: str, body: str, dedupe_key: str) -> bool:
-    row = conn.execute(
-        """
-        insert into notifications (user_id, kind, to_email, subject, body, dedupe_key)
-        select u.id, %s, u.email, %s, %s, %s from auth.users u where u.id = %s and u.email is not null
-        on conflict (dedupe_key) do nothing
-        returning id
-        """,
-        (kind, subject, body, dedupe_key, user_id),
-    ).fetchone()
-    return row is not None
+    from shared.notify.outbox import queue_email  # honours the user's mail preferences
+
+    return queue_email(conn, user_id=user_id, kind=kind, subject=subject, body=body, dedupe_key=dedupe_key)
 
 
 def enqueue_expired_mail(conn: Conn, row: dict[str, Any]) -> bool:

@@ -37,6 +37,7 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _BLOCKED_NAMES = {"metadata.google.internal", "metadata", "instance-data", "localhost"}
 _REDIRECTS = {301, 302, 303, 307, 308}
+_IMPORT_HEADERS = {"User-Agent": "shortpub-import/1.0", "Accept": "video/*, */*"}
 
 
 class ImportRefused(ValueError):
@@ -138,15 +139,16 @@ def check_url(url: str, policy: UrlPolicy, resolver: Resolver) -> Hop:
     return Hop(url=url, host=host, port=port, address=str(addresses[0]))
 
 
-def _pinned_request(client: httpx.Client, hop: Hop) -> httpx.Request:
-    # Connect to the checked address; Host header and TLS name stay the original host.
+def pinned_request(client: httpx.Client, hop: Hop, *, method: str = "GET", headers: dict[str, str] | None = None,
+                   content: bytes | None = None) -> httpx.Request:
+    """A request to the checked address; Host header and TLS name stay the original host."""
     parts = urllib.parse.urlsplit(hop.url)
     address = f"[{hop.address}]" if ":" in hop.address else hop.address
     netloc = f"{address}:{hop.port}"
     pinned = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     host_header = hop.host if parts.port is None else f"{hop.host}:{hop.port}"
     return client.build_request(
-        "GET", pinned, headers={"Host": host_header, "User-Agent": "shortpub-import/1.0", "Accept": "video/*, */*"},
+        method, pinned, headers={"Host": host_header, **(headers or {})}, content=content,
         extensions={"sni_hostname": hop.host},
     )
 
@@ -170,7 +172,7 @@ def open_url(url: str, policy: UrlPolicy, *, resolver: Resolver = system_resolve
         for _ in range(policy.max_redirects + 1):
             hop = check_url(current, policy, resolver)
             try:
-                response = client.send(_pinned_request(client, hop), stream=True)
+                response = client.send(pinned_request(client, hop, headers=_IMPORT_HEADERS), stream=True)
             except httpx.TimeoutException:
                 raise ImportRefused("The server of that link took too long to answer. Please try again later.",
                                     "timeout") from None

@@ -26,8 +26,14 @@ _MAX_ERROR_CHARS = 500
 def queue_email(conn: Conn, *, user_id: str, kind: str, subject: str, body: str, dedupe_key: str) -> bool:
     """Queue a mail to the user's account address. True if new, False if this event was already queued.
 
-    A user without an email address (phone sign-in) gets no mail: False, logged.
+    A user without an email address (phone sign-in) gets no mail: False, logged. So does a
+    user whose preferences turn this kind of mail off (shared/notify/preferences.py).
     """
+    from shared.notify.preferences import wants
+
+    if not wants(conn, user_id, kind):
+        log.info("notification_not_wanted", user_id=user_id, kind=kind)
+        return False
     row = conn.execute(
         """
         insert into public.notifications (user_id, kind, to_email, subject, body, dedupe_key)

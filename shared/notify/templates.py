@@ -16,6 +16,8 @@ POST_PUBLISHED = "post_published"
 POST_FAILED = "post_failed"
 CONNECTION_EXPIRING = "connection_expiring"
 CONNECTION_EXPIRED = "connection_expired"
+POST_DEFERRED = "post_deferred"
+WEBHOOK_DISABLED = "webhook_disabled"
 
 _FALLBACK_NAMES = {
     "youtube": "YouTube Shorts",
@@ -33,7 +35,11 @@ def platform_name(platform: str) -> str:
     from shared.platforms import adapters
 
     adapter = adapters().get(platform)
-    return adapter.display_name if adapter else _FALLBACK_NAMES.get(platform, platform.title())
+    if adapter:
+        return adapter.display_name
+    if platform in _FALLBACK_NAMES.values():  # already the name users know: never re-case "TikTok"
+        return platform
+    return _FALLBACK_NAMES.get(platform, platform)
 
 
 def _frontend(frontend_url: str | None) -> str:
@@ -58,12 +64,33 @@ def _which_video(caption: str | None) -> str:
 
 
 def post_published(*, platform: str, post_url: str | None, caption: str | None = None) -> tuple[str, str]:
-    name = platform_name(platform)
-    where = f"See it here: {post_url}" if post_url else f"You can find it on your {name} profile."
-    return (
-        f"Your video is live on {name}",
-        f"Hi,\n\n{_which_video(caption)} was published on {name}.\n\n{where}{_SIGNATURE}",
-    )
+    return posts_published(items=[(platform, post_url)], caption=caption)
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def posts_published(
+    *, items: list[tuple[str, str | None]], caption: str | None = None, post_id: str | None = None,
+    poster_url: str | None = None, post_summary: str | None = None, frontend_url: str | None = None,
+) -> tuple[str, str]:
+    """One mail for a post's platforms that went live close together: [(platform, link or None), ...]."""
+    names = [platform_name(platform) for platform, _ in items]
+    if len(items) == 1:
+        url = items[0][1]
+        where = f"See it here: {url}" if url else f"You can find it on your {names[0]} profile."
+        text = f"{_which_video(caption)} was published on {names[0]}.\n\n{where}"
+    else:
+        lines = [f"- {name}: {url or f'on your {name} profile'}" for name, (_, url) in zip(names, items, strict=True)]
+        text = f"{_which_video(caption)} was published on {_names(names)}.\n\n" + "\n".join(lines)
+    if post_summary:
+        text += f"\n\nThis post so far: {post_summary}"
+    if poster_url:
+        text += f"\n\nPoster frame: {poster_url}"
+    if post_id:
+        text += f"\n\nAll platforms of this post: {post_link(post_id, frontend_url)}"
+    return f"Your video is live on {_names(names)}", f"Hi,\n\n{text}{_SIGNATURE}"
 
 
 def post_failed(
@@ -76,6 +103,28 @@ def post_failed(
         f"What went wrong: {reason.strip()}\n\n"
         f"Your other platforms are not affected. To try {name} again, open this page and click \"Retry\":\n"
         f"{post_link(post_id, frontend_url)}{_SIGNATURE}",
+    )
+
+
+def post_deferred(
+    *, platform: str, message: str, post_id: str, caption: str | None = None, frontend_url: str | None = None
+) -> tuple[str, str]:
+    """A budget is used up (EC-4): the platform's message already says when it will publish."""
+    name = platform_name(platform)
+    return (
+        f"Your video will publish later on {name}",
+        f"Hi,\n\n{_which_video(caption)} is waiting to publish on {name}.\n\n{message.strip()}\n\n"
+        f"Nothing to do: it goes out by itself. To see or cancel it:\n{post_link(post_id, frontend_url)}{_SIGNATURE}",
+    )
+
+
+def webhook_disabled(*, url: str, reason: str, frontend_url: str | None = None) -> tuple[str, str]:
+    return (
+        "We turned off one of your webhooks",
+        f"Hi,\n\nWe stopped sending events to {url} because it kept failing. {reason}\n\n"
+        "Events that happen while it is off are not sent to it. When the address works again, turn it back on "
+        f"(PATCH /webhooks/<id> with {{\"enabled\": true}}) or under Settings:\n"
+        f"{_frontend(frontend_url)}/settings/webhooks{_SIGNATURE}",
     )
 
 

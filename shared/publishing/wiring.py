@@ -7,10 +7,8 @@ from typing import Any
 
 from shared.config import core
 from shared.db import database
-from shared.db.database import Conn
 from shared.log import get_logger
 from shared.platforms import adapter_class, adapters
-from shared.publishing import states
 from shared.publishing.runtime import Runtime
 
 log = get_logger(__name__)
@@ -19,32 +17,6 @@ log = get_logger(__name__)
 def worker_url(platform: str) -> str:
     """Where the publish worker of a platform is deployed (one function per platform)."""
     return f"{core().functions_base_url.rstrip('/')}/publish-{platform}"
-
-
-def notify_outcome(conn: Conn, target: dict[str, Any]) -> None:
-    """Mail the user when a scheduled post is published or finally fails (US-1.3)."""
-    if target.get("scheduled_at") is None:
-        return  # immediate posts answer in the app; mail is for posts that go out later
-    from shared.notify import templates
-    from shared.notify.outbox import queue_email
-
-    platform = adapter_class(target["platform"]).display_name
-    if target["state"] == states.PUBLISHED:
-        subject, body = templates.post_published(platform=platform, post_url=target.get("platform_url") or "")
-        kind = "post_published"
-    else:
-        subject, body = templates.post_failed(
-            platform=platform, reason=target.get("user_message") or "", post_id=str(target["post_id"])
-        )
-        kind = "post_failed"
-    queue_email(
-        conn,
-        user_id=str(target["user_id"]),
-        kind=kind,
-        subject=subject,
-        body=body,
-        dedupe_key=templates.dedupe_key(kind, str(target["id"])),
-    )
 
 
 def enqueue_targets(target_ids: list[str]) -> None:
@@ -78,7 +50,6 @@ def build_runtime(**overrides: Any) -> Runtime:
         "worker_url": worker_url,
         "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),
         "convert_for": lambda target: convert_for_target(target),
-        "notify_outcome": notify_outcome,
     }
     parts.update(overrides)
     return Runtime(**parts)
@@ -97,9 +68,11 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
     from shared.connections.warnings import enqueue_expiry_warnings
     from shared.notify.mailer import SmtpMailer
     from shared.notify.outbox import drain_outbox
+    from shared.notify.outcomes import mail_outcomes
     from shared.publishing import bulk, tick
     from shared.storage import storage
     from shared.storage.retention import run_retention, storage_usage
+    from shared.webhooks.delivery import webhook_tick
 
     rt = rt or runtime()
     now = rt.clock()
@@ -108,6 +81,9 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
         "batches_expanded": lambda: bulk.expand_pending(rt),
         "tokens": lambda: refresh_due(rt.db, now).as_dict(),
         "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
+        # Outcome mails and webhooks come from the events outbox (shared/notify/outcomes.py, shared/webhooks/).
+        "outcome_mails": lambda: mail_outcomes(rt.db, now).as_dict(),
+        "webhooks": lambda: webhook_tick(rt.db, rt.queue, now),
         "mails_sent": lambda: drain_outbox(rt.db, SmtpMailer(), now=now),
         "retention": lambda: len(run_retention(rt.db, storage(), now).deleted_videos),
         "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
@@ -136,4 +112,4 @@ def _purge_oauth_states(rt: Runtime, now: Any) -> int:
         return conn.execute("delete from oauth_states where expires_at < %s", (now,)).rowcount
 
 
-__all__ = ["adapters", "build_runtime", "enqueue_targets", "notify_outcome", "run_tick", "runtime", "worker_url"]
+__all__ = ["adapters", "build_runtime", "enqueue_targets", "run_tick", "runtime", "worker_url"]

@@ -20,6 +20,7 @@ from shared.platforms.base import PlatformAdapter
 
 PUBLISH_QUEUE_PREFIX = "publish-"
 SCHEDULER_QUEUE = "scheduler"
+WEBHOOK_QUEUE = "webhooks"
 
 # Every platform we ship, so deploy creates their queues even if an adapter fails to import.
 KNOWN_PLATFORMS = ("tiktok", "blotato", "instagram", "facebook", "youtube")
@@ -108,6 +109,13 @@ def scheduler_queue_spec() -> QueueSpec:
     )
 
 
+def webhook_queue_spec() -> QueueSpec:
+    # One attempt per task; the retries over a day are our own delayed tasks (shared/webhooks/delivery.py).
+    # The deadline covers the endpoint's timeout (WEBHOOK_TIMEOUT_SECONDS, at most 60 s).
+    return QueueSpec(name=WEBHOOK_QUEUE, max_dispatches_per_second=50.0, max_concurrent_dispatches=50,
+                     dispatch_deadline_s=120)
+
+
 def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> dict[str, QueueSpec]:
     """All queues by name. `adapters` defaults to every registered platform adapter."""
     if adapters is None:
@@ -121,6 +129,7 @@ def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> 
         )
     }
     specs[SCHEDULER_QUEUE] = scheduler_queue_spec()
+    specs[WEBHOOK_QUEUE] = webhook_queue_spec()
     return specs
 
 

@@ -73,3 +73,15 @@ def test_dedupe_keys_are_one_per_event():
     assert templates.dedupe_key(templates.POST_PUBLISHED, "t-1") == "post_published:t-1"
     third, fourth = (templates.dedupe_key(templates.POST_FAILED, "t-1", n) for n in (3, 4))
     assert third != fourth
+
+
+def test_brand_names_are_spelled_right_even_when_handed_the_display_name():
+    # Callers that already had the display name used to get "Tiktok" and "Youtube Shorts" back.
+    for given in ("tiktok", "TikTok"):
+        assert templates.platform_name(given) == "TikTok"
+    for given in ("youtube", "YouTube Shorts"):
+        assert templates.platform_name(given) == "YouTube Shorts"
+    subject, _ = templates.posts_published(items=[("tiktok", None), ("youtube", "https://youtube.com/shorts/x")])
+    assert subject == "Your video is live on TikTok and YouTube Shorts"
+    assert templates.post_deferred(platform="youtube", message="Later.", post_id="p")[0] == \
+        "Your video will publish later on YouTube Shorts"

@@ -12,6 +12,7 @@ from shared.tasks.queues import (
     MAX_DISPATCH_DEADLINE_S,
     MIN_DISPATCH_DEADLINE_S,
     SCHEDULER_QUEUE,
+    WEBHOOK_QUEUE,
     queue_spec,
     queue_specs,
 )
@@ -36,7 +37,7 @@ def test_rate_comes_from_the_tightest_project_wide_per_minute_rule():
 
 def test_every_platform_and_the_scheduler_have_a_valid_queue():
     specs = queue_specs({})
-    assert set(specs) == {f"publish-{key}" for key in KNOWN_PLATFORMS} | {SCHEDULER_QUEUE}
+    assert set(specs) == {f"publish-{key}" for key in KNOWN_PLATFORMS} | {SCHEDULER_QUEUE, WEBHOOK_QUEUE}
     for spec in specs.values():
         assert MIN_DISPATCH_DEADLINE_S <= spec.dispatch_deadline_s <= MAX_DISPATCH_DEADLINE_S
         assert 0 < spec.max_dispatches_per_second <= 500

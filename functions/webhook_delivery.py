@@ -1,0 +1,21 @@
+"""Cloud Tasks target (queue `webhooks`): one attempt of one webhook delivery.
+
+The body is {"delivery_id", "attempt"}. The answer is 2xx whatever the endpoint did:
+the attempt is recorded and the next one scheduled by us, not by Cloud Tasks' retries.
+"""
+
+import flask
+
+from shared.db import database
+from shared.http import ApiError, internal_endpoint
+from shared.tasks.client import task_queue
+from shared.webhooks.delivery import deliver
+
+
+@internal_endpoint
+def webhook_delivery(request: flask.Request) -> dict[str, object]:
+    payload = request.get_json(silent=True) or {}
+    delivery_id, attempt = payload.get("delivery_id"), payload.get("attempt")
+    if not isinstance(delivery_id, str) or not isinstance(attempt, int):
+        raise ApiError(400, "bad_task", "A webhook task needs a delivery_id and an attempt number.")
+    return {"delivery_id": delivery_id, "outcome": deliver(database(), task_queue(), delivery_id, attempt)}
