@@ -36,6 +36,12 @@ class YouTubeOAuth(OAuthProvider):
         "include_granted_scopes": "true",
     }
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
+    # Google answers 401 `invalid_client` / `unauthorized_client` ("Unauthorized") for a wrong secret or a
+    # token of another client, and 401 `deleted_client` once the OAuth client is deleted
+    # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).
+    CLIENT_REJECTED_CODES: ClassVar[frozenset[str]] = frozenset(
+        {"invalid_client", "unauthorized_client", "deleted_client"})
+    CLIENT_SETTINGS = ("client_id", "client_secret")
 
     def oauth_app(self) -> OAuthApp:
         # Consent on accounts.google.com, tokens on oauth2.googleapis.com, the channel on www.googleapis.com.
@@ -46,8 +52,10 @@ class YouTubeOAuth(OAuthProvider):
     def revoke(self, stored: StoredTokens) -> None:
         token = stored.refresh_token or stored.access_token
         if token:
+            # The token goes in the form body, never the URL (where access logs keep it):
+            # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
             self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
-                           operation="revoke", params={"token": token})
+                           operation="revoke", data={"token": token})
 
     def error_code(self, body: Mapping[str, Any]) -> str:
         error = body.get("error")
