@@ -45,6 +45,7 @@ class World:
     notification: str
     publish_event: int
     analytics_snapshot: int
+    account_cleanup: int
 
     @property
     def user_id(self) -> str:
@@ -101,8 +102,14 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
             "values (%s, %s, %s, 'yt-123', 10) returning id", (uid, target, platform))
+        # Not due (infinity): the account-cleanup tick of other tests must leave it alone.
+        account_cleanup = one(
+            conn,
+            "insert into account_cleanup (user_id, kind, platform, access_token_ciphertext, next_attempt_at) "
+            "values (%s, 'revoke', %s, %s, 'infinity') returning id", (uid, platform, FAKE_CIPHERTEXT))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
-                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot)
+                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
+                 account_cleanup)
 
 
 # ----------------------------------------------------------------------------- what an attack tries per table
@@ -175,6 +182,9 @@ SPECS: dict[str, TableSpec] = {
         "id = %(id)s", by_id("analytics_snapshot"), "views = 1000000",
         insert("insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
                "values (%(owner)s, %(target)s, 'youtube', 'x', 1000000)", target=lambda w: w.target)),
+    "account_cleanup": TableSpec(
+        "id = %(id)s", by_id("account_cleanup"), "attempts = 0",
+        insert("insert into account_cleanup (user_id, kind, storage_prefix) values (%(owner)s, 'objects', '/')")),
 }
 TABLES = sorted(SPECS)
 
@@ -182,7 +192,7 @@ TABLES = sorted(SPECS)
 # every table is written by the server (the API checks a request, then writes as the service).
 WRITE_POLICY: dict[str, dict[str, set[str]]] = {}
 # Tables a user may not even read.
-SERVER_ONLY = {"oauth_states", "idempotency_keys"}
+SERVER_ONLY = {"oauth_states", "idempotency_keys", "account_cleanup"}
 # The columns of these a user may read (the rest are token ciphertexts).
 READABLE_COLUMNS = {"social_connections": "id, user_id, platform, username, status"}
 # Columns a reader of the table may not see: token ciphertexts and the server's mail bookkeeping.

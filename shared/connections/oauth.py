@@ -313,13 +313,16 @@ class OAuthProvider(Provider):
             tokens = _replace(tokens, refresh_token=stored.refresh_token)
         return tokens
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
+        """End the user's grant at the platform; False when there is no revoke call to make."""
         if not self.REVOKE_PATH:
-            return
+            return False
         token = stored.refresh_token or stored.access_token
-        if token:
-            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
-                           operation="revoke", data={**self.client_fields(), "token": token})
+        if not token:
+            return False
+        self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                       operation="revoke", data={**self.client_fields(), "token": token})
+        return True
 
     def token_set(self, body: Mapping[str, Any]) -> TokenSet:
         access = body.get("access_token")

@@ -88,13 +88,15 @@ class FacebookOAuth(OAuthProvider):
         return code == "101" or (code == "1" and "client secret" in message.lower()) or super().client_rejected(
             response, body, code)
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
         # DELETE /me/permissions removes the app's grant
         # (https://developers.facebook.com/docs/facebook-login/guides/permissions/request-revoke).
         # The user token goes in the Authorization header, never the URL (access logs keep URLs).
-        if stored.refresh_token:
-            self.call_json("DELETE", self.graph("/me/permissions"), operation="revoke",
-                           headers={"Authorization": f"Bearer {stored.refresh_token}"})
+        if not stored.refresh_token:
+            return False
+        self.call_json("DELETE", self.graph("/me/permissions"), operation="revoke",
+                       headers={"Authorization": f"Bearer {stored.refresh_token}"})
+        return True
 
     def accounts(self, tokens: TokenSet) -> list[ConnectedAccount]:
         auth = {"Authorization": f"Bearer {tokens.access_token}"}

@@ -48,12 +48,14 @@ class TikTokOAuth(OAuthProvider):
             return str(error.get("code", "ok")) != "ok"
         return isinstance(error, str) and bool(error)
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
         # TikTok revokes with the access token (the grant goes with it), as form fields in the POST
         # body: https://developers.tiktok.com/doc/oauth-user-access-token-management ("Revoke access").
-        if stored.access_token:
-            self.call_json("POST", self.token_url().replace(self.TOKEN_PATH, self.REVOKE_PATH or ""),
-                           operation="revoke", data={**self.client_fields(), "token": stored.access_token})
+        if not stored.access_token:
+            return False
+        self.call_json("POST", self.token_url().replace(self.TOKEN_PATH, self.REVOKE_PATH or ""),
+                       operation="revoke", data={**self.client_fields(), "token": stored.access_token})
+        return True
 
     def profile(self, tokens: TokenSet) -> Profile:
         auth = {"Authorization": f"Bearer {tokens.access_token}"}

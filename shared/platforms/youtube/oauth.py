@@ -49,13 +49,15 @@ class YouTubeOAuth(OAuthProvider):
                         auth_base=self.settings.auth_base, token_base=self.settings.token_base,
                         api_base=self.settings.api_base)
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
         token = stored.refresh_token or stored.access_token
-        if token:
-            # The token goes in the form body, never the URL (where access logs keep it):
-            # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
-            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
-                           operation="revoke", data={"token": token})
+        if not token:
+            return False
+        # The token goes in the form body, never the URL (where access logs keep it):
+        # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
+        self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                       operation="revoke", data={"token": token})
+        return True
 
     def error_code(self, body: Mapping[str, Any]) -> str:
         error = body.get("error")
