@@ -89,9 +89,9 @@ def test_export_writes_the_users_data_as_json(cli_env, db, tmp_path):
             "access_token_ciphertext) values (%s, 'youtube', %s, 'my-channel', '\\x0001'::bytea)",
             (cli_env["sub"], f"acct-{uuid.uuid4().hex[:8]}"))
     target = tmp_path / "mine.json"
-    result = runner.invoke(app, ["export", "--output", str(target)])
+    result = runner.invoke(app, ["export", "--output", str(target)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    assert f"Saved 0 posts, 0 platform posts and 1 accounts to {target}" in " ".join(result.output.split())
+    assert f"Saved 0 posts, 0 platform posts and 1 accounts to {target}." in result.output
     document = json.loads(target.read_text())
     assert document["user"]["id"] == cli_env["sub"]
     assert [c["username"] for c in document["connections"]] == ["my-channel"]

@@ -6,38 +6,23 @@ The sandbox's token endpoints refuse our app the way each platform does
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from functions.connections import connections
 from sandbox.core import Fault, TokenProblem
-from shared import log
 from shared.connections.oauth import OAuthClientRejected
 from shared.connections.refresh import credentials_for, refresh_due
 from tests.conftest import make_user
 from tests.connections.conftest import call, connect, connection_row
+from tests.test_logging import _lines
 
 # When each platform's token is due for refresh in the scheduler's pass.
 DUE_AT = {"tiktok": timedelta(minutes=95), "youtube": timedelta(minutes=50), "instagram": timedelta(days=7)}
 SETTINGS = {"tiktok": ["TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"],
             "youtube": ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"],
             "instagram": ["INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET"]}
-
-
-@pytest.fixture
-def logs():
-    stream = io.StringIO()
-    log.configure("DEBUG", stream=stream)
-    yield stream
-    log.configure()
-    log.clear_context()
-
-
-def _lines(stream: io.StringIO) -> list[dict]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def _mails(db, *users) -> list[dict]:
@@ -52,7 +37,7 @@ def _mails(db, *users) -> list[dict]:
     ("youtube", "client_401"),
     ("instagram", "unauthorized_client"), ("instagram", "client_401"),
 ])
-def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(db, platforms, logs, platform,
+def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(db, platforms, captured, platform,
                                                                                 kind):
     if platform == "instagram":
         platforms.sandbox.config["instagram.refresh_min_age_s"] = 0
@@ -74,7 +59,7 @@ def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(
     assert _mails(db, *users) == []
     # The pass stopped asking after the first refusal: one refused call, not one per user.
     assert sum(1 for call_ in platforms.sandbox.calls_faulted if call_[:2] == (platform, "refresh")) == 1
-    [alert] = [line for line in _lines(logs) if line["message"] == "oauth_client_rejected"]
+    [alert] = [line for line in _lines(captured) if line["message"] == "oauth_client_rejected"]
     assert alert["severity"] == "ERROR" and alert["platform"] == platform
     assert alert["settings"] == SETTINGS[platform]
 
@@ -84,7 +69,7 @@ def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(
     assert _mails(db, *users) == []
 
 
-def test_a_rotated_secret_is_reported_not_blamed_on_users(db, user_a, platforms, logs):
+def test_a_rotated_secret_is_reported_not_blamed_on_users(db, user_a, platforms, captured):
     """The secret changed at TikTok but not here: the real refusal path, no injected fault."""
     cid = connect(db, user_a, "tiktok")
     platforms.sandbox.config["tiktok.client_secret"] = "rotated-at-tiktok"
@@ -93,7 +78,7 @@ def test_a_rotated_secret_is_reported_not_blamed_on_users(db, user_a, platforms,
     assert connection_row(db, cid)["status"] == "connected"
     assert _mails(db, user_a) == []
     assert any(line["message"] == "oauth_client_rejected" and "TIKTOK_CLIENT_SECRET" in line["settings"]
-               for line in _lines(logs))
+               for line in _lines(captured))
 
     # Publishing with a token about to expire: a retryable error, the connection untouched.
     with pytest.raises(OAuthClientRejected):
