@@ -10,12 +10,14 @@ GET    /analytics              published posts' numbers by date range, platform,
 PATCH  /targets/<id>           edit a target that has not started
 POST   /targets/<id>/cancel    cancel a target that has not started
 POST   /targets/<id>/retry     retry a failed target now
+GET    /export                 everything we keep about the user, as JSON (no secrets)
 """
 
 import re
 
 import flask
 
+from shared.accounts.export import export_user_data
 from shared.analytics import report
 from shared.http import ApiError, User, json_body, user_endpoint
 from shared.publishing import bulk, service
@@ -57,4 +59,6 @@ def publish_video(request: flask.Request, user: User) -> object:
         return service.cancel_target(rt, user, match.group(1))
     if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/retry", path)):
         return service.retry_target(rt, user, match.group(1))
+    if request.method == "GET" and path == "/export":
+        return export_user_data(rt.db, user)
     raise ApiError(404, "not_found", "There is nothing at this address.")

@@ -17,7 +17,15 @@ Accounts: `sb.add_account(platform, id, **attrs)`, e.g. Instagram
 `pages=[{"id": ..., "name": ...}]`, Blotato `tiktok_accounts=[...]`.
 
 Fault operations: authorize, token, refresh, revoke, profile, long_lived, pages.
-Kinds: the generic ones plus `server_error` (the platform's 5xx body).
+Kinds: the generic ones plus `server_error` (the platform's 5xx body) and the ways
+each token endpoint refuses *our app* (`CLIENT_REFUSALS`): `invalid_client`,
+`unauthorized_client`, `deleted_client` (Google), `client_401` (a 401 without an
+OAuth error). Setting `<platform>.client_secret` in the config makes every call
+with another secret refused the platform's way, as after a rotated secret.
+
+Revocation endpoints refuse a token sent in the URL query (and record it in the
+oauth store's `tokens_in_url`): real platforms may accept it, but URLs end up in
+access logs and proxies, so the product must send tokens in the body or a header.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ def _state(sb: Sandbox) -> dict[str, Any]:
     st.setdefault("issued", {})
     st.setdefault("refresh_calls", {})
     st.setdefault("revoked_calls", [])
+    st.setdefault("tokens_in_url", [])
     return st
 
 
@@ -112,6 +121,57 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
+def _tiktok_refusal(error: str, description: str) -> Any:
+    return lambda: (400, {"error": error, "error_description": description, "log_id": _log_id()})
+
+
+def _graph_refusal(message: str, code: int) -> Any:
+    return lambda: (400, {"error": {"message": message, "type": "OAuthException", "code": code,
+                                    "fbtrace_id": secrets.token_urlsafe(8)}})
+
+
+# How each token endpoint refuses our app's credentials (not the user's grant).
+CLIENT_REFUSALS: dict[str, dict[str, Any]] = {
+    # https://developers.tiktok.com/doc/oauth-error-handling: string `error` categories with a
+    # description and log_id; the HTTP status is not documented (the sandbox answers 400).
+    "tiktok": {
+        "invalid_client": _tiktok_refusal("invalid_client", "Client key or secret is invalid"),
+        "unauthorized_client": _tiktok_refusal("unauthorized_client",
+                                               "The client is not authorized to use this grant type"),
+        "client_401": lambda: (401, "Unauthorized"),
+    },
+    # Google's token endpoint: 401 with an RFC 6749 error; `deleted_client` once the client is deleted
+    # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).
+    "youtube": {
+        "invalid_client": lambda: (401, {"error": "invalid_client", "error_description": "Unauthorized"}),
+        "unauthorized_client": lambda: (401, {"error": "unauthorized_client", "error_description": "Unauthorized"}),
+        "deleted_client": lambda: (401, {"error": "deleted_client",
+                                         "error_description": "The OAuth client was deleted."}),
+        "client_401": lambda: (401, ""),
+    },
+    # Graph API: code 1 for a wrong app secret, 101 for an unknown app id (HTTP 400).
+    "facebook": {
+        "invalid_client": _graph_refusal("Error validating client secret.", 1),
+        "unauthorized_client": _graph_refusal("Error validating application. Invalid application ID.", 101),
+        "client_401": lambda: (401, ""),
+    },
+    # Instagram Login's code exchange: "Invalid platform app" (HTTP 400); Graph: code 101.
+    "instagram": {
+        "invalid_client": lambda: (400, {"error_type": "OAuthException", "code": 400,
+                                         "error_message": "Invalid platform app"}),
+        "unauthorized_client": _graph_refusal("Error validating application. Invalid application ID.", 101),
+        "client_401": lambda: (401, ""),
+    },
+}
+
+
+def _client_refusal(platform: str, kind: str) -> Response:
+    status, body = CLIENT_REFUSALS[platform][kind]()
+    if isinstance(body, str):
+        return Response(body, status=status, content_type="text/plain")
+    return _json(body, status)
+
+
 def _fault(sb: Sandbox, platform: str, operation: str, server_error: Any) -> Response | None:
     fault = sb.take_fault(platform, operation)
     if fault is None:
@@ -121,7 +181,19 @@ def _fault(sb: Sandbox, platform: str, operation: str, server_error: Any) -> Res
         return answer
     if fault.kind == "server_error":
         return _json(server_error, 500)
+    if fault.kind in CLIENT_REFUSALS.get(platform, {}):
+        return _client_refusal(platform, fault.kind)
     return None
+
+
+def _token_in_url(sb: Sandbox, platform: str, refuse: Any) -> Response | None:
+    """A revoke call carrying a token in its query string: recorded and refused."""
+    leaked = sorted(k for k in request.args if k in ("token", "access_token", "refresh_token"))
+    if not leaked:
+        return None
+    with sb.lock:
+        _state(sb)["tokens_in_url"].append((platform, request.path, tuple(leaked)))
+    return refuse(f"Send the token in the request body or Authorization header, not the URL ({', '.join(leaked)})")
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -271,6 +343,11 @@ def _tiktok(app: Flask, sb: Sandbox) -> None:
         fault = _fault(sb, "tiktok", "revoke", {"error": "server_error"})
         if fault is not None:
             return fault
+        leaked = _token_in_url(sb, "tiktok", lambda why: oauth_error("invalid_request", why))
+        if leaked is not None:
+            return leaked
+        if not _client_ok(sb, "tiktok", request.form.get("client_key"), request.form.get("client_secret")):
+            return oauth_error("invalid_client", "Client key or secret is invalid")
         try:
             token = sb.check_token("tiktok", request.form.get("token"))
         except TokenProblem as exc:
@@ -508,6 +585,9 @@ def _facebook(app: Flask, sb: Sandbox) -> None:
         fault = _fault(sb, "facebook", "revoke", {"error": {"message": "Unexpected", "code": 2}})
         if fault is not None:
             return fault
+        leaked = _token_in_url(sb, "facebook", lambda why: _graph_error(why, 100))
+        if leaked is not None:
+            return leaked
         token = user_token()
         if isinstance(token, Response):
             return token
@@ -543,7 +623,9 @@ def _google(app: Flask, sb: Sandbox) -> None:
         if fault is not None:
             return fault
         if not _client_ok(sb, "youtube", form.get("client_id"), form.get("client_secret")):
-            return oauth_error("invalid_client", "The OAuth client was not found.", 401)
+            known_id = _client_ok(sb, "youtube", form.get("client_id"), need_secret=False)
+            return oauth_error("invalid_client", "Unauthorized" if known_id else "The OAuth client was not found.",
+                               401)
         ttl = _ttl(sb, "youtube", "access_ttl")
         if grant_type == "authorization_code":
             grant, reason = _take_code(sb, "youtube", form.get("code"), form.get("client_id"),
@@ -575,7 +657,11 @@ def _google(app: Flask, sb: Sandbox) -> None:
         fault = _fault(sb, "youtube", "revoke", {"error": "internal_failure"})
         if fault is not None:
             return fault
-        value = request.args.get("token") or request.form.get("token")
+        leaked = _token_in_url(sb, "youtube", lambda why: oauth_error("invalid_request", why))
+        if leaked is not None:
+            return leaked
+        # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
+        value = request.form.get("token")
         with sb.lock:
             token = sb.tokens.get(value or "")
         if token is None or token.platform != "youtube" or token.revoked:

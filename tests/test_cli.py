@@ -80,6 +80,24 @@ def test_connections_lists_the_users_accounts(cli_env, db):
     assert "reconnect" in result.output.lower()
 
 
+def test_export_writes_the_users_data_as_json(cli_env, db, tmp_path):
+    import json
+
+    with db.service() as conn:
+        conn.execute(
+            "insert into social_connections (user_id, platform, platform_account_id, username, "
+            "access_token_ciphertext) values (%s, 'youtube', %s, 'my-channel', '\\x0001'::bytea)",
+            (cli_env["sub"], f"acct-{uuid.uuid4().hex[:8]}"))
+    target = tmp_path / "mine.json"
+    result = runner.invoke(app, ["export", "--output", str(target)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert f"Saved 0 posts, 0 platform posts and 1 accounts to {target}." in result.output
+    document = json.loads(target.read_text())
+    assert document["user"]["id"] == cli_env["sub"]
+    assert [c["username"] for c in document["connections"]] == ["my-channel"]
+    assert "access_token_ciphertext" not in document["connections"][0]
+
+
 def test_local_token_signs_in_a_local_user(cli_env, monkeypatch, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
     email = f"{uuid.uuid4().hex[:8]}@example.test"

@@ -467,6 +467,32 @@ class AuthorizationStart(Strict):
     authorization_url: str = Field(description="Send the browser here")
 
 
+class ExportedUser(Strict):
+    id: str
+    email: str | None
+
+
+Rows = list[dict[str, Any]]
+
+
+class DataExport(Strict):
+    """A user's data export; timestamps in ISO 8601, one list of rows per kind of record."""
+
+    format_version: int
+    exported_at: str = Field(description=ISO_DATE)
+    user: ExportedUser
+    videos: Rows
+    video_renditions: Rows = Field(description="Converted copies and covers")
+    connections: Rows = Field(description="Connected accounts, without tokens")
+    batches: Rows
+    posts: Rows
+    targets: Rows = Field(description="One row per platform post")
+    events: Rows = Field(description="Every state change of a platform post")
+    analytics: Rows = Field(description="Daily metric snapshots")
+    quota_usage: Rows
+    notifications: Rows = Field(description="Emails sent to the user")
+
+
 class Health(Strict):
     ok: bool
     database: str

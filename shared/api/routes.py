@@ -85,6 +85,10 @@ ROUTES: tuple[Route, ...] = (
           {200: r.PublishingDefaults}),
     Route("PATCH", "/analytics/defaults/{platform}", "Switch a platform's A/B defaults on or off", "analytics",
           {200: r.PublishingDefaults}, body=DefaultsEdit),
+    Route("GET", "/publish-video/export", "Everything kept about the signed-in user, as JSON", "account",
+          {200: r.DataExport},
+          description="Videos, posts, platform posts, connections (without tokens), analytics, events and "
+                      "emails. docs/security.md says what is kept and for how long."),
     # --- videos
     Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
           raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}),

@@ -240,6 +240,30 @@ def retry(target_id: str = typer.Argument(..., help="The failed platform post (t
     _console().print(f"Trying {target['platform']} again now. Follow it with: shortpub status {target['post_id']}")
 
 
+@app.command()
+def export(
+    output: Path = typer.Option(Path("shortpub-export.json"), "--output", "-o",
+                                help="Where to write the JSON ('-' for the screen)"),
+) -> None:
+    """Download everything shortpub keeps about you (posts, accounts without tokens, analytics) as JSON."""
+    import json
+
+    client = _client()
+    try:
+        document = client.get("/publish-video/export")
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if str(output) == "-":
+        typer.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    _console().print(f"Saved {len(document['posts'])} posts, {len(document['targets'])} platform posts and "
+                     f"{len(document['connections'])} accounts to {output}.")
+
+
 # ---------------------------------------------------------------------------- operator tasks
 
 

@@ -10,7 +10,11 @@ Page tokens). Blotato is connected by API key instead (`ApiKeyProvider`).
 Every platform answer is classified here, once: network failures, 429 and 5xx are
 `TransientError` (try again later, never a reason to drop a connection); OAuth
 errors that mean the grant is gone (`invalid_grant`, Graph code 190, TikTok
-`access_token_invalid`) are `AuthError`; anything else is `PermanentError`.
+`access_token_invalid`) are `AuthError`; a token endpoint refusing *our app*
+(`invalid_client`, `unauthorized_client`, a 401 without a grant error) is
+`OAuthClientRejected`: our credentials are wrong, the user's grant is fine, so it
+keeps every connection, mails no one and logs `oauth_client_rejected` at ERROR
+naming the settings to fix. Anything else is `PermanentError`.
 """
 
 from __future__ import annotations
@@ -114,6 +118,29 @@ def secret_text(value: SecretStr | str | None) -> str:
     return value or ""
 
 
+# ------------------------------------------------------------------------ errors
+
+# Calls made to the platform's token endpoint with our client credentials.
+TOKEN_ENDPOINT_OPERATIONS = frozenset({"token", "refresh", "long_lived", "revoke"})
+# RFC 6749 section 5.2: the client (our app), not the grant, failed authentication.
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+
+
+class OAuthClientRejected(TransientError):
+    """The platform refused our app's credentials: an operator must fix a setting.
+
+    Transient for users and connections (nothing is expired, nobody is mailed;
+    refreshes and publishes retry and succeed once the setting is fixed).
+    """
+
+    def __init__(self, *, platform: str, code: str, settings: tuple[str, ...], operation: str,
+                 detail: Any = None, status: int | None = None) -> None:
+        super().__init__(messages.platform_unavailable(platform), platform=platform, code=code, detail=detail,
+                         status=status)
+        self.settings = settings
+        self.operation = operation
+
+
 # ------------------------------------------------------------------------ providers
 
 
@@ -178,10 +205,37 @@ class Provider:
 
     # Error codes meaning the grant is revoked or expired: the user must reconnect.
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant"})
+    # Error codes meaning the token endpoint refused our app (checked on token-endpoint calls only).
+    CLIENT_REJECTED_CODES: ClassVar[frozenset[str]] = CLIENT_ERRORS
+    # The settings fields holding our app's credentials (named in the operator's log line).
+    CLIENT_SETTINGS: ClassVar[tuple[str, ...]] = ()
+
+    def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
+        """At the token endpoint: did the platform refuse our app rather than the user's grant?"""
+        if code in self.REVOKED_CODES:
+            return False
+        return code in self.CLIENT_REJECTED_CODES or response.status_code == 401
+
+    def setting_names(self) -> tuple[str, ...]:
+        """Environment names of our app's credentials, e.g. ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET")."""
+        prefix = str(self.SETTINGS.model_config.get("env_prefix") or "")
+        names = []
+        for field_name in self.CLIENT_SETTINGS:
+            alias = self.SETTINGS.model_fields[field_name].validation_alias
+            names.append(alias.upper() if isinstance(alias, str) else f"{prefix}{field_name}".upper())
+        return tuple(names)
 
     def classify(self, response: httpx.Response, body: Mapping[str, Any], operation: str) -> Exception:
         code = self.error_code(body) or f"http_{response.status_code}"
         detail = _short(response)
+        if operation in TOKEN_ENDPOINT_OPERATIONS and self.client_rejected(response, body, code):
+            settings = self.setting_names()
+            # One stable event name: the operator's alert is built on it (docs/connections.md).
+            log.error("oauth_client_rejected", platform=self.key, operation=operation, error_code=code,
+                      http_status=response.status_code, settings=list(settings),
+                      hint=f"{self.key} refused our app's credentials; check {' and '.join(settings)}")
+            return OAuthClientRejected(platform=self.key, code=code, settings=settings, operation=operation,
+                                       detail=detail, status=response.status_code)
         log.warning("platform refused", platform=self.key, operation=operation, code=code,
                     status=response.status_code)
         if code in self.REVOKED_CODES or response.status_code == 401:
@@ -259,13 +313,16 @@ class OAuthProvider(Provider):
             tokens = _replace(tokens, refresh_token=stored.refresh_token)
         return tokens
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
+        """End the user's grant at the platform; False when there is no revoke call to make."""
         if not self.REVOKE_PATH:
-            return
+            return False
         token = stored.refresh_token or stored.access_token
-        if token:
-            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
-                           operation="revoke", data={**self.client_fields(), "token": token})
+        if not token:
+            return False
+        self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                       operation="revoke", data={**self.client_fields(), "token": token})
+        return True
 
     def token_set(self, body: Mapping[str, Any]) -> TokenSet:
         access = body.get("access_token")

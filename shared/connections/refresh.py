@@ -9,7 +9,11 @@ which matters for TikTok, whose refresh tokens rotate.
 
 A connection is marked expired only when the platform says the grant is gone
 (`AuthError`: invalid_grant, Graph 190, TikTok access_token_invalid). Network
-failures and 5xx leave it connected; the next tick tries again.
+failures and 5xx leave it connected; the next tick tries again. When the token
+endpoint refuses our own app (`OAuthClientRejected`: a wrong or rotated client
+secret), every connection stays connected and nobody is mailed: the pass stops
+asking that platform until the next tick, and the ERROR `oauth_client_rejected`
+names the setting to fix.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
-from shared.connections.oauth import OAuthProvider, Provider, StoredTokens, provider, providers
+from shared.connections.oauth import OAuthClientRejected, OAuthProvider, Provider, StoredTokens, provider, providers
 from shared.connections.store import mark_expired
 from shared.db.database import Conn, Database
 from shared.log import get_logger
@@ -41,9 +45,11 @@ class RefreshSummary:
     refreshed: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)      # left connected, retried next tick
+    client_rejected: list[str] = field(default_factory=list)   # platforms that refused our app's credentials
 
     def as_dict(self) -> dict[str, int]:
-        return {"refreshed": len(self.refreshed), "expired": len(self.expired), "failed": len(self.failed)}
+        return {"refreshed": len(self.refreshed), "expired": len(self.expired), "failed": len(self.failed),
+                "client_rejected": len(self.client_rejected)}
 
 
 def _due_clause(cls: type[Provider]) -> str:
@@ -77,6 +83,10 @@ def refresh_due(db: Database, now: datetime | None = None, *, limit: int = 200) 
         oauth = provider(key)
         for connection_id in ids:
             _refresh_one(db, oauth, cls, connection_id, now, summary)
+            if key in summary.client_rejected:
+                # Every other refresh would be refused the same way; they stay due for the next tick.
+                summary.failed.extend(i for i in ids[ids.index(connection_id) + 1:])
+                break
     if summary.refreshed or summary.expired or summary.failed:
         log.info("token refresh pass", **summary.as_dict())
     return summary
@@ -98,6 +108,11 @@ def _refresh_one(db: Database, oauth: Provider, cls: type[Provider], connection_
         except AuthError as exc:
             mark_expired(conn, connection_id, exc.code or "revoked")
             summary.expired.append(connection_id)
+            return
+        except OAuthClientRejected:
+            # Our credentials, not the user's grant (logged as oauth_client_rejected by the provider).
+            summary.failed.append(connection_id)
+            summary.client_rejected.append(cls.key)
             return
         except PlatformError as exc:
             # Not known to mean "revoked": keep the connection; the next tick retries.

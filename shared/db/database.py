@@ -3,6 +3,8 @@
 - `user(claims)`: runs as role `authenticated` with the caller's JWT claims set the
   way PostgREST sets them, so every RLS policy applies exactly as on Supabase.
 - `service()`: runs as `service_role` for workers and the scheduler.
+- `server_writes(conn)`: inside a user's transaction, the writes the API makes for
+  them after checking the request (users may write nothing directly).
 
 Prepared statements are off so the Supabase transaction pooler (port 6543) works.
 """
@@ -61,6 +63,19 @@ class Database:
         """A transaction for trusted server code (workers, scheduler, OAuth callback)."""
         with self._transaction("service_role", None) as conn:
             yield conn
+
+
+@contextmanager
+def server_writes(conn: Conn) -> Iterator[Conn]:
+    """Writes the API makes for a user, inside that user's transaction, once it has checked them.
+
+    Users hold no write privilege on any table (docs/security.md), so a row changes
+    only through code that validated the request. Reads before and after stay under
+    RLS as the user. On an error the transaction rolls back, and the role with it.
+    """
+    conn.execute("select set_config('role', 'service_role', true)")
+    yield conn
+    conn.execute("select set_config('role', 'authenticated', true)")
 
 
 _database: Database | None = None

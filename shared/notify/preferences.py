@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.db.database import Conn, Database
+from shared.db.database import Conn, Database, server_writes
 from shared.notify import templates
 
 Level = Literal["all", "failures", "none"]
@@ -64,13 +64,14 @@ def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> dic
     user_id = str(claims["sub"])
     with db.user(claims) as conn:
         merged = {**_row(conn, user_id), **changes}
-        conn.execute(
-            "insert into notification_preferences (user_id, publishing, connections, webhooks) "
-            "values (%(user_id)s, %(publishing)s, %(connections)s, %(webhooks)s) "
-            "on conflict (user_id) do update set publishing = excluded.publishing, "
-            "connections = excluded.connections, webhooks = excluded.webhooks",
-            {"user_id": user_id, **merged},
-        )
+        with server_writes(conn):
+            conn.execute(
+                "insert into notification_preferences (user_id, publishing, connections, webhooks) "
+                "values (%(user_id)s, %(publishing)s, %(connections)s, %(webhooks)s) "
+                "on conflict (user_id) do update set publishing = excluded.publishing, "
+                "connections = excluded.connections, webhooks = excluded.webhooks",
+                {"user_id": user_id, **merged},
+            )
         return _view(merged)
 
 

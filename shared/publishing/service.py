@@ -1,7 +1,10 @@
 """Publishing use cases: create a post with its targets, read status, edit, cancel, retry.
 
-User-facing reads and writes run in the user's transaction, so RLS decides what
-exists for them; budget counts (which span all users) run as the service.
+User-facing reads run in the user's transaction, so RLS decides what exists for
+them. Users hold no write privilege on posts, targets or idempotency keys
+(docs/security.md): once a request is checked here, its writes run as the service
+in the same transaction (`server_writes`). Budget counts (which span all users)
+run as the service too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from shared.db.database import Conn
+from shared.db.database import Conn, server_writes
 from shared.http import ApiError, User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter, caption_with_hashtags
@@ -140,7 +143,7 @@ def create_post(
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
         if idempotency_key:
-            previous = _claim_idempotency_key(conn, idempotency_key, _request_hash(raw_body))
+            previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
             if previous is not None:
                 return previous, 200
         video = conn.execute(
@@ -161,6 +164,34 @@ def create_post(
             summary = " ".join(f"{platform}: {' '.join(msgs)}" for platform, msgs in problems.items())
             raise ApiError(422, "not_publishable", summary, problems)
         _check_budgets(rt, plans, now)
+        # Every row written below was checked above: the video and connections are the
+        # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
+        post_id, created = _insert_post(conn, user, request, plans, batch_id)
+        response: dict[str, Any] = {
+            "post_id": post_id,
+            "targets": [
+                {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created
+            ],
+        }
+        if idempotency_key:
+            with server_writes(conn):
+                conn.execute(
+                    "update idempotency_keys set response = %s where user_id = %s and key = %s",
+                    (Jsonb(response), user.id, idempotency_key),
+                )
+    for target in created:
+        if target["state"] == states.QUEUED:
+            rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
+    if request.wait:
+        final = wait_for_post(rt, user, response["post_id"], request.wait)
+        if final is not None:
+            return final, 200
+    return response, 202
+
+
+def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[PlannedTarget],
+                 batch_id: str | None) -> tuple[str, list[dict[str, Any]]]:
+    with server_writes(conn):
         post = conn.execute(
             "insert into posts (user_id, video_id, batch_id, caption, hashtags, campaign) "
             "values (%s, %s, %s, %s, %s, %s) returning id, created_at",
@@ -188,25 +219,7 @@ def create_post(
             ).fetchone()
             assert row is not None
             created.append(dict(row))
-        response: dict[str, Any] = {
-            "post_id": str(post["id"]),
-            "targets": [
-                {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created
-            ],
-        }
-        if idempotency_key:
-            conn.execute(
-                "update idempotency_keys set response = %s where user_id = %s and key = %s",
-                (Jsonb(response), user.id, idempotency_key),
-            )
-    for target in created:
-        if target["state"] == states.QUEUED:
-            rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
-    if request.wait:
-        final = wait_for_post(rt, user, response["post_id"], request.wait)
-        if final is not None:
-            return final, 200
-    return response, 202
+    return str(post["id"]), created
 
 
 def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime) -> list[PlannedTarget]:
@@ -233,19 +246,20 @@ def _check_budgets(rt: Runtime, plans: list[PlannedTarget], now: datetime) -> No
                 raise ApiError(409, "over_platform_limit", problem, {"platform": plan.adapter.key})
 
 
-def _claim_idempotency_key(conn: Conn, key: str, request_hash: str) -> dict[str, Any] | None:
+def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
     if len(key) > 200:
         raise ApiError(422, "invalid_idempotency_key", "The Idempotency-Key header is too long (200 characters max).")
-    inserted = conn.execute(
-        "insert into idempotency_keys (user_id, key, request_hash) values (auth.uid(), %s, %s) "
-        "on conflict do nothing returning key",
-        (key, request_hash),
-    ).fetchone()
+    with server_writes(conn):
+        inserted = conn.execute(
+            "insert into idempotency_keys (user_id, key, request_hash) values (%s, %s, %s) "
+            "on conflict do nothing returning key",
+            (user_id, key, request_hash),
+        ).fetchone()
+        existing = None if inserted else conn.execute(
+            "select request_hash, response from idempotency_keys where user_id = %s and key = %s", (user_id, key)
+        ).fetchone()
     if inserted:
         return None
-    existing = conn.execute(
-        "select request_hash, response from idempotency_keys where key = %s", (key,)
-    ).fetchone()
     assert existing is not None
     if existing["request_hash"] != request_hash:
         raise ApiError(
@@ -377,21 +391,25 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             found += text.problems(title, adapter.limits.title, "title", adapter.display_name)
         if found:
             raise ApiError(422, "not_publishable", " ".join(found), found)
-        updated = conn.execute(
-            sql.SQL(
-                "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
-                "scheduled_at = %s, timezone = %s where id = %s returning {}"
-            ).format(_COLUMNS),
-            (
-                caption,
-                title,
-                hashtags,
-                Jsonb(edit.options if edit.options is not None else current["options"]),
-                when,
-                zone,
-                target_id,
-            ),
-        ).fetchone()
+        with server_writes(conn):
+            # Still scheduled at the moment of writing: the worker may have started it meanwhile.
+            updated = conn.execute(
+                sql.SQL(
+                    "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
+                    "scheduled_at = %s, timezone = %s where id = %s and user_id = %s and state = 'scheduled' "
+                    "returning {}"
+                ).format(_COLUMNS),
+                (
+                    caption,
+                    title,
+                    hashtags,
+                    Jsonb(edit.options if edit.options is not None else current["options"]),
+                    when,
+                    zone,
+                    target_id,
+                    user.id,
+                ),
+            ).fetchone()
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
     return _target_view(dict(updated))

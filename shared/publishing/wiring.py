@@ -62,6 +62,7 @@ def runtime() -> Runtime:
 
 def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
     """Everything the minute tick does; one failing duty never stops the others."""
+    from shared.accounts.cleanup import run_account_cleanup
     from shared.analytics.collect import collect_due
     from shared.analytics.experiments import decide_due
     from shared.connections.refresh import refresh_due
@@ -89,6 +90,7 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
         "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
         "analytics": lambda: collect_due(rt.db, rt, now).as_dict(),
         "experiments": lambda: decide_due(rt.db, now),
+        "account_cleanup": lambda: run_account_cleanup(rt.db, storage(), now).as_dict(),
     }
     summary: dict[str, Any] = {}
     for name, duty in duties.items():

@@ -72,11 +72,20 @@ grant execute on all functions in schema auth to anon, authenticated, service_ro
 grant all on auth.users to service_role;
 
 -- Supabase's default privileges on the public schema: the API roles get table
--- rights and RLS is what actually guards the rows.
+-- rights and RLS is what actually guards the rows. Supabase sets them once, when the
+-- project is created, so migrations may revoke them for good; this file runs before
+-- every migration run, hence only on a database that never had them (no marker yet).
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+do $$
+begin
+  if obj_description('auth.users'::regclass, 'pg_class') is null then
+    alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+    alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+    alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+    comment on table auth.users is 'Supabase auth users (local stand-in; project defaults applied)';
+  end if;
+end
+$$;
 
 -- Supabase Realtime's publication (Supabase creates it empty; migrations add tables to it).
 do $$

@@ -251,7 +251,8 @@ grant select (id, user_id, url, description, events, status, disabled_reason, fa
 create policy webhook_endpoints_own on public.webhook_endpoints for select to authenticated
   using ((select auth.uid()) = user_id);
 
--- Preferences are the user's own to read and change.
-grant select, insert, update on public.notification_preferences to authenticated;
-create policy notification_preferences_own on public.notification_preferences for all to authenticated
-  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);
+-- Preferences are the user's own to read; they change through PATCH /me/notifications,
+-- which checks the values and writes as the service (users write no table directly).
+grant select on public.notification_preferences to authenticated;
+create policy notification_preferences_own on public.notification_preferences for select to authenticated
+  using ((select auth.uid()) = user_id);

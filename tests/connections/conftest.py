@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from shared.config import core
+from tests.test_logging import captured  # noqa: F401 - the log-capturing fixture, for tests that read logs
 
 APP_ENV = {
     "TIKTOK_CLIENT_KEY": "sbx-tiktok-client", "TIKTOK_CLIENT_SECRET": "sbx-tiktok-secret",

@@ -63,6 +63,27 @@ def test_platform_not_connected_and_someone_elses_video(
     assert _posts_of(harness, user_b) == 0
 
 
+def test_someone_elses_or_a_disconnected_connection_is_refused(
+    harness: Harness, monkeypatch, user_a, user_b, vertical_video
+) -> None:
+    # Users hold no insert right on targets (docs/security.md): the API's own checks are what stop this.
+    victims = harness.connect(user_a, "youtube")
+    video_b = harness.video(user_b, vertical_video)
+    body = {"video_id": video_b, "caption": "Hello",
+            "targets": [{**target_request("youtube"), "connection_id": victims}]}
+    status, answer = call(harness, monkeypatch, "POST", "/", user=user_b, json=body)
+    assert status == 422, answer
+    assert answer["message"] == "Connect your YouTube Shorts account first, then publish again."
+
+    own = harness.connect(user_b, "youtube")
+    with harness.db.service() as conn:
+        conn.execute("update social_connections set status = 'disconnected' where id = %s", (own,))
+    body["targets"] = [{**target_request("youtube"), "connection_id": own}]
+    status, answer = call(harness, monkeypatch, "POST", "/", user=user_b, json=body)
+    assert status == 422, answer
+    assert _posts_of(harness, user_b) == 0
+
+
 def test_idempotency_key_returns_the_same_post_once(harness: Harness, monkeypatch, user_a, video_a) -> None:
     harness.connect(user_a, "facebook")
     key = {"Idempotency-Key": "publish-spring-sale-1"}

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import httpx
+
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible
 from shared.connections.oauth import (
@@ -38,6 +40,7 @@ class FacebookOAuth(OAuthProvider):
     CAN_REFRESH = False
     DIES_AT_RECONNECT_BY = False
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190"})
+    CLIENT_SETTINGS = ("app_id", "app_secret")
 
     def oauth_app(self) -> OAuthApp:
         # The login dialog is on www.facebook.com; tokens, /me and Pages on the Graph host.
@@ -77,10 +80,23 @@ class FacebookOAuth(OAuthProvider):
         # No refresh grant for user tokens; Page tokens never need one.
         raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_refresh_grant")
 
-    def revoke(self, stored: StoredTokens) -> None:
-        if stored.refresh_token:
-            self.call_json("DELETE", self.graph("/me/permissions"), operation="revoke",
-                           params={"access_token": stored.refresh_token})
+    def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
+        # Graph answers a wrong app secret with code 1 "Error validating client secret." and an unknown
+        # app id with code 101 "Error validating application" (both HTTP 400).
+        message = str((body.get("error") or {}).get("message") or "") if isinstance(body.get("error"), Mapping) \
+            else ""
+        return code == "101" or (code == "1" and "client secret" in message.lower()) or super().client_rejected(
+            response, body, code)
+
+    def revoke(self, stored: StoredTokens) -> bool:
+        # DELETE /me/permissions removes the app's grant
+        # (https://developers.facebook.com/docs/facebook-login/guides/permissions/request-revoke).
+        # The user token goes in the Authorization header, never the URL (access logs keep URLs).
+        if not stored.refresh_token:
+            return False
+        self.call_json("DELETE", self.graph("/me/permissions"), operation="revoke",
+                       headers={"Authorization": f"Bearer {stored.refresh_token}"})
+        return True
 
     def accounts(self, tokens: TokenSet) -> list[ConnectedAccount]:
         auth = {"Authorization": f"Bearer {tokens.access_token}"}

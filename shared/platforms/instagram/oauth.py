@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import httpx
+
 from shared.connections import messages
 from shared.connections.errors import AccountNotEligible
 from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
@@ -33,6 +35,16 @@ class InstagramOAuth(OAuthProvider):
     REFRESH_AFTER_FRACTION = 0.1
     MIN_AGE_FOR_REFRESH_S = 24 * 3600
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190", "invalid_grant"})
+    CLIENT_SETTINGS = ("app_id", "app_secret")
+    # No revoke endpoint: Instagram API with Instagram Login has none (the user removes the app under
+    # Settings > Apps and websites); disconnecting wipes our copy and the token dies within 60 days.
+
+    def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
+        # The code exchange answers a wrong app id or secret with "Invalid platform app" (HTTP 400);
+        # Graph answers an unknown app with code 101.
+        message = str(body.get("error_message") or "")
+        return code == "101" or "invalid platform app" in message.lower() or super().client_rejected(
+            response, body, code)
 
     def oauth_app(self) -> OAuthApp:
         # Consent on www.instagram.com, code exchange on api.instagram.com, the rest on the Graph host.

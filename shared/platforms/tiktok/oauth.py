@@ -31,6 +31,9 @@ class TikTokOAuth(OAuthProvider):
     # Access tokens live about 2 h: refresh in the last half hour.
     REFRESH_AFTER_FRACTION = 0.75
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "access_token_invalid"})
+    # https://developers.tiktok.com/doc/oauth-error-handling: `invalid_client` (client authentication
+    # failed) and `unauthorized_client` are about our app; `invalid_grant` about the user's token.
+    CLIENT_SETTINGS = ("client_key", "client_secret")
 
     def oauth_app(self) -> OAuthApp:
         # The consent page is on www.tiktok.com; tokens and the profile on open.tiktokapis.com.
@@ -45,11 +48,14 @@ class TikTokOAuth(OAuthProvider):
             return str(error.get("code", "ok")) != "ok"
         return isinstance(error, str) and bool(error)
 
-    def revoke(self, stored: StoredTokens) -> None:
-        # TikTok revokes with the access token (the grant goes with it).
-        if stored.access_token:
-            self.call_json("POST", self.token_url().replace(self.TOKEN_PATH, self.REVOKE_PATH or ""),
-                           operation="revoke", data={**self.client_fields(), "token": stored.access_token})
+    def revoke(self, stored: StoredTokens) -> bool:
+        # TikTok revokes with the access token (the grant goes with it), as form fields in the POST
+        # body: https://developers.tiktok.com/doc/oauth-user-access-token-management ("Revoke access").
+        if not stored.access_token:
+            return False
+        self.call_json("POST", self.token_url().replace(self.TOKEN_PATH, self.REVOKE_PATH or ""),
+                       operation="revoke", data={**self.client_fields(), "token": stored.access_token})
+        return True
 
     def profile(self, tokens: TokenSet) -> Profile:
         auth = {"Authorization": f"Bearer {tokens.access_token}"}

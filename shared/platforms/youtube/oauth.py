@@ -36,6 +36,12 @@ class YouTubeOAuth(OAuthProvider):
         "include_granted_scopes": "true",
     }
     REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
+    # Google answers 401 `invalid_client` / `unauthorized_client` ("Unauthorized") for a wrong secret or a
+    # token of another client, and 401 `deleted_client` once the OAuth client is deleted
+    # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).
+    CLIENT_REJECTED_CODES: ClassVar[frozenset[str]] = frozenset(
+        {"invalid_client", "unauthorized_client", "deleted_client"})
+    CLIENT_SETTINGS = ("client_id", "client_secret")
 
     def oauth_app(self) -> OAuthApp:
         # Consent on accounts.google.com, tokens on oauth2.googleapis.com, the channel on www.googleapis.com.
@@ -43,11 +49,15 @@ class YouTubeOAuth(OAuthProvider):
                         auth_base=self.settings.auth_base, token_base=self.settings.token_base,
                         api_base=self.settings.api_base)
 
-    def revoke(self, stored: StoredTokens) -> None:
+    def revoke(self, stored: StoredTokens) -> bool:
         token = stored.refresh_token or stored.access_token
-        if token:
-            self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
-                           operation="revoke", params={"token": token})
+        if not token:
+            return False
+        # The token goes in the form body, never the URL (where access logs keep it):
+        # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
+        self.call_json("POST", f"{self.app.token_base.rstrip('/')}{self.REVOKE_PATH}",
+                       operation="revoke", data={"token": token})
+        return True
 
     def error_code(self, body: Mapping[str, Any]) -> str:
         error = body.get("error")
