@@ -44,6 +44,8 @@ _USER_FACING: dict[str, Sizing] = {
     "connections": Sizing(memory="512Mi", timeout_s=60),
     "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5),
     "webhooks": Sizing(memory="512Mi", timeout_s=60), "me": Sizing(memory="256Mi", timeout_s=30),
+    # Recommendations and A/B verdicts run scipy over a user's whole history.
+    "analytics": Sizing(memory="1Gi", timeout_s=60),
 }
 _INTERNAL: dict[str, Sizing] = {
     # Due posts, refreshes, mail and retention; one run a minute.
