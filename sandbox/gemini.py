@@ -118,6 +118,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         if match is None:
             return _error(404, "NOT_FOUND", f"Method not found: {rest}")
         vertex = match["project"] is not None
+        body = request.get_json(silent=True)
+        with sb.lock:  # every call, also the refused ones: tests count attempts
+            requests_seen().append({"model": match["model"], "version": match["version"], "vertex": vertex,
+                                    "project": match["project"], "location": match["location"], "body": body})
         credential = (request.headers.get("Authorization", "").removeprefix("Bearer ").strip() if vertex
                       else request.headers.get("x-goog-api-key") or request.args.get("key"))
         try:
@@ -126,14 +130,10 @@ def register(app: Flask, sb: Sandbox) -> None:
             if vertex:
                 return _error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
             return _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
-        body = request.get_json(silent=True)
         if not isinstance(body, dict) or not body.get("contents"):
             return _error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
         prompt = _prompt_text(body)
         config = body.get("generationConfig") or {}
-        with sb.lock:
-            requests_seen().append({"model": match["model"], "version": match["version"], "vertex": vertex,
-                                    "project": match["project"], "location": match["location"], "body": body})
         fault = sb.take_fault(PLATFORM, "generate")
         usage = {"promptTokenCount": _tokens(prompt)}
         if fault is not None:
