@@ -23,6 +23,8 @@ from shared.captions.phrases import DEFAULT_EMOJI, EMOJI, PHRASES, Phrases
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 SHARED_TAGS = 2   # tags every platform gets; the rest differ per platform
 SPECIFIC_LENGTH = 5
+TITLE_JOIN = " – "
+MIN_TITLE_TAIL = 30
 
 
 class NotEnoughToGoOn(ValueError):
@@ -90,13 +92,19 @@ def candidate_tags(material: Material) -> list[str]:
     for special in (material.campaign, material.brand):
         if special:
             ranked.append(hashtags.clean(special).lower())
-    singles = [hashtags.clean(word).lower() for word in keywords(source, language, ngrams=1)
-               if word.lower() not in openers]
-    # Longer words say more about a video than short ones (#croissants over #shop); YAKE's order otherwise.
-    ranked.extend(sorted(singles, key=lambda word: len(word) < SPECIFIC_LENGTH))
+    # The brand is one tag (#maplethread); its words alone (#maple, #thread) say nothing.
+    brand_words = {words.fold(w) for w in words.tokens(material.brand or "")}
+    singles = [word for word in keywords(source, language, ngrams=1)
+               if word.lower() not in openers and words.fold(word) not in brand_words]
+    # Longer words say more about a video than short ones (#croissants over #shop), and in German the
+    # capitalised words are the nouns (#Bohnen over #perfekten); YAKE's order otherwise.
+    singles.sort(key=lambda word: (language == "de" and not word[:1].isupper(), len(word) < SPECIFIC_LENGTH))
+    ranked.extend(hashtags.clean(word).lower() for word in singles)
     stop = words.stopwords(language)
-    ranked.extend(t.lower() for t in words.tokens(source)
-                  if len(t) >= 4 and t.lower() not in stop and t.lower() not in openers)
+    rest = [t for t in words.tokens(source) if len(t) >= 4 and t.lower() not in stop
+            and t.lower() not in openers and words.fold(t) not in brand_words]
+    rest.sort(key=lambda word: language == "de" and not word[:1].isupper())
+    ranked.extend(t.lower() for t in rest)
     kept: list[str] = []
     stems: set[str] = set()
     for tag in ranked:
@@ -217,9 +225,12 @@ class LocalWriter:
         sentence = subject.rstrip(".")
         if not lead:
             return shorten(sentence, budget, "chars")
-        if len(lead) + 2 >= budget - 15:
+        room = budget - len(lead) - len(TITLE_JOIN)
+        if len(sentence) <= room:
+            return f"{lead}{TITLE_JOIN}{sentence}"
+        if room < MIN_TITLE_TAIL:  # a few cut-off words read worse than none
             return shorten(lead, budget, "chars")
-        return shorten(f"{lead}: {sentence}", budget, "chars")
+        return f"{lead}{TITLE_JOIN}{shorten(sentence, room, 'chars')}"
 
     def _facebook(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str) -> str:
         question = _pick(said.ask[material.tone], seed) if said else ""

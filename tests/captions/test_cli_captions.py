@@ -75,3 +75,23 @@ def test_publish_suggested_uploads_with_context_and_publishes_the_suggestions(cl
     assert instagram["platform"] == "instagram" and "20% off all lattes this weekend" in instagram["caption"]
     assert 3 <= len(instagram["hashtags"]) <= 5 and "beanthere" in instagram["hashtags"]
     assert youtube["title"].startswith("Coffee Shop | Bean There") and len(youtube["title"]) <= 100
+
+
+def test_the_demo_asks_for_suggestions_and_fills_each_target(api, user, sample_video):
+    """The part of `make run`'s demo that asks for captions, against the real functions server."""
+    import httpx
+    from rich.console import Console
+
+    from shared.local import demo
+
+    with httpx.Client(base_url=api.base_url, headers=api.headers(user), timeout=60) as client:
+        stored = client.post("/videos", content=sample_video.path.read_bytes(), params=demo.DEMO_CONTEXT,
+                             headers={"Content-Type": "video/mp4", "X-Filename": "spring-sale.mp4"})
+        assert stored.status_code == 201, stored.text
+        console = Console(record=True, width=200)
+        filled = demo._suggestions(client, stored.json()["video_id"], console)
+    assert set(filled) == {"blotato", "instagram", "youtube", "facebook"}
+    assert "linen" in filled["instagram"]["caption"] and "20% off everything until Sunday" in filled["facebook"]["caption"]
+    assert filled["youtube"]["title"].startswith("Maple & Thread") or "Maple & Thread" in filled["youtube"]["title"]
+    assert all(3 <= len(f["hashtags"]) <= 5 for f in filled.values())
+    assert "Suggestions by the built-in writer" in console.export_text()
