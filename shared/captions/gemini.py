@@ -131,9 +131,9 @@ class GeminiWriter:
         usage = response.usage_metadata
         self.last_usage = Usage(usage.prompt_token_count if usage else None,
                                 usage.candidates_token_count if usage else None)
-        log.info("gemini answered", model=self.settings.gemini_model, prompt_tokens=self.last_usage.prompt_tokens,
-                 output_tokens=self.last_usage.output_tokens,
-                 total_tokens=usage.total_token_count if usage else None,
+        # Token counts per request, for cost (field names avoid "token": the log redacts such keys).
+        log.info("gemini answered", model=self.settings.gemini_model, usage_prompt=self.last_usage.prompt_tokens,
+                 usage_output=self.last_usage.output_tokens, usage_total=usage.total_token_count if usage else None,
                  latency_ms=round((time.perf_counter() - started) * 1000))
         return _drafts(response, targets)
 

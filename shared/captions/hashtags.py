@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from shared.captions import words
 
@@ -63,7 +64,8 @@ def dedupe(tags: Iterable[str]) -> list[str]:
     return kept
 
 
-def source_keys(text: str, language: str | None) -> set[str]:
+@lru_cache(maxsize=256)
+def source_keys(text: str, language: str | None) -> frozenset[str]:
     """Everything a related tag may be: each word, its stem, and 2-3 adjacent words joined."""
     toks = [words.fold(t).replace("'", "").replace("’", "").replace("-", "") for t in words.tokens(text)]
     keys: set[str] = set()
@@ -76,10 +78,10 @@ def source_keys(text: str, language: str | None) -> set[str]:
                 keys.add(joined)
                 keys.add(words.stem(joined, language))
     keys.discard("")
-    return keys
+    return frozenset(keys)
 
 
-def relates(tag: str, keys: set[str], language: str | None) -> bool:
+def relates(tag: str, keys: frozenset[str], language: str | None) -> bool:
     """The tag, or its stem, is a word (or a few adjacent words) of the source text."""
     folded = words.fold(tag)
     return folded in keys or words.stem(folded, language) in keys

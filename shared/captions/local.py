@@ -37,12 +37,13 @@ def _extractor(language: str, ngrams: int) -> yake.KeywordExtractor:
     return yake.KeywordExtractor(lan=lan, n=ngrams, top=24, dedup_lim=0.8)
 
 
-def keywords(text: str, language: str, ngrams: int = 2) -> list[str]:
-    """Key phrases of `text`, best first (YAKE: a lower score is more relevant)."""
+@lru_cache(maxsize=256)
+def keywords(text: str, language: str, ngrams: int = 2) -> tuple[str, ...]:
+    """Key phrases of `text`, best first (YAKE: a lower score is more relevant). Cached: one request asks twice."""
     if not text.strip():
-        return []
+        return ()
     found = _extractor(language, ngrams).extract_keywords(text)
-    return [phrase for phrase, _score in sorted(found, key=lambda item: item[1])]
+    return tuple(phrase for phrase, _score in sorted(found, key=lambda item: item[1]))
 
 
 def _pick(options: tuple[str, ...], seed: str) -> str:

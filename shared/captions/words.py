@@ -10,6 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import snowballstemmer
 
@@ -55,12 +56,15 @@ def fold(word: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _stemmer(language: str) -> snowballstemmer.stemmer | None:
+def _stemmer(language: str) -> Any:
+    """Snowball's stemmer (PyStemmer's C build when installed, else snowballstemmer's pure Python), or None."""
     name = _STEMMERS.get(language)
     return snowballstemmer.stemmer(name) if name else None
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str, language: str | None) -> str:
+    """The Snowball stem of the folded word (pure Python: cached, the same words come back often)."""
     folded = fold(word)
     stemmer = _stemmer(language or "en")
     return stemmer.stemWord(folded) if stemmer else folded

@@ -91,7 +91,8 @@ def test_the_demo_asks_for_suggestions_and_fills_each_target(api, user, sample_v
         console = Console(record=True, width=200)
         filled = demo._suggestions(client, stored.json()["video_id"], console)
     assert set(filled) == {"blotato", "instagram", "youtube", "facebook"}
-    assert "linen" in filled["instagram"]["caption"] and "20% off everything until Sunday" in filled["facebook"]["caption"]
-    assert filled["youtube"]["title"].startswith("Maple & Thread") or "Maple & Thread" in filled["youtube"]["title"]
+    assert "linen" in filled["instagram"]["caption"]
+    assert "20% off everything until Sunday" in filled["facebook"]["caption"]
+    assert "Maple & Thread" in filled["youtube"]["title"]
     assert all(3 <= len(f["hashtags"]) <= 5 for f in filled.values())
     assert "Suggestions by the built-in writer" in console.export_text()
