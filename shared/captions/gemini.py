@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 from google import genai
+from google.auth.exceptions import GoogleAuthError
 from google.genai import errors as genai_errors
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError
@@ -39,6 +40,9 @@ try:  # the SDK may run on httpx2 (a fork under its own name); its timeouts must
     _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, httpx2.TransportError)
 except ImportError:  # pragma: no cover - depends on the SDK version installed
     _TRANSPORT_ERRORS = (httpx.TransportError,)
+
+
+NOT_SET_UP = "Gemini is not set up correctly on our side, so these come from our built-in writer."
 
 
 class PlatformText(BaseModel):
@@ -108,13 +112,16 @@ class GeminiWriter:
                                        http_status_codes=RETRY_STATUSES)
         options = types.HttpOptions(base_url=settings.gemini_base_url or None,
                                     timeout=int(settings.gemini_timeout_seconds * 1000), retry_options=retry)
-        if settings.gemini_use_vertex:
-            # The service account's Application Default Credentials; no key in the environment.
-            self.client = genai.Client(vertexai=True, project=settings.google_cloud_project,
-                                       location=settings.gemini_vertex_location, http_options=options)
-        else:
-            key = settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None
-            self.client = genai.Client(api_key=key, http_options=options)
+        try:
+            if settings.gemini_use_vertex:
+                # The service account's Application Default Credentials; no key in the environment.
+                self.client = genai.Client(vertexai=True, project=settings.google_cloud_project,
+                                           location=settings.gemini_vertex_location, http_options=options)
+            else:
+                key = settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None
+                self.client = genai.Client(api_key=key, http_options=options)
+        except (ValueError, GoogleAuthError) as exc:  # no key, no project, no credentials
+            raise GeminiFailed("auth", NOT_SET_UP, f"client: {exc}") from None
 
     def write(self, material: Material, targets: list[PlatformTarget]) -> list[Draft]:
         started = time.perf_counter()
@@ -125,6 +132,8 @@ class GeminiWriter:
                                                            contents=_prompt(material, targets), config=config)
         except genai_errors.APIError as exc:
             raise _api_failure(exc) from None
+        except GoogleAuthError as exc:
+            raise GeminiFailed("auth", NOT_SET_UP, f"credentials: {exc}") from None
         except _TRANSPORT_ERRORS as exc:
             raise GeminiFailed("transient", "Gemini did not answer in time, so these come from our built-in writer.",
                                type(exc).__name__) from None
@@ -144,8 +153,7 @@ def _api_failure(exc: genai_errors.APIError) -> GeminiFailed:
         return GeminiFailed("quota", "Gemini is busy right now (its rate limit), so these come from our built-in "
                             "writer.", detail)
     if exc.code in (401, 403) or (exc.code == 400 and "API key" in (exc.message or "")):
-        return GeminiFailed("auth", "Gemini is not set up correctly on our side, so these come from our built-in "
-                            "writer.", detail)
+        return GeminiFailed("auth", NOT_SET_UP, detail)
     if exc.code >= 500 or exc.code == 408:
         return GeminiFailed("transient", "Gemini had a problem answering, so these come from our built-in writer.",
                             detail)

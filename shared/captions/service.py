@@ -165,14 +165,16 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
     drafts: list[Draft] | None = None
     source, prompt_tokens, output_tokens = "local", None, None
     if settings.engine == "gemini":
-        writer = GeminiWriter(settings)
+        writer: GeminiWriter | None = None
         try:
+            writer = GeminiWriter(settings)
             drafts = writer.write(material, targets)
             source = "gemini"
         except GeminiFailed as exc:
             log.warning("gemini gave no usable answer; the local writer answers", kind=exc.kind, detail=exc.detail)
             notes.append(exc.note)
-        prompt_tokens, output_tokens = writer.last_usage.prompt_tokens, writer.last_usage.output_tokens
+        if writer is not None:
+            prompt_tokens, output_tokens = writer.last_usage.prompt_tokens, writer.last_usage.output_tokens
     if drafts is None:
         drafts = LocalWriter().write(material, targets)
     _record(db, usage_id, source, prompt_tokens, output_tokens)

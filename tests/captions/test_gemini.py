@@ -178,3 +178,13 @@ def test_gemini_through_vertex_ai_paths(api, user, gemini, monkeypatch):
     assert body["source"] == "gemini", body["notes"]
     seen = gemini_requests(gemini)[-1]
     assert seen["vertex"] and seen["project"] == "shortpub-test" and seen["location"] == "europe-west4"
+
+
+def test_gemini_forced_without_a_key_falls_back_to_local(api, user, monkeypatch):
+    from shared.captions.settings import caption_settings
+
+    monkeypatch.setenv("CAPTIONS_ENGINE", "gemini")
+    caption_settings.cache_clear()
+    _video, body = _ask(api, user)
+    assert body["source"] == "local"
+    assert body["notes"] == ["Gemini is not set up correctly on our side, so these come from our built-in writer."]
