@@ -45,6 +45,7 @@ class World:
     notification: str
     publish_event: int
     analytics_snapshot: int
+    caption_suggestion: int = 0
 
     @property
     def user_id(self) -> str:
@@ -101,8 +102,11 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
             "values (%s, %s, %s, 'yt-123', 10) returning id", (uid, target, platform))
+        caption_suggestion = one(conn, "insert into caption_suggestions (user_id, video_id, platforms, engine) "
+                                 "values (%s, %s, '{tiktok}', 'local') returning id", (uid, video))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
-                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot)
+                 str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
+                 caption_suggestion)
 
 
 # ----------------------------------------------------------------------------- what an attack tries per table
@@ -175,12 +179,16 @@ SPECS: dict[str, TableSpec] = {
         "id = %(id)s", by_id("analytics_snapshot"), "views = 1000000",
         insert("insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
                "values (%(owner)s, %(target)s, 'youtube', 'x', 1000000)", target=lambda w: w.target)),
+    "caption_suggestions": TableSpec(
+        "id = %(id)s", by_id("caption_suggestion"), "engine = 'gemini'",
+        insert("insert into caption_suggestions (user_id, platforms) values (%(owner)s, '{tiktok}')")),
 }
 TABLES = sorted(SPECS)
 
 # Tables a user may only read; everything in them is written by the server.
 SERVER_WRITTEN = {"videos", "video_renditions", "social_connections", "oauth_states", "publish_batches",
-                  "platform_quota_usage", "notifications", "publish_events", "analytics_snapshots"}
+                  "platform_quota_usage", "notifications", "publish_events", "analytics_snapshots",
+                  "caption_suggestions"}
 # Tables a user may not even read.
 SERVER_ONLY = {"oauth_states"}
 # The columns of these a user may read (the rest are token ciphertexts).
