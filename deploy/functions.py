@@ -42,6 +42,8 @@ _USER_FACING: dict[str, Sizing] = {
     "videos": Sizing(memory="2Gi", timeout_s=900, cpu="2", concurrency=4),
     "oauth": Sizing(memory="512Mi", timeout_s=60),
     "connections": Sizing(memory="512Mi", timeout_s=60),
+    # Waits on Gemini (20 s timeout, retries) before the local writer answers.
+    "captions": Sizing(memory="512Mi", timeout_s=120),
     "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5),
     "webhooks": Sizing(memory="512Mi", timeout_s=60), "me": Sizing(memory="256Mi", timeout_s=30),
     # Recommendations and A/B verdicts run scipy over a user's whole history.

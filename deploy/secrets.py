@@ -15,6 +15,7 @@ SECRET_SETTINGS: tuple[str, ...] = (
     "GOOGLE_CLIENT_SECRET",
     "BLOTATO_API_KEY",
     "SMTP_PASSWORD",
+    "GEMINI_API_KEY",             # caption suggestions; skip it (DEPLOY_SKIP_SECRETS) when using Vertex AI
 )
 
 # Settings that exist only on a developer machine and are never deployed.

@@ -2,9 +2,10 @@
 
 POST /videos                    raw video bytes as the body (streamed, not multipart);
                                 Content-Type video/mp4|video/quicktime|video/webm,
-                                optional X-Filename header with the original file name → 201
-POST /videos/register           {"path": "<user_id>/…", "filename"?} a file already in storage → 201
-POST /videos/import             {"url": "https://…"} fetch from a public URL → 201
+                                optional X-Filename header with the original file name,
+                                optional ?prompt=&description=&brand=&language= context → 201
+POST /videos/register           {"path": "<user_id>/…", "filename"?, "context"?} a file already in storage → 201
+POST /videos/import             {"url": "https://…", "context"?} fetch from a public URL → 201
 GET  /videos                    the user's videos
 GET  /videos/<id>               one video with probe, verdicts and renditions
 POST /videos/<id>/convert       {"crop_to_vertical"?: false} make the converted copy now
@@ -21,6 +22,7 @@ import flask
 from pydantic import BaseModel, Field
 
 from shared import videos as service
+from shared.captions.context import VideoContext
 from shared.db import database
 from shared.http import ApiError, User, json_body, user_endpoint
 
@@ -30,10 +32,12 @@ _READ = 1024 * 1024
 class RegisterBody(BaseModel):
     path: str = Field(min_length=1, max_length=1024)
     filename: str | None = Field(default=None, max_length=255)
+    context: VideoContext | None = Field(default=None, description="What the video is about (for captions)")
 
 
 class ImportBody(BaseModel):
     url: str = Field(min_length=8, max_length=4096)
+    context: VideoContext | None = Field(default=None, description="What the video is about (for captions)")
 
 
 class ConvertBody(BaseModel):
@@ -62,8 +66,9 @@ def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
     limit = service.max_video_bytes()
     if length is not None and length > limit:
         raise service.too_large_error(limit, length)  # before a single byte is read or stored
+    context = VideoContext.model_validate(request.args.to_dict())  # the body is the file: context rides the query
     result = service.upload_video(user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
-                                  content_type=request.mimetype, content_length=length)
+                                  content_type=request.mimetype, content_length=length, context=context)
     return result, 201
 
 
@@ -109,9 +114,10 @@ def videos(request: flask.Request, user: User) -> Any:
             return {"videos": service.list_videos(user.claims, db=database())}
     elif parts == ["register"] and method == "POST":
         body = json_body(request, RegisterBody)
-        return service.register_video(user.id, body.path, filename=body.filename), 201
+        return service.register_video(user.id, body.path, filename=body.filename, context=body.context), 201
     elif parts == ["import"] and method == "POST":
-        return service.import_video(user.id, json_body(request, ImportBody).url), 201
+        imported = json_body(request, ImportBody)
+        return service.import_video(user.id, imported.url, context=imported.context), 201
     elif len(parts) == 1 and method == "GET":
         return _owned_video(user, parts[0])
     elif len(parts) == 2 and parts[1] == "cover" and method == "POST":

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from shared.captions.context import VideoContext
 from shared.db import Database, database
 from shared.http import ApiError
 from shared.log import get_logger
@@ -62,12 +63,13 @@ def _result(row: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": row["created_at"].isoformat() if row.get("created_at") else None,
         "probe": probe,
         "verdicts": verdicts_for(probe) if probe else {},
+        "context": VideoContext.from_row(row).model_dump(),
     }
 
 
 def _record(
     db: Database, storage: Storage, *, video_id: str, user_id: str, path: str, filename: str | None,
-    content_type: str, sha256: str | None,
+    content_type: str, sha256: str | None, context: VideoContext | None = None,
 ) -> dict[str, Any]:
     """Probe the stored file and write its row; the file is removed if it is not a video."""
     try:
@@ -78,10 +80,12 @@ def _record(
     with db.service() as conn:
         row = conn.execute(
             "insert into videos (id, user_id, storage_path, original_filename, content_type, size_bytes, sha256, "
-            "probe) values (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "probe, generation_prompt, description, brand, language) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "returning id, storage_path, original_filename, content_type, size_bytes, sha256, probe, "
-            "created_at, deleted_at",
-            (video_id, user_id, path, filename, content_type, probe.size_bytes, sha256, Jsonb(probe.to_dict())),
+            "created_at, deleted_at, generation_prompt, description, brand, language",
+            (video_id, user_id, path, filename, content_type, probe.size_bytes, sha256, Jsonb(probe.to_dict()),
+             *(context or VideoContext()).column_values()),
         ).fetchone()
     assert row is not None
     log.info("video stored", video_id=video_id, size=probe.size_bytes, codec=probe.video_codec,
@@ -96,6 +100,7 @@ def upload_video(
     filename: str | None = None,
     content_type: str | None = None,
     content_length: int | None = None,
+    context: VideoContext | None = None,
     db: Database | None = None,
     storage: Storage | None = None,
 ) -> dict[str, Any]:
@@ -118,12 +123,12 @@ def upload_video(
         raise ApiError(422, "empty_upload", "The upload was empty. Please choose a video file and try again.")
     return _record(db, storage, video_id=video_id, user_id=user_id, path=stored.path,
                    filename=posixpath.basename(filename) if filename else None, content_type=VIDEO_TYPES[ext],
-                   sha256=stored.sha256)
+                   sha256=stored.sha256, context=context)
 
 
 def register_video(
-    user_id: str, path: str, *, filename: str | None = None, db: Database | None = None,
-    storage: Storage | None = None,
+    user_id: str, path: str, *, filename: str | None = None, context: VideoContext | None = None,
+    db: Database | None = None, storage: Storage | None = None,
 ) -> dict[str, Any]:
     """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
     db, storage = db or database(), storage or default_storage()
@@ -145,7 +150,8 @@ def register_video(
         raise ApiError(409, "already_registered", "This video has already been added.")
     ext = _extension(filename or path, None)
     return _record(db, storage, video_id=str(uuid.uuid4()), user_id=user_id, path=path,
-                   filename=filename or posixpath.basename(path), content_type=VIDEO_TYPES[ext], sha256=None)
+                   filename=filename or posixpath.basename(path), content_type=VIDEO_TYPES[ext], sha256=None,
+                   context=context)
 
 
 def import_video(
@@ -154,6 +160,7 @@ def import_video(
     *,
     policy: UrlPolicy | None = None,
     resolver: Resolver = system_resolver,
+    context: VideoContext | None = None,
     db: Database | None = None,
     storage: Storage | None = None,
 ) -> dict[str, Any]:
@@ -165,7 +172,7 @@ def import_video(
         with open_url(url, policy, resolver=resolver) as download:
             return upload_video(user_id, download.chunks, filename=download.filename,
                                 content_type=download.content_type, content_length=download.content_length,
-                                db=db, storage=storage)
+                                context=context, db=db, storage=storage)
     except ImportRefused as exc:
         log.info("import refused", reason=exc.reason)
         status = 413 if exc.reason == "too large" else 422
@@ -177,7 +184,8 @@ def list_videos(claims: Mapping[str, Any], *, db: Database | None = None, limit:
     with (db or database()).user(claims) as conn:
         rows = conn.execute(
             "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
-            "deleted_at from videos where deleted_at is null order by created_at desc limit %s",
+            "deleted_at, generation_prompt, description, brand, language from videos where deleted_at is null "
+            "order by created_at desc limit %s",
             (limit,),
         ).fetchall()
     return [_result(row) for row in rows]
@@ -191,7 +199,7 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None =
     with (db or database()).user(claims) as conn:
         row = conn.execute(
             "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
-            "deleted_at from videos where id = %s",
+            "deleted_at, generation_prompt, description, brand, language from videos where id = %s",
             (video_id,),
         ).fetchone()
         renditions = conn.execute(

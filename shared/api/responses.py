@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from shared.captions.context import VideoContext
+
 HTTP_DATE = "Timestamp as an HTTP-date, e.g. 'Tue, 04 Mar 2031 17:30:00 GMT'"
 ISO_DATE = "Timestamp in ISO 8601 with offset"
 TargetState = Literal["scheduled", "queued", "uploading", "processing", "publishing", "published", "failed",
@@ -155,6 +157,7 @@ class VideoView(Strict):
     created_at: str | None = Field(description=ISO_DATE)
     probe: dict[str, Any] | None = Field(description="What the file is: container, codecs, size, duration, ...")
     verdicts: dict[str, Any] = Field(description="Per platform: publishable as is, after conversion, or not (why)")
+    context: VideoContext = Field(description="What the video is about, as given when it was added (for captions)")
 
 
 class Rendition(Strict):
@@ -180,6 +183,39 @@ class ConvertResult(Strict):
 class CoverResult(Strict):
     video_id: str
     covers: list[str] = Field(description="Platforms that now have a cover")
+
+
+# ------------------------------------------------------------------------------ captions
+
+
+class TextCount(Strict):
+    field: Literal["caption", "title"]
+    length: int = Field(description="Length as the platform counts it (in `unit`)")
+    max_length: int
+    unit: Literal["chars", "utf16", "bytes"] = Field(description="chars, UTF-16 code units (TikTok) or bytes")
+    fits: bool
+
+
+class PlatformSuggestion(Strict):
+    platform: str
+    display_name: str
+    caption: str = Field(description="The caption (YouTube: the description), without the hashtags")
+    title: str | None = Field(description="YouTube's title; null for other platforms")
+    hashtags: list[str] = Field(description="3 to 5 single-word hashtags, without '#'")
+    text: str = Field(description="The caption as it would be posted: caption, then hashtags")
+    counts: list[TextCount]
+    notes: list[str] = Field(description="What was changed or preferred, e.g. '#latteart did well for you on ...'")
+
+
+class CaptionSuggestions(Strict):
+    video_id: str
+    source: Literal["gemini", "local"] = Field(description="Which writer answered")
+    language: str
+    tone: str
+    notes: list[str] = Field(description="E.g. why the local writer answered instead of Gemini")
+    suggestions: list[PlatformSuggestion]
+    daily_limit: int
+    used_today: int
 
 
 # ------------------------------------------------------------------------------ analytics

@@ -18,6 +18,8 @@ from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
 from shared.notify.preferences import PreferencesUpdate
+from shared.captions.context import VideoContext
+from shared.captions.models import CaptionRequest
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
@@ -91,7 +93,7 @@ ROUTES: tuple[Route, ...] = (
                       "emails. docs/security.md says what is kept and for how long."),
     # --- videos
     Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
-          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}),
+          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}, query=VideoContext),
     Route("POST", "/videos/register", "Add a file already uploaded to storage", "videos", {201: r.VideoView},
           body=RegisterBody),
     Route("POST", "/videos/import", "Fetch a video from a public URL", "videos", {201: r.VideoView}, body=ImportBody),
@@ -102,6 +104,10 @@ ROUTES: tuple[Route, ...] = (
           body=ConvertBody),
     Route("POST", "/videos/{video_id}/cover", "Set the cover from a frame (JSON) or an image (raw JPG/PNG)",
           "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES),
+    # --- captions
+    Route("POST", "/captions", "Suggest a caption and hashtags per platform for a video", "captions",
+          {200: r.CaptionSuggestions}, body=CaptionRequest,
+          description="Nothing is stored as the post's caption; send the edited text with publish."),
     # --- connecting accounts
     Route("POST", "/oauth/start/{platform}", "Start connecting an account: where to send the browser",
           "connections", {200: r.AuthorizationStart}, body=StartRequest),

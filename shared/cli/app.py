@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+from shared.cli import captions as suggested_captions
 from shared.cli import options
 from shared.cli.client import ApiClient, CliError
 from shared.cli.views import calendar_tables, connections_table, insights_view, targets_table
@@ -64,13 +65,14 @@ def _file_chunks(path: Path, progress: Progress, task: Any) -> Iterator[bytes]:
             yield chunk
 
 
-def _upload(client: ApiClient, path: Path, content_type: str, console: Console) -> dict[str, Any]:
+def _upload(client: ApiClient, path: Path, content_type: str, console: Console,
+            context: dict[str, str] | None = None) -> dict[str, Any]:
     size = path.stat().st_size
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"Uploading {path.name}", total=size)
         return dict(client.upload(_file_chunks(path, progress, task), filename=path.name,
-                                  content_type=content_type, size=size))
+                                  content_type=content_type, size=size, context=context))
 
 
 def follow(client: ApiClient, post_id: str, zone_name: str, console: Console) -> dict[str, Any]:
@@ -98,6 +100,13 @@ def publish(
     hashtags: str = typer.Option("", "--hashtags", help="Hashtags, comma- or space-separated"),
     title: str | None = typer.Option(None, "--title", help="Title (YouTube); default: the caption's first line"),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow progress until every platform is done"),
+    suggested: bool = typer.Option(False, "--suggested", help="Use suggested captions and hashtags per platform "
+                                   "(see `shortpub captions`); --caption then is the brief"),
+    describe: str | None = typer.Option(None, "--describe", help="What the video shows (kept with the video)"),
+    prompt: str | None = typer.Option(None, "--prompt", help="The prompt the video was generated from"),
+    brand: str | None = typer.Option(None, "--brand", help="The product or brand the video is about"),
+    language: str | None = typer.Option(None, "--language", help="Language of the captions, e.g. en, de, es"),
+    tone: str | None = typer.Option(None, "--tone", help="friendly, professional, playful or bold (--suggested)"),
 ) -> None:
     """Upload a video and publish it to several platforms, now or at a time."""
     try:
@@ -111,11 +120,21 @@ def publish(
     tags = [t for t in hashtags.replace(",", " ").split() if t]
     console = _console()
     client = _client()
+    context = {k: v for k, v in (("description", describe), ("prompt", prompt), ("brand", brand),
+                                 ("language", language)) if v}
     try:
-        video = _upload(client, file, content_type, console)
+        video = _upload(client, file, content_type, console, context)
+        targets: list[dict[str, Any]] = [{"platform": p, "title": title} for p in platforms]
+        if suggested:
+            answer = suggested_captions.ask(client, video["video_id"], platforms, brief=caption, language=language,
+                                            tone=tone)
+            console.print(suggested_captions.suggestions_table(answer))
+            filled = suggested_captions.targets_from(answer, title)
+            targets = [{"platform": p, **filled[p]} for p in platforms]
+            caption = ""
         body = {
             "video_id": video["video_id"], "caption": caption, "hashtags": tags, "timezone": zone_name,
-            "publish_at": publish_at, "targets": [{"platform": p, "title": title} for p in platforms],
+            "publish_at": publish_at, "targets": targets,
         }
         created = client.post("/publish-video", body, headers={"Idempotency-Key": str(uuid.uuid4())})
         post_id = created["post_id"]
@@ -130,6 +149,37 @@ def publish(
         raise _fail(exc.message) from None
     finally:
         client.close()
+
+
+@app.command()
+def captions(
+    video: str = typer.Argument(..., help="The video id (printed by `shortpub publish`, or from GET /videos)"),
+    for_: str = typer.Option(..., "--for", help="Platforms, comma-separated: tiktok,instagram,youtube,facebook"),
+    brief: str | None = typer.Option(None, "--brief", help="What this post should say, e.g. '20% off this week'"),
+    language: str | None = typer.Option(None, "--language", help="Language to write in, e.g. en, de, es"),
+    tone: str | None = typer.Option(None, "--tone", help="friendly, professional, playful or bold"),
+    campaign: str | None = typer.Option(None, "--campaign", help="The campaign the post belongs to"),
+) -> None:
+    """Suggest a caption and 3-5 hashtags per platform, with each text's length as the platform counts it."""
+    video_id = _check_id(video, "video")
+    try:
+        platforms = options.parse_platforms(for_)
+    except options.OptionError as exc:
+        raise _fail(str(exc).replace("--to", "--for"), 2) from None
+    client = _client()
+    try:
+        answer = suggested_captions.ask(client, video_id, platforms, brief=brief, language=language, tone=tone,
+                                        campaign=campaign)
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    console = _console()
+    console.print(suggested_captions.suggestions_table(answer))
+    for note in answer.get("notes", []):
+        console.print(f"[yellow]{note}[/yellow]")
+    console.print(f"Nothing was posted. Publish with them: shortpub publish FILE --to {','.join(platforms)} "
+                  "--suggested (or copy and edit the text).")
 
 
 # ---------------------------------------------------------------------------- reading

@@ -84,7 +84,8 @@ class ApiClient:
     def post(self, path: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         return self.request("POST", path, json=body or {}, **kwargs)
 
-    def upload(self, chunks: Iterator[bytes], *, filename: str, content_type: str, size: int) -> Any:
-        """Stream a video file to POST /videos (raw body, not multipart)."""
+    def upload(self, chunks: Iterator[bytes], *, filename: str, content_type: str, size: int,
+               context: dict[str, str] | None = None) -> Any:
+        """Stream a video file to POST /videos (raw body, not multipart); `context` rides the query."""
         headers = {"Content-Type": content_type, "X-Filename": filename, "Content-Length": str(size)}
-        return self.request("POST", "/videos", content=chunks, headers=headers, timeout=None)
+        return self.request("POST", "/videos", content=chunks, headers=headers, timeout=None, params=context or {})

@@ -2,8 +2,9 @@
 
 A demo user connects TikTok (direct and through Blotato), Instagram, YouTube and
 Facebook through the real OAuth flows against the platform sandbox, uploads a
-generated vertical video, publishes it to four platforms at once and schedules it
-once more a minute ahead, then watches every platform's state until all are final.
+generated vertical video with a description, asks for caption suggestions per
+platform, publishes it to four platforms at once with them and schedules it once
+more a minute ahead, then watches every platform's state until all are final.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from rich.table import Table
 from shared.local.stack import LocalStack
 
 DEMO_EMAIL = "demo+{run}@shortpub.local"
+DEMO_CONTEXT = {
+    "description": "Spring sale at our boutique: fresh linen shirts and floral summer dresses, all handmade.",
+    "brand": "Maple & Thread",
+    "language": "en",
+}
 TIMEOUT_SECONDS = 240
 
 
@@ -90,11 +96,25 @@ def _upload_video(api: httpx.Client) -> str:
         path = make_video(Path(folder) / "demo.mp4", seconds=6, width=720, height=1280)
         with path.open("rb") as handle:
             stored = _check(
-                api.post("/videos", content=handle.read(),
+                api.post("/videos", content=handle.read(), params=DEMO_CONTEXT,
                          headers={"Content-Type": "video/mp4", "X-Filename": "spring-sale.mp4"}),
                 "upload the video",
             )
     return str(stored["video_id"])
+
+
+def _suggestions(api: httpx.Client, video_id: str, console: Console) -> dict[str, dict[str, Any]]:
+    """Ask for caption suggestions, show them, and return each platform's target fields."""
+    from shared.cli.captions import suggestions_table, targets_from
+
+    answer = _check(api.post("/captions", json={
+        "video_id": video_id, "platforms": ["blotato", "instagram", "youtube", "facebook"],
+        "brief": "20% off everything until Sunday",
+    }), "suggest captions")
+    console.print(suggestions_table(answer))
+    for note in answer.get("notes", []):
+        console.print(f"[yellow]{note}[/yellow]")
+    return targets_from(answer)
 
 
 def _render(posts: list[dict[str, Any]]) -> Table:
@@ -125,15 +145,14 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
             console.print(f"Connected: {', '.join(sorted(connections))} (demo user {email})")
             video_id = _upload_video(api)
             console.print(f"Uploaded a generated 720x1280 video: {video_id}")
+            suggested = _suggestions(api, video_id, console)
             now_post = _check(api.post("/publish-video", json={
                 "video_id": video_id,
-                "caption": "Spring sale starts today! Fresh looks for every day.",
-                "hashtags": ["springsale", "smallbusiness"],
                 "targets": [
-                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}},
-                    {"platform": "instagram"},
-                    {"platform": "youtube", "title": "Spring sale starts today"},
-                    {"platform": "facebook"},
+                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}, **suggested["blotato"]},
+                    {"platform": "instagram", **suggested["instagram"]},
+                    {"platform": "youtube", **suggested["youtube"]},
+                    {"platform": "facebook", **suggested["facebook"]},
                 ],
             }, headers={"Idempotency-Key": str(uuid.uuid4())}), "publish now")
             at = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
