@@ -1,4 +1,9 @@
-"""Which settings are secrets: they live in Secret Manager and reach functions only as `--set-secrets`."""
+"""Which settings are secrets: they live in Secret Manager and reach functions only as `--set-secrets`.
+
+Each function runs as the service account of its role and can read only that role's
+secrets, so a compromised public function cannot read the mail password, and the
+workers and the tick never see the key that verifies user sign-ins.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,22 @@ SECRET_SETTINGS: tuple[str, ...] = (
     "BLOTATO_API_KEY",
     "SMTP_PASSWORD",
 )
+
+_PLATFORM_APP_SECRETS = ("TIKTOK_CLIENT_SECRET", "INSTAGRAM_APP_SECRET", "FACEBOOK_APP_SECRET",
+                         "GOOGLE_CLIENT_SECRET", "BLOTATO_API_KEY")
+
+# role -> the secrets its functions need (and its service account may read).
+SECRETS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    # publish-video, videos, oauth, connections, health, ops: sign-ins, storage, the OAuth code
+    # exchange (app secrets, the vault to store tokens). Mail is only queued here, never sent.
+    "api": ("DATABASE_URL", "SUPABASE_JWT_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "TOKEN_VAULT_KEYS",
+            *_PLATFORM_APP_SECRETS),
+    # publish-<platform>: read the video, decrypt and refresh tokens, call the platform.
+    "worker": ("DATABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "TOKEN_VAULT_KEYS", *_PLATFORM_APP_SECRETS),
+    # scheduler-tick: refreshes tokens, sends mail, deletes expired videos, reads analytics.
+    "tick": ("DATABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "TOKEN_VAULT_KEYS", "SMTP_PASSWORD",
+             *_PLATFORM_APP_SECRETS),
+}
 
 # Settings that exist only on a developer machine and are never deployed.
 LOCAL_ONLY_SETTINGS: tuple[str, ...] = (

@@ -1,4 +1,4 @@
-"""Cloud Tasks queue definitions as data: one queue per platform, plus the scheduler's.
+"""Cloud Tasks queue definitions as data: one queue per platform.
 
 The same definitions create the emulator's queues locally and the real queues on
 deploy. A publish queue's dispatch rate comes from the platform's per-minute
@@ -19,7 +19,6 @@ from typing import Any
 from shared.platforms.base import PlatformAdapter
 
 PUBLISH_QUEUE_PREFIX = "publish-"
-SCHEDULER_QUEUE = "scheduler"
 
 # Every platform we ship, so deploy creates their queues even if an adapter fails to import.
 KNOWN_PLATFORMS = ("tiktok", "blotato", "instagram", "facebook", "youtube")
@@ -98,16 +97,6 @@ def publish_queue_spec(platform: str, adapter: type[PlatformAdapter] | None = No
     )
 
 
-def scheduler_queue_spec() -> QueueSpec:
-    # Fan-out and housekeeping tasks: quick database work, no platform calls.
-    return QueueSpec(
-        name=SCHEDULER_QUEUE,
-        max_dispatches_per_second=50.0,
-        max_concurrent_dispatches=20,
-        dispatch_deadline_s=300,
-    )
-
-
 def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> dict[str, QueueSpec]:
     """All queues by name. `adapters` defaults to every registered platform adapter."""
     if adapters is None:
@@ -120,7 +109,8 @@ def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> 
             publish_queue_spec(key, adapters.get(key)) for key in sorted({*KNOWN_PLATFORMS, *adapters})
         )
     }
-    specs[SCHEDULER_QUEUE] = scheduler_queue_spec()
+    # No queue for the tick: Cloud Scheduler calls it directly (deploy/plan.py lists an old
+    # `scheduler` queue as left behind).
     return specs
 
 
