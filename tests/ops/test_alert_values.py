@@ -6,12 +6,15 @@ window by their timestamps.
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from shared import log
 from shared.db import Database, migrate
 from shared.db import local as localdb
 from shared.ops import metrics
@@ -140,3 +143,44 @@ def test_a_rate_over_too_few_outcomes_never_alerts(ops_db):
     later = metrics.token_refresh_failure_rate(ops_db, NOW + timedelta(days=10), min_sample=5)
     assert later.value == 1.0 and not later.breached
     assert metrics.token_refresh_failure_rate(ops_db, NOW + timedelta(days=10), min_sample=3).breached
+
+
+def _filter_matches(metric_filter: str, line: dict[str, Any]) -> bool:
+    """The jsonPayload terms of a log-based metric's filter, checked against one log line."""
+    for term in metric_filter.split(" AND "):
+        field, _, wanted = term.partition("=")
+        if not field.startswith("jsonPayload."):
+            continue
+        value = line.get(field.removeprefix("jsonPayload."))
+        if json.dumps(value) != (wanted if wanted in ("true", "false") else json.dumps(wanted.strip('"'))):
+            return False
+    return True
+
+
+def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops_db):
+    from deploy.monitoring import BREACH_METRIC, log_metrics
+    from shared.publishing.wiring import build_runtime, run_tick
+
+    stream = io.StringIO()
+    log.configure("INFO", stream=stream)
+    try:
+        at = NOW + timedelta(minutes=5)   # the tick logs the values every 5 minutes
+        summary = run_tick(build_runtime(db=ops_db, clock=lambda: at))
+        quiet = run_tick(build_runtime(db=ops_db, clock=lambda: at + timedelta(minutes=1)))
+    finally:
+        log.configure()
+    lines = [json.loads(raw) for raw in stream.getvalue().splitlines()]
+    ops_lines = {line["alert"]: line for line in lines if line["message"] == "ops_metric"}
+    assert set(ops_lines) == {a.name for a in ALERTS}          # once each, from the first tick only
+    assert quiet["alerts_breached"] == []
+    breached = {name for name, line in ops_lines.items() if line["breached"]}
+    assert breached == set(summary["alerts_breached"]) and "youtube_quota" in breached
+    assert ops_lines["youtube_quota"]["severity"] == "WARNING"
+    assert ops_lines["success_rate"]["value"] == pytest.approx(0.875)
+    # The same tick's retention pass deleted the videos uploaded years before `at` (not the post's video,
+    # whose targets ran minutes ago) first.
+    assert ops_lines["storage_bytes"]["value"] == 1000 and not ops_lines["storage_bytes"]["breached"]
+    assert {line["severity"] for name, line in ops_lines.items() if name not in breached} == {"INFO"}
+    counted = {name for name, line in ops_lines.items()
+               if _filter_matches(str(log_metrics()[BREACH_METRIC]["filter"]), line)}
+    assert counted == breached
