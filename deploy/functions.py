@@ -116,9 +116,18 @@ def fit_connection_budget(specs: list[FunctionSpec], budget: int) -> list[Functi
     wanted = connections_needed(specs)
     if wanted <= budget:
         return specs
-    # Every function keeps one instance; the instances above that shrink in one proportion.
+    # Every function keeps one instance; the instances above that shrink in one proportion,
+    # and what rounding down leaves over goes to the largest remainders first.
     share = (budget - floor) / (wanted - floor)
-    fitted = [dataclasses.replace(spec, sizing=dataclasses.replace(
-        spec.sizing, max_instances=1 + math.floor((spec.sizing.max_instances - 1) * share))) for spec in specs]
+    exact = [(spec.sizing.max_instances - 1) * share for spec in specs]
+    counts = [1 + math.floor(x) for x in exact]
+    spare = budget - sum(n * spec.sizing.db_pool for n, spec in zip(counts, specs, strict=True))
+    for i in sorted(range(len(specs)), key=lambda i: exact[i] - math.floor(exact[i]), reverse=True):
+        pool = specs[i].sizing.db_pool
+        if pool <= spare and counts[i] < specs[i].sizing.max_instances:
+            counts[i] += 1
+            spare -= pool
+    fitted = [dataclasses.replace(spec, sizing=dataclasses.replace(spec.sizing, max_instances=n))
+              for n, spec in zip(counts, specs, strict=True)]
     assert connections_needed(fitted) <= budget
     return fitted
