@@ -118,6 +118,15 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
     deploy_keys = {k: v for k, v in values.items() if k.startswith("DEPLOY_")}
     settings = {k: v for k, v in values.items() if not k.startswith("DEPLOY_") and v != ""}
 
+    known = {"DEPLOY_PROJECT", "DEPLOY_REGION", "DEPLOY_ALERT_EMAIL", "DEPLOY_PUBLIC_ACCESS",
+             "DEPLOY_DB_MAX_CONNECTIONS", "DEPLOY_SKIP_SECRETS",
+             *(f"DEPLOY_{role.upper()}_ACCOUNT" for role in ACCOUNT_DEFAULTS)}
+    strange = sorted(set(deploy_keys) - known)
+    if strange:
+        raise DeployConfigError(
+            f"{', '.join(strange)} in {path.name} mean nothing to this deploy (a typo, or a key of an older "
+            f"version); the keys are listed in {EXAMPLE_CONFIG.name} and docs/deploy.md."
+        )
     leaked = sorted(k for k in values if not k.startswith("DEPLOY_") and looks_secret(k))
     if leaked:
         raise DeployConfigError(

@@ -295,7 +295,8 @@ def test_staged_functions_import_without_local_only_packages(dry_run):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DATABASE"))}
     env.update({"ENVIRONMENT": "production", "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
                 "PYTHONPATH": ""})
-    for name in ("health", "publish-video", "videos", "oauth", "connections", "scheduler-tick", "publish-youtube"):
+    for name in ("health", "publish-video", "videos", "oauth", "connections", "ops", "scheduler-tick",
+                 "publish-youtube"):
         entry = USER_FACING.get(name) or ("scheduler_tick" if name == "scheduler-tick" else "publish_worker")
         result = subprocess.run([sys.executable, "-c", probe, entry], cwd=stage / name, env=env,
                                 capture_output=True, text=True, timeout=120)
@@ -529,3 +530,12 @@ def test_a_secret_without_a_value_stops_the_deploy(tmp_path, fake_tools, capsys)
     assert _deploy_for_real(tmp_path) == 1
     assert "Secret SMTP_PASSWORD has no value yet" in capsys.readouterr().err
     assert not any(call[1:3] == ["functions", "deploy"] for call in fake_tools())
+
+
+def test_an_unknown_or_retired_deploy_key_is_refused(tmp_path):
+    config = tmp_path / "config.env"
+    config.write_text((ROOT / "deploy" / "config.example.env").read_text()
+                      + "\nDEPLOY_RUNTIME_ACCOUNT=shortpub-runtime\n")
+    result = _run_deploy(tmp_path, config=config)
+    assert result.returncode == 2
+    assert "DEPLOY_RUNTIME_ACCOUNT" in result.stderr and "mean nothing to this deploy" in result.stderr

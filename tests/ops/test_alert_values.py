@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from shared import log
-from shared.db import Database, migrate
-from shared.db import local as localdb
+from shared.db import Database
 from shared.ops import metrics
 from shared.ops.alerts import ALERTS
 from shared.platforms import adapters
@@ -25,15 +24,8 @@ NOW = datetime(2030, 1, 15, 20, 0, tzinfo=UTC)  # noon in Los Angeles: the Pacif
 
 
 @pytest.fixture(scope="module")
-def ops_db(db):
-    admin = localdb.admin_url()
-    name = f"shortpub_ops_{uuid.uuid4().hex[:10]}"
-    url = localdb.create_database(admin, name)
-    migrate.apply(url)
-    database = Database(url, min_size=1, max_size=3)
-    yield database
-    database.close()
-    localdb.drop_database(admin, name)
+def ops_db(own_db):
+    return own_db
 
 
 class Seed:

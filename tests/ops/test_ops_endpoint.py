@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from shared.auth import mint_local_token
 from shared.cli import app
-from shared.db import Database, migrate, set_database
-from shared.db import local as localdb
+from shared.db import set_database
 from shared.ops.access import mint_service_token
 from shared.ops.alerts import ALERTS
 
@@ -28,16 +27,8 @@ def _clear_caches() -> None:
 
 
 @pytest.fixture(scope="module")
-def empty_db(db):
-    """A database of its own, so the alert values are known (nothing stored, nothing published)."""
-    admin = localdb.admin_url()
-    name = f"shortpub_opsapi_{uuid.uuid4().hex[:10]}"
-    url = localdb.create_database(admin, name)
-    migrate.apply(url)
-    database = Database(url, min_size=1, max_size=3)
-    yield database
-    database.close()
-    localdb.drop_database(admin, name)
+def empty_db(own_db):
+    return own_db
 
 
 @pytest.fixture

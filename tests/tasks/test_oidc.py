@@ -175,3 +175,47 @@ def test_a_signed_token_still_needs_a_valid_signature_on_cloud_run():
                             environment="production", certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN)
     verify_task_request({"Authorization": f"Bearer {token()}"}, settings=TRUSTING, environment="production",
                         certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN)
+
+
+@pytest.fixture
+def production_task_target(monkeypatch):
+    """A private function as deployed: production, on Cloud Run, invoker check declared on."""
+    import flask
+
+    from shared.config import core
+    from shared.http import internal_endpoint
+
+    for name, value in {"ENVIRONMENT": "production", "TASKS_AUDIENCE": AUDIENCE, "TASKS_SERVICE_ACCOUNT": ACCOUNT,
+                        "TASKS_INVOKER_IAM_CHECK": "true", "K_SERVICE": "publish-youtube"}.items():
+        monkeypatch.setenv(name, value)
+    core.cache_clear()
+
+    @internal_endpoint
+    def target(request: flask.Request) -> dict[str, str]:
+        return {"ran": "yes"}
+
+    app = flask.Flask("task-target")
+    app.add_url_rule("/", "target", lambda: target(flask.request), methods=["POST"])
+    yield app.test_client()
+    monkeypatch.undo()
+    core.cache_clear()
+
+
+def test_a_deployed_task_target_runs_a_cloud_run_forwarded_task_and_refuses_a_wrong_one(production_task_target):
+    import io
+    import json
+
+    from shared import log
+
+    ran = production_task_target.post("/", headers={"Authorization": f"Bearer {stripped()}"})
+    assert ran.status_code == 200 and ran.get_json() == {"ran": "yes"}
+    stream = io.StringIO()
+    log.configure("INFO", stream=stream)
+    try:
+        refused = production_task_target.post(
+            "/", headers={"Authorization": f"Bearer {stripped(aud='https://elsewhere.example.com')}"})
+    finally:
+        log.configure()
+    assert refused.status_code == 403 and "audience" in refused.get_json()["detail"]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(line["message"] == "task_auth_refused" and "audience" in line["reason"] for line in lines)
