@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.secrets import LOCAL_ONLY_SETTINGS, SECRET_SETTINGS, looks_secret
+from deploy.secrets import LOCAL_ONLY_SETTINGS, SECRET_SETTINGS, SECRETS_BY_ROLE, looks_secret
 
 DEPLOY_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG = DEPLOY_DIR / "config.env"
@@ -19,7 +19,25 @@ EXAMPLE_CONFIG = DEPLOY_DIR / "config.example.env"
 # Set by the deploy from its own knowledge; a config file may not override them.
 DERIVED_SETTINGS = (
     "ENVIRONMENT", "GOOGLE_CLOUD_PROJECT", "TASKS_BACKEND", "TASKS_LOCATION", "TASKS_SERVICE_ACCOUNT",
+    "TASKS_INVOKER_IAM_CHECK", "DB_POOL_MIN", "DB_POOL_MAX",
 )
+
+# How public functions are opened to the internet. Google recommends turning Cloud Run's
+# invoker IAM check off: granting `allUsers` is refused by the domain-restricted-sharing
+# organisation policy (https://cloud.google.com/run/docs/authenticating/public).
+PUBLIC_ACCESS_MODES = ("no-invoker-iam-check", "allow-unauthenticated")
+
+# Service account roles: who runs what. `tasks` signs the OIDC tokens of Cloud Tasks and
+# Cloud Scheduler; `build` builds the functions' images.
+ACCOUNT_DEFAULTS = {
+    "api": "shortpub-api", "worker": "shortpub-worker", "tick": "shortpub-tick",
+    "tasks": "shortpub-tasks", "build": "shortpub-build",
+}
+ACCOUNT_TITLES = {
+    "api": "shortpub public API functions", "worker": "shortpub publish workers",
+    "tick": "shortpub scheduler tick", "tasks": "shortpub task and scheduler caller",
+    "build": "shortpub function builds",
+}
 
 
 class DeployConfigError(ValueError):
@@ -30,20 +48,19 @@ class DeployConfigError(ValueError):
 class DeployConfig:
     project: str
     region: str
-    supabase_project_ref: str
-    runtime_account_name: str = "shortpub-runtime"
-    invoker_account_name: str = "shortpub-tasks"
-    project_number: str | None = None
+    alert_email: str
+    db_max_connections: int = 200
+    public_access: str = "no-invoker-iam-check"
+    account_names: dict[str, str] = field(default_factory=lambda: dict(ACCOUNT_DEFAULTS))
     skip_secrets: tuple[str, ...] = ()
     settings: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def runtime_account(self) -> str:
-        return f"{self.runtime_account_name}@{self.project}.iam.gserviceaccount.com"
+    def account(self, role: str) -> str:
+        return f"{self.account_names[role]}@{self.project}.iam.gserviceaccount.com"
 
     @property
     def invoker_account(self) -> str:
-        return f"{self.invoker_account_name}@{self.project}.iam.gserviceaccount.com"
+        return self.account("tasks")
 
     @property
     def functions_base_url(self) -> str:
@@ -58,8 +75,11 @@ class DeployConfig:
     def secrets(self) -> tuple[str, ...]:
         return tuple(name for name in SECRET_SETTINGS if name not in self.skip_secrets)
 
+    def role_secrets(self, role: str) -> tuple[str, ...]:
+        return tuple(name for name in SECRETS_BY_ROLE[role] if name not in self.skip_secrets)
+
     def function_env(self) -> dict[str, str]:
-        """The plain environment every function gets."""
+        """The plain environment every function gets (each function adds its own pool size)."""
         env = dict(self.settings)
         env.update({
             "ENVIRONMENT": "production",
@@ -89,8 +109,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_config(path: Path, *, project: str | None = None, region: str | None = None,
-                project_number: str | None = None) -> DeployConfig:
+def load_config(path: Path, *, project: str | None = None, region: str | None = None) -> DeployConfig:
     if not path.exists():
         raise DeployConfigError(
             f"{path} does not exist. Copy {EXAMPLE_CONFIG.name} to {DEFAULT_CONFIG.name} in deploy/ and fill it in."
@@ -99,6 +118,15 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
     deploy_keys = {k: v for k, v in values.items() if k.startswith("DEPLOY_")}
     settings = {k: v for k, v in values.items() if not k.startswith("DEPLOY_") and v != ""}
 
+    known = {"DEPLOY_PROJECT", "DEPLOY_REGION", "DEPLOY_ALERT_EMAIL", "DEPLOY_PUBLIC_ACCESS",
+             "DEPLOY_DB_MAX_CONNECTIONS", "DEPLOY_SKIP_SECRETS",
+             *(f"DEPLOY_{role.upper()}_ACCOUNT" for role in ACCOUNT_DEFAULTS)}
+    strange = sorted(set(deploy_keys) - known)
+    if strange:
+        raise DeployConfigError(
+            f"{', '.join(strange)} in {path.name} mean nothing to this deploy (a typo, or a key of an older "
+            f"version); the keys are listed in {EXAMPLE_CONFIG.name} and docs/deploy.md."
+        )
     leaked = sorted(k for k in values if not k.startswith("DEPLOY_") and looks_secret(k))
     if leaked:
         raise DeployConfigError(
@@ -114,22 +142,35 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
     unknown = sorted(set(skip) - set(SECRET_SETTINGS))
     if unknown:
         raise DeployConfigError(f"DEPLOY_SKIP_SECRETS names unknown secrets: {', '.join(unknown)}")
+    if "DATABASE_URL" in skip:
+        raise DeployConfigError("DATABASE_URL cannot be skipped: every function and the migrations need it.")
 
     project = project or deploy_keys.get("DEPLOY_PROJECT") or ""
     region = region or deploy_keys.get("DEPLOY_REGION") or ""
-    ref = deploy_keys.get("DEPLOY_SUPABASE_PROJECT_REF", "")
+    alert_email = deploy_keys.get("DEPLOY_ALERT_EMAIL", "")
     missing = [name for name, value in (("DEPLOY_PROJECT (or --project)", project),
                                         ("DEPLOY_REGION (or --region)", region),
-                                        ("DEPLOY_SUPABASE_PROJECT_REF", ref)) if not value]
+                                        ("DEPLOY_ALERT_EMAIL", alert_email)) if not value]
     if missing:
         raise DeployConfigError(f"Missing in {path.name}: {', '.join(missing)}")
+    if "@" not in alert_email:
+        raise DeployConfigError(f"DEPLOY_ALERT_EMAIL must be an email address, got {alert_email!r}")
+    public_access = deploy_keys.get("DEPLOY_PUBLIC_ACCESS") or PUBLIC_ACCESS_MODES[0]
+    if public_access not in PUBLIC_ACCESS_MODES:
+        raise DeployConfigError(f"DEPLOY_PUBLIC_ACCESS must be one of {', '.join(PUBLIC_ACCESS_MODES)}, "
+                                f"got {public_access!r}")
+    raw_budget = deploy_keys.get("DEPLOY_DB_MAX_CONNECTIONS") or "200"
+    if not raw_budget.isdigit() or int(raw_budget) < 1:
+        raise DeployConfigError(f"DEPLOY_DB_MAX_CONNECTIONS must be a positive whole number, got {raw_budget!r}")
+    accounts = {role: deploy_keys.get(f"DEPLOY_{role.upper()}_ACCOUNT") or name
+                for role, name in ACCOUNT_DEFAULTS.items()}
     return DeployConfig(
         project=project,
         region=region,
-        supabase_project_ref=ref,
-        runtime_account_name=deploy_keys.get("DEPLOY_RUNTIME_ACCOUNT") or "shortpub-runtime",
-        invoker_account_name=deploy_keys.get("DEPLOY_INVOKER_ACCOUNT") or "shortpub-tasks",
-        project_number=project_number or deploy_keys.get("DEPLOY_PROJECT_NUMBER") or None,
+        alert_email=alert_email,
+        db_max_connections=int(raw_budget),
+        public_access=public_access,
+        account_names=accounts,
         skip_secrets=skip,
         settings=settings,
     )

@@ -1,12 +1,19 @@
-"""Which Cloud Functions exist and how each is sized.
+"""Which Cloud Functions exist, who runs them, and how each is sized.
 
 Names and entry points follow the local functions server (`functions/<module>.py` is
 deployed as `<module with dashes>`, entry point `<module>`); the publish worker is
 deployed once per registered platform adapter as `publish-<key>`, sized by its queue.
+
+Database connections are budgeted once: every instance holds up to `db_pool`
+connections, so `max_instances x db_pool` summed over all functions must stay within
+DEPLOY_DB_MAX_CONNECTIONS (what the Supabase pooler allows the project). When the wanted
+sizes do not fit, every function's instance cap shrinks in the same proportion.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +29,9 @@ class Sizing:
     cpu: str = "1"
     concurrency: int = 20
     max_instances: int = 20
+    # Connections one instance may hold (DB_POOL_MAX): a request holds one at a time, so
+    # more than `concurrency` is waste.
+    db_pool: int = 5
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,12 @@ class FunctionSpec:
     name: str          # deployed name, also the URL path
     module: str        # functions/<module>.py
     entry_point: str   # the Python function in that module
-    public: bool       # True: anyone may call it (it checks the Supabase JWT); False: only the tasks account
+    role: str          # api (public, checks its own callers) | worker | tick (private: tasks account only)
     sizing: Sizing
+
+    @property
+    def public(self) -> bool:
+        return self.role == "api"
 
 
 # Every module in functions/ must be listed here: a new function is a decision about
@@ -38,21 +52,25 @@ class FunctionSpec:
 _USER_FACING: dict[str, Sizing] = {
     # `wait` holds a request open for up to 30 s.
     "publish_video": Sizing(memory="512Mi", timeout_s=120),
-    # Streams uploads of up to 1 GB into storage and may transcode a video.
-    "videos": Sizing(memory="2Gi", timeout_s=900, cpu="2", concurrency=4),
+    # Takes uploads of up to 32 MiB (Cloud Run's request limit) and may transcode a video.
+    "videos": Sizing(memory="2Gi", timeout_s=900, cpu="2", concurrency=4, db_pool=4),
     "oauth": Sizing(memory="512Mi", timeout_s=60),
     "connections": Sizing(memory="512Mi", timeout_s=60),
     # Waits on Gemini (20 s timeout, retries) before the local writer answers.
-    "captions": Sizing(memory="512Mi", timeout_s=120),
-    "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5),
-    "webhooks": Sizing(memory="512Mi", timeout_s=60), "me": Sizing(memory="256Mi", timeout_s=30),
+    "captions": Sizing(memory="512Mi", timeout_s=120, db_pool=4),
+    "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5, db_pool=2),
+    "webhooks": Sizing(memory="512Mi", timeout_s=60, db_pool=4),
+    "me": Sizing(memory="256Mi", timeout_s=30, db_pool=2),
     # Recommendations and A/B verdicts run scipy over a user's whole history.
-    "analytics": Sizing(memory="1Gi", timeout_s=60),
+    "analytics": Sizing(memory="1Gi", timeout_s=60, db_pool=4),
+    # The operator's alert values; a handful of aggregate queries.
+    "ops": Sizing(memory="512Mi", timeout_s=60, concurrency=4, max_instances=2, db_pool=2),
 }
 _INTERNAL: dict[str, Sizing] = {
     # Due posts, refreshes, mail and retention; one run a minute.
-    "scheduler_tick": Sizing(memory="1Gi", timeout_s=540, concurrency=1, max_instances=3),
-    "webhook_delivery": Sizing(memory="512Mi", timeout_s=120, concurrency=20, max_instances=20),  # queue `webhooks`
+    "scheduler_tick": Sizing(memory="1Gi", timeout_s=540, concurrency=1, max_instances=3, db_pool=3),
+    # queue `webhooks`: one delivery attempt per task.
+    "webhook_delivery": Sizing(memory="512Mi", timeout_s=120, concurrency=20, max_instances=20, db_pool=4),
 }
 
 
@@ -64,7 +82,7 @@ def worker_sizing(queue: QueueSpec) -> Sizing:
     # One upload per instance: a step may stream a whole file and convert it first.
     # The function must outlive Cloud Tasks' dispatch deadline, or a slow upload is cut mid-way.
     return Sizing(memory="2Gi", timeout_s=queue.dispatch_deadline_s, cpu="1", concurrency=1,
-                  max_instances=queue.max_concurrent_dispatches)
+                  max_instances=queue.max_concurrent_dispatches, db_pool=2)
 
 
 def function_specs(modules: list[str], adapter_keys: list[str], queues: Mapping[str, QueueSpec]) -> list[FunctionSpec]:
@@ -80,9 +98,44 @@ def function_specs(modules: list[str], adapter_keys: list[str], queues: Mapping[
         if module == WORKER_MODULE:
             for key in sorted(adapter_keys):
                 queue = queues[publish_queue_name(key)]
-                specs.append(FunctionSpec(f"publish-{key}", module, module, False, worker_sizing(queue)))
+                specs.append(FunctionSpec(f"publish-{key}", module, module, "worker", worker_sizing(queue)))
         elif module in _USER_FACING:
-            specs.append(FunctionSpec(deployed_name(module), module, module, True, _USER_FACING[module]))
+            specs.append(FunctionSpec(deployed_name(module), module, module, "api", _USER_FACING[module]))
         else:
-            specs.append(FunctionSpec(deployed_name(module), module, module, False, _INTERNAL[module]))
+            specs.append(FunctionSpec(deployed_name(module), module, module, "tick", _INTERNAL[module]))
     return specs
+
+
+def connections_needed(specs: list[FunctionSpec]) -> int:
+    return sum(spec.sizing.max_instances * spec.sizing.db_pool for spec in specs)
+
+
+def fit_connection_budget(specs: list[FunctionSpec], budget: int) -> list[FunctionSpec]:
+    """The same functions with instance caps scaled so that all pools together fit `budget`.
+
+    Raises ValueError when even one instance of each function needs more than `budget`.
+    """
+    floor = sum(spec.sizing.db_pool for spec in specs)
+    if floor > budget:
+        raise ValueError(
+            f"DEPLOY_DB_MAX_CONNECTIONS={budget} is too small: one instance of each of the {len(specs)} functions "
+            f"already needs {floor} database connections."
+        )
+    wanted = connections_needed(specs)
+    if wanted <= budget:
+        return specs
+    # Every function keeps one instance; the instances above that shrink in one proportion,
+    # and what rounding down leaves over goes to the largest remainders first.
+    share = (budget - floor) / (wanted - floor)
+    exact = [(spec.sizing.max_instances - 1) * share for spec in specs]
+    counts = [1 + math.floor(x) for x in exact]
+    spare = budget - sum(n * spec.sizing.db_pool for n, spec in zip(counts, specs, strict=True))
+    for i in sorted(range(len(specs)), key=lambda i: exact[i] - math.floor(exact[i]), reverse=True):
+        pool = specs[i].sizing.db_pool
+        if pool <= spare and counts[i] < specs[i].sizing.max_instances:
+            counts[i] += 1
+            spare -= pool
+    fitted = [dataclasses.replace(spec, sizing=dataclasses.replace(spec.sizing, max_instances=n))
+              for n, spec in zip(counts, specs, strict=True)]
+    assert connections_needed(fitted) <= budget
+    return fitted

@@ -66,6 +66,9 @@ def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
     limit = service.max_video_bytes()
     if length is not None and length > limit:
         raise service.too_large_error(limit, length)  # before a single byte is read or stored
+    request_limit = service.max_upload_request_bytes()
+    if length is not None and length > request_limit:
+        raise service.use_register_error(request_limit, length)  # Cloud Run would cut it off anyway
     context = VideoContext.model_validate(request.args.to_dict())  # the body is the file: context rides the query
     result = service.upload_video(user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
                                   content_type=request.mimetype, content_length=length, context=context)

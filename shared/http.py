@@ -178,6 +178,8 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
             try:
                 verify_task_request(request.headers)
             except TaskAuthError as exc:
+                # Every task refused is work not done: the operator must see why (audience, account, expiry).
+                log.warning("task_auth_refused", reason=exc.reason)
                 raise ApiError(403, "forbidden", "This endpoint only accepts calls from our task queue.",
                                str(exc)) from None
             return handler(request)

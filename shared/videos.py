@@ -36,6 +36,18 @@ def max_video_bytes() -> int:
     return storage_settings().max_video_bytes
 
 
+def max_upload_request_bytes() -> int:
+    return storage_settings().max_upload_request_bytes
+
+
+def use_register_error(limit: int, size: int) -> ApiError:
+    """A video allowed in size, but too big to send through the upload request itself."""
+    return ApiError(413, "upload_through_storage",
+                    f"Files over {human_size(limit)} can't be sent to POST /videos (this one is {human_size(size)}). "
+                    "Upload the file to storage into the folder named after your user id, then add it with "
+                    "POST /videos/register.", {"max_request_bytes": limit, "register": "/videos/register"})
+
+
 def too_large_error(limit: int, size: int | None = None) -> ApiError:
     size_text = f" This one is {human_size(size)}." if size else ""
     return ApiError(413, "video_too_large",

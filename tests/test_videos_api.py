@@ -101,6 +101,24 @@ def test_too_large_is_413_with_a_clear_message_and_nothing_stored(api, user_a):
     assert httpx.get(api.url, headers=api.headers(user_a)).json()["videos"] == []
 
 
+def test_a_body_over_the_request_limit_is_sent_to_register_before_anything_is_stored(api, user_a, monkeypatch):
+    monkeypatch.setenv("MAX_UPLOAD_REQUEST_BYTES", "500000")
+    storage_settings.cache_clear()
+    response = upload(api, user_a, b"\0" * 600_000)   # a video size allowed, but not in one request
+    assert response.status_code == 413
+    body = response.json()
+    assert body["code"] == "upload_through_storage" and "/videos/register" in body["message"]
+    assert body["detail"]["max_request_bytes"] == 500000
+    assert api.storage.list("") == []
+    storage_settings.cache_clear()
+
+
+def test_the_upload_request_limit_defaults_to_cloud_runs_32_mib():
+    from shared.storage.settings import StorageSettings
+
+    assert StorageSettings().max_upload_request_bytes == 32 * 1024 * 1024
+
+
 def test_a_file_that_is_not_a_video_is_refused_and_removed(api, user_a):
     response = upload(api, user_a, b"hello, this is a text file" * 50)
     assert response.status_code == 422

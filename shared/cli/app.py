@@ -382,5 +382,62 @@ def local_token(
     typer.echo(mint_local_token(str(row[0]), email, secret=secret, ttl=hours * 3600))
 
 
+def _service_key() -> str:
+    """SUPABASE_SERVICE_ROLE_KEY; on the local stack a short-lived service-role token instead."""
+    from shared.config import CoreSettings, load
+    from shared.storage.settings import StorageSettings
+
+    key = load(StorageSettings).supabase_service_role_key
+    if key:
+        return key
+    settings = load(CoreSettings)
+    if not settings.is_local:
+        raise _fail("Set SUPABASE_SERVICE_ROLE_KEY to the project's service-role key to read the operator's numbers.")
+    from shared.local.environment import local_secrets
+    from shared.ops.access import mint_service_token
+
+    return mint_service_token(settings.supabase_jwt_secret or local_secrets()["SUPABASE_JWT_SECRET"])
+
+
+def _shown(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "seconds":
+        return f"{value:.0f} s"
+    return f"{value / 1e9:.2f} GB"
+
+
+@app.command()
+def ops() -> None:
+    """The operator's alerts: each one's current value and limit (GET /ops/metrics, service role only)."""
+    from rich.table import Table
+
+    from shared.cli.client import CliSettings
+    from shared.config import load
+    from shared.ops.alerts import BY_NAME
+
+    settings = load(CliSettings)
+    client = ApiClient(settings.shortpub_api_url, _service_key())
+    try:
+        answer = client.get("/ops/metrics")
+    except CliError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        client.close()
+    table = Table("alert", "now", "limit", "state")
+    for row in answer["alerts"]:
+        limit = ("> " if BY_NAME[row["alert"]].above else "< ") + _shown(row["threshold"], row["unit"])
+        table.add_row(row["title"], _shown(row["value"], row["unit"]), limit,
+                      "[red]ALERT[/red]" if row["breached"] else "ok")
+    console = _console()
+    console.print(table)
+    console.print(f"{len(answer['breached'])} of {len(answer['alerts'])} alerts firing "
+                  f"(measured {answer['measured_at']}).")
+    if answer["breached"]:
+        raise typer.Exit(3)
+
+
 def main() -> None:
     app()

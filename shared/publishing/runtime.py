@@ -14,7 +14,11 @@ from typing import Any, Protocol
 from shared.db.database import Conn, Database
 from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
 from shared.tasks.client import TaskQueue, task_id_for
-from shared.tasks.queues import publish_queue_name
+from shared.tasks.queues import publish_queue_name, queue_spec
+
+# Time past Cloud Tasks' dispatch deadline before a lease lapses: the deadline ends the
+# delivery, the margin covers recording the outcome after it.
+LEASE_MARGIN_SECONDS = 120.0
 
 
 def utcnow() -> datetime:
@@ -58,9 +62,16 @@ class Runtime:
     # mail the user about a scheduled post's final outcome (US-1.3)
     notify_outcome: Callable[[Conn, dict[str, Any]], None] = lambda conn, target: None
     clock: Callable[[], datetime] = utcnow
+    # The shortest lease; each platform's is at least its queue's dispatch deadline plus a
+    # margin (`lease_for`), so a step still running is never handed to a second worker.
     lease_seconds: float = 900.0
     stale_after_seconds: float = 120.0
     adapters_cache: dict[str, PlatformAdapter] = field(default_factory=dict)
+
+    def lease_for(self, platform: str) -> float:
+        """Seconds a worker holds a target of `platform`: longer than any delivery can run."""
+        deadline = queue_spec(publish_queue_name(platform)).dispatch_deadline_s
+        return max(self.lease_seconds, deadline + LEASE_MARGIN_SECONDS)
 
     def adapter(self, key: str) -> PlatformAdapter:
         if key not in self.adapters_cache:

@@ -70,6 +70,7 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
     from shared.notify.mailer import SmtpMailer
     from shared.notify.outbox import drain_outbox
     from shared.notify.outcomes import mail_outcomes
+    from shared.ops.metrics import log_readings, record_refresh_run
     from shared.publishing import bulk, tick
     from shared.storage import storage
     from shared.storage.retention import run_retention, storage_usage
@@ -80,7 +81,7 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
     duties: dict[str, Any] = {
         "enqueued": lambda: tick.enqueue_due(rt, now),
         "batches_expanded": lambda: bulk.expand_pending(rt),
-        "tokens": lambda: refresh_due(rt.db, now).as_dict(),
+        "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, now).as_dict()),
         "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
         # Outcome mails and webhooks come from the events outbox (shared/notify/outcomes.py, shared/webhooks/).
         "outcome_mails": lambda: mail_outcomes(rt.db, now).as_dict(),
@@ -91,6 +92,8 @@ def run_tick(rt: Runtime | None = None) -> dict[str, Any]:
         "analytics": lambda: collect_due(rt.db, rt, now).as_dict(),
         "experiments": lambda: decide_due(rt.db, now),
         "account_cleanup": lambda: run_account_cleanup(rt.db, storage(), now).as_dict(),
+        # Every 5 minutes: each operator alert's value as an `ops_metric` log line (docs/deploy.md, Alerts).
+        "alerts_breached": lambda: log_readings(rt.db, now) if now.minute % 5 == 0 else [],
     }
     summary: dict[str, Any] = {}
     for name, duty in duties.items():

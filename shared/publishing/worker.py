@@ -180,7 +180,7 @@ def _claim(
             conn.execute(
                 "update publish_targets set state = %s, lease_owner = %s, lease_expires_at = %s, "
                 "step_data = %s where id = %s",
-                (state, lease, now + timedelta(seconds=rt.lease_seconds), Jsonb(data), target_id),
+                (state, lease, now + timedelta(seconds=rt.lease_for(target["platform"])), Jsonb(data), target_id),
             )
     if deferral is not None:
         rt.enqueue(target_id, target["platform"], seq_next, (deferral.retry_at - now).total_seconds())

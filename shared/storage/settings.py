@@ -20,6 +20,9 @@ class StorageSettings(BaseSettings):
     storage_bucket: str = "videos"
     # Largest video a user may upload or import (bytes).
     max_video_bytes: int = Field(default=GIB, ge=1)
+    # Largest body POST /videos takes: Cloud Run refuses HTTP/1 requests over 32 MiB
+    # (https://cloud.google.com/run/quotas); bigger files go to the bucket and /videos/register.
+    max_upload_request_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
     # How long a signed URL stays valid; platforms fetch within this window.
     signed_url_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     # Days after a video's last scheduled publish before it is deleted.

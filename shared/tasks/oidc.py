@@ -2,14 +2,31 @@
 
 In production Cloud Tasks sends `Authorization: Bearer <Google OIDC ID token>`
 signed for TASKS_SERVICE_ACCOUNT with audience TASKS_AUDIENCE (both put in every
-task by `CloudTasksQueue`). We verify the signature against Google's certificates,
-the issuer, expiry, audience and the service-account email. Locally (ENVIRONMENT
-local/test) the emulator sends no token, so any request is accepted.
+task by `CloudTasksQueue`). Locally (ENVIRONMENT local/test) the emulator sends no
+token, so any request is accepted.
+
+One model, two token forms:
+
+- A private function on Cloud Run (deployed `--no-allow-unauthenticated`) is reached
+  only after Cloud Run's own IAM check has verified the token's signature and that its
+  account holds `roles/run.invoker`. Cloud Run then hands the token to the container
+  with the signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE`
+  (https://cloud.google.com/run/docs/troubleshooting#signature-removed). There we trust
+  Cloud Run for the signature and check the claims ourselves: issuer, audience, the
+  tasks account's email, expiry. That trust is given only when the process runs on
+  Cloud Run (`K_SERVICE` is set by the platform) and the deploy declared the invoker
+  check on for this function (TASKS_INVOKER_IAM_CHECK=true, set only on private
+  functions); anywhere else a signature-removed token is refused.
+- Any other token is verified in full: signature against Google's certificates, then
+  the same claims.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
 import re
 import threading
 import time
@@ -28,6 +45,10 @@ CertsFetcher = Callable[[str], Mapping[str, Any]]
 
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 _DEFAULT_CERTS_TTL_S = 300.0
+# What Cloud Run puts in place of the signature of a token it has already verified.
+SIGNATURE_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+CLOCK_SKEW_S = 10
 
 
 class HeadersLike(Protocol):
@@ -99,12 +120,49 @@ def _bearer(headers: HeadersLike) -> str:
     return token.strip()
 
 
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT whose signature someone else checked (Cloud Run)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TaskAuthError("invalid OIDC token: not a JWT")
+    payload = parts[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise TaskAuthError(f"invalid OIDC token: unreadable claims ({type(exc).__name__})") from None
+    if not isinstance(claims, dict):
+        raise TaskAuthError("invalid OIDC token: claims are not an object")
+    return claims
+
+
+def _check_claims(claims: Mapping[str, Any], settings: TasksSettings, now: float) -> None:
+    if claims.get("iss") not in GOOGLE_ISSUERS:
+        raise TaskAuthError(f"wrong issuer {claims.get('iss')!r}")
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if settings.tasks_audience not in audiences:
+        raise TaskAuthError(f"wrong audience {audience!r}")
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or expires + CLOCK_SKEW_S < now:
+        raise TaskAuthError("token expired")
+    if claims.get("email") != settings.tasks_service_account or claims.get("email_verified") is False:
+        raise TaskAuthError("OIDC token is for another service account")
+
+
+def cloud_run_checked_the_signature(settings: TasksSettings, env: Mapping[str, str] | None = None) -> bool:
+    """True only on Cloud Run (K_SERVICE is set by the platform) with the invoker IAM check declared on."""
+    env = os.environ if env is None else env
+    return bool(env.get("K_SERVICE")) and settings.tasks_invoker_iam_check
+
+
 def verify_task_request(
     headers: HeadersLike,
     *,
     settings: TasksSettings | None = None,
     environment: str | None = None,
     certs_fetcher: CertsFetcher | None = None,
+    env: Mapping[str, str] | None = None,
+    now: float | None = None,
 ) -> None:
     """Raise TaskAuthError unless the request is a Cloud Tasks delivery we signed for."""
     environment = environment or core().environment
@@ -118,6 +176,13 @@ def verify_task_request(
             "Cloud Tasks calls in production"
         )
     token = _bearer(headers)
+    now = time.time() if now is None else now
+
+    if token.endswith("." + SIGNATURE_REMOVED):
+        if not cloud_run_checked_the_signature(settings, env):
+            raise TaskAuthError("signature removed, but Cloud Run's invoker check is not on for this function")
+        _check_claims(_unverified_claims(token), settings, now)
+        return
 
     from google.auth import exceptions as auth_exceptions
     from google.oauth2 import id_token
@@ -125,9 +190,8 @@ def verify_task_request(
     request = _FetcherRequest(certs_fetcher or _default_fetcher)
     try:
         claims = id_token.verify_oauth2_token(
-            token, request, audience=settings.tasks_audience, clock_skew_in_seconds=10
+            token, request, audience=settings.tasks_audience, clock_skew_in_seconds=CLOCK_SKEW_S
         )
     except (ValueError, auth_exceptions.GoogleAuthError) as exc:
         raise TaskAuthError(f"invalid OIDC token: {exc}") from None
-    if claims.get("email") != settings.tasks_service_account or claims.get("email_verified") is False:
-        raise TaskAuthError("OIDC token is for another service account")
+    _check_claims(claims, settings, now)

@@ -1,4 +1,4 @@
-"""Cloud Tasks queue definitions as data: one queue per platform, plus the scheduler's.
+"""Cloud Tasks queue definitions as data: one queue per platform.
 
 The same definitions create the emulator's queues locally and the real queues on
 deploy. A publish queue's dispatch rate comes from the platform's per-minute
@@ -19,7 +19,6 @@ from typing import Any
 from shared.platforms.base import PlatformAdapter
 
 PUBLISH_QUEUE_PREFIX = "publish-"
-SCHEDULER_QUEUE = "scheduler"
 WEBHOOK_QUEUE = "webhooks"
 
 # Every platform we ship, so deploy creates their queues even if an adapter fails to import.
@@ -99,16 +98,6 @@ def publish_queue_spec(platform: str, adapter: type[PlatformAdapter] | None = No
     )
 
 
-def scheduler_queue_spec() -> QueueSpec:
-    # Fan-out and housekeeping tasks: quick database work, no platform calls.
-    return QueueSpec(
-        name=SCHEDULER_QUEUE,
-        max_dispatches_per_second=50.0,
-        max_concurrent_dispatches=20,
-        dispatch_deadline_s=300,
-    )
-
-
 def webhook_queue_spec() -> QueueSpec:
     # One attempt per task; the retries over a day are our own delayed tasks (shared/webhooks/delivery.py).
     # The deadline covers the endpoint's timeout (WEBHOOK_TIMEOUT_SECONDS, at most 60 s).
@@ -128,7 +117,8 @@ def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> 
             publish_queue_spec(key, adapters.get(key)) for key in sorted({*KNOWN_PLATFORMS, *adapters})
         )
     }
-    specs[SCHEDULER_QUEUE] = scheduler_queue_spec()
+    # No queue for the tick: Cloud Scheduler calls it directly (deploy/plan.py lists an old
+    # `scheduler` queue as left behind).
     specs[WEBHOOK_QUEUE] = webhook_queue_spec()
     return specs
 

@@ -20,5 +20,9 @@ class TasksSettings(BaseSettings):
     tasks_service_account: str | None = None
     # OIDC audience put in each task and required on delivery.
     tasks_audience: str | None = None
+    # Set by the deploy on private functions (deployed with Cloud Run's invoker IAM check on):
+    # Cloud Run has verified the token's signature, so a signature-removed token is checked
+    # by its claims only. Never set it on a function anyone may call.
+    tasks_invoker_iam_check: bool = False
     # host:port of the local Cloud Tasks emulator (insecure gRPC).
     cloud_tasks_emulator_host: str | None = None

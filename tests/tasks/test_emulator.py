@@ -169,14 +169,14 @@ def test_task_queue_from_settings_uses_the_emulator(monkeypatch, emulator, recei
     try:
         configured = tasks_client.task_queue()
         assert isinstance(configured, CloudTasksQueue)
-        configured.enqueue(queue="scheduler", task_id="tick-1", url=receiver.url("/tick"), payload={"tick": 1})
+        configured.enqueue(queue="publish-youtube", task_id="tick-1", url=receiver.url("/tick"), payload={"tick": 1})
         receiver.wait_for("/tick")
     finally:
         tasks_client.set_task_queue(None)
 
 
 def test_the_emulator_process_is_gone_after_stop():
-    single = TasksEmulator(queues=[queue_specs({})["scheduler"]])
+    single = TasksEmulator(queues=[queue_specs({})["publish-youtube"]])
     single.start()
     pid = single.process.pid
     single.stop()

@@ -11,7 +11,6 @@ from shared.tasks.queues import (
     KNOWN_PLATFORMS,
     MAX_DISPATCH_DEADLINE_S,
     MIN_DISPATCH_DEADLINE_S,
-    SCHEDULER_QUEUE,
     WEBHOOK_QUEUE,
     queue_spec,
     queue_specs,
@@ -35,9 +34,9 @@ def test_rate_comes_from_the_tightest_project_wide_per_minute_rule():
     assert specs["publish-plain"].max_dispatches_per_second == DEFAULT_DISPATCHES_PER_SECOND
 
 
-def test_every_platform_and_the_scheduler_have_a_valid_queue():
+def test_every_platform_and_the_webhooks_have_a_valid_queue_and_nothing_else_does():
     specs = queue_specs({})
-    assert set(specs) == {f"publish-{key}" for key in KNOWN_PLATFORMS} | {SCHEDULER_QUEUE, WEBHOOK_QUEUE}
+    assert set(specs) == {f"publish-{key}" for key in KNOWN_PLATFORMS} | {WEBHOOK_QUEUE}
     for spec in specs.values():
         assert MIN_DISPATCH_DEADLINE_S <= spec.dispatch_deadline_s <= MAX_DISPATCH_DEADLINE_S
         assert 0 < spec.max_dispatches_per_second <= 500

@@ -1,0 +1,50 @@
+"""Who may read the operator's numbers: whoever holds the Supabase service-role key.
+
+Accepted: the project's service-role key itself (compared in constant time; works for
+the legacy JWT keys and the newer `sb_secret_...` keys alike), or any token signed with
+SUPABASE_JWT_SECRET whose role is `service_role` (what the legacy key is, and what
+`shortpub ops` mints on the local stack).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import jwt
+
+from shared.config import core, load
+from shared.http import ApiError
+from shared.storage.settings import StorageSettings
+
+SERVICE_ROLE = "service_role"
+
+
+def require_service_role(authorization: str) -> None:
+    """Raise ApiError 401/403 unless the Authorization header carries the service role."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthenticated",
+                       "The operator's numbers need the project's service-role key as a Bearer token.")
+    key = load(StorageSettings).supabase_service_role_key
+    if key and hmac.compare_digest(token.encode(), key.encode()):
+        return
+    secret = core().supabase_jwt_secret
+    if secret:
+        try:
+            claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False,
+                                                                              "require": ["role"]})
+        except jwt.PyJWTError:
+            claims = {}
+        if claims.get("role") == SERVICE_ROLE:
+            return
+    raise ApiError(403, "forbidden", "Only the service role may read the operator's numbers.")
+
+
+def mint_service_token(secret: str, ttl_seconds: int = 300) -> str:
+    """A short-lived service-role token (the local stack's stand-in for the service-role key)."""
+    import time
+
+    now = int(time.time())
+    return jwt.encode({"role": SERVICE_ROLE, "iss": "shortpub-local", "iat": now, "exp": now + ttl_seconds},
+                      secret, algorithm="HS256")
