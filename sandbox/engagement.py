@@ -108,7 +108,7 @@ def engagement(
 ) -> Engagement:
     age = max(0.0, (now or time.time()) - created_at) + float(sb.setting("metrics_age_offset_seconds", default=0))
     # A first burst of views, then growth that slows down (square root of age).
-    views = int((40 + 400 * _unit(post_id, "base") + (2 + 8 * _unit(post_id, "rate")) * age ** 0.5)
+    views = int((40 + 400 * _unit(post_id, "base") + (4 + 4 * _unit(post_id, "rate")) * age ** 0.5)
                 * PLANTED.view_factor(created_at))
     rate = (PLANTED.engagement_factor(platform, caption) if platform else 1.0) * variant_lift(sb, caption)
     likes = _binomial(views, PLANTED.like_rate * rate, _z(post_id, "likes"))

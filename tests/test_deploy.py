@@ -91,7 +91,7 @@ def test_every_function_is_deployed_with_its_entry_point(dry_run):
         assert "gen2" in flags and "trigger-http" in flags
         assert flags["runtime"] == "python311" and flags["region"] == REGION
         assert flags["entry-point"] == expected[name]
-        role = "api" if name in USER_FACING else "tick" if name == "scheduler-tick" else "worker"
+        role = "api" if name in USER_FACING else "tick" if name in ("scheduler-tick", "webhook-delivery") else "worker"
         assert flags["service-account"] == ACCOUNTS[role]
         assert flags["build-service-account"] == f"projects/{PROJECT}/serviceAccounts/{BUILD_SA}"
         source = Path(flags["source"])
@@ -205,7 +205,7 @@ def test_secrets_are_pinned_and_each_account_reads_only_its_own(dry_run):
     _, lines = dry_run
     commands = _commands(lines)
     for name, args in _deploys(lines).items():
-        role = "api" if name in USER_FACING else "tick" if name == "scheduler-tick" else "worker"
+        role = "api" if name in USER_FACING else "tick" if name in ("scheduler-tick", "webhook-delivery") else "worker"
         mounted = dict(pair.split("=", 1) for pair in _flags(args)["set-secrets"].split(","))
         assert set(mounted) == set(SECRETS_BY_ROLE[role]), name
         for secret, source in mounted.items():

@@ -55,7 +55,8 @@ def simulate(db: Database, user_id: str, *, days: int, posts_per_day: int, end: 
                 caption = ("Fresh beans roasted this morning. " * (6 if long_caption else 1)).strip()
                 tags = rng.sample(HASHTAG_POOL, rng.randrange(0, 6))
                 post_id, target_id = uuid.uuid4(), uuid.uuid4()
-                platform_post_id = f"sim-{target_id.hex}"
+                # The audience's noise follows the platform's post id: from the seed, so a run is repeatable.
+                platform_post_id = f"sim-{seed}-{rng.getrandbits(64):016x}"
                 target_rows.append((post_id, target_id, platform, published, caption, tags, platform_post_id))
                 horizon = min(snapshot_days or days, max(0, (end - published).days))
                 for age_days in range(1, horizon + 1):
