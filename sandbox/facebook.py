@@ -15,6 +15,15 @@ platform-apis.md §4.3 with counts that grow with the reel's age (sandbox/engage
 
 Settings: `facebook.processing_seconds`, `facebook.reels_per_24h` (default 30),
 `facebook.probe_codec` (default True: refuse codecs Facebook does not take).
+
+Page lists (`GET /me/accounts`, `/me/businesses`, `/{business}/owned_pages`,
+`/{business}/client_pages`) behave as Graph does since v17: a user account's
+`pages` are listed by `/me/accounts`; Pages of its `businesses=[{"id", "name",
+"owned_pages": [...], "client_pages": [...]}]` appear there, and in the business
+edges, only when the user token was granted `business_management`. Every list is
+paged (`limit`, default 25; `after` cursor; `paging.next` only while more remain).
+https://developers.facebook.com/docs/graph-api/reference/business/owned_pages/
+https://developers.facebook.com/docs/graph-api/results (cursor-based pagination)
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, request
 
@@ -56,7 +66,109 @@ def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Resp
     )
 
 
+PAGE_FIELDS = ("id", "name", "category", "access_token", "followers_count", "picture", "instagram_business_account")
+DEFAULT_PAGE_SIZE = 25
+BUSINESS_SCOPE = "business_management"
+
+
+def business_pages(account: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Page the user reaches through one of their businesses (owned or client)."""
+    return [page for business in account.get("businesses") or []
+            for edge in ("owned_pages", "client_pages") for page in business.get(edge) or []]
+
+
+def all_pages(account: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(account.get("pages") or []) + business_pages(account)
+
+
+def _paged(items: list[dict[str, Any]]) -> Response:
+    """One page of `items` with Graph's cursor paging; `next` only while more remain."""
+    try:
+        limit = max(1, min(int(request.args.get("limit", DEFAULT_PAGE_SIZE)), 100))
+        start = int(request.args.get("after") or 0)
+    except ValueError:
+        return graph_error(400, 100, "(#100) Invalid cursor or limit")
+    chunk = items[start:start + limit]
+    paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + len(chunk))}}
+    if start + limit < len(items):
+        query = {k: v for k, v in request.args.items() if k not in ("after", "before")}
+        query |= {"limit": str(limit), "after": str(start + limit)}
+        paging["next"] = f"{request.base_url}?{urlencode(query)}"
+    return jsonify(data=chunk, paging=paging)
+
+
+def register_page_lists(app: Flask, sb: Sandbox) -> None:
+    """The Page lists Facebook Login reads to find the Pages a user may publish to."""
+
+    def user_token() -> Any:
+        try:
+            return sb.check_token(PLATFORM, bearer_token())
+        except TokenProblem as exc:
+            return token_error(exc)
+
+    def page_entry(page: dict[str, Any], owner: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+        page_id = str(page["id"])
+        if sb.account(PLATFORM, page_id) is None:
+            sb.add_account(PLATFORM, page_id, kind="page", owner=owner,
+                           **{k: v for k, v in page.items() if k != "id"})
+        entry: dict[str, Any] = {
+            "id": page_id, "name": page.get("name"), "category": page.get("category", "Creator"),
+            "access_token": sb.mint_token(PLATFORM, page_id, ttl=float(sb.setting("page_ttl", PLATFORM, 3650 * DAY)),
+                                          scopes=scopes).value,
+            "followers_count": page.get("followers_count"),
+            "picture": {"data": {"url": f"https://graph.facebook.example/{page_id}/picture"}},
+        }
+        if page.get("instagram_business_account"):
+            entry["instagram_business_account"] = {"id": str(page["instagram_business_account"])}
+        wanted = set((request.args.get("fields") or "id,name").split(","))
+        return {k: v for k, v in entry.items() if k in wanted or k == "id"}
+
+    def listing(token: Any, pages: list[dict[str, Any]]) -> Response:
+        return _paged([page_entry(page, token.account_id, token.scopes) for page in pages])
+
+    @app.get("/facebook-graph/<version>/me/accounts", endpoint="fb_me_accounts")
+    def me_accounts(version: str) -> Response:
+        fault = sb.take_fault(PLATFORM, "pages")
+        if fault is not None and (answer := common_fault(fault, "me", "pages")) is not None:
+            return answer
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        account = sb.account(PLATFORM, token.account_id) or {}
+        # Graph v17+: Pages owned through a business are left out without business_management.
+        pages = all_pages(account) if BUSINESS_SCOPE in token.scopes else list(account.get("pages") or [])
+        return listing(token, pages)
+
+    @app.get("/facebook-graph/<version>/me/businesses", endpoint="fb_me_businesses")
+    def me_businesses(version: str) -> Response:
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        if BUSINESS_SCOPE not in token.scopes:
+            return graph_error(403, 200, "(#200) Requires business_management permission to manage the object")
+        account = sb.account(PLATFORM, token.account_id) or {}
+        return _paged([{"id": str(b["id"]), "name": b.get("name")} for b in account.get("businesses") or []])
+
+    @app.get("/facebook-graph/<version>/<business_id>/owned_pages", endpoint="fb_owned_pages",
+             defaults={"edge": "owned_pages"})
+    @app.get("/facebook-graph/<version>/<business_id>/client_pages", endpoint="fb_client_pages",
+             defaults={"edge": "client_pages"})
+    def business_edge(version: str, business_id: str, edge: str) -> Response:
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        if BUSINESS_SCOPE not in token.scopes:
+            return graph_error(403, 200, "(#200) Requires business_management permission to manage the object")
+        account = sb.account(PLATFORM, token.account_id) or {}
+        business = next((b for b in account.get("businesses") or [] if str(b["id"]) == business_id), None)
+        if business is None:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{business_id}' does not exist",
+                               subcode=33, error_type="GraphMethodException")
+        return listing(token, list(business.get(edge) or []))
+
+
 def register(app: Flask, sb: Sandbox) -> None:
+    register_page_lists(app, sb)
     lock = threading.RLock()
     files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
 
