@@ -56,7 +56,13 @@ ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 DAY = 86400.0
 REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
                 "post_video_avg_time_watched", "post_video_view_time", "post_video_likes_by_reaction_type",
-                "post_video_social_actions", "post_impressions_unique", "post_video_followers")
+                "post_video_social_actions", "post_video_followers")
+# Page/post impression metrics Meta deprecated for every API version: asking for any of them
+# fails the whole insights call with an invalid-metric error.
+# https://developers.facebook.com/docs/graph-api/reference/insights (deprecation notice)
+DEPRECATED_METRICS = ("post_impressions", "post_impressions_unique", "post_impressions_paid",
+                      "post_impressions_organic", "post_impressions_organic_unique", "post_impressions_viral",
+                      "post_impressions_fan", "post_impressions_fan_unique")
 
 
 def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Response:
@@ -369,6 +375,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         if answer is not None:
             return answer
         wanted = [m for m in (request.args.get("metric") or "").split(",") if m] or list(REEL_METRICS)
+        deprecated = [m for m in wanted if m in DEPRECATED_METRICS]
+        if deprecated:
+            return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {deprecated[0]} "
+                                         "is deprecated and no longer available")
         unknown = [m for m in wanted if m not in REEL_METRICS]
         if unknown:
             return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {unknown[0]}")
@@ -385,7 +395,6 @@ def register(app: Flask, sb: Sandbox) -> None:
             "post_video_likes_by_reaction_type": {"REACTION_LIKE": likes - likes // 5,
                                                   "REACTION_LOVE": likes // 5},
             "post_video_social_actions": {"COMMENT": counts.comments, "SHARE": counts.shares},
-            "post_impressions_unique": counts.reach,
             "post_video_followers": counts.saves // 4,
         }
         return jsonify(data=[{
