@@ -11,7 +11,8 @@ PUBLISH_COMPLETE after `processing_seconds`, with the assembled bytes' sha256 re
 Accounts: `sb.add_account("tiktok", open_id, username=..., nickname=..., private=False,
 comment_disabled=False, duet_disabled=False, stitch_disabled=False,
 max_video_post_duration_sec=600, banned=False)`. Settings (sb.config, "tiktok." prefix
-allowed): verified_url_prefixes (list), unaudited (bool), daily_post_cap (int),
+allowed): verified_url_prefixes (list), unaudited (bool: SELF_ONLY posts from private accounts
+only, at most `unaudited_user_cap` (5) posting users per 24 h), daily_post_cap (int),
 upload_url_ttl (s), processing_seconds.
 
 Metrics: `POST /v2/video/query/?fields=...` (scope video.list) with
@@ -145,6 +146,20 @@ def register(app: Flask, sb: Sandbox) -> None:
             return None
         return _answer(200 if operation == "creator_info" else 403, code)
 
+    def unaudited_refusal(open_id: str, account: dict[str, Any], post_info: dict[str, Any]) -> Response | None:
+        """Before TikTok's audit an app may post only SELF_ONLY, only from accounts that are private
+        when posting, and only for 5 users per 24 h.
+        https://developers.tiktok.com/doc/content-sharing-guidelines/ (Direct Post API, unaudited clients)"""
+        if not sb.setting("unaudited", PLATFORM, False):
+            return None
+        if not account["private"] or post_info.get("privacy_level") != "SELF_ONLY":
+            return _answer(403, "unaudited_client_can_only_post_to_private_accounts")
+        day_ago = time.time() - 86400
+        posters = {p["open_id"] for p in list(publishes().values()) if p["created_at"] > day_ago and not p["inbox"]}
+        if open_id not in posters and len(posters) >= int(sb.setting("unaudited_user_cap", PLATFORM, 5)):
+            return _answer(403, "reached_active_user_cap")
+        return None
+
     @app.post("/tiktok/v2/post/publish/creator_info/query/")
     def tiktok_creator_info() -> Response:
         open_id, problem = authenticate("video.publish")
@@ -217,8 +232,9 @@ def register(app: Flask, sb: Sandbox) -> None:
             options = PRIVATE_OPTIONS if account["private"] else PUBLIC_OPTIONS
             if post_info.get("privacy_level") not in options:
                 return _answer(403, "privacy_level_option_mismatch")
-            if sb.setting("unaudited", PLATFORM, False) and post_info.get("privacy_level") != "SELF_ONLY":
-                return _answer(403, "unaudited_client_can_only_post_to_private_accounts")
+            unaudited = unaudited_refusal(open_id, account, post_info)
+            if unaudited is not None:
+                return unaudited
             title = str(post_info.get("title") or "")
             if len(title.encode("utf-16-le")) // 2 > 2200:
                 return _answer(400, "invalid_param", message="title exceeds 2200 UTF-16 code units")

@@ -24,6 +24,13 @@ _RECONNECT = ("Your TikTok connection expired. Please reconnect TikTok; "
 _DAILY_CAP = ("TikTok's daily posting limit for this account was reached. "
               "Your video will publish automatically tomorrow.")
 
+# Before TikTok audits the app, it takes only SELF_ONLY posts from private accounts, from at most
+# 5 users per 24 h. https://developers.tiktok.com/doc/content-sharing-guidelines/
+UNAUDITED_MESSAGE = ("This app is still in TikTok's review: only private accounts can post, and the video will be "
+                     "visible only to you. Make your TikTok account private and choose 'Only me', then publish again.")
+UNAUDITED_USER_CAP_MESSAGE = ("This app is still in TikTok's review, and TikTok lets at most 5 accounts post through "
+                              "it per 24 hours. Your video will publish automatically tomorrow.")
+
 # error.code -> (class, user message). "until_tomorrow" quota codes reset at the next UTC day.
 ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
     "access_token_invalid": (AuthError, _RECONNECT),
@@ -50,11 +57,7 @@ ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
         "TikTok's daily limit of posting accounts for shortpub was reached. Your video will publish "
         "automatically tomorrow.",
     ),
-    "unaudited_client_can_only_post_to_private_accounts": (
-        PermanentError,
-        "TikTok only allows private posts from this app for now. Set the video to 'Only me' or make your "
-        "TikTok account private, then publish again.",
-    ),
+    "unaudited_client_can_only_post_to_private_accounts": (PermanentError, UNAUDITED_MESSAGE),
     "url_ownership_unverified": (
         PermanentError,
         "TikTok would not download the video from our storage. Please contact support; we need to switch "

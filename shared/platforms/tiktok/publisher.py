@@ -47,7 +47,7 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import PermanentError, TransientError
+from shared.platforms.errors import PermanentError, QuotaError, TransientError
 from shared.platforms.tiktok import errors
 from shared.platforms.tiktok.chunks import ChunkPlan, plan_chunks
 from shared.platforms.tiktok.settings import TikTokSettings
@@ -215,6 +215,7 @@ class TikTokAdapter(PlatformAdapter):
         info = self._api(job, "/v2/post/publish/creator_info/query/", None)
         options = info.get("privacy_level_options") or []
         privacy = str(job.options.get("privacy_level") or self.settings.default_privacy_level)
+        self._check_unaudited_rules(options, privacy)
         if privacy not in options:
             raise errors.make_error("privacy_level_option_mismatch", "privacy_level_option_mismatch",
                                     {"chosen": privacy, "options": options}, None)
@@ -256,6 +257,18 @@ class TikTokAdapter(PlatformAdapter):
             "post_info": post_info,
         })
 
+    def _check_unaudited_rules(self, options: list[str], privacy: str) -> None:
+        """An unaudited app may post only SELF_ONLY from a private account: say so before any upload.
+        creator_info tells a private account by its options (FOLLOWER_OF_CREATOR, never PUBLIC_TO_EVERYONE).
+        https://developers.tiktok.com/doc/content-sharing-guidelines/"""
+        if self.settings.app_audited:
+            return
+        public_account = "PUBLIC_TO_EVERYONE" in options
+        if public_account or privacy != "SELF_ONLY":
+            raise PermanentError(errors.UNAUDITED_MESSAGE, platform=errors.PLATFORM,
+                                 code="unaudited_app_public_account" if public_account else "unaudited_app_self_only",
+                                 detail={"privacy_level": privacy, "options": options})
+
     def _init(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         mode = self._upload_mode(job)
         source_info: dict[str, Any] = {"source": mode}
@@ -270,7 +283,13 @@ class TikTokAdapter(PlatformAdapter):
             path, body = "/v2/post/publish/inbox/video/init/", {"source_info": source_info}
         else:
             path, body = "/v2/post/publish/video/init/", {"post_info": data["post_info"], "source_info": source_info}
-        answer = self._api(job, path, body)
+        try:
+            answer = self._api(job, path, body)
+        except QuotaError as exc:
+            if exc.code == "reached_active_user_cap" and not self.settings.app_audited:
+                exc.user_message = errors.UNAUDITED_USER_CAP_MESSAGE
+                exc.args = (exc.user_message,)
+            raise
         publish_id = str(answer["publish_id"])
         log.info("tiktok.init", publish_id=publish_id, mode=mode,
                  chunks=plan.total_chunk_count if plan else None)
