@@ -186,7 +186,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def check_source(source: Any) -> tuple[Response | None, dict[str, Any]]:
         if not isinstance(source, dict) or source.get("source") not in ("FILE_UPLOAD", "PULL_FROM_URL"):
-            return _answer(400, "invalid_param", message="source_info.source is invalid"), {}
+            return _answer(400, "invalid_params", message="source_info.source is invalid"), {}
         if source["source"] == "PULL_FROM_URL":
             url = str(source.get("video_url") or "")
             prefixes = sb.setting("verified_url_prefixes", PLATFORM, []) or []
@@ -197,7 +197,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             size, chunk, count = int(source["video_size"]), int(source["chunk_size"]), int(source["total_chunk_count"])
         except (KeyError, TypeError, ValueError):
             missing = "video_size, chunk_size and total_chunk_count are required"
-            return _answer(400, "invalid_param", message=missing), {}
+            return _answer(400, "invalid_params", message=missing), {}
         problem = None
         if size <= 0:
             problem = "video_size must be positive"
@@ -205,12 +205,14 @@ def register(app: Flask, sb: Sandbox) -> None:
             problem = "videos under 5 MB must be uploaded as one chunk"
         elif size >= 5 * MB and not (5 * MB <= chunk <= 64 * MB) and not (chunk == size and size <= 64 * MB):
             problem = "chunk_size must be between 5 MB and 64 MB"
+        elif size > 64 * MB and count < 2:
+            problem = "videos over 64 MB must be uploaded in at least two chunks"
         elif count != size // chunk or not 1 <= count <= 1000:
             problem = "total_chunk_count must be floor(video_size / chunk_size), 1 to 1000"
         elif size - chunk * (count - 1) > 128 * MB:
             problem = "the last chunk may not exceed 128 MB"
         if problem:
-            return _answer(400, "invalid_param", message=problem), {}
+            return _answer(400, "invalid_params", message=problem), {}
         return None, {"mode": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count}
 
     def create_publish(inbox: bool) -> Response:
@@ -237,7 +239,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                 return unaudited
             title = str(post_info.get("title") or "")
             if len(title.encode("utf-16-le")) // 2 > 2200:
-                return _answer(400, "invalid_param", message="title exceeds 2200 UTF-16 code units")
+                return _answer(400, "invalid_params", message="title exceeds 2200 UTF-16 code units")
         source_problem, source = check_source(body.get("source_info"))
         if source_problem is not None:
             return source_problem
@@ -371,7 +373,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         body = request.get_json(silent=True) or {}
         record = publishes().get(str(body.get("publish_id")))
         if record is None or record["open_id"] != open_id:
-            return _answer(400, "invalid_param", message="publish_id is invalid or not found")
+            return _answer(400, "invalid_params", message="publish_id is invalid or not found")
         with sb.lock:
             advance(record)
         data: dict[str, Any] = {"status": record["state"]}

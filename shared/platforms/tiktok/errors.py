@@ -38,7 +38,8 @@ ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
         AuthError,
         "shortpub is not allowed to post to this TikTok account. Reconnect TikTok and allow posting videos.",
     ),
-    "invalid_param": (
+    # Spelled `invalid_params` on https://developers.tiktok.com/doc/tiktok-api-v2-error-handling
+    "invalid_params": (
         PermanentError,
         "TikTok did not accept this post's settings. Check the caption and options, then publish again.",
     ),
