@@ -90,6 +90,16 @@ RULES_BY_SUBCODE: dict[int, Rule] = {
     2207053: Rule(TransientError, RETRYING),
     2207057: Rule(PermanentError, "The cover frame time is outside the video. Please pick a time within "
                                   "the video's length."),
+    # Newer subcodes, seen in production by Postiz (gitroomhq/postiz-app instagram.provider.ts) and
+    # listed on https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
+    2207018: Rule(PermanentError, "Instagram did not accept a collaborator. Please check the usernames "
+                                  "(without @) and try again."),
+    2207077: Rule(TransientError, "Instagram could not download the video. We'll retry automatically."),
+    # Processing failures a standard re-encode fixes (e.g. an audio track Instagram cannot read).
+    2207082: Rule(UnsupportedVideoFormat, "Instagram could not process this video's sound or picture track. "
+                                          "Please export it as MP4 (H.264 video, AAC audio) and try again."),
+    2207085: Rule(UnsupportedVideoFormat, "Instagram could not process this video's format, length or "
+                                          "resolution. Please check them against Instagram's Reels rules."),
 }
 
 RULES_BY_CODE: dict[int, Rule] = {
