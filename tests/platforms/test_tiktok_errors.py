@@ -94,8 +94,8 @@ def test_every_fail_reason(reason, adapter, job, httpx_mock) -> None:
     cls, message = FAIL_REASONS[reason]
     httpx_mock.add_response(url=STATUS, json=envelope("ok", {"status": "FAILED", "fail_reason": reason}))
     data = {"publish_id": "p1", "restarts": 0}
-    if cls is PermanentError:
-        with pytest.raises(PermanentError) as caught:
+    if issubclass(cls, PermanentError):
+        with pytest.raises(cls) as caught:
             adapter.run_step("check_status", job, data)
         assert caught.value.code == reason and caught.value.user_message == message
     else:

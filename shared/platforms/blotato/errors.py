@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.errors import (
+    AuthError,
+    FormatRefused,
+    PermanentError,
+    PlatformError,
+    QuotaError,
+    TransientError,
+)
 
 PLATFORM = "blotato"
 DEFAULT_RETRY_SECONDS = 60
@@ -126,11 +133,16 @@ FAILED_POST_DEFAULT = (
 )
 
 
+# Refusals our own re-encode fixes: the pipeline converts the file once and posts again (EC-2).
+CONVERTIBLE = frozenset({"video_format", "video_size"})
+
+
 def failed_post_error(error_message: str | None, post_id: str) -> PermanentError:
     """A post Blotato reports as `failed`: permanent, never retried blindly."""
     for pattern, code, sentence in FAILED_POST_REASONS:
         if error_message and pattern.search(error_message):
-            return PermanentError(sentence, platform=PLATFORM, code=code,
-                                  detail={"postSubmissionId": post_id, "errorMessage": error_message})
+            error = FormatRefused if code in CONVERTIBLE else PermanentError
+            return error(sentence, platform=PLATFORM, code=code,
+                         detail={"postSubmissionId": post_id, "errorMessage": error_message})
     return PermanentError(FAILED_POST_DEFAULT, platform=PLATFORM, code="failed",
                           detail={"postSubmissionId": post_id, "errorMessage": error_message})

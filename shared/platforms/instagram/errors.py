@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.graph_api import ErrorTable, Rule
-from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
+from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
 
 
-class UnsupportedVideoFormat(PermanentError):
+class UnsupportedVideoFormat(FormatRefused):
     """Instagram cannot read the video (2207026): the pipeline converts it and tries again (EC-2)."""
-
-    fixable_by_conversion = True
 
 
 ACCOUNT_TYPE_HELP_URL = "https://help.instagram.com/502981923235522"

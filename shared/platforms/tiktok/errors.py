@@ -13,7 +13,14 @@ from typing import Any
 
 import httpx
 
-from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.errors import (
+    AuthError,
+    FormatRefused,
+    PermanentError,
+    PlatformError,
+    QuotaError,
+    TransientError,
+)
 
 PLATFORM = "tiktok"
 RATE_LIMIT_RETRY_SECONDS = 60
@@ -84,8 +91,9 @@ UNTIL_TOMORROW = {"spam_risk_too_many_posts", "spam_risk_too_many_pending_share"
 # status/fetch fail_reason -> (class, user message). Transient, auth and quota reasons restart the
 # publish (the failed one can never go live), so the class matters once restarts are used up.
 FAIL_REASONS: dict[str, tuple[type[PlatformError], str]] = {
+    # Format, frame rate and picture size are what a re-encode fixes: converted and retried once (EC-2).
     "file_format_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok could not read this video's format. Export it as an MP4 (H.264 video, AAC audio) and publish again.",
     ),
     "duration_check_failed": (
@@ -93,11 +101,11 @@ FAIL_REASONS: dict[str, tuple[type[PlatformError], str]] = {
         "The video is too long or too short for this TikTok account. Trim it and publish again.",
     ),
     "frame_rate_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok did not accept the video's frame rate. Use a video between 23 and 60 frames per second.",
     ),
     "picture_size_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok did not accept the video's size. Use a video between 360 and 4096 pixels on each side "
         "(1080x1920 works best).",
     ),
