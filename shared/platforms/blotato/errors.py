@@ -113,6 +113,10 @@ def network_error(exc: httpx.HTTPError) -> TransientError:
 
 # Patterns in a failed post's errorMessage -> the plain sentence the user reads. First match wins.
 FAILED_POST_REASONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    # Blotato converts off-spec videos only up to 120 s; we convert it ourselves and post again.
+    (re.compile(r"conversion .*(limit|120)|120 ?s", re.I), "conversion_too_long",
+     "Blotato could only convert this video if it were 2 minutes or shorter. Export it as an MP4 "
+     "(H.264 video, AAC audio) and publish again."),
     (re.compile(r"codec|format|encod|corrupt|unsupported media", re.I), "video_format",
      "TikTok could not process this video's format. Export it as an MP4 (H.264 video, AAC audio) and publish again."),
     (re.compile(r"duration|too long|too short|length", re.I), "video_duration",
@@ -134,7 +138,7 @@ FAILED_POST_DEFAULT = (
 
 
 # Refusals our own re-encode fixes: the pipeline converts the file once and posts again (EC-2).
-CONVERTIBLE = frozenset({"video_format", "video_size"})
+CONVERTIBLE = frozenset({"video_format", "video_size", "conversion_too_long"})
 
 
 def failed_post_error(error_message: str | None, post_id: str) -> PermanentError:
