@@ -15,6 +15,11 @@ allowed): verified_url_prefixes (list), unaudited (bool: SELF_ONLY posts from pr
 only, at most `unaudited_user_cap` (5) posting users per 24 h), daily_post_cap (int),
 upload_url_ttl (s), processing_seconds.
 
+Rate limits per user access token and minute: 6 video/init, 30 status/fetch, 20 creator_info
+(429 `rate_limit_exceeded` beyond; each refusal is kept in store "rate_limited"). Settings
+`<operation>_per_minute` change them; `tiktok.clock` (unix time) replaces the wall clock for
+these windows when a test drives time.
+
 Metrics: `POST /v2/video/query/?fields=...` (scope video.list) with
 `{"filters": {"video_ids": [...]}}` lists the caller's published videos with counts that
 grow with age (sandbox/engagement.py); ids that are not the caller's are left out.
@@ -72,6 +77,8 @@ FAULT_CODES = {  # fault kind -> (HTTP status on init, error code); creator_info
     "rate_limited": (429, "rate_limit_exceeded"),
     "server_error": (500, "internal_error"),
 }
+# Calls per minute per user access token, as TikTok documents them (429 rate_limit_exceeded beyond).
+RATE_LIMITS = {"init": 6, "status": 30, "creator_info": 20}
 CREATOR_INFO_200 = {"spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap"}
 
 
@@ -102,7 +109,24 @@ def register(app: Flask, sb: Sandbox) -> None:
             "max_video_post_duration_sec": 600, "banned": False, **account,
         }
 
-    def authenticate(scope: str) -> tuple[str | None, Response | None]:
+    def now() -> float:
+        """The sandbox's clock for rate windows: `tiktok.clock` (a unix time) when a test drives time."""
+        return float(sb.setting("clock", PLATFORM) or time.time())
+
+    def over_rate(operation: str, token_value: str) -> Response | None:
+        """TikTok's per-token per-minute limits: 6 video/init, 30 status/fetch, 20 creator_info."""
+        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{token_value}", [])
+        at = now()
+        with sb.lock:
+            calls[:] = [t for t in calls if t > at - 60]
+            if len(calls) >= limit:
+                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, token_value[-6:], at))
+                return _answer(429, "rate_limit_exceeded")
+            calls.append(at)
+        return None
+
+    def authenticate(scope: str, operation: str | None = None) -> tuple[str | None, Response | None]:
         header = request.headers.get("Authorization", "")
         value = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
         try:
@@ -111,6 +135,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             return None, _answer(401, "access_token_invalid")
         if token.scopes and not set(scope.split("|")) & set(token.scopes):
             return None, _answer(401, "scope_not_authorized")
+        if operation is not None and (limited := over_rate(operation, token.value)) is not None:
+            return None, limited
         return token.account_id, None
 
     def fault_answer(operation: str) -> tuple[Fault | None, Response | None]:
@@ -162,7 +188,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.post("/tiktok/v2/post/publish/creator_info/query/")
     def tiktok_creator_info() -> Response:
-        open_id, problem = authenticate("video.publish")
+        open_id, problem = authenticate("video.publish", "creator_info")
         if problem:
             return problem
         _, answer = fault_answer("creator_info")
@@ -217,7 +243,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def create_publish(inbox: bool) -> Response:
         scope = "video.upload" if inbox else "video.publish"
-        open_id, problem = authenticate(scope)
+        open_id, problem = authenticate(scope, "init")
         if problem:
             return problem
         fault, answer = fault_answer("init")
@@ -364,7 +390,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.post("/tiktok/v2/post/publish/status/fetch/")
     def tiktok_status_fetch() -> Response:
-        open_id, problem = authenticate("video.publish|video.upload")
+        open_id, problem = authenticate("video.publish|video.upload", "status")
         if problem:
             return problem
         _, answer = fault_answer("status")

@@ -76,6 +76,8 @@ class QuotaRule:
     scope: "project" (our whole app), "account" (one connected account/page/channel).
     window: "rolling_24h", "daily_pacific" (resets at midnight America/Los_Angeles),
             "per_minute".
+    steps: for a per-minute rate, the steps that make the call it limits: every run of one
+           of them spends a unit (daily budgets spend one unit per target instead).
     """
 
     name: str
@@ -83,6 +85,7 @@ class QuotaRule:
     scope: Literal["project", "account"]
     window: Literal["rolling_24h", "daily_pacific", "per_minute"]
     user_message: str
+    steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

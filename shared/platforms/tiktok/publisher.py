@@ -91,14 +91,22 @@ def limits_from(settings: TikTokSettings) -> PlatformLimits:
 
 
 def quotas_from(settings: TikTokSettings) -> tuple[QuotaRule, ...]:
-    # TikTok counts these per user access token, i.e. per connected account.
+    # TikTok counts these per user access token, i.e. per connected account: 6 video/init, 30
+    # status/fetch and 20 creator_info calls per minute.
+    # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post (init: 6 per minute),
+    # https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status (30 per minute),
+    # https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info (20 per minute)
     return (
         QuotaRule("tiktok_init", settings.init_per_minute, "account", "per_minute",
-                  "TikTok allows only a few uploads per minute. Your video will start in a minute."),
+                  "TikTok allows only a few uploads per minute. Your video will start in a minute.",
+                  steps=("init",)),
         QuotaRule("tiktok_status", settings.status_per_minute, "account", "per_minute",
-                  "We're checking on your TikTok video a little more slowly to stay within TikTok's limits."),
-        QuotaRule("tiktok_creator_info", settings.creator_info_per_minute, "account", "per_minute",
-                  "TikTok asked us to slow down. We'll continue automatically in a minute."),
+                  "We're checking on your TikTok video a little more slowly to stay within TikTok's limits.",
+                  steps=("check_status",)),
+        # One creator_info call a minute is left free for connecting the account (oauth.py asks too).
+        QuotaRule("tiktok_creator_info", max(1, settings.creator_info_per_minute - 1), "account", "per_minute",
+                  "TikTok asked us to slow down. We'll continue automatically in a minute.",
+                  steps=("creator_info",)),
         QuotaRule("tiktok_daily_posts", settings.daily_posts_per_creator, "account", "rolling_24h",
                   "TikTok's daily posting limit for this account was reached. Your video will publish tomorrow."),
     )
