@@ -45,6 +45,7 @@ from sandbox.graph_common import (
     buc_header,
     common_fault,
     graph_error,
+    install_usage_accounting,
     meta_header,
     object_id,
     probe_codecs,
@@ -174,6 +175,7 @@ def register_page_lists(app: Flask, sb: Sandbox) -> None:
 
 
 def register(app: Flask, sb: Sandbox) -> None:
+    install_usage_accounting(app, sb)
     register_page_lists(app, sb)
     lock = threading.RLock()
     files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))

@@ -39,7 +39,14 @@ from PIL import Image, UnidentifiedImageError
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
 from sandbox.engagement import engagement
-from sandbox.graph_common import common_fault, graph_error, object_id, probe_codecs, token_error
+from sandbox.graph_common import (
+    common_fault,
+    graph_error,
+    install_usage_accounting,
+    object_id,
+    probe_codecs,
+    token_error,
+)
 
 PLATFORM = "instagram"
 # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
@@ -80,6 +87,7 @@ def _graph_time(ts: float) -> str:
 
 
 def register(app: Flask, sb: Sandbox) -> None:
+    install_usage_accounting(app, sb)
     lock = threading.RLock()
 
     def containers() -> dict[str, dict[str, Any]]:

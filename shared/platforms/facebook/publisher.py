@@ -221,7 +221,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         """Lifetime Reel insights: plays (not replays) are views, reactions are likes."""
         answer = graph_api.call(
             self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/video_insights"),
-            token=credentials.access_token, params={"metric": self.settings.insights_metrics},
+            gate=self.usage_gate, account=credentials.account_id,
+                token=credentials.access_token, params={"metric": self.settings.insights_metrics},
         )
         values: dict[str, Any] = {}
         for entry in answer.get("data") or []:

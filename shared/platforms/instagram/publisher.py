@@ -298,6 +298,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
         try:
             answer = graph_api.call(
                 self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/insights"),
+                gate=self.usage_gate, account=credentials.account_id,
                 token=credentials.access_token, params={"metric": ",".join(INSIGHT_METRICS)},
             )
         except PlatformError as exc:
