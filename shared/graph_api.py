@@ -297,7 +297,8 @@ def call(
         response = http.request(method, url, headers=headers, **kwargs)
     except httpx.TransportError as exc:
         raise table.network_error(exc) from None
-    if gate is not None:
+    if gate is not None and response.status_code < 400:
+        # A refusal carries its own retry time (the worker defers on it); successes say how close we are.
         gate.observe(account, response.headers)
     if response.status_code >= 400:
         raise table.from_response(response)
