@@ -35,7 +35,9 @@ class QuotaDeferral(Exception):
     message: str
 
 
-def scope_key(rule: QuotaRule, account_id: str) -> str:
+def scope_key(rule: QuotaRule, account_id: str, user_id: str = "") -> str:
+    if rule.scope == "user":
+        return f"user:{user_id}"
     return "project" if rule.scope == "project" else f"account:{account_id}"
 
 
@@ -91,7 +93,7 @@ def reserve(
     for rule in adapter.quotas:
         if rule.window == "per_minute":
             continue  # per-minute rates are enforced by the queue's dispatch rate
-        scope = scope_key(rule, account_id)
+        scope = scope_key(rule, account_id, user_id)
         _lock(conn, adapter.key, scope, rule)
         taken = conn.execute(
             "select 1 from platform_quota_usage where platform = %s and scope = %s and target_id = %s",
@@ -151,18 +153,25 @@ def pace(
 
 
 def budget_problem(
-    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, at: datetime, extra: int = 1
+    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, at: datetime, extra: int = 1,
+    user_id: str = "",
 ) -> str | None:
     """Would `extra` more publishes at `at` exceed a daily budget? A plain message if so."""
     for rule in adapter.quotas:
-        if rule.window == "per_minute":
+        if rule.window == "per_minute" or (rule.scope == "user" and not user_id):
             continue
-        scope = scope_key(rule, account_id)
+        scope = scope_key(rule, account_id, user_id)
         start, end = window(rule, at)
         if rule.window == "rolling_24h":
             end = at + timedelta(hours=24)  # count what is planned around the chosen time too
         used = _used(conn, adapter.key, scope, start, end)
-        planned = _planned(conn, adapter.key, rule, account_id, start, end)
+        planned = _planned(conn, adapter.key, rule, account_id, start, end, user_id)
+        if used + planned + extra > rule.limit and rule.scope == "user":
+            return (
+                f"{adapter.display_name} uploads are shared by everyone on shortpub, so each person can "
+                f"publish up to {rule.limit} a day (days end at midnight Pacific time). You already have "
+                f"{used + planned} on {describe(at).split(' at ')[0]}. Please pick another day."
+            )
         if used + planned + extra > rule.limit:
             return (
                 f"{adapter.display_name} allows {rule.limit} posts per "
@@ -173,17 +182,20 @@ def budget_problem(
     return None
 
 
-def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start: datetime, end: datetime) -> int:
+def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start: datetime, end: datetime,
+             user_id: str = "") -> int:
     """Targets due in the window that have not used their unit yet."""
     account = account_id if rule.scope == "account" else None
+    user = user_id if rule.scope == "user" else None
     row = conn.execute(
         "select count(*) as n from publish_targets t join social_connections c on c.id = t.connection_id "
         "where t.platform = %(platform)s and t.state not in ('published', 'failed', 'canceled') "
         "and coalesce(t.scheduled_at, t.created_at) >= %(start)s "
         "and coalesce(t.scheduled_at, t.created_at) < %(end)s "
         "and (%(account)s::text is null or c.platform_account_id = %(account)s) "
+        "and (%(user)s::uuid is null or t.user_id = %(user)s::uuid) "
         "and not exists (select 1 from platform_quota_usage u where u.target_id = t.id "
         "and u.platform = %(platform)s and position('/' in u.scope) = 0)",
-        {"platform": platform, "start": start, "end": end, "account": account},
+        {"platform": platform, "start": start, "end": end, "account": account, "user": user},
     ).fetchone()
     return int(row["n"]) if row else 0

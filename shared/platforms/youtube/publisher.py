@@ -70,7 +70,18 @@ def build_limits(settings: YouTubeSettings) -> PlatformLimits:
 
 
 def build_quotas(settings: YouTubeSettings) -> tuple[QuotaRule, ...]:
-    return (
+    # Each user's share of the project's videos.insert bucket comes first: a user over their
+    # share is told so, and never takes a unit of the shared bucket.
+    share = (QuotaRule(
+        name="videos.insert.per_user",
+        limit=min(settings.daily_uploads_per_user, settings.daily_uploads),
+        scope="user",
+        window="daily_pacific",
+        user_message=f"You've published your share of YouTube uploads for today ({settings.daily_uploads_per_user} "
+                     "a day; everyone on shortpub shares YouTube's daily limit). Your video will publish "
+                     "automatically after midnight Pacific time.",
+    ),) if settings.daily_uploads_per_user else ()
+    return share + (
         QuotaRule(
             name="videos.insert",
             limit=settings.daily_uploads,
