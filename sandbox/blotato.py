@@ -40,6 +40,9 @@ SUPPORTED_PLATFORMS = ("twitter", "linkedin", "facebook", "instagram", "pinteres
                        "youtube", "other")
 CODEC_REJECTION = "Video processing failed: unsupported video codec. TikTok accepts H.264 or H.265 video."
 INTERNAL_FAILURE = "TikTok API error: internal error while publishing"
+# Per Blotato user and minute (https://help.blotato.com/api/start); 429 beyond, kept in store
+# "rate_limited". `blotato.clock` (unix time) replaces the wall clock when a test drives time.
+RATE_LIMITS = {"create_post": 30, "media": 10, "get_post": 60}
 # Blotato re-encodes a video that is not H.264/HEVC in MP4 itself, but only up to 120 s of video.
 # https://help.blotato.com/tips-and-tricks/social-platform-requirements
 IN_SPEC_CODECS = ("h264", "hevc")
@@ -88,11 +91,29 @@ def register(app: Flask, sb: Sandbox) -> None:
             return fault, _error(422, str(message))
         return fault, None  # lost_response, processing_error, rejected_codec: the handler decides
 
+    def over_rate(operation: str, owner: str) -> Response | None:
+        """Blotato's per-user minute limits: 30 posts, 10 media uploads, 60 post reads."""
+        if operation not in RATE_LIMITS:
+            return None
+        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        at = float(sb.setting("clock", PLATFORM) or time.time())
+        with sb.lock:
+            calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
+            calls[:] = [t for t in calls if t > at - 60]
+            if len(calls) >= limit:
+                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, owner, at))
+                return _error(429, f"Rate limit exceeded, retry in {max(1, round(calls[0] + 60 - at))} seconds")
+            calls.append(at)
+        return None
+
     def admit(operation: str) -> tuple[Any, Fault | None, Response | None]:
         """Check the API key, then any fault asked for this operation; an answer means: send it."""
         owner, problem = authenticate()
         if problem:
             return owner, None, problem
+        limited = over_rate(operation, str(owner))
+        if limited is not None:
+            return owner, None, limited
         fault, answer = fault_answer(operation)
         return owner, fault, answer
 

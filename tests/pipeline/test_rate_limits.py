@@ -51,3 +51,27 @@ def test_thirty_video_bulk_to_one_tiktok_account_sees_no_429(
     deferred = [row for _, outcome, row in harness.history if outcome == "deferred"]
     codes = {row["error_code"] for row in deferred}
     assert "tiktok_init" in codes and codes <= {"tiktok_init", "tiktok_status", "tiktok_creator_info"}
+
+
+def test_bulk_through_blotato_stays_within_its_minute_limits(harness: Harness, user_a, vertical_video) -> None:
+    sb = harness.sandbox.sandbox
+    sb.config["blotato.processing_seconds"] = 0
+
+    def on_harness_clock(payload: dict) -> str:
+        sb.config["blotato.clock"] = harness.clock.now.timestamp()
+        return harness.advance(payload)
+
+    harness.deliver = on_harness_clock
+    harness.connect_blotato(user_a)
+    count = 35  # more than Blotato's 30 posts a minute
+    video_ids = [harness.video(user_a, vertical_video) for _ in range(count)]
+    request = BulkPublishRequest.model_validate({"items": [{"video_id": v} for v in video_ids],
+                                                 "caption": "Batch", "targets": [target_request("blotato")]})
+    bulk.submit(harness.rt, as_user(user_a), request, b"{}")
+    started = harness.clock.now
+    bulk.expand_pending(harness.rt)
+    harness.run(max_tasks=2000)
+
+    assert sb.store("blotato").get("rate_limited", []) == []
+    assert len(harness.published("blotato")) == count
+    assert harness.clock.now - started >= timedelta(minutes=1)

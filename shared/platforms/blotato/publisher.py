@@ -69,14 +69,19 @@ def limits_from(settings: BlotatoSettings) -> PlatformLimits:
 
 
 def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
-    # Blotato counts per Blotato user; with the platform's key that is the whole project.
+    # Blotato counts per Blotato user; with the platform's key that is the whole project. Each rate
+    # is paced before the step that makes its call (shared/publishing/quota.py `pace`).
+    # https://help.blotato.com/api/start (rate limits: 30 posts, 10 media uploads, 60 status reads a minute)
     return (
         QuotaRule("blotato_posts", settings.posts_per_minute, "project", "per_minute",
-                  "Blotato's posting limit was reached for the moment. We'll publish automatically in a minute."),
+                  "Blotato's posting limit was reached for the moment. We'll publish automatically in a minute.",
+                  steps=("create_post",)),
         QuotaRule("blotato_media", settings.media_per_minute, "project", "per_minute",
-                  "Blotato's upload limit was reached for the moment. We'll continue automatically in a minute."),
+                  "Blotato's upload limit was reached for the moment. We'll continue automatically in a minute.",
+                  steps=("stage_media",)),
         QuotaRule("blotato_status", settings.status_per_minute, "project", "per_minute",
-                  "We're checking on your TikTok post a little more slowly to stay within Blotato's limits."),
+                  "We're checking on your TikTok post a little more slowly to stay within Blotato's limits.",
+                  steps=("check_status",)),
     )
 
 
