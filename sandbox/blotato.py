@@ -10,6 +10,9 @@ Accounts: `sb.add_account("blotato", "<accountId>", owner="<api-key account>",
 network="tiktok", username=..., fullname=...)`; API keys:
 `sb.mint_token("blotato", "<user id>")`.
 
+Media: a video that is not H.264/HEVC is converted by Blotato, but only up to 120 s: a longer one
+fails (setting `blotato.probe_media`, default True).
+
 Fault operations: media, create_post, get_post, list_posts, users, processing.
 Kinds: server_error, rate_limited (params.retry_in), quota (params.retry_in),
 expired_token, validation (params.message), lost_response (create the post, then
@@ -27,6 +30,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from sandbox.core import Fault, Sandbox, TokenProblem, drop_connection, fetch_video, generic_fault
+from sandbox.graph_common import probe_codecs
 
 PLATFORM = "blotato"
 PRIVACY_LEVELS = ("SELF_ONLY", "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR")
@@ -36,6 +40,15 @@ SUPPORTED_PLATFORMS = ("twitter", "linkedin", "facebook", "instagram", "pinteres
                        "youtube", "other")
 CODEC_REJECTION = "Video processing failed: unsupported video codec. TikTok accepts H.264 or H.265 video."
 INTERNAL_FAILURE = "TikTok API error: internal error while publishing"
+# Per Blotato user and minute (https://help.blotato.com/api/start); 429 beyond, kept in store
+# "rate_limited". `blotato.clock` (unix time) replaces the wall clock when a test drives time.
+RATE_LIMITS = {"create_post": 30, "media": 10, "get_post": 60}
+# Blotato re-encodes a video that is not H.264/HEVC in MP4 itself, but only up to 120 s of video.
+# https://help.blotato.com/tips-and-tricks/social-platform-requirements
+IN_SPEC_CODECS = ("h264", "hevc")
+CONVERSION_MAX_SECONDS = 120.0
+CONVERSION_TOO_LONG = ("Media conversion failed: video conversion is limited to 120 seconds. "
+                       "Upload an H.264/AAC MP4 to skip conversion.")
 
 
 def _error(status: int, message: str, **extra: Any) -> Response:
@@ -78,11 +91,29 @@ def register(app: Flask, sb: Sandbox) -> None:
             return fault, _error(422, str(message))
         return fault, None  # lost_response, processing_error, rejected_codec: the handler decides
 
+    def over_rate(operation: str, owner: str) -> Response | None:
+        """Blotato's per-user minute limits: 30 posts, 10 media uploads, 60 post reads."""
+        if operation not in RATE_LIMITS:
+            return None
+        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        at = float(sb.setting("clock", PLATFORM) or time.time())
+        with sb.lock:
+            calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
+            calls[:] = [t for t in calls if t > at - 60]
+            if len(calls) >= limit:
+                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, owner, at))
+                return _error(429, f"Rate limit exceeded, retry in {max(1, round(calls[0] + 60 - at))} seconds")
+            calls.append(at)
+        return None
+
     def admit(operation: str) -> tuple[Any, Fault | None, Response | None]:
         """Check the API key, then any fault asked for this operation; an answer means: send it."""
         owner, problem = authenticate()
         if problem:
             return owner, None, problem
+        limited = over_rate(operation, str(owner))
+        if limited is not None:
+            return owner, None, limited
         fault, answer = fault_answer(operation)
         return owner, fault, answer
 
@@ -92,6 +123,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         except TokenProblem:
             return None, _error(401, "Invalid API key")
         return token.account_id, None
+
+    def conversion_too_long(url: str) -> bool:
+        """Would Blotato have to convert this video, and is it too long for that?"""
+        if not sb.setting("probe_media", PLATFORM, True):
+            return False
+        source = (media().get(url) or {}).get("source_url") or url
+        codec, duration = probe_codecs(source)
+        return codec is not None and codec not in IN_SPEC_CODECS and duration > CONVERSION_MAX_SECONDS
 
     def settle(post: dict[str, Any]) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
@@ -107,6 +146,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             if not fetched.get("ok", True) or not fetched.get("sha256"):
                 post.update(status="failed",
                             errorMessage=f"Failed to download media from URL (HTTP {fetched['status']})")
+            elif conversion_too_long(url):
+                post.update(status="failed", errorMessage=CONVERSION_TOO_LONG)
             else:
                 account = sb.account(PLATFORM, post["accountId"]) or {}
                 username = account.get("username", "creator")
@@ -186,7 +227,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             return _error(422, f"Failed to download media from URL (HTTP {fetched['status']})")
         hosted = f"{request.host_url}blotato/database/{uuid.uuid4().hex}.mp4"
         with sb.lock:
-            media()[hosted] = fetched
+            media()[hosted] = {**fetched, "source_url": body["url"]}  # what conversion checks read
         response = jsonify(url=hosted)
         response.status_code = 201
         return response

@@ -15,6 +15,15 @@ platform-apis.md §4.3 with counts that grow with the reel's age (sandbox/engage
 
 Settings: `facebook.processing_seconds`, `facebook.reels_per_24h` (default 30),
 `facebook.probe_codec` (default True: refuse codecs Facebook does not take).
+
+Page lists (`GET /me/accounts`, `/me/businesses`, `/{business}/owned_pages`,
+`/{business}/client_pages`) behave as Graph does since v17: a user account's
+`pages` are listed by `/me/accounts`; Pages of its `businesses=[{"id", "name",
+"owned_pages": [...], "client_pages": [...]}]` appear there, and in the business
+edges, only when the user token was granted `business_management`. Every list is
+paged (`limit`, default 25; `after` cursor; `paging.next` only while more remain).
+https://developers.facebook.com/docs/graph-api/reference/business/owned_pages/
+https://developers.facebook.com/docs/graph-api/results (cursor-based pagination)
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, request
 
@@ -35,6 +45,7 @@ from sandbox.graph_common import (
     buc_header,
     common_fault,
     graph_error,
+    install_usage_accounting,
     meta_header,
     object_id,
     probe_codecs,
@@ -46,7 +57,13 @@ ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 DAY = 86400.0
 REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
                 "post_video_avg_time_watched", "post_video_view_time", "post_video_likes_by_reaction_type",
-                "post_video_social_actions", "post_impressions_unique", "post_video_followers")
+                "post_video_social_actions", "post_video_followers")
+# Page/post impression metrics Meta deprecated for every API version: asking for any of them
+# fails the whole insights call with an invalid-metric error.
+# https://developers.facebook.com/docs/graph-api/reference/insights (deprecation notice)
+DEPRECATED_METRICS = ("post_impressions", "post_impressions_unique", "post_impressions_paid",
+                      "post_impressions_organic", "post_impressions_organic_unique", "post_impressions_viral",
+                      "post_impressions_fan", "post_impressions_fan_unique")
 
 
 def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Response:
@@ -56,7 +73,110 @@ def _upload_error(status: int, kind: str, message: str, retriable: bool) -> Resp
     )
 
 
+PAGE_FIELDS = ("id", "name", "category", "access_token", "followers_count", "picture", "instagram_business_account")
+DEFAULT_PAGE_SIZE = 25
+BUSINESS_SCOPE = "business_management"
+
+
+def business_pages(account: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Page the user reaches through one of their businesses (owned or client)."""
+    return [page for business in account.get("businesses") or []
+            for edge in ("owned_pages", "client_pages") for page in business.get(edge) or []]
+
+
+def all_pages(account: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(account.get("pages") or []) + business_pages(account)
+
+
+def _paged(items: list[dict[str, Any]]) -> Response:
+    """One page of `items` with Graph's cursor paging; `next` only while more remain."""
+    try:
+        limit = max(1, min(int(request.args.get("limit", DEFAULT_PAGE_SIZE)), 100))
+        start = int(request.args.get("after") or 0)
+    except ValueError:
+        return graph_error(400, 100, "(#100) Invalid cursor or limit")
+    chunk = items[start:start + limit]
+    paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + len(chunk))}}
+    if start + limit < len(items):
+        query = {k: v for k, v in request.args.items() if k not in ("after", "before")}
+        query |= {"limit": str(limit), "after": str(start + limit)}
+        paging["next"] = f"{request.base_url}?{urlencode(query)}"
+    return jsonify(data=chunk, paging=paging)
+
+
+def register_page_lists(app: Flask, sb: Sandbox) -> None:
+    """The Page lists Facebook Login reads to find the Pages a user may publish to."""
+
+    def user_token() -> Any:
+        try:
+            return sb.check_token(PLATFORM, bearer_token())
+        except TokenProblem as exc:
+            return token_error(exc)
+
+    def page_entry(page: dict[str, Any], owner: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+        page_id = str(page["id"])
+        if sb.account(PLATFORM, page_id) is None:
+            sb.add_account(PLATFORM, page_id, kind="page", owner=owner,
+                           **{k: v for k, v in page.items() if k != "id"})
+        entry: dict[str, Any] = {
+            "id": page_id, "name": page.get("name"), "category": page.get("category", "Creator"),
+            "access_token": sb.mint_token(PLATFORM, page_id, ttl=float(sb.setting("page_ttl", PLATFORM, 3650 * DAY)),
+                                          scopes=scopes).value,
+            "followers_count": page.get("followers_count"),
+            "picture": {"data": {"url": f"https://graph.facebook.example/{page_id}/picture"}},
+        }
+        if page.get("instagram_business_account"):
+            entry["instagram_business_account"] = {"id": str(page["instagram_business_account"])}
+        wanted = set((request.args.get("fields") or "id,name").split(","))
+        return {k: v for k, v in entry.items() if k in wanted or k == "id"}
+
+    def listing(token: Any, pages: list[dict[str, Any]]) -> Response:
+        return _paged([page_entry(page, token.account_id, token.scopes) for page in pages])
+
+    @app.get("/facebook-graph/<version>/me/accounts", endpoint="fb_me_accounts")
+    def me_accounts(version: str) -> Response:
+        fault = sb.take_fault(PLATFORM, "pages")
+        if fault is not None and (answer := common_fault(fault, "me", "pages")) is not None:
+            return answer
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        account = sb.account(PLATFORM, token.account_id) or {}
+        # Graph v17+: Pages owned through a business are left out without business_management.
+        pages = all_pages(account) if BUSINESS_SCOPE in token.scopes else list(account.get("pages") or [])
+        return listing(token, pages)
+
+    @app.get("/facebook-graph/<version>/me/businesses", endpoint="fb_me_businesses")
+    def me_businesses(version: str) -> Response:
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        if BUSINESS_SCOPE not in token.scopes:
+            return graph_error(403, 200, "(#200) Requires business_management permission to manage the object")
+        account = sb.account(PLATFORM, token.account_id) or {}
+        return _paged([{"id": str(b["id"]), "name": b.get("name")} for b in account.get("businesses") or []])
+
+    @app.get("/facebook-graph/<version>/<business_id>/owned_pages", endpoint="fb_owned_pages",
+             defaults={"edge": "owned_pages"})
+    @app.get("/facebook-graph/<version>/<business_id>/client_pages", endpoint="fb_client_pages",
+             defaults={"edge": "client_pages"})
+    def business_edge(version: str, business_id: str, edge: str) -> Response:
+        token = user_token()
+        if isinstance(token, Response):
+            return token
+        if BUSINESS_SCOPE not in token.scopes:
+            return graph_error(403, 200, "(#200) Requires business_management permission to manage the object")
+        account = sb.account(PLATFORM, token.account_id) or {}
+        business = next((b for b in account.get("businesses") or [] if str(b["id"]) == business_id), None)
+        if business is None:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{business_id}' does not exist",
+                               subcode=33, error_type="GraphMethodException")
+        return listing(token, list(business.get(edge) or []))
+
+
 def register(app: Flask, sb: Sandbox) -> None:
+    install_usage_accounting(app, sb)
+    register_page_lists(app, sb)
     lock = threading.RLock()
     files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
 
@@ -257,6 +377,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         if answer is not None:
             return answer
         wanted = [m for m in (request.args.get("metric") or "").split(",") if m] or list(REEL_METRICS)
+        deprecated = [m for m in wanted if m in DEPRECATED_METRICS]
+        if deprecated:
+            return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {deprecated[0]} "
+                                         "is deprecated and no longer available")
         unknown = [m for m in wanted if m not in REEL_METRICS]
         if unknown:
             return graph_error(400, 100, f"(#100) The value must be a valid insights metric: {unknown[0]}")
@@ -274,7 +398,6 @@ def register(app: Flask, sb: Sandbox) -> None:
             "post_video_likes_by_reaction_type": {"REACTION_LIKE": likes - likes // 5,
                                                   "REACTION_LOVE": likes // 5},
             "post_video_social_actions": {"COMMENT": counts.comments, "SHARE": counts.shares},
-            "post_impressions_unique": counts.reach,
             "post_video_followers": counts.saves // 4,
         }
         return jsonify(data=[{

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import av
-from flask import Response, request
+from flask import Flask, Response, request
 
-from sandbox.core import Fault, TokenProblem, generic_fault
+from sandbox.core import Fault, Sandbox, TokenProblem, bearer_token, generic_fault
 
 
 def object_id() -> str:
@@ -106,6 +106,86 @@ def probe_codecs(url: str) -> tuple[str | None, float]:
             return (video.codec_context.name if video else None), duration
     except (av.FFmpegError, OSError, StopIteration):
         return None, 0.0
+
+
+USAGE_WINDOW_S = 3600.0
+# Defaults far above what tests use; `<platform>.calls_per_hour` (per Page / IG account) and
+# `<platform>.app_calls_per_hour` lower them.
+DEFAULT_ACCOUNT_CALLS_PER_HOUR = 4800
+DEFAULT_APP_CALLS_PER_HOUR = 200_000
+_PREFIXES = {"/facebook-graph/": ("facebook", 32, "pages"), "/instagram-graph/": ("instagram", 80002, "instagram")}
+
+
+def install_usage_accounting(app: Flask, sb: Sandbox) -> None:
+    """Meta's call-count rate limits on every Graph call with a user's token.
+
+    Each answer carries `X-App-Usage` and `X-Business-Use-Case-Usage` (percent of the hourly
+    budget used); once an account's (or the app's) budget is spent, calls are refused with
+    the throttling error and a regain time, and the refusal is kept in store "usage_refused".
+    https://developers.facebook.com/docs/graph-api/overview/rate-limiting
+    """
+    if app.extensions.get("graph_usage_accounting"):
+        return
+    app.extensions["graph_usage_accounting"] = True
+
+    def caller() -> tuple[str, str, int, str] | None:
+        prefix = next((p for p in _PREFIXES if request.path.startswith(p)), None)
+        value = bearer_token()
+        if prefix is None or not value:
+            return None
+        platform, code, usage_type = _PREFIXES[prefix]
+        token = sb.tokens.get(value)
+        if token is None or token.platform != platform or token.kind != "access":
+            return None
+        return platform, token.account_id, code, usage_type
+
+    def calls(platform: str, key: str) -> list[float]:
+        recent = sb.store(platform).setdefault("graph_calls", {}).setdefault(key, [])
+        recent[:] = [t for t in recent if t > time.time() - USAGE_WINDOW_S]
+        return recent
+
+    def limits(platform: str) -> tuple[int, int]:
+        return (int(sb.setting("calls_per_hour", platform, DEFAULT_ACCOUNT_CALLS_PER_HOUR)),
+                int(sb.setting("app_calls_per_hour", platform, DEFAULT_APP_CALLS_PER_HOUR)))
+
+    def usage_headers(platform: str, account_id: str, usage_type: str) -> dict[str, str]:
+        account_limit, app_limit = limits(platform)
+        account_pct = min(100, round(100 * len(calls(platform, account_id)) / account_limit))
+        app_pct = min(100, round(100 * len(calls(platform, "app")) / app_limit))
+        regain = 0 if account_pct < 100 else max(1, round((calls(platform, account_id)[0] + USAGE_WINDOW_S
+                                                           - time.time()) / 60))
+        business = {account_id: [{"type": usage_type, "call_count": account_pct, "total_cputime": account_pct // 2,
+                                  "total_time": account_pct // 2, "estimated_time_to_regain_access": regain}]}
+        return {"X-App-Usage": json.dumps({"call_count": app_pct, "total_cputime": app_pct // 2,
+                                           "total_time": app_pct // 2}),
+                "X-Business-Use-Case-Usage": json.dumps(business)}
+
+    @app.before_request
+    def _graph_rate_limit() -> Response | None:
+        found = caller()
+        if found is None:
+            return None
+        platform, account_id, code, usage_type = found
+        account_limit, app_limit = limits(platform)
+        with sb.lock:
+            if len(calls(platform, account_id)) >= account_limit or len(calls(platform, "app")) >= app_limit:
+                sb.store(platform).setdefault("usage_refused", []).append((account_id, request.path))
+                return graph_error(400, code if len(calls(platform, "app")) < app_limit else 4,
+                                   "There have been too many calls for this account. Wait a bit and try again.",
+                                   is_transient=True, headers=usage_headers(platform, account_id, usage_type))
+            calls(platform, account_id).append(time.time())
+            calls(platform, "app").append(time.time())
+        return None
+
+    @app.after_request
+    def _graph_usage_headers(response: Response) -> Response:
+        found = caller()
+        if found is not None:
+            platform, account_id, _, usage_type = found
+            for name, value in usage_headers(platform, account_id, usage_type).items():
+                if name not in response.headers:  # an error's own regain time stays
+                    response.headers[name] = value
+        return response
 
 
 def unix_now() -> float:

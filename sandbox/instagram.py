@@ -18,7 +18,9 @@ what arrived is recorded as `cover` on the container and the published entry.
 Insights (`GET /{media-id}/insights?metric=...`) grow with the reel's age (see
 sandbox/engagement.py) and refuse the metrics removed in 2025 (plays, impressions, ...).
 
-Settings: `instagram.processing_seconds`, `instagram.quota_total` (default 100),
+Settings: `instagram.processing_seconds`, `instagram.quota_total` (default 50, the media_publish
+reference's figure), `instagram.send_config` (default True; False leaves `config` out of
+content_publishing_limit),
 `instagram.probe_codec` (default True: refuse video codecs other than H.264/HEVC).
 """
 
@@ -37,9 +39,18 @@ from PIL import Image, UnidentifiedImageError
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, drop_connection, fetch_video
 from sandbox.engagement import engagement
-from sandbox.graph_common import common_fault, graph_error, object_id, probe_codecs, token_error
+from sandbox.graph_common import (
+    common_fault,
+    graph_error,
+    install_usage_accounting,
+    object_id,
+    probe_codecs,
+    token_error,
+)
 
 PLATFORM = "instagram"
+# https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
+DEFAULT_QUOTA_TOTAL = 50
 PROFESSIONAL = ("BUSINESS", "MEDIA_CREATOR")
 ACCEPTED_CODECS = ("h264", "hevc")
 COVER_MAX_BYTES = 8 * 1024 * 1024
@@ -76,6 +87,7 @@ def _graph_time(ts: float) -> str:
 
 
 def register(app: Flask, sb: Sandbox) -> None:
+    install_usage_accounting(app, sb)
     lock = threading.RLock()
 
     def containers() -> dict[str, dict[str, Any]]:
@@ -207,8 +219,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         kind, answer = fault_for("publishing_limit", account_id)
         if answer is not None:
             return answer
-        total = int(sb.setting("quota_total", PLATFORM, 100))
+        total = int(sb.setting("quota_total", PLATFORM, DEFAULT_QUOTA_TOTAL))
         usage = total if kind == "quota" else len(published_in_window(account_id))
+        if not sb.setting("send_config", PLATFORM, True):
+            return jsonify(data=[{"quota_usage": usage}])  # Meta does not always send `config`
         return jsonify(data=[{"quota_usage": usage, "config": {"quota_total": total, "quota_duration": 86400}}])
 
     @app.post("/instagram-graph/<version>/<ig_user_id>/media_publish", endpoint="ig_publish_media_publish")
@@ -222,7 +236,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         if answer is not None:
             return answer
         creation_id = request.args.get("creation_id") or request.form.get("creation_id")
-        total = int(sb.setting("quota_total", PLATFORM, 100))
+        total = int(sb.setting("quota_total", PLATFORM, DEFAULT_QUOTA_TOTAL))
         if kind == "quota" or len(published_in_window(account_id)) >= total:
             return graph_error(400, 9, "Application request limit reached", subcode=2207042,
                                user_title="Maximum number of posts reached",

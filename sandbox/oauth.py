@@ -41,6 +41,7 @@ from urllib.parse import urlencode, urlparse
 from flask import Flask, Response, jsonify, redirect, request
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, generic_fault
+from sandbox.facebook import all_pages
 
 DAY = 86400.0
 LIFETIMES: dict[str, dict[str, float]] = {
@@ -555,30 +556,7 @@ def _facebook(app: Flask, sb: Sandbox) -> None:
         account = sb.account("facebook", token.account_id) or {}
         return _json({"id": token.account_id, "name": account.get("name")})
 
-    @app.get("/facebook-graph/<version>/me/accounts")
-    def facebook_pages(version: str) -> Response:
-        fault = _fault(sb, "facebook", "pages", {"error": {"message": "Unexpected", "code": 2}})
-        if fault is not None:
-            return fault
-        token = user_token()
-        if isinstance(token, Response):
-            return token
-        account = sb.account("facebook", token.account_id) or {}
-        data = []
-        for page in account.get("pages") or []:
-            page_id = str(page["id"])
-            if sb.account("facebook", page_id) is None:
-                sb.add_account("facebook", page_id, kind="page", owner=token.account_id,
-                               **{k: v for k, v in page.items() if k != "id"})
-            entry = {"id": page_id, "name": page.get("name"), "category": page.get("category", "Creator"),
-                     "access_token": _mint(sb, "facebook", page_id, _ttl(sb, "facebook", "page_ttl"),
-                                           token.scopes),
-                     "followers_count": page.get("followers_count"),
-                     "picture": {"data": {"url": f"https://graph.facebook.example/{page_id}/picture"}}}
-            if page.get("instagram_business_account"):
-                entry["instagram_business_account"] = {"id": str(page["instagram_business_account"])}
-            data.append(entry)
-        return _json({"data": data, "paging": {"cursors": {"before": "", "after": ""}}})
+    # The Page lists (/me/accounts, /me/businesses, owned_pages, client_pages) are in sandbox/facebook.py.
 
     @app.delete("/facebook-graph/<version>/me/permissions")
     def facebook_revoke(version: str) -> Response:
@@ -593,7 +571,7 @@ def _facebook(app: Flask, sb: Sandbox) -> None:
             return token
         account = sb.account("facebook", token.account_id) or {}
         sb.revoke_account_tokens("facebook", token.account_id)
-        for page in account.get("pages") or []:
+        for page in all_pages(account):
             sb.revoke_account_tokens("facebook", str(page["id"]))
         _state(sb)["revoked_calls"].append(("facebook", token.account_id))
         return _json({"success": True})

@@ -11,8 +11,14 @@ PUBLISH_COMPLETE after `processing_seconds`, with the assembled bytes' sha256 re
 Accounts: `sb.add_account("tiktok", open_id, username=..., nickname=..., private=False,
 comment_disabled=False, duet_disabled=False, stitch_disabled=False,
 max_video_post_duration_sec=600, banned=False)`. Settings (sb.config, "tiktok." prefix
-allowed): verified_url_prefixes (list), unaudited (bool), daily_post_cap (int),
+allowed): verified_url_prefixes (list), unaudited (bool: SELF_ONLY posts from private accounts
+only, at most `unaudited_user_cap` (5) posting users per 24 h), daily_post_cap (int),
 upload_url_ttl (s), processing_seconds.
+
+Rate limits per user access token and minute: 6 video/init, 30 status/fetch, 20 creator_info
+(429 `rate_limit_exceeded` beyond; each refusal is kept in store "rate_limited"). Settings
+`<operation>_per_minute` change them; `tiktok.clock` (unix time) replaces the wall clock for
+these windows when a test drives time.
 
 Metrics: `POST /v2/video/query/?fields=...` (scope video.list) with
 `{"filters": {"video_ids": [...]}}` lists the caller's published videos with counts that
@@ -71,6 +77,8 @@ FAULT_CODES = {  # fault kind -> (HTTP status on init, error code); creator_info
     "rate_limited": (429, "rate_limit_exceeded"),
     "server_error": (500, "internal_error"),
 }
+# Calls per minute per user access token, as TikTok documents them (429 rate_limit_exceeded beyond).
+RATE_LIMITS = {"init": 6, "status": 30, "creator_info": 20}
 CREATOR_INFO_200 = {"spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap"}
 
 
@@ -101,7 +109,24 @@ def register(app: Flask, sb: Sandbox) -> None:
             "max_video_post_duration_sec": 600, "banned": False, **account,
         }
 
-    def authenticate(scope: str) -> tuple[str | None, Response | None]:
+    def now() -> float:
+        """The sandbox's clock for rate windows: `tiktok.clock` (a unix time) when a test drives time."""
+        return float(sb.setting("clock", PLATFORM) or time.time())
+
+    def over_rate(operation: str, token_value: str) -> Response | None:
+        """TikTok's per-token per-minute limits: 6 video/init, 30 status/fetch, 20 creator_info."""
+        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{token_value}", [])
+        at = now()
+        with sb.lock:
+            calls[:] = [t for t in calls if t > at - 60]
+            if len(calls) >= limit:
+                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, token_value[-6:], at))
+                return _answer(429, "rate_limit_exceeded")
+            calls.append(at)
+        return None
+
+    def authenticate(scope: str, operation: str | None = None) -> tuple[str | None, Response | None]:
         header = request.headers.get("Authorization", "")
         value = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
         try:
@@ -110,6 +135,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             return None, _answer(401, "access_token_invalid")
         if token.scopes and not set(scope.split("|")) & set(token.scopes):
             return None, _answer(401, "scope_not_authorized")
+        if operation is not None and (limited := over_rate(operation, token.value)) is not None:
+            return None, limited
         return token.account_id, None
 
     def fault_answer(operation: str) -> tuple[Fault | None, Response | None]:
@@ -145,9 +172,23 @@ def register(app: Flask, sb: Sandbox) -> None:
             return None
         return _answer(200 if operation == "creator_info" else 403, code)
 
+    def unaudited_refusal(open_id: str, account: dict[str, Any], post_info: dict[str, Any]) -> Response | None:
+        """Before TikTok's audit an app may post only SELF_ONLY, only from accounts that are private
+        when posting, and only for 5 users per 24 h.
+        https://developers.tiktok.com/doc/content-sharing-guidelines/ (Direct Post API, unaudited clients)"""
+        if not sb.setting("unaudited", PLATFORM, False):
+            return None
+        if not account["private"] or post_info.get("privacy_level") != "SELF_ONLY":
+            return _answer(403, "unaudited_client_can_only_post_to_private_accounts")
+        day_ago = time.time() - 86400
+        posters = {p["open_id"] for p in list(publishes().values()) if p["created_at"] > day_ago and not p["inbox"]}
+        if open_id not in posters and len(posters) >= int(sb.setting("unaudited_user_cap", PLATFORM, 5)):
+            return _answer(403, "reached_active_user_cap")
+        return None
+
     @app.post("/tiktok/v2/post/publish/creator_info/query/")
     def tiktok_creator_info() -> Response:
-        open_id, problem = authenticate("video.publish")
+        open_id, problem = authenticate("video.publish", "creator_info")
         if problem:
             return problem
         _, answer = fault_answer("creator_info")
@@ -171,7 +212,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def check_source(source: Any) -> tuple[Response | None, dict[str, Any]]:
         if not isinstance(source, dict) or source.get("source") not in ("FILE_UPLOAD", "PULL_FROM_URL"):
-            return _answer(400, "invalid_param", message="source_info.source is invalid"), {}
+            return _answer(400, "invalid_params", message="source_info.source is invalid"), {}
         if source["source"] == "PULL_FROM_URL":
             url = str(source.get("video_url") or "")
             prefixes = sb.setting("verified_url_prefixes", PLATFORM, []) or []
@@ -182,7 +223,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             size, chunk, count = int(source["video_size"]), int(source["chunk_size"]), int(source["total_chunk_count"])
         except (KeyError, TypeError, ValueError):
             missing = "video_size, chunk_size and total_chunk_count are required"
-            return _answer(400, "invalid_param", message=missing), {}
+            return _answer(400, "invalid_params", message=missing), {}
         problem = None
         if size <= 0:
             problem = "video_size must be positive"
@@ -190,17 +231,19 @@ def register(app: Flask, sb: Sandbox) -> None:
             problem = "videos under 5 MB must be uploaded as one chunk"
         elif size >= 5 * MB and not (5 * MB <= chunk <= 64 * MB) and not (chunk == size and size <= 64 * MB):
             problem = "chunk_size must be between 5 MB and 64 MB"
+        elif size > 64 * MB and count < 2:
+            problem = "videos over 64 MB must be uploaded in at least two chunks"
         elif count != size // chunk or not 1 <= count <= 1000:
             problem = "total_chunk_count must be floor(video_size / chunk_size), 1 to 1000"
         elif size - chunk * (count - 1) > 128 * MB:
             problem = "the last chunk may not exceed 128 MB"
         if problem:
-            return _answer(400, "invalid_param", message=problem), {}
+            return _answer(400, "invalid_params", message=problem), {}
         return None, {"mode": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count}
 
     def create_publish(inbox: bool) -> Response:
         scope = "video.upload" if inbox else "video.publish"
-        open_id, problem = authenticate(scope)
+        open_id, problem = authenticate(scope, "init")
         if problem:
             return problem
         fault, answer = fault_answer("init")
@@ -217,11 +260,12 @@ def register(app: Flask, sb: Sandbox) -> None:
             options = PRIVATE_OPTIONS if account["private"] else PUBLIC_OPTIONS
             if post_info.get("privacy_level") not in options:
                 return _answer(403, "privacy_level_option_mismatch")
-            if sb.setting("unaudited", PLATFORM, False) and post_info.get("privacy_level") != "SELF_ONLY":
-                return _answer(403, "unaudited_client_can_only_post_to_private_accounts")
+            unaudited = unaudited_refusal(open_id, account, post_info)
+            if unaudited is not None:
+                return unaudited
             title = str(post_info.get("title") or "")
             if len(title.encode("utf-16-le")) // 2 > 2200:
-                return _answer(400, "invalid_param", message="title exceeds 2200 UTF-16 code units")
+                return _answer(400, "invalid_params", message="title exceeds 2200 UTF-16 code units")
         source_problem, source = check_source(body.get("source_info"))
         if source_problem is not None:
             return source_problem
@@ -346,7 +390,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.post("/tiktok/v2/post/publish/status/fetch/")
     def tiktok_status_fetch() -> Response:
-        open_id, problem = authenticate("video.publish|video.upload")
+        open_id, problem = authenticate("video.publish|video.upload", "status")
         if problem:
             return problem
         _, answer = fault_answer("status")
@@ -355,7 +399,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         body = request.get_json(silent=True) or {}
         record = publishes().get(str(body.get("publish_id")))
         if record is None or record["open_id"] != open_id:
-            return _answer(400, "invalid_param", message="publish_id is invalid or not found")
+            return _answer(400, "invalid_params", message="publish_id is invalid or not found")
         with sb.lock:
             advance(record)
         data: dict[str, Any] = {"status": record["state"]}

@@ -16,7 +16,12 @@ Statistics grow with the video's age (sandbox/engagement.py) unless set through
 Accounts: `sb.add_account("youtube", "<channel id>", title=..., no_channel=True
 (account without a channel), daily_upload_limit=N, thumbnails_allowed=False)`.
 Settings (`sb.config`): `youtube.daily_uploads` (100), `youtube.daily_units`
-(10,000), `youtube.channel_daily_uploads` (50), `processing_seconds`.
+(10,000), `youtube.channel_daily_uploads` (the adapter's declared assumption,
+CHANNEL_DAILY_UPLOADS_ASSUMED in shared/platforms/youtube/settings.py), `processing_seconds`.
+
+YouTube Analytics (`/youtubeanalytics/v2/reports`, reports.query): views, likes, comments,
+shares, estimatedMinutesWatched and averageViewDuration per video of the caller's channel,
+with the yt-analytics.readonly and youtube.readonly scopes (fault operation `analytics`).
 
 Fault operations: insert, upload, upload_status, list, thumbnail, processing.
 Kinds: server_error (params.status 500|503), rate_limited (params.retry_after),
@@ -49,9 +54,14 @@ from PIL import Image, UnidentifiedImageError
 
 from sandbox.core import Fault, Sandbox, Token, TokenProblem, bearer_token, drop_connection, generic_fault
 from sandbox.engagement import engagement
+from shared.platforms.youtube.settings import CHANNEL_DAILY_UPLOADS_ASSUMED
 
 PLATFORM = "youtube"
 PREFIX = "/googleapis"
+ANALYTICS_PREFIX = "/youtubeanalytics"   # youtubeanalytics.googleapis.com
+ANALYTICS_SCOPES = ("https://www.googleapis.com/auth/yt-analytics.readonly",
+                    "https://www.googleapis.com/auth/youtube.readonly")
+ANALYTICS_METRICS = ("views", "likes", "comments", "shares", "estimatedMinutesWatched", "averageViewDuration")
 GRANULARITY = 256 * 1024
 PIECE = 1024 * 1024
 THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
@@ -235,7 +245,8 @@ def register(app: Flask, sb: Sandbox) -> None:
             channel_key = f"{token.account_id}/{day}"
             channel_used = state()["channel_uploads"].get(channel_key, 0)
             channel_cap = int(account.get("daily_upload_limit",
-                                          sb.setting("channel_daily_uploads", PLATFORM, 50)))
+                                          sb.setting("channel_daily_uploads", PLATFORM,
+                                                     CHANNEL_DAILY_UPLOADS_ASSUMED)))
             if channel_used >= channel_cap:
                 return _upload_limit()
             state()["inserts"][day] = inserts + 1
@@ -537,6 +548,50 @@ def register(app: Flask, sb: Sandbox) -> None:
         item = {name: {"url": f"https://i.ytimg.com/vi/{video['id']}/{name}.jpg?custom=1", "width": w, "height": h}
                 for name, w, h in sizes}
         return _json({"kind": "youtube#thumbnailSetResponse", "etag": secrets.token_urlsafe(12), "items": [item]})
+
+    # ------------------------------------------------------- YouTube Analytics
+
+    @app.get(f"{ANALYTICS_PREFIX}/v2/reports")
+    def analytics_report() -> Response:
+        """reports.query for one of the caller's videos: needs yt-analytics.readonly *and*
+        youtube.readonly (2026), answers a resultTable with one row per video.
+        https://developers.google.com/youtube/analytics/reference/reports/query"""
+        token, refused = authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        if token.scopes and not set(ANALYTICS_SCOPES) <= set(token.scopes):
+            return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
+                         domain="global")
+        _, answer = fault_for("analytics")
+        if answer is not None:
+            return answer
+        args = request.args
+        metrics = [m for m in (args.get("metrics") or "").split(",") if m]
+        unknown = [m for m in metrics if m not in ANALYTICS_METRICS]
+        if args.get("ids") != "channel==MINE" or not metrics or unknown:
+            return error(400, "badRequest", f"Unknown identifier ({','.join(unknown) or 'ids/metrics'}) given "
+                                            "in field parameters.", domain="global")
+        try:
+            start, end = (datetime.strptime(args.get(name, ""), "%Y-%m-%d") for name in ("startDate", "endDate"))
+        except ValueError:
+            return error(400, "badRequest", "startDate and endDate must be YYYY-MM-DD.", domain="global")
+        if start > end:
+            return error(400, "badRequest", "The start date must not be after the end date.", domain="global")
+        wanted = (args.get("filters") or "").removeprefix("video==")
+        rows = []
+        for video_id in [v for v in wanted.split(",") if v]:
+            video = state()["videos"].get(video_id)
+            if video is None or video["account_id"] != token.account_id or video["outcome"].get(
+                    "uploadStatus") != "processed":
+                continue
+            counts = engagement(sb, video_id, video["ready_at"])
+            values = {"views": counts.views, "likes": counts.likes, "comments": counts.comments,
+                      "shares": counts.shares, "estimatedMinutesWatched": counts.total_watch_ms // 60_000,
+                      "averageViewDuration": counts.avg_watch_ms // 1000}
+            rows.append([video_id, *(values[m] for m in metrics)])
+        headers = [{"name": "video", "columnType": "DIMENSION", "dataType": "STRING"}] + [
+            {"name": m, "columnType": "METRIC", "dataType": "INTEGER"} for m in metrics]
+        return _json({"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers, "rows": rows})
 
     # ------------------------------------------------------------ sandbox control
 

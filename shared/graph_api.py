@@ -208,6 +208,70 @@ class ErrorTable:
         )
 
 
+# Meta reports how much of its rate limits an app (X-App-Usage) and a Page or account
+# (X-Business-Use-Case-Usage) used, as percentages, and throttles at 100.
+# https://developers.facebook.com/docs/graph-api/overview/rate-limiting
+USAGE_THRESHOLD_PERCENT = 90.0
+USAGE_HOLD = timedelta(minutes=5)
+
+
+def usage_percent(headers: Mapping[str, str]) -> float:
+    """The highest share of a Graph rate limit used, over both usage headers (0 when absent)."""
+    highest = 0.0
+    entries: list[Any] = []
+    for name in ("x-app-usage", "x-business-use-case-usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            continue
+        if name == "x-app-usage":
+            entries.append(usage)
+        elif isinstance(usage, Mapping):
+            for value in usage.values():
+                entries.extend(value if isinstance(value, list) else [value])
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        for field in ("call_count", "total_cputime", "total_time"):
+            try:
+                highest = max(highest, float(entry.get(field) or 0))
+            except (TypeError, ValueError):
+                continue
+    return highest
+
+
+class UsageGate:
+    """Stops calls for an account once Meta says its usage is near the limit (NFR-6: no throttling).
+
+    Fed by every answer's usage headers; asked before every call. Kept per adapter instance
+    (a worker process), so each instance learns from its own answers; the threshold leaves
+    the headroom other instances need to learn from theirs.
+    """
+
+    def __init__(self) -> None:
+        self.held_until: dict[str, datetime] = {}
+
+    def check(self, table: ErrorTable, account: str, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        until = max((self.held_until.get(key, now) for key in (account, "app")), default=now)
+        if until > now:
+            raise QuotaError(table.fallback_rate_message(), platform=table.platform, code="usage_high",
+                             detail={"held_until": until.isoformat()}, retry_at=until)
+
+    def observe(self, account: str, headers: Mapping[str, str], now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        regain = regain_access_at(headers, now)
+        if regain is None and usage_percent(headers) < USAGE_THRESHOLD_PERCENT:
+            return
+        until = regain or now + USAGE_HOLD
+        app_high = usage_percent({"x-app-usage": headers.get("x-app-usage", "")}) >= USAGE_THRESHOLD_PERCENT
+        for key in ("app",) if app_high else (account,):
+            self.held_until[key] = max(self.held_until.get(key, until), until)
+
+
 def call(
     http: httpx.Client,
     table: ErrorTable,
@@ -216,17 +280,26 @@ def call(
     *,
     token: str,
     scheme: str = "Bearer",
+    gate: UsageGate | None = None,
+    account: str = "",
     **kwargs: Any,
 ) -> dict[str, Any]:
     """One Graph request: the token goes in a header (never the URL, which gets logged).
 
-    Any failure comes back as the platform's classified error.
+    With a `gate`, the call is not made while Meta's usage for `account` (or the app) is near
+    its limit; the answer's usage headers feed the gate. Any failure comes back as the
+    platform's classified error.
     """
+    if gate is not None:
+        gate.check(table, account)
     headers = {"Authorization": f"{scheme} {token}", **kwargs.pop("headers", {})}
     try:
         response = http.request(method, url, headers=headers, **kwargs)
     except httpx.TransportError as exc:
         raise table.network_error(exc) from None
+    if gate is not None and response.status_code < 400:
+        # A refusal carries its own retry time (the worker defers on it); successes say how close we are.
+        gate.observe(account, response.headers)
     if response.status_code >= 400:
         raise table.from_response(response)
     try:
@@ -259,6 +332,14 @@ class GraphCalls:
     http: httpx.Client
     settings: Any
 
+    @property
+    def usage_gate(self) -> UsageGate:
+        gate = self.__dict__.get("_usage_gate")
+        if gate is None:
+            gate = self.__dict__["_usage_gate"] = UsageGate()
+        return gate
+
     def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
         return call(self.http, self.error_table, method, self.settings.graph_url(path),
-                    token=job.credentials.access_token, **kwargs)
+                    token=job.credentials.access_token, gate=self.usage_gate,
+                    account=job.credentials.account_id, **kwargs)

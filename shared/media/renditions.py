@@ -61,13 +61,14 @@ def needs_conversion(probe: Mapping[str, Any] | Probe | None, platform: str) -> 
 
 
 def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | None = None,
-                  renditions: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+                  renditions: Mapping[str, Mapping[str, Any]] | None = None, refused: bool = False) -> str:
     """The storage path to publish `video` (a videos row) to `platform` (adapter key).
 
-    The converted copy when the original needs one and it exists; otherwise the original.
-    `renditions` (kind -> row), when the caller already read them, saves a lookup.
+    The converted copy when the original needs one (or the platform `refused` the original)
+    and it exists; otherwise the original. `renditions` (kind -> row), when the caller
+    already read them, saves a lookup.
     """
-    if not needs_conversion(video.get("probe"), platform):
+    if not refused and not needs_conversion(video.get("probe"), platform):
         return str(video["storage_path"])
     if renditions is not None:
         found = renditions
@@ -159,7 +160,15 @@ def media_for_target(
             renditions = _renditions(conn, str(video["id"])) if video is not None else {}
     if video is None or video["deleted_at"] is not None:
         raise LookupError("the video of this post is no longer stored")
-    path = rendition_for(video, platform, db=db, renditions=renditions)
+    if needs_conversion(video.get("probe"), platform) and not (
+        renditions.get(CONVERTED_VERTICAL) or renditions.get(CONVERTED)
+    ):
+        # EC-2: a file our validator knows the platform refuses is converted before its first upload.
+        _say_converting(db, target)
+        renditions = {**renditions, CONVERTED: convert_video(str(video["id"]), db=db, storage=storage)}
+    # After the platform refused the file (the worker converted it), the converted copy goes out.
+    refused = bool((target.get("step_data") or {}).get("converted"))
+    path = rendition_for(video, platform, db=db, renditions=renditions, refused=refused)
     filename = video["original_filename"] if path == video["storage_path"] else None
     media = storage.media_source(path, ttl_seconds, content_type=video["content_type"] if filename else "video/mp4",
                                  filename=filename or posixpath.basename(path))
@@ -172,16 +181,31 @@ def media_for_target(
     return media, cover
 
 
+def converting_message(platform: str) -> str:
+    """The PRD's words while a video is converted for a platform (EC-2)."""
+    return f"Converting video for {adapter_class(platform).display_name}... this may take 30 seconds."
+
+
+def _say_converting(db: Database, target: Mapping[str, Any]) -> None:
+    if target.get("id") is None:
+        return
+    with db.service() as conn:
+        conn.execute("update publish_targets set user_message = %s where id = %s",
+                     (converting_message(str(target["platform"])), target["id"]))
+
+
 def convert_for_target(target: Mapping[str, Any], *, db: Database | None = None,
                        storage: Storage | None = None) -> bool:
     """Fits `Runtime.convert_for`: make the converted copy after a platform refused the file.
 
-    True when a converted rendition now exists that differs from what was sent.
+    True when a converted rendition now exists that differs from what was sent: False when
+    the platform refused the converted copy itself (converting again would send the same file).
     """
     db = db or database()
     with db.service() as conn:
-        row = conn.execute("select video_id from posts where id = %s", (target["post_id"],)).fetchone()
-    if row is None:
+        row = conn.execute("select p.video_id, v.probe from posts p join videos v on v.id = p.video_id "
+                           "where p.id = %s", (target["post_id"],)).fetchone()
+    if row is None or needs_conversion(row["probe"], str(target["platform"])):
         return False
     try:
         convert_video(str(row["video_id"]), db=db, storage=storage)

@@ -73,16 +73,20 @@ class MediaRules:
 class QuotaRule:
     """A budget the platform enforces; the pipeline counts usage before calling.
 
-    scope: "project" (our whole app), "account" (one connected account/page/channel).
+    scope: "project" (our whole app), "account" (one connected account/page/channel),
+           "user" (one shortpub user's share of a project budget).
     window: "rolling_24h", "daily_pacific" (resets at midnight America/Los_Angeles),
             "per_minute".
+    steps: for a per-minute rate, the steps that make the call it limits: every run of one
+           of them spends a unit (daily budgets spend one unit per target instead).
     """
 
     name: str
     limit: int
-    scope: Literal["project", "account"]
+    scope: Literal["project", "account", "user"]
     window: Literal["rolling_24h", "daily_pacific", "per_minute"]
     user_message: str
+    steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,13 @@ class QuotaError(PlatformError):
 
 class PermanentError(PlatformError):
     error_class = ErrorClass.PERMANENT
+
+
+class FormatRefused(PermanentError):
+    """The platform could not read the file's container, codec or picture format (EC-2).
+
+    Permanent for the file as sent; the pipeline converts it once to the canonical encode,
+    which every platform's safe profile accepts, and tries again.
+    """
+
+    fixable_by_conversion = True

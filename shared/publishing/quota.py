@@ -7,7 +7,10 @@ budgets as `QuotaRule`s. Two checks use them:
   budget of its day (with a plain message naming the limit), so users learn
   about limits when they plan, not when the post is due;
 - at publish time, `reserve` records the unit under an advisory lock just
-  before the first irreversible call, or says when the budget frees up.
+  before the first irreversible call, or says when the budget frees up;
+- before every step, `pace` spends a unit of each per-minute rate the step's
+  call is limited by (TikTok: 6 inits, 30 status checks per minute per user),
+  or defers the step until the minute has room, so bursts never meet a 429.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from shared.platforms.base import PlatformAdapter, QuotaRule
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _WINDOW = {"rolling_24h": timedelta(hours=24), "per_minute": timedelta(minutes=1)}
+RATE_MARGIN = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class QuotaDeferral(Exception):
     message: str
 
 
-def scope_key(rule: QuotaRule, account_id: str) -> str:
+def scope_key(rule: QuotaRule, account_id: str, user_id: str = "") -> str:
+    if rule.scope == "user":
+        return f"user:{user_id}"
     return "project" if rule.scope == "project" else f"account:{account_id}"
 
 
@@ -87,7 +93,7 @@ def reserve(
     for rule in adapter.quotas:
         if rule.window == "per_minute":
             continue  # per-minute rates are enforced by the queue's dispatch rate
-        scope = scope_key(rule, account_id)
+        scope = scope_key(rule, account_id, user_id)
         _lock(conn, adapter.key, scope, rule)
         taken = conn.execute(
             "select 1 from platform_quota_usage where platform = %s and scope = %s and target_id = %s",
@@ -106,19 +112,66 @@ def reserve(
         )
 
 
+def rate_scope(rule: QuotaRule, account_id: str) -> str:
+    """Per-minute rates count in their own scope, apart from the daily budgets of the account."""
+    return f"{scope_key(rule, account_id)}/{rule.name}"
+
+
+def pace(
+    conn: Conn, adapter: type[PlatformAdapter], *, step: str, account_id: str, user_id: str, target_id: str,
+    now: datetime,
+) -> None:
+    """Spend one unit of every per-minute rate that `step` is limited by, or raise QuotaDeferral.
+
+    Every run of the step spends a unit (a status check is a call each time), counted over
+    all targets of the account, so a bulk publish to one account keeps within the rate.
+    """
+    for rule in adapter.quotas:
+        if rule.window != "per_minute" or step not in rule.steps:
+            continue
+        scope = rate_scope(rule, account_id)
+        _lock(conn, adapter.key, scope, rule)
+        # Our count is taken a moment before the platform sees the call: a margin keeps the
+        # platform's own minute from still holding a call our minute already let go.
+        since = now - _WINDOW["per_minute"] - RATE_MARGIN
+        recent = [row["used_at"] for row in conn.execute(
+            "select used_at from platform_quota_usage where platform = %s and scope = %s and used_at > %s "
+            "order by used_at", (adapter.key, scope, since)).fetchall()]
+        if len(recent) >= rule.limit:
+            # When enough of the calls in the window have aged out to leave room for one more.
+            freed = recent[len(recent) - rule.limit] + _WINDOW["per_minute"] + RATE_MARGIN
+            retry_at = max(freed + timedelta(milliseconds=1), now + timedelta(seconds=1))
+            raise QuotaDeferral(rule, retry_at, f"{rule.user_message} It will continue on {describe(retry_at)}.")
+        # Rate rows are only useful for a minute; drop this scope's old ones as we go.
+        conn.execute("delete from platform_quota_usage where platform = %s and scope = %s and used_at < %s",
+                     (adapter.key, scope, now - timedelta(hours=1)))
+        conn.execute(
+            "insert into platform_quota_usage (platform, scope, user_id, target_id, used_at) "
+            "values (%s, %s, %s, %s, %s)",
+            (adapter.key, scope, user_id, target_id, now),
+        )
+
+
 def budget_problem(
-    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, at: datetime, extra: int = 1
+    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, at: datetime, extra: int = 1,
+    user_id: str = "",
 ) -> str | None:
     """Would `extra` more publishes at `at` exceed a daily budget? A plain message if so."""
     for rule in adapter.quotas:
-        if rule.window == "per_minute":
+        if rule.window == "per_minute" or (rule.scope == "user" and not user_id):
             continue
-        scope = scope_key(rule, account_id)
+        scope = scope_key(rule, account_id, user_id)
         start, end = window(rule, at)
         if rule.window == "rolling_24h":
             end = at + timedelta(hours=24)  # count what is planned around the chosen time too
         used = _used(conn, adapter.key, scope, start, end)
-        planned = _planned(conn, adapter.key, rule, account_id, start, end)
+        planned = _planned(conn, adapter.key, rule, account_id, start, end, user_id)
+        if used + planned + extra > rule.limit and rule.scope == "user":
+            return (
+                f"{adapter.display_name} uploads are shared by everyone on shortpub, so each person can "
+                f"publish up to {rule.limit} a day (days end at midnight Pacific time). You already have "
+                f"{used + planned} on {describe(at).split(' at ')[0]}. Please pick another day."
+            )
         if used + planned + extra > rule.limit:
             return (
                 f"{adapter.display_name} allows {rule.limit} posts per "
@@ -129,16 +182,20 @@ def budget_problem(
     return None
 
 
-def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start: datetime, end: datetime) -> int:
+def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start: datetime, end: datetime,
+             user_id: str = "") -> int:
     """Targets due in the window that have not used their unit yet."""
     account = account_id if rule.scope == "account" else None
+    user = user_id if rule.scope == "user" else None
     row = conn.execute(
         "select count(*) as n from publish_targets t join social_connections c on c.id = t.connection_id "
         "where t.platform = %(platform)s and t.state not in ('published', 'failed', 'canceled') "
         "and coalesce(t.scheduled_at, t.created_at) >= %(start)s "
         "and coalesce(t.scheduled_at, t.created_at) < %(end)s "
         "and (%(account)s::text is null or c.platform_account_id = %(account)s) "
-        "and not exists (select 1 from platform_quota_usage u where u.target_id = t.id and u.platform = %(platform)s)",
-        {"platform": platform, "start": start, "end": end, "account": account},
+        "and (%(user)s::uuid is null or t.user_id = %(user)s::uuid) "
+        "and not exists (select 1 from platform_quota_usage u where u.target_id = t.id "
+        "and u.platform = %(platform)s and position('/' in u.scope) = 0)",
+        {"platform": platform, "start": start, "end": end, "account": account, "user": user},
     ).fetchone()
     return int(row["n"]) if row else 0

@@ -63,7 +63,7 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
         raise ApiError(422, "unknown_platform", f"We can't publish to '{target.platform}' yet.")
     keys = [cls.key for cls in candidates]
     rows = conn.execute(
-        "select id, platform, platform_account_id, username, status from social_connections "
+        "select id, user_id, platform, platform_account_id, username, status from social_connections "
         "where platform = any(%s) and (%s::uuid is null or id = %s::uuid) and status <> 'disconnected' "
         "order by created_at",
         (keys, target.connection_id, target.connection_id),
@@ -240,7 +240,8 @@ def _check_budgets(rt: Runtime, plans: list[PlannedTarget], now: datetime) -> No
     with rt.db.service() as conn:
         for plan in plans:
             problem = quota.budget_problem(
-                conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=plan.scheduled_at or now
+                conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=plan.scheduled_at or now,
+                user_id=str(plan.connection["user_id"]),
             )
             if problem:
                 raise ApiError(409, "over_platform_limit", problem, {"platform": plan.adapter.key})

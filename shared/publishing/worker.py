@@ -169,6 +169,12 @@ def _claim(
                     data["pending_call"] = {"step": step, "at": now.isoformat()}
             except quota.QuotaDeferral as found:
                 deferral = found
+        if deferral is None and not reconciling:
+            try:  # per-minute rates (TikTok: 6 inits, 30 status checks a minute): before every step
+                quota.pace(conn, adapter, step=step, account_id=target["platform_account_id"],
+                           user_id=str(target["user_id"]), target_id=target_id, now=now)
+            except quota.QuotaDeferral as found:
+                deferral = found
         if deferral is not None:
             seq_next = target["task_seq"] + 1
             conn.execute(

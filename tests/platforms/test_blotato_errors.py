@@ -75,6 +75,7 @@ def test_network_failure_is_transient(adapter, job, httpx_mock) -> None:
 
 
 SAMPLES = {
+    "conversion_too_long": "Media conversion failed: video conversion is limited to 120 seconds",
     "video_format": "Unsupported video codec hevc_10bit",
     "video_duration": "Video duration exceeds the maximum allowed",
     "video_size": "Invalid resolution 200x200",

@@ -175,12 +175,13 @@ def test_processing_error_is_permanent_with_a_plain_message(fb, sample_video) ->
 
 def test_unsupported_codec_fails_processing(fb, media_dir, file_server) -> None:
     from shared.media.samples import make_video
+    from shared.platforms.errors import FormatRefused
 
     adapter, sb = fb
     path = make_video(media_dir / "fb-mpeg4.mp4", seconds=1, video_codec="mpeg4")
-    with pytest.raises(PermanentError) as caught:
+    with pytest.raises(FormatRefused) as caught:  # the pipeline converts and retries once (EC-2)
         drive(adapter, make_job(sb, file_server.source(path)))
-    assert caught.value.code == "processing_error"
+    assert caught.value.code == "unsupported_format"
     assert sb.published_for("facebook") == []
 
 

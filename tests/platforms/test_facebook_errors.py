@@ -39,6 +39,12 @@ def adapter():  # one client: building its TLS context is the slow part
     adapter.http.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_usage_gate(adapter):
+    """The adapter is shared by the module: a rate-limit answer in one test must not hold the next."""
+    adapter.usage_gate.held_until.clear()
+
+
 JOB = PublishJob(target_id="t1", credentials=Credentials(access_token="pagetok", account_id="104"),
                  video=_Video(), caption="hello #reels")
 DATA = {"video_id": "555"}

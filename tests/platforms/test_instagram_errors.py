@@ -35,6 +35,12 @@ def adapter():  # one client: building its TLS context is the slow part
     adapter.http.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_usage_gate(adapter):
+    """The adapter is shared by the module: a rate-limit answer in one test must not hold the next."""
+    adapter.usage_gate.held_until.clear()
+
+
 JOB = PublishJob(target_id="t1", credentials=Credentials(access_token="tok", account_id="17841"), video=_Video(),
                  caption="hello")
 DATA = {"container_id": "1790001", "ig_user_id": "17841"}

@@ -83,7 +83,8 @@ def test_registered_with_steps_and_quotas() -> None:
     assert [s for s, d in cls.steps.items() if d.irreversible] == ["init", "upload"]
     assert {q.name: q.limit for q in cls.quotas}["tiktok_init"] == 6
     assert {q.name: q.limit for q in cls.quotas}["tiktok_status"] == 30
-    assert {q.name: q.limit for q in cls.quotas}["tiktok_creator_info"] == 20
+    # TikTok allows 20; one a minute stays free for connecting the account.
+    assert {q.name: q.limit for q in cls.quotas}["tiktok_creator_info"] == 19
 
 
 def test_publishes_the_sample_video_once(tiktok, sample_video) -> None:

@@ -17,7 +17,7 @@ API = "https://tiktok.test"
 CREATOR_INFO = f"{API}/v2/post/publish/creator_info/query/"
 STATUS = f"{API}/v2/post/publish/status/fetch/"
 INIT_STATUS = {  # the HTTP status TikTok documents for each init error code
-    "access_token_invalid": 401, "scope_not_authorized": 401, "invalid_param": 400,
+    "access_token_invalid": 401, "scope_not_authorized": 401, "invalid_params": 400,
     "spam_risk_too_many_posts": 403, "spam_risk_too_many_pending_share": 403,
     "spam_risk_user_banned_from_posting": 403, "reached_active_user_cap": 403,
     "unaudited_client_can_only_post_to_private_accounts": 403, "url_ownership_unverified": 403,
@@ -94,8 +94,8 @@ def test_every_fail_reason(reason, adapter, job, httpx_mock) -> None:
     cls, message = FAIL_REASONS[reason]
     httpx_mock.add_response(url=STATUS, json=envelope("ok", {"status": "FAILED", "fail_reason": reason}))
     data = {"publish_id": "p1", "restarts": 0}
-    if cls is PermanentError:
-        with pytest.raises(PermanentError) as caught:
+    if issubclass(cls, PermanentError):
+        with pytest.raises(cls) as caught:
             adapter.run_step("check_status", job, data)
         assert caught.value.code == reason and caught.value.user_message == message
     else:

@@ -37,7 +37,8 @@ def youtube(sandbox):
 
 def make_adapter(sandbox, **overrides: Any) -> YouTubeAdapter:
     fast = {"upload_retry_wait_initial": 0.01, "upload_retry_wait_max": 0.05, "processing_poll_min_seconds": 0}
-    settings = YouTubeSettings(api_base=sandbox.url + "/googleapis", **{**fast, **overrides})
+    settings = YouTubeSettings(api_base=sandbox.url + "/googleapis", analytics_base=sandbox.url + "/youtubeanalytics",
+                               **{**fast, **overrides})
     return YouTubeAdapter(settings, http=httpx.Client(timeout=httpx.Timeout(10.0)))
 
 

@@ -89,9 +89,11 @@ def test_base_url_and_limits_follow_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("YOUTUBE_SHORTS_MAX_SECONDS", "60")
     monkeypatch.setenv("YOUTUBE_DAILY_UPLOADS", "250")
     monkeypatch.setenv("YOUTUBE_CHANNEL_DAILY_UPLOADS", "7")
+    monkeypatch.setenv("YOUTUBE_DAILY_UPLOADS_PER_USER", "12")
     settings = load(YouTubeSettings)
     assert settings.api_base == "http://google.example.test"
     assert build_limits(settings).media.max_duration_s == 60
-    assert {q.name: q.limit for q in build_quotas(settings)} == {"videos.insert": 250, "channel_uploads": 7}
+    assert {q.name: q.limit for q in build_quotas(settings)} == {
+        "videos.insert.per_user": 12, "videos.insert": 250, "channel_uploads": 7}
     monkeypatch.setenv("YOUTUBE_API_BASE", "http://youtube.example.test")
     assert load(YouTubeSettings).api_base == "http://youtube.example.test"

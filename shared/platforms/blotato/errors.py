@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.errors import (
+    AuthError,
+    FormatRefused,
+    PermanentError,
+    PlatformError,
+    QuotaError,
+    TransientError,
+)
 
 PLATFORM = "blotato"
 DEFAULT_RETRY_SECONDS = 60
@@ -106,6 +113,10 @@ def network_error(exc: httpx.HTTPError) -> TransientError:
 
 # Patterns in a failed post's errorMessage -> the plain sentence the user reads. First match wins.
 FAILED_POST_REASONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    # Blotato converts off-spec videos only up to 120 s; we convert it ourselves and post again.
+    (re.compile(r"conversion .*(limit|120)|120 ?s", re.I), "conversion_too_long",
+     "Blotato could only convert this video if it were 2 minutes or shorter. Export it as an MP4 "
+     "(H.264 video, AAC audio) and publish again."),
     (re.compile(r"codec|format|encod|corrupt|unsupported media", re.I), "video_format",
      "TikTok could not process this video's format. Export it as an MP4 (H.264 video, AAC audio) and publish again."),
     (re.compile(r"duration|too long|too short|length", re.I), "video_duration",
@@ -126,11 +137,16 @@ FAILED_POST_DEFAULT = (
 )
 
 
+# Refusals our own re-encode fixes: the pipeline converts the file once and posts again (EC-2).
+CONVERTIBLE = frozenset({"video_format", "video_size", "conversion_too_long"})
+
+
 def failed_post_error(error_message: str | None, post_id: str) -> PermanentError:
     """A post Blotato reports as `failed`: permanent, never retried blindly."""
     for pattern, code, sentence in FAILED_POST_REASONS:
         if error_message and pattern.search(error_message):
-            return PermanentError(sentence, platform=PLATFORM, code=code,
-                                  detail={"postSubmissionId": post_id, "errorMessage": error_message})
+            error = FormatRefused if code in CONVERTIBLE else PermanentError
+            return error(sentence, platform=PLATFORM, code=code,
+                         detail={"postSubmissionId": post_id, "errorMessage": error_message})
     return PermanentError(FAILED_POST_DEFAULT, platform=PLATFORM, code="failed",
                           detail={"postSubmissionId": post_id, "errorMessage": error_message})

@@ -21,6 +21,7 @@ listed" is only conclusive after a lost attempt had time to finish; until then
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -56,22 +57,31 @@ LIST_MAX_PAGES = 8
 
 
 def limits_from(settings: BlotatoSettings) -> PlatformLimits:
+    tiktok = tiktok_media_rules(min_seconds=settings.min_video_seconds, max_seconds=settings.max_video_seconds,
+                                max_bytes=settings.max_video_bytes)
     return PlatformLimits(
         caption=TextRule(max_length=settings.caption_max_utf16, unit="utf16"),
-        media=tiktok_media_rules(min_seconds=settings.min_video_seconds, max_seconds=settings.max_video_seconds,
-                                 max_bytes=settings.max_video_bytes),
+        # Blotato re-encodes anything but H.264/HEVC + AAC in MP4 itself, and only up to 120 s of
+        # video (https://help.blotato.com/tips-and-tricks/social-platform-requirements). So we send
+        # only in-spec files: anything else counts as fixable and is converted by us first (EC-2).
+        media=replace(tiktok, containers=("mp4",), video_codecs=("h264", "hevc"), audio_codecs=("aac",)),
     )
 
 
 def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
-    # Blotato counts per Blotato user; with the platform's key that is the whole project.
+    # Blotato counts per Blotato user; with the platform's key that is the whole project. Each rate
+    # is paced before the step that makes its call (shared/publishing/quota.py `pace`).
+    # https://help.blotato.com/api/start (rate limits: 30 posts, 10 media uploads, 60 status reads a minute)
     return (
         QuotaRule("blotato_posts", settings.posts_per_minute, "project", "per_minute",
-                  "Blotato's posting limit was reached for the moment. We'll publish automatically in a minute."),
+                  "Blotato's posting limit was reached for the moment. We'll publish automatically in a minute.",
+                  steps=("create_post",)),
         QuotaRule("blotato_media", settings.media_per_minute, "project", "per_minute",
-                  "Blotato's upload limit was reached for the moment. We'll continue automatically in a minute."),
+                  "Blotato's upload limit was reached for the moment. We'll continue automatically in a minute.",
+                  steps=("stage_media",)),
         QuotaRule("blotato_status", settings.status_per_minute, "project", "per_minute",
-                  "We're checking on your TikTok post a little more slowly to stay within Blotato's limits."),
+                  "We're checking on your TikTok post a little more slowly to stay within Blotato's limits.",
+                  steps=("check_status",)),
     )
 
 

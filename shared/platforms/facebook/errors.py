@@ -32,6 +32,8 @@ PROCESSING_FAILED = (
     "Facebook could not process this video. Reels must be 3 to 90 seconds long, vertical (9:16) and at "
     "least 540x960. Please check the video and try again."
 )
+FORMAT_REFUSED = ("Facebook could not read this video's format. Please export it as MP4 with H.264 video and AAC "
+                  "audio, then try again.")
 UPLOAD_FAILED = "Facebook could not receive the video. Please try again; if it keeps happening, contact support."
 TOO_SLOW = "Facebook took too long to process this video. Please try again."
 

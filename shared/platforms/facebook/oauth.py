@@ -27,15 +27,25 @@ from shared.connections.oauth import (
     TokenSet,
     secret_text,
 )
-from shared.platforms.errors import AuthError
+from shared.log import get_logger
+from shared.platforms.errors import AuthError, PermanentError
 from shared.platforms.facebook.settings import FacebookSettings
+
+log = get_logger(__name__)
+PAGE_FIELDS = "id,name,access_token,category,followers_count,picture,instagram_business_account"
+PAGE_SIZE = 100          # Graph's largest page size for these edges; the default is 25
+MAX_LIST_PAGES = 50      # a bound, so a looping `next` can never hang a connection
 
 
 class FacebookOAuth(OAuthProvider):
     key = "facebook"
     SETTINGS = FacebookSettings
     settings: FacebookSettings
-    DEFAULT_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
+    # business_management: since Graph v17, /me/accounts leaves out Pages owned through a
+    # business portfolio unless it is granted; it also opens /me/businesses.
+    # https://developers.facebook.com/docs/graph-api/reference/business/owned_pages/
+    DEFAULT_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights",
+                      "business_management")
     SCOPE_SEPARATOR = ","
     CAN_REFRESH = False
     DIES_AT_RECONNECT_BY = False
@@ -98,14 +108,44 @@ class FacebookOAuth(OAuthProvider):
                        headers={"Authorization": f"Bearer {stored.refresh_token}"})
         return True
 
+    def _all(self, path: str, auth: Mapping[str, str], fields: str) -> list[dict[str, Any]]:
+        """Every item of a Graph list, following `paging.next` (Graph pages lists at 25 by default).
+        https://developers.facebook.com/docs/graph-api/results"""
+        items: list[dict[str, Any]] = []
+        url: str | None = self.graph(path)
+        params: dict[str, str] | None = {"fields": fields, "limit": str(PAGE_SIZE)}
+        for _ in range(MAX_LIST_PAGES):
+            if url is None:
+                break
+            body = self.call_json("GET", url, operation="pages", headers=dict(auth), params=params)
+            items.extend(item for item in body.get("data") or [] if isinstance(item, dict))
+            url = (body.get("paging") or {}).get("next")
+            params = None  # `next` carries the query, cursor included
+        return items
+
+    def _pages(self, auth: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The Pages of /me/accounts plus those of the user's businesses, each once."""
+        pages = self._all("/me/accounts", auth, PAGE_FIELDS)
+        try:
+            businesses = self._all("/me/businesses", auth, "id,name")
+        except PermanentError as exc:
+            # The user unticked business_management in the dialog: their own Pages still work.
+            log.info("facebook businesses not readable", code=exc.code)
+            businesses = []
+        for business in businesses:
+            for edge in ("owned_pages", "client_pages"):
+                pages += self._all(f"/{business['id']}/{edge}", auth, PAGE_FIELDS)
+        unique: dict[str, dict[str, Any]] = {}
+        for page in pages:
+            if page.get("id") and page.get("access_token"):
+                unique.setdefault(str(page["id"]), page)
+        return list(unique.values())
+
     def accounts(self, tokens: TokenSet) -> list[ConnectedAccount]:
         auth = {"Authorization": f"Bearer {tokens.access_token}"}
         me = self.call_json("GET", self.graph("/me"), operation="profile",
                             params={"fields": "id,name"}, headers=auth)
-        pages = self.call_json(
-            "GET", self.graph("/me/accounts"), operation="pages", headers=auth,
-            params={"fields": "id,name,access_token,category,followers_count,picture,instagram_business_account"})
-        found = [p for p in pages.get("data") or [] if p.get("id") and p.get("access_token")]
+        found = self._pages(auth)
         if not found:
             raise AccountNotEligible(messages.FACEBOOK_NO_PAGE, code="facebook_no_page")
         connected = []

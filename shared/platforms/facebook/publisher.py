@@ -16,6 +16,7 @@ shown on the Page), so an unknown `start` is simply redone.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -37,12 +38,14 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import PermanentError, TransientError
+from shared.platforms.errors import FormatRefused, PermanentError, TransientError
 from shared.platforms.facebook import errors
 from shared.platforms.facebook.settings import FacebookSettings
 
 _DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
+# How Facebook words a processing error about the file itself (e.g. "...in a format we don't support").
+FORMAT_REFUSAL = re.compile(r"format|codec|encod", re.I)
 
 
 def _limits(settings: FacebookSettings) -> PlatformLimits:
@@ -178,6 +181,11 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
             or status.get("video_status") in ("error", "upload_failed")
             or publishing.get("publish_status") == "error"
         ):
+            problem = str((processing.get("error") or {}).get("message") or "")
+            if FORMAT_REFUSAL.search(problem):
+                # Facebook could not read the file: converted once and retried (EC-2).
+                raise FormatRefused(errors.FORMAT_REFUSED, platform=self.key, code="unsupported_format",
+                                    detail=status)
             raise PermanentError(errors.PROCESSING_FAILED, platform=self.key, code="processing_error",
                                  detail=status)
         if status.get("video_status") == "expired":
@@ -213,7 +221,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         """Lifetime Reel insights: plays (not replays) are views, reactions are likes."""
         answer = graph_api.call(
             self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/video_insights"),
-            token=credentials.access_token, params={"metric": self.settings.insights_metrics},
+            gate=self.usage_gate, account=credentials.account_id,
+                token=credentials.access_token, params={"metric": self.settings.insights_metrics},
         )
         values: dict[str, Any] = {}
         for entry in answer.get("data") or []:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import graph_api
@@ -43,12 +43,22 @@ class FacebookSettings(BaseSettings):
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)
     # Resumes within one upload step after a dropped connection.
     upload_resumes: int = Field(default=3, ge=0)
-    # Reel metrics asked of /{video-id}/video_insights. Meta's names are unconfirmed
-    # (platform-apis.md §4.3), so they can be changed without a deploy of new code.
+    # Reel metrics asked of /{video-id}/video_insights, changeable without a deploy. Meta's Reels
+    # metrics: https://developers.facebook.com/docs/video-api/guides/reels-publishing (insights) and
+    # https://developers.facebook.com/docs/graph-api/reference/video/video_insights
     insights_metrics: str = (
         "blue_reels_play_count,fb_reels_total_plays,fb_reels_replay_count,post_video_avg_time_watched,"
-        "post_video_view_time,post_video_likes_by_reaction_type,post_video_social_actions,post_impressions_unique"
+        "post_video_view_time,post_video_likes_by_reaction_type,post_video_social_actions"
     )
+
+    @field_validator("insights_metrics")
+    @classmethod
+    def _without_deprecated(cls, value: str) -> str:
+        """Meta fails the whole insights call when one metric is deprecated (post_impressions*,
+        https://developers.facebook.com/docs/graph-api/reference/insights), so an old setting
+        that still names one must not break metrics."""
+        kept = [m.strip() for m in value.split(",") if m.strip() and not m.strip().startswith("post_impressions")]
+        return ",".join(kept)
 
     def graph_url(self, path: str) -> str:
         return graph_api.graph_url(self.graph_base, self.graph_version, path)

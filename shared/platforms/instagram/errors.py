@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.graph_api import ErrorTable, Rule
-from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
+from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
 
 
-class UnsupportedVideoFormat(PermanentError):
+class UnsupportedVideoFormat(FormatRefused):
     """Instagram cannot read the video (2207026): the pipeline converts it and tries again (EC-2)."""
-
-    fixable_by_conversion = True
 
 
 ACCOUNT_TYPE_HELP_URL = "https://help.instagram.com/502981923235522"
@@ -90,6 +88,16 @@ RULES_BY_SUBCODE: dict[int, Rule] = {
     2207053: Rule(TransientError, RETRYING),
     2207057: Rule(PermanentError, "The cover frame time is outside the video. Please pick a time within "
                                   "the video's length."),
+    # Newer subcodes, seen in production by Postiz (gitroomhq/postiz-app instagram.provider.ts) and
+    # listed on https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
+    2207018: Rule(PermanentError, "Instagram did not accept a collaborator. Please check the usernames "
+                                  "(without @) and try again."),
+    2207077: Rule(TransientError, "Instagram could not download the video. We'll retry automatically."),
+    # Processing failures a standard re-encode fixes (e.g. an audio track Instagram cannot read).
+    2207082: Rule(UnsupportedVideoFormat, "Instagram could not process this video's sound or picture track. "
+                                          "Please export it as MP4 (H.264 video, AAC audio) and try again."),
+    2207085: Rule(UnsupportedVideoFormat, "Instagram could not process this video's format, length or "
+                                          "resolution. Please check them against Instagram's Reels rules."),
 }
 
 RULES_BY_CODE: dict[int, Rule] = {

@@ -136,6 +136,8 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
         if "cover_url" in params:
             # Instagram ignores thumb_offset when cover_url is set; not sending it keeps that visible.
             params.pop("thumb_offset", None)
+        # The AI info label, a container parameter since Jun 22 2026 (all versions, both logins):
+        # https://developers.facebook.com/documentation/instagram-platform/changelog
         if "is_ai_generated" in options:
             params["is_ai_generated"] = "true" if options["is_ai_generated"] else "false"
         collaborators = [str(name).lstrip("@") for name in options.get("collaborators") or ()][:3]
@@ -296,6 +298,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
         try:
             answer = graph_api.call(
                 self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/insights"),
+                gate=self.usage_gate, account=credentials.account_id,
                 token=credentials.access_token, params={"metric": ",".join(INSIGHT_METRICS)},
             )
         except PlatformError as exc:

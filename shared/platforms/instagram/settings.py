@@ -39,9 +39,11 @@ class InstagramSettings(BaseSettings):
     max_duration_s: float = 900.0
     # CONFLICT in Meta's docs (300 MB vs 1 GB): target the lower one.
     max_size_bytes: int = 300 * 1024 * 1024
-    # Scheduling-time budget per account; the real limit is read from
-    # content_publishing_limit at publish time (CONFLICT: 100 vs 50).
-    posts_per_24h: int = 100
+    # Scheduling-time budget per account, and the limit assumed when content_publishing_limit
+    # sends no `config`. Meta's pages conflict (100 in the publishing guide, 50 in the
+    # media_publish reference); the lower one is safe. The real limit is read at publish time.
+    # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
+    posts_per_24h: int = 50
 
     # Container polling: Meta suggests about once a minute; short reels finish sooner.
     poll_seconds: float = Field(default=15.0, ge=0)

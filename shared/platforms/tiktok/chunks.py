@@ -4,6 +4,8 @@
 - total_chunk_count = floor(video_size / chunk_size); the last chunk absorbs the
   remainder and may reach 128 MB.
 - 1 to 1,000 chunks, uploaded sequentially with Content-Range.
+- a video over 64 MB must be sent in at least two chunks, never whole.
+https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def plan_chunks(video_size: int, preferred_chunk: int = 10 * MB) -> ChunkPlan:
     if video_size < MIN_CHUNK or video_size <= preferred:
         return ChunkPlan(video_size, video_size, 1)
     chunk = preferred
+    if video_size > MAX_CHUNK and video_size // chunk < 2:
+        # floor(size / chunk) would be 1: one whole upload of more than 64 MB, which TikTok refuses.
+        chunk = video_size // 2
     if video_size // chunk > MAX_CHUNKS:
         chunk = -(-video_size // MAX_CHUNKS)  # ceil: the fewest bytes per chunk that fit in 1,000 chunks
         if chunk > MAX_CHUNK:

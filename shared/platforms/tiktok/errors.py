@@ -13,7 +13,14 @@ from typing import Any
 
 import httpx
 
-from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.errors import (
+    AuthError,
+    FormatRefused,
+    PermanentError,
+    PlatformError,
+    QuotaError,
+    TransientError,
+)
 
 PLATFORM = "tiktok"
 RATE_LIMIT_RETRY_SECONDS = 60
@@ -24,6 +31,13 @@ _RECONNECT = ("Your TikTok connection expired. Please reconnect TikTok; "
 _DAILY_CAP = ("TikTok's daily posting limit for this account was reached. "
               "Your video will publish automatically tomorrow.")
 
+# Before TikTok audits the app, it takes only SELF_ONLY posts from private accounts, from at most
+# 5 users per 24 h. https://developers.tiktok.com/doc/content-sharing-guidelines/
+UNAUDITED_MESSAGE = ("This app is still in TikTok's review: only private accounts can post, and the video will be "
+                     "visible only to you. Make your TikTok account private and choose 'Only me', then publish again.")
+UNAUDITED_USER_CAP_MESSAGE = ("This app is still in TikTok's review, and TikTok lets at most 5 accounts post through "
+                              "it per 24 hours. Your video will publish automatically tomorrow.")
+
 # error.code -> (class, user message). "until_tomorrow" quota codes reset at the next UTC day.
 ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
     "access_token_invalid": (AuthError, _RECONNECT),
@@ -31,7 +45,8 @@ ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
         AuthError,
         "shortpub is not allowed to post to this TikTok account. Reconnect TikTok and allow posting videos.",
     ),
-    "invalid_param": (
+    # Spelled `invalid_params` on https://developers.tiktok.com/doc/tiktok-api-v2-error-handling
+    "invalid_params": (
         PermanentError,
         "TikTok did not accept this post's settings. Check the caption and options, then publish again.",
     ),
@@ -50,11 +65,7 @@ ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
         "TikTok's daily limit of posting accounts for shortpub was reached. Your video will publish "
         "automatically tomorrow.",
     ),
-    "unaudited_client_can_only_post_to_private_accounts": (
-        PermanentError,
-        "TikTok only allows private posts from this app for now. Set the video to 'Only me' or make your "
-        "TikTok account private, then publish again.",
-    ),
+    "unaudited_client_can_only_post_to_private_accounts": (PermanentError, UNAUDITED_MESSAGE),
     "url_ownership_unverified": (
         PermanentError,
         "TikTok would not download the video from our storage. Please contact support; we need to switch "
@@ -80,8 +91,9 @@ UNTIL_TOMORROW = {"spam_risk_too_many_posts", "spam_risk_too_many_pending_share"
 # status/fetch fail_reason -> (class, user message). Transient, auth and quota reasons restart the
 # publish (the failed one can never go live), so the class matters once restarts are used up.
 FAIL_REASONS: dict[str, tuple[type[PlatformError], str]] = {
+    # Format, frame rate and picture size are what a re-encode fixes: converted and retried once (EC-2).
     "file_format_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok could not read this video's format. Export it as an MP4 (H.264 video, AAC audio) and publish again.",
     ),
     "duration_check_failed": (
@@ -89,11 +101,11 @@ FAIL_REASONS: dict[str, tuple[type[PlatformError], str]] = {
         "The video is too long or too short for this TikTok account. Trim it and publish again.",
     ),
     "frame_rate_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok did not accept the video's frame rate. Use a video between 23 and 60 frames per second.",
     ),
     "picture_size_check_failed": (
-        PermanentError,
+        FormatRefused,
         "TikTok did not accept the video's size. Use a video between 360 and 4096 pixels on each side "
         "(1080x1920 works best).",
     ),

@@ -47,7 +47,7 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import PermanentError, TransientError
+from shared.platforms.errors import PermanentError, QuotaError, TransientError
 from shared.platforms.tiktok import errors
 from shared.platforms.tiktok.chunks import ChunkPlan, plan_chunks
 from shared.platforms.tiktok.settings import TikTokSettings
@@ -91,14 +91,22 @@ def limits_from(settings: TikTokSettings) -> PlatformLimits:
 
 
 def quotas_from(settings: TikTokSettings) -> tuple[QuotaRule, ...]:
-    # TikTok counts these per user access token, i.e. per connected account.
+    # TikTok counts these per user access token, i.e. per connected account: 6 video/init, 30
+    # status/fetch and 20 creator_info calls per minute.
+    # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post (init: 6 per minute),
+    # https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status (30 per minute),
+    # https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info (20 per minute)
     return (
         QuotaRule("tiktok_init", settings.init_per_minute, "account", "per_minute",
-                  "TikTok allows only a few uploads per minute. Your video will start in a minute."),
+                  "TikTok allows only a few uploads per minute. Your video will start in a minute.",
+                  steps=("init",)),
         QuotaRule("tiktok_status", settings.status_per_minute, "account", "per_minute",
-                  "We're checking on your TikTok video a little more slowly to stay within TikTok's limits."),
-        QuotaRule("tiktok_creator_info", settings.creator_info_per_minute, "account", "per_minute",
-                  "TikTok asked us to slow down. We'll continue automatically in a minute."),
+                  "We're checking on your TikTok video a little more slowly to stay within TikTok's limits.",
+                  steps=("check_status",)),
+        # One creator_info call a minute is left free for connecting the account (oauth.py asks too).
+        QuotaRule("tiktok_creator_info", max(1, settings.creator_info_per_minute - 1), "account", "per_minute",
+                  "TikTok asked us to slow down. We'll continue automatically in a minute.",
+                  steps=("creator_info",)),
         QuotaRule("tiktok_daily_posts", settings.daily_posts_per_creator, "account", "rolling_24h",
                   "TikTok's daily posting limit for this account was reached. Your video will publish tomorrow."),
     )
@@ -215,6 +223,7 @@ class TikTokAdapter(PlatformAdapter):
         info = self._api(job, "/v2/post/publish/creator_info/query/", None)
         options = info.get("privacy_level_options") or []
         privacy = str(job.options.get("privacy_level") or self.settings.default_privacy_level)
+        self._check_unaudited_rules(options, privacy)
         if privacy not in options:
             raise errors.make_error("privacy_level_option_mismatch", "privacy_level_option_mismatch",
                                     {"chosen": privacy, "options": options}, None)
@@ -256,6 +265,18 @@ class TikTokAdapter(PlatformAdapter):
             "post_info": post_info,
         })
 
+    def _check_unaudited_rules(self, options: list[str], privacy: str) -> None:
+        """An unaudited app may post only SELF_ONLY from a private account: say so before any upload.
+        creator_info tells a private account by its options (FOLLOWER_OF_CREATOR, never PUBLIC_TO_EVERYONE).
+        https://developers.tiktok.com/doc/content-sharing-guidelines/"""
+        if self.settings.app_audited:
+            return
+        public_account = "PUBLIC_TO_EVERYONE" in options
+        if public_account or privacy != "SELF_ONLY":
+            raise PermanentError(errors.UNAUDITED_MESSAGE, platform=errors.PLATFORM,
+                                 code="unaudited_app_public_account" if public_account else "unaudited_app_self_only",
+                                 detail={"privacy_level": privacy, "options": options})
+
     def _init(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         mode = self._upload_mode(job)
         source_info: dict[str, Any] = {"source": mode}
@@ -270,7 +291,13 @@ class TikTokAdapter(PlatformAdapter):
             path, body = "/v2/post/publish/inbox/video/init/", {"source_info": source_info}
         else:
             path, body = "/v2/post/publish/video/init/", {"post_info": data["post_info"], "source_info": source_info}
-        answer = self._api(job, path, body)
+        try:
+            answer = self._api(job, path, body)
+        except QuotaError as exc:
+            if exc.code == "reached_active_user_cap" and not self.settings.app_audited:
+                exc.user_message = errors.UNAUDITED_USER_CAP_MESSAGE
+                exc.args = (exc.user_message,)
+            raise
         publish_id = str(answer["publish_id"])
         log.info("tiktok.init", publish_id=publish_id, mode=mode,
                  chunks=plan.total_chunk_count if plan else None)

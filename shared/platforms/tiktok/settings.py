@@ -29,6 +29,9 @@ class TikTokSettings(BaseSettings):
     chunk_bytes: int = Field(default=10 * MB, ge=5 * MB, le=64 * MB)
     # How many bytes one upload step sends before handing over to the next task delivery.
     upload_bytes_per_step: int = Field(default=256 * MB, ge=5 * MB)
+    # Whether TikTok has audited this app. Until it has, TikTok accepts only SELF_ONLY posts from
+    # private accounts, from at most 5 users per 24 h (content-sharing guidelines).
+    app_audited: bool = True
     # Audience when the user chose none. SELF_ONLY is the only level an unaudited app may use.
     default_privacy_level: str = "SELF_ONLY"
     # Status polling: TikTok suggests every 5-10 s within 30 requests/min per token.

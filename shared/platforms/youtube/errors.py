@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.errors import (
+    AuthError,
+    FormatRefused,
+    PermanentError,
+    PlatformError,
+    QuotaError,
+    TransientError,
+)
 
 PLATFORM = "youtube"
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -228,6 +235,7 @@ REJECTION_REASONS: dict[str, str] = {
     "uploaderAccountClosed": "YouTube rejected the video because the channel is closed.",
     "uploaderAccountSuspended": "YouTube rejected the video because the channel is suspended.",
 }
+CONVERTIBLE_FAILURES = frozenset({"codec", "conversion", "invalidFile"})
 PROCESSING_FAILURE = "YouTube could not process the video. Export it again as MP4 (H.264 video, " \
     "AAC audio) and publish again."
 DELETED = "The video was deleted from YouTube before it finished processing."
@@ -244,5 +252,7 @@ def upload_failed(status: dict[str, Any], processing: dict[str, Any] | None = No
     else:
         reason = str(status.get("failureReason") or (processing or {}).get("processingFailureReason") or "")
         message = FAILURE_REASONS.get(reason, PROCESSING_FAILURE)
-    return PermanentError(message, platform=PLATFORM, code=f"{upload_status}:{reason}",
-                          detail={"status": status, "processingDetails": processing})
+    # A codec or conversion failure is what our own re-encode fixes: converted and retried once (EC-2).
+    error = FormatRefused if upload_status == "failed" and reason in CONVERTIBLE_FAILURES else PermanentError
+    return error(message, platform=PLATFORM, code=f"{upload_status}:{reason}",
+                 detail={"status": status, "processingDetails": processing})

@@ -44,6 +44,7 @@ SHORTS_URL = "https://www.youtube.com/shorts/{id}"
 # thumbnails.set costs 50 of the 10,000 units/day every method but videos.insert
 # shares; it is not a QuotaRule because only targets with a cover spend it.
 THUMBNAIL_UNITS = 50
+ANALYTICS_METRICS = "views,likes,comments,shares,estimatedMinutesWatched,averageViewDuration"
 
 
 def build_limits(settings: YouTubeSettings) -> PlatformLimits:
@@ -69,7 +70,18 @@ def build_limits(settings: YouTubeSettings) -> PlatformLimits:
 
 
 def build_quotas(settings: YouTubeSettings) -> tuple[QuotaRule, ...]:
-    return (
+    # Each user's share of the project's videos.insert bucket comes first: a user over their
+    # share is told so, and never takes a unit of the shared bucket.
+    share = (QuotaRule(
+        name="videos.insert.per_user",
+        limit=min(settings.daily_uploads_per_user, settings.daily_uploads),
+        scope="user",
+        window="daily_pacific",
+        user_message=f"You've published your share of YouTube uploads for today ({settings.daily_uploads_per_user} "
+                     "a day; everyone on shortpub shares YouTube's daily limit). Your video will publish "
+                     "automatically after midnight Pacific time.",
+    ),) if settings.daily_uploads_per_user else ()
+    return share + (
         QuotaRule(
             name="videos.insert",
             limit=settings.daily_uploads,
@@ -129,7 +141,9 @@ class YouTubeAdapter(PlatformAdapter):
         return self._uploaded(progress)
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
-        item = self._video(credentials, platform_post_id, "statistics")
+        """Counts from the Data API; shares, watch time and average view duration from the
+        YouTube Analytics API (scopes yt-analytics.readonly and youtube.readonly)."""
+        item = self._video(credentials, platform_post_id, "statistics,snippet")
         if item is None:
             raise PermanentError(errors.RULES["videoNotFound"].user_message, platform=errors.PLATFORM,
                                  code="videoNotFound", detail=platform_post_id)
@@ -138,8 +152,39 @@ class YouTubeAdapter(PlatformAdapter):
         def number(name: str) -> int | None:
             return int(stats[name]) if stats.get(name) is not None else None
 
+        published = str((item.get("snippet") or {}).get("publishedAt") or "")[:10]
+        report = self._analytics(credentials, platform_post_id, published)
+        minutes = report.get("estimatedMinutesWatched")
         return PostMetrics(views=number("viewCount"), likes=number("likeCount"),
-                           comments=number("commentCount"), raw=stats)
+                           comments=number("commentCount"), shares=report.get("shares"),
+                           watch_time_seconds=minutes * 60.0 if minutes is not None else None,
+                           raw={**stats, **{f"analytics.{k}": v for k, v in report.items()}})
+
+    def _analytics(self, credentials: Credentials, video_id: str, published: str) -> dict[str, int]:
+        """One video's lifetime row of reports.query; empty when the connection predates the
+        Analytics scope (the Data API counts still stand).
+        https://developers.google.com/youtube/analytics/reference/reports/query"""
+        today = datetime.now(UTC).date().isoformat()
+        params = {"ids": "channel==MINE", "startDate": published or today, "endDate": today,
+                  "metrics": ANALYTICS_METRICS, "dimensions": "video", "filters": f"video=={video_id}"}
+        url = self.settings.analytics_base.rstrip("/") + "/v2/reports"
+        try:
+            response = self.http.get(url, params=params,
+                                     headers={"Authorization": f"Bearer {credentials.access_token}"})
+        except httpx.TransportError as exc:
+            raise errors.network_error(exc) from exc
+        if response.status_code in (401, 403) and b"insufficient" in response.content.lower():
+            log.info("youtube analytics scope missing; reconnect to get shares and watch time")
+            return {}
+        if not response.is_success:
+            raise errors.classify(response)
+        table = response.json()
+        names = [str(column.get("name")) for column in table.get("columnHeaders") or []]
+        row = next((r for r in table.get("rows") or [] if r and str(r[0]) == video_id), None)
+        if row is None:
+            return {}
+        return {name: int(value) for name, value in zip(names, row, strict=False)
+                if name != "video" and isinstance(value, int | float)}
 
     # ----------------------------------------------------------------------- steps
 

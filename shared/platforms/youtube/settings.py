@@ -9,6 +9,12 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A channel's own daily upload cap (error uploadLimitExceeded) is real but Google publishes no
+# number (https://developers.google.com/youtube/v3/docs/errors, videos.insert). We assume 15 a
+# day: low enough that our scheduling refuses before YouTube does. The sandbox enforces this
+# same figure, so adapter and sandbox cannot drift apart; change it with YOUTUBE_CHANNEL_DAILY_UPLOADS.
+CHANNEL_DAILY_UPLOADS_ASSUMED = 15
+
 # The resumable protocol requires every chunk but the last to be a multiple of this.
 UPLOAD_CHUNK_GRANULARITY = 256 * 1024
 
@@ -52,12 +58,15 @@ class YouTubeSettings(BaseSettings):
     upload_retry_wait_max: float = Field(default=30.0, ge=0)
 
     # videos.insert has its own bucket: 100 calls/day per project (since Jun 1 2026).
+    # https://developers.google.com/youtube/v3/revision_history (Jun 1 2026), determine_quota_cost
     daily_uploads: int = Field(default=100, ge=0)
+    # Each user's share of that project bucket per Pacific day (0: no per-user share), so one
+    # heavy scheduler cannot take a whole day's uploads from everyone else.
+    daily_uploads_per_user: int = Field(default=10, ge=0)
     # Every other method shares this many units/day; thumbnails.set costs 50.
     daily_units: int = Field(default=10_000, ge=0)
-    # The channel's own upload cap. Google does not publish it (unconfirmed);
-    # it stops a channel with `uploadLimitExceeded`.
-    channel_daily_uploads: int = Field(default=15, ge=0)
+    # The channel's own upload cap: see CHANNEL_DAILY_UPLOADS_ASSUMED.
+    channel_daily_uploads: int = Field(default=CHANNEL_DAILY_UPLOADS_ASSUMED, ge=0)
 
     # YouTube classifies square/vertical videos up to this long as Shorts (3 min since Oct 2024).
     shorts_max_seconds: float = Field(default=180.0, gt=0)
