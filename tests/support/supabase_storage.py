@@ -212,7 +212,7 @@ class SupabaseStorageStandIn:
             return storage_error(exc.status, exc.error, exc.message)
 
         app.include_router(self._tus_router())
-        app.add_middleware(_TusFilenameMetadata)
+        app.add_middleware(_TusFilenameMetadata, traffic=self.traffic)
 
         # Create a signed URL: https://supabase.com/docs/reference/javascript/storage-from-createsignedurl
         # POST /object/sign/{bucket}/{path} {"expiresIn": s} -> {"signedURL": "/object/sign/...?token=..."}
@@ -352,11 +352,7 @@ class SupabaseStorageStandIn:
         """
         from tuspyserver import create_tus_router
 
-        def record(request: Request) -> None:
-            self.traffic.tus_requests.append((request.method, {k.lower(): v for k, v in request.headers.items()}))
-
         async def auth(request: Request) -> None:
-            record(request)
             try:
                 self.caller(request)
             except StorageRefusal as refused:
@@ -406,12 +402,17 @@ class SupabaseStorageStandIn:
 
 class _TusFilenameMetadata:
     """tuspyserver answers HEAD only for uploads whose metadata has `filename` and `filetype`;
-    Supabase's clients send `objectName` and `contentType`. Add the two it wants from those."""
+    Supabase's clients send `objectName` and `contentType`. Add the two it wants from those.
+    Also records each TUS request as the client sent it (Traffic.tus_requests)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, traffic: Traffic) -> None:
         self.app = app
+        self.traffic = traffic
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(TUS_PREFIX):
+            self.traffic.tus_requests.append(
+                (scope["method"], {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}))
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == TUS_PREFIX:
             headers = []
             for name, value in scope["headers"]:
