@@ -212,7 +212,7 @@ class SupabaseStorageStandIn:
             return storage_error(exc.status, exc.error, exc.message)
 
         app.include_router(self._tus_router())
-        app.add_middleware(_TusFilenameMetadata, traffic=self.traffic)
+        app.add_middleware(_TusFilenameMetadata, standin=self)
 
         # Create a signed URL: https://supabase.com/docs/reference/javascript/storage-from-createsignedurl
         # POST /object/sign/{bucket}/{path} {"expiresIn": s} -> {"signedURL": "/object/sign/...?token=..."}
@@ -378,18 +378,23 @@ class SupabaseStorageStandIn:
                     raise HTTPException(409, "The resource already exists")
             return check
 
-        def complete(file_path: str, metadata: dict[str, Any]) -> None:
-            target = self.objects / metadata["bucketName"] / metadata["objectName"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # A second name for the finished upload: the object appears at once, and a
-            # client that lost the last answer can still HEAD its upload URL.
-            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-            os.link(file_path, temp)
-            os.replace(temp, target)
+
+        def complete(file_path: str, metadata: dict[str, Any]) -> None:  # a function: tuspyserver deep-copies
+            self.finish_upload(file_path, metadata)                       # its options, a bound method with them
 
         return create_tus_router(prefix=TUS_PREFIX, files_dir=str(self.tus_dir), auth=auth,
                                  pre_create_dep=pre_create_dep, on_upload_complete=complete,
                                  days_to_keep=1)
+
+    def finish_upload(self, file_path: str, metadata: dict[str, Any]) -> None:
+        """The last byte of a TUS upload arrived: the object appears (replacing any old one)."""
+        target = self.objects / metadata["bucketName"] / metadata["objectName"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A second name for the finished upload: the object appears at once, and a
+        # client that lost the last answer can still HEAD its upload URL.
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        os.link(file_path, temp)
+        os.replace(temp, target)
 
     def sha256(self, bucket: str, path: str) -> str:
         digest = hashlib.sha256()
@@ -403,24 +408,39 @@ class SupabaseStorageStandIn:
 class _TusFilenameMetadata:
     """tuspyserver answers HEAD only for uploads whose metadata has `filename` and `filetype`;
     Supabase's clients send `objectName` and `contentType`. Add the two it wants from those.
-    Also records each TUS request as the client sent it (Traffic.tus_requests)."""
+    It also finishes an upload whose every byte came with its creation POST (tus
+    creation-with-upload, as tus-js-client sends small files), which tuspyserver leaves
+    open, and records each TUS request as the client sent it (Traffic.tus_requests)."""
 
-    def __init__(self, app: Any, traffic: Traffic) -> None:
+    def __init__(self, app: Any, standin: SupabaseStorageStandIn) -> None:
         self.app = app
-        self.traffic = traffic
+        self.standin = standin
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(TUS_PREFIX):
-            self.traffic.tus_requests.append(
-                (scope["method"], {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}))
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == TUS_PREFIX:
-            headers = []
-            for name, value in scope["headers"]:
-                if name.lower() == b"upload-metadata":
-                    value = _with_tuspyserver_names(value.decode("latin-1")).encode("latin-1")
-                headers.append((name, value))
-            scope = {**scope, "headers": headers}
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(TUS_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        sent = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        self.standin.traffic.tus_requests.append((scope["method"], sent))
+        if scope["method"] != "POST" or scope["path"].rstrip("/") != TUS_PREFIX:
+            await self.app(scope, receive, send)
+            return
+        metadata = _with_tuspyserver_names(sent.get("upload-metadata", ""))
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"upload-metadata"]
+        headers.append((b"upload-metadata", metadata.encode("latin-1")))
+        length = sent.get("upload-length")
+
+        async def finish_then_answer(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 201:
+                answer = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]}
+                if length and int(length) > 0 and answer.get("upload-offset") == length:
+                    uid = answer["location"].rstrip("/").rsplit("/", 1)[-1]
+                    decoded = {key: base64.b64decode(value).decode() for key, value in
+                               (item.split(" ", 1) for item in metadata.split(",") if " " in item)}
+                    self.standin.finish_upload(str(self.standin.tus_dir / uid), decoded)
+            await send(message)
+
+        await self.app({**scope, "headers": headers}, receive, finish_then_answer)
 
 
 def _with_tuspyserver_names(header: str) -> str:
