@@ -252,6 +252,8 @@ class SupabaseStorage(Storage):
                     page = self._bucket().list(folder or None, {"limit": 1000, "offset": offset})
                 except httpx.HTTPError:
                     raise StorageError(_UNAVAILABLE) from None
+                except Exception as exc:  # storage3's StorageApiError
+                    self._refused(getattr(exc, "status", None), str(exc), "list files")
                 for item in page:
                     full = f"{folder}/{item['name']}" if folder else item["name"]
                     if item.get("id") is None:

@@ -114,6 +114,8 @@ class SupabaseStorageStandIn:
             except jwt.PyJWTError:
                 raise StorageRefusal(400, "InvalidJWT", "invalid signature") from None
             return Caller(service=False, user_id=str(claims.get("sub")))
+        if token:
+            raise StorageRefusal(400, "InvalidJWT", "Invalid Compact JWS")
         raise StorageRefusal(400, "InvalidJWT", "headers must have required property 'authorization'")
 
     def object_file(self, bucket: str, path: str) -> Path:

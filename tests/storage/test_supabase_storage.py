@@ -1,5 +1,5 @@
-"""SupabaseStorage's resumable uploads against an independent TUS server (tuspyserver, at
-Supabase's path) through a proxy that breaks connections off mid-chunk."""
+"""SupabaseStorage specifics: resumable uploads against an independent TUS server (tuspyserver,
+at Supabase's path) through a proxy that breaks connections off mid-chunk, and how it fails."""
 
 from __future__ import annotations
 
@@ -125,3 +125,40 @@ def test_the_buckets_size_limit_is_reported_and_nothing_is_kept(tmp_path):
         assert storage.list("") == []
     finally:
         server.stop()
+
+
+def test_a_wrong_key_is_an_error_never_a_missing_file(supabase_server, supabase_storage):
+    supabase_storage.put("u1/v6/original.mp4", [b"kept"], "video/mp4")
+    wrong = SupabaseStorage(supabase_server.url, "not-the-service-key", tus_retry_delay=0.01)
+    for call in (lambda: wrong.exists("u1/v6/original.mp4"), lambda: wrong.signed_url("u1/v6/original.mp4"),
+                 lambda: wrong.delete("u1/v6/original.mp4"), lambda: wrong.list("u1"),
+                 lambda: wrong.put("u1/v6/other.mp4", [b"x"], "video/mp4")):
+        with pytest.raises(StorageError) as failed:
+            call()
+        assert "not answering" in str(failed.value)
+    assert supabase_storage.exists("u1/v6/original.mp4")
+
+
+def test_retention_keeps_the_row_when_storage_refuses_the_delete(db, user_a, supabase_server, supabase_storage):
+    """A delete that fails must not mark the video deleted (its file would be orphaned)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from shared.storage.retention import run_retention
+
+    video_id = str(uuid.uuid4())
+    path = f"{user_a['sub']}/{video_id}/original.mp4"
+    supabase_storage.put(path, [b"video bytes"], "video/mp4")
+    with db.service() as conn:
+        conn.execute("insert into videos (id, user_id, storage_path, size_bytes, created_at) "
+                     "values (%s, %s, %s, 11, %s)",
+                     (video_id, user_a["sub"], path, datetime.now(UTC) - timedelta(days=30)))
+    refusing = SupabaseStorage(supabase_server.url, "not-the-service-key")
+    report = run_retention(db, refusing, datetime.now(UTC), retention_days=7)
+    assert video_id in report.failed and video_id not in report.deleted_videos
+    with db.service() as conn:
+        row = conn.execute("select deleted_at from videos where id = %s", (video_id,)).fetchone()
+    assert row["deleted_at"] is None
+    assert supabase_storage.exists(path)
+    assert video_id in run_retention(db, supabase_storage, datetime.now(UTC), retention_days=7).deleted_videos
+    assert not supabase_storage.exists(path)
