@@ -23,13 +23,12 @@ import base64
 import hashlib
 import mimetypes
 import os
-import re
 import shutil
 import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +39,9 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from shared.storage.base import RangeNotSatisfiable, file_part, requested_range
+
 TUS_PREFIX = "/storage/v1/upload/resumable"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _READ = 1024 * 1024
 
 
@@ -154,21 +154,15 @@ class SupabaseStorageStandIn:
     def serve_file(self, request: Request, file: Path, *, download: str | None = None) -> Response:
         """A whole object or one Range of it (RFC 9110 single ranges, as the storage server answers)."""
         size = file.stat().st_size
-        start, end, status = 0, size - 1, 200
         header = request.headers.get("range")
         if header:
             self.traffic.ranges.append(header)
-            match = _RANGE.match(header.strip())
-            if not match or not (match.group(1) or match.group(2)):
-                return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-            if match.group(1):
-                start = int(match.group(1))
-                end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
-            else:
-                start = max(0, size - int(match.group(2)))
-            if start >= size or start > end:
-                return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-            status = 206
+        try:
+            wanted = requested_range(header, size)
+        except RangeNotSatisfiable:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        start, end = wanted or (0, size - 1)
+        status = 206 if wanted else 200
         headers = {"Content-Length": str(end - start + 1), "Accept-Ranges": "bytes",
                    "Content-Type": mimetypes.guess_type(file.name)[0] or "application/octet-stream",
                    "Cache-Control": "max-age=3600"}
@@ -180,15 +174,9 @@ class SupabaseStorageStandIn:
             return Response(status_code=status, headers=headers)
         return StreamingResponse(self._stream(file, start, end - start + 1), status_code=status, headers=headers)
 
-    async def _stream(self, file: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    def _stream(self, file: Path, start: int, length: int) -> Iterator[bytes]:
         with file.open("rb") as handle:
-            handle.seek(start)
-            remaining = length
-            while remaining > 0:
-                chunk = handle.read(min(_READ, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
+            for chunk in file_part(handle, start, length):
                 self.traffic.body_bytes += len(chunk)
                 yield chunk
 
