@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -68,6 +69,43 @@ def clean_path(path: str) -> str:
     if normal in ("", ".") or normal.startswith("..") or "\x00" in normal or "\\" in normal:
         raise StorageError("That file path is not valid.")
     return normal
+
+
+class RangeNotSatisfiable(ValueError):
+    """A Range header asks for bytes outside the file (answer 416, `Content-Range: bytes */<size>`)."""
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """First and last byte a single `Range: bytes=a-b`, `a-` or `-n` asks for (RFC 9110 §14.1.2);
+    None without a header (the whole file). Raises RangeNotSatisfiable."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or not (match.group(1) or match.group(2)):
+        raise RangeNotSatisfiable(header)
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    else:  # suffix range: the last n bytes
+        start, end = max(0, size - int(match.group(2))), size - 1
+    if start >= size or start > end:
+        raise RangeNotSatisfiable(header)
+    return start, end
+
+
+def file_part(handle: BinaryIO, start: int, length: int, block: int = 1024 * 1024) -> Iterator[bytes]:
+    """`length` bytes of an open file from `start`, in blocks."""
+    handle.seek(start)
+    remaining = length
+    while remaining > 0:
+        chunk = handle.read(min(block, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+        yield chunk
 
 
 def limited(chunks: Iterable[bytes], max_bytes: int | None) -> Iterator[bytes]:

@@ -7,7 +7,6 @@ message; nothing else in the bucket is reachable.
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -16,13 +15,11 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from shared.log import get_logger
-from shared.storage.base import ObjectNotFound, StorageError
+from shared.storage.base import ObjectNotFound, RangeNotSatisfiable, StorageError, file_part, requested_range
 from shared.storage.local import LocalStorage
 from shared.wsgi_server import RunningServer, serve_in_thread
 
 log = get_logger(__name__)
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_CHUNK = 1024 * 1024
 
 
 def _plain(start_response: StartResponse, status: str, message: str) -> list[bytes]:
@@ -58,20 +55,12 @@ class LocalFileApp:
         except ObjectNotFound:
             return _plain(start_response, "404 Not Found", "This file is no longer available.")
 
-        start, end, status = 0, size - 1, "200 OK"
-        range_header = environ.get("HTTP_RANGE")
-        if range_header:
-            match = _RANGE.match(range_header.strip())
-            if not match or (not match.group(1) and not match.group(2)):
-                return self._unsatisfiable(start_response, size)
-            if match.group(1):
-                start = int(match.group(1))
-                end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
-            else:  # suffix range: the last N bytes
-                start = max(0, size - int(match.group(2)))
-            if start >= size or start > end:
-                return self._unsatisfiable(start_response, size)
-            status = "206 Partial Content"
+        try:
+            wanted = requested_range(environ.get("HTTP_RANGE"), size)
+        except RangeNotSatisfiable:
+            return self._unsatisfiable(start_response, size)
+        start, end = wanted or (0, size - 1)
+        status = "206 Partial Content" if wanted else "200 OK"
         headers = [
             ("Content-Type", "video/mp4" if path.endswith(".mp4") else _guess_type(path)),
             ("Content-Length", str(end - start + 1)),
@@ -97,14 +86,7 @@ class LocalFileApp:
 
     def _body(self, path: str, start: int, length: int) -> Iterator[bytes]:
         with self.storage.open(path) as handle:
-            handle.seek(start)
-            remaining = length
-            while remaining > 0:
-                chunk = handle.read(min(_CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                yield chunk
+            yield from file_part(handle, start, length)
 
 
 def _guess_type(path: str) -> str:

@@ -43,7 +43,8 @@ class StorageSettings(BaseSettings):
     supabase_service_role_key: str | None = None
     # Direct storage host (https://<ref>.storage.supabase.co) for TUS uploads; defaults to SUPABASE_URL.
     supabase_storage_url: str | None = None
-    # Uploads above this size go through resumable TUS uploads in 6 MB chunks.
+    # Uploads above this size go through resumable TUS uploads in 6 MiB parts (values above 6 MiB count as
+    # 6 MiB: a single-request upload is held in memory).
     supabase_tus_threshold_bytes: int = Field(default=6 * 1024 * 1024, ge=1)
 
 
