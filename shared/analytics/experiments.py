@@ -37,6 +37,7 @@ from shared.notify import templates
 from shared.notify.outbox import queue_email
 from shared.publishing.requests import PublishRequest, TargetRequest, resolve_time
 from shared.publishing.runtime import Runtime
+from shared.webhooks.events import EXPERIMENT_DECIDED
 
 log = get_logger(__name__)
 LABELS = ("A", "B", "C")
@@ -292,6 +293,12 @@ def _record(db: Database, experiment: dict[str, Any], numbers: dict[str, Any], v
                     "where publishing_defaults.enabled",
                     (experiment["user_id"], network, Jsonb(traits), experiment["id"]),
                 )
+        # The webhook event, in the transaction that records the verdict (the outbox of shared/webhooks).
+        conn.execute(
+            "insert into outbox_events (user_id, type, data, fanout_due) values (%s, %s, %s, true)",
+            (experiment["user_id"], EXPERIMENT_DECIDED,
+             Jsonb({"experiment_id": str(experiment["id"]), "name": experiment["name"], **summary})),
+        )
         user = conn.execute("select email from auth.users where id = %s", (experiment["user_id"],)).fetchone()
         if user is not None and user["email"]:
             subject, body = _mail(experiment, summary, frontend_url)

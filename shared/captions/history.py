@@ -57,3 +57,14 @@ def proven_tags(db: Database, claims: dict[str, Any]) -> dict[str, list[str]]:
                     best[key] = (rate, tag)
         found[network] = [tag for _rate, tag in sorted(best.values(), key=lambda item: -item[0])]
     return found
+
+
+# Past this length a winning caption counts as long; a short winner keeps suggestions short too.
+SHORT_CAPTION_CHARS = 80
+
+
+def winning_styles(db: Database, claims: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Network → traits of the user's A/B winner there, where the user left that default on."""
+    with db.user(claims) as conn:
+        rows = conn.execute("select platform, traits from publishing_defaults where enabled").fetchall()
+    return {row["platform"]: dict(row["traits"]) for row in rows if row["traits"]}

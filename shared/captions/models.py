@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,6 +49,8 @@ class Material:
     tone: Tone = "friendly"
     # network → hashtags that did well for this account there (best first)
     proven_tags: dict[str, list[str]] = field(default_factory=dict)
+    # network → the traits of the variant that won the user's A/B test there (publishing_defaults)
+    winning_styles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def source_text(self) -> str:
         """The words a hashtag may come from (and is checked against)."""

@@ -9,6 +9,7 @@ caption: the user edits the suggestion and sends it with publish.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 import uuid
@@ -120,8 +121,12 @@ def finish(draft: Draft, target: PlatformTarget, material: Material, fallback_ta
         tags = [tag] + [t for t in tags if words.fold(t) != words.fold(tag)]
         notes.append(f"#{tag} did well for you on {target.display_name}.")
     tags = tags[:hashtags.MAX_TAGS]
+    caption = draft.caption.strip()
+    style = material.winning_styles.get(target.network)
+    if style:
+        caption, tags = _like_the_winner(caption, tags, style, target, notes)
 
-    caption, tags, cut = fit(draft.caption.strip(), tags, target.caption_rule)
+    caption, tags, cut = fit(caption, tags, target.caption_rule)
     if cut:
         notes.append(f"The caption was shortened to fit {target.display_name}'s limit.")
     title = None
@@ -142,6 +147,20 @@ def finish(draft: Draft, target: PlatformTarget, material: Material, fallback_ta
             "hashtags": tags, "text": posted, "counts": counts, "notes": notes}
 
 
+def _like_the_winner(caption: str, tags: list[str], style: dict[str, Any], target: PlatformTarget,
+                     notes: list[str]) -> tuple[str, list[str]]:
+    """Shape a suggestion like the variant that won the user's A/B test on this network (FR-14)."""
+    wanted_tags = min(hashtags.MAX_TAGS, max(hashtags.MIN_TAGS, int(style.get("hashtag_count") or len(tags))))
+    tags = tags[:wanted_tags]
+    short = int(style.get("caption_length") or 0) <= history.SHORT_CAPTION_CHARS
+    if short:
+        caption = shorten(caption.splitlines()[0] if caption else caption, history.SHORT_CAPTION_CHARS,
+                          target.caption_rule.unit)
+    notes.append(f"Written like the winner of your A/B test on {target.display_name}: "
+                 f"{'a short caption' if short else 'a longer caption'} with {len(tags)} hashtags.")
+    return caption, tags
+
+
 # ------------------------------------------------------------------------------ the request
 
 
@@ -153,7 +172,8 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
     except UnknownPlatform as exc:
         raise ApiError(422, "unknown_platform", str(exc)) from None
     video = _video(db, user, request.video_id)
-    material = material_for(video, request, history.proven_tags(db, user.claims))
+    material = dataclasses.replace(material_for(video, request, history.proven_tags(db, user.claims)),
+                                   winning_styles=history.winning_styles(db, user.claims))
     local_tags = candidate_tags(material)
     if len(local_tags) < hashtags.MIN_TAGS:
         raise ApiError(422, "tell_us_more",

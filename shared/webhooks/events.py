@@ -19,7 +19,7 @@ POST_COMPLETED = "post.completed"
 CONNECTION_EXPIRING = "connection.expiring"
 CONNECTION_EXPIRED = "connection.expired"
 BATCH_COMPLETED = "batch.completed"
-# Reserved for A/B tests: endpoints may subscribe to it already; nothing sends it yet.
+# An A/B test's verdict (shared/analytics/experiments.py writes it with the verdict).
 EXPERIMENT_DECIDED = "experiment.decided"
 # Sent only by "send test event", to the one endpoint asked for.
 TEST = "webhook.test"

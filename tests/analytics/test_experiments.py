@@ -76,6 +76,11 @@ def test_planted_lift_wins_once_the_sample_is_reached_never_before(harness, user
         mails = conn.execute("select subject from notifications where user_id = %s and kind = 'experiment_decided'",
                              (user_a["sub"],)).fetchall()
     assert [m["subject"] for m in mails] == ['Your A/B test "Oat latte launch": variant B won']
+    with harness.db.service() as conn:
+        events = conn.execute("select type, data, fanout_due from outbox_events where user_id = %s "
+                              "and type = 'experiment.decided'", (user_a["sub"],)).fetchall()
+    assert len(events) == 1 and events[0]["fanout_due"]
+    assert events[0]["data"]["winner"] == "B" and events[0]["data"]["experiment_id"] == created["experiment_id"]
     # A second tick decides nothing again.
     assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 0
 

@@ -179,3 +179,25 @@ def test_a_good_tag_that_is_off_topic_is_not_pushed(api, user, db):
     assert "kettlebell" not in instagram["hashtags"]
     assert not any("did well" in n for n in instagram["notes"])
     assert all(hashtags.valid(t) for t in instagram["hashtags"])
+
+
+def test_an_ab_winner_shapes_that_platforms_suggestions_until_switched_off(api, user, db):
+    from psycopg.types.json import Jsonb
+
+    video_id = api.video(user)
+    with db.service() as conn:
+        conn.execute("insert into publishing_defaults (user_id, platform, traits) values (%s, 'instagram', %s)",
+                     (user["sub"], Jsonb({"from_variant": "B", "caption_length": 42, "hashtag_count": 3})))
+    body = {"video_id": video_id, "platforms": ["instagram", "tiktok"], "tone": "playful"}
+    answer = api.captions(user, body)
+    assert answer.status_code == 200, answer.text
+    by_platform = {s["platform"]: s for s in answer.json()["suggestions"]}
+    shaped = by_platform["instagram"]
+    assert len(shaped["caption"]) <= 80 and len(shaped["hashtags"]) == 3
+    assert any("winner of your A/B test on Instagram" in note for note in shaped["notes"])
+    assert not any("A/B test" in note for note in by_platform["tiktok"]["notes"])   # no winner there
+
+    with db.service() as conn:
+        conn.execute("update publishing_defaults set enabled = false where user_id = %s", (user["sub"],))
+    again = {s["platform"]: s for s in api.captions(user, body).json()["suggestions"]}
+    assert not any("A/B test" in note for note in again["instagram"]["notes"])

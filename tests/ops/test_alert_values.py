@@ -118,7 +118,7 @@ def test_each_alert_reads_its_value_from_seeded_data(ops_db):
     assert found["scheduled_failure_rate"].value == pytest.approx(1 / 8) and found["scheduled_failure_rate"].breached
     storage = found["storage_bytes"]
     assert storage.value == 95_000_001_000 and storage.breached  # + the seed post's 1000-byte video
-    youtube_limit = adapters()["youtube"].quotas[0].limit
+    youtube_limit = next(r.limit for r in adapters()["youtube"].quotas if r.scope == "project")
     assert found["youtube_quota"].value == pytest.approx(85 / youtube_limit)
     assert found["youtube_quota"].breached is (85 / youtube_limit > 0.8)
     refresh = found["token_refresh_failure_rate"]
