@@ -155,7 +155,12 @@ class Step:
 
 @dataclass
 class StepOutcome:
-    """What a step did. `next_step=None` with `published` set means done."""
+    """What a step did. `next_step=None` with `published` set means done.
+
+    `published` set together with a `next_step` means: the platform confirmed the video
+    is live, but its id or link is still to be read. The target is shown published at
+    once and `next_step` (read-only) fills in the link later; its failures never undo it.
+    """
 
     next_step: str | None
     data: dict[str, Any] = field(default_factory=dict)   # merged into the target's step data
@@ -165,7 +170,8 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class PublishedPost:
-    platform_post_id: str
+    # None only while a live post's id is still being looked up (see StepOutcome).
+    platform_post_id: str | None
     url: str | None
 
 
