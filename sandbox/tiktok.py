@@ -269,14 +269,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         def read_body(limit: int) -> int:
             return len(request.stream.read(limit))
 
-        fault = sb.take_fault(PLATFORM, "upload")
-        at_chunk = fault.params.get("at_chunk") if fault is not None else None
-        if fault is not None and at_chunk is not None:
+        def at_this_chunk(fault: Fault) -> bool:
+            at_chunk = fault.params.get("at_chunk")
+            if at_chunk is None:
+                return True
             range_match = _RANGE.match(request.headers.get("Content-Range", ""))
-            if range_match is None or int(range_match.group(1)) // record["chunk_size"] != int(at_chunk):
-                with sb.lock:
-                    fault.times += 1   # meant for another chunk: give it back
-                fault = None
+            return range_match is not None and int(range_match.group(1)) // record["chunk_size"] == int(at_chunk)
+
+        fault = sb.take_fault(PLATFORM, "upload", at_this_chunk)
         if fault is not None:
             if fault.kind == "expired_upload_url":
                 record["upload_expires_at"] = 0.0
