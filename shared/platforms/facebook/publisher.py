@@ -7,6 +7,9 @@ Steps, one per task delivery:
                                Facebook reports (`uploading_phase.bytes_transfered`)
     finish        irreversible POST /{page}/video_reels upload_phase=finish, PUBLISHED
     check_status  read-only    until publishing_phase.publish_status == published
+    fetch_link    read-only    the Reel's permalink, when it could not be read at once: the
+                               target is already `published` (Facebook confirmed it), the
+                               link is filled in later and never undoes that
 
 `upload` always asks Facebook how many bytes it already has before sending, so a
 repeat only sends what is missing: it is safe to run again and needs no
@@ -24,6 +27,7 @@ import httpx
 
 from shared import graph_api
 from shared.config import load
+from shared.log import get_logger
 from shared.platforms.base import (
     Credentials,
     MediaRules,
@@ -37,10 +41,11 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import PermanentError, TransientError
+from shared.platforms.errors import PermanentError, PlatformError, TransientError
 from shared.platforms.facebook import errors
 from shared.platforms.facebook.settings import FacebookSettings
 
+log = get_logger(__name__)
 _DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
 
@@ -83,6 +88,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         "upload": Step("upload", irreversible=False, phase="uploading"),
         "finish": Step("finish", irreversible=True, phase="publishing"),
         "check_status": Step("check_status", irreversible=False, phase="processing"),
+        "fetch_link": Step("fetch_link", irreversible=False, phase="publishing"),
     }
     first_step = "start"
     settings_class = FacebookSettings
@@ -183,12 +189,25 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         if status.get("video_status") == "expired":
             raise PermanentError(errors.UPLOAD_FAILED, platform=self.key, code="expired", detail=status)
         if publishing.get("publish_status") == "published":
-            video = self._graph("GET", video_id, job, params={"fields": "permalink_url"})
-            return StepOutcome(None, published=PublishedPost(video_id, _absolute(video.get("permalink_url"))))
+            try:
+                return self._fetch_link(job, data)
+            except PlatformError as err:
+                # Live on the Page: published now, the link follows (never `failed` while live).
+                log.info("facebook.permalink_later", **err.log_fields())
+                return StepOutcome("fetch_link", published=PublishedPost(video_id, None),
+                                   wait_seconds=self.settings.poll_seconds)
         waited = time.time() - float(data.get("finished_at") or time.time())
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
         return StepOutcome("check_status", wait_seconds=self.settings.poll_seconds)
+
+    def _fetch_link(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        video = self._graph("GET", video_id, job, params={"fields": "permalink_url"})
+        url = _absolute(video.get("permalink_url"))
+        if url is None:
+            raise TransientError(errors.RETRYING, platform=self.key, code="no_permalink", detail=video)
+        return StepOutcome(None, published=PublishedPost(video_id, url))
 
     # ------------------------------------------------------------------ reconcile
 
