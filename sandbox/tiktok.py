@@ -12,7 +12,8 @@ Accounts: `sb.add_account("tiktok", open_id, username=..., nickname=..., private
 comment_disabled=False, duet_disabled=False, stitch_disabled=False,
 max_video_post_duration_sec=600, banned=False)`. Settings (sb.config, "tiktok." prefix
 allowed): verified_url_prefixes (list), unaudited (bool), daily_post_cap (int),
-upload_url_ttl (s), processing_seconds.
+upload_url_ttl (s), processing_seconds, complete_status (the answer to the last chunk, default
+201; TikTok may answer 200).
 
 Metrics: `POST /v2/video/query/?fields=...` (scope video.list) with
 `{"filters": {"video_ids": [...]}}` lists the caller's published videos with counts that
@@ -315,7 +316,9 @@ def register(app: Flask, sb: Sandbox) -> None:
         if record["received"] < size:
             return Response(status=206)
         record["complete_at"] = time.time()
-        return Response(status=201)
+        # TikTok documents 201 for the last chunk, but the transfer protocol lets it answer any
+        # 2xx, and some uploads see 200 (`tiktok.complete_status`); a client must accept both.
+        return Response(status=int(sb.setting("complete_status", PLATFORM, 201)))
 
     def advance(record: dict[str, Any]) -> None:
         """Move a publish forward once its bytes arrived and processing time has passed."""

@@ -36,9 +36,13 @@ def _posts(harness: Harness, platform: str) -> int:
 def _inject(harness: Harness, platform: str) -> None:
     operation, lost, read = LOST_ANSWER[platform]
     harness.fault(platform, operation, lost, delay_s=HTTP_TIMEOUT + 0.5)
-    # YouTube's upload step itself asks the session how far it got before sending: let that pass.
-    skip = 1 if platform == "youtube" else 0
-    for index, kind in enumerate(READ_FAULTS):
+    kinds = READ_FAULTS
+    skip = 0
+    if platform == "youtube":
+        # The upload step itself asks the session how far it got: before sending (let that pass)
+        # and after the drop (fail it, so the outcome stays unknown and the pipeline reconciles).
+        skip, kinds = 1, ("server_error", *READ_FAULTS)
+    for index, kind in enumerate(kinds):
         harness.fault(platform, read, kind, delay_s=HANG_SECONDS, skip=skip if index == 0 else 0)
 
 

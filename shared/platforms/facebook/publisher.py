@@ -117,11 +117,38 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         if job.options.get("pull_from_url"):
             self._send(job, video_id, headers={"file_url": job.video.url}, content=None)
             return StepOutcome("finish", {"uploaded_bytes": job.video.size})
-        last_problem: TransientError | None = None
-        for _ in range(self.settings.upload_resumes + 1):
-            offset = self._received(job, video_id)
-            if offset >= job.video.size:
-                return StepOutcome("finish", {"uploaded_bytes": offset})
+        # Stalls are counted, not faults: a dropped send after which Facebook reports more
+        # bytes costs nothing. The step is bounded by time; after progress the next task
+        # delivery continues from Facebook's offset with a fresh budget.
+        deadline = time.monotonic() + self.settings.upload_step_seconds
+        stalls = 0
+        problem: TransientError | None = None
+        start: int | None = None
+        offset: int | None = None
+        sent_from: int | None = None
+        while True:
+            try:
+                # Read-only: a failure here is retried like any read.
+                offset = self._received(job, video_id)
+            except TransientError as failed:
+                problem, offset = failed, None
+            if offset is not None:
+                if offset >= job.video.size:
+                    return StepOutcome("finish", {"uploaded_bytes": offset})
+                start = offset if start is None else start
+                if sent_from is not None and offset > sent_from:
+                    stalls, sent_from = 0, None   # the dropped send moved forward: not a stall
+            else:
+                stalls += 1
+            # The time bound stops retrying, never a send that is streaming.
+            if stalls > self.settings.upload_resumes or (problem is not None and time.monotonic() >= deadline):
+                if offset is not None and start is not None and offset > start:
+                    return StepOutcome("upload", {"uploaded_bytes": offset})
+                assert problem is not None
+                raise problem
+            if offset is None:
+                continue
+            sent_from = offset
             try:
                 self._send(
                     job, video_id,
@@ -131,11 +158,10 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
                     content=_stream(job, offset),
                 )
                 return StepOutcome("finish", {"uploaded_bytes": job.video.size})
-            except TransientError as problem:
+            except TransientError as failed:
                 # A dropped connection or a wrong offset: ask Facebook where to resume.
-                last_problem = problem
-        assert last_problem is not None
-        raise last_problem
+                problem = failed
+                stalls += 1
 
     def _send(self, job: PublishJob, video_id: str, *, headers: dict[str, str],
               content: Iterator[bytes] | None) -> None:

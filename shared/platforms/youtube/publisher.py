@@ -179,6 +179,9 @@ class YouTubeAdapter(PlatformAdapter):
         except SessionGone:
             log.info("youtube_upload_session_gone", session=redacted(session_uri))
             return StepOutcome(next_step="start_upload", data={"session_uri": None})
+        if isinstance(resource, int):
+            # Out of time after progress: the next delivery goes on, with a fresh retry budget.
+            return StepOutcome(next_step="upload", data={"uploaded_bytes": resource})
         return self._uploaded(resource)
 
     def _uploaded(self, resource: Mapping[str, Any]) -> StepOutcome:
