@@ -39,7 +39,7 @@ from shared.log import bind_context, get_logger
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
 from shared.platforms.errors import ErrorClass, PlatformError, TransientError
 from shared.publishing import quota, states
-from shared.publishing.runtime import Runtime
+from shared.publishing.runtime import Runtime, utcnow
 
 log = get_logger(__name__)
 
@@ -97,6 +97,15 @@ def _split(loaded: dict[str, Any]) -> tuple[dict[str, Any], _Preloaded]:
     return target, _Preloaded(connection, video if video["id"] is not None else None, renditions)
 
 
+def _pending_call(step: str, now: datetime) -> dict[str, str]:
+    """The "outcome unknown" mark, taken before an irreversible call.
+
+    `at` is the pipeline's clock (for how long we keep asking); `sent_at` the wall clock,
+    which adapters compare with the platform's own timestamps to find the post again.
+    """
+    return {"step": step, "at": now.isoformat(), "sent_at": utcnow().isoformat()}
+
+
 def _reconnect_message(adapter: type[PlatformAdapter]) -> str:
     return (
         f"Your {adapter.display_name} connection expired. Please reconnect to publish. "
@@ -129,7 +138,7 @@ def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
                 # The platform says it did not act: the call is sent again, and its own
                 # outcome is the one pending now.
                 unknown = False
-                data = {**data, "pending_call": {"step": step, "at": rt.clock().isoformat()}}
+                data = {**data, "pending_call": _pending_call(step, rt.clock())}
         if outcome is None:
             outcome = adapter.run_step(step, job, data)
     except PlatformError as err:
@@ -190,7 +199,7 @@ def _claim(
                     now=now,
                 )
                 if irreversible:
-                    data["pending_call"] = {"step": step, "at": now.isoformat()}
+                    data["pending_call"] = _pending_call(step, now)
             except quota.QuotaDeferral as found:
                 deferral = found
         if deferral is not None:

@@ -350,9 +350,10 @@ def _not_enough_viewers(exc: PlatformError) -> bool:
 def _not_before(data: Mapping[str, Any]) -> datetime | None:
     """Media older than our publish call (less clock skew) cannot be ours."""
     pending = data.get("pending_call")
-    if isinstance(pending, Mapping) and pending.get("at"):
+    if isinstance(pending, Mapping) and pending.get("sent_at"):
         try:
-            return datetime.fromisoformat(str(pending["at"])) - timedelta(minutes=2)
+            # The wall clock when the call was sent, to compare with Instagram's timestamps.
+            return datetime.fromisoformat(str(pending["sent_at"])) - timedelta(minutes=2)
         except ValueError:
             pass
     created = data.get("container_created_at")
