@@ -97,6 +97,7 @@ class ResumableUpload:
         start: int | None = None         # what Google had when this step began
         sent_from: int | None = None     # where the last failed send started
         send_error: _Retryable | None = None
+        backoff: _Retryable | None = None   # a failed send to wait after before the next one
         self._confirmed = -1
         while True:
             progress: int | dict[str, Any] | None = None
@@ -118,17 +119,20 @@ class ResumableUpload:
                 # After a failed send the last bytes may have created the video: whatever the
                 # status query said, the outcome is unknown (a transient error, reconciled).
                 return self._give_up(session_uri, start, send_error or error)
+            # Back off only before trying again, never before giving up.
             if progress is None:
                 assert error is not None
                 self._wait(stalls, error)
                 continue
+            if backoff is not None:
+                self._wait(max(stalls, 1), backoff)
+                backoff = None
             sent_from = progress
             try:
                 return self._send_rest(session_uri, source, total, progress)
             except _Retryable as exc:
-                error = send_error = exc
+                error = send_error = backoff = exc
                 stalls += 1
-                self._wait(stalls, exc)
 
     def _give_up(self, session_uri: str, start: int | None, error: _Retryable | None) -> int:
         """After progress: the offset Google confirmed (the next delivery goes on). Else the error."""
