@@ -151,6 +151,10 @@ class Step:
     irreversible: bool
     # The target state shown to users while this step runs.
     phase: Literal["uploading", "processing", "publishing"]
+    # Read-only and run after the irreversible call went through, while the platform decides
+    # (processing, moderation): the video may go live. Reads that keep failing here are not
+    # a failure of the post; the pipeline keeps asking, as for an unknown outcome.
+    may_be_live: bool = False
 
 
 @dataclass

@@ -261,7 +261,7 @@ def _record_success(
 ) -> str:
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
-    new_data = {k: v for k, v in data.items() if k != "pending_call"} | outcome.data
+    new_data = {k: v for k, v in data.items() if k not in ("pending_call", "watch_since")} | outcome.data
     if outcome.next_step is not None and outcome.next_step not in adapter.steps:
         raise RuntimeError(f"{adapter.key}: step {step} returned unknown next step {outcome.next_step!r}")
     if outcome.published is None and outcome.next_step is None:
@@ -315,6 +315,13 @@ def _record_success(
     return f"step:{outcome.next_step}" if bump else "link"
 
 
+def _since(data: dict[str, Any], key: str, now: datetime) -> datetime:
+    try:
+        return datetime.fromisoformat(str(data[key]))
+    except (KeyError, ValueError):
+        return now
+
+
 def _pending_since(data: dict[str, Any], now: datetime) -> datetime:
     pending = data.get("pending_call")
     try:
@@ -356,19 +363,25 @@ def _record_failure(
             "error_class": str(err.error_class),
             "task_seq": seq_next,
         }
-        if unknown and err.error_class in (ErrorClass.TRANSIENT, ErrorClass.PERMANENT):
+        watching = err.error_class is ErrorClass.TRANSIENT and adapter.steps[step].may_be_live and not unknown
+        if watching and "watch_since" not in new_data:
+            new_data["watch_since"] = now.isoformat()
+            fields["step_data"] = Jsonb(new_data)
+        if (unknown and err.error_class in (ErrorClass.TRANSIENT, ErrorClass.PERMANENT)) or watching:
             # Maybe live: never `failed` early, never resent blindly. Ask again, quickly at
             # first, then every PUBLISH_RECONCILE_POLL_SECONDS, for PUBLISH_RECONCILE_HOURS.
             attempts = target["attempts"] + 1
             delay = states.retry_delay(attempts)
             window = timedelta(hours=rt.publishing.reconcile_hours)
+            since = _since(new_data, "watch_since", now) if watching else _pending_since(data, now)
             fields["attempts"] = attempts
-            if delay is None and now - _pending_since(data, now) >= window:
+            if delay is None and now - since >= window:
                 fields |= {"state": states.FAILED, "next_attempt_at": None, "error_code": "outcome_unknown",
                            "user_message": states.unconfirmed_message(name)}
             else:
                 wait = delay if delay is not None else rt.publishing.reconcile_poll_seconds
-                fields |= {"state": states.RECONCILING, "next_attempt_at": now + timedelta(seconds=wait),
+                state = adapter.steps[step].phase if watching else states.RECONCILING
+                fields |= {"state": state, "next_attempt_at": now + timedelta(seconds=wait),
                            "user_message": err.user_message if delay is not None
                            else states.checking_message(name)}
                 enqueue_delay = wait

@@ -140,3 +140,21 @@ def test_no_answer_for_a_day_tells_the_user_to_check_and_retry_asks_first(
     assert done["state"] == "published" and done["platform_url"]
     assert len(pipeline.published("instagram")) == 1   # Retry asked first and sent nothing again
 
+
+
+def test_status_reads_failing_after_the_upload_never_fail_a_video_that_goes_live(
+    pipeline: Harness, user_a, vertical_video
+) -> None:
+    """TikTok publishes once the last chunk is in: reads that keep failing after that are not a failure."""
+    answer = publish(pipeline, user_a, vertical_video, ["tiktok"],
+                     before=lambda: pipeline.fault("tiktok", "status", "server_error", times=6))
+    target_id = answer["by_platform"]["tiktok"]
+    pipeline.run()
+    states = _states(pipeline, target_id)
+    assert "failed" not in states, states
+    watched = [row for _, _, row in pipeline.history if str(row["id"]) == target_id and row["attempts"] >= 4]
+    assert watched and watched[0]["user_message"] == "We're checking with TikTok whether your video went live."
+    final = pipeline.target(target_id)
+    assert final["state"] == "published" and final["platform_url"], final
+    assert "watch_since" not in final["step_data"]
+    assert len(pipeline.published("tiktok")) == 1

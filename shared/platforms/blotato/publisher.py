@@ -108,8 +108,8 @@ class BlotatoAdapter(PlatformAdapter):
     steps: ClassVar[Mapping[str, Step]] = {
         "stage_media": Step("stage_media", irreversible=False, phase="uploading"),
         "create_post": Step("create_post", irreversible=True, phase="publishing"),
-        "check_status": Step("check_status", irreversible=False, phase="processing"),
-        "confirm_create": Step("confirm_create", irreversible=False, phase="publishing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
+        "confirm_create": Step("confirm_create", irreversible=False, phase="publishing", may_be_live=True),
     }
     first_step = "stage_media"
     settings_class = BlotatoSettings

@@ -87,7 +87,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         "start": Step("start", irreversible=True, phase="uploading"),
         "upload": Step("upload", irreversible=False, phase="uploading"),
         "finish": Step("finish", irreversible=True, phase="publishing"),
-        "check_status": Step("check_status", irreversible=False, phase="processing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
         "fetch_link": Step("fetch_link", irreversible=False, phase="publishing"),
     }
     first_step = "start"

@@ -148,7 +148,7 @@ class TikTokAdapter(PlatformAdapter):
         "creator_info": Step("creator_info", irreversible=False, phase="uploading"),
         "init": Step("init", irreversible=True, phase="uploading"),
         "upload": Step("upload", irreversible=True, phase="uploading"),
-        "check_status": Step("check_status", irreversible=False, phase="processing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
     }
     first_step = "creator_info"
     settings_class = TikTokSettings

@@ -103,7 +103,8 @@ class YouTubeAdapter(PlatformAdapter):
         "start_upload": Step("start_upload", irreversible=False, phase="uploading"),
         # The last byte creates the video.
         "upload": Step("upload", irreversible=True, phase="uploading"),
-        "check_processing": Step("check_processing", irreversible=False, phase="processing"),
+        "check_processing": Step("check_processing", irreversible=False, phase="processing",
+                                 may_be_live=True),
         # Setting the same image twice leaves the same result.
         "set_thumbnail": Step("set_thumbnail", irreversible=False, phase="publishing"),
     }
