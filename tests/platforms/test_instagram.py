@@ -226,8 +226,8 @@ def test_publish_before_processing_finishes_goes_back_to_polling(ig, sample_vide
     assert len(sb.published_for("instagram")) == 1
 
 
-def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_video) -> None:
-    adapter, sb = ig
+def _publish_with_lost_answer(adapter: InstagramAdapter, sb, sample_video) -> tuple[PublishJob, dict]:
+    """media_publish acts, then the connection drops: the reel is live, the answer lost."""
     job = make_job(sb, sample_video)
     data: dict = {}
     for step in ("check_account", "create_container", "check_container", "check_quota"):
@@ -236,6 +236,12 @@ def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_vide
     data["pending_call"] = {"step": "publish", "at": datetime.now(UTC).isoformat()}
     with pytest.raises(TransientError):
         adapter.run_step("publish", job, data)
+    return job, data
+
+
+def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_video) -> None:
+    adapter, sb = ig
+    job, data = _publish_with_lost_answer(adapter, sb, sample_video)
     recovered = adapter.reconcile("publish", job, data)
     post = sb.published_for("instagram")[0]
     # Took effect: published, with the reel found among the account's media and its link.
@@ -247,14 +253,7 @@ def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_vide
 
 def test_lost_publish_answer_with_unreadable_media_is_published_and_the_link_follows(ig, sample_video) -> None:
     adapter, sb = ig
-    job = make_job(sb, sample_video)
-    data: dict = {}
-    for step in ("check_account", "create_container", "check_container", "check_quota"):
-        data |= adapter.run_step(step, job, data).data
-    fault(sb, "publish", "publish_then_reset")
-    data["pending_call"] = {"step": "publish", "at": datetime.now(UTC).isoformat()}
-    with pytest.raises(TransientError):
-        adapter.run_step("publish", job, data)
+    job, data = _publish_with_lost_answer(adapter, sb, sample_video)
     fault(sb, "media_list", "server_error", times=2)
     recovered = adapter.reconcile("publish", job, data)
     # The container says PUBLISHED: live, so published now; the id and link are read later.
