@@ -336,7 +336,7 @@ def _record_failure(
 ) -> str:
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
-    name = type(adapter).display_name
+    platform_name = type(adapter).display_name
     log.warning("step failed", step=step, reconciling=unknown, **err.log_fields())
     if target["state"] == states.PUBLISHED:
         return _record_link_failure(rt, target, lease, data, now)
@@ -377,13 +377,13 @@ def _record_failure(
             fields["attempts"] = attempts
             if delay is None and now - since >= window:
                 fields |= {"state": states.FAILED, "next_attempt_at": None, "error_code": "outcome_unknown",
-                           "user_message": states.unconfirmed_message(name)}
+                           "user_message": states.unconfirmed_message(platform_name)}
             else:
                 wait = delay if delay is not None else rt.publishing.reconcile_poll_seconds
                 state = adapter.steps[step].phase if watching else states.RECONCILING
                 fields |= {"state": state, "next_attempt_at": now + timedelta(seconds=wait),
                            "user_message": err.user_message if delay is not None
-                           else states.checking_message(name)}
+                           else states.checking_message(platform_name)}
                 enqueue_delay = wait
         elif err.error_class is ErrorClass.TRANSIENT:
             attempts = target["attempts"] + 1
