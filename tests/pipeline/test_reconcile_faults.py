@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import pytest
 
+from shared.http import ApiError
+from shared.publishing.service import cancel_target
 from tests.pipeline.conftest import HANG_SECONDS, HTTP_TIMEOUT
 from tests.pipeline.flows import publish
-from tests.support.stack import Harness
+from tests.support.stack import Harness, as_user
 
 # platform -> (irreversible operation, fault that makes its answer get lost, the reconcile's first read)
 LOST_ANSWER = {
@@ -76,6 +78,11 @@ def test_refused_reconcile_reads_never_post_twice(pipeline: Harness, user_a, ver
     assert "deferred" in states, states   # the rate limit: wait, then ask again
     assert all("pending_call" in row["step_data"] for _, _, row in pipeline.history
                if str(row["id"]) == target_id and row["state"] in ("deferred", "needs_reconnect"))
+
+    # It may be live: the user cannot cancel it while it waits for the reconnect.
+    with pytest.raises(ApiError) as refused:
+        cancel_target(pipeline.rt, as_user(user_a), target_id)
+    assert refused.value.status == 409 and "may already be live" in refused.value.message
 
     # The user reconnects; the question comes first (5xx, then a timeout, then an answer).
     if platform == "blotato":
