@@ -3,8 +3,9 @@
 Follows help.blotato.com's API pages: key in the `blotato-api-key` header, 201 on
 create, `in-progress` -> `published` | `failed` on GET /v2/posts/{id} (and
 `in-progress` for ids it does not know, as the real API does), a list that shows
-only finished posts, 429 "Rate limit exceeded, retry in N seconds", 422 on
-validation errors, 500 with code 9999.
+only finished posts (with Blotato's own copy of any media URL it did not host itself:
+only a URL returned by `POST /v2/media` is listed as sent), 429 "Rate limit exceeded,
+retry in N seconds", 422 on validation errors, 500 with code 9999.
 
 Accounts: `sb.add_account("blotato", "<accountId>", owner="<api-key account>",
 network="tiktok", username=..., fullname=...)`; API keys:
@@ -132,6 +133,9 @@ def register(app: Flask, sb: Sandbox) -> None:
         codec, duration = probe_codecs(source)
         return codec is not None and codec not in IN_SPEC_CODECS and duration > CONVERSION_MAX_SECONDS
 
+    def rehosted_url() -> str:
+        return f"{request.host_url}blotato/database/{uuid.uuid4().hex}.mp4"
+
     def settle(post: dict[str, Any]) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
         if post["status"] != "in-progress":
@@ -141,7 +145,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         if post.get("fail_message"):
             post.update(status="failed", errorMessage=post["fail_message"])
         else:
-            url = post["mediaUrls"][0]
+            url = post["sourceUrls"][0]
             fetched = media().get(url) or fetch_video(url)
             if not fetched.get("ok", True) or not fetched.get("sha256"):
                 post.update(status="failed",
@@ -225,7 +229,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         fetched = fetch_video(body["url"])
         if not fetched["ok"]:
             return _error(422, f"Failed to download media from URL (HTTP {fetched['status']})")
-        hosted = f"{request.host_url}blotato/database/{uuid.uuid4().hex}.mp4"
+        hosted = rehosted_url()
         with sb.lock:
             media()[hosted] = {**fetched, "source_url": body["url"]}  # what conversion checks read
         response = jsonify(url=hosted)
@@ -249,13 +253,17 @@ def register(app: Flask, sb: Sandbox) -> None:
             fail_message = (CODEC_REJECTION if processing.kind == "rejected_codec"
                             else str(processing.params.get("message", INTERNAL_FAILURE)))
         post_id = str(uuid.uuid4())
+        sent = [str(url) for url in post_body["content"]["mediaUrls"]]
         with sb.lock:
             posts()[post_id] = {
                 "id": post_id,
                 "owner": owner,
                 "accountId": str(post_body["accountId"]),
                 "text": post_body["content"]["text"],
-                "mediaUrls": list(post_body["content"]["mediaUrls"]),
+                # Blotato transfers media it does not host itself and lists its own copy; a URL
+                # from POST /v2/media is Blotato's already and stays as it is.
+                "mediaUrls": [url if url in media() else rehosted_url() for url in sent],
+                "sourceUrls": sent,
                 "platform": post_body["content"]["platform"],
                 "target": post_body["target"],
                 "created_at": time.time(),

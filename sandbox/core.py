@@ -11,14 +11,19 @@ Generic kinds handled here: `timeout` (hang, then 504), `reset` (drop the
 connection, optionally after reading `after_bytes` of the body), `status`
 (any status and body) and `slow` (the request succeeds on the platform, but the
 answer comes `delay_s` later: a worker that dies or times out meanwhile does not
-know that its call took effect). Platform modules add their own kinds (`server_error`,
-`rate_limited`, `expired_token`, `quota`, `processing_error`, `rejected_codec`, ...)
-and answer them with the platform's real error bodies.
+know that its call took effect). Any fault may wait for the n-th matching request
+(`skip`: that many pass first) or hit a random share of them (`rate`, drawn from
+`Sandbox.random`, which a test may seed), and several faults on one operation apply in the
+order they were added, so a test can script "429, then 401, then 5xx" for one read.
+Platform modules add their own kinds (`server_error`, `rate_limited`, `expired_token`,
+`quota`, `processing_error`, `rejected_codec`, ...) and answer them with the platform's
+real error bodies.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
 import socket
 import threading
@@ -42,6 +47,8 @@ class Fault:
     operation: str = "*"          # an operation name the platform module uses, or "*"
     kind: str = "server_error"
     times: int = 1                # how many matching requests get it (-1: all)
+    skip: int = 0                 # let this many matching requests through first (fault the n-th call)
+    rate: float | None = None     # hit only this share of matching requests, at random (chaos runs)
     delay_s: float = 5.0          # for "timeout"
     after_bytes: int | None = None  # for "reset" during an upload
     status: int | None = None     # for "status"
@@ -82,6 +89,8 @@ class Sandbox:
             self.stores: dict[str, dict[str, Any]] = {}
             self.requests: list[dict[str, Any]] = []
             self.calls_faulted: list[tuple[str, str, str]] = []
+            # Decides which requests a `rate` fault hits; seed it (`seed`) to replay a chaos run.
+            self.random = random.Random()
 
     # -- state each platform module keeps for itself
     def store(self, platform: str) -> dict[str, Any]:
@@ -146,19 +155,34 @@ class Sandbox:
             self.faults.append(fault)
         return fault
 
-    def take_fault(self, platform: str, operation: str) -> Fault | None:
+    def take_fault(self, platform: str, operation: str,
+                   applies: Callable[[Fault], bool] | None = None) -> Fault | None:
+        """The first live fault for this request, used up by one; None when there is none.
+
+        `applies` lets a platform module narrow a fault further (an offset, a chunk).
+        """
         with self.lock:
             for fault in self.faults:
-                if fault.platform == platform and fault.operation in ("*", operation) and fault.times != 0:
-                    if fault.times > 0:
-                        fault.times -= 1
-                    self.calls_faulted.append((platform, operation, fault.kind))
-                    if fault.kind == "slow":
-                        # Handled after the platform did its work: see register_control.
-                        if has_request_context():
-                            g.delay_response = fault.delay_s
-                        return None
-                    return fault
+                if fault.platform != platform or fault.operation not in ("*", operation) or fault.times == 0:
+                    continue
+                if applies is not None and not applies(fault):
+                    continue
+                if fault.rate is not None and self.random.random() >= fault.rate:
+                    continue
+                if fault.skip > 0:
+                    # This request passes untouched; the fault (and any added after it for the
+                    # same calls) waits for a later one.
+                    fault.skip -= 1
+                    return None
+                if fault.times > 0:
+                    fault.times -= 1
+                self.calls_faulted.append((platform, operation, fault.kind))
+                if fault.kind == "slow":
+                    # Handled after the platform did its work: see register_control.
+                    if has_request_context():
+                        g.delay_response = fault.delay_s
+                    return None
+                return fault
         return None
 
     # -- what was published (tests assert "exactly one post")

@@ -4,7 +4,8 @@ Mounted at /facebook-graph (= graph.facebook.com) and /rupload (=
 rupload.facebook.com). Page tokens are `sb.mint_token("facebook", page_id)` (or
 come from `/me/accounts` in sandbox/oauth.py).
 
-Fault operations: start, upload, finish, status, insights. Kinds besides the common ones:
+Fault operations: start, upload, finish, status, permalink (`GET /{video}?fields=permalink_url`),
+insights. Kinds besides the common ones:
 `reset` on upload with `after_bytes` (the bytes that arrived stay received, as
 `bytes_transfered` says), `processing_error` / `rejected_codec` on finish (the
 reel fails in processing), `quota` on finish (the Page's 30 per 24 h is full),
@@ -416,10 +417,12 @@ def register(app: Flask, sb: Sandbox) -> None:
             return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
                                          "cannot be loaded due to missing permissions, or does not support "
                                          "this operation.", subcode=33, error_type="GraphMethodException")
-        _, answer = fault_for("status", account_id)
+        fields = (request.args.get("fields") or "id").split(",")
+        # A read of the permalink alone is its own fault operation, so a test can fail just the link.
+        operation = "permalink" if "permalink_url" in fields and "status" not in fields else "status"
+        _, answer = fault_for(operation, account_id)
         if answer is not None:
             return answer
-        fields = (request.args.get("fields") or "id").split(",")
         full: dict[str, Any] = {"id": video_id, "status": status_of(video),
                                 "permalink_url": f"/reel/{video_id}/", "description": video["description"]}
         return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})

@@ -13,7 +13,8 @@ comment_disabled=False, duet_disabled=False, stitch_disabled=False,
 max_video_post_duration_sec=600, banned=False)`. Settings (sb.config, "tiktok." prefix
 allowed): verified_url_prefixes (list), unaudited (bool: SELF_ONLY posts from private accounts
 only, at most `unaudited_user_cap` (5) posting users per 24 h), daily_post_cap (int),
-upload_url_ttl (s), processing_seconds.
+upload_url_ttl (s), processing_seconds, complete_status (the answer to the last chunk, default
+201; TikTok may answer 200).
 
 Rate limits per user access token and minute: 6 video/init, 30 status/fetch, 20 creator_info
 (429 `rate_limit_exceeded` beyond; each refusal is kept in store "rate_limited"). Settings
@@ -313,14 +314,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         def read_body(limit: int) -> int:
             return len(request.stream.read(limit))
 
-        fault = sb.take_fault(PLATFORM, "upload")
-        at_chunk = fault.params.get("at_chunk") if fault is not None else None
-        if fault is not None and at_chunk is not None:
+        def at_this_chunk(fault: Fault) -> bool:
+            at_chunk = fault.params.get("at_chunk")
+            if at_chunk is None:
+                return True
             range_match = _RANGE.match(request.headers.get("Content-Range", ""))
-            if range_match is None or int(range_match.group(1)) // record["chunk_size"] != int(at_chunk):
-                with sb.lock:
-                    fault.times += 1   # meant for another chunk: give it back
-                fault = None
+            return range_match is not None and int(range_match.group(1)) // record["chunk_size"] == int(at_chunk)
+
+        fault = sb.take_fault(PLATFORM, "upload", at_this_chunk)
         if fault is not None:
             if fault.kind == "expired_upload_url":
                 record["upload_expires_at"] = 0.0
@@ -359,7 +360,9 @@ def register(app: Flask, sb: Sandbox) -> None:
         if record["received"] < size:
             return Response(status=206)
         record["complete_at"] = time.time()
-        return Response(status=201)
+        # TikTok documents 201 for the last chunk, but the transfer protocol lets it answer any
+        # 2xx, and some uploads see 200 (`tiktok.complete_status`); a client must accept both.
+        return Response(status=int(sb.setting("complete_status", PLATFORM, 201)))
 
     def advance(record: dict[str, Any]) -> None:
         """Move a publish forward once its bytes arrived and processing time has passed."""

@@ -307,17 +307,11 @@ def register(app: Flask, sb: Sandbox) -> None:
         return _json(video_resource(video, {"snippet", "status"}, owner=True), status=201)
 
     def take_upload_fault(start: int, end: int) -> Fault | None:
-        with sb.lock:
-            for fault in sb.faults:
-                if fault.platform != PLATFORM or fault.operation not in ("*", "upload") or fault.times == 0:
-                    continue
-                at_offset = fault.params.get("at_offset")
-                if at_offset is not None and not start <= int(at_offset) < end:
-                    continue
-                if fault.times > 0:
-                    fault.times -= 1
-                return fault
-        return None
+        def covers(fault: Fault) -> bool:
+            at_offset = fault.params.get("at_offset")
+            return at_offset is None or start <= int(at_offset) < end
+
+        return sb.take_fault(PLATFORM, "upload", covers)
 
     def upload_fault(fault: Fault, session: dict[str, Any], start: int, length: int) -> Response | None:
         if fault.kind == "reset":

@@ -17,9 +17,9 @@ from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
-from shared.notify.preferences import PreferencesUpdate
 from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
+from shared.notify.preferences import PreferencesUpdate
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 

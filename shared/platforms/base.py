@@ -155,11 +155,20 @@ class Step:
     irreversible: bool
     # The target state shown to users while this step runs.
     phase: Literal["uploading", "processing", "publishing"]
+    # Read-only and run after the irreversible call went through, while the platform decides
+    # (processing, moderation): the video may go live. Reads that keep failing here are not
+    # a failure of the post; the pipeline keeps asking, as for an unknown outcome.
+    may_be_live: bool = False
 
 
 @dataclass
 class StepOutcome:
-    """What a step did. `next_step=None` with `published` set means done."""
+    """What a step did. `next_step=None` with `published` set means done.
+
+    `published` set together with a `next_step` means: the platform confirmed the video
+    is live, but its id or link is still to be read. The target is shown published at
+    once and `next_step` (read-only) fills in the link later; its failures never undo it.
+    """
 
     next_step: str | None
     data: dict[str, Any] = field(default_factory=dict)   # merged into the target's step data
@@ -169,7 +178,8 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class PublishedPost:
-    platform_post_id: str
+    # None only while a live post's id is still being looked up (see StepOutcome).
+    platform_post_id: str | None
     url: str | None
 
 

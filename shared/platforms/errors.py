@@ -77,3 +77,13 @@ class FormatRefused(PermanentError):
     """
 
     fixable_by_conversion = True
+
+
+def outcome_unknown(platform: str, display_name: str, detail: Any = None) -> TransientError:
+    """A reconcile that could not tell whether an irreversible call took effect.
+
+    Raised instead of answering "not found", so nothing is sent again: the pipeline
+    keeps the call marked as unknown and asks the platform again later.
+    """
+    return TransientError(f"We're checking with {display_name} whether your video went live.",
+                          platform=platform, code="outcome_unknown", detail=detail)

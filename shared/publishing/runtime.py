@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from shared.db.database import Conn, Database
 from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
+from shared.publishing.settings import PublishingSettings
 from shared.tasks.client import TaskQueue, task_id_for
 from shared.tasks.queues import publish_queue_name, queue_spec
 
@@ -23,6 +24,12 @@ LEASE_MARGIN_SECONDS = 120.0
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _publishing_settings() -> PublishingSettings:
+    from shared.config import load
+
+    return load(PublishingSettings)
 
 
 class CredentialsLookup(Protocol):
@@ -66,6 +73,8 @@ class Runtime:
     # margin (`lease_for`), so a step still running is never handed to a second worker.
     lease_seconds: float = 900.0
     stale_after_seconds: float = 120.0
+    # how long and how often an unknown outcome is asked about (PUBLISH_RECONCILE_*)
+    publishing: PublishingSettings = field(default_factory=_publishing_settings)
     adapters_cache: dict[str, PlatformAdapter] = field(default_factory=dict)
 
     def lease_for(self, platform: str) -> float:

@@ -420,9 +420,13 @@ def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
     with rt.db.user(user.claims) as conn:
         row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
         if row is None or row["id"] is None:
-            exists = conn.execute("select state from publish_targets where id = %s", (target_id,)).fetchone()
+            exists = conn.execute("select state, step_data ? 'pending_call' as maybe_live from publish_targets "
+                                  "where id = %s", (target_id,)).fetchone()
             if exists is None:
                 raise ApiError(404, "target_not_found", "We couldn't find that post.")
+            if exists["maybe_live"]:
+                raise ApiError(409, "cannot_cancel", "This video may already be live, so it can't be canceled. "
+                                                     "We'll check with the platform (after you reconnect, if asked).")
             raise ApiError(
                 409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
             )

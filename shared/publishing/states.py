@@ -20,7 +20,9 @@ RUNNABLE = frozenset({SCHEDULED, QUEUED, UPLOADING, PROCESSING, PUBLISHING, DEFE
 # Not yet started: the user may still edit or cancel.
 NOT_STARTED = frozenset({SCHEDULED})
 
-# Transient failures retry after 1, 5 and 15 minutes, then the target fails.
+# Transient failures retry after 1, 5 and 15 minutes, then the target fails, unless the
+# outcome of an irreversible call is unknown: then the platform is asked again, for a
+# bounded time (PublishingSettings.reconcile_hours), and nothing is resent blindly.
 RETRY_DELAYS_SECONDS = (60, 300, 900)
 MAX_RETRIES = len(RETRY_DELAYS_SECONDS)
 
@@ -30,3 +32,17 @@ def retry_delay(failed_attempts: int) -> float | None:
     if 1 <= failed_attempts <= MAX_RETRIES:
         return float(RETRY_DELAYS_SECONDS[failed_attempts - 1])
     return None
+
+
+def checking_message(platform: str) -> str:
+    """What the user reads while we ask the platform whether a call took effect."""
+    return f"We're checking with {platform} whether your video went live."
+
+
+def unconfirmed_message(platform: str) -> str:
+    """The final word when the platform never told us whether the video went live."""
+    return (
+        f"We couldn't confirm with {platform} whether your video went live. Please check your "
+        f"{platform} profile: if the video is there, there is nothing more to do; if it is not, "
+        "press Retry (we check once more before sending it again)."
+    )

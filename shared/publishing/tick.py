@@ -2,8 +2,10 @@
 
 It enqueues scheduled targets that are due, and re-enqueues any runnable target
 whose task went missing (lost task, crash between commit and enqueue, expired
-lease of a killed worker). Each re-enqueue bumps `task_seq`, so any older task
-still in flight becomes a no-op.
+lease of a killed worker), including targets still asking a platform whether a
+call took effect (`reconciling`) and published targets whose link is still to be
+read. Each re-enqueue bumps `task_seq`, so any older task still in flight becomes
+a no-op.
 """
 
 from __future__ import annotations
@@ -44,18 +46,38 @@ returning t.id, t.platform, t.task_seq
 """
 
 
+# Published targets whose link follow-up lost its task (index publish_targets_link_due_idx).
+_CLAIM_LINKS = """
+with due as (
+  select id from publish_targets
+   where state = 'published' and next_attempt_at is not null
+     and next_attempt_at <= %(stale)s
+     and (lease_expires_at is null or lease_expires_at < %(now)s)
+   order by next_attempt_at
+   limit %(limit)s
+   for update skip locked
+)
+update publish_targets t
+   set task_seq = t.task_seq + 1, next_attempt_at = %(now)s, lease_owner = null, lease_expires_at = null
+  from due
+ where t.id = due.id
+returning t.id, t.platform, t.task_seq
+"""
+
+
 def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
-    """Claim due and stranded targets (one statement, index scan) and bump their task sequence."""
+    """Claim due and stranded targets (index scans) and bump their task sequence."""
+    params = {
+        "runnable": _RUNNABLE,
+        "now": now,
+        "stale": now - timedelta(seconds=rt.stale_after_seconds),
+        "limit": limit,
+    }
     with rt.db.service() as conn:
-        rows = conn.execute(
-            _CLAIM_DUE,
-            {
-                "runnable": _RUNNABLE,
-                "now": now,
-                "stale": now - timedelta(seconds=rt.stale_after_seconds),
-                "limit": limit,
-            },
-        ).fetchall()
+        rows = conn.execute(_CLAIM_DUE, params).fetchall()
+        params["limit"] = max(0, limit - len(rows))
+        if params["limit"]:
+            rows += conn.execute(_CLAIM_LINKS, params).fetchall()
     return [dict(row) for row in rows]
 
 

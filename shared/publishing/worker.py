@@ -13,14 +13,23 @@ The protocol that keeps "never twice, never lost" true under at-least-once deliv
 
 A target found with `pending_call` set (timeout, 5xx or crash during an
 irreversible call) is reconciled: the adapter asks the platform, read-only,
-whether the call took effect before anything is sent again.
+whether the call took effect before anything is sent again. Only an answer of
+that question clears the mark: any failure while asking (every error class, a
+crash included) keeps it, so a target parked for a reconnect, deferred by a rate
+limit or out of quick retries still reconciles before anything is resent. An
+outcome that stays unknown is never `failed` early: the target stays
+`reconciling` and is asked about for `PUBLISH_RECONCILE_HOURS`.
+
+Once the platform confirms the video is live, the target is `published` at once;
+an id or link still to be read is fetched by a follow-up step whose failures never
+change that (the "link follow-up", `step_data.link_pending`).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import sql
@@ -30,7 +39,7 @@ from shared.log import bind_context, get_logger
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
 from shared.platforms.errors import ErrorClass, PlatformError, TransientError
 from shared.publishing import quota, states
-from shared.publishing.runtime import Runtime
+from shared.publishing.runtime import Runtime, utcnow
 
 log = get_logger(__name__)
 
@@ -88,6 +97,15 @@ def _split(loaded: dict[str, Any]) -> tuple[dict[str, Any], _Preloaded]:
     return target, _Preloaded(connection, video if video["id"] is not None else None, renditions)
 
 
+def _pending_call(step: str, now: datetime) -> dict[str, str]:
+    """The "outcome unknown" mark, taken before an irreversible call.
+
+    `at` is the pipeline's clock (for how long we keep asking); `sent_at` the wall clock,
+    which adapters compare with the platform's own timestamps to find the post again.
+    """
+    return {"step": step, "at": now.isoformat(), "sent_at": utcnow().isoformat()}
+
+
 def _reconnect_message(adapter: type[PlatformAdapter]) -> str:
     return (
         f"Your {adapter.display_name} connection expired. Please reconnect to publish. "
@@ -103,16 +121,28 @@ def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
         return claim
     target, preloaded, lease, step, data, reconciling = claim
     adapter = rt.adapter(target["platform"])
+    # While an earlier irreversible call's outcome is unknown, a failure of any kind
+    # (the credentials, the read-only question, a crash) leaves it unknown.
+    unknown = reconciling
     try:
         job = _job(rt, target, preloaded)
         outcome: StepOutcome | None = None
         if reconciling:
             outcome = adapter.reconcile(step, job, data)
             log.info("reconciled", step=step, took_effect=outcome is not None)
+            if outcome is None:
+                if target["attempts"] > states.MAX_RETRIES:
+                    # Known not live, and the quick retries are used up: fail now. The
+                    # retry button sends it again.
+                    return _fail_after_retries(rt, target, lease, data)
+                # The platform says it did not act: the call is sent again, and its own
+                # outcome is the one pending now.
+                unknown = False
+                data = {**data, "pending_call": _pending_call(step, rt.clock())}
         if outcome is None:
             outcome = adapter.run_step(step, job, data)
     except PlatformError as err:
-        return _record_failure(rt, target, lease, step, data, err)
+        return _record_failure(rt, target, lease, step, data, err, unknown=unknown)
     except Exception as exc:  # a bug or an unexpected answer: never lose the target over it
         log.exception("step crashed", step=step)
         unexpected = TransientError(
@@ -121,7 +151,7 @@ def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:
             code="unexpected",
             detail=repr(exc)[:500],
         )
-        return _record_failure(rt, target, lease, step, data, unexpected)
+        return _record_failure(rt, target, lease, step, data, unexpected, unknown=unknown)
     return _record_success(rt, target, lease, step, data, outcome)
 
 
@@ -138,24 +168,27 @@ def _claim(
         bind_context(post_id=target["post_id"], platform=target["platform"], user_id=target["user_id"])
         if seq is not None and target["task_seq"] != seq:
             return "stale"
-        if target["state"] not in states.RUNNABLE:
+        data = dict(target["step_data"] or {})
+        # A published target whose link is still to be read runs its follow-up step.
+        following_link = target["state"] == states.PUBLISHED and bool(data.get("link_pending"))
+        if target["state"] not in states.RUNNABLE and not following_link:
             return "not_runnable"
         if target["lease_expires_at"] is not None and target["lease_expires_at"] > now:
             return "leased"
         if target["next_attempt_at"] is not None and target["next_attempt_at"] > now + EARLY_TOLERANCE:
             return "early"
         adapter = type(rt.adapter(target["platform"]))
-        data = dict(target["step_data"] or {})
-        reconciling = "pending_call" in data
+        reconciling = "pending_call" in data and not following_link
         step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
-        state = states.RECONCILING if reconciling else adapter.steps[step].phase
+        phase = states.RECONCILING if reconciling else adapter.steps[step].phase
+        state = states.PUBLISHED if following_link else phase
         deferral: quota.QuotaDeferral | None = None
         irreversible = adapter.steps[step].irreversible
         # The budget unit is taken before the first call of all (reserve is idempotent per
         # target), not only before the first irreversible one: some calls that precede it
         # already spend the platform's budget (YouTube counts videos.insert when the upload
         # session opens), and a target over budget should not call the platform at all (NFR-6).
-        if (irreversible or step == adapter.first_step) and not reconciling:
+        if (irreversible or step == adapter.first_step) and not reconciling and not following_link:
             try:
                 quota.reserve(
                     conn,
@@ -166,7 +199,7 @@ def _claim(
                     now=now,
                 )
                 if irreversible:
-                    data["pending_call"] = {"step": step, "at": now.isoformat()}
+                    data["pending_call"] = _pending_call(step, now)
             except quota.QuotaDeferral as found:
                 deferral = found
         if deferral is None and not reconciling:
@@ -234,62 +267,94 @@ def _record_success(
 ) -> str:
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
-    new_data = {k: v for k, v in data.items() if k != "pending_call"} | outcome.data
-    if outcome.published is None and (outcome.next_step is None or outcome.next_step not in adapter.steps):
+    new_data = {k: v for k, v in data.items() if k not in ("pending_call", "watch_since")} | outcome.data
+    if outcome.next_step is not None and outcome.next_step not in adapter.steps:
+        raise RuntimeError(f"{adapter.key}: step {step} returned unknown next step {outcome.next_step!r}")
+    if outcome.published is None and outcome.next_step is None:
         raise RuntimeError(f"{adapter.key}: step {step} returned no next step and no result")
-    # Each update checks that the lease is still ours in its own `where` (it takes the row
-    # lock as it runs): one round trip instead of a locking read followed by the write.
-    with rt.db.service() as conn:
-        if outcome.published is not None:
-            new_data["step"] = "done"
-            row = conn.execute(
-                "update publish_targets set state = 'published', platform_post_id = %s, platform_url = %s, "
-                "published_at = %s, step_data = %s, lease_owner = null, lease_expires_at = null, "
-                "next_attempt_at = null, attempts = 0, error_code = null, error_class = null, "
-                "user_message = null where id = %s and lease_owner = %s returning id",
-                (outcome.published.platform_post_id, outcome.published.url, now, Jsonb(new_data), target["id"],
-                 lease),
-            ).fetchone()
-            if row is None:
-                return _lease_lost()
-            rt.notify_outcome(conn, {**target, "state": states.PUBLISHED, "platform_url": outcome.published.url})
-            log.info("published", url=outcome.published.url)
-            return "published"
-        assert outcome.next_step is not None
+    following_link = target["state"] == states.PUBLISHED
+    live = following_link or outcome.published is not None
+    # A step that went through also ends any earlier failure: the status must not keep
+    # showing "we'll retry" (or an error code) while the publish is moving on.
+    fields: dict[str, Any] = {"attempts": 0, "lease_owner": None, "lease_expires_at": None,
+                              "error_code": None, "error_class": None, "user_message": None}
+    if outcome.next_step is None:
+        new_data.pop("link_pending", None)
+        new_data["step"] = "done"
+        fields["next_attempt_at"] = None
+    else:
         new_data["step"] = outcome.next_step
-        # A step that went through also ends any earlier failure: the status must not keep
-        # showing "we'll retry" (or an error code) while the publish is moving on.
-        row = conn.execute(
-            "update publish_targets set state = %s, step_data = %s, attempts = 0, task_seq = task_seq + 1, "
-            "next_attempt_at = %s, lease_owner = null, lease_expires_at = null, "
-            "error_code = null, error_class = null, user_message = null "
-            "where id = %s and lease_owner = %s returning task_seq",
-            (
-                adapter.steps[outcome.next_step].phase,
-                Jsonb(new_data),
-                now + timedelta(seconds=outcome.wait_seconds),
-                target["id"],
-                lease,
-            ),
-        ).fetchone()
+        if live:
+            new_data["link_pending"] = True  # live: the next step only reads the id or link
+        fields["next_attempt_at"] = now + timedelta(seconds=outcome.wait_seconds)
+    fields["state"] = states.PUBLISHED if live else adapter.steps[str(outcome.next_step)].phase
+    fields["step_data"] = Jsonb(new_data)
+    published = outcome.published
+    if published is not None:
+        if published.platform_post_id is not None or not following_link:
+            fields["platform_post_id"] = published.platform_post_id
+        if published.url is not None or not following_link:
+            fields["platform_url"] = published.url
+        if not following_link:
+            fields["published_at"] = now
+    bump = outcome.next_step is not None
+    assignments: list[sql.Composable] = [sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields]
+    if bump:
+        assignments.append(sql.SQL("task_seq = task_seq + 1"))
+    # The update checks that the lease is still ours in its own `where` (it takes the row
+    # lock as it runs): one round trip instead of a locking read followed by the write.
+    statement = sql.SQL("update publish_targets set {} where id = %s and lease_owner = %s returning task_seq").format(
+        sql.SQL(", ").join(assignments))
+    with rt.db.service() as conn:
+        row = conn.execute(statement, (*fields.values(), target["id"], lease)).fetchone()
         if row is None:
             return _lease_lost()
-        seq_next = row["task_seq"]
-    rt.enqueue(target["id"], target["platform"], seq_next, outcome.wait_seconds)
-    return f"step:{outcome.next_step}"
+        if published is not None and not following_link:
+            rt.notify_outcome(conn, {**target, "state": states.PUBLISHED, "platform_url": published.url})
+            log.info("published", url=published.url, link_pending=bump)
+        elif published is not None:
+            log.info("link filled in", url=published.url)
+    if bump:
+        rt.enqueue(target["id"], target["platform"], row["task_seq"], outcome.wait_seconds)
+    if published is not None and not following_link:
+        return "published"
+    return f"step:{outcome.next_step}" if bump else "link"
+
+
+def _since(data: dict[str, Any], key: str, now: datetime) -> datetime:
+    try:
+        return datetime.fromisoformat(str(data[key]))
+    except (KeyError, ValueError):
+        return now
+
+
+def _pending_since(data: dict[str, Any], now: datetime) -> datetime:
+    pending = data.get("pending_call")
+    try:
+        return datetime.fromisoformat(str(pending["at"])) if isinstance(pending, dict) else now
+    except (KeyError, ValueError):
+        return now
 
 
 def _record_failure(
-    rt: Runtime, target: dict[str, Any], lease: str, step: str, data: dict[str, Any], err: PlatformError
+    rt: Runtime, target: dict[str, Any], lease: str, step: str, data: dict[str, Any], err: PlatformError,
+    *, unknown: bool = False,
 ) -> str:
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
-    irreversible = adapter.steps[step].irreversible
-    log.warning("step failed", step=step, **err.log_fields())
-    # Only a transient failure leaves an irreversible call's outcome unknown; an
-    # auth, quota or validation refusal means the platform did not act on it.
-    unknown = err.error_class is ErrorClass.TRANSIENT and irreversible
-    new_data = data if unknown else {k: v for k, v in data.items() if k != "pending_call"}
+    platform_name = type(adapter).display_name
+    log.warning("step failed", step=step, reconciling=unknown, **err.log_fields())
+    if target["state"] == states.PUBLISHED:
+        return _record_link_failure(rt, target, lease, data, now)
+    # The irreversible call's outcome is unknown after a transient failure of the call
+    # itself (timeout, 5xx, crash) and after any failure while asking about an earlier
+    # one. An auth, quota or validation refusal of the call itself means it did not act.
+    unknown = unknown or (err.error_class is ErrorClass.TRANSIENT and adapter.steps[step].irreversible)
+    new_data = {k: v for k, v in data.items() if k != "pending_call"}
+    if unknown:
+        # Keep the mark, with what went wrong last (for the message if it turns out not live).
+        pending = data.get("pending_call") or {"step": step, "at": now.isoformat()}
+        new_data["pending_call"] = {**pending, "error": err.user_message}
     enqueue_delay: float | None = None
     with rt.db.service() as conn:
         row = _still_ours(conn, target["id"], lease)
@@ -304,7 +369,29 @@ def _record_failure(
             "error_class": str(err.error_class),
             "task_seq": seq_next,
         }
-        if err.error_class is ErrorClass.TRANSIENT:
+        watching = err.error_class is ErrorClass.TRANSIENT and adapter.steps[step].may_be_live and not unknown
+        if watching and "watch_since" not in new_data:
+            new_data["watch_since"] = now.isoformat()
+            fields["step_data"] = Jsonb(new_data)
+        if (unknown and err.error_class in (ErrorClass.TRANSIENT, ErrorClass.PERMANENT)) or watching:
+            # Maybe live: never `failed` early, never resent blindly. Ask again, quickly at
+            # first, then every PUBLISH_RECONCILE_POLL_SECONDS, for PUBLISH_RECONCILE_HOURS.
+            attempts = target["attempts"] + 1
+            delay = states.retry_delay(attempts)
+            window = timedelta(hours=rt.publishing.reconcile_hours)
+            since = _since(new_data, "watch_since", now) if watching else _pending_since(data, now)
+            fields["attempts"] = attempts
+            if delay is None and now - since >= window:
+                fields |= {"state": states.FAILED, "next_attempt_at": None, "error_code": "outcome_unknown",
+                           "user_message": states.unconfirmed_message(platform_name)}
+            else:
+                wait = delay if delay is not None else rt.publishing.reconcile_poll_seconds
+                state = adapter.steps[step].phase if watching else states.RECONCILING
+                fields |= {"state": state, "next_attempt_at": now + timedelta(seconds=wait),
+                           "user_message": err.user_message if delay is not None
+                           else states.checking_message(platform_name)}
+                enqueue_delay = wait
+        elif err.error_class is ErrorClass.TRANSIENT:
             attempts = target["attempts"] + 1
             delay = states.retry_delay(attempts)
             fields["attempts"] = attempts
@@ -313,10 +400,11 @@ def _record_failure(
                            "user_message": f"{err.user_message} We tried {states.MAX_RETRIES} more times; "
                                            "you can retry now from your posts."}
             else:
-                fields |= {"state": states.RECONCILING if unknown else adapter.steps[step].phase,
+                fields |= {"state": adapter.steps[step].phase,
                            "next_attempt_at": now + timedelta(seconds=delay), "user_message": err.user_message}
                 enqueue_delay = delay
         elif err.error_class is ErrorClass.AUTH:
+            # With an unknown outcome the mark stays: after the reconnect the question comes first.
             rt.connection_expired(conn, str(target["connection_id"]), err.code or "auth")
             fields |= {"state": states.NEEDS_RECONNECT, "next_attempt_at": None,
                        "user_message": _reconnect_message(type(adapter))}
@@ -342,3 +430,49 @@ def _record_failure(
     if enqueue_delay is not None:
         rt.enqueue(target["id"], target["platform"], seq_next, enqueue_delay)
     return str(fields["state"])
+
+
+def _fail_after_retries(rt: Runtime, target: dict[str, Any], lease: str, data: dict[str, Any]) -> str:
+    """The platform confirmed an unknown call did not act, and every quick retry is used up."""
+    pending = data.get("pending_call") or {}
+    reason = pending.get("error") or f"{rt.adapter(target['platform']).display_name} did not accept the video."
+    message = f"{reason} We tried {states.MAX_RETRIES} more times; you can retry now from your posts."
+    new_data = {k: v for k, v in data.items() if k != "pending_call"}
+    with rt.db.service() as conn:
+        row = conn.execute(
+            "update publish_targets set state = 'failed', step_data = %s, next_attempt_at = null, "
+            "task_seq = task_seq + 1, lease_owner = null, lease_expires_at = null, error_class = 'transient', "
+            "user_message = %s "
+            "where id = %s and lease_owner = %s returning id",
+            (Jsonb(new_data), message, target["id"], lease),
+        ).fetchone()
+        if row is None:
+            return _lease_lost()
+        rt.notify_outcome(conn, {**target, "state": states.FAILED, "user_message": message})
+    return states.FAILED
+
+
+def _record_link_failure(rt: Runtime, target: dict[str, Any], lease: str, data: dict[str, Any],
+                         now: datetime) -> str:
+    """The video is live; only its link is missing. Ask again later, for a bounded time."""
+    attempts = target["attempts"] + 1
+    delay = states.retry_delay(attempts) or rt.publishing.reconcile_poll_seconds
+    published_at = target.get("published_at") or now
+    give_up = now - published_at >= timedelta(hours=rt.publishing.reconcile_hours)
+    new_data = dict(data)
+    if give_up:
+        new_data.pop("link_pending", None)
+        new_data["step"] = "done"
+        log.warning("gave up looking up the link of a live post")
+    with rt.db.service() as conn:
+        row = conn.execute(
+            "update publish_targets set step_data = %s, attempts = %s, next_attempt_at = %s, "
+            "task_seq = task_seq + 1, lease_owner = null, lease_expires_at = null "
+            "where id = %s and lease_owner = %s returning task_seq",
+            (Jsonb(new_data), attempts, None if give_up else now + timedelta(seconds=delay), target["id"], lease),
+        ).fetchone()
+    if row is None:
+        return _lease_lost()
+    if not give_up:
+        rt.enqueue(target["id"], target["platform"], row["task_seq"], delay)
+    return "published"

@@ -181,7 +181,7 @@ def test_lost_create_answer_reconciles_to_the_existing_post(blotato, sample_vide
     assert len(sb.published_for("blotato")) == 1
 
 
-def test_reconcile_waits_while_a_lost_post_may_still_be_processing(blotato, sample_video) -> None:
+def test_reconcile_keeps_asking_while_a_lost_post_may_still_be_processing(blotato, sample_video) -> None:
     sb, _, key = blotato
     sb.config["processing_seconds"] = 30
     adapter = BlotatoAdapter(BlotatoSettings(api_base=blotato[1].settings.api_base, poll_seconds=0,
@@ -191,13 +191,60 @@ def test_reconcile_waits_while_a_lost_post_may_still_be_processing(blotato, samp
     add_fault(sb, "create_post", "lost_response")
     with pytest.raises(TransientError):
         adapter.run_step("create_post", job, data)
-    outcome = adapter.reconcile("create_post", job, data)
-    assert outcome is not None and outcome.next_step == "confirm_create" and outcome.wait_seconds > 0
-    data.update(outcome.data)
-    assert adapter.run_step("confirm_create", job, data).next_step == "confirm_create"
+    # Not listed yet (Blotato lists finished posts only): unknown, so nothing is posted again.
+    with pytest.raises(TransientError) as caught:
+        adapter.reconcile("create_post", job, data)
+    assert caught.value.code == "outcome_unknown"
     sb.config["processing_seconds"] = 0
-    finished, _ = drive(adapter, job, "confirm_create", data)
-    assert finished.published is not None and len(sb.published_for("blotato")) == 1
+    outcome = adapter.reconcile("create_post", job, data)
+    assert outcome is not None and outcome.published is not None
+    assert len(sb.published_for("blotato")) == 1 and len(sb.store("blotato")["posts"]) == 1
+
+
+def test_lost_answer_for_our_own_url_is_unknown_not_posted_again(blotato, sample_video) -> None:
+    """Blotato lists its own copy of a URL we host, so the list cannot confirm it: keep asking."""
+    sb, adapter, key = blotato
+    job = make_job(sample_video, key, upload_media_first=False)
+    data = adapter.run_step("stage_media", job, {}).data
+    add_fault(sb, "create_post", "lost_response")
+    with pytest.raises(TransientError):
+        adapter.run_step("create_post", job, data)
+    listed = httpx.get(f"{adapter.settings.api_base}/v2/posts", headers={"blotato-api-key": key}).json()["items"]
+    assert len(listed) == 1 and listed[0]["mediaUrls"] != [data["media_url"]]   # re-hosted
+    with pytest.raises(TransientError) as caught:
+        adapter.reconcile("create_post", job, data)
+    assert caught.value.code == "outcome_unknown"
+    assert "checking with TikTok (via Blotato)" in caught.value.user_message
+    assert len(sb.store("blotato")["posts"]) == 1
+
+
+def test_lost_answer_for_a_post_that_failed_reports_the_failure(blotato, sample_video) -> None:
+    sb, adapter, key = blotato
+    job = make_job(sample_video, key)
+    data = adapter.run_step("stage_media", job, {}).data
+    add_fault(sb, "create_post", "lost_response")
+    add_fault(sb, "processing", "rejected_codec")
+    with pytest.raises(TransientError):
+        adapter.run_step("create_post", job, data)
+    outcome = adapter.reconcile("create_post", job, data)
+    assert outcome is not None and outcome.next_step == "confirm_create"
+    with pytest.raises(PermanentError) as caught:
+        adapter.run_step("confirm_create", job, data | outcome.data)
+    assert caught.value.code == "video_format"
+    assert len(sb.store("blotato")["posts"]) == 1
+
+
+def test_same_caption_from_another_import_is_not_taken_for_ours(blotato, sample_video) -> None:
+    sb, adapter, key = blotato
+    job = make_job(sample_video, key)
+    drive(adapter, job)   # an earlier post with the same text
+    data = adapter.run_step("stage_media", job, {}).data
+    add_fault(sb, "create_post", "reset")   # this create never arrived
+    with pytest.raises(TransientError):
+        adapter.run_step("create_post", job, data)
+    assert adapter.reconcile("create_post", job, data) is None
+    outcome, _ = drive(adapter, job, "create_post", data)
+    assert outcome.published is not None and len(sb.published_for("blotato")) == 2
 
 
 def test_create_that_never_arrived_is_safe_to_redo(blotato, sample_video) -> None:

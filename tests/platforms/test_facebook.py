@@ -96,15 +96,35 @@ def test_dropped_upload_resumes_where_facebook_stopped(fb, sample_video) -> None
     assert sb.published_for("facebook")[0]["sha256"] == sample_video.sha256()
 
 
-def test_upload_that_keeps_dropping_is_transient_and_resumes_later(fb, sample_video) -> None:
+def test_upload_dropped_40_times_after_progress_completes_in_one_step(fb, sample_video) -> None:
+    """Stalls are counted, not faults: every drop after new bytes arrived costs nothing."""
     adapter, sb = fb
     job = make_job(sb, sample_video)
     data = adapter.run_step("start", job, {}).data
-    fault(sb, "upload", "reset", after_bytes=50_000, times=adapter.settings.upload_resumes + 1)
+    fault(sb, "upload", "reset", after_bytes=5_000, times=40)
+    outcome = adapter.run_step("upload", job, data)
+    assert outcome.next_step == "finish"
+    assert not any(f.times for f in sb.faults), "every drop happened"
+    assert len(sb.store("facebook")["videos"][data["video_id"]]["offsets"]) == 41
+    drive(adapter, job, "finish", data | outcome.data)
+    assert sb.published_for("facebook")[0]["sha256"] == sample_video.sha256()
+
+
+def test_upload_that_keeps_dropping_without_progress_is_transient_and_resumes_later(fb, sample_video) -> None:
+    adapter, sb = fb
+    job = make_job(sb, sample_video)
+    data = adapter.run_step("start", job, {}).data
+    fault(sb, "upload", "reset", after_bytes=50_000)
+    # Then every resume is dropped before a byte arrives: stalls, up to the step's budget.
+    fault(sb, "upload", "reset", after_bytes=0, times=adapter.settings.upload_resumes + 1)
+    paused = adapter.run_step("upload", job, data)
+    # The step made progress before it stalled: the next delivery goes on, with a fresh budget.
+    assert paused.next_step == "upload" and paused.data == {"uploaded_bytes": 50_000}
+    fault(sb, "upload", "reset", after_bytes=0, times=adapter.settings.upload_resumes + 1)
     with pytest.raises(TransientError) as caught:
         adapter.run_step("upload", job, data)
     assert caught.value.code == "network"
-    assert sb.store("facebook")["videos"][data["video_id"]]["received"] > 0
+    assert sb.store("facebook")["videos"][data["video_id"]]["received"] == 50_000
     drive(adapter, job, "upload", data)
     assert sb.published_for("facebook")[0]["sha256"] == sample_video.sha256()
 

@@ -119,6 +119,9 @@ def test_rupload_errors(adapter, httpx_mock, kind, retriable, expected) -> None:
     for _ in range(resumes):
         httpx_mock.add_response(url=STATUS_URL, json=status(received=0))
         httpx_mock.add_response(url=UPLOAD_URL, method="POST", status_code=400, json=body)
+    if expected is TransientError:
+        # After the last try Facebook is asked once more: had it moved forward, the step would go on.
+        httpx_mock.add_response(url=STATUS_URL, json=status(received=0))
     with pytest.raises(expected) as caught:
         adapter.run_step("upload", JOB, DATA)
     assert caught.value.code == kind and caught.value.detail["message"] == "nope"
@@ -138,6 +141,7 @@ def test_network_failure_during_upload_is_transient(adapter, httpx_mock) -> None
     for _ in range(2):
         httpx_mock.add_response(url=STATUS_URL, json=status(received=0))
         httpx_mock.add_exception(httpx.RemoteProtocolError("peer closed"), url=UPLOAD_URL)
+    httpx_mock.add_response(url=STATUS_URL, json=status(received=0))   # no progress: give up
     with pytest.raises(TransientError) as caught:
         adapter.run_step("upload", JOB, DATA)
     assert caught.value.code == "network"

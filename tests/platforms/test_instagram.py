@@ -76,7 +76,8 @@ def test_publishes_a_reel_end_to_end(ig, sample_video) -> None:
     assert posts[0]["caption"] == CAPTION
     assert published.platform_post_id == posts[0]["post_id"]
     assert published.url and published.url.startswith("https://www.instagram.com/reel/")
-    assert ran[:2] == ["check_account", "create_container"] and ran[-2:] == ["publish", "fetch_result"]
+    # The publish step reads the reel's link itself: published with its link in one step.
+    assert ran[:2] == ["check_account", "create_container"] and ran[-2:] == ["check_quota", "publish"]
     sent = sb.store("instagram")["containers"][data["container_id"]]["params"]
     assert sent["media_type"] == "REELS" and sent["share_to_feed"] == "false"
     assert sent["is_ai_generated"] == "true" and sent["collaborators"] == '["friend"]'
@@ -225,8 +226,8 @@ def test_publish_before_processing_finishes_goes_back_to_polling(ig, sample_vide
     assert len(sb.published_for("instagram")) == 1
 
 
-def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_video) -> None:
-    adapter, sb = ig
+def _publish_with_lost_answer(adapter: InstagramAdapter, sb, sample_video) -> tuple[PublishJob, dict]:
+    """media_publish acts, then the connection drops: the reel is live, the answer lost."""
     job = make_job(sb, sample_video)
     data: dict = {}
     for step in ("check_account", "create_container", "check_container", "check_quota"):
@@ -235,12 +236,31 @@ def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_vide
     data["pending_call"] = {"step": "publish", "at": datetime.now(UTC).isoformat()}
     with pytest.raises(TransientError):
         adapter.run_step("publish", job, data)
+    return job, data
+
+
+def test_lost_publish_answer_is_reconciled_without_posting_twice(ig, sample_video) -> None:
+    adapter, sb = ig
+    job, data = _publish_with_lost_answer(adapter, sb, sample_video)
     recovered = adapter.reconcile("publish", job, data)
-    assert recovered is not None and recovered.next_step == "fetch_result"
     post = sb.published_for("instagram")[0]
-    assert recovered.data["media_id"] == post["post_id"]
+    # Took effect: published, with the reel found among the account's media and its link.
+    assert recovered is not None and recovered.next_step is None and recovered.published is not None
+    assert recovered.published.platform_post_id == post["post_id"]
+    assert recovered.published.url and recovered.published.url.startswith("https://www.instagram.com/reel/")
+    assert len(sb.published_for("instagram")) == 1
+
+
+def test_lost_publish_answer_with_unreadable_media_is_published_and_the_link_follows(ig, sample_video) -> None:
+    adapter, sb = ig
+    job, data = _publish_with_lost_answer(adapter, sb, sample_video)
+    fault(sb, "media_list", "server_error", times=2)
+    recovered = adapter.reconcile("publish", job, data)
+    # The container says PUBLISHED: live, so published now; the id and link are read later.
+    assert recovered is not None and recovered.published is not None
+    assert recovered.published.url is None and recovered.next_step == "fetch_result"
     published, _, _ = drive(adapter, job, recovered.next_step, data | recovered.data)
-    assert published.platform_post_id == post["post_id"]
+    assert published.platform_post_id == sb.published_for("instagram")[0]["post_id"]
     assert len(sb.published_for("instagram")) == 1
 
 
@@ -264,6 +284,6 @@ def test_published_container_found_while_polling_is_not_published_again(ig, samp
     _, data, _ = drive(adapter, job)
     # A redelivered polling task after the publish: it must finish, not publish again.
     published, _, ran = drive(adapter, job, "check_container", {k: v for k, v in data.items() if k != "media_id"})
-    assert ran == ["check_container", "fetch_result"]
+    assert ran == ["check_container"]
     assert published.platform_post_id == sb.published_for("instagram")[0]["post_id"]
     assert len(sb.published_for("instagram")) == 1

@@ -354,3 +354,48 @@ def test_upload_that_never_arrived_is_safe_to_redo(tiktok, sample_video) -> None
     assert adapter.reconcile("upload", job, data) is None
     drive(adapter, job, "upload", data)
     assert len(sb.published_for("tiktok")) == 1
+
+
+# ------------------------------------------------------------- chunk answers and stalls
+
+
+@pytest.fixture(scope="session")
+def three_chunk_file(media_dir, file_server):
+    """16 MB: chunks of 5, 5 and 6 MB."""
+    path = media_dir / "sixteen-mb.mp4"
+    path.write_bytes(os.urandom(16 * MB))
+    return file_server.source(path)
+
+
+def test_last_chunk_answered_200_completes_the_upload(tiktok, big_file) -> None:
+    """Any 2xx is success in TikTok's transfer protocol; 200 on the last chunk must not fail the post."""
+    sb, adapter, token = tiktok
+    sb.config["tiktok.complete_status"] = 200
+    outcome, _ = drive(adapter, make_job(big_file, token))
+    posts = sb.published_for("tiktok")
+    assert outcome.published is not None
+    assert len(posts) == 1 and posts[0]["sha256"] == big_file.sha256()
+
+
+def test_odd_answer_to_the_last_chunk_is_checked_with_status_fetch_before_failing(tiktok, big_file) -> None:
+    sb, adapter, token = tiktok
+    sb.config["tiktok.complete_status"] = 500   # the bytes are stored, the answer says otherwise
+    job = make_job(big_file, token)
+    data = run_until(adapter, job, "upload")
+    outcome = adapter.run_step("upload", job, data)
+    assert outcome.next_step == "check_status"
+    drive(adapter, job, "check_status", data | outcome.data)
+    assert len(sb.published_for("tiktok")) == 1
+
+
+def test_a_drop_after_chunks_went_through_hands_over_without_failing(tiktok, three_chunk_file) -> None:
+    """Stalls are counted, not faults: chunks accepted in this step make the next delivery go on."""
+    sb, adapter, token = tiktok
+    job = make_job(three_chunk_file, token)
+    data = run_until(adapter, job, "upload")
+    add_fault(sb, "upload", "reset", after_bytes=MB, params={"at_chunk": 1})
+    paused = adapter.run_step("upload", job, data)
+    assert paused.next_step == "upload" and paused.data == {"next_chunk": 1}
+    drive(adapter, job, "upload", data | paused.data)
+    posts = sb.published_for("tiktok")
+    assert len(posts) == 1 and posts[0]["sha256"] == three_chunk_file.sha256()

@@ -113,5 +113,8 @@ def test_upload_statuses(status, cls, adapter, job, httpx_mock) -> None:
     httpx_mock.add_response(url="https://upload.test/video/?id=1", method="PUT", status_code=status)
     data = {"publish_id": "p1", "upload_url": "https://upload.test/video/?id=1", "video_size": 1000,
             "chunk_size": 1000, "total_chunk_count": 1, "next_chunk": 0}
+    if status != 429:
+        # Before failing, the adapter asks whether the upload completed anyway: it did not.
+        httpx_mock.add_response(url=STATUS, json=envelope("ok", {"status": "PROCESSING_UPLOAD", "uploaded_bytes": 0}))
     with pytest.raises(cls):
         adapter.run_step("upload", job, data)

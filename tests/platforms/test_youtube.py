@@ -191,6 +191,42 @@ def test_resumes_after_a_dropped_connection(youtube, sandbox, file_server, media
     assert not any(f.times for f in sb.faults), "the drop really happened"
 
 
+def test_upload_dropped_40_times_after_progress_completes(youtube, sandbox, file_server, media_dir) -> None:
+    """Stalls are counted, not faults: 40 drops, each after Google kept more bytes, cost nothing
+    and the status query itself may fail and be retried like any read."""
+    sb, _, token = youtube
+    unit = 256 * 1024
+    video = random_file(file_server, media_dir, "forty-drops.bin", 41 * unit + 777)
+    adapter = make_adapter(sandbox, upload_retry_attempts=3)
+    for k in range(40):
+        add_fault(sb, "upload", "reset", params={"at_offset": (k + 1) * unit + 1000})
+    # The status query (`bytes */N`) answers 503 once after the tenth drop.
+    add_fault(sb, "upload_status", "server_error", skip=11)
+    job = make_job(video, token)
+    data = dict(adapter.run_step("start_upload", job, {}).data)
+    outcome = adapter.run_step("upload", job, data)
+    assert outcome.next_step == "check_processing"
+    assert not any(f.times for f in sb.faults), "every drop happened"
+    drive(adapter, job, "check_processing", data | outcome.data)
+    posts = sb.published_for("youtube")
+    assert len(posts) == 1 and posts[0]["sha256"] == video.sha256()
+
+
+def test_upload_out_of_time_after_progress_hands_over_to_the_next_delivery(
+    youtube, sandbox, file_server, media_dir
+) -> None:
+    sb, _, token = youtube
+    video = random_file(file_server, media_dir, "two-mib-b.bin", 2 * MIB)
+    adapter = make_adapter(sandbox, upload_retry_attempts=1, upload_step_seconds=0.001)
+    add_fault(sb, "upload", "reset", params={"at_offset": MIB + 10})
+    job = make_job(video, token)
+    data = dict(adapter.run_step("start_upload", job, {}).data)
+    paused = adapter.run_step("upload", job, data)
+    assert paused.next_step == "upload" and paused.data["uploaded_bytes"] >= MIB
+    drive(adapter, job, "upload", data, limit=20)
+    assert sb.published_for("youtube")[0]["sha256"] == video.sha256()
+
+
 @pytest.mark.parametrize("chunk_bytes", [0, 8 * MIB], ids=["one-request", "8MiB-chunks"])
 def test_large_upload_resumes_midway_with_flat_memory(youtube, sandbox, file_server, media_dir, chunk_bytes) -> None:
     """200 MB, connection dropped halfway: identical bytes arrive, memory stays flat."""
@@ -291,6 +327,8 @@ def test_reconcile_finds_an_upload_whose_answer_was_lost(youtube, sandbox, sampl
     sb, _, token = youtube
     adapter = make_adapter(sandbox, upload_retry_attempts=1)
     add_fault(sb, "upload", "lost_response")
+    # The step's own question after the drop fails too (its first one, before sending, passes).
+    add_fault(sb, "upload_status", "server_error", skip=1)
     job = make_job(sample_video, token)
     data = dict(adapter.run_step("start_upload", job, {}).data)
     with pytest.raises(TransientError):
@@ -308,7 +346,9 @@ def test_reconcile_says_redo_when_the_upload_did_not_finish(youtube, sandbox, fi
     sb, _, token = youtube
     video = random_file(file_server, media_dir, "two-mib.bin", 2 * MIB)
     adapter = make_adapter(sandbox, upload_retry_attempts=1, upload_chunk_bytes=MIB // 2)
-    add_fault(sb, "upload", "reset", params={"at_offset": MIB})
+    # Dropped before a whole 256 KiB unit arrived, then the session cannot be asked: no progress.
+    add_fault(sb, "upload", "reset", params={"at_offset": 1000})
+    add_fault(sb, "upload_status", "server_error", skip=1)
     job = make_job(video, token)
     data = dict(adapter.run_step("start_upload", job, {}).data)
     with pytest.raises(TransientError):

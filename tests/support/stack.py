@@ -259,6 +259,7 @@ def new_id() -> str:
 PIPELINE_TEST_ENV = {
     "YOUTUBE_UPLOAD_RETRY_ATTEMPTS": "1",
     "YOUTUBE_UPLOAD_RETRY_WAIT_INITIAL": "0",
+    "YOUTUBE_UPLOAD_RETRY_WAIT_MAX": "0",
     "FACEBOOK_UPLOAD_RESUMES": "0",
     # Blotato lists a post only once it finished; the sandbox finishes at once.
     "BLOTATO_RECONCILE_SETTLE_SECONDS": "0",

@@ -8,14 +8,19 @@ Steps
   confirm_create  read-only: after a lost create-post answer, look for our post in the list.
 
 How we find our post again (reconcile of create_post). Blotato keeps no field of
-ours, so the marker is the pair (caption text, media URL) that we send. The media
-URL is frozen into the step data by `stage_media` *before* the irreversible call:
-either a signed URL (its signature makes it unique to this target and attempt) or
-the URL Blotato returned from /v2/media (a fresh object per import). No other post
-can carry that exact URL, so a list item with our text and that URL is our post.
-Blotato's list shows only finished posts (published, failed, scheduled), so "not
-listed" is only conclusive after a lost attempt had time to finish; until then
-`confirm_create` keeps looking, and only afterwards is the post created again.
+ours, so we rest only on what its docs make stable: the media URL that
+`POST /v2/media` returned (a fresh Blotato-hosted object per import, which is why
+`stage_media` imports by default), the account, the time window after our call and
+the text. Blotato's docs do not promise that the list echoes a URL we host
+ourselves: "Blotato handles the media transfer automatically" and may list its own
+copy (https://help.blotato.com/api/publish-post,
+https://help.blotato.com/api/publish-post/list-posts). So a list item with our text
+in the window is ours when it carries our imported URL; when the evidence is
+incomplete (we did not import, or the item lists other or no media) the answer is
+"unknown: keep checking", never "not found: post again". Blotato's list shows only
+finished posts (published, failed, scheduled), so "not listed" is only conclusive
+after a lost attempt had time to finish (`reconcile_settle_seconds`); until then
+the pipeline keeps the call marked as unknown and asks again.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from shared.platforms.blotato.errors import (
     network_error,
 )
 from shared.platforms.blotato.settings import BlotatoSettings
-from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.errors import AuthError, PermanentError, outcome_unknown
 from shared.platforms.tiktok.publisher import cover_timestamp_ms, tiktok_media_rules
 
 log = get_logger(__name__)
@@ -89,6 +94,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _called_at(data: Mapping[str, Any]) -> datetime:
+    """When the create-post call whose answer was lost was made (the pipeline's mark), else staging."""
+    pending = data.get("pending_call")
+    for raw in (pending.get("sent_at") if isinstance(pending, Mapping) else None, data.get("staged_at")):
+        if raw:
+            try:
+                return datetime.fromisoformat(str(raw))
+            except ValueError:
+                continue
+    return _now()
+
+
 _env_settings = load(BlotatoSettings)
 
 
@@ -101,8 +118,8 @@ class BlotatoAdapter(PlatformAdapter):
     steps: ClassVar[Mapping[str, Step]] = {
         "stage_media": Step("stage_media", irreversible=False, phase="uploading"),
         "create_post": Step("create_post", irreversible=True, phase="publishing"),
-        "check_status": Step("check_status", irreversible=False, phase="processing"),
-        "confirm_create": Step("confirm_create", irreversible=False, phase="publishing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
+        "confirm_create": Step("confirm_create", irreversible=False, phase="publishing", may_be_live=True),
     }
     first_step = "stage_media"
     settings_class = BlotatoSettings
@@ -116,23 +133,31 @@ class BlotatoAdapter(PlatformAdapter):
         if data.get("post_submission_id"):
             # The answer was persisted, so the post exists; carry on polling it.
             return StepOutcome("check_status", {"post_submission_id": data["post_submission_id"]})
-        found = self._find_post(job, data)
+        verdict, found = self._find_post(job, data)
         if found is not None:
+            if self._status_of(found) == "failed":
+                # Ours, and it failed: not live. `confirm_create` reports why, as a normal step.
+                return StepOutcome("confirm_create", {"confirm_until": _now().isoformat()})
             return self._outcome_for_listed(found)
-        if self.settings.reconcile_settle_seconds <= 0:
-            return None
-        until = _now() + timedelta(seconds=self.settings.reconcile_settle_seconds)
-        return StepOutcome("confirm_create", {"confirm_until": until.isoformat()},
-                           wait_seconds=min(30.0, self.settings.reconcile_settle_seconds))
+        settled = _now() >= _called_at(data) + timedelta(seconds=self.settings.reconcile_settle_seconds)
+        if verdict == "absent" and settled:
+            return None  # long enough for a lost attempt to be listed: it never happened
+        # Something like our post is listed but the evidence is incomplete, or a lost attempt
+        # may still be processing: keep asking, never post again on a guess.
+        raise outcome_unknown(PLATFORM, "TikTok (via Blotato)", detail={"verdict": verdict})
 
     def _stage_media(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         upload_first = bool(job.options.get("upload_media_first", self.settings.upload_media_first))
         media_url = job.video.url
         if upload_first:
+            # The URL Blotato returns is its own copy, unique to this import: the stable marker
+            # that finds the post again after a lost answer.
+            # https://help.blotato.com/api-reference/upload-media-v2-media
             response = self._call("POST", "/v2/media", job, json={"url": job.video.url})
             media_url = response.json()["url"]
         log.info("blotato.media_staged", imported=upload_first, size=job.video.size)
-        return StepOutcome("create_post", {"media_url": media_url, "staged_at": _now().isoformat()})
+        return StepOutcome("create_post", {"media_url": media_url, "media_imported": upload_first,
+                                           "staged_at": _now().isoformat()})
 
     def _create_post(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         media_url = data.get("media_url") or job.video.url
@@ -172,14 +197,18 @@ class BlotatoAdapter(PlatformAdapter):
         return StepOutcome("check_status", {"status": status}, wait_seconds=self.settings.poll_seconds)
 
     def _confirm_create(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
-        found = self._find_post(job, data)
+        """Watch a post we found listed but not finished (scheduled), or report why it failed."""
+        _, found = self._find_post(job, data)
         if found is not None:
             return self._outcome_for_listed(found)
         until = datetime.fromisoformat(str(data.get("confirm_until") or _now().isoformat()))
         if _now() < until:
             return StepOutcome("confirm_create", {}, wait_seconds=self.settings.poll_seconds * 5)
-        # Long enough for a lost attempt to have finished and been listed: it never happened.
-        return StepOutcome("create_post", {"confirm_until": None})
+        raise PermanentError(
+            "TikTok (via Blotato) has not confirmed this post after a long wait. Check your TikTok "
+            "profile: if the video is not there, publish again.",
+            platform=PLATFORM, code="processing_timeout",
+        )
 
     # ------------------------------------------------------------------ helpers
 
@@ -231,35 +260,51 @@ class BlotatoAdapter(PlatformAdapter):
             raise error_from_response(response)
         return response
 
-    def _find_post(self, job: PublishJob, data: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Our post in Blotato's list: same text and the exact media URL we staged."""
+    def _find_post(self, job: PublishJob, data: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        """Look for our post in Blotato's list: ("found", item), ("unknown", None) or ("absent", None).
+
+        "found": our text, in the window, on our account, with the URL `POST /v2/media` gave us.
+        "unknown": an item with our text in the window whose media does not settle it.
+        """
         media_url = data.get("media_url")
         if not media_url:
-            return None  # create_post never ran with a staged URL
-        staged_at = datetime.fromisoformat(str(data.get("staged_at") or _now().isoformat()))
+            return "absent", None  # create_post never ran with a staged URL
+        imported = bool(data.get("media_imported"))
         text = job.full_caption
         params: dict[str, Any] = {
-            "since": (staged_at - timedelta(minutes=5)).isoformat(),
+            # Nothing posted before our call can be ours (less clock skew).
+            "since": (_called_at(data) - timedelta(minutes=2)).isoformat(),
             "platform": "tiktok",
             "limit": LIST_PAGE_SIZE,
         }
+        verdict = "absent"
         for _ in range(LIST_MAX_PAGES):
             page = self._call("GET", "/v2/posts", job, params=params).json()
             for item in page.get("items", []):
                 account = item.get("accountId")
                 if account is not None and str(account) != job.credentials.account_id:
                     continue
-                if item.get("text") == text and media_url in (item.get("mediaUrls") or []):
-                    return dict(item)
+                if item.get("text") != text:
+                    continue
+                listed = item.get("mediaUrls") or []
+                if imported and media_url in listed:
+                    return "found", dict(item)
+                if imported and listed:
+                    continue  # another import of Blotato's own: another post
+                verdict = "unknown"
             if not page.get("cursor"):
-                break
+                return verdict, None
             params["cursor"] = page["cursor"]
-        return None
+        return "unknown", None  # more pages than we read: not conclusive
+
+    @staticmethod
+    def _status_of(item: Mapping[str, Any]) -> str | None:
+        state = item.get("state")
+        return item.get("status") or (state.get("type") if isinstance(state, dict) else None)
 
     def _outcome_for_listed(self, item: Mapping[str, Any]) -> StepOutcome:
         post_id = str(item.get("postSubmissionId") or item["id"])
-        state = item.get("state")
-        status = item.get("status") or (state.get("type") if isinstance(state, dict) else None)
+        status = self._status_of(item)
         if status == "failed":
             raise failed_post_error(item.get("errorMessage"), post_id)
         if status == "published":

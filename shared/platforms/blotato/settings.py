@@ -17,13 +17,15 @@ class BlotatoSettings(BaseSettings):
     # The platform's own key. A user who connects their own Blotato account brings their own key instead.
     api_key: SecretStr | None = None
     # Import the video into Blotato (POST /v2/media) before posting instead of handing over our URL.
-    upload_media_first: bool = False
+    # The URL it returns is what finds a post again after a lost answer; without it such a post
+    # can only be reported as "unknown" (never posted twice), so leave this on.
+    upload_media_first: bool = True
     # Blotato suggests polling about every 2 s.
     poll_seconds: float = Field(default=2.0, ge=0)
     # Give up on a post that stays "in-progress" this long (Blotato answers in-progress for unknown ids too).
     max_processing_seconds: float = Field(default=3600.0, gt=0)
-    # After a lost create-post answer: how long to keep looking for the post in the list before redoing it.
-    # Blotato lists only finished posts, so we must wait until a lost attempt would have finished.
+    # After a lost create-post answer: how long an absent post stays "unknown" before it is created
+    # again. Blotato lists only finished posts, so we must wait until a lost attempt would have finished.
     reconcile_settle_seconds: float = Field(default=300.0, ge=0)
     # Rate limits (per Blotato user) from Blotato's docs.
     posts_per_minute: int = Field(default=30, ge=1)

@@ -7,6 +7,9 @@ Steps, one per task delivery:
                                Facebook reports (`uploading_phase.bytes_transfered`)
     finish        irreversible POST /{page}/video_reels upload_phase=finish, PUBLISHED
     check_status  read-only    until publishing_phase.publish_status == published
+    fetch_link    read-only    the Reel's permalink, when it could not be read at once: the
+                               target is already `published` (Facebook confirmed it), the
+                               link is filled in later and never undoes that
 
 `upload` always asks Facebook how many bytes it already has before sending, so a
 repeat only sends what is missing: it is safe to run again and needs no
@@ -25,6 +28,7 @@ import httpx
 
 from shared import graph_api
 from shared.config import load
+from shared.log import get_logger
 from shared.platforms.base import (
     Credentials,
     MediaRules,
@@ -38,10 +42,11 @@ from shared.platforms.base import (
     StepOutcome,
     TextRule,
 )
-from shared.platforms.errors import FormatRefused, PermanentError, TransientError
+from shared.platforms.errors import FormatRefused, PermanentError, PlatformError, TransientError
 from shared.platforms.facebook import errors
 from shared.platforms.facebook.settings import FacebookSettings
 
+log = get_logger(__name__)
 _DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
 # How Facebook words a processing error about the file itself (e.g. "...in a format we don't support").
@@ -85,7 +90,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         "start": Step("start", irreversible=True, phase="uploading"),
         "upload": Step("upload", irreversible=False, phase="uploading"),
         "finish": Step("finish", irreversible=True, phase="publishing"),
-        "check_status": Step("check_status", irreversible=False, phase="processing"),
+        "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
+        "fetch_link": Step("fetch_link", irreversible=False, phase="publishing"),
     }
     first_step = "start"
     settings_class = FacebookSettings
@@ -114,11 +120,38 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         if job.options.get("pull_from_url"):
             self._send(job, video_id, headers={"file_url": job.video.url}, content=None)
             return StepOutcome("finish", {"uploaded_bytes": job.video.size})
-        last_problem: TransientError | None = None
-        for _ in range(self.settings.upload_resumes + 1):
-            offset = self._received(job, video_id)
-            if offset >= job.video.size:
-                return StepOutcome("finish", {"uploaded_bytes": offset})
+        # Stalls are counted, not faults: a dropped send after which Facebook reports more
+        # bytes costs nothing. The step is bounded by time; after progress the next task
+        # delivery continues from Facebook's offset with a fresh budget.
+        deadline = time.monotonic() + self.settings.upload_step_seconds
+        stalls = 0
+        problem: TransientError | None = None
+        start: int | None = None
+        offset: int | None = None
+        sent_from: int | None = None
+        while True:
+            try:
+                # Read-only: a failure here is retried like any read.
+                offset = self._received(job, video_id)
+            except TransientError as failed:
+                problem, offset = failed, None
+            if offset is not None:
+                if offset >= job.video.size:
+                    return StepOutcome("finish", {"uploaded_bytes": offset})
+                start = offset if start is None else start
+                if sent_from is not None and offset > sent_from:
+                    stalls, sent_from = 0, None   # the dropped send moved forward: not a stall
+            else:
+                stalls += 1
+            # The time bound stops retrying, never a send that is streaming.
+            if stalls > self.settings.upload_resumes or (problem is not None and time.monotonic() >= deadline):
+                if offset is not None and start is not None and offset > start:
+                    return StepOutcome("upload", {"uploaded_bytes": offset})
+                assert problem is not None
+                raise problem
+            if offset is None:
+                continue
+            sent_from = offset
             try:
                 self._send(
                     job, video_id,
@@ -128,11 +161,10 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
                     content=_stream(job, offset),
                 )
                 return StepOutcome("finish", {"uploaded_bytes": job.video.size})
-            except TransientError as problem:
+            except TransientError as failed:
                 # A dropped connection or a wrong offset: ask Facebook where to resume.
-                last_problem = problem
-        assert last_problem is not None
-        raise last_problem
+                problem = failed
+                stalls += 1
 
     def _send(self, job: PublishJob, video_id: str, *, headers: dict[str, str],
               content: Iterator[bytes] | None) -> None:
@@ -191,12 +223,25 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         if status.get("video_status") == "expired":
             raise PermanentError(errors.UPLOAD_FAILED, platform=self.key, code="expired", detail=status)
         if publishing.get("publish_status") == "published":
-            video = self._graph("GET", video_id, job, params={"fields": "permalink_url"})
-            return StepOutcome(None, published=PublishedPost(video_id, _absolute(video.get("permalink_url"))))
+            try:
+                return self._fetch_link(job, data)
+            except PlatformError as err:
+                # Live on the Page: published now, the link follows (never `failed` while live).
+                log.info("facebook.permalink_later", **err.log_fields())
+                return StepOutcome("fetch_link", published=PublishedPost(video_id, None),
+                                   wait_seconds=self.settings.poll_seconds)
         waited = time.time() - float(data.get("finished_at") or time.time())
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
         return StepOutcome("check_status", wait_seconds=self.settings.poll_seconds)
+
+    def _fetch_link(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        video = self._graph("GET", video_id, job, params={"fields": "permalink_url"})
+        url = _absolute(video.get("permalink_url"))
+        if url is None:
+            raise TransientError(errors.RETRYING, platform=self.key, code="no_permalink", detail=video)
+        return StepOutcome(None, published=PublishedPost(video_id, url))
 
     # ------------------------------------------------------------------ reconcile
 

@@ -41,8 +41,11 @@ class FacebookSettings(BaseSettings):
     poll_seconds: float = Field(default=10.0, ge=0)
     # A reel still processing after this long is given up on.
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)
-    # Resumes within one upload step after a dropped connection.
+    # Resumes in a row within one upload step that move nothing (Facebook reports no new bytes
+    # after a drop); a resume after progress never counts.
     upload_resumes: int = Field(default=3, ge=0)
+    # An upload step's time budget; after progress the next task delivery continues.
+    upload_step_seconds: float = Field(default=600.0, gt=0)
     # Reel metrics asked of /{video-id}/video_insights, changeable without a deploy. Meta's Reels
     # metrics: https://developers.facebook.com/docs/video-api/guides/reels-publishing (insights) and
     # https://developers.facebook.com/docs/graph-api/reference/video/video_insights

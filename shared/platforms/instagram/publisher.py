@@ -7,7 +7,9 @@ Steps, one per task delivery:
     check_container  read-only   poll status_code until FINISHED (ERROR 2207026 → EC-2)
     check_quota      read-only   content_publishing_limit, read at run time
     publish          irreversible POST /{ig-user}/media_publish — the one that can post twice
-    fetch_result     read-only   permalink of the published media
+    fetch_result     read-only   permalink of the published media, when `publish` could not read
+                                 it at once: the target is already `published` (Instagram
+                                 confirmed it), the link is filled in later and never undoes that
 
 A container never published is harmless (Instagram expires it after 24 h), so an
 unknown container creation is simply redone. An unknown `media_publish` is
@@ -25,6 +27,7 @@ from typing import Any
 
 from shared import graph_api
 from shared.config import load
+from shared.log import get_logger
 from shared.platforms.base import (
     CoverSpec,
     Credentials,
@@ -43,6 +46,7 @@ from shared.platforms.errors import PermanentError, PlatformError, QuotaError, T
 from shared.platforms.instagram import errors
 from shared.platforms.instagram.settings import InstagramSettings
 
+log = get_logger(__name__)
 _DEFAULTS = load(InstagramSettings)
 _STATUS_SUBCODE = re.compile(r"(\d{7})")
 # Options passed through to container creation as they are.
@@ -168,7 +172,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
             return StepOutcome("check_quota")
         if status_code == "PUBLISHED":
             # Published by an earlier delivery whose answer was lost.
-            return StepOutcome("fetch_result", {"media_id": None})
+            return self._live(job, data, None)
         if status_code == "IN_PROGRESS":
             waited = time.time() - float(data.get("container_created_at") or time.time())
             if waited > self.settings.processing_timeout_seconds:
@@ -235,7 +239,18 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
                 # Not ready yet: go back to polling; publishing again blindly is how posts double.
                 return StepOutcome("check_container", wait_seconds=self.settings.poll_seconds)
             raise
-        return StepOutcome("fetch_result", {"media_id": str(published["id"])})
+        return self._live(job, data, str(published["id"]))
+
+    def _live(self, job: PublishJob, data: Mapping[str, Any], media_id: str | None) -> StepOutcome:
+        """Instagram confirmed the reel is live: published now, with its link if it can be read."""
+        try:
+            return self._fetch_result(job, {**data, "media_id": media_id})
+        except PlatformError as err:
+            # Never `failed` while live: the link look-up runs again later.
+            log.info("instagram.link_later", **err.log_fields())
+            return StepOutcome("fetch_result", {"media_id": media_id},
+                               published=PublishedPost(platform_post_id=media_id, url=None),
+                               wait_seconds=self.settings.poll_seconds)
 
     def _fetch_result(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         media_id = data.get("media_id")
@@ -288,8 +303,13 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
             status = self._container_status(job, str(container_id)).get("status_code")
             if status != "PUBLISHED":
                 return None  # FINISHED (or expired/failed): media_publish did not take effect
-            # Took effect; the media id comes from the account's recent media (now or in fetch_result).
-            return StepOutcome("fetch_result", {"media_id": self._find_published(job, data)})
+            # Took effect: published now; the media id comes from the account's recent media.
+            try:
+                media_id = self._find_published(job, data)
+            except PlatformError as err:
+                log.info("instagram.media_id_later", **err.log_fields())
+                media_id = None
+            return self._live(job, data, media_id)
         raise ValueError(f"instagram step {step!r} is not irreversible")
 
     # ------------------------------------------------------------------ metrics
@@ -333,9 +353,10 @@ def _not_enough_viewers(exc: PlatformError) -> bool:
 def _not_before(data: Mapping[str, Any]) -> datetime | None:
     """Media older than our publish call (less clock skew) cannot be ours."""
     pending = data.get("pending_call")
-    if isinstance(pending, Mapping) and pending.get("at"):
+    if isinstance(pending, Mapping) and pending.get("sent_at"):
         try:
-            return datetime.fromisoformat(str(pending["at"])) - timedelta(minutes=2)
+            # The wall clock when the call was sent, to compare with Instagram's timestamps.
+            return datetime.fromisoformat(str(pending["sent_at"])) - timedelta(minutes=2)
         except ValueError:
             pass
     created = data.get("container_created_at")

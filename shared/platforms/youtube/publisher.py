@@ -115,7 +115,8 @@ class YouTubeAdapter(PlatformAdapter):
         "start_upload": Step("start_upload", irreversible=False, phase="uploading"),
         # The last byte creates the video.
         "upload": Step("upload", irreversible=True, phase="uploading"),
-        "check_processing": Step("check_processing", irreversible=False, phase="processing"),
+        "check_processing": Step("check_processing", irreversible=False, phase="processing",
+                                 may_be_live=True),
         # Setting the same image twice leaves the same result.
         "set_thumbnail": Step("set_thumbnail", irreversible=False, phase="publishing"),
     }
@@ -224,6 +225,9 @@ class YouTubeAdapter(PlatformAdapter):
         except SessionGone:
             log.info("youtube_upload_session_gone", session=redacted(session_uri))
             return StepOutcome(next_step="start_upload", data={"session_uri": None})
+        if isinstance(resource, int):
+            # Out of time after progress: the next delivery goes on, with a fresh retry budget.
+            return StepOutcome(next_step="upload", data={"uploaded_bytes": resource})
         return self._uploaded(resource)
 
     def _uploaded(self, resource: Mapping[str, Any]) -> StepOutcome:

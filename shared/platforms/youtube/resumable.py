@@ -9,13 +9,14 @@ file size: request bodies are generators over `read_chunks`.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import stamina
 
 from shared.log import get_logger
 from shared.platforms.base import MediaSource
@@ -44,12 +45,6 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _backoff(exc: Exception) -> bool | float:
-    if not isinstance(exc, _Retryable):
-        return False
-    return exc.retry_after if exc.retry_after is not None else True
-
-
 def redacted(session_uri: str) -> str:
     """A session URI is a credential for the upload: log only where it points."""
     return session_uri.split("?", 1)[0]
@@ -60,6 +55,7 @@ class ResumableUpload:
         self.http = http
         self.settings = settings
         self.auth = {"Authorization": f"Bearer {access_token}"}
+        self._confirmed = -1   # the most bytes Google has confirmed holding (308 + Range)
 
     def status(self, session_uri: str, total: int) -> int | dict[str, Any]:
         """How far the session got: the next byte to send, or the video resource when complete.
@@ -81,33 +77,84 @@ class ResumableUpload:
             raise _Retryable(errors.network_error(exc)) from exc
         return self._progress(response)
 
-    def upload(self, session_uri: str, source: MediaSource, total: int) -> dict[str, Any]:
+    def upload(self, session_uri: str, source: MediaSource, total: int) -> dict[str, Any] | int:
         """Send what the session lacks, resuming after drops and 5xx; return the video resource.
 
-        Raises SessionGone (start a new session), TransientError (retries used up; the
-        session stays valid for the next attempt) or the classified platform error.
+        Stalls are counted, not faults: a failed attempt after which Google confirms more
+        bytes than before costs nothing, so a flaky link that keeps moving forward never
+        runs out of retries. The step is bounded by time instead (`upload_step_seconds`):
+        when it runs out after progress, the offset Google confirmed is returned and the
+        next task delivery continues from there.
+
+        Raises SessionGone (start a new session), TransientError (`upload_retry_attempts`
+        attempts in a row moved nothing; the session stays valid for the next delivery)
+        or the classified platform error.
         """
         settings = self.settings
-        try:
-            for attempt in stamina.retry_context(
-                on=_backoff,
-                attempts=settings.upload_retry_attempts,
-                timeout=None,
-                wait_initial=settings.upload_retry_wait_initial,
-                wait_max=settings.upload_retry_wait_max,
-                wait_jitter=settings.upload_retry_wait_initial,
-            ):
-                with attempt:
-                    return self._send_rest(session_uri, source, total)
-        except _Retryable as exc:
-            log.warning("youtube_upload_retries_exhausted", session=redacted(session_uri), code=exc.error.code)
-            raise exc.error from exc
-        raise AssertionError("unreachable: stamina either returns or raises")
+        deadline = time.monotonic() + settings.upload_step_seconds
+        stalls = 0                       # tries in a row that moved nothing
+        error: _Retryable | None = None
+        start: int | None = None         # what Google had when this step began
+        sent_from: int | None = None     # where the last failed send started
+        send_error: _Retryable | None = None
+        backoff: _Retryable | None = None   # a failed send to wait after before the next one
+        self._confirmed = -1
+        while True:
+            progress: int | dict[str, Any] | None = None
+            try:
+                # The status query is read-only: when it fails it is retried like any read.
+                progress = self._status(session_uri, total)
+            except _Retryable as exc:
+                error = exc
+            if isinstance(progress, dict):
+                return progress
+            if start is None and self._confirmed >= 0:
+                start = self._confirmed
+            if sent_from is not None and self._confirmed > sent_from:
+                stalls, sent_from = 0, None   # the failed send moved the upload forward: not a stall
+            if progress is None:
+                stalls += 1
+            # The time bound stops retrying, never a send that is streaming.
+            if stalls >= settings.upload_retry_attempts or (error is not None and time.monotonic() >= deadline):
+                # After a failed send the last bytes may have created the video: whatever the
+                # status query said, the outcome is unknown (a transient error, reconciled).
+                return self._give_up(session_uri, start, send_error or error)
+            # Back off only before trying again, never before giving up.
+            if progress is None:
+                assert error is not None
+                self._wait(stalls, error)
+                continue
+            if backoff is not None:
+                self._wait(max(stalls, 1), backoff)
+                backoff = None
+            sent_from = progress
+            try:
+                return self._send_rest(session_uri, source, total, progress)
+            except _Retryable as exc:
+                error = send_error = backoff = exc
+                stalls += 1
+
+    def _give_up(self, session_uri: str, start: int | None, error: _Retryable | None) -> int:
+        """After progress: the offset Google confirmed (the next delivery goes on). Else the error."""
+        if (start is not None and self._confirmed > start) or error is None:
+            log.info("youtube_upload_paused", session=redacted(session_uri), offset=self._confirmed)
+            return max(self._confirmed, 0)
+        log.warning("youtube_upload_stalled", session=redacted(session_uri), code=error.error.code)
+        raise error.error from error
+
+    def _wait(self, stalls: int, exc: _Retryable) -> None:
+        settings = self.settings
+        if exc.retry_after is not None:
+            delay = min(exc.retry_after, settings.upload_retry_wait_max)
+        else:
+            delay = min(settings.upload_retry_wait_initial * 2 ** max(0, stalls - 1), settings.upload_retry_wait_max)
+            delay += random.uniform(0, settings.upload_retry_wait_initial)  # noqa: S311 - jitter, not crypto
+        time.sleep(delay)
 
     # ---------------------------------------------------------------- internals
 
-    def _send_rest(self, session_uri: str, source: MediaSource, total: int) -> dict[str, Any]:
-        progress = self._status(session_uri, total)
+    def _send_rest(self, session_uri: str, source: MediaSource, total: int, progress: int | dict[str, Any]
+                   ) -> dict[str, Any]:
         while isinstance(progress, int):
             offset = progress
             end = total if not self.settings.upload_chunk_bytes else min(
@@ -135,7 +182,9 @@ class ResumableUpload:
     def _progress(self, response: httpx.Response) -> int | dict[str, Any]:
         if response.status_code == 308:
             match = _RANGE.match(response.headers.get("Range", ""))
-            return int(match.group(1)) + 1 if match else 0
+            offset = int(match.group(1)) + 1 if match else 0
+            self._confirmed = max(self._confirmed, offset)
+            return offset
         if response.status_code in _DONE:
             return dict(response.json())
         if response.status_code in _GONE:

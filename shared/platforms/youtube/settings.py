@@ -52,8 +52,11 @@ class YouTubeSettings(BaseSettings):
     upload_chunk_bytes: int = Field(default=0, ge=0)
     # How much is read from the video source at a time; bounds memory use.
     upload_read_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
-    # Retries of a dropped connection or 5xx inside one upload step.
+    # Attempts in a row that move nothing (a drop or 5xx after which Google confirms no new
+    # bytes) before an upload step gives up; an attempt that made progress never counts.
     upload_retry_attempts: int = Field(default=6, ge=1)
+    # An upload step's time budget; after progress the next task delivery continues.
+    upload_step_seconds: float = Field(default=600.0, gt=0)
     upload_retry_wait_initial: float = Field(default=1.0, ge=0)
     upload_retry_wait_max: float = Field(default=30.0, ge=0)
 
