@@ -33,6 +33,15 @@ def local_storage(session_storage):
 
 
 @pytest.fixture(autouse=True)
+def fresh_project_rate_windows(db):
+    """Blotato's per-minute rates count the whole project (its key): another test's calls in the
+    same wall-clock minute must not slow this one down."""
+    with db.service() as conn:
+        conn.execute("delete from platform_quota_usage where platform = 'blotato' and scope like 'project/%'")
+    yield
+
+
+@pytest.fixture(autouse=True)
 def park_leftover_targets(db):
     """Targets a test leaves runnable would be claimed by the next test's tick: cancel them."""
     yield
