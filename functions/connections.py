@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 import flask
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.api.strict import StrictModel, UserText
 from shared.connections import service
 from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
@@ -24,12 +25,12 @@ from shared.publishing.wiring import enqueue_targets
 _ID = r"([0-9a-fA-F-]{36})"
 
 
-class BlotatoKey(BaseModel):
-    api_key: str | None = Field(default=None, max_length=500)
+class BlotatoKey(StrictModel):
+    api_key: UserText | None = Field(default=None, max_length=500)
 
 
 class BlotatoConnect(BlotatoKey):
-    account_id: str | None = Field(default=None, max_length=200)
+    account_id: UserText | None = Field(default=None, max_length=200)
 
 
 @user_endpoint

@@ -6,7 +6,9 @@ responses.py. Paths are the deployed ones (function name first).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -98,3 +100,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "Is the service up and its database reachable?", "operations", {200: r.Health},
           signed_in=False),
 )
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(path)))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((_pattern(route.path), route.method) for route in ROUTES)
+
+
+def methods_for(path: str) -> list[str] | None:
+    """The methods declared for `path` (a deployed path such as /publish-video/posts/<id>), or None."""
+    found = [method for pattern, method in _patterns() if pattern.fullmatch(path)]
+    return sorted(set(found)) if found else None

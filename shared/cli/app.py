@@ -98,6 +98,12 @@ def publish(
     hashtags: str = typer.Option("", "--hashtags", help="Hashtags, comma- or space-separated"),
     title: str | None = typer.Option(None, "--title", help="Title (YouTube); default: the caption's first line"),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow progress until every platform is done"),
+    tiktok_privacy: str | None = typer.Option(
+        None, "--tiktok-privacy",
+        help="TikTok: who can see it (PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY)"),
+    tiktok_consent: bool = typer.Option(
+        False, "--agree-tiktok-music-usage",
+        help="TikTok: you agree to TikTok's Music Usage Confirmation (required to post to TikTok)"),
 ) -> None:
     """Upload a video and publish it to several platforms, now or at a time."""
     try:
@@ -115,7 +121,7 @@ def publish(
         video = _upload(client, file, content_type, console)
         body = {
             "video_id": video["video_id"], "caption": caption, "hashtags": tags, "timezone": zone_name,
-            "publish_at": publish_at, "targets": [{"platform": p, "title": title} for p in platforms],
+            "publish_at": publish_at, "targets": [_target(p, title, tiktok_privacy, tiktok_consent) for p in platforms],
         }
         created = client.post("/publish-video", body, headers={"Idempotency-Key": str(uuid.uuid4())})
         post_id = created["post_id"]
@@ -133,6 +139,14 @@ def publish(
 
 
 # ---------------------------------------------------------------------------- reading
+
+
+def _target(platform: str, title: str | None, privacy: str | None, consent: bool) -> dict[str, object]:
+    target: dict[str, object] = {"platform": platform, "title": title}
+    if platform in ("tiktok", "blotato"):
+        # TikTok takes no default: the server answers with the account's choices when this is missing.
+        target["options"] = {"privacy_level": privacy, "consent": consent}
+    return target
 
 
 @app.command()

@@ -130,7 +130,7 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
                 "caption": "Spring sale starts today! Fresh looks for every day.",
                 "hashtags": ["springsale", "smallbusiness"],
                 "targets": [
-                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}},
+                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}},
                     {"platform": "instagram"},
                     {"platform": "youtube", "title": "Spring sale starts today"},
                     {"platform": "facebook"},
@@ -144,7 +144,7 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
                 "timezone": "America/New_York",
                 "publish_at": at.isoformat(),
                 "targets": [{"platform": "tiktok", "connection_id": connections["tiktok"],
-                             "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}],
+                             "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}}],
             }), "schedule")
             console.print(f"Published now: post {now_post['post_id']}; scheduled for {at:%H:%M:%S} UTC: "
                           f"post {later_post['post_id']}")

@@ -1,0 +1,13 @@
+-- The user's consent to TikTok's Music Usage Confirmation (and, for branded content, its
+-- Branded Content Policy), recorded with the platform post it was given for: which
+-- declaration was shown and when the user agreed. TikTok's content-sharing guidelines
+-- require the user's explicit consent before a post is sent
+-- (https://developers.tiktok.com/doc/content-sharing-guidelines/).
+alter table public.publish_targets add column consent jsonb;
+
+comment on column public.publish_targets.consent is
+  'TikTok: {"policies": [...], "declaration": "...", "agreed_at": "..."} the user agreed to; null elsewhere';
+
+-- Users give consent when they create or edit the post, like the options it belongs to.
+grant insert (consent) on public.publish_targets to authenticated;
+grant update (consent) on public.publish_targets to authenticated;
