@@ -53,5 +53,19 @@ def connections(request: flask.Request, user: User) -> object:
             return {"platform": "blotato", "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201
     except (ConnectionFlowError, PlatformError) as exc:
-        raise api_error(exc) from None
+        raise _blotato_key_error(exc) or api_error(exc) from None
     raise ApiError(404, "not_found", "There is nothing at this address.")
+
+
+def _blotato_key_error(exc: Exception) -> ApiError | None:
+    """A missing or refused Blotato key is the user's input (422/400); 502/503 stay for Blotato being down."""
+    from shared.connections import messages
+    from shared.platforms.errors import ErrorClass
+
+    if isinstance(exc, ConnectionFlowError) and exc.code == "blotato_key_missing":
+        return ApiError(422, "blotato_key_required", exc.user_message,
+                        [{"field": "api_key", "problem": "required"}])
+    if isinstance(exc, PlatformError) and exc.error_class is not ErrorClass.TRANSIENT \
+            and exc.user_message == messages.BLOTATO_BAD_KEY:
+        return ApiError(400, "blotato_key_refused", exc.user_message, {"platform_code": exc.code})
+    return None

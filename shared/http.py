@@ -71,10 +71,23 @@ def _cors(response: flask.Response, methods: str = ALL_METHODS) -> flask.Respons
     return response
 
 
-def _field_problems(exc: ValidationError) -> list[dict[str, str]]:
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """A dotted field path; a union's tag (targets.0.tiktok.options) is left out where the data shows it."""
+    parts, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and part in node.values():
+            continue  # the tag pydantic puts in the location of a discriminated union member
+        parts.append(str(part))
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node))
+        node = node[part] if inside else None
+    return ".".join(p for p in parts if p != "__root__") or "request"
+
+
+def _field_problems(exc: ValidationError, data: Any = None) -> list[dict[str, str]]:
     problems = []
     for err in exc.errors():
-        location = ".".join(str(p) for p in err["loc"] if p != "__root__") or "request"
+        location = _where(tuple(err["loc"]), data)
         message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
@@ -87,8 +100,8 @@ def _invalid(problems: list[dict[str, str]]) -> ApiError:
     return ApiError(422, "invalid_request", f"Please check your request: {summary}", problems)
 
 
-def validation_error(exc: ValidationError) -> ApiError:
-    return _invalid(_field_problems(exc))
+def validation_error(exc: ValidationError, data: Any = None) -> ApiError:
+    return _invalid(_field_problems(exc, data))
 
 
 JSON_TYPES = ("application/json",)
@@ -108,7 +121,7 @@ def _validate_input(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, data) from None
 
 
 def json_body(request: flask.Request, model: type[M]) -> M:
@@ -229,6 +242,8 @@ def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable
             500, "internal_error", "Something went wrong on our side. Please try again in a minute."
         )
     finally:
+        # Whatever of the body the handler did not need is not read: the answer goes out now.
+        stop_reading(request)
         clear_context()
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from functions.connections import BlotatoConnect, BlotatoKey
 from functions.oauth import CompleteRequest, StartRequest
-from functions.videos import ConvertBody, CoverFromFrame, ImportBody, RegisterBody
+from functions.videos import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
@@ -36,6 +36,7 @@ class Route:
     signed_in: bool = True
     description: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    text_answers: tuple[str, ...] = ()   # other content types of the 200 answer (CSV export)
 
     @property
     def operation_id(self) -> str:
@@ -61,7 +62,8 @@ ROUTES: tuple[Route, ...] = (
           description="Numbers are read from each platform once a day, starting an hour after publishing."),
     Route("GET", "/publish-video/analytics", "The user's published posts with their numbers", "analytics",
           {200: r.AnalyticsOverview}, query=AnalyticsQuery,
-          description="With format=csv the answer is text/csv: a header, then one row per platform post."),
+          description="With format=csv the answer is text/csv: a header, then one row per platform post.",
+          text_answers=("text/csv",)),
     Route("PATCH", "/publish-video/targets/{target_id}", "Edit a platform post that has not started", "publishing",
           {200: r.TargetView}, body=TargetEdit),
     Route("POST", "/publish-video/targets/{target_id}/cancel", "Cancel a platform post that has not started",
@@ -80,10 +82,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/videos/{video_id}/convert", "Make the converted copy now", "videos", {200: r.ConvertResult},
           body=ConvertBody),
     Route("POST", "/videos/{video_id}/cover", "Set the cover from a frame (JSON) or an image (raw JPG/PNG)",
-          "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES),
+          "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES, query=CoverQuery),
     # --- connecting accounts
     Route("POST", "/oauth/start/{platform}", "Start connecting an account: where to send the browser",
           "connections", {200: r.AuthorizationStart}, body=StartRequest),
+    Route("GET", "/oauth/start/{platform}", "The same as POST, with return_path in the query", "connections",
+          {200: r.AuthorizationStart}, query=StartRequest),
     Route("GET", "/oauth/callback/{platform}", "Where the platform sends the browser back", "connections",
           {302: None}, signed_in=False,
           description="Redirects to FRONTEND_URL with ?connected=<platform> or ?error=<plain message>."),
@@ -96,6 +100,11 @@ ROUTES: tuple[Route, ...] = (
           {200: r.BlotatoAccounts}, body=BlotatoKey),
     Route("POST", "/connections/blotato", "Connect TikTok through Blotato", "connections", {201: r.Connected},
           body=BlotatoConnect),
+    # --- the composer's catalog
+    Route("GET", "/platforms", "Platforms: limits, media rules, options, your accounts", "platforms",
+          {200: r.PlatformCatalog},
+          description="Built from the same declarations the publish request is checked against. For TikTok, each "
+                      "account's current privacy choices from creator_info (cached for a minute)."),
     # --- operations
     Route("GET", "/health", "Is the service up and its database reachable?", "operations", {200: r.Health},
           signed_in=False),

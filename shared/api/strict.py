@@ -18,7 +18,7 @@ import difflib
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -82,9 +82,35 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
+# Names other scheduling APIs use for our fields: a client ported from one of them gets pointed at ours.
+KNOWN_ALIASES = {
+    "scheduled_at": "publish_at", "schedule_at": "publish_at", "scheduled_time": "publish_at",
+    "scheduledtime": "publish_at", "publish_time": "publish_at", "publishat": "publish_at", "post_at": "publish_at",
+    "scheduled_for": "publish_at", "tz": "timezone", "time_zone": "timezone", "text": "caption",
+    "privacy": "privacy_level", "privacylevel": "privacy_level", "tags": "hashtags", "videoid": "video_id",
+    "platforms": "targets",
+}
+
+
 def suggestion(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    alias = KNOWN_ALIASES.get(name.lower())
+    close = [alias] if alias in known else difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def _matching(models: list[type[BaseModel]], data: Any) -> type[BaseModel] | None:
+    """The one model `data` is meant for: the only candidate, or the one whose literal tag it carries."""
+    if len(models) == 1:
+        return models[0]
+    if not isinstance(data, Mapping):
+        return None
+    fitting = []
+    for model in models:
+        tags = {name: typing.get_args(info.annotation) for name, info in model.model_fields.items()
+                if typing.get_origin(info.annotation) is Literal}
+        if tags and all(data.get(name) in values for name, values in tags.items()):
+            fitting.append(model)
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def unknown_fields(model: type[BaseModel], data: Any, path: str = "") -> Iterator[dict[str, str]]:
@@ -104,13 +130,10 @@ def unknown_fields(model: type[BaseModel], data: Any, path: str = "") -> Iterato
                 yield {"field": where, "problem": f"unknown field{suggestion(str(key), known)}"}
             continue
         nested = _models_in(model.model_fields[names[key]].annotation)
-        if len(nested) != 1:
-            continue
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from unknown_fields(nested[0], item, f"{where}.{index}")
-        else:
-            yield from unknown_fields(nested[0], value, where)
+        for index, item in enumerate(value) if isinstance(value, list) else [(None, value)]:
+            chosen = _matching(nested, item)
+            if chosen is not None:
+                yield from unknown_fields(chosen, item, where if index is None else f"{where}.{index}")
 
 
 def forbids_unknown_fields(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> list[str]:
