@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # The Cloud Tasks emulator pins an old protobuf, so it lives in its own virtualenv.
 TASKS_VENV := .venv-tasks
 
-.PHONY: run demo test bench lint clean install
+.PHONY: run demo test fuzz bench lint clean install
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+# The schema-driven API fuzz run for longer than the bounded pass in `make test` (FUZZ_SECONDS to change).
+fuzz: install
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-900} FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/api/test_fuzz.py -q
 
 bench: install
 	$(PY) -m bench

@@ -70,8 +70,10 @@ def _complete(request: flask.Request, user: User) -> object:
 
 @public_endpoint
 def _callback(request: flask.Request) -> object:
+    from shared.api.openapi import OAUTH_PLATFORMS
+
     match = re.fullmatch(rf"/callback/{_PLATFORM}", request.path.rstrip("/"))
-    if not match:
+    if not match or match.group(1) not in OAUTH_PLATFORMS:
         raise ApiError(404, "not_found", "There is nothing at this address.")
     platform = match.group(1)
     args = request.args

@@ -83,6 +83,8 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         if model is not None:
             answer["description"] = (model.__doc__ or model.__name__).strip().splitlines()[0]
             answer["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
+            if route.links and 200 <= status < 300:
+                answer["links"] = route.links
             for content_type in route.text_answers:
                 answer["content"][content_type] = {"schema": {"type": "string"}}
         responses[str(status)] = answer

@@ -37,10 +37,13 @@ class Route:
     description: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     text_answers: tuple[str, ...] = ()   # other content types of the 200 answer (CSV export)
+    # OpenAPI links: what a client (and the stateful fuzzer) does next with an answer's ids.
+    links: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def operation_id(self) -> str:
-        words = [p for p in self.path.replace("-", "_").split("/") if p and not p.startswith("{")]
+        # Unique per operation: a path parameter is named ("by_post_id"), so /posts and /posts/{post_id} differ.
+        words = [f"by_{p[1:-1]}" if p.startswith("{") else p for p in self.path.replace("-", "_").split("/") if p]
         return "_".join([self.method.lower(), *words])
 
 
@@ -48,7 +51,13 @@ ROUTES: tuple[Route, ...] = (
     # --- publishing
     Route("POST", "/publish-video", "Publish one video to several platforms", "publishing",
           {202: r.PublishAccepted, 200: r.PublishResult}, body=PublishRequest,
-          headers={"Idempotency-Key": "Repeat a request safely: the same key returns the first answer"}),
+          headers={"Idempotency-Key": "Repeat a request safely: the same key returns the first answer"},
+          links={"PostStatus": {"operationId": "get_publish_video_posts_by_post_id", "parameters": {
+                     "post_id": "$response.body#/post_id"}},
+                 "EditTarget": {"operationId": "patch_publish_video_targets_by_target_id", "parameters": {
+                     "target_id": "$response.body#/targets/0/target_id"}},
+                 "CancelTarget": {"operationId": "post_publish_video_targets_by_target_id_cancel", "parameters": {
+                     "target_id": "$response.body#/targets/0/target_id"}}}),
     Route("POST", "/publish-video/bulk", "Publish many videos to the same platforms", "publishing",
           {201: r.BatchProgress, 202: r.BatchAccepted}, body=BulkPublishRequest),
     Route("GET", "/publish-video/batches/{batch_id}", "Progress of a bulk request", "publishing",
@@ -72,11 +81,17 @@ ROUTES: tuple[Route, ...] = (
           {200: r.TargetView}),
     # --- videos
     Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
-          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}),
+          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"},
+          links={"PublishUpload": {"operationId": "post_publish_video", "requestBody": {
+              "video_id": "$response.body#/video_id"}}}),
     Route("POST", "/videos/register", "Add a file already uploaded to storage", "videos", {201: r.VideoView},
           body=RegisterBody),
     Route("POST", "/videos/import", "Fetch a video from a public URL", "videos", {201: r.VideoView}, body=ImportBody),
-    Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList}),
+    Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList},
+          links={"PublishVideo": {"operationId": "post_publish_video", "requestBody": {
+                     "video_id": "$response.body#/videos/0/video_id"}},
+                 "VideoDetail": {"operationId": "get_videos_by_video_id", "parameters": {
+                     "video_id": "$response.body#/videos/0/video_id"}}}),
     Route("GET", "/videos/{video_id}", "One video with its checks and converted copies", "videos",
           {200: r.VideoDetail}),
     Route("POST", "/videos/{video_id}/convert", "Make the converted copy now", "videos", {200: r.ConvertResult},
