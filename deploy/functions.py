@@ -43,6 +43,8 @@ _USER_FACING: dict[str, Sizing] = {
     "oauth": Sizing(memory="512Mi", timeout_s=60),
     "connections": Sizing(memory="512Mi", timeout_s=60),
     "health": Sizing(memory="256Mi", timeout_s=30, cpu="1", concurrency=40, max_instances=5),
+    # The composer's catalog: declarations plus a cached creator_info call per TikTok account.
+    "platforms": Sizing(memory="512Mi", timeout_s=60),
 }
 _INTERNAL: dict[str, Sizing] = {
     # Due posts, refreshes, mail and retention; one run a minute.

