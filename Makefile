@@ -8,11 +8,14 @@ TASKS_VENV := .venv-tasks
 .PHONY: run demo test fuzz bench lint clean install
 
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing dependencies into .venv (about 3-4 minutes the first time; later runs skip this)..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	# Not quiet: each package pip collects is a line of progress.
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev,bench]'
 	touch $@
 
 $(TASKS_VENV)/.installed:
+	@echo "Installing the Cloud Tasks emulator into .venv-tasks (about 30 seconds)..."
 	$(PYTHON) -m venv $(TASKS_VENV)
 	$(TASKS_VENV)/bin/pip install -q --disable-pip-version-check 'gcloud-tasks-emulator==0.6.2'
 	touch $@
