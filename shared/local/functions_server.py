@@ -112,7 +112,8 @@ class FunctionsRequestHandler(WSGIRequestHandler):
         def stop_reading() -> None:
             # werkzeug drains what is left of the body after the answer (up to 10 GB). Instead, discard
             # for a moment only, so the client reads the answer before the connection closes.
-            handler.rfile = _Lingering(handler.rfile, handler.connection)  # type: ignore[assignment]
+            if not isinstance(handler.rfile, _Lingering):
+                handler.rfile = _Lingering(handler.rfile, handler.connection)  # type: ignore[assignment]
 
         environ["shortpub.stop_reading"] = stop_reading
         return environ

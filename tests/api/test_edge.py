@@ -134,3 +134,31 @@ def test_a_gif_cover_is_told_to_use_jpg_or_png(client: StackClient, video_id) ->
                              headers={"Content-Type": "image/gif"})
     assert answer.status_code == 415
     assert error_of(answer)["message"] == "Use a JPG or PNG image for the cover."
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_one_line_not_a_traceback(stack: CloudStack, client: StackClient,
+                                                                              capfd, caplog) -> None:
+    import socket
+    import time
+    from urllib.parse import urlparse
+
+    url = urlparse(stack.functions_url)
+    token = client.api.headers["Authorization"]
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(b"POST /videos HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\nAuthorization: "
+                     + token.encode() + b"\r\nContent-Length: 900000\r\n\r\n" + b"\0" * 10000)
+    time.sleep(1.0)
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.out + captured.err + caplog.text
+    with stack.db.service() as conn:
+        rows = conn.execute("select count(*) as n from videos where user_id = (select id from auth.users "
+                            "where id::text = %s)", (client_user_id(client),)).fetchone()
+    assert rows["n"] == 0
+
+
+def client_user_id(client: StackClient) -> str:
+    import base64
+    import json as json_module
+
+    payload = client.api.headers["Authorization"].split(".")[1]
+    return str(json_module.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
