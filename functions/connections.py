@@ -25,12 +25,17 @@ from shared.publishing.wiring import enqueue_targets
 _ID = r"([0-9a-fA-F-]{36})"
 
 
+# A Blotato key travels in an HTTP header: printable ASCII without spaces, or it is not a key.
+_KEY_PATTERN = r"^[!-~]*$"
+
+
 class BlotatoKey(StrictModel):
-    api_key: UserText | None = Field(default=None, max_length=500)
+    api_key: UserText | None = Field(default=None, max_length=500, pattern=_KEY_PATTERN,
+                                     description="The key from Blotato > Settings > API")
 
 
 class BlotatoConnect(BlotatoKey):
-    account_id: UserText | None = Field(default=None, max_length=200)
+    account_id: UserText | None = Field(default=None, max_length=200, pattern=_KEY_PATTERN)
 
 
 @user_endpoint

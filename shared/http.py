@@ -110,8 +110,12 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 STREAMED_PREFIXES = ("video/", "image/", "application/octet-stream")
 
 
-def _validate_input(model: type[M], data: Any) -> M:
-    """The checks every input gets (see shared/api/strict.py), then the model's own."""
+def _validate_input(model: type[M], data: Any, raw_json: bytes | None = None) -> M:
+    """The checks every input gets (see shared/api/strict.py), then the model's own.
+
+    A JSON body is validated strictly (`"yes"` is not a boolean, `"5"` not a number); a query
+    string, where everything is text, is converted.
+    """
     from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
 
     problems = [{"field": where, "problem": NUL_MESSAGE} for where in nul_fields(data)]
@@ -119,6 +123,8 @@ def _validate_input(model: type[M], data: Any) -> M:
     if problems:
         raise _invalid(problems)
     try:
+        if raw_json is not None:
+            return model.model_validate_json(raw_json, strict=True)
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, data) from None
@@ -138,7 +144,7 @@ def json_body(request: flask.Request, model: type[M]) -> M:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_request", "Please check your request: the body must be a JSON object.")
-    return _validate_input(model, data)
+    return _validate_input(model, data, raw)
 
 
 def query_args(request: flask.Request, model: type[M]) -> M:

@@ -46,9 +46,15 @@ TimeZone = Annotated[str, AfterValidator(_zone)]
 
 def _iso_time(value: Any) -> Any:
     # pydantic would read a bare number as seconds since 1970: "to=0.5" must be a mistake, not 1970.
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().replace(".", "", 1).isdigit()):
-        raise ValueError("use an ISO 8601 time such as 2026-12-01T09:00:00+01:00")
-    return value
+    if isinstance(value, datetime):
+        return value
+    problem = "use an ISO 8601 time such as 2026-12-01T09:00:00+01:00"
+    if not isinstance(value, str) or value.strip().replace(".", "", 1).isdigit():
+        raise ValueError(problem)
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(problem) from None
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
