@@ -89,7 +89,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/videos/import", "Fetch a video from a public URL", "videos", {201: r.VideoView}, body=ImportBody),
     Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList},
           links={"PublishVideo": {"operationId": "post_publish_video", "requestBody": {
-                     "video_id": "$response.body#/videos/0/video_id"}},
+                     "video_id": "$response.body#/videos/0/video_id", "caption": "New video", "hashtags": [],
+                     "timezone": "UTC", "publish_at": None, "wait": 0, "targets": [{"platform": "facebook"}]},
+                                 # The whole body as written (a fuzzer would otherwise mix in generated fields).
+                                 "x-schemathesis": {"merge_body": False}},
                  "VideoDetail": {"operationId": "get_videos_by_video_id", "parameters": {
                      "video_id": "$response.body#/videos/0/video_id"}}}),
     Route("GET", "/videos/{video_id}", "One video with its checks and converted copies", "videos",
