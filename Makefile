@@ -5,14 +5,17 @@ PY     := $(VENV)/bin/python
 # The Cloud Tasks emulator pins an old protobuf, so it lives in its own virtualenv.
 TASKS_VENV := .venv-tasks
 
-.PHONY: run demo test bench lint clean install
+.PHONY: run demo test fuzz bench lint clean install
 
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing dependencies into .venv (about 3-4 minutes the first time; later runs skip this)..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	# Not quiet: each package pip collects is a line of progress.
+	$(PY) -m pip install --disable-pip-version-check -e '.[dev,bench]'
 	touch $@
 
 $(TASKS_VENV)/.installed:
+	@echo "Installing the Cloud Tasks emulator into .venv-tasks (about 30 seconds)..."
 	$(PYTHON) -m venv $(TASKS_VENV)
 	$(TASKS_VENV)/bin/pip install -q --disable-pip-version-check 'gcloud-tasks-emulator==0.6.2'
 	touch $@
@@ -27,6 +30,10 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+# The schema-driven API fuzz run for longer than the bounded pass in `make test` (FUZZ_SECONDS to change).
+fuzz: install
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-900} FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/api/test_fuzz.py -q
 
 bench: install
 	$(PY) -m bench

@@ -65,6 +65,8 @@ _USER_FACING: dict[str, Sizing] = {
     "analytics": Sizing(memory="1Gi", timeout_s=60, db_pool=4),
     # The operator's alert values; a handful of aggregate queries.
     "ops": Sizing(memory="512Mi", timeout_s=60, concurrency=4, max_instances=2, db_pool=2),
+    # The composer's catalog: declarations plus a cached creator_info call per TikTok account.
+    "platforms": Sizing(memory="512Mi", timeout_s=60, db_pool=4),
 }
 _INTERNAL: dict[str, Sizing] = {
     # Due posts, refreshes, mail and retention; one run a minute.

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 import flask
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.api.strict import StrictModel, UserText
 from shared.connections import service
 from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
@@ -24,12 +25,17 @@ from shared.publishing.wiring import enqueue_targets
 _ID = r"([0-9a-fA-F-]{36})"
 
 
-class BlotatoKey(BaseModel):
-    api_key: str | None = Field(default=None, max_length=500)
+# A Blotato key travels in an HTTP header: printable ASCII without spaces, or it is not a key.
+_KEY_PATTERN = r"^[!-~]*$"
+
+
+class BlotatoKey(StrictModel):
+    api_key: UserText | None = Field(default=None, max_length=500, pattern=_KEY_PATTERN,
+                                     description="The key from Blotato > Settings > API")
 
 
 class BlotatoConnect(BlotatoKey):
-    account_id: str | None = Field(default=None, max_length=200)
+    account_id: UserText | None = Field(default=None, max_length=200, pattern=_KEY_PATTERN)
 
 
 @user_endpoint
@@ -52,5 +58,19 @@ def connections(request: flask.Request, user: User) -> object:
             return {"platform": "blotato", "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201
     except (ConnectionFlowError, PlatformError) as exc:
-        raise api_error(exc) from None
+        raise _blotato_key_error(exc) or api_error(exc) from None
     raise ApiError(404, "not_found", "There is nothing at this address.")
+
+
+def _blotato_key_error(exc: Exception) -> ApiError | None:
+    """A missing or refused Blotato key is the user's input (422/400); 502/503 stay for Blotato being down."""
+    from shared.connections import messages
+    from shared.platforms.errors import ErrorClass
+
+    if isinstance(exc, ConnectionFlowError) and exc.code == "blotato_key_missing":
+        return ApiError(422, "blotato_key_required", exc.user_message,
+                        [{"field": "api_key", "problem": "required"}])
+    if isinstance(exc, PlatformError) and exc.error_class is not ErrorClass.TRANSIENT \
+            and exc.user_message == messages.BLOTATO_BAD_KEY:
+        return ApiError(400, "blotato_key_refused", exc.user_message, {"platform_code": exc.code})
+    return None

@@ -13,13 +13,14 @@ import re
 from urllib.parse import urlencode
 
 import flask
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.api.strict import StrictModel, UserText
 from shared.config import core
 from shared.connections import flow
 from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
-from shared.http import ApiError, User, json_body, public_endpoint, user_endpoint
+from shared.http import ApiError, User, json_body, public_endpoint, query_args, user_endpoint
 from shared.log import get_logger
 from shared.platforms.errors import PlatformError
 from shared.publishing.wiring import enqueue_targets
@@ -28,15 +29,16 @@ log = get_logger(__name__)
 _PLATFORM = r"([a-z]+)"
 
 
-class StartRequest(BaseModel):
-    return_path: str | None = Field(default=None, max_length=500)
+class StartRequest(StrictModel):
+    return_path: UserText | None = Field(default=None, max_length=500, pattern=r"^/",
+                                         description="Where in the frontend to return to, e.g. /connections")
 
 
-class CompleteRequest(BaseModel):
-    platform: str = Field(min_length=1, max_length=40)
-    code: str | None = Field(default=None, max_length=2000)
-    state: str | None = Field(default=None, max_length=500)
-    error: str | None = Field(default=None, max_length=200)
+class CompleteRequest(StrictModel):
+    platform: UserText = Field(min_length=1, max_length=40)
+    code: UserText | None = Field(default=None, max_length=2000)
+    state: UserText | None = Field(default=None, max_length=500)
+    error: UserText | None = Field(default=None, max_length=200)
 
 
 @user_endpoint
@@ -45,8 +47,7 @@ def _start(request: flask.Request, user: User) -> object:
     if not match:
         raise ApiError(404, "not_found", "There is nothing at this address.")
     platform = match.group(1)
-    body = json_body(request, StartRequest) if request.method == "POST" else StartRequest(
-        return_path=request.args.get("return_path"))
+    body = json_body(request, StartRequest) if request.method == "POST" else query_args(request, StartRequest)
     try:
         url = flow.start_authorization(database(), user.id, platform, return_path=body.return_path)
     except (ConnectionFlowError, PlatformError) as exc:
@@ -69,8 +70,10 @@ def _complete(request: flask.Request, user: User) -> object:
 
 @public_endpoint
 def _callback(request: flask.Request) -> object:
+    from shared.api.openapi import OAUTH_PLATFORMS
+
     match = re.fullmatch(rf"/callback/{_PLATFORM}", request.path.rstrip("/"))
-    if not match:
+    if not match or match.group(1) not in OAUTH_PLATFORMS:
         raise ApiError(404, "not_found", "There is nothing at this address.")
     platform = match.group(1)
     args = request.args

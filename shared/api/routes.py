@@ -6,13 +6,15 @@ responses.py. Paths are the deployed ones (function name first).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydantic import BaseModel
 
 from functions.connections import BlotatoConnect, BlotatoKey
 from functions.oauth import CompleteRequest, StartRequest
-from functions.videos import ConvertBody, CoverFromFrame, ImportBody, RegisterBody
+from functions.videos import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
 from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
@@ -40,10 +42,14 @@ class Route:
     signed_in: bool = True
     description: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    text_answers: tuple[str, ...] = ()   # other content types of the 200 answer (CSV export)
+    # OpenAPI links: what a client (and the stateful fuzzer) does next with an answer's ids.
+    links: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def operation_id(self) -> str:
-        words = [p for p in self.path.replace("-", "_").split("/") if p and not p.startswith("{")]
+        # Unique per operation: a path parameter is named ("by_post_id"), so /posts and /posts/{post_id} differ.
+        words = [f"by_{p[1:-1]}" if p.startswith("{") else p for p in self.path.replace("-", "_").split("/") if p]
         return "_".join([self.method.lower(), *words])
 
 
@@ -51,7 +57,13 @@ ROUTES: tuple[Route, ...] = (
     # --- publishing
     Route("POST", "/publish-video", "Publish one video to several platforms", "publishing",
           {202: r.PublishAccepted, 200: r.PublishResult}, body=PublishRequest,
-          headers={"Idempotency-Key": "Repeat a request safely: the same key returns the first answer"}),
+          headers={"Idempotency-Key": "Repeat a request safely: the same key returns the first answer"},
+          links={"PostStatus": {"operationId": "get_publish_video_posts_by_post_id", "parameters": {
+                     "post_id": "$response.body#/post_id"}},
+                 "EditTarget": {"operationId": "patch_publish_video_targets_by_target_id", "parameters": {
+                     "target_id": "$response.body#/targets/0/target_id"}},
+                 "CancelTarget": {"operationId": "post_publish_video_targets_by_target_id_cancel", "parameters": {
+                     "target_id": "$response.body#/targets/0/target_id"}}}),
     Route("POST", "/publish-video/bulk", "Publish many videos to the same platforms", "publishing",
           {201: r.BatchProgress, 202: r.BatchAccepted}, body=BulkPublishRequest),
     Route("GET", "/publish-video/batches/{batch_id}", "Progress of a bulk request", "publishing",
@@ -65,7 +77,8 @@ ROUTES: tuple[Route, ...] = (
           description="Numbers are read from each platform once a day, starting an hour after publishing."),
     Route("GET", "/publish-video/analytics", "The user's published posts with their numbers", "analytics",
           {200: r.AnalyticsOverview}, query=AnalyticsQuery,
-          description="With format=csv the answer is text/csv: a header, then one row per platform post."),
+          description="With format=csv the answer is text/csv: a header, then one row per platform post.",
+          text_answers=("text/csv",)),
     Route("PATCH", "/publish-video/targets/{target_id}", "Edit a platform post that has not started", "publishing",
           {200: r.TargetView}, body=TargetEdit),
     Route("POST", "/publish-video/targets/{target_id}/cancel", "Cancel a platform post that has not started",
@@ -93,17 +106,26 @@ ROUTES: tuple[Route, ...] = (
                       "emails. docs/security.md says what is kept and for how long."),
     # --- videos
     Route("POST", "/videos", "Upload a video (the file itself as the body)", "videos", {201: r.VideoView},
-          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}, query=VideoContext),
+          raw_body=VIDEO_TYPES, headers={"X-Filename": "The original file name"}, query=VideoContext,
+          links={"PublishUpload": {"operationId": "post_publish_video", "requestBody": {
+              "video_id": "$response.body#/video_id"}}}),
     Route("POST", "/videos/register", "Add a file already uploaded to storage", "videos", {201: r.VideoView},
           body=RegisterBody),
     Route("POST", "/videos/import", "Fetch a video from a public URL", "videos", {201: r.VideoView}, body=ImportBody),
-    Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList}),
+    Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList},
+          links={"PublishVideo": {"operationId": "post_publish_video", "requestBody": {
+                     "video_id": "$response.body#/videos/0/video_id", "caption": "New video", "hashtags": [],
+                     "timezone": "UTC", "publish_at": None, "wait": 0, "targets": [{"platform": "facebook"}]},
+                                 # The whole body as written (a fuzzer would otherwise mix in generated fields).
+                                 "x-schemathesis": {"merge_body": False}},
+                 "VideoDetail": {"operationId": "get_videos_by_video_id", "parameters": {
+                     "video_id": "$response.body#/videos/0/video_id"}}}),
     Route("GET", "/videos/{video_id}", "One video with its checks and converted copies", "videos",
           {200: r.VideoDetail}),
     Route("POST", "/videos/{video_id}/convert", "Make the converted copy now", "videos", {200: r.ConvertResult},
           body=ConvertBody),
     Route("POST", "/videos/{video_id}/cover", "Set the cover from a frame (JSON) or an image (raw JPG/PNG)",
-          "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES),
+          "videos", {200: r.CoverResult}, body=CoverFromFrame, raw_body=IMAGE_TYPES, query=CoverQuery),
     # --- captions
     Route("POST", "/captions", "Suggest a caption and hashtags per platform for a video", "captions",
           {200: r.CaptionSuggestions}, body=CaptionRequest,
@@ -111,6 +133,8 @@ ROUTES: tuple[Route, ...] = (
     # --- connecting accounts
     Route("POST", "/oauth/start/{platform}", "Start connecting an account: where to send the browser",
           "connections", {200: r.AuthorizationStart}, body=StartRequest),
+    Route("GET", "/oauth/start/{platform}", "The same as POST, with return_path in the query", "connections",
+          {200: r.AuthorizationStart}, query=StartRequest),
     Route("GET", "/oauth/callback/{platform}", "Where the platform sends the browser back", "connections",
           {302: None}, signed_in=False,
           description="Redirects to FRONTEND_URL with ?connected=<platform> or ?error=<plain message>."),
@@ -137,7 +161,27 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/me/notifications", "Which mails the user gets", "notifications", {200: r.NotificationPreferences}),
     Route("PATCH", "/me/notifications", "Change which mails the user gets", "notifications",
           {200: r.NotificationPreferences}, body=PreferencesUpdate),
+    # --- the composer's catalog
+    Route("GET", "/platforms", "Platforms: limits, media rules, options, your accounts", "platforms",
+          {200: r.PlatformCatalog},
+          description="Built from the same declarations the publish request is checked against. For TikTok, each "
+                      "account's current privacy choices from creator_info (cached for a minute)."),
     # --- operations
     Route("GET", "/health", "Is the service up and its database reachable?", "operations", {200: r.Health},
           signed_in=False),
 )
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(path)))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((_pattern(route.path), route.method) for route in ROUTES)
+
+
+def methods_for(path: str) -> list[str] | None:
+    """The methods declared for `path` (a deployed path such as /publish-video/posts/<id>), or None."""
+    found = [method for pattern, method in _patterns() if pattern.fullmatch(path)]
+    return sorted(set(found)) if found else None

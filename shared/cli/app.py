@@ -107,6 +107,12 @@ def publish(
     brand: str | None = typer.Option(None, "--brand", help="The product or brand the video is about"),
     language: str | None = typer.Option(None, "--language", help="Language of the captions, e.g. en, de, es"),
     tone: str | None = typer.Option(None, "--tone", help="friendly, professional, playful or bold (--suggested)"),
+    tiktok_privacy: str | None = typer.Option(
+        None, "--tiktok-privacy",
+        help="TikTok: who can see it (PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY)"),
+    tiktok_consent: bool = typer.Option(
+        False, "--agree-tiktok-music-usage",
+        help="TikTok: you agree to TikTok's Music Usage Confirmation (required to post to TikTok)"),
 ) -> None:
     """Upload a video and publish it to several platforms, now or at a time."""
     try:
@@ -124,13 +130,13 @@ def publish(
                                  ("language", language)) if v}
     try:
         video = _upload(client, file, content_type, console, context)
-        targets: list[dict[str, Any]] = [{"platform": p, "title": title} for p in platforms]
+        targets: list[dict[str, Any]] = [_target(p, title, tiktok_privacy, tiktok_consent) for p in platforms]
         if suggested:
             answer = suggested_captions.ask(client, video["video_id"], platforms, brief=caption, language=language,
                                             tone=tone)
             console.print(suggested_captions.suggestions_table(answer))
             filled = suggested_captions.targets_from(answer, title)
-            targets = [{"platform": p, **filled[p]} for p in platforms]
+            targets = [{**_target(p, title, tiktok_privacy, tiktok_consent), **filled[p]} for p in platforms]
             caption = ""
         body = {
             "video_id": video["video_id"], "caption": caption, "hashtags": tags, "timezone": zone_name,
@@ -183,6 +189,14 @@ def captions(
 
 
 # ---------------------------------------------------------------------------- reading
+
+
+def _target(platform: str, title: str | None, privacy: str | None, consent: bool) -> dict[str, object]:
+    target: dict[str, object] = {"platform": platform, "title": title}
+    if platform in ("tiktok", "blotato"):
+        # TikTok takes no default: the server answers with the account's choices when this is missing.
+        target["options"] = {"privacy_level": privacy, "consent": consent}
+    return target
 
 
 @app.command()

@@ -149,7 +149,8 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
             now_post = _check(api.post("/publish-video", json={
                 "video_id": video_id,
                 "targets": [
-                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}, **suggested["blotato"]},
+                    {"platform": "blotato", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True},
+                     **suggested["blotato"]},
                     {"platform": "instagram", **suggested["instagram"]},
                     {"platform": "youtube", **suggested["youtube"]},
                     {"platform": "facebook", **suggested["facebook"]},
@@ -163,7 +164,7 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
                 "timezone": "America/New_York",
                 "publish_at": at.isoformat(),
                 "targets": [{"platform": "tiktok", "connection_id": connections["tiktok"],
-                             "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}],
+                             "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}}],
             }), "schedule")
             console.print(f"Published now: post {now_post['post_id']}; scheduled for {at:%H:%M:%S} UTC: "
                           f"post {later_post['post_id']}")

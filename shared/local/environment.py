@@ -15,6 +15,12 @@ DEFAULT_PORTS = {"functions": 8080, "sandbox": 8700, "storage": 8701, "smtp": 80
 SECRETS_FILE = LOCAL_DIR / "secrets.env"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def port_or_free(preferred: int) -> int:
     """The preferred port when it is free, else any free port (a second stack can run beside)."""
     with socket.socket() as probe:
@@ -23,9 +29,7 @@ def port_or_free(preferred: int) -> int:
             return preferred
         except OSError:
             pass
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:

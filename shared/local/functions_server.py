@@ -7,15 +7,23 @@ deployed URLs look, so the same clients and task URLs work locally and in produc
 
 from __future__ import annotations
 
+import io
+import time
 from pathlib import Path
 from typing import Any
 
+import flask
 import functions_framework
 from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import WSGIRequestHandler
 
 from shared.db.local import PROJECT_ROOT
 from shared.wsgi_server import RunningServer, serve_in_thread
+
+# A client that stops sending mid-body gets a 400 after this long, instead of holding the request open.
+BODY_READ_TIMEOUT_S = 5.0
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 
@@ -43,8 +51,80 @@ def mounts() -> dict[str, tuple[str, Path]]:
     return found
 
 
+def _json_errors(app: Flask) -> Flask:
+    """Whatever the framework itself answers (unknown path, method) leaves as the API's JSON error body."""
+    from shared.http import error_response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        from shared.http import _request_id
+        from shared.log import bind_context
+
+        bind_context(request_id=_request_id(flask.request))
+        code = exc.code or 500
+        if code == 404:
+            return error_response(404, "not_found", "There is nothing at this address.")
+        if code == 405:
+            response = error_response(405, "method_not_allowed", f"{flask.request.method} is not possible here.")
+            response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or ["GET", "OPTIONS"])
+            return response
+        return error_response(code, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+    return app
+
+
+def _function_app(target: str, source: Path) -> Flask:
+    app: Flask = functions_framework.create_app(target=target, source=str(source))
+    # functions-framework reads the whole body after every answer; a 413 must not wait for 1 GB to arrive,
+    # and a body shorter than its Content-Length must not hang the answer (the edge reads what it needs).
+    app.after_request_funcs[None] = [f for f in app.after_request_funcs.get(None, [])
+                                     if getattr(f, "__name__", "") != "read_request"]
+    return _json_errors(app)
+
+
+class _Lingering(io.RawIOBase):
+    """Reads what the client is still sending for LINGER_S at most, then reports the end."""
+
+    LINGER_S = 1.0
+
+    def __init__(self, raw: Any, connection: Any) -> None:
+        self.raw, self.deadline = raw, time.monotonic() + self.LINGER_S
+        connection.settimeout(0.1)
+
+    def read(self, size: int = -1) -> bytes:
+        if time.monotonic() >= self.deadline:
+            return b""
+        try:
+            return bytes(self.raw.read1(min(size if size > 0 else 65536, 65536)))
+        except OSError:
+            return b""
+
+
+class FunctionsRequestHandler(WSGIRequestHandler):
+    """Times out a stalled body read, and lets the edge answer without draining the body."""
+
+    timeout = BODY_READ_TIMEOUT_S
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        handler = self
+
+        def stop_reading() -> None:
+            # werkzeug drains what is left of the body after the answer (up to 10 GB). Instead, discard
+            # for a moment only, so the client reads the answer before the connection closes.
+            if not isinstance(handler.rfile, _Lingering):
+                handler.rfile = _Lingering(handler.rfile, handler.connection)  # type: ignore[assignment]
+
+        environ["shortpub.stop_reading"] = stop_reading
+        return environ
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        # A client that went away mid-request is not our error: no traceback in the console.
+        return
+
+
 def create_app() -> DispatcherMiddleware:
-    index = Flask("functions-index")
+    index = _json_errors(Flask("functions-index"))
     table = mounts()
 
     @index.get("/")
@@ -57,8 +137,7 @@ def create_app() -> DispatcherMiddleware:
 
         return jsonify(openapi_document())
 
-    apps = {prefix: _root_path(functions_framework.create_app(target=target, source=str(source)))
-            for prefix, (target, source) in table.items()}
+    apps = {prefix: _root_path(_function_app(target, source)) for prefix, (target, source) in table.items()}
     return DispatcherMiddleware(index, apps)  # type: ignore[arg-type]
 
 
@@ -74,4 +153,4 @@ def _root_path(app: Any) -> Any:
 
 
 def start(port: int = 0) -> RunningServer:
-    return serve_in_thread(create_app(), name="functions", port=port)
+    return serve_in_thread(create_app(), name="functions", port=port, request_handler=FunctionsRequestHandler)

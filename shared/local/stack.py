@@ -8,6 +8,7 @@ emulator, every Cloud Function on one port, and a scheduler loop calling the tic
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -16,9 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.db.local import LOCAL_DIR
-from shared.local.environment import DEFAULT_PORTS, SANDBOX_APPS, local_secrets, port_or_free, sandbox_env
+from shared.local.environment import (
+    DEFAULT_PORTS,
+    SANDBOX_APPS,
+    free_port,
+    local_secrets,
+    port_or_free,
+    sandbox_env,
+)
 
 TICK_SECONDS = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+# "free": every part of the stack on a free port instead of 8080/8700/... (a second stack beside the first).
+PORTS_MODE = os.environ.get("LOCAL_PORTS", "default")
 
 
 @dataclass
@@ -32,7 +42,7 @@ class LocalStack:
         self.stack.close()
 
 
-def _database_url() -> str:
+def _database_url(stack: LocalStack) -> str:
     from shared.db import local as localdb
 
     if os.environ.get("DATABASE_URL"):
@@ -40,6 +50,8 @@ def _database_url() -> str:
     import psycopg
 
     admin = localdb.start_embedded()
+    # Stopped last (ExitStack runs callbacks in reverse): Ctrl-C or SIGTERM never leaves it running.
+    stack.stack.callback(localdb.stop_embedded)
     with psycopg.connect(admin, autocommit=True) as conn:
         if conn.execute("select 1 from pg_database where datname = 'shortpub'").fetchone() is None:
             conn.execute("create database shortpub")
@@ -84,10 +96,19 @@ def _tick_loop(stack: LocalStack) -> None:
 
 
 def start() -> LocalStack:
-    ports = {name: port_or_free(port) for name, port in DEFAULT_PORTS.items()}
+    ports = {name: free_port() if PORTS_MODE == "free" else port_or_free(port) for name, port in DEFAULT_PORTS.items()}
     _configure_env(ports)
-    os.environ["DATABASE_URL"] = _database_url()
+    stack = LocalStack()
+    try:
+        os.environ["DATABASE_URL"] = _database_url(stack)
+        _start_parts(stack, ports)
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
+
+def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     from sandbox import server as sandbox_server
     from shared.db import migrate
     from shared.local import functions_server
@@ -97,7 +118,6 @@ def start() -> LocalStack:
     from shared.storage.local_server import start_in_thread
     from shared.tasks.emulator import TasksEmulator
 
-    stack = LocalStack()
     # JSON log lines go to a file so the console shows the stack and the demo's table.
     log_path = LOCAL_DIR / "logs" / "shortpub.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +160,6 @@ def start() -> LocalStack:
     thread = threading.Thread(target=_tick_loop, args=(stack,), name="scheduler", daemon=True)
     thread.start()
     stack.urls["scheduler"] = f"tick every {TICK_SECONDS:g} s (Cloud Scheduler: every minute)"
-    return stack
 
 
 def print_urls(stack: LocalStack, console: Any) -> None:
@@ -154,6 +173,15 @@ def print_urls(stack: LocalStack, console: Any) -> None:
     console.print(table)
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM stops the stack like Ctrl-C does: through the same `finally`, so nothing is orphaned."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
@@ -162,11 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = argv if argv is not None else sys.argv[1:]
     mode = argv[0] if argv else "run"
     console = Console()
+    _interrupt_on_sigterm()
     console.print("[bold]Starting shortpub locally...[/bold]")
-    stack = start()
+    try:
+        stack = start()
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+        return 0
     try:
         print_urls(stack, console)
-        ok = run_demo(stack, console)
+        # LOCAL_DEMO=0 serves without publishing the demo post first.
+        ok = run_demo(stack, console) if os.environ.get("LOCAL_DEMO", "1") != "0" or mode == "demo" else True
         if mode == "demo":
             return 0 if ok else 1
         console.print("[bold green]Serving.[/bold green] Press Ctrl-C to stop.")
@@ -176,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         console.print("Stopping...")
         return 0
     finally:
+        # A second Ctrl-C while stopping must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.close()
+        console.print("Stopped: PostgreSQL, the Cloud Tasks emulator and every server are down.")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def _shape(aspect: float) -> str:
 
 def _aspect_rule(rules: MediaRules) -> str:
     if rules.max_aspect <= 0.6:
-        return "vertical (9:16)"
+        return "vertical 9:16"
     if rules.max_aspect <= 1.05:
         return "square or vertical"
     return f"between {rules.min_aspect:g}:1 and {rules.max_aspect:g}:1"
@@ -96,10 +96,12 @@ def validate(probe: Probe | Mapping[str, Any], limits: PlatformLimits, *, platfo
         add(code, f"{platform} videos must be {duration_text(rules.min_duration_s)} to "
                   f"{duration_text(rules.max_duration_s)}; this video is {duration_text(p.duration_s)}. "
                   f"Please {'use a longer' if code == 'too_short' else 'trim it or use a shorter'} video.", False)
-    if not rules.min_aspect - 0.01 <= p.aspect <= rules.max_aspect + 0.01:
-        add("aspect", f"{platform} needs a {_aspect_rule(rules)} video; this one is {_shape(p.aspect)} "
-                      f"({p.display_width}x{p.display_height}). Please export it in a vertical format.", False)
-    if p.display_width < rules.min_width or p.display_height < rules.min_height:
+    wrong_shape = not rules.min_aspect - 0.01 <= p.aspect <= rules.max_aspect + 0.01
+    if wrong_shape:
+        add("aspect", f"This video is {_shape(p.aspect)} ({p.display_width}x{p.display_height}); {platform} needs "
+                      f"a {_aspect_rule(rules)} video. Please export it in a vertical format.", False)
+    # The minimum size is a vertical one: a landscape video is told about its shape, not its pixels.
+    if not wrong_shape and (p.display_width < rules.min_width or p.display_height < rules.min_height):
         add("resolution_too_small", f"{platform} needs at least {rules.min_width}x{rules.min_height} pixels; "
                                     f"this video is {p.display_width}x{p.display_height}. "
                                     "Please export it at a higher resolution.", False)

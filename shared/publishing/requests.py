@@ -3,22 +3,75 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from shared.api.responses import TargetState
+from shared.api.strict import StrictModel, UserText
+from shared.platforms.blotato.options import Options as BlotatoOptions
+from shared.platforms.facebook.options import Options as FacebookOptions
+from shared.platforms.instagram.options import Options as InstagramOptions
+from shared.platforms.tiktok.options import Options as TikTokOptions
+from shared.platforms.youtube.options import Options as YouTubeOptions
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)
 
 
+# Where a video can be published: a network, or an integration key (blotato publishes to TikTok).
+Platform = Literal["tiktok", "instagram", "youtube", "facebook", "blotato"]
+PLATFORMS: tuple[str, ...] = Platform.__args__  # type: ignore[attr-defined]
+STATES: tuple[str, ...] = TargetState.__args__  # type: ignore[attr-defined]
+# IANA names are at most a few dozen characters; longer is a mistake (and an OS error to look up).
+MAX_ZONE_LENGTH = 64
+
+
 def _zone(name: str) -> str:
+    shown = name if len(name) <= MAX_ZONE_LENGTH else name[:MAX_ZONE_LENGTH] + "…"
+    problem = f"'{shown}' is not a time zone we know; use a name like 'Europe/Berlin'."
+    if len(name) > MAX_ZONE_LENGTH or "\x00" in name:
+        raise ValueError(problem)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{name}' is not a time zone we know; use a name like 'Europe/Berlin'.") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(problem) from None
     return name
+
+
+TimeZone = Annotated[str, AfterValidator(_zone)]
+
+
+def _iso_time(value: Any) -> Any:
+    # pydantic would read a bare number as seconds since 1970: "to=0.5" must be a mistake, not 1970.
+    if isinstance(value, datetime):
+        return value
+    problem = "use an ISO 8601 time such as 2026-12-01T09:00:00+01:00"
+    if not isinstance(value, str) or value.strip().replace(".", "", 1).isdigit():
+        raise ValueError(problem)
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(problem) from None
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+Hashtag = Annotated[UserText, Field(max_length=200)]
+
+
+def _tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    cleaned = [tag.strip().lstrip("#") for tag in value if tag.strip().lstrip("#")]
+    for tag in cleaned:
+        if any(ch.isspace() for ch in tag):
+            raise ValueError(f"hashtag '#{tag}' has a space in it; hashtags are single words.")
+    return cleaned
+
+
+Hashtags = Annotated[list[Hashtag], Field(max_length=100), AfterValidator(_tags)]
 
 
 def resolve_time(publish_at: datetime | None, timezone: str) -> datetime | None:
@@ -40,47 +93,63 @@ def check_schedule(at: datetime | None, now: datetime) -> str | None:
     return None
 
 
-class TargetRequest(BaseModel):
-    platform: str = Field(description="tiktok, instagram, youtube or facebook (or an integration key: blotato)")
+class _Target(StrictModel):
     connection_id: UUID | None = Field(default=None, description="Which connected account, when there are several")
-    caption: str | None = Field(default=None, description="Overrides the post caption for this platform")
-    title: str | None = Field(default=None, description="Title (YouTube)")
-    hashtags: list[str] | None = None
-    options: dict[str, Any] = Field(default_factory=dict, description="Platform options (privacy, toggles, ...)")
-    publish_at: datetime | None = Field(
+    caption: UserText | None = Field(default=None, max_length=20000,
+                                     description="Overrides the post caption for this platform")
+    title: UserText | None = Field(default=None, max_length=1000, description="Title (YouTube)")
+    hashtags: Hashtags | None = None
+    publish_at: IsoTime | None = Field(
         default=None, description="When to publish; without an offset it is read in `timezone`. Empty: now."
     )
-    timezone: str | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return _zone(value) if value else value
+    timezone: TimeZone | None = None
 
 
-class PublishRequest(BaseModel):
+class TikTokTarget(_Target):
+    """TikTok (direct, or through Blotato when that is the TikTok account connected)."""
+
+    platform: Literal["tiktok"]
+    options: TikTokOptions = Field(description="privacy_level and consent are required (TikTok's UX rules)")
+
+
+class BlotatoTarget(_Target):
+    """TikTok through a Blotato account."""
+
+    platform: Literal["blotato"]
+    options: BlotatoOptions = Field(description="privacy_level and consent are required (TikTok's UX rules)")
+
+
+class InstagramTarget(_Target):
+    platform: Literal["instagram"]
+    options: InstagramOptions = Field(default_factory=InstagramOptions)
+
+
+class YouTubeTarget(_Target):
+    platform: Literal["youtube"]
+    options: YouTubeOptions = Field(default_factory=YouTubeOptions)
+
+
+class FacebookTarget(_Target):
+    platform: Literal["facebook"]
+    options: FacebookOptions = Field(default_factory=FacebookOptions)
+
+
+TargetRequest = Annotated[
+    TikTokTarget | BlotatoTarget | InstagramTarget | YouTubeTarget | FacebookTarget,
+    Field(discriminator="platform"),
+]
+
+
+class PublishRequest(StrictModel):
     video_id: UUID
-    caption: str = ""
-    hashtags: list[str] = Field(default_factory=list)
-    campaign: str | None = Field(default=None, max_length=200)
-    timezone: str = Field(default="UTC", description="The user's time zone, e.g. 'America/New_York'")
-    publish_at: datetime | None = Field(default=None, description="Default time for every target; empty: now")
+    caption: UserText = Field(default="", max_length=20000)
+    hashtags: Hashtags = Field(default_factory=list)
+    campaign: UserText | None = Field(default=None, max_length=200)
+    timezone: TimeZone = Field(default="UTC", description="The user's time zone, e.g. 'America/New_York'")
+    publish_at: IsoTime | None = Field(default=None, description="Default time for every target; empty: now")
     targets: list[TargetRequest] = Field(min_length=1, max_length=10)
-    wait: float = Field(default=0, ge=0, le=30, description="Seconds to wait for final results before answering")
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _zone(value)
-
-    @field_validator("hashtags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        cleaned = [tag.strip().lstrip("#") for tag in value if tag.strip().lstrip("#")]
-        for tag in cleaned:
-            if any(ch.isspace() for ch in tag):
-                raise ValueError(f"hashtag '#{tag}' has a space in it; hashtags are single words.")
-        return cleaned
+    wait: float = Field(default=0, ge=0, le=30, allow_inf_nan=False,
+                        description="Seconds to wait for final results before answering")
 
     @model_validator(mode="after")
     def _distinct(self) -> PublishRequest:
@@ -93,19 +162,19 @@ class PublishRequest(BaseModel):
         return self
 
 
-class BulkItem(BaseModel):
+class BulkItem(StrictModel):
     video_id: UUID
-    caption: str | None = None
-    hashtags: list[str] | None = None
+    caption: UserText | None = Field(default=None, max_length=20000)
+    hashtags: Hashtags | None = None
 
 
-class BulkPublishRequest(BaseModel):
+class BulkPublishRequest(StrictModel):
     items: list[BulkItem] = Field(min_length=1, max_length=500)
-    caption: str = ""
-    hashtags: list[str] = Field(default_factory=list)
-    campaign: str | None = None
-    timezone: str = "UTC"
-    publish_at: datetime | None = None
+    caption: UserText = Field(default="", max_length=20000)
+    hashtags: Hashtags = Field(default_factory=list)
+    campaign: UserText | None = Field(default=None, max_length=200)
+    timezone: TimeZone = "UTC"
+    publish_at: IsoTime | None = None
     targets: list[TargetRequest] = Field(min_length=1, max_length=10)
 
     def request_for(self, item: BulkItem) -> PublishRequest:
@@ -120,24 +189,22 @@ class BulkPublishRequest(BaseModel):
         )
 
 
-class TargetEdit(BaseModel):
-    caption: str | None = None
-    title: str | None = None
-    hashtags: list[str] | None = None
-    options: dict[str, Any] | None = None
-    publish_at: datetime | None = None
-    timezone: str | None = None
+class TargetEdit(StrictModel):
+    """Only the fields sent change; `options` replaces the platform options as a whole."""
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return _zone(value) if value else value
+    caption: UserText | None = Field(default=None, max_length=20000)
+    title: UserText | None = Field(default=None, max_length=1000)
+    hashtags: Hashtags | None = None
+    options: dict[str, Any] | None = Field(
+        default=None, description="The platform's options, as in the publish request (see GET /platforms)")
+    publish_at: IsoTime | None = None
+    timezone: TimeZone | None = None
 
 
-class PostQuery(BaseModel):
-    start: datetime | None = Field(default=None, alias="from")
-    end: datetime | None = Field(default=None, alias="to")
-    platform: str | None = None
-    campaign: str | None = None
-    state: str | None = None
+class PostQuery(StrictModel):
+    start: IsoTime | None = Field(default=None, alias="from")
+    end: IsoTime | None = Field(default=None, alias="to")
+    platform: Platform | None = None
+    campaign: UserText | None = Field(default=None, max_length=200)
+    state: TargetState | None = None
     limit: int = Field(default=100, ge=1, le=500)

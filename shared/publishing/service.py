@@ -21,17 +21,19 @@ from psycopg.types.json import Jsonb
 from shared.db.database import Conn, server_writes
 from shared.http import ApiError, User
 from shared.platforms import adapters
-from shared.platforms.base import PlatformAdapter, caption_with_hashtags
-from shared.publishing import quota, states, text
+from shared.platforms.base import PlatformAdapter
+from shared.platforms.options import PlatformOptions
+from shared.platforms.options import stored as options_as_stored
+from shared.publishing import quota, states
 from shared.publishing.requests import (
     PostQuery,
     PublishRequest,
     TargetEdit,
     TargetRequest,
-    check_schedule,
     resolve_time,
 )
 from shared.publishing.runtime import Runtime
+from shared.publishing.target_checks import check_target, default_title
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",
@@ -50,6 +52,7 @@ class PlannedTarget:
     timezone: str
     caption: str | None
     title: str | None
+    options: PlatformOptions | None = None
 
 
 def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
@@ -63,9 +66,9 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
         raise ApiError(422, "unknown_platform", f"We can't publish to '{target.platform}' yet.")
     keys = [cls.key for cls in candidates]
     rows = conn.execute(
-        "select id, user_id, platform, platform_account_id, username, status from social_connections "
-        "where platform = any(%s) and (%s::uuid is null or id = %s::uuid) and status <> 'disconnected' "
-        "order by created_at",
+        "select id, user_id, platform, platform_account_id, username, status, account_info, updated_at "
+        "from social_connections where platform = any(%s) and (%s::uuid is null or id = %s::uuid) "
+        "and status <> 'disconnected' order by created_at",
         (keys, target.connection_id, target.connection_id),
     ).fetchall()
     # Name the network the way users know it ("TikTok"), not the integration ("TikTok via Blotato").
@@ -91,39 +94,31 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
     return adapters()[connection["platform"]], connection
 
 
-def _text_problems(plan: PlannedTarget, post: PublishRequest) -> list[str]:
-    limits = plan.adapter.limits
-    hashtags = plan.request.hashtags if plan.request.hashtags is not None else post.hashtags
-    caption = caption_with_hashtags(plan.caption if plan.caption is not None else post.caption, hashtags)
-    found = text.problems(caption, limits.caption, "caption", plan.adapter.display_name)
-    if limits.title is not None:
-        title = plan.title if plan.title is not None else default_title(caption, limits.title.max_length)
-        found += text.problems(title, limits.title, "title", plan.adapter.display_name)
-    if limits.tags_total_chars is not None:
-        tags_length = len(",".join(f'"{t}"' if " " in t else t for t in hashtags))
-        if tags_length > limits.tags_total_chars:
-            found.append(
-                f"{plan.adapter.display_name} allows {limits.tags_total_chars} characters of tags in all; "
-                f"these have {tags_length}."
-            )
-    return found
+def _refuse(problems: dict[str, list[str]]) -> None:
+    summary = " ".join(f"{platform}: {' '.join(msgs)}" for platform, msgs in problems.items())
+    raise ApiError(422, "not_publishable", summary, problems)
 
 
-def default_title(caption: str, max_length: int) -> str:
-    """A title from the caption's first line, for platforms that need one."""
-    first = (caption.strip().splitlines() or [""])[0]
-    first = first.replace("<", "").replace(">", "")
-    return first if len(first) <= max_length else first[: max_length - 1].rstrip() + "…"
+def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
+    """The account's current settings that options are checked against (TikTok: creator_info)."""
+    if adapter.key != "tiktok":
+        return {}
+    from shared.platforms.tiktok.creator import creator_info
+
+    connection_id = str(connection["id"])
+    stored = (connection.get("account_info") or {}).get("creator_info")
+    return creator_info(connection_id, lambda: rt.credentials(rt.db, connection_id, False).access_token, stored,
+                        connection.get("updated_at"))
 
 
-def _media_problems(video: dict[str, Any], adapter: type[PlatformAdapter]) -> list[str]:
-    from shared.media.validate import validate
+def stored_options(options: PlatformOptions | None) -> dict[str, Any]:
+    return options_as_stored(options) if options is not None else {}
 
-    if not video.get("probe"):
-        return []
-    verdict = validate(video["probe"], adapter.limits, platform=adapter.display_name)
-    # Fixable problems (codec, pixel format, moov position, bitrate) are converted at publish time (EC-2).
-    return [problem.message for problem in verdict.problems if not problem.fixable]
+
+def _consent(options: PlatformOptions | None, now: datetime) -> Jsonb | None:
+    """TikTok: the declaration the user agreed to, and when (stored with the target)."""
+    record = getattr(options, "consent_record", lambda: None)()
+    return Jsonb({**record, "agreed_at": now.isoformat()}) if record else None
 
 
 def _request_hash(body: bytes) -> str:
@@ -154,19 +149,23 @@ def create_post(
         plans = _plan_targets(conn, user, request, now)
         problems: dict[str, list[str]] = {}
         for plan in plans:
-            found = _text_problems(plan, request) + _media_problems(video, plan.adapter)
-            schedule_problem = check_schedule(plan.scheduled_at, now)
-            if schedule_problem:
-                found.append(schedule_problem)
-            if found:
-                problems[plan.adapter.network] = found
+            checked = check_target(
+                plan.adapter, video=video,
+                caption=plan.caption if plan.caption is not None else request.caption,
+                title=plan.title,
+                hashtags=plan.request.hashtags if plan.request.hashtags is not None else request.hashtags,
+                options=plan.request.options, scheduled_at=plan.scheduled_at, now=now,
+                live=live_settings(rt, plan.adapter, plan.connection),
+            )
+            plan.options = checked.options
+            if checked.problems:
+                problems[plan.adapter.network] = checked.problems
         if problems:
-            summary = " ".join(f"{platform}: {' '.join(msgs)}" for platform, msgs in problems.items())
-            raise ApiError(422, "not_publishable", summary, problems)
+            _refuse(problems)
         _check_budgets(rt, plans, now)
         # Every row written below was checked above: the video and connections are the
         # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
-        post_id, created = _insert_post(conn, user, request, plans, batch_id)
+        post_id, created = _insert_post(conn, user, request, plans, batch_id, now)
         response: dict[str, Any] = {
             "post_id": post_id,
             "targets": [
@@ -190,7 +189,7 @@ def create_post(
 
 
 def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[PlannedTarget],
-                 batch_id: str | None) -> tuple[str, list[dict[str, Any]]]:
+                 batch_id: str | None, now: datetime) -> tuple[str, list[dict[str, Any]]]:
     with server_writes(conn):
         post = conn.execute(
             "insert into posts (user_id, video_id, batch_id, caption, hashtags, campaign) "
@@ -202,7 +201,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
         for plan in plans:
             row = conn.execute(
                 "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
-                "options, scheduled_at, timezone) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "options, scheduled_at, timezone, consent) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "returning id, platform, state, task_seq",
                 (
                     user.id,
@@ -212,9 +211,10 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
                     plan.caption,
                     plan.title,
                     plan.request.hashtags,
-                    Jsonb(plan.request.options),
+                    Jsonb(stored_options(plan.options)),
                     plan.scheduled_at,
                     plan.timezone,
+                    _consent(plan.options, now),
                 ),
             ).fetchone()
             assert row is not None
@@ -366,6 +366,7 @@ def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
 
 
 def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> dict[str, Any]:
+    """Change a scheduled platform post; it is checked exactly like a new one (check_target)."""
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
         current = conn.execute(
@@ -376,37 +377,46 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             raise ApiError(404, "target_not_found", "We couldn't find that scheduled post.")
         if current["state"] not in states.NOT_STARTED:
             raise ApiError(409, "already_started", "This post is already publishing or done, so it can't be edited.")
+        post = conn.execute(
+            "select p.caption, p.hashtags, v.probe from posts p join videos v on v.id = p.video_id where p.id = %s",
+            (current["post_id"],),
+        ).fetchone()
+        connection = conn.execute(
+            "select id, platform, platform_account_id, username, status, account_info, updated_at "
+            "from social_connections where id = %s", (current["connection_id"],),
+        ).fetchone()
         adapter = adapters()[current["platform"]]
         zone = edit.timezone or current["timezone"]
         when = resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"]
-        problem = check_schedule(when, now)
         caption = edit.caption if edit.caption is not None else current["caption"]
         title = edit.title if edit.title is not None else current["title"]
         hashtags = edit.hashtags if edit.hashtags is not None else current["hashtags"]
-        found = [problem] if problem else []
-        if caption is not None:
-            found += text.problems(
-                caption_with_hashtags(caption, hashtags or []), adapter.limits.caption, "caption", adapter.display_name
-            )
-        if title is not None and adapter.limits.title is not None:
-            found += text.problems(title, adapter.limits.title, "title", adapter.display_name)
-        if found:
-            raise ApiError(422, "not_publishable", " ".join(found), found)
+        options = edit.options if edit.options is not None else (current["options"] or {})
+        checked = check_target(
+            adapter, video=dict(post or {}),
+            caption=caption if caption is not None else (post["caption"] if post else "") or "",
+            title=title, hashtags=list(hashtags if hashtags is not None else (post["hashtags"] if post else []) or []),
+            options=options, scheduled_at=when, now=now,
+            live=live_settings(rt, adapter, dict(connection)) if connection else None,
+        )
+        if checked.problems:
+            _refuse({adapter.network: checked.problems})
         with server_writes(conn):
             # Still scheduled at the moment of writing: the worker may have started it meanwhile.
             updated = conn.execute(
                 sql.SQL(
                     "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
-                    "scheduled_at = %s, timezone = %s where id = %s and user_id = %s and state = 'scheduled' "
-                    "returning {}"
+                    "scheduled_at = %s, timezone = %s, consent = coalesce(%s, consent) "
+                    "where id = %s and user_id = %s and state = 'scheduled' returning {}"
                 ).format(_COLUMNS),
                 (
                     caption,
                     title,
                     hashtags,
-                    Jsonb(edit.options if edit.options is not None else current["options"]),
+                    Jsonb(stored_options(checked.options)),
                     when,
                     zone,
+                    _consent(checked.options, now) if edit.options is not None else None,
                     target_id,
                     user.id,
                 ),

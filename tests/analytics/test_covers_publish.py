@@ -64,7 +64,8 @@ def test_a_cover_frame_time_goes_to_tiktok_and_instagram(harness: Harness, user_
         harness.connect(user_a, platform)
     video_id = harness.video(user_a, vertical_video)
     harness.publish(user_a, video_id=video_id, caption="Frame cover", targets=[
-        {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "cover_offset_seconds": 1.5}},
+        {"platform": "tiktok",
+         "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True, "cover_offset_seconds": 1.5}},
         {"platform": "instagram", "options": {"cover_offset_seconds": 2}},
     ])
     harness.run()

@@ -162,6 +162,6 @@ def test_blotato_connects_with_the_users_key_and_chosen_account(db, user_a, plat
 
 def test_blotato_bad_key_is_refused_plainly(db, user_a, platforms):
     refused = call(connections, "POST", "/blotato", user=user_a, json={"api_key": "not-a-key"})
-    assert refused.status_code == 502
+    assert refused.status_code == 400  # the user's key: their input, not Blotato being down
     assert "did not accept this API key" in refused.get_json()["message"]
     assert _rows(db, user_a) == []

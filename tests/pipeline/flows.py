@@ -13,7 +13,7 @@ NETWORKS = ("tiktok", "instagram", "youtube", "facebook")
 
 def target_request(platform: str) -> dict[str, Any]:
     if platform in ("tiktok", "blotato"):
-        return {"platform": platform, "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}}
+        return {"platform": platform, "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}}
     if platform == "youtube":
         return {"platform": platform, "title": "Spring sale"}
     return {"platform": platform}

@@ -21,7 +21,7 @@ def test_one_video_to_four_platforms_publishes_each_exactly_once(harness: Harnes
         caption=CAPTION,
         hashtags=["springsale"],
         targets=[
-            {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}},
+            {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}},
             {"platform": "instagram"},
             {"platform": "youtube", "title": "Spring sale"},
             {"platform": "facebook"},
@@ -52,7 +52,7 @@ def test_a_publish_logs_no_token_key_or_url_signature(harness: Harness, user_a, 
         _connect_all(harness, user_a)
         video_id = harness.video(user_a, vertical_video)
         answer = harness.publish(user_a, video_id=video_id, caption=CAPTION, targets=[
-            {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}},
+            {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}},
             {"platform": "instagram"}, {"platform": "youtube", "title": "Spring"}, {"platform": "facebook"}])
         harness.run()
         assert harness.post(user_a, answer["post_id"])["summary"] == "Published to 4 of 4 platforms."

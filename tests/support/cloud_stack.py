@@ -243,7 +243,8 @@ class StackClient:
         return str(stored["video_id"])
 
     def publish(self, video_id: str, platforms: tuple[str, ...] = PLATFORMS, **fields: Any) -> dict[str, Any]:
-        targets = [{"platform": p, **({"options": {"privacy_level": "PUBLIC_TO_EVERYONE"}} if p == "tiktok" else {}),
+        tiktok = {"options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}}
+        targets = [{"platform": p, **(tiktok if p == "tiktok" else {}),
                     **({"title": "Spring sale"} if p == "youtube" else {})} for p in platforms]
         body = {"video_id": video_id, "caption": "Spring sale starts today!", "hashtags": ["springsale"],
                 "targets": targets, **fields}
