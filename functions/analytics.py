@@ -16,7 +16,7 @@ import flask
 from shared.analytics import experiments, insights
 from shared.analytics.settings import AnalyticsSettings
 from shared.config import load
-from shared.http import ApiError, User, json_body, user_endpoint
+from shared.http import ApiError, User, json_body, query_args, user_endpoint
 from shared.publishing.wiring import runtime
 
 _ID = r"([0-9a-fA-F-]{36})"
@@ -28,10 +28,10 @@ def analytics(request: flask.Request, user: User) -> object:
     rt = runtime()
     settings = load(AnalyticsSettings)
     if request.method == "GET" and path == "/recommendations":
-        return insights.recommendations(rt.db, user, insights.InsightsQuery.model_validate(request.args.to_dict()),
+        return insights.recommendations(rt.db, user, query_args(request, insights.InsightsQuery),
                                         settings)
     if request.method == "GET" and path == "/compare":
-        return insights.compare(rt.db, user, insights.InsightsQuery.model_validate(request.args.to_dict()), settings)
+        return insights.compare(rt.db, user, query_args(request, insights.InsightsQuery), settings)
     if request.method == "POST" and path == "/experiments":
         return experiments.create(rt, user, json_body(request, experiments.ExperimentRequest)), 201
     if request.method == "GET" and path == "/experiments":

@@ -8,32 +8,32 @@ day-old one.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared.analytics import history, recommend
 from shared.analytics.report import engagement_rate
 from shared.analytics.settings import AnalyticsSettings
 from shared.analytics.stats import compare_rates, midpoint
+from shared.api.strict import StrictModel, UserText
 from shared.db import Database
 from shared.http import ApiError, User
-from shared.publishing.requests import _zone
+from shared.publishing.requests import IsoTime, _zone
 
 
-class InsightsQuery(BaseModel):
+class InsightsQuery(StrictModel):
     """Which posts the comparison or recommendations look at."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    start: datetime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601)")
-    end: datetime | None = Field(default=None, alias="to", description="Published before (ISO 8601)")
+    start: IsoTime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601)")
+    end: IsoTime | None = Field(default=None, alias="to", description="Published before (ISO 8601)")
     platform: str | None = Field(default=None, description="A platform network: tiktok covers TikTok and Blotato")
     connection_id: UUID | None = Field(default=None, description="One connected account")
-    campaign: str | None = Field(default=None, max_length=200)
-    timezone: str = Field(default="UTC", description="Hours and weekdays are given in this zone")
+    campaign: UserText | None = Field(default=None, max_length=200)
+    timezone: UserText = Field(default="UTC", max_length=64, description="Hours and weekdays are given in this zone")
     post_id: UUID | None = Field(default=None, description="compare: one video across its platforms")
 
     @field_validator("timezone")

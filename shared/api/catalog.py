@@ -77,7 +77,7 @@ def platform_catalog(rt: Runtime, user: User) -> dict[str, Any]:
                                        "display_name": row["display_name"], "status": row["status"]}
             with rt.db.service() as service:
                 account["budgets"] = quota.budgets_left(service, adapter, account_id=row["platform_account_id"],
-                                                        at=now)
+                                                        user_id=user.id, at=now)
             if key == "tiktok" and row["status"] == "connected":
                 account["creator_info"] = _tiktok_live(rt, row)
             accounts.append(account)

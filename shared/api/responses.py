@@ -633,7 +633,8 @@ class Budget(Strict):
     name: str
     limit: int
     window: str
-    scope: Literal["project", "account"]
+    scope: Literal["project", "account", "user"] = Field(
+        description="project: our whole app; account: this account; user: your share of a project budget")
     used_or_planned: int
     left: int
 

@@ -99,8 +99,10 @@ class _Target(StrictModel):
                                      description="Overrides the post caption for this platform")
     title: UserText | None = Field(default=None, max_length=1000, description="Title (YouTube)")
     hashtags: Hashtags | None = None
-    publish_at: IsoTime | None = Field(
-        default=None, description="When to publish; without an offset it is read in `timezone`. Empty: now."
+    publish_at: IsoTime | Literal["best"] | None = Field(
+        default=None, description="When to publish; without an offset it is read in `timezone`. Empty: now. "
+                                  "\"best\": the next slot your own results recommend that fits the budgets "
+                                  "(GET /analytics/recommendations)."
     )
     timezone: TimeZone | None = None
 

@@ -18,6 +18,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from shared.analytics.best_time import resolve_best_times
 from shared.db.database import Conn, server_writes
 from shared.http import ApiError, User
 from shared.platforms import adapters
@@ -136,6 +137,7 @@ def create_post(
 ) -> tuple[dict[str, Any], int]:
     """Validate and store a post with one target per platform; enqueue what is due now."""
     now = rt.clock()
+    request = resolve_best_times(rt, user, request, now)
     with rt.db.user(user.claims) as conn:
         if idempotency_key:
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
@@ -227,7 +229,9 @@ def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime
     for target in request.targets:
         adapter, connection = _connection_for(conn, user, target)
         zone = target.timezone or request.timezone
-        when = resolve_time(target.publish_at or request.publish_at, zone)
+        chosen = target.publish_at
+        assert not isinstance(chosen, str), "publish_at 'best' is resolved before planning"
+        when = resolve_time(chosen or request.publish_at, zone)
         title = target.title
         if adapter.limits.title is not None and adapter.limits.title.required and not title:
             caption = target.caption if target.caption is not None else request.caption

@@ -14,8 +14,9 @@ import secrets
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from shared.api.strict import StrictModel, UserText
 from shared.connections.vault import vault
 from shared.db.database import Database
 from shared.http import ApiError, User
@@ -38,10 +39,11 @@ def known_events(events: list[str]) -> list[str]:
     return list(dict.fromkeys(events))
 
 
-class EndpointCreate(BaseModel):
-    url: str = Field(min_length=1, max_length=2000, description="https:// address that receives the events")
-    events: list[str] = Field(min_length=1, description="Event types to send, e.g. ['target.published']")
-    description: str | None = Field(default=None, max_length=200)
+class EndpointCreate(StrictModel):
+    url: UserText = Field(min_length=1, max_length=2000, description="https:// address that receives the events")
+    events: list[UserText] = Field(min_length=1, max_length=20,
+                                   description="Event types to send, e.g. ['target.published']")
+    description: UserText | None = Field(default=None, max_length=200)
 
     @field_validator("events")
     @classmethod
@@ -49,10 +51,10 @@ class EndpointCreate(BaseModel):
         return known_events(events)
 
 
-class EndpointUpdate(BaseModel):
+class EndpointUpdate(StrictModel):
     enabled: bool | None = Field(default=None, description="true turns a disabled endpoint back on")
-    events: list[str] | None = Field(default=None, min_length=1)
-    description: str | None = Field(default=None, max_length=200)
+    events: list[UserText] | None = Field(default=None, min_length=1, max_length=20)
+    description: UserText | None = Field(default=None, max_length=200)
 
     @field_validator("events")
     @classmethod

@@ -113,3 +113,33 @@ def test_routes_answer_through_the_functions_server(db, rich_user, functions_ser
     bad = httpx.get(f"{base}/recommendations", params={"timezone": "Mars/Olympus"}, headers=bearer(rich_user),
                     timeout=30)
     assert bad.status_code == 422
+
+
+def test_publish_at_best_takes_the_next_recommended_window(harness, rich_user, vertical_video):
+    from shared.publishing.requests import PublishRequest
+    from shared.publishing.service import create_post
+
+    video_id = harness.video(rich_user, vertical_video)
+    body = PublishRequest.model_validate({"video_id": video_id, "caption": "Fresh beans", "timezone": "UTC",
+                                          "targets": [{"platform": "instagram", "publish_at": "best"}]})
+    answer, _ = create_post(harness.rt, as_user(rich_user), body)
+    target = harness.target(answer["targets"][0]["target_id"])
+    slot = target["scheduled_at"].astimezone(UTC)
+    assert target["state"] == "scheduled" and slot > harness.clock.now
+    assert _in_window(slot.hour, PLANTED.best_hour_utc) and slot.minute == 0
+    assert slot - harness.clock.now <= timedelta(days=1)
+
+
+def test_publish_at_best_without_enough_history_asks_for_a_time(harness, user_a, vertical_video):
+    from shared.http import ApiError
+    from shared.publishing.requests import PublishRequest
+    from shared.publishing.service import create_post
+
+    harness.connect(user_a, "instagram")
+    video_id = harness.video(user_a, vertical_video)
+    body = PublishRequest.model_validate({"video_id": video_id, "caption": "Fresh beans",
+                                          "targets": [{"platform": "instagram", "publish_at": "best"}]})
+    with pytest.raises(ApiError) as refused:
+        create_post(harness.rt, as_user(user_a), body)
+    assert refused.value.status == 422 and refused.value.code == "no_best_time"
+    assert "choose a time" in refused.value.message

@@ -291,7 +291,7 @@ def _count(live: Counter[tuple[str, int]], platform: str, caption: Any) -> None:
 def _target_request(platform: str, connection_id: str) -> dict[str, Any]:
     request: dict[str, Any] = {"platform": platform, "connection_id": connection_id}
     if platform in ("tiktok", "blotato"):
-        request["options"] = {"privacy_level": "PUBLIC_TO_EVERYONE"}
+        request["options"] = {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}
     if platform == "youtube":
         request["title"] = "Chaos"
     return request

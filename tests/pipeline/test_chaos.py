@@ -24,7 +24,9 @@ def test_chaos_never_posts_twice_never_loses_never_fails_a_live_video(pipeline: 
     run = ChaosRun(pipeline, seed=SEED, posts=POSTS, users=max(2, POSTS // 6))
     problems, figures = timed(run, vertical_video)
     print("chaos", figures)
-    assert figures["faults_hit"] > 0.05 * figures["deliveries"] / 3, figures   # the chaos really happened
+    # The chaos really happened: most deliveries that are paced by the per-minute rates make no platform
+    # call, so the faults are counted against the targets, not the deliveries.
+    assert figures["faults_hit"] > 0.5 * figures["targets"], figures
     assert run.kills > 0 and run.reconnects > 0, figures
     assert {k: v for k, v in problems.items() if v} == {}, figures
     assert figures["states"].get("published", 0) > 0.8 * len(run.targets), figures

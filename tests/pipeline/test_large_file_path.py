@@ -139,7 +139,7 @@ def test_200_mb_by_tus_registered_probed_by_range_and_published_to_four_platform
     for platform in ("tiktok", "instagram", "youtube", "facebook"):
         harness.connect(user_a, platform)
     answer = harness.publish(user_a, video_id=registered["video_id"], caption="Big launch", targets=[
-        {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE"}},
+        {"platform": "tiktok", "options": {"privacy_level": "PUBLIC_TO_EVERYONE", "consent": True}},
         {"platform": "instagram"}, {"platform": "youtube", "title": "Big launch"}, {"platform": "facebook"}])
     harness.run()
     view = harness.post(user_a, answer["post_id"])
