@@ -28,8 +28,9 @@ run: install
 demo: install
 	$(PY) -m shared.localstack demo
 
+# Two workers: the suite waits on sandboxes, servers and PostgreSQL as much as it computes.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 # The schema-driven API fuzz run for longer than the bounded pass in `make test` (FUZZ_SECONDS to change).
 fuzz: install

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 TARGETS = int(os.environ.get("BENCH_ANALYTICS_TARGETS", "5000"))
-EXPERIMENTS = int(os.environ.get("BENCH_AB_EXPERIMENTS", "2000"))
+EXPERIMENTS = int(os.environ.get("BENCH_AB_EXPERIMENTS", "10000"))
 DAYS = 60
 ROUNDS = 20
 GOAL_MS = 200.0

@@ -10,8 +10,8 @@ The decision rule is fixed at creation: the metric (engagement rate, or views), 
 age it is read at (72 h by default), the sample every variant needs (views), the
 significance level, and a deadline. The verdict is taken once, when every variant's
 posts have reached the age and the sample (one look, so the error rate is the declared
-one): the best variant must beat every other one by a one-sided test at alpha/(k-1)
-(Bonferroni) — for engagement rates the chi-square test on engagements out of views,
+one): the best variant must beat every other one by a one-sided test at alpha/(2(k-1))
+(picking the best first makes it a two-sided question; Bonferroni over the k-1 comparisons) — for engagement rates the chi-square test on engagements out of views,
 for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
 the numbers. A winner's traits become the user's defaults for those platforms
 (`publishing_defaults`), unless the user switched that off.
@@ -188,7 +188,9 @@ def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any
     if not reached:
         return None
     alpha = float(experiment["alpha"])
-    corrected = alpha / (len(variants) - 1)
+    # The best variant is picked first and then tested one-sided, which is a two-sided question:
+    # each comparison gets alpha / 2, split again over the k - 1 comparisons (Bonferroni).
+    corrected = alpha / (2 * (len(variants) - 1))
     if experiment["metric"] == "engagement_rate":
         best = max(variants, key=lambda v: v["engagement_rate"] or 0.0)
         tests = {v["label"]: compare_rates(round(best["engagements"]), best["views"], round(v["engagements"]),
