@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
+from werkzeug.exceptions import HTTPException
 
 from shared.config import core
 from shared.log import bind_context, clear_context, get_logger
@@ -273,8 +274,32 @@ def authenticate(request: flask.Request) -> User:
     return User(id=str(claims.user_id), email=claims.email, claims=dict(claims.raw))
 
 
+def _framework_errors_as_json() -> None:
+    """Errors the framework answers itself leave in our JSON shape too.
+
+    functions-framework routes `/robots.txt` and `/favicon.ico` to Flask's HTML 404 before the
+    function is called. It imports the function's module inside the app's context, so the
+    endpoint decorators below can register a handler on that app (once per app).
+    """
+    if not flask.has_app_context():
+        return
+    app = flask.current_app
+    if app.config.get("SHORTPUB_JSON_ERRORS"):
+        return
+    app.config["SHORTPUB_JSON_ERRORS"] = True
+
+    def as_json(exc: HTTPException) -> flask.Response:
+        if exc.code == 405:
+            return error_response(405, "method_not_allowed", "This address does not take that method.")
+        return error_response(exc.code or 404, "not_found", "There is nothing at this address.")
+
+    app.register_error_handler(404, as_json)
+    app.register_error_handler(405, as_json)
+
+
 def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[flask.Request], flask.Response]:
     """A user-facing function: verifies the Supabase JWT and hands the handler the user."""
+    _framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
@@ -293,6 +318,7 @@ def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[fl
 
 def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
     """A function anyone may call (health, OAuth callbacks): errors still leave in one shape."""
+    _framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
@@ -305,6 +331,7 @@ def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.
 
 def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
     """A Cloud Tasks / Cloud Scheduler target: only Google's signed calls get in (production)."""
+    _framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
