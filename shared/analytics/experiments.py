@@ -11,7 +11,8 @@ age it is read at (72 h by default), the sample every variant needs (views), the
 significance level, and a deadline. The verdict is taken once, when every variant's
 posts have reached the age and the sample (one look, so the error rate is the declared
 one): the best variant must beat every other one by a one-sided test at alpha/(2(k-1))
-(picking the best first makes it a two-sided question; Bonferroni over the k-1 comparisons) — for engagement rates the chi-square test on engagements out of views,
+(picking the best first makes it a two-sided question; Bonferroni over the k-1
+comparisons) — for engagement rates the chi-square test on engagements out of views,
 for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
 the numbers. A winner's traits become the user's defaults for those platforms
 (`publishing_defaults`), unless the user switched that off.
