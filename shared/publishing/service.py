@@ -22,7 +22,7 @@ from shared.db.database import Conn, server_writes
 from shared.http import ApiError, User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter, caption_with_hashtags
-from shared.publishing import quota, states, text
+from shared.publishing import quota, slots, states, text
 from shared.publishing.requests import (
     PostQuery,
     PublishRequest,
@@ -182,6 +182,7 @@ def create_post(
     for target in created:
         if target["state"] == states.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
+    slots.hand_to_queue(rt, created)
     if request.wait:
         final = wait_for_post(rt, user, response["post_id"], request.wait)
         if final is not None:
@@ -203,7 +204,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             row = conn.execute(
                 "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
                 "options, scheduled_at, timezone) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "returning id, platform, state, task_seq",
+                "returning id, platform, state, task_seq, next_attempt_at",
                 (
                     user.id,
                     post["id"],
@@ -413,6 +414,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             ).fetchone()
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
+    slots.reschedule(rt, target_id)
     return _target_view(dict(updated))
 
 
