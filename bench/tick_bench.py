@@ -11,7 +11,8 @@ need no audit events), spread the way a busy deployment would have them:
 - many are scheduled for the coming weeks: in the index, not due;
 - some are in flight (a step enqueued seconds ago): in the index and past their
   `next_attempt_at`, but not stale yet, so the claim must skip them;
-- 1,000 are due: 600 scheduled posts whose time has come, 400 stranded steps.
+- 1,000 are due: 600 scheduled posts whose slot task was lost (overdue by the stale limit;
+  on time, a scheduled post is its slot task's job), 400 stranded steps.
 
 `shared.publishing.tick.claim_due` claims them; between rounds the due rows are put
 back as they were, so every round claims the same 1,000.
@@ -66,8 +67,9 @@ def _load(conn: Any, total: int, now: datetime) -> dict[str, int]:
          "%(now)s + (g %% 40000) * interval '1 minute' + interval '1 minute'"),
         (in_flight, "(array['queued','uploading','processing','publishing'])[1 + g %% 4]",
          "%(now)s - (g %% 60) * interval '1 second'", "null"),
-        (600, "'scheduled'", "%(now)s - (g %% 600) * interval '1 second'",
-         "%(now)s - (g %% 600) * interval '1 second'"),
+        # scheduled posts whose slot task was lost: overdue by more than the 120 s stale limit
+        (600, "'scheduled'", "%(now)s - interval '121 seconds' - (g %% 600) * interval '1 second'",
+         "%(now)s - interval '121 seconds' - (g %% 600) * interval '1 second'"),
         (DUE - 600, "(array['queued','uploading','processing','deferred','reconciling'])[1 + g %% 5]",
          "%(now)s - interval '10 minutes' - g * interval '1 second'", "null"),
     ]
@@ -128,9 +130,8 @@ def run() -> str:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("vacuum analyze publish_targets")
             conn.execute("create table bench_due as select id, state, next_attempt_at from publish_targets "
-                         "where next_attempt_at <= %s and (state = 'scheduled' or next_attempt_at <= %s) "
-                         "and state <> all(%s)", (now, now - timedelta(seconds=120),
-                                                   ["published", "failed", "canceled"]))
+                         "where next_attempt_at <= %s and state <> all(%s)",
+                         (now - timedelta(seconds=120), ["published", "failed", "canceled"]))
             rows, table_mb, index_mb = conn.execute(
                 "select (select count(*) from publish_targets), "
                 "pg_total_relation_size('publish_targets') / 1048576.0, "
@@ -170,7 +171,7 @@ Table: {rows:,} targets ({table_mb:,.0f} MB with indexes), of which {in_index:,}
 `publish_targets_due_idx` ({index_mb:,.1f} MB): {groups['finished']:,} finished (not in the index),
 {groups['scheduled later']:,} scheduled for the next four weeks, {groups['in flight']:,} in flight
 (a step enqueued in the last minute, not stale), {groups['due']:,} due (600 scheduled posts whose
-time came, 400 stranded steps older than the 120 s stale limit). Bulk load: {load_s:.1f} s.
+slot task was lost, 400 stranded steps, all older than the 120 s stale limit). Bulk load: {load_s:.1f} s.
 
 `claim_due(rt, now, limit=1000)` (one `update ... from (select ... for update skip locked)` statement,
 committed), {ROUNDS} rounds, the same 1,000 rows put back between rounds:

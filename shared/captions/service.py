@@ -14,10 +14,9 @@ import posixpath
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.captions import hashtags, history, words
-from shared.captions.gemini import GeminiFailed, GeminiWriter
 from shared.captions.limits import PlatformTarget, UnknownPlatform, count, fit, resolve, shorten, strip_forbidden
 from shared.captions.local import LocalWriter, candidate_tags, spread_tags
 from shared.captions.models import CaptionRequest, Draft, Material
@@ -26,6 +25,9 @@ from shared.db import Database
 from shared.http import ApiError, User
 from shared.log import get_logger
 from shared.platforms.base import caption_with_hashtags
+
+if TYPE_CHECKING:
+    from shared.captions.gemini import GeminiWriter
 
 log = get_logger(__name__)
 
@@ -185,6 +187,9 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
     drafts: list[Draft] | None = None
     source, prompt_tokens, output_tokens = "local", None, None
     if settings.engine == "gemini":
+        # google-genai takes most of this function's cold start: load it only when it answers.
+        from shared.captions.gemini import GeminiFailed, GeminiWriter
+
         writer: GeminiWriter | None = None
         try:
             writer = GeminiWriter(settings)

@@ -25,7 +25,7 @@ from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
-from shared.publishing import quota, states
+from shared.publishing import quota, slots, states
 from shared.publishing.requests import (
     PostQuery,
     PublishRequest,
@@ -183,6 +183,7 @@ def create_post(
     for target in created:
         if target["state"] == states.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
+    slots.hand_to_queue(rt, created)
     if request.wait:
         final = wait_for_post(rt, user, response["post_id"], request.wait)
         if final is not None:
@@ -204,7 +205,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             row = conn.execute(
                 "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
                 "options, scheduled_at, timezone, consent) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "returning id, platform, state, task_seq",
+                "returning id, platform, state, task_seq, next_attempt_at",
                 (
                     user.id,
                     post["id"],
@@ -427,6 +428,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             ).fetchone()
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
+    slots.reschedule(rt, target_id)
     return _target_view(dict(updated))
 
 

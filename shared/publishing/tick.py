@@ -1,7 +1,9 @@
 """The scheduler tick (Cloud Scheduler, every minute): the safety net of the pipeline.
 
-It enqueues scheduled targets that are due, and re-enqueues any runnable target
-whose task went missing (lost task, crash between commit and enqueue, expired
+A scheduled target's task is created when it is scheduled, due at its slot
+(`shared.publishing.slots`), so the tick does not race those tasks at the slot: it
+claims a scheduled target only once it is overdue by the stale limit, like any other
+runnable target whose task went missing (lost task, crash between commit and enqueue, expired
 lease of a killed worker), including targets still asking a platform whether a
 call took effect (`reconciling`) and published targets whose link is still to be
 read. Each re-enqueue bumps `task_seq`, so any older task still in flight becomes
@@ -28,9 +30,8 @@ _CLAIM_DUE = """
 with due as (
   select id from publish_targets
    where state = any(%(runnable)s)
-     and next_attempt_at <= %(now)s
+     and next_attempt_at <= %(stale)s
      and (lease_expires_at is null or lease_expires_at < %(now)s)
-     and (state = 'scheduled' or next_attempt_at <= %(stale)s)
    order by next_attempt_at
    limit %(limit)s
    for update skip locked
@@ -66,7 +67,7 @@ returning t.id, t.platform, t.task_seq
 
 
 def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
-    """Claim due and stranded targets (index scans) and bump their task sequence."""
+    """Claim stranded targets (overdue by the stale limit; index scans) and bump their task sequence."""
     params = {
         "runnable": _RUNNABLE,
         "now": now,

@@ -88,3 +88,42 @@ def test_an_unknown_target_task_is_a_no_op_not_a_retry_loop(stack, client: Stack
     assert response.status_code == 200, response.text
     assert response.json()["outcome"] == "missing"
 
+
+
+def _slot_tasks(stack, platform: str, target_id: str) -> list:
+    return [task for task in stack.emulator.pending_tasks(publish_queue_name(platform)) if target_id in task.name]
+
+
+def test_a_scheduled_post_gets_its_task_at_its_slot_and_an_edit_replaces_it(stack, client: StackClient, video_file):
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    client.connect("facebook")
+    video_id = client.upload(video_file)
+    slot = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    answer = client.publish(video_id, ("facebook",), publish_at=slot.isoformat())
+    target_id = answer["targets"][0]["target_id"]
+    assert answer["targets"][0]["state"] == "scheduled"
+
+    # The task exists as soon as the post is scheduled, due at the slot (to the millisecond: the
+    # task carries a delay from the moment of the request).
+    first = _slot_tasks(stack, "facebook", target_id)
+    assert len(first) == 1
+    assert first[0].schedule_time.timestamp() == pytest.approx(slot.timestamp(), abs=1.0)
+
+    moved = slot + timedelta(hours=3)
+    edited = client.api.patch(f"/publish-video/targets/{target_id}", json={"publish_at": moved.isoformat()})
+    assert edited.status_code == 200, edited.text
+    tasks = _slot_tasks(stack, "facebook", target_id)
+    times = sorted(t.schedule_time.timestamp() for t in tasks)
+    assert times == [pytest.approx(slot.timestamp(), abs=1.0), pytest.approx(moved.timestamp(), abs=1.0)]
+    new_task = max(tasks, key=lambda t: t.schedule_time.timestamp())
+    assert new_task.name.endswith("-1")  # sequence 1: the edit bumped task_seq
+
+    # The old task, delivered at the old slot, is a no-op: its sequence is stale.
+    old_delivery = httpx.post(f"{stack.functions_url}/publish-facebook", json={"target_id": target_id, "seq": 0},
+                              headers={"X-CloudTasks-QueueName": "publish-facebook"}, timeout=10)
+    assert old_delivery.status_code == 200, old_delivery.text
+    assert old_delivery.json()["outcome"] == "stale"
+    assert client.post(answer["post_id"])["targets"][0]["state"] == "scheduled"

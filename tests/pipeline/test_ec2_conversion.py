@@ -75,8 +75,10 @@ def test_known_unfit_file_is_converted_before_its_first_upload(harness: Harness,
     assert final["state"] == "published", (final["state"], final["user_message"])
     [post] = harness.published(platform)
     assert post["sha256"] == _converted_sha256(harness, answer["video_id"])
-    # Nothing was refused on the way: the first upload already was the converted file.
-    assert all(row["error_code"] is None for _, _, row in harness.history if str(row["id"]) == target_id)
+    # Nothing was refused on the way: the first upload already was the converted file. (A wait for a
+    # per-minute budget is not a refusal: the session's other tests share Blotato's project minute.)
+    assert all(row["error_code"] is None or row["error_class"] == "quota"
+               for _, _, row in harness.history if str(row["id"]) == target_id)
 
 
 def test_refusal_of_the_converted_copy_is_final(harness: Harness, user_a, mpeg4_video) -> None:

@@ -31,16 +31,47 @@ def test_new_york_morning_publishes_at_14_utc_and_not_before(early_clock: Harnes
     target = harness.target(target_id)
     assert target["state"] == "scheduled"
     assert target["scheduled_at"] == FOURTEEN_UTC
-    assert harness.queue.pending() == []
+    # The task exists from the moment of scheduling, due at the slot.
+    [task] = harness.queue.pending()
+    assert task.run_at == FOURTEEN_UTC
+    assert task.payload == {"target_id": target_id, "seq": target["task_seq"]}
 
     harness.clock.now = FOURTEEN_UTC - timedelta(seconds=1)
-    assert target_id not in harness.tick()
+    assert harness.queue.run_due(harness.clock.now) == 0
     harness.clock.now = FOURTEEN_UTC
-    assert target_id in harness.tick()
+    assert target_id not in harness.tick()   # the tick leaves the slot to the task
     harness.run()
     final = harness.target(target_id)
     assert final["state"] == "published"
     assert final["published_at"] >= FOURTEEN_UTC
+    assert len(harness.published("facebook")) == 1
+
+
+def test_a_lost_slot_task_is_picked_up_by_the_tick_once_overdue(early_clock: Harness, user_a, vertical_video) -> None:
+    harness = early_clock
+    harness.connect(user_a, "facebook")
+    video_id = harness.video(user_a, vertical_video)
+
+    def unavailable(**task: object) -> bool:
+        raise ConnectionError("Cloud Tasks unavailable")
+
+    harness.queue.enqueue = unavailable  # type: ignore[method-assign]
+    try:
+        answer = harness.publish(user_a, video_id=video_id, publish_at=NINE_IN_NEW_YORK,
+                                 timezone="America/New_York", targets=[target_request("facebook")])
+    finally:
+        del harness.queue.enqueue
+    target_id = answer["targets"][0]["target_id"]
+    assert harness.target(target_id)["state"] == "scheduled"   # stored although its task was not created
+    assert harness.queue.pending() == []
+
+    overdue = FOURTEEN_UTC + timedelta(seconds=harness.rt.stale_after_seconds)
+    harness.clock.now = overdue - timedelta(seconds=1)
+    assert target_id not in harness.tick()
+    harness.clock.now = overdue
+    assert target_id in harness.tick()
+    harness.run()
+    assert harness.target(target_id)["state"] == "published"
     assert len(harness.published("facebook")) == 1
 
 
@@ -57,18 +88,25 @@ def test_editing_moves_the_time_and_is_refused_once_started(early_clock: Harness
     new_time = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
     assert moved["scheduled_at"] == new_time and moved["timezone"] == "Europe/Berlin"
     assert harness.target(target_id)["next_attempt_at"] == new_time
+    # The edit bumped the sequence and made a task for the new time; the old task stays but is stale.
+    tasks = {task.payload["seq"]: task.run_at for task in harness.queue.pending()}
+    assert tasks == {0: FOURTEEN_UTC, 1: new_time}
+    assert harness.target(target_id)["task_seq"] == 1
     harness.clock.now = new_time - timedelta(seconds=1)
-    assert target_id not in harness.tick()
+    assert harness.queue.run_due(harness.clock.now) == 0
     harness.clock.now = new_time
-    assert target_id in harness.tick()
 
     harness.queue.run_due(harness.clock.now)  # the first step starts
+    assert harness.history[0][1] not in ("stale", "early")
     with pytest.raises(ApiError) as refused:
         edit_target(harness.rt, user, target_id, TargetEdit(caption="too late"))
     assert refused.value.status == 409
     assert "can't be edited" in refused.value.message
     harness.run()
     assert harness.target(target_id)["state"] == "published"
+    # The task of the old slot was delivered too, and did nothing.
+    assert [outcome for at, outcome, _ in harness.history if at >= FOURTEEN_UTC] == ["stale"]
+    assert len(harness.published("facebook")) == 1
 
 
 def test_canceled_target_never_publishes(early_clock: Harness, user_a, vertical_video) -> None:

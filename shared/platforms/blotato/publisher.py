@@ -34,6 +34,7 @@ import httpx
 
 from shared.config import load
 from shared.log import get_logger
+from shared.platforms import polling
 from shared.platforms.base import (
     PlatformAdapter,
     PlatformLimits,
@@ -171,10 +172,11 @@ class BlotatoAdapter(PlatformAdapter):
         response = self._call("POST", "/v2/posts", job, json=body)
         post_id = str(response.json()["postSubmissionId"])
         log.info("blotato.post_created", post_submission_id=post_id)
+        checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
         return StepOutcome(
             "check_status",
-            {"post_submission_id": post_id, "submitted_at": _now().isoformat()},
-            wait_seconds=self.settings.poll_seconds,
+            {"post_submission_id": post_id, "submitted_at": _now().isoformat(), **checks},
+            wait_seconds=wait,
         )
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -194,7 +196,8 @@ class BlotatoAdapter(PlatformAdapter):
                 "profile: if the video is not there, publish again.",
                 platform=PLATFORM, code="processing_timeout", detail=body,
             )
-        return StepOutcome("check_status", {"status": status}, wait_seconds=self.settings.poll_seconds)
+        checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
+        return StepOutcome("check_status", {"status": status, **checks}, wait_seconds=wait)
 
     def _confirm_create(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         """Watch a post we found listed but not finished (scheduled), or report why it failed."""

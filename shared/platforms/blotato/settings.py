@@ -20,7 +20,9 @@ class BlotatoSettings(BaseSettings):
     # The URL it returns is what finds a post again after a lost answer; without it such a post
     # can only be reported as "unknown" (never posted twice), so leave this on.
     upload_media_first: bool = True
-    # Blotato suggests polling about every 2 s.
+    # Blotato suggests polling about every 2 s: the first check after `poll_first_seconds`,
+    # then twice as late each time, at most `poll_seconds` apart.
+    poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=2.0, ge=0)
     # Give up on a post that stays "in-progress" this long (Blotato answers in-progress for unknown ids too).
     max_processing_seconds: float = Field(default=3600.0, gt=0)

@@ -29,6 +29,7 @@ import httpx
 from shared import graph_api
 from shared.config import load
 from shared.log import get_logger
+from shared.platforms import polling
 from shared.platforms.base import (
     Credentials,
     MediaRules,
@@ -201,7 +202,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         answer = self._graph("POST", f"{job.credentials.account_id}/video_reels", job, data=fields)
         if not answer.get("success"):
             raise TransientError(errors.RETRYING, platform=self.key, code="finish_not_confirmed", detail=answer)
-        return StepOutcome("check_status", {"finished_at": time.time()}, wait_seconds=self.settings.poll_seconds)
+        checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
+        return StepOutcome("check_status", {"finished_at": time.time(), **checks}, wait_seconds=wait)
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])
@@ -233,7 +235,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         waited = time.time() - float(data.get("finished_at") or time.time())
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
-        return StepOutcome("check_status", wait_seconds=self.settings.poll_seconds)
+        checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
+        return StepOutcome("check_status", checks, wait_seconds=wait)
 
     def _fetch_link(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])

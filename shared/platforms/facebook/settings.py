@@ -37,7 +37,10 @@ class FacebookSettings(BaseSettings):
     max_size_bytes: int = 1024 * 1024 * 1024
     reels_per_24h: int = 30
 
-    # How often to look at a reel while Facebook processes it.
+    # Status checks while Facebook processes a reel: the first after this many seconds, each next
+    # one twice as late, at most `poll_seconds` apart (shared/platforms/polling.py). A short reel
+    # is usually ready within seconds; long ones take up to a minute or two.
+    poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=10.0, ge=0)
     # A reel still processing after this long is given up on.
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)

@@ -28,6 +28,7 @@ from typing import Any
 from shared import graph_api
 from shared.config import load
 from shared.log import get_logger
+from shared.platforms import polling
 from shared.platforms.base import (
     CoverSpec,
     Credentials,
@@ -152,14 +153,16 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
     def _create_container(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         attempts = int(data.get("container_attempts") or 0) + 1
         created = self._graph("POST", f"{self._ig_user(job, data)}/media", job, data=self._container_params(job))
+        checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
         return StepOutcome(
             "check_container",
             {
                 "container_id": str(created["id"]),
                 "container_created_at": time.time(),
                 "container_attempts": attempts,
+                **checks,
             },
-            wait_seconds=self.settings.poll_seconds,
+            wait_seconds=wait,
         )
 
     def _container_status(self, job: PublishJob, container_id: str) -> dict[str, Any]:
@@ -178,7 +181,8 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
             if waited > self.settings.processing_timeout_seconds:
                 raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout",
                                      detail=container)
-            return StepOutcome("check_container", wait_seconds=self.settings.poll_seconds)
+            checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
+            return StepOutcome("check_container", checks, wait_seconds=wait)
         if status_code == "EXPIRED":
             return self._recreate(data, container, reason="expired")
         if status_code == "ERROR":

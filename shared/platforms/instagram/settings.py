@@ -45,7 +45,10 @@ class InstagramSettings(BaseSettings):
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
     posts_per_24h: int = 50
 
-    # Container polling: Meta suggests about once a minute; short reels finish sooner.
+    # Container polling: Meta suggests about once a minute; short reels finish sooner, so the
+    # first check comes after `poll_first_seconds`, each next one twice as late, at most
+    # `poll_seconds` apart (shared/platforms/polling.py).
+    poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=15.0, ge=0)
     # A container still IN_PROGRESS after this long is given up on.
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)

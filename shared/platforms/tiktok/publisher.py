@@ -33,6 +33,7 @@ import httpx
 
 from shared.config import load
 from shared.log import get_logger
+from shared.platforms import polling
 from shared.platforms.base import (
     Credentials,
     MediaRules,
@@ -302,8 +303,9 @@ class TikTokAdapter(PlatformAdapter):
         log.info("tiktok.init", publish_id=publish_id, mode=mode,
                  chunks=plan.total_chunk_count if plan else None)
         if plan is None:
-            return StepOutcome("check_status", {"publish_id": publish_id, "upload_url": None},
-                               wait_seconds=self.settings.poll_seconds)
+            checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
+            return StepOutcome("check_status", {"publish_id": publish_id, "upload_url": None, **checks},
+                               wait_seconds=wait)
         # publish_id is persisted with this outcome before the first chunk is sent.
         return StepOutcome("upload", {
             "publish_id": publish_id,
@@ -339,8 +341,9 @@ class TikTokAdapter(PlatformAdapter):
                 if final:
                     log.info("tiktok.upload_complete", publish_id=data["publish_id"], chunks=plan.total_chunk_count,
                              status=status)
-                    return StepOutcome("check_status", {"next_chunk": plan.total_chunk_count},
-                                       wait_seconds=self.settings.poll_seconds)
+                    checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
+                    return StepOutcome("check_status", {"next_chunk": plan.total_chunk_count, **checks},
+                                       wait_seconds=wait)
                 index += 1
                 sent += last - first + 1
                 continue
@@ -374,7 +377,8 @@ class TikTokAdapter(PlatformAdapter):
         status = self._fetch_status(job, publish_id)
         state = status.get("status")
         if state in IN_PROGRESS:
-            return StepOutcome("check_status", {}, wait_seconds=self.settings.poll_seconds)
+            checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
+            return StepOutcome("check_status", checks, wait_seconds=wait)
         if state == "SEND_TO_USER_INBOX":
             return StepOutcome(None, {"status": state}, published=PublishedPost(publish_id, None))
         if state == "PUBLISH_COMPLETE":

@@ -34,7 +34,10 @@ class TikTokSettings(BaseSettings):
     app_audited: bool = True
     # Audience when the user chose none. SELF_ONLY is the only level an unaudited app may use.
     default_privacy_level: str = "SELF_ONLY"
-    # Status polling: TikTok suggests every 5-10 s within 30 requests/min per token.
+    # Status polling: TikTok suggests every 5-10 s within 30 requests/min per token. The first
+    # check after `poll_first_seconds`, each next one twice as late, at most `poll_seconds` apart
+    # (1, 2, 4, 5, 5 s: 9 checks in the first 30 s, well within the per-token rate).
+    poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=5.0, ge=0)
     # Public posts get their post id only after moderation; wait this long for it before finishing without one.
     post_id_wait_seconds: float = Field(default=600.0, ge=0)

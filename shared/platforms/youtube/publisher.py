@@ -19,6 +19,7 @@ import httpx
 
 from shared.config import load
 from shared.log import get_logger
+from shared.platforms import polling
 from shared.platforms.base import (
     CoverSpec,
     Credentials,
@@ -231,10 +232,12 @@ class YouTubeAdapter(PlatformAdapter):
         return self._uploaded(resource)
 
     def _uploaded(self, resource: Mapping[str, Any]) -> StepOutcome:
+        checks, wait = polling.first_check(self.settings.processing_poll_min_seconds,
+                                           self.settings.processing_poll_max_seconds)
         return StepOutcome(
             next_step="check_processing",
-            data={"video_id": resource["id"], "processing_since": datetime.now(UTC).isoformat()},
-            wait_seconds=self.settings.processing_poll_min_seconds,
+            data={"video_id": resource["id"], "processing_since": datetime.now(UTC).isoformat(), **checks},
+            wait_seconds=wait,
         )
 
     def _check_processing(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -252,10 +255,14 @@ class YouTubeAdapter(PlatformAdapter):
         if upload_status != "uploaded" or processing.get("processingStatus") in ("failed", "terminated"):
             raise errors.upload_failed(status, processing)
         self._check_processing_timeout(video_id, data)
+        # YouTube's own estimate when it gives one, else the processing curve.
+        checks, wait = polling.next_check(data, self.settings.processing_poll_min_seconds,
+                                          self.settings.processing_poll_max_seconds)
         time_left_ms = (processing.get("processingProgress") or {}).get("timeLeftMs")
-        wait = float(time_left_ms) / 1000 if time_left_ms else self.settings.processing_poll_min_seconds
-        wait = min(max(wait, self.settings.processing_poll_min_seconds), self.settings.processing_poll_max_seconds)
-        return StepOutcome(next_step="check_processing", wait_seconds=wait)
+        if time_left_ms:
+            wait = min(max(float(time_left_ms) / 1000, self.settings.processing_poll_min_seconds),
+                       self.settings.processing_poll_max_seconds)
+        return StepOutcome(next_step="check_processing", data=checks, wait_seconds=wait)
 
     def _check_processing_timeout(self, video_id: str, data: Mapping[str, Any]) -> None:
         since = data.get("processing_since")

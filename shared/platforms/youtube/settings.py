@@ -74,8 +74,9 @@ class YouTubeSettings(BaseSettings):
     # YouTube classifies square/vertical videos up to this long as Shorts (3 min since Oct 2024).
     shorts_max_seconds: float = Field(default=180.0, gt=0)
 
-    # Processing checks: wait between polls, and when to give up waiting.
-    processing_poll_min_seconds: float = Field(default=5.0, ge=0)
+    # Processing checks: the first after the min, each next one twice as late (or YouTube's own
+    # timeLeftMs estimate), at most the max apart; and when to give up waiting.
+    processing_poll_min_seconds: float = Field(default=1.0, ge=0)
     processing_poll_max_seconds: float = Field(default=60.0, ge=0)
     processing_timeout_seconds: float = Field(default=3 * 3600, gt=0)
 
