@@ -1,6 +1,7 @@
 """User-facing publishing API.
 
 POST   /                       publish one video to several platforms (202; `wait` for final results)
+POST   /preview                what publishing this body would send to each platform, and every problem
 POST   /bulk                   publish many videos to the same platforms
 GET    /batches/<id>           bulk progress
 GET    /posts                  a user's posts by date range, platform, campaign, state (calendar)
@@ -20,7 +21,7 @@ import flask
 from shared.accounts.export import export_user_data
 from shared.analytics import report
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
-from shared.publishing import bulk, service
+from shared.publishing import bulk, preview, service
 from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.publishing.wiring import runtime
 
@@ -36,6 +37,8 @@ def publish_video(request: flask.Request, user: User) -> object:
         return service.create_post(
             rt, user, body, idempotency_key=request.headers.get("Idempotency-Key"), raw_body=request.get_data()
         )
+    if request.method == "POST" and path == "/preview":
+        return preview.preview_post(rt, user, json_body(request, PublishRequest))
     if request.method == "POST" and path == "/bulk":
         return bulk.submit(rt, user, json_body(request, BulkPublishRequest), request.get_data())
     if request.method == "GET" and (match := re.fullmatch(rf"/batches/{_ID}", path)):

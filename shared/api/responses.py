@@ -50,6 +50,75 @@ class PublishAccepted(Strict):
     targets: list[TargetCreated]
 
 
+class Problem(Strict):
+    """One problem of a platform post; a refused publish (422/409) carries the same objects in `detail`."""
+
+    field: str = Field(description="Where in the publish request, e.g. targets.0.caption")
+    code: str
+    message: str
+
+
+class PreviewText(Strict):
+    field: str = Field(description="caption, title or description: the platform's own field")
+    text: str = Field(description="Exactly what the platform receives")
+    length: int = Field(description="Counted the platform's way (unit)")
+    unit: Literal["chars", "utf16", "bytes"]
+    limit: int | None
+    fits: bool
+    feed_cutoff: int | None = Field(description="Characters shown in the feed before 'more' (None: not known)")
+    visible_in_feed: str | None
+
+
+class PreviewAccount(Strict):
+    username: str | None
+    display_name: str | None
+    avatar_url: str | None
+
+
+class PreviewMedia(Strict):
+    verdict: Literal["fits", "will_convert", "refused", "unknown"]
+    reasons: list[str]
+    rendition_ready: bool
+
+
+class PreviewCover(Strict):
+    url: str | None = Field(description="Signed URL of the fitted cover image, when one was made")
+    offset_seconds: float | None = Field(description="Otherwise the frame the platform will use")
+
+
+class PreviewSchedule(Strict):
+    publish_now: bool
+    at_utc: str
+    at_local: str
+    timezone: str
+    fits_budget: bool
+    budgets: list[dict[str, Any]]
+
+
+class PreviewTarget(Strict):
+    platform: str
+    network: str
+    platform_name: str
+    connection_id: str
+    account: PreviewAccount
+    texts: list[PreviewText]
+    options: dict[str, Any] = Field(description="The options in effect, defaults filled in")
+    creator_options: dict[str, Any] | None = Field(description="TikTok: the creator's current choices")
+    media: PreviewMedia
+    cover: PreviewCover
+    schedule: PreviewSchedule
+    problems: list[Problem]
+
+
+class PublishPreview(Strict):
+    """What publishing this body would send to each platform, and every problem; nothing is stored."""
+
+    video_id: str
+    publishable: bool
+    problems: list[Problem]
+    targets: list[PreviewTarget]
+
+
 class TargetView(Strict):
     """One platform post of a post."""
 

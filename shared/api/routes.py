@@ -64,6 +64,10 @@ ROUTES: tuple[Route, ...] = (
                      "target_id": "$response.body#/targets/0/target_id"}},
                  "CancelTarget": {"operationId": "post_publish_video_targets_by_target_id_cancel", "parameters": {
                      "target_id": "$response.body#/targets/0/target_id"}}}),
+    Route("POST", "/publish-video/preview", "What publishing this body would send, and every problem",
+          "publishing", {200: r.PublishPreview}, body=PublishRequest,
+          description="Takes the body of POST /publish-video and runs the same checks; stores nothing and calls "
+                      "no platform write endpoint. Problems are the objects a refused publish returns in `detail`."),
     Route("POST", "/publish-video/bulk", "Publish many videos to the same platforms", "publishing",
           {201: r.BatchProgress, 202: r.BatchAccepted}, body=BulkPublishRequest),
     Route("GET", "/publish-video/batches/{batch_id}", "Progress of a bulk request", "publishing",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from shared.publishing.requests import (
     resolve_time,
 )
 from shared.publishing.runtime import Runtime
-from shared.publishing.target_checks import check_target, default_title
+from shared.publishing.target_checks import check_target, default_title, problem_of
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",
@@ -53,6 +53,19 @@ class PlannedTarget:
     caption: str | None
     title: str | None
     options: PlatformOptions | None = None
+    index: int = 0
+    # What the checks found ({"field", "code", "message"}, fields from the request's root).
+    problems: list[dict[str, str]] = field(default_factory=list)
+    budget_problem: dict[str, str] | None = None
+    live: dict[str, Any] = field(default_factory=dict)   # the account's live settings (TikTok creator_info)
+
+
+@dataclass
+class PostPlan:
+    """A publish request checked as publishing checks it, before anything is stored."""
+
+    video: dict[str, Any]
+    targets: list[PlannedTarget]
 
 
 def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
@@ -94,9 +107,21 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
     return adapters()[connection["platform"]], connection
 
 
-def _refuse(problems: dict[str, list[str]]) -> None:
-    summary = " ".join(f"{platform}: {' '.join(msgs)}" for platform, msgs in problems.items())
-    raise ApiError(422, "not_publishable", summary, problems)
+def _refuse(problems: list[tuple[str, list[dict[str, str]]]]) -> None:
+    """422 with every problem as {"field", "code", "message"} (the objects a preview shows)."""
+    summary = " ".join(f"{network}: {' '.join(p['message'] for p in found)}" for network, found in problems)
+    raise ApiError(422, "not_publishable", summary, [p for _, found in problems for p in found])
+
+
+def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
+    """Refuse a planned post the way publishing does: checks first (422), then budgets (409)."""
+    found = [(plan.adapter.network, plan.problems) for plan in plans if plan.problems]
+    if found:
+        _refuse(found)
+    for plan in plans:
+        if plan.budget_problem:
+            raise ApiError(409, "over_platform_limit", plan.budget_problem["message"],
+                           {"platform": plan.adapter.key, "problems": [plan.budget_problem]})
 
 
 def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
@@ -141,28 +166,8 @@ def create_post(
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
             if previous is not None:
                 return previous, 200
-        video = conn.execute(
-            "select id, probe, deleted_at from videos where id = %s", (request.video_id,)
-        ).fetchone()
-        if video is None or video["deleted_at"] is not None:
-            raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
-        plans = _plan_targets(conn, user, request, now)
-        problems: dict[str, list[str]] = {}
-        for plan in plans:
-            checked = check_target(
-                plan.adapter, video=video,
-                caption=plan.caption if plan.caption is not None else request.caption,
-                title=plan.title,
-                hashtags=plan.request.hashtags if plan.request.hashtags is not None else request.hashtags,
-                options=plan.request.options, scheduled_at=plan.scheduled_at, now=now,
-                live=live_settings(rt, plan.adapter, plan.connection),
-            )
-            plan.options = checked.options
-            if checked.problems:
-                problems[plan.adapter.network] = checked.problems
-        if problems:
-            _refuse(problems)
-        _check_budgets(rt, plans, now)
+        plans = plan_post(rt, conn, user, request, now).targets
+        refuse_unless_publishable(plans)
         # Every row written below was checked above: the video and connections are the
         # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
         post_id, created = _insert_post(conn, user, request, plans, batch_id, now)
@@ -186,6 +191,41 @@ def create_post(
         if final is not None:
             return final, 200
     return response, 202
+
+
+def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now: datetime) -> PostPlan:
+    """Every check publishing runs, for publish and preview alike; stores nothing.
+
+    Request-level mistakes (unknown video, account not connected) raise; what is wrong with a
+    platform post (options, text, media, cover, time, budget) is collected per target.
+    """
+    video = conn.execute(
+        "select id, storage_path, original_filename, content_type, size_bytes, probe, deleted_at "
+        "from videos where id = %s", (request.video_id,)
+    ).fetchone()
+    if video is None or video["deleted_at"] is not None:
+        raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
+    plans = _plan_targets(conn, user, request, now)
+    for plan in plans:
+        plan.live = live_settings(rt, plan.adapter, plan.connection)
+        checked = check_target(
+            plan.adapter, video=video,
+            caption=plan.caption if plan.caption is not None else request.caption,
+            title=plan.title,
+            hashtags=plan.request.hashtags if plan.request.hashtags is not None else request.hashtags,
+            options=plan.request.options, scheduled_at=plan.scheduled_at, now=now, live=plan.live,
+        )
+        plan.options = checked.options
+        plan.problems = [{**p, "field": f"targets.{plan.index}.{p['field']}"} for p in checked.found]
+    with rt.db.service() as budgets:
+        for plan in plans:
+            message = quota.budget_problem(
+                budgets, plan.adapter, account_id=plan.connection["platform_account_id"],
+                at=plan.scheduled_at or now, user_id=str(plan.connection["user_id"]),
+            )
+            if message:
+                plan.budget_problem = problem_of(f"targets.{plan.index}.publish_at", "over_platform_limit", message)
+    return PostPlan(dict(video), plans)
 
 
 def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[PlannedTarget],
@@ -224,7 +264,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
 
 def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime) -> list[PlannedTarget]:
     plans = []
-    for target in request.targets:
+    for index, target in enumerate(request.targets):
         adapter, connection = _connection_for(conn, user, target)
         zone = target.timezone or request.timezone
         when = resolve_time(target.publish_at or request.publish_at, zone)
@@ -232,19 +272,8 @@ def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime
         if adapter.limits.title is not None and adapter.limits.title.required and not title:
             caption = target.caption if target.caption is not None else request.caption
             title = default_title(caption, adapter.limits.title.max_length) or None
-        plans.append(PlannedTarget(adapter, connection, target, when, zone, target.caption, title))
+        plans.append(PlannedTarget(adapter, connection, target, when, zone, target.caption, title, index=index))
     return plans
-
-
-def _check_budgets(rt: Runtime, plans: list[PlannedTarget], now: datetime) -> None:
-    with rt.db.service() as conn:
-        for plan in plans:
-            problem = quota.budget_problem(
-                conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=plan.scheduled_at or now,
-                user_id=str(plan.connection["user_id"]),
-            )
-            if problem:
-                raise ApiError(409, "over_platform_limit", problem, {"platform": plan.adapter.key})
 
 
 def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
@@ -399,8 +428,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             options=options, scheduled_at=when, now=now,
             live=live_settings(rt, adapter, dict(connection)) if connection else None,
         )
-        if checked.problems:
-            _refuse({adapter.network: checked.problems})
+        if checked.found:
+            _refuse([(adapter.network, checked.found)])
         with server_writes(conn):
             # Still scheduled at the moment of writing: the worker may have started it meanwhile.
             updated = conn.execute(
