@@ -22,7 +22,7 @@ from shared.api import responses as r
 from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
-from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
@@ -76,6 +76,13 @@ ROUTES: tuple[Route, ...] = (
           {200: r.PostList}, query=PostQuery),
     Route("GET", "/publish-video/posts/{post_id}", "A post with each platform's state, link or message",
           "publishing", {200: r.PostView}),
+    Route("POST", "/publish-video/posts/{post_id}/cancel", "Cancel every platform of a post that has not started",
+          "publishing", {200: r.PostView},
+          description="Platforms already publishing or done are left as they are; 409 when none could be canceled."),
+    Route("POST", "/publish-video/posts/{post_id}/targets", "Add platforms to an existing post", "publishing",
+          {201: r.PublishAccepted}, body=AddTargets,
+          description="The new targets get the post's video, caption and hashtags and the same checks as a new "
+                      "post (options, text limits, media, cover, schedule, budgets)."),
     Route("GET", "/publish-video/posts/{post_id}/metrics", "How a post did: latest numbers per platform, totals",
           "analytics", {200: r.PostMetricsView},
           description="Numbers are read from each platform once a day, starting an hour after publishing."),

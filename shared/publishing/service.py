@@ -26,6 +26,7 @@ from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
 from shared.publishing import quota, states
 from shared.publishing.requests import (
+    AddTargets,
     PostQuery,
     PublishRequest,
     TargetEdit,
@@ -237,6 +238,12 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             (user.id, request.video_id, batch_id, request.caption, request.hashtags, request.campaign),
         ).fetchone()
         assert post is not None
+    return str(post["id"]), _insert_targets(conn, user, str(post["id"]), plans, now)
+
+
+def _insert_targets(conn: Conn, user: User, post_id: str, plans: list[PlannedTarget],
+                    now: datetime) -> list[dict[str, Any]]:
+    with server_writes(conn):
         created = []
         for plan in plans:
             row = conn.execute(
@@ -245,7 +252,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
                 "returning id, platform, state, task_seq",
                 (
                     user.id,
-                    post["id"],
+                    post_id,
                     plan.connection["id"],
                     plan.adapter.key,
                     plan.caption,
@@ -259,7 +266,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             ).fetchone()
             assert row is not None
             created.append(dict(row))
-    return str(post["id"]), created
+    return created
 
 
 def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime) -> list[PlannedTarget]:
@@ -416,7 +423,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         ).fetchone()
         adapter = adapters()[current["platform"]]
         zone = edit.timezone or current["timezone"]
-        when = resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"]
+        when = None if edit.publish_now else (
+            resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"])
         caption = edit.caption if edit.caption is not None else current["caption"]
         title = edit.title if edit.title is not None else current["title"]
         hashtags = edit.hashtags if edit.hashtags is not None else current["hashtags"]
@@ -450,9 +458,70 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                     user.id,
                 ),
             ).fetchone()
+        if updated is not None and edit.publish_now:
+            updated = _start_now(conn, target_id, now)
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
-    return _target_view(dict(updated))
+    if edit.publish_now:
+        rt.enqueue(str(updated["id"]), updated["platform"], updated["task_seq"])
+    return _target_view({k: updated[k] for k in TARGET_FIELDS})
+
+
+def _start_now(conn: Conn, target_id: str, now: datetime) -> dict[str, Any] | None:
+    """A scheduled target switched to "publish now": queued with a new task number (older tasks no-op)."""
+    with server_writes(conn):
+        return conn.execute(
+            sql.SQL("update publish_targets set state = 'queued', scheduled_at = null, next_attempt_at = %s, "
+                    "task_seq = task_seq + 1 where id = %s and state = 'scheduled' returning task_seq, {}"
+                    ).format(_COLUMNS),
+            (now, target_id),
+        ).fetchone()
+
+
+def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+    """Cancel every platform post of a post that has not started; the others are left as they are."""
+    with rt.db.user(user.claims) as conn:
+        rows = conn.execute("select id, state from publish_targets where post_id = %s", (post_id,)).fetchall()
+        if not rows and conn.execute("select 1 from posts where id = %s", (post_id,)).fetchone() is None:
+            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+        canceled = 0
+        for row in rows:
+            if row["state"] in states.TERMINAL:
+                continue
+            found = conn.execute("select id from cancel_target(%s)", (row["id"],)).fetchone()
+            canceled += int(found is not None and found["id"] is not None)
+    if not canceled:
+        raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
+                                             "there is nothing left to cancel.")
+    return get_post(rt, user, post_id)
+
+
+def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[dict[str, Any], int]:
+    """New platforms for an existing post, with its video and text, checked exactly as creating a post."""
+    now = rt.clock()
+    with rt.db.user(user.claims) as conn:
+        post = conn.execute("select id, video_id, caption, hashtags, campaign from posts where id = %s",
+                            (post_id,)).fetchone()
+        if post is None:
+            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+        request = PublishRequest(video_id=post["video_id"], caption=post["caption"] or "",
+                                 hashtags=list(post["hashtags"] or []), campaign=post["campaign"],
+                                 timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
+        plans = plan_post(rt, conn, user, request, now).targets
+        existing = {str(r["connection_id"]) for r in conn.execute(
+            "select connection_id from publish_targets where post_id = %s and state <> 'canceled'", (post_id,))}
+        for plan in plans:
+            if str(plan.connection["id"]) in existing:
+                raise ApiError(409, "already_in_post",
+                               f"This post already goes to that {plan.adapter.display_name} account.",
+                               {"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
+        refuse_unless_publishable(plans)
+        created = _insert_targets(conn, user, post_id, plans, now)
+    for target in created:
+        if target["state"] == states.QUEUED:
+            rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
+    return {"post_id": post_id, "targets": [
+        {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created]}, 201
 
 
 def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
