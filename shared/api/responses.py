@@ -218,8 +218,36 @@ class BatchProgress(Strict):
 # ------------------------------------------------------------------------------ videos
 
 
+class MediaLink(Strict):
+    url: str = Field(description="Signed URL, valid until expires_at")
+    size_bytes: int | None
+    expires_at: str = Field(description=ISO_DATE)
+
+
+class RenditionLink(MediaLink):
+    kind: str = Field(description="converted or converted:vertical")
+
+
+class CoverLink(MediaLink):
+    platform: str
+
+
+class VideoMedia(Strict):
+    video: MediaLink
+    renditions: list[RenditionLink]
+    covers: list[CoverLink] = Field(description="The fitted cover of each platform that has one")
+    poster: MediaLink | None = Field(description="A JPEG frame for lists and calendars")
+
+
+class VideoDeleted(Strict):
+    video_id: str
+    deleted: bool
+    objects_removed: int
+
+
 class VideoView(Strict):
     video_id: str
+    media: VideoMedia = Field(description="Short-lived signed links to play and show the video")
     filename: str | None
     size_bytes: int | None
     storage_path: str | None
