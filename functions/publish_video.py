@@ -23,7 +23,7 @@ import flask
 from shared.accounts.export import export_user_data
 from shared.analytics import report
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
-from shared.publishing import bulk, preview, service
+from shared.publishing import bulk, calendar, preview, service
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.publishing.wiring import runtime
 
@@ -47,7 +47,7 @@ def publish_video(request: flask.Request, user: User) -> object:
         return bulk.progress(rt, user, match.group(1))
     if request.method == "GET" and path == "/posts":
         query = query_args(request, PostQuery)
-        return service.list_posts(rt, user, query)
+        return calendar.list_posts(rt, user, query)
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
         return service.get_post(rt, user, match.group(1))
     if request.method == "POST" and (match := re.fullmatch(rf"/posts/{_ID}/cancel", path)):

@@ -178,10 +178,24 @@ class CalendarItem(Strict):
     created_at: str = Field(description=HTTP_DATE)
     caption: str
     campaign: str | None
+    network: str = Field(description="tiktok for TikTok direct and through Blotato")
+    text: str = Field(description="The text this platform receives (caption or description, with hashtags)")
+    title: str | None
+    account: CalendarAccount
+    poster_url: str | None = Field(description="Signed URL of the video's poster frame (JPEG), short-lived")
+    local_time: str = Field(description="The post's time in its time zone (ISO 8601 with offset)")
+
+
+class CalendarAccount(Strict):
+    connection_id: str | None
+    username: str | None
+    display_name: str | None
+    avatar_url: str | None
 
 
 class PostList(Strict):
     items: list[CalendarItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
 class BatchAccepted(Strict):

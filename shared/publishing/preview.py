@@ -7,7 +7,7 @@ called (TikTok's creator_info is a read, cached for a minute).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,18 +49,16 @@ class _NoMedia:
         raise RuntimeError("a preview never reads the video")
 
 
-def _job(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) -> PublishJob:
-    """The job the worker would build for this target (worker._job), without credentials or media."""
-    hashtags = plan.request.hashtags if plan.request.hashtags is not None else request.hashtags
-    return PublishJob(
+def composed_text(adapter: type[PlatformAdapter], *, caption: str, title: str | None, hashtags: Iterable[str],
+                  options: Mapping[str, Any], account_id: str, filename: str | None) -> dict[str, str]:
+    """The text fields the platform receives, from the job the worker would build (worker._job)."""
+    job = PublishJob(
         target_id="preview",
-        credentials=Credentials(access_token="", account_id=str(plan.connection["platform_account_id"])),
-        video=_NoMedia(filename=str(video.get("original_filename") or "video.mp4")),
-        caption=plan.caption if plan.caption is not None else request.caption,
-        title=plan.title,
-        hashtags=tuple(hashtags or ()),
-        options=stored_options(plan.options),
+        credentials=Credentials(access_token="", account_id=account_id),
+        video=_NoMedia(filename=filename or "video.mp4"),
+        caption=caption, title=title, hashtags=tuple(hashtags), options=dict(options),
     )
+    return adapter.sent_text(job)
 
 
 def _rule(adapter: type[PlatformAdapter], name: str) -> TextRule | None:
@@ -69,8 +67,12 @@ def _rule(adapter: type[PlatformAdapter], name: str) -> TextRule | None:
 
 def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) -> list[dict[str, Any]]:
     adapter = plan.adapter
+    hashtags = plan.request.hashtags if plan.request.hashtags is not None else request.hashtags
     try:
-        sent = adapter.sent_text(_job(plan, request, video))
+        sent = composed_text(adapter, caption=plan.caption if plan.caption is not None else request.caption,
+                             title=plan.title, hashtags=hashtags or (), options=stored_options(plan.options),
+                             account_id=str(plan.connection["platform_account_id"]),
+                             filename=video.get("original_filename"))
     except PlatformError:
         return []  # options the platform can't take: reported among the problems
     cutoff = FEED_CUTOFF.get(adapter.network)

@@ -220,7 +220,12 @@ class AddTargets(StrictModel):
 class PostQuery(StrictModel):
     start: IsoTime | None = Field(default=None, alias="from")
     end: IsoTime | None = Field(default=None, alias="to")
-    platform: Platform | None = None
+    platform: Platform | None = Field(
+        default=None, description="A network covers every integration that publishes there: tiktok is TikTok "
+                                  "direct and through Blotato; blotato is Blotato only")
+    account: UUID | None = Field(default=None, description="Only this connected account (connection id)")
     campaign: UserText | None = Field(default=None, max_length=200)
     state: TargetState | None = None
     limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200,
+                               description="next_cursor of the previous page; the same filters must be sent")

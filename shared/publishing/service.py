@@ -27,7 +27,6 @@ from shared.platforms.options import stored as options_as_stored
 from shared.publishing import quota, states
 from shared.publishing.requests import (
     AddTargets,
-    PostQuery,
     PublishRequest,
     TargetEdit,
     TargetRequest,
@@ -372,30 +371,6 @@ def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.2)
-
-
-def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
-    """The calendar: a user's targets by time, with filters."""
-    with rt.db.user(user.claims) as conn:
-        rows = conn.execute(
-            "select t.id, t.post_id, t.platform, t.state, t.scheduled_at, t.timezone, t.platform_url, "
-            "t.user_message, t.published_at, t.created_at, p.caption, p.campaign, p.video_id "
-            "from publish_targets t join posts p on p.id = t.post_id "
-            "where (%(start)s::timestamptz is null or coalesce(t.scheduled_at, t.created_at) >= %(start)s) "
-            "and (%(end)s::timestamptz is null or coalesce(t.scheduled_at, t.created_at) < %(end)s) "
-            "and (%(platform)s::text is null or t.platform = %(platform)s) "
-            "and (%(campaign)s::text is null or p.campaign = %(campaign)s) "
-            "and (%(state)s::text is null or t.state = %(state)s) "
-            "order by coalesce(t.scheduled_at, t.created_at) limit %(limit)s",
-            query.model_dump(by_alias=False),
-        ).fetchall()
-    items = []
-    for row in rows:
-        item = dict(row)
-        for key in ("id", "post_id", "video_id"):
-            item[key] = str(item[key])
-        items.append(item)
-    return {"items": items}
 
 
 # ------------------------------------------------------------------------ edit / cancel
