@@ -92,6 +92,8 @@ class PreviewSchedule(Strict):
     at_local: str
     timezone: str
     fits_budget: bool
+    earliest_fit_utc: str | None = Field(
+        description="When it does not fit: the same time on the first later day that has room (null otherwise)")
     budgets: list[dict[str, Any]]
 
 

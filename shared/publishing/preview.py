@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
 from shared.publishing import quota, text
-from shared.publishing.requests import PublishRequest
+from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
 from shared.publishing.service import PlannedTarget, PostPlan, plan_post, stored_options
 from shared.storage import storage
@@ -147,6 +147,19 @@ def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, 
     }
 
 
+def _earliest_fit(conn: Any, plan: PlannedTarget, now: datetime) -> datetime | None:
+    """The same time of day on the first later day whose budgets have room (within the scheduling window)."""
+    at = plan.scheduled_at or now
+    for days in range(1, MAX_SCHEDULE_AHEAD.days + 1):
+        later = at + timedelta(days=days)
+        if later > now + MAX_SCHEDULE_AHEAD:
+            return None
+        if quota.budget_problem(conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=later,
+                                user_id=str(plan.connection["user_id"])) is None:
+            return later
+    return None
+
+
 def preview_post(rt: Runtime, user: User, request: PublishRequest) -> dict[str, Any]:
     """What publishing `request` would do, per target; stores nothing."""
     now = rt.clock()
@@ -169,8 +182,12 @@ def preview_post(rt: Runtime, user: User, request: PublishRequest) -> dict[str, 
         budgets = [quota.budgets_left(conn, t.adapter, account_id=t.connection["platform_account_id"],
                                       at=t.scheduled_at or now, user_id=str(t.connection["user_id"]))
                    for t in plan.targets]
+        earliest = {t.index: _earliest_fit(conn, t, now) for t in plan.targets if t.budget_problem}
     views = [_target_view(t, request, plan.video, renditions, now, b) for t, b in zip(plan.targets, budgets,
                                                                                         strict=True)]
+    for view, target in zip(views, plan.targets, strict=True):
+        found = earliest.get(target.index)
+        view["schedule"]["earliest_fit_utc"] = found.isoformat() if found else None
     problems = [p for view in views for p in view["problems"]]
     return {"video_id": str(plan.video["id"]), "publishable": not problems, "problems": problems,
             "targets": views}

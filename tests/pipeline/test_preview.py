@@ -159,13 +159,15 @@ def test_an_over_budget_schedule_is_the_problem_publish_refuses_with(
     assert status == 200 and preview["publishable"], preview
     schedule = preview["targets"][0]["schedule"]
     assert schedule["at_utc"] == at.isoformat() and schedule["at_local"].endswith("+09:00")
-    assert schedule["fits_budget"] and schedule["budgets"]
+    assert schedule["fits_budget"] and schedule["budgets"] and schedule["earliest_fit_utc"] is None
     status, _ = call(harness, monkeypatch, "POST", "/", user=user_a, json=body)
     assert status == 202
 
     status, preview = _preview(harness, monkeypatch, user_a, body)
     assert status == 200 and not preview["publishable"]
     assert not preview["targets"][0]["schedule"]["fits_budget"]
+    # The next Pacific day has room again (YouTube's budget days end at midnight Pacific).
+    assert preview["targets"][0]["schedule"]["earliest_fit_utc"] == (at + timedelta(days=1)).isoformat()
     assert [(p["field"], p["code"]) for p in preview["problems"]] == [("targets.0.publish_at", "over_platform_limit")]
     status, refused = call(harness, monkeypatch, "POST", "/", user=user_a, json=body)
     assert status == 409 and refused["code"] == "over_platform_limit"
