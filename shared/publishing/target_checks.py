@@ -36,11 +36,6 @@ class Checked:
     def problems(self) -> list[str]:
         return [p["message"] for p in self.found]
 
-    @property
-    def fields(self) -> list[dict[str, str]]:
-        """Field-level problems of the options ({"field", "problem"})."""
-        return [{"field": p["field"], "problem": p["message"]} for p in self.found if p["code"] == "invalid_option"]
-
 
 def default_title(caption: str, max_length: int) -> str:
     """A title from the caption's first line, for platforms that need one."""
