@@ -1,10 +1,13 @@
 """User-facing publishing API.
 
 POST   /                       publish one video to several platforms (202; `wait` for final results)
+POST   /preview                what publishing this body would send to each platform, and every problem
 POST   /bulk                   publish many videos to the same platforms
 GET    /batches/<id>           bulk progress
 GET    /posts                  a user's posts by date range, platform, campaign, state (calendar)
 GET    /posts/<id>             a post's targets with state, URL, message, and a summary line
+POST   /posts/<id>/cancel      cancel every platform of a post that has not started
+POST   /posts/<id>/targets     add platforms to a post (checked as when creating one)
 GET    /posts/<id>/metrics     a post's latest numbers per platform, totals and engagement rate
 GET    /analytics              published posts' numbers by date range, platform, campaign (JSON or CSV)
 PATCH  /targets/<id>           edit a target that has not started
@@ -20,8 +23,8 @@ import flask
 from shared.accounts.export import export_user_data
 from shared.analytics import report
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
-from shared.publishing import bulk, service
-from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.publishing import bulk, calendar, preview, service
+from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.publishing.wiring import runtime
 
 _ID = r"([0-9a-fA-F-]{36})"
@@ -36,15 +39,21 @@ def publish_video(request: flask.Request, user: User) -> object:
         return service.create_post(
             rt, user, body, idempotency_key=request.headers.get("Idempotency-Key"), raw_body=request.get_data()
         )
+    if request.method == "POST" and path == "/preview":
+        return preview.preview_post(rt, user, json_body(request, PublishRequest))
     if request.method == "POST" and path == "/bulk":
         return bulk.submit(rt, user, json_body(request, BulkPublishRequest), request.get_data())
     if request.method == "GET" and (match := re.fullmatch(rf"/batches/{_ID}", path)):
         return bulk.progress(rt, user, match.group(1))
     if request.method == "GET" and path == "/posts":
         query = query_args(request, PostQuery)
-        return service.list_posts(rt, user, query)
+        return calendar.list_posts(rt, user, query)
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
         return service.get_post(rt, user, match.group(1))
+    if request.method == "POST" and (match := re.fullmatch(rf"/posts/{_ID}/cancel", path)):
+        return service.cancel_post(rt, user, match.group(1))
+    if request.method == "POST" and (match := re.fullmatch(rf"/posts/{_ID}/targets", path)):
+        return service.add_targets(rt, user, match.group(1), json_body(request, AddTargets))
     if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}/metrics", path)):
         return report.post_metrics(rt.db, user, match.group(1))
     if request.method == "GET" and path == "/analytics":

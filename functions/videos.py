@@ -5,6 +5,7 @@ POST /videos                    raw video bytes as the body (streamed, not multi
                                 optional X-Filename header with the original file name,
                                 optional ?prompt=&description=&brand=&language= context → 201
 POST /videos/register           {"path": "<user_id>/…", "filename"?, "context"?} a file already in storage → 201
+DELETE /videos/<id>              the video, its copies, covers and poster (409 while a post needs it)
 POST /videos/import             {"url": "https://…", "context"?} fetch from a public URL → 201
 GET  /videos                    the user's videos
 GET  /videos/<id>               one video with probe, verdicts and renditions
@@ -15,6 +16,7 @@ POST /videos/<id>/cover         raw JPG/PNG body (≤ 2 MB), or JSON {"offset_se
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +28,9 @@ from shared.api.strict import StrictModel, UserText
 from shared.captions.context import VideoContext
 from shared.db import database
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
+from shared.media.library import delete_video
 from shared.publishing.requests import Platform
+from shared.storage import storage
 
 _READ = 1024 * 1024
 
@@ -69,6 +73,13 @@ def _body_chunks(request: flask.Request) -> Iterator[bytes]:
     stream = request.stream
     while chunk := stream.read(_READ):
         yield chunk
+
+
+def _video_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ApiError(404, "video_not_found", "We couldn't find that video.") from None
 
 
 def _owned_video(user: User, video_id: str) -> dict[str, Any]:
@@ -147,6 +158,8 @@ def videos(request: flask.Request, user: User) -> Any:
         return service.import_video(user.id, imported.url, context=imported.context), 201
     elif len(parts) == 1 and method == "GET":
         return _owned_video(user, parts[0])
+    elif len(parts) == 1 and method == "DELETE":
+        return delete_video(database(), storage(), user.claims, _video_id(parts[0]))
     elif len(parts) == 2 and parts[1] == "cover" and method == "POST":
         return _cover(request, user, parts[0])
     elif len(parts) == 2 and parts[1] == "convert" and method == "POST":

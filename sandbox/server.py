@@ -29,6 +29,15 @@ def create_app(sb: Sandbox | None = None) -> tuple[Flask, Sandbox]:
     app = Flask("sandbox")
     app.config["MAX_CONTENT_LENGTH"] = None
     register_control(app, sb)
+
+    @app.before_request
+    def _record_request() -> None:
+        # Every request as "METHOD /path" (no query: tokens stay out), so tests can show what was called.
+        from flask import request
+
+        with sb.lock:
+            sb.requests.append({"method": request.method, "path": request.path})
+
     for module in pkgutil.iter_modules(sandbox.__path__):
         if module.name in _NOT_PLATFORMS:
             continue

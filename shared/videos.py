@@ -19,6 +19,7 @@ from shared.captions.context import VideoContext
 from shared.db import Database, database
 from shared.http import ApiError
 from shared.log import get_logger
+from shared.media.library import POSTER, make_poster, media_links
 from shared.media.probe import NotAVideo, Probe, probe_stored
 from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url, system_resolver
 from shared.media.validate import verdicts_for
@@ -82,9 +83,11 @@ def _extension(filename: str | None, content_type: str | None) -> str:
     return ".mp4"
 
 
-def _result(row: Mapping[str, Any]) -> dict[str, Any]:
+def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]] = (),
+            storage: Storage | None = None) -> dict[str, Any]:
     probe = row.get("probe")
     return {
+        "media": media_links(storage or default_storage(), row, renditions),
         "video_id": str(row["id"]),
         "filename": row.get("original_filename"),
         "size_bytes": row.get("size_bytes"),
@@ -120,7 +123,9 @@ def _record(
     assert row is not None
     log.info("video stored", video_id=video_id, size=probe.size_bytes, codec=probe.video_codec,
              duration_s=probe.duration_s)
-    return _result(row)
+    poster = make_poster(db, storage, {**row, "user_id": user_id})
+    posters = [{"kind": POSTER, "storage_path": poster, "size_bytes": storage.size(poster)}] if poster else []
+    return _result(row, posters, storage)
 
 
 def upload_video(
@@ -218,7 +223,14 @@ def list_videos(claims: Mapping[str, Any], *, db: Database | None = None, limit:
             "order by created_at desc limit %s",
             (limit,),
         ).fetchall()
-    return [_result(row) for row in rows]
+        renditions = conn.execute(
+            "select video_id, kind, storage_path, size_bytes from video_renditions where video_id = any(%s) "
+            "order by kind", ([row["id"] for row in rows],),
+        ).fetchall()
+    by_video: dict[Any, list[Mapping[str, Any]]] = {}
+    for rendition in renditions:
+        by_video.setdefault(rendition["video_id"], []).append(rendition)
+    return [_result(row, by_video.get(row["id"], ())) for row in rows]
 
 
 def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None = None) -> dict[str, Any]:
@@ -233,13 +245,14 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None =
             (video_id,),
         ).fetchone()
         renditions = conn.execute(
-            "select kind, content_type, size_bytes, created_at from video_renditions where video_id = %s order by kind",
+            "select kind, storage_path, content_type, size_bytes, created_at from video_renditions "
+            "where video_id = %s order by kind",
             (video_id,),
         ).fetchall()
     if row is None or row["deleted_at"] is not None:
         raise ApiError(404, "video_not_found",
                        "We couldn't find that video. It may have been deleted after publishing.")
-    result = _result(row)
+    result = _result(row, renditions)
     result["renditions"] = [
         {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
     ]

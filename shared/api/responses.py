@@ -50,6 +50,77 @@ class PublishAccepted(Strict):
     targets: list[TargetCreated]
 
 
+class Problem(Strict):
+    """One problem of a platform post; a refused publish (422/409) carries the same objects in `detail`."""
+
+    field: str = Field(description="Where in the publish request, e.g. targets.0.caption")
+    code: str
+    message: str
+
+
+class PreviewText(Strict):
+    field: str = Field(description="caption, title or description: the platform's own field")
+    text: str = Field(description="Exactly what the platform receives")
+    length: int = Field(description="Counted the platform's way (unit)")
+    unit: Literal["chars", "utf16", "bytes"]
+    limit: int | None
+    fits: bool
+    feed_cutoff: int | None = Field(description="Characters shown in the feed before 'more' (None: not known)")
+    visible_in_feed: str | None
+
+
+class PreviewAccount(Strict):
+    username: str | None
+    display_name: str | None
+    avatar_url: str | None
+
+
+class PreviewMedia(Strict):
+    verdict: Literal["fits", "will_convert", "refused", "unknown"]
+    reasons: list[str]
+    rendition_ready: bool
+
+
+class PreviewCover(Strict):
+    url: str | None = Field(description="Signed URL of the fitted cover image, when one was made")
+    offset_seconds: float | None = Field(description="Otherwise the frame the platform will use")
+
+
+class PreviewSchedule(Strict):
+    publish_now: bool
+    at_utc: str
+    at_local: str
+    timezone: str
+    fits_budget: bool
+    earliest_fit_utc: str | None = Field(
+        description="When it does not fit: the same time on the first later day that has room (null otherwise)")
+    budgets: list[dict[str, Any]]
+
+
+class PreviewTarget(Strict):
+    platform: str
+    network: str
+    platform_name: str
+    connection_id: str
+    account: PreviewAccount
+    texts: list[PreviewText]
+    options: dict[str, Any] = Field(description="The options in effect, defaults filled in")
+    creator_options: dict[str, Any] | None = Field(description="TikTok: the creator's current choices")
+    media: PreviewMedia
+    cover: PreviewCover
+    schedule: PreviewSchedule
+    problems: list[Problem]
+
+
+class PublishPreview(Strict):
+    """What publishing this body would send to each platform, and every problem; nothing is stored."""
+
+    video_id: str
+    publishable: bool
+    problems: list[Problem]
+    targets: list[PreviewTarget]
+
+
 class TargetView(Strict):
     """One platform post of a post."""
 
@@ -109,10 +180,24 @@ class CalendarItem(Strict):
     created_at: str = Field(description=HTTP_DATE)
     caption: str
     campaign: str | None
+    network: str = Field(description="tiktok for TikTok direct and through Blotato")
+    text: str = Field(description="The text this platform receives (caption or description, with hashtags)")
+    title: str | None
+    account: CalendarAccount
+    poster_url: str | None = Field(description="Signed URL of the video's poster frame (JPEG), short-lived")
+    local_time: str = Field(description="The post's time in its time zone (ISO 8601 with offset)")
+
+
+class CalendarAccount(Strict):
+    connection_id: str | None
+    username: str | None
+    display_name: str | None
+    avatar_url: str | None
 
 
 class PostList(Strict):
     items: list[CalendarItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
 class BatchAccepted(Strict):
@@ -149,8 +234,36 @@ class BatchProgress(Strict):
 # ------------------------------------------------------------------------------ videos
 
 
+class MediaLink(Strict):
+    url: str = Field(description="Signed URL, valid until expires_at")
+    size_bytes: int | None
+    expires_at: str = Field(description=ISO_DATE)
+
+
+class RenditionLink(MediaLink):
+    kind: str = Field(description="converted or converted:vertical")
+
+
+class CoverLink(MediaLink):
+    platform: str
+
+
+class VideoMedia(Strict):
+    video: MediaLink
+    renditions: list[RenditionLink]
+    covers: list[CoverLink] = Field(description="The fitted cover of each platform that has one")
+    poster: MediaLink | None = Field(description="A JPEG frame for lists and calendars")
+
+
+class VideoDeleted(Strict):
+    video_id: str
+    deleted: bool
+    objects_removed: int
+
+
 class VideoView(Strict):
     video_id: str
+    media: VideoMedia = Field(description="Short-lived signed links to play and show the video")
     filename: str | None
     size_bytes: int | None
     storage_path: str | None

@@ -22,7 +22,7 @@ from shared.api import responses as r
 from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
-from shared.publishing.requests import BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
@@ -64,6 +64,10 @@ ROUTES: tuple[Route, ...] = (
                      "target_id": "$response.body#/targets/0/target_id"}},
                  "CancelTarget": {"operationId": "post_publish_video_targets_by_target_id_cancel", "parameters": {
                      "target_id": "$response.body#/targets/0/target_id"}}}),
+    Route("POST", "/publish-video/preview", "What publishing this body would send, and every problem",
+          "publishing", {200: r.PublishPreview}, body=PublishRequest,
+          description="Takes the body of POST /publish-video and runs the same checks; stores nothing and calls "
+                      "no platform write endpoint. Problems are the objects a refused publish returns in `detail`."),
     Route("POST", "/publish-video/bulk", "Publish many videos to the same platforms", "publishing",
           {201: r.BatchProgress, 202: r.BatchAccepted}, body=BulkPublishRequest),
     Route("GET", "/publish-video/batches/{batch_id}", "Progress of a bulk request", "publishing",
@@ -72,6 +76,13 @@ ROUTES: tuple[Route, ...] = (
           {200: r.PostList}, query=PostQuery),
     Route("GET", "/publish-video/posts/{post_id}", "A post with each platform's state, link or message",
           "publishing", {200: r.PostView}),
+    Route("POST", "/publish-video/posts/{post_id}/cancel", "Cancel every platform of a post that has not started",
+          "publishing", {200: r.PostView},
+          description="Platforms already publishing or done are left as they are; 409 when none could be canceled."),
+    Route("POST", "/publish-video/posts/{post_id}/targets", "Add platforms to an existing post", "publishing",
+          {201: r.PublishAccepted}, body=AddTargets,
+          description="The new targets get the post's video, caption and hashtags and the same checks as a new "
+                      "post (options, text limits, media, cover, schedule, budgets)."),
     Route("GET", "/publish-video/posts/{post_id}/metrics", "How a post did: latest numbers per platform, totals",
           "analytics", {200: r.PostMetricsView},
           description="Numbers are read from each platform once a day, starting an hour after publishing."),
@@ -122,6 +133,9 @@ ROUTES: tuple[Route, ...] = (
                      "video_id": "$response.body#/videos/0/video_id"}}}),
     Route("GET", "/videos/{video_id}", "One video with its checks and converted copies", "videos",
           {200: r.VideoDetail}),
+    Route("DELETE", "/videos/{video_id}", "Delete a video with its converted copies, covers and poster", "videos",
+          {200: r.VideoDeleted},
+          description="Refused (409) while a post that is not finished still needs the video."),
     Route("POST", "/videos/{video_id}/convert", "Make the converted copy now", "videos", {200: r.ConvertResult},
           body=ConvertBody),
     Route("POST", "/videos/{video_id}/cover", "Set the cover from a frame (JSON) or an image (raw JPG/PNG)",

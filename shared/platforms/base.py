@@ -215,6 +215,14 @@ class PlatformAdapter(ABC):
         if "key" in cls.__dict__:
             PlatformAdapter.registry[cls.key] = cls
 
+    @classmethod
+    def sent_text(cls, job: PublishJob) -> dict[str, str]:
+        """The text fields this platform receives for `job`, built as the publish steps build them.
+
+        A preview shows exactly these; platforms that send more than the caption override it.
+        """
+        return {"caption": job.full_caption}
+
     def __init__(self, settings: Any = None, http: httpx.Client | None = None) -> None:
         self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, read=120.0))
         if settings is None and self.settings_class is not None:

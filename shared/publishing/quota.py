@@ -202,17 +202,20 @@ def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start:
 
 
 def budgets_left(
-    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, user_id: str, at: datetime
+    conn: Conn, adapter: type[PlatformAdapter], *, account_id: str, at: datetime, user_id: str = ""
 ) -> list[dict[str, object]]:
-    """Each daily budget of the adapter for one account of a user at `at`: limit, used or planned, left."""
+    """Each daily budget of the adapter for one account at `at`: limit, used or planned, left.
+
+    A per-user share is counted only when `user_id` is given (as in `budget_problem`).
+    """
     left = []
     for rule in adapter.quotas:
-        if rule.window == "per_minute":
+        if rule.window == "per_minute" or (rule.scope == "user" and not user_id):
             continue
         scope = scope_key(rule, account_id, user_id)
         start, end = window(rule, at)
-        taken = (_used(conn, adapter.key, scope, start, end)
-                 + _planned(conn, adapter.key, rule, account_id, start, end, user_id))
+        taken = _used(conn, adapter.key, scope, start, end) + _planned(conn, adapter.key, rule, account_id, start, end,
+                                                                        user_id)
         left.append({"name": rule.name, "limit": rule.limit, "window": rule.window, "scope": rule.scope,
                      "used_or_planned": taken, "left": max(rule.limit - taken, 0)})
     return left

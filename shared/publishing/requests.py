@@ -199,14 +199,35 @@ class TargetEdit(StrictModel):
     hashtags: Hashtags | None = None
     options: dict[str, Any] | None = Field(
         default=None, description="The platform's options, as in the publish request (see GET /platforms)")
-    publish_at: IsoTime | None = None
+    publish_at: IsoTime | None = Field(default=None, description="Move a scheduled post to this time")
+    publish_now: bool | None = Field(
+        default=None, description="true: publish this scheduled post now (send publish_at to schedule it instead)")
     timezone: TimeZone | None = None
+
+    @model_validator(mode="after")
+    def _one_time(self) -> TargetEdit:
+        if self.publish_now and self.publish_at is not None:
+            raise ValueError("send either publish_now or publish_at, not both.")
+        return self
+
+
+class AddTargets(StrictModel):
+    """Platforms to add to an existing post: its video, caption and hashtags, checked as a new post's."""
+
+    targets: list[TargetRequest] = Field(min_length=1, max_length=10)
+    timezone: TimeZone = Field(default="UTC", description="The user's time zone, e.g. 'America/New_York'")
+    publish_at: IsoTime | None = Field(default=None, description="Default time for the new targets; empty: now")
 
 
 class PostQuery(StrictModel):
     start: IsoTime | None = Field(default=None, alias="from")
     end: IsoTime | None = Field(default=None, alias="to")
-    platform: Platform | None = None
+    platform: Platform | None = Field(
+        default=None, description="A network covers every integration that publishes there: tiktok is TikTok "
+                                  "direct and through Blotato; blotato is Blotato only")
+    account: UUID | None = Field(default=None, description="Only this connected account (connection id)")
     campaign: UserText | None = Field(default=None, max_length=200)
     state: TargetState | None = None
     limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200,
+                               description="next_cursor of the previous page; the same filters must be sent")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +27,14 @@ from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
 from shared.publishing import quota, slots, states
 from shared.publishing.requests import (
-    PostQuery,
+    AddTargets,
     PublishRequest,
     TargetEdit,
     TargetRequest,
     resolve_time,
 )
 from shared.publishing.runtime import Runtime
-from shared.publishing.target_checks import check_target, default_title
+from shared.publishing.target_checks import check_target, default_title, problem_of
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",
@@ -54,6 +54,19 @@ class PlannedTarget:
     caption: str | None
     title: str | None
     options: PlatformOptions | None = None
+    index: int = 0
+    # What the checks found ({"field", "code", "message"}, fields from the request's root).
+    problems: list[dict[str, str]] = field(default_factory=list)
+    budget_problem: dict[str, str] | None = None
+    live: dict[str, Any] = field(default_factory=dict)   # the account's live settings (TikTok creator_info)
+
+
+@dataclass
+class PostPlan:
+    """A publish request checked as publishing checks it, before anything is stored."""
+
+    video: dict[str, Any]
+    targets: list[PlannedTarget]
 
 
 def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
@@ -95,9 +108,21 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
     return adapters()[connection["platform"]], connection
 
 
-def _refuse(problems: dict[str, list[str]]) -> None:
-    summary = " ".join(f"{platform}: {' '.join(msgs)}" for platform, msgs in problems.items())
-    raise ApiError(422, "not_publishable", summary, problems)
+def _refuse(problems: list[tuple[str, list[dict[str, str]]]]) -> None:
+    """422 with every problem as {"field", "code", "message"} (the objects a preview shows)."""
+    summary = " ".join(f"{network}: {' '.join(p['message'] for p in found)}" for network, found in problems)
+    raise ApiError(422, "not_publishable", summary, [p for _, found in problems for p in found])
+
+
+def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
+    """Refuse a planned post the way publishing does: checks first (422), then budgets (409)."""
+    found = [(plan.adapter.network, plan.problems) for plan in plans if plan.problems]
+    if found:
+        _refuse(found)
+    for plan in plans:
+        if plan.budget_problem:
+            raise ApiError(409, "over_platform_limit", plan.budget_problem["message"],
+                           {"platform": plan.adapter.key, "problems": [plan.budget_problem]})
 
 
 def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
@@ -143,28 +168,8 @@ def create_post(
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
             if previous is not None:
                 return previous, 200
-        video = conn.execute(
-            "select id, probe, deleted_at from videos where id = %s", (request.video_id,)
-        ).fetchone()
-        if video is None or video["deleted_at"] is not None:
-            raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
-        plans = _plan_targets(conn, user, request, now)
-        problems: dict[str, list[str]] = {}
-        for plan in plans:
-            checked = check_target(
-                plan.adapter, video=video,
-                caption=plan.caption if plan.caption is not None else request.caption,
-                title=plan.title,
-                hashtags=plan.request.hashtags if plan.request.hashtags is not None else request.hashtags,
-                options=plan.request.options, scheduled_at=plan.scheduled_at, now=now,
-                live=live_settings(rt, plan.adapter, plan.connection),
-            )
-            plan.options = checked.options
-            if checked.problems:
-                problems[plan.adapter.network] = checked.problems
-        if problems:
-            _refuse(problems)
-        _check_budgets(rt, plans, now)
+        plans = plan_post(rt, conn, user, request, now).targets
+        refuse_unless_publishable(plans)
         # Every row written below was checked above: the video and connections are the
         # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
         post_id, created = _insert_post(conn, user, request, plans, batch_id, now)
@@ -191,6 +196,41 @@ def create_post(
     return response, 202
 
 
+def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now: datetime) -> PostPlan:
+    """Every check publishing runs, for publish and preview alike; stores nothing.
+
+    Request-level mistakes (unknown video, account not connected) raise; what is wrong with a
+    platform post (options, text, media, cover, time, budget) is collected per target.
+    """
+    video = conn.execute(
+        "select id, storage_path, original_filename, content_type, size_bytes, probe, deleted_at "
+        "from videos where id = %s", (request.video_id,)
+    ).fetchone()
+    if video is None or video["deleted_at"] is not None:
+        raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
+    plans = _plan_targets(conn, user, request, now)
+    for plan in plans:
+        plan.live = live_settings(rt, plan.adapter, plan.connection)
+        checked = check_target(
+            plan.adapter, video=video,
+            caption=plan.caption if plan.caption is not None else request.caption,
+            title=plan.title,
+            hashtags=plan.request.hashtags if plan.request.hashtags is not None else request.hashtags,
+            options=plan.request.options, scheduled_at=plan.scheduled_at, now=now, live=plan.live,
+        )
+        plan.options = checked.options
+        plan.problems = [{**p, "field": f"targets.{plan.index}.{p['field']}"} for p in checked.found]
+    with rt.db.service() as budgets:
+        for plan in plans:
+            message = quota.budget_problem(
+                budgets, plan.adapter, account_id=plan.connection["platform_account_id"],
+                at=plan.scheduled_at or now, user_id=str(plan.connection["user_id"]),
+            )
+            if message:
+                plan.budget_problem = problem_of(f"targets.{plan.index}.publish_at", "over_platform_limit", message)
+    return PostPlan(dict(video), plans)
+
+
 def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[PlannedTarget],
                  batch_id: str | None, now: datetime) -> tuple[str, list[dict[str, Any]]]:
     with server_writes(conn):
@@ -200,6 +240,12 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             (user.id, request.video_id, batch_id, request.caption, request.hashtags, request.campaign),
         ).fetchone()
         assert post is not None
+    return str(post["id"]), _insert_targets(conn, user, str(post["id"]), plans, now)
+
+
+def _insert_targets(conn: Conn, user: User, post_id: str, plans: list[PlannedTarget],
+                    now: datetime) -> list[dict[str, Any]]:
+    with server_writes(conn):
         created = []
         for plan in plans:
             row = conn.execute(
@@ -208,7 +254,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
                 "returning id, platform, state, task_seq, next_attempt_at",
                 (
                     user.id,
-                    post["id"],
+                    post_id,
                     plan.connection["id"],
                     plan.adapter.key,
                     plan.caption,
@@ -222,12 +268,12 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
             ).fetchone()
             assert row is not None
             created.append(dict(row))
-    return str(post["id"]), created
+    return created
 
 
 def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime) -> list[PlannedTarget]:
     plans = []
-    for target in request.targets:
+    for index, target in enumerate(request.targets):
         adapter, connection = _connection_for(conn, user, target)
         zone = target.timezone or request.timezone
         chosen = target.publish_at
@@ -237,19 +283,8 @@ def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime
         if adapter.limits.title is not None and adapter.limits.title.required and not title:
             caption = target.caption if target.caption is not None else request.caption
             title = default_title(caption, adapter.limits.title.max_length) or None
-        plans.append(PlannedTarget(adapter, connection, target, when, zone, target.caption, title))
+        plans.append(PlannedTarget(adapter, connection, target, when, zone, target.caption, title, index=index))
     return plans
-
-
-def _check_budgets(rt: Runtime, plans: list[PlannedTarget], now: datetime) -> None:
-    with rt.db.service() as conn:
-        for plan in plans:
-            problem = quota.budget_problem(
-                conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=plan.scheduled_at or now,
-                user_id=str(plan.connection["user_id"]),
-            )
-            if problem:
-                raise ApiError(409, "over_platform_limit", problem, {"platform": plan.adapter.key})
 
 
 def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
@@ -343,30 +378,6 @@ def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict
         time.sleep(0.2)
 
 
-def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
-    """The calendar: a user's targets by time, with filters."""
-    with rt.db.user(user.claims) as conn:
-        rows = conn.execute(
-            "select t.id, t.post_id, t.platform, t.state, t.scheduled_at, t.timezone, t.platform_url, "
-            "t.user_message, t.published_at, t.created_at, p.caption, p.campaign, p.video_id "
-            "from publish_targets t join posts p on p.id = t.post_id "
-            "where (%(start)s::timestamptz is null or coalesce(t.scheduled_at, t.created_at) >= %(start)s) "
-            "and (%(end)s::timestamptz is null or coalesce(t.scheduled_at, t.created_at) < %(end)s) "
-            "and (%(platform)s::text is null or t.platform = %(platform)s) "
-            "and (%(campaign)s::text is null or p.campaign = %(campaign)s) "
-            "and (%(state)s::text is null or t.state = %(state)s) "
-            "order by coalesce(t.scheduled_at, t.created_at) limit %(limit)s",
-            query.model_dump(by_alias=False),
-        ).fetchall()
-    items = []
-    for row in rows:
-        item = dict(row)
-        for key in ("id", "post_id", "video_id"):
-            item[key] = str(item[key])
-        items.append(item)
-    return {"items": items}
-
-
 # ------------------------------------------------------------------------ edit / cancel
 
 
@@ -392,7 +403,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         ).fetchone()
         adapter = adapters()[current["platform"]]
         zone = edit.timezone or current["timezone"]
-        when = resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"]
+        when = None if edit.publish_now else (
+            resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"])
         caption = edit.caption if edit.caption is not None else current["caption"]
         title = edit.title if edit.title is not None else current["title"]
         hashtags = edit.hashtags if edit.hashtags is not None else current["hashtags"]
@@ -404,8 +416,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             options=options, scheduled_at=when, now=now,
             live=live_settings(rt, adapter, dict(connection)) if connection else None,
         )
-        if checked.problems:
-            _refuse({adapter.network: checked.problems})
+        if checked.found:
+            _refuse([(adapter.network, checked.found)])
         with server_writes(conn):
             # Still scheduled at the moment of writing: the worker may have started it meanwhile.
             updated = conn.execute(
@@ -426,10 +438,73 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                     user.id,
                 ),
             ).fetchone()
+        if updated is not None and edit.publish_now:
+            updated = _start_now(conn, target_id, now)
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
-    slots.reschedule(rt, target_id)
-    return _target_view(dict(updated))
+    if edit.publish_now:
+        rt.enqueue(str(updated["id"]), updated["platform"], updated["task_seq"])
+    else:
+        slots.reschedule(rt, target_id)
+    return _target_view({k: updated[k] for k in TARGET_FIELDS})
+
+
+def _start_now(conn: Conn, target_id: str, now: datetime) -> dict[str, Any] | None:
+    """A scheduled target switched to "publish now": queued with a new task number (older tasks no-op)."""
+    with server_writes(conn):
+        return conn.execute(
+            sql.SQL("update publish_targets set state = 'queued', scheduled_at = null, next_attempt_at = %s, "
+                    "task_seq = task_seq + 1 where id = %s and state = 'scheduled' returning task_seq, {}"
+                    ).format(_COLUMNS),
+            (now, target_id),
+        ).fetchone()
+
+
+def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+    """Cancel every platform post of a post that has not started; the others are left as they are."""
+    with rt.db.user(user.claims) as conn:
+        rows = conn.execute("select id, state from publish_targets where post_id = %s", (post_id,)).fetchall()
+        if not rows and conn.execute("select 1 from posts where id = %s", (post_id,)).fetchone() is None:
+            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+        canceled = 0
+        for row in rows:
+            if row["state"] in states.TERMINAL:
+                continue
+            found = conn.execute("select id from cancel_target(%s)", (row["id"],)).fetchone()
+            canceled += int(found is not None and found["id"] is not None)
+    if not canceled:
+        raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
+                                             "there is nothing left to cancel.")
+    return get_post(rt, user, post_id)
+
+
+def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[dict[str, Any], int]:
+    """New platforms for an existing post, with its video and text, checked exactly as creating a post."""
+    now = rt.clock()
+    with rt.db.user(user.claims) as conn:
+        post = conn.execute("select id, video_id, caption, hashtags, campaign from posts where id = %s",
+                            (post_id,)).fetchone()
+        if post is None:
+            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+        request = PublishRequest(video_id=post["video_id"], caption=post["caption"] or "",
+                                 hashtags=list(post["hashtags"] or []), campaign=post["campaign"],
+                                 timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
+        plans = plan_post(rt, conn, user, request, now).targets
+        existing = {str(r["connection_id"]) for r in conn.execute(
+            "select connection_id from publish_targets where post_id = %s and state <> 'canceled'", (post_id,))}
+        for plan in plans:
+            if str(plan.connection["id"]) in existing:
+                raise ApiError(409, "already_in_post",
+                               f"This post already goes to that {plan.adapter.display_name} account.",
+                               {"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
+        refuse_unless_publishable(plans)
+        created = _insert_targets(conn, user, post_id, plans, now)
+    for target in created:
+        if target["state"] == states.QUEUED:
+            rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
+    slots.hand_to_queue(rt, created)
+    return {"post_id": post_id, "targets": [
+        {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created]}, 201
 
 
 def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:

@@ -21,12 +21,20 @@ from shared.publishing import text
 from shared.publishing.requests import check_schedule
 
 
+def problem_of(field: str, code: str, message: str) -> dict[str, str]:
+    """One problem as the API shows it, the same in a preview and in a refused publish."""
+    return {"field": field, "code": code, "message": message}
+
+
 @dataclass
 class Checked:
-    problems: list[str] = field(default_factory=list)
+    # Every problem as {"field", "code", "message"}; `field` is relative to the target.
+    found: list[dict[str, str]] = field(default_factory=list)
     options: PlatformOptions | None = None
-    # Field-level problems of the options, for `detail` ({"field", "problem"}).
-    fields: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return [p["message"] for p in self.found]
 
 
 def default_title(caption: str, max_length: int) -> str:
@@ -47,42 +55,48 @@ def _options(adapter: type[PlatformAdapter], options: Mapping[str, Any] | Platfo
             where = ".".join(str(p) for p in err["loc"]) or "options"
             problem = "unknown option" if err["type"] == "extra_forbidden" else \
                 str(err["msg"]).removeprefix("Value error, ")
-            fields.append({"field": f"options.{where}" if where != "options" else where, "problem": problem})
-        return Checked([f"{f['field']}: {f['problem']}" for f in fields], None, fields)
+            at = f"options.{where}" if where != "options" else where
+            fields.append(problem_of(at, "invalid_option", f"{at}: {problem}"))
+        return Checked(fields, None)
 
 
-def _text(adapter: type[PlatformAdapter], caption: str, title: str | None, hashtags: list[str]) -> list[str]:
+def _text(adapter: type[PlatformAdapter], caption: str, title: str | None, hashtags: list[str]
+          ) -> list[dict[str, str]]:
     limits = adapter.limits
     full = caption_with_hashtags(caption, hashtags)
-    found = text.problems(full, limits.caption, "caption", adapter.display_name)
+    found = [problem_of("caption", code, message)
+             for code, message in text.issues(full, limits.caption, "caption", adapter.display_name)]
     if limits.title is not None:
         shown = title if title is not None else default_title(full, limits.title.max_length)
-        found += text.problems(shown, limits.title, "title", adapter.display_name)
+        found += [problem_of("title", code, message)
+                  for code, message in text.issues(shown, limits.title, "title", adapter.display_name)]
     if limits.tags_total_chars is not None:
         tags_length = len(",".join(f'"{t}"' if " " in t else t for t in hashtags))
         if tags_length > limits.tags_total_chars:
-            found.append(f"{adapter.display_name} allows {limits.tags_total_chars} characters of tags in all; "
-                         f"these have {tags_length}.")
+            found.append(problem_of("hashtags", "tags_too_long",
+                                    f"{adapter.display_name} allows {limits.tags_total_chars} characters of tags "
+                                    f"in all; these have {tags_length}."))
     return found
 
 
-def _media(adapter: type[PlatformAdapter], video: Mapping[str, Any]) -> list[str]:
+def _media(adapter: type[PlatformAdapter], video: Mapping[str, Any]) -> list[dict[str, str]]:
     from shared.media.validate import validate
 
     if not video.get("probe"):
         return []
     verdict = validate(video["probe"], adapter.limits, platform=adapter.display_name)
     # Fixable problems (codec, pixel format, moov position, bitrate) are converted at publish time (EC-2).
-    return [problem.message for problem in verdict.problems if not problem.fixable]
+    return [problem_of("video_id", p.code, p.message) for p in verdict.problems if not p.fixable]
 
 
-def _cover(options: PlatformOptions, video: Mapping[str, Any]) -> list[str]:
+def _cover(options: PlatformOptions, video: Mapping[str, Any]) -> list[dict[str, str]]:
     offset = options.cover_offset()
     duration = (video.get("probe") or {}).get("duration_s")
     if offset is None or not isinstance(duration, (int, float)) or offset <= duration:
         return []
-    return [f"The cover frame must be within the video: it is {duration:g} seconds long, so choose an offset "
-            f"from 0 to {duration:g}."]
+    return [problem_of("options.cover_offset_seconds", "cover_outside_video",
+                       f"The cover frame must be within the video: it is {duration:g} seconds long, so choose an "
+                       f"offset from 0 to {duration:g}.")]
 
 
 def check_target(
@@ -93,11 +107,12 @@ def check_target(
     """Every problem of one platform post, in the user's words; `options` comes back typed when valid."""
     checked = _options(adapter, options)
     if checked.options is not None:
-        checked.problems += checked.options.problems(live or {})
-        checked.problems += _cover(checked.options, video)
-    checked.problems += _text(adapter, caption, title, hashtags)
-    checked.problems += _media(adapter, video)
+        checked.found += [problem_of("options", "option_unavailable", message)
+                          for message in checked.options.problems(live or {})]
+        checked.found += _cover(checked.options, video)
+    checked.found += _text(adapter, caption, title, hashtags)
+    checked.found += _media(adapter, video)
     schedule_problem = check_schedule(scheduled_at, now)
     if schedule_problem:
-        checked.problems.append(schedule_problem)
+        checked.found.append(problem_of("publish_at", "time_not_allowed", schedule_problem))
     return checked

@@ -39,7 +39,7 @@ def test_a_heavy_user_is_refused_beyond_their_share_and_others_still_publish(
         _publish(harness, user_a, video_a)
     with pytest.raises(ApiError) as refused:
         _publish(harness, user_a, video_a)
-    assert refused.value.status == 409 and refused.value.detail == {"platform": "youtube"}
+    assert refused.value.status == 409 and refused.value.detail["platform"] == "youtube"
     assert f"up to {SHARE} a day" in refused.value.message and "Please pick another day" in refused.value.message
     # Another user's post does not wait for the heavy scheduler.
     answer = _publish(harness, user_b, video_b)

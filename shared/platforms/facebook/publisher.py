@@ -78,6 +78,14 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
     network = "facebook"
     display_name = "Facebook Reels"
     limits = _limits(_DEFAULTS)
+
+    @classmethod
+    def sent_text(cls, job: PublishJob) -> dict[str, str]:
+        # The fields of the finish call (_finish): the description, and a title only when set.
+        sent = {"description": job.full_caption}
+        if job.title:
+            sent["title"] = job.title
+        return sent
     quotas = (
         QuotaRule(
             name="facebook_reels_24h",

@@ -111,6 +111,11 @@ class YouTubeAdapter(PlatformAdapter):
     display_name = "YouTube Shorts"
     limits = build_limits(_ENV)
     quotas = build_quotas(_ENV)
+
+    @classmethod
+    def sent_text(cls, job: PublishJob) -> dict[str, str]:
+        snippet = metadata.video_resource(job)["snippet"]
+        return {"title": snippet["title"], "description": snippet["description"]}
     steps: ClassVar[Mapping[str, Step]] = {
         # Opening a session creates nothing on the channel: safe to repeat.
         "start_upload": Step("start_upload", irreversible=False, phase="uploading"),
