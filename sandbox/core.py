@@ -91,6 +91,16 @@ class Sandbox:
             self.calls_faulted: list[tuple[str, str, str]] = []
             # Decides which requests a `rate` fault hits; seed it (`seed`) to replay a chaos run.
             self.random = random.Random()
+            # A test that drives time sets this (a callable answering unix time); see `now`.
+            self.clock_source: Callable[[], float] | None = None
+
+    def now(self, platform: str | None = None) -> float:
+        """The sandbox's time for scheduled publishing and processing: the wall clock, unless a
+        test drives time (`clock_source`, or the `clock` setting as a unix time)."""
+        source = self.clock_source
+        if source is not None:
+            return source()
+        return float(self.setting("clock", platform) or time.time())
 
     # -- state each platform module keeps for itself
     def store(self, platform: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from shared.db.database import Conn, server_writes
 from shared.http import ApiError, User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter, caption_with_hashtags
-from shared.publishing import quota, states, text
+from shared.publishing import quota, staging, states, text
 from shared.publishing.requests import (
     PostQuery,
     PublishRequest,
@@ -50,6 +50,8 @@ class PlannedTarget:
     timezone: str
     caption: str | None
     title: str | None
+    # When a scheduled target starts: its slot, or its staging lead time before it.
+    due_at: datetime | None = None
 
 
 def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
@@ -152,6 +154,9 @@ def create_post(
         if video is None or video["deleted_at"] is not None:
             raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
         plans = _plan_targets(conn, user, request, now)
+        for plan in plans:
+            if plan.scheduled_at is not None:
+                plan.due_at = staging.due_at(rt.adapter(plan.adapter.key), plan.scheduled_at, now)
         problems: dict[str, list[str]] = {}
         for plan in plans:
             found = _text_problems(plan, request) + _media_problems(video, plan.adapter)
@@ -202,7 +207,8 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
         for plan in plans:
             row = conn.execute(
                 "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
-                "options, scheduled_at, timezone) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "options, scheduled_at, timezone, next_attempt_at) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "returning id, platform, state, task_seq",
                 (
                     user.id,
@@ -215,6 +221,7 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
                     Jsonb(plan.request.options),
                     plan.scheduled_at,
                     plan.timezone,
+                    plan.due_at,
                 ),
             ).fetchone()
             assert row is not None
@@ -240,7 +247,9 @@ def _check_budgets(rt: Runtime, plans: list[PlannedTarget], now: datetime) -> No
     with rt.db.service() as conn:
         for plan in plans:
             problem = quota.budget_problem(
-                conn, plan.adapter, account_id=plan.connection["platform_account_id"], at=plan.scheduled_at or now,
+                # A staged target spends its budget on the day it stages (YouTube counts the upload day).
+                conn, plan.adapter, account_id=plan.connection["platform_account_id"],
+                at=plan.due_at or plan.scheduled_at or now,
                 user_id=str(plan.connection["user_id"]),
             )
             if problem:
@@ -376,6 +385,9 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             raise ApiError(404, "target_not_found", "We couldn't find that scheduled post.")
         if current["state"] not in states.NOT_STARTED:
             raise ApiError(409, "already_started", "This post is already publishing or done, so it can't be edited.")
+        if _staged(conn, target_id):
+            raise ApiError(409, "already_staged", "This post is already on the platform, waiting for its time, so "
+                                                  "it can't be edited. Cancel it and schedule it again to change it.")
         adapter = adapters()[current["platform"]]
         zone = edit.timezone or current["timezone"]
         when = resolve_time(edit.publish_at, zone) if edit.publish_at else current["scheduled_at"]
@@ -398,7 +410,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                 sql.SQL(
                     "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
                     "scheduled_at = %s, timezone = %s where id = %s and user_id = %s and state = 'scheduled' "
-                    "returning {}"
+                    "and not (step_data ? 'staged') returning {}"
                 ).format(_COLUMNS),
                 (
                     caption,
@@ -411,9 +423,21 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                     user.id,
                 ),
             ).fetchone()
+            if updated is not None and when is not None:
+                # The schedule trigger moved it to the slot; a staged platform starts its lead time before.
+                updated = conn.execute(
+                    sql.SQL("update publish_targets set next_attempt_at = %s where id = %s returning {}").format(
+                        _COLUMNS), (staging.due_at(rt.adapter(current["platform"]), when, now), target_id),
+                ).fetchone()
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
     return _target_view(dict(updated))
+
+
+def _staged(conn: Conn, target_id: str) -> bool:
+    row = conn.execute("select step_data ? 'staged' as staged from publish_targets where id = %s",
+                       (target_id,)).fetchone()
+    return bool(row and row["staged"])
 
 
 def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
@@ -430,6 +454,19 @@ def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
             raise ApiError(
                 409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
             )
+        adapter = rt.adapter(row["platform"])
+        unstage = adapter.unstage_step is not None and adapter.staged_object(row["step_data"] or {})
+        if unstage:
+            # The staged object would still go out on the platform: the worker removes it.
+            with server_writes(conn):
+                row = conn.execute(
+                    "update publish_targets set step_data = step_data || '{\"unstage\": true}'::jsonb, "
+                    "next_attempt_at = %s, task_seq = task_seq + 1 where id = %s returning *",
+                    (rt.clock(), target_id),
+                ).fetchone()
+    assert row is not None
+    if unstage:
+        rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
 
 
