@@ -147,6 +147,8 @@ class PublishJob:
     # Platforms that schedule themselves get it (YouTube's publishAt, Facebook's
     # scheduled_publish_time, Blotato's scheduledTime); the others wait for `slot_step`.
     slot: datetime | None = None
+    # The pipeline's clock when the step started: how far ahead `slot` is.
+    started: datetime | None = None
 
     @property
     def full_caption(self) -> str:
@@ -248,6 +250,10 @@ class PlatformAdapter(ABC):
         if self.slot_step is None:
             return timedelta(0)
         return timedelta(minutes=float(getattr(self.settings, "stage_lead_minutes", 0.0) or 0.0))
+
+    def holds_for_slot(self, step: str) -> bool:
+        """Whether `step` must wait for the slot when a staged target reaches it before."""
+        return step == self.slot_step
 
     def staged_object(self, data: Mapping[str, Any]) -> bool:
         """Whether the step data shows an object left on the platform by staging (cancel removes it)."""

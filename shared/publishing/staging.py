@@ -29,7 +29,7 @@ def due_at(adapter: PlatformAdapter, slot: datetime, now: datetime) -> datetime:
 def waits_for_slot(adapter: PlatformAdapter, next_step: str | None, slot: datetime | None,
                    now: datetime) -> bool:
     """A staged target holds its going-live step until the slot."""
-    return next_step is not None and next_step == adapter.slot_step and slot is not None and slot > now
+    return next_step is not None and adapter.holds_for_slot(next_step) and slot is not None and slot > now
 
 
 def slot_for_job(target: dict[str, Any], now: datetime) -> datetime | None:

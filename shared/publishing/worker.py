@@ -249,6 +249,7 @@ def _job(rt: Runtime, target: dict[str, Any], preloaded: _Preloaded) -> PublishJ
         options=dict(target["options"] or {}),
         cover=cover,
         slot=staging.slot_for_job(target, rt.clock()) if rt.adapter(target["platform"]).slot_step else None,
+        started=rt.clock(),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sandbox import facebook as facebook_sandbox
 from sandbox import youtube as youtube_sandbox
 from shared.http import ApiError
 from shared.publishing.requests import TargetEdit
@@ -165,3 +166,83 @@ def test_sandbox_refuses_publish_at_on_a_video_that_is_not_private(sandbox) -> N
                         headers={"Authorization": f"Bearer {token}", "X-Upload-Content-Length": "10"}, json=body)
     assert answer.status_code == 400
     assert answer.json()["error"]["errors"][0]["reason"] == "invalidPublishAt"
+
+
+def _schedule(harness: Harness, user: dict[str, str], video, platform: str, slot: datetime = SLOT) -> str:
+    answer = publish(harness, user, video, [platform], publish_at=slot.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    return str(answer["by_platform"][platform])
+
+
+def test_facebook_reel_is_finished_as_scheduled_ahead_and_facebook_publishes_it_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "facebook")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["scheduled_for"] == int(SLOT.timestamp())
+    assert waiting["next_attempt_at"] == SLOT
+    reel_id = waiting["step_data"]["video_id"]
+    sb = harness.sandbox.sandbox
+    assert sb.store("facebook")["videos"][reel_id]["scheduled_for"] == SLOT.timestamp()
+    assert facebook_sandbox.live_at(sb, reel_id) is None
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT and final["platform_post_id"] == reel_id
+    assert facebook_sandbox.live_at(sb, reel_id) == SLOT.timestamp()
+
+
+def test_cancel_after_staging_deletes_the_scheduled_reel(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "facebook")
+    _stage(harness, target_id)
+    reel_id = harness.target(target_id)["step_data"]["video_id"]
+
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.run(until=SLOT + timedelta(minutes=5))
+    sb = harness.sandbox.sandbox
+    assert reel_id not in sb.store("facebook")["videos"]
+    assert facebook_sandbox.live_at(sb, reel_id) is None
+    assert [entry.get("deleted") for entry in harness.published("facebook")] == [True]
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None and final["published_at"] is None
+
+
+def test_facebook_slot_too_near_to_schedule_uploads_ahead_and_publishes_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    slot = harness.clock.now + timedelta(minutes=6)   # inside Facebook's 10 minutes
+    target_id = _schedule(harness, user_a, vertical_video, "facebook", slot=slot.replace(second=0, microsecond=0))
+    slot = harness.target(target_id)["scheduled_at"]
+    assert target_id in harness.tick()                # its lead time is already running
+    harness.run(until=slot - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["step_data"]["step"] == "finish"
+    assert harness.published("facebook") == []        # uploaded, nothing on the Page yet
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= slot
+    assert "scheduled_for" not in final["step_data"]
+
+
+def test_sandbox_refuses_a_reel_scheduled_less_than_ten_minutes_ahead(staged: Harness, user_a,
+                                                                       vertical_video) -> None:
+    harness = staged
+    harness.connect(user_a, "facebook")
+    sb = harness.sandbox.sandbox
+    page = next(account for (platform, _), account in sb.accounts.items() if platform == "facebook")
+    token = sb.mint_token("facebook", page["id"]).value
+    import httpx
+
+    base = f"{harness.sandbox.url}/facebook-graph/v26.0/{page['id']}/video_reels"
+    started = httpx.post(base, data={"upload_phase": "start"}, headers={"Authorization": f"Bearer {token}"}).json()
+    too_soon = int(harness.clock.now.timestamp()) + 300
+    answer = httpx.post(base, headers={"Authorization": f"Bearer {token}"},
+                        data={"upload_phase": "finish", "video_id": started["video_id"], "video_state": "SCHEDULED",
+                              "scheduled_publish_time": str(too_soon)})
+    assert answer.status_code == 400 and "scheduled publish time" in answer.json()["error"]["message"]

@@ -37,6 +37,12 @@ class FacebookSettings(BaseSettings):
     max_size_bytes: int = 1024 * 1024 * 1024
     reels_per_24h: int = 30
 
+    # Staging: minutes before its slot a scheduled Reel is uploaded and finished as SCHEDULED with
+    # scheduled_publish_time = the slot, so Facebook publishes it itself (0: start at the slot).
+    stage_lead_minutes: float = Field(default=60.0, ge=0)
+    # From the slot on, how often we look whether Facebook published the scheduled Reel.
+    publish_check_seconds: float = Field(default=2.0, gt=0)
+
     # How often to look at a reel while Facebook processes it.
     poll_seconds: float = Field(default=10.0, ge=0)
     # A reel still processing after this long is given up on.
