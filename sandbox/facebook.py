@@ -33,7 +33,6 @@ import hashlib
 import json
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
