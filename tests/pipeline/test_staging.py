@@ -246,3 +246,40 @@ def test_sandbox_refuses_a_reel_scheduled_less_than_ten_minutes_ahead(staged: Ha
                         data={"upload_phase": "finish", "video_id": started["video_id"], "video_state": "SCHEDULED",
                               "scheduled_publish_time": str(too_soon)})
     assert answer.status_code == 400 and "scheduled publish time" in answer.json()["error"]["message"]
+
+
+def test_blotato_post_is_handed_over_with_scheduled_time_and_blotato_publishes_it_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "blotato")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["scheduled_for"] == "2026-12-02T08:30:00Z"
+    assert waiting["next_attempt_at"] == SLOT
+    sb = harness.sandbox.sandbox
+    (post,) = sb.store("blotato")["posts"].values()
+    assert post["status"] == "scheduled" and post["scheduled_for"] == SLOT.timestamp()
+    assert harness.published("blotato") == []
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    assert len(harness.published("blotato")) == 1
+
+
+def test_cancel_after_staging_deletes_the_blotato_schedule(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "blotato")
+    _stage(harness, target_id)
+
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.run(until=SLOT + timedelta(minutes=5))
+    sb = harness.sandbox.sandbox
+    assert sb.store("blotato")["posts"] == {} and len(sb.store("blotato")["deleted"]) == 1
+    assert "DELETE /blotato/v2/schedules" in {r.rsplit("/", 1)[0] for r in harness.adapter_requests}
+    assert harness.published("blotato") == []
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None
