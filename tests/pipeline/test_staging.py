@@ -283,3 +283,41 @@ def test_cancel_after_staging_deletes_the_blotato_schedule(staged: Harness, user
     assert harness.published("blotato") == []
     final = harness.target(target_id)
     assert final["state"] == "canceled" and final["next_attempt_at"] is None
+
+
+def test_instagram_container_is_ready_ahead_and_only_media_publish_runs_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["step"] == "check_quota" and waiting["next_attempt_at"] == SLOT
+    sb = harness.sandbox.sandbox
+    container = sb.store("instagram")["containers"][waiting["step_data"]["container_id"]]
+    assert container["outcome"] == "FINISHED" and harness.published("instagram") == []
+
+    before = len(harness.adapter_requests)
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    (media,) = [m for m in sb.store("instagram")["media"].values() if m["id"] == final["platform_post_id"]]
+    assert media["created"] == SLOT.timestamp()
+    # At the slot: the quota read and media_publish (then the permalink).
+    assert [r.rsplit("/", 1)[-1] for r in harness.adapter_requests[before:before + 2]] == [
+        "content_publishing_limit", "media_publish"]
+
+
+def test_cancel_after_staging_an_instagram_container_publishes_nothing(staged: Harness, user_a,
+                                                                       vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.clock.now = SLOT + timedelta(minutes=5)
+    assert target_id not in harness.tick()
+    harness.run()
+    assert harness.published("instagram") == []
+    assert harness.target(target_id)["state"] == "canceled"
