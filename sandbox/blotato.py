@@ -103,7 +103,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         if operation not in RATE_LIMITS:
             return None
         limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
-        at = float(sb.setting("clock", PLATFORM) or time.time())
+        at = sb.now(PLATFORM)
         with sb.lock:
             calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
             calls[:] = [t for t in calls if t > at - 60]
@@ -146,10 +146,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
         if post["status"] == "scheduled" and sb.now(PLATFORM) >= post["scheduled_for"]:
             # Its time: Blotato starts publishing it, processing from now on.
-            post.update(status="in-progress", created_at=time.time())
+            post.update(status="in-progress", created_at=sb.processing_clock())
         if post["status"] != "in-progress":
             return
-        if time.time() - post["created_at"] < float(sb.setting("processing_seconds", PLATFORM, 0.2)):
+        if sb.processing_clock() - post["created_at"] < sb.processing_seconds(PLATFORM, post["id"]):
             return
         if post.get("fail_message"):
             post.update(status="failed", errorMessage=post["fail_message"])
@@ -283,7 +283,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                 "sourceUrls": sent,
                 "platform": post_body["content"]["platform"],
                 "target": post_body["target"],
-                "created_at": time.time(),
+                "created_at": sb.processing_clock(),
                 "postTime": time.time(),
                 "status": "in-progress" if scheduled_for is None else "scheduled",
                 "scheduled_for": scheduled_for,

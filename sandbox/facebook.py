@@ -67,7 +67,7 @@ def live_at(sb: Sandbox, video_id: str) -> float | None:
     video = sb.store(PLATFORM).get("videos", {}).get(video_id)
     if video is None or not video.get("finished_at") or video["outcome"] != "ready":
         return None
-    ready_at = video["finished_at"] + float(sb.setting("processing_seconds", PLATFORM, 0.2))
+    ready_at = video["finished_at"] + sb.processing_seconds(PLATFORM, video["id"])
     at = max(ready_at, float(video.get("scheduled_for") or 0.0))
     return at if sb.now(PLATFORM) >= at else None
 REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
@@ -256,7 +256,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         publishing: dict[str, Any] = {"status": "not_started", "publish_status": "draft"}
         video_status = "upload_complete" if upload_done else "uploading"
         if video.get("finished_at"):
-            ready_at = video["finished_at"] + float(sb.setting("processing_seconds", PLATFORM, 0.2))
+            ready_at = video["finished_at"] + sb.processing_seconds(PLATFORM, video["id"])
             scheduled_for = video.get("scheduled_for")
             if sb.now(PLATFORM) < ready_at:
                 video_status = "processing"

@@ -133,7 +133,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         # (https://developers.facebook.com/docs/instagram-platform/content-publishing/, troubleshooting).
         if container["outcome"] == "EXPIRED" or sb.now(PLATFORM) >= container["created"] + CONTAINER_TTL:
             return "EXPIRED", "Expired"
-        processing = float(sb.setting("processing_seconds", PLATFORM, 0.2))
+        processing = sb.processing_seconds(PLATFORM, container["id"])
         if sb.now(PLATFORM) < container["created"] + processing:
             return "IN_PROGRESS", "In Progress"
         if container["outcome"] == "FINISHED":

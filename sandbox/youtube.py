@@ -414,7 +414,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         resource = session["resource"]
         video = {
             "id": video_id, "account_id": session["account_id"], "created": now,
-            "ready_at": now + float(sb.setting("processing_seconds", PLATFORM, 0.2)),
+            "ready_at": now + sb.processing_seconds(PLATFORM, video_id),
             "snippet": dict(resource.get("snippet") or {}), "status": dict(resource.get("status") or {}),
             "outcome": outcome, "size": session["total"], "sha256": digest.hexdigest(),
             # Counts set through the control route; the rest grow with age (sandbox/engagement.py).
