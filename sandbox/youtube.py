@@ -62,6 +62,9 @@ ANALYTICS_SCOPES = ("https://www.googleapis.com/auth/yt-analytics.readonly",
                     "https://www.googleapis.com/auth/youtube.readonly")
 ANALYTICS_METRICS = ("views", "likes", "comments", "shares", "estimatedMinutesWatched", "averageViewDuration")
 GRANULARITY = 256 * 1024
+# videos.delete's scopes (https://developers.google.com/youtube/v3/docs/videos/delete#auth).
+DELETE_SCOPES = ("https://www.googleapis.com/auth/youtube", "https://www.googleapis.com/auth/youtube.force-ssl",
+                 "https://www.googleapis.com/auth/youtubepartner")
 PIECE = 1024 * 1024
 THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
 THUMBNAIL_UNITS = 50
@@ -531,6 +534,10 @@ def register(app: Flask, sb: Sandbox) -> None:
         over = spend_units(50)
         if over is not None:
             return over
+        # youtube.upload does not cover videos.delete: it needs youtube or youtube.force-ssl.
+        if token.scopes and not set(token.scopes) & set(DELETE_SCOPES):
+            return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
+                         domain="global")
         video_id = request.args.get("id", "")
         video = state()["videos"].get(video_id)
         if video is None:

@@ -321,3 +321,24 @@ def test_cancel_after_staging_an_instagram_container_publishes_nothing(staged: H
     harness.run()
     assert harness.published("instagram") == []
     assert harness.target(target_id)["state"] == "canceled"
+
+
+def test_cancel_without_the_delete_scope_tells_the_user_to_delete_the_staged_video(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    # A connection made before we asked for youtube.force-ssl: upload and read, no delete.
+    sb = harness.sandbox.sandbox
+    for token in sb.tokens.values():
+        if token.platform == "youtube":
+            token.scopes = tuple(s for s in token.scopes if not s.endswith("youtube.force-ssl"))
+
+    cancel_target(harness.rt, as_user(user_a), target_id)
+    harness.run(until=SLOT - timedelta(seconds=10))
+    final = harness.target(target_id)
+    assert final["state"] == "canceled"
+    assert final["user_message"] == ("Canceled, but we couldn't remove the scheduled video from YouTube Shorts. "
+                                     "Delete it on YouTube Shorts, or it will still go out at 08:30.")
+    assert _video(harness, target_id)["id"] in sb.store("youtube")["videos"]
