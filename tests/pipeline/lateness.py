@@ -13,6 +13,7 @@ Used by tests/pipeline/test_lateness.py (a small run) and bench/lateness_bench.p
 
 from __future__ import annotations
 
+import os
 import statistics
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,11 @@ def run(harness: Harness, video: Path, *, posts: int, slot: datetime, users: lis
     sb.random.seed(seed)
     sb.config.update({f"{p}.processing_range": list(r) for p, r in PROCESSING_RANGES.items()})
     sb.config.update({"youtube.daily_uploads": 10**6, "youtube.channel_daily_uploads": 10**6})
+    if os.environ.get("LATENESS_UNCAPPED"):   # bench/lateness_bench.py: one shared account per platform
+        sb.config.update({"youtube.daily_units": 10**9, "facebook.reels_per_24h": 10**6,
+                          "instagram.quota_total": 10**6, "tiktok.init_per_minute": 10**6,
+                          "tiktok.status_per_minute": 10**6, "tiktok.creator_info_per_minute": 10**6,
+                          "tiktok.daily_post_cap": 10**6})
     harness.clock.now = slot - timedelta(hours=2)
     sb.clock_source = lambda: harness.clock.now.timestamp()
     try:
