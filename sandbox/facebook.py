@@ -5,7 +5,12 @@ rupload.facebook.com). Page tokens are `sb.mint_token("facebook", page_id)` (or
 come from `/me/accounts` in sandbox/oauth.py).
 
 Fault operations: start, upload, finish, status, permalink (`GET /{video}?fields=permalink_url`),
-insights. Kinds besides the common ones:
+insights, delete (`DELETE /{video}`).
+
+Scheduled Reels: finish with `video_state=SCHEDULED` and `scheduled_publish_time` 10 minutes to 29
+days ahead (else error 100); the Reel reads `publish_status: scheduled` until that time on the
+sandbox's clock, then published (`live_at`). `facebook.processing_range` ([low, high]) draws a
+processing time per Reel. Kinds besides the common ones:
 `reset` on upload with `after_bytes` (the bytes that arrived stay received, as
 `bytes_transfered` says), `processing_error` / `rejected_codec` on finish (the
 reel fails in processing), `quota` on finish (the Page's 30 per 24 h is full),

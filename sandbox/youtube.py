@@ -23,7 +23,13 @@ YouTube Analytics (`/youtubeanalytics/v2/reports`, reports.query): views, likes,
 shares, estimatedMinutesWatched and averageViewDuration per video of the caller's channel,
 with the yt-analytics.readonly and youtube.readonly scopes (fault operation `analytics`).
 
-Fault operations: insert, upload, upload_status, list, thumbnail, processing.
+Scheduled publishing: a private video with `status.publishAt` reads as public from that time on
+the sandbox's clock (`sb.now`; `live_at` says when it became watchable); publishAt on a video
+that is not private is `invalidPublishAt`. `DELETE /youtube/v3/videos?id=` (videos.delete, 50
+units) needs the youtube or youtube.force-ssl scope. Processing takes `processing_seconds`, or a
+time drawn per video from `youtube.processing_range` ([low, high]).
+
+Fault operations: insert, upload, upload_status, list, thumbnail, processing, delete.
 Kinds: server_error (params.status 500|503), rate_limited (params.retry_after),
 expired_token, quota, upload_limit, signup_required, forbidden, invalid_image,
 session_gone (params.status 404|410), lost_response (finish the upload, then drop
