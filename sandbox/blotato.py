@@ -145,8 +145,8 @@ def register(app: Flask, sb: Sandbox) -> None:
     def settle(post: dict[str, Any]) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
         if post["status"] == "scheduled" and sb.now(PLATFORM) >= post["scheduled_for"]:
-            # Its time: Blotato starts publishing it, processing from now on.
-            post.update(status="in-progress", created_at=sb.processing_clock())
+            # Its time: Blotato started publishing it then, whenever it is next looked at.
+            post.update(status="in-progress", created_at=post["scheduled_for"])
         if post["status"] != "in-progress":
             return
         if sb.processing_clock() - post["created_at"] < sb.processing_seconds(PLATFORM, post["id"]):
