@@ -14,7 +14,13 @@ network="tiktok", username=..., fullname=...)`; API keys:
 Media: a video that is not H.264/HEVC is converted by Blotato, but only up to 120 s: a longer one
 fails (setting `blotato.probe_media`, default True).
 
-Fault operations: media, create_post, get_post, list_posts, users, processing.
+Scheduling (https://help.blotato.com/api-and-mcp-concepts/scheduling, /api/schedules.md): a root
+`scheduledTime` (a future UTC ISO time) makes the post `scheduled` (GET /v2/posts/{id} answers
+`scheduled` with its `scheduledTime`) until that time by the sandbox's clock (`sb.now`), when
+it starts publishing; GET /v2/schedules lists the future ones (ids `sch_...`, `scheduledAt`,
+`draft`), DELETE /v2/schedules/{id} removes one before it publishes.
+
+Fault operations: media, create_post, get_post, list_posts, users, processing, schedules.
 Kinds: server_error, rate_limited (params.retry_in), quota (params.retry_in),
 expired_token, validation (params.message), lost_response (create the post, then
 drop the connection), processing_error (params.message), rejected_codec, plus the
@@ -97,7 +103,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         if operation not in RATE_LIMITS:
             return None
         limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
-        at = float(sb.setting("clock", PLATFORM) or time.time())
+        at = sb.now(PLATFORM)
         with sb.lock:
             calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
             calls[:] = [t for t in calls if t > at - 60]
@@ -138,9 +144,12 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def settle(post: dict[str, Any]) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
+        if post["status"] == "scheduled" and sb.now(PLATFORM) >= post["scheduled_for"]:
+            # Its time: Blotato started publishing it then, whenever it is next looked at.
+            post.update(status="in-progress", created_at=post["scheduled_for"])
         if post["status"] != "in-progress":
             return
-        if time.time() - post["created_at"] < float(sb.setting("processing_seconds", PLATFORM, 0.2)):
+        if sb.processing_clock() - post["created_at"] < sb.processing_seconds(PLATFORM, post["id"]):
             return
         if post.get("fail_message"):
             post.update(status="failed", errorMessage=post["fail_message"])
@@ -246,6 +255,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         if problem_text:
             return _error(422, problem_text)
         post_body = body["post"]
+        scheduled_for = None
+        if body.get("scheduledTime") is not None:
+            try:
+                scheduled_for = _parse_iso(str(body["scheduledTime"]))
+            except ValueError:
+                return _error(422, "body/scheduledTime must match format \"date-time\"")
+            if scheduled_for <= sb.now(PLATFORM):
+                return _error(422, "scheduledTime must be in the future")
         fail_message = None
         processing = fault if fault and fault.kind in ("processing_error", "rejected_codec") else None
         processing = processing or sb.take_fault(PLATFORM, "processing")
@@ -266,16 +283,21 @@ def register(app: Flask, sb: Sandbox) -> None:
                 "sourceUrls": sent,
                 "platform": post_body["content"]["platform"],
                 "target": post_body["target"],
-                "created_at": time.time(),
+                "created_at": sb.processing_clock(),
                 "postTime": time.time(),
-                "status": "in-progress",
+                "status": "in-progress" if scheduled_for is None else "scheduled",
+                "scheduled_for": scheduled_for,
+                "schedule_id": None if scheduled_for is None else f"sch_{uuid.uuid4().hex[:12]}",
                 "publicUrl": None,
                 "errorMessage": None,
                 "fail_message": fail_message,
             }
         if fault is not None and fault.kind == "lost_response":
             drop_connection()
-        response = jsonify(postSubmissionId=post_id)
+        answer = {"postSubmissionId": post_id}
+        if scheduled_for is not None:
+            answer["scheduledTime"] = _iso(scheduled_for)
+        response = jsonify(answer)
         response.status_code = 201
         return response
 
@@ -289,8 +311,46 @@ def register(app: Flask, sb: Sandbox) -> None:
             # Blotato answers in-progress for ids it cannot match to a finished record.
             return jsonify(postSubmissionId=post_id, status="in-progress", publicUrl=None, errorMessage=None)
         settle(post)
+        extra = {"scheduledTime": _iso(post["scheduled_for"])} if post["status"] == "scheduled" else {}
         return jsonify(postSubmissionId=post_id, status=post["status"], publicUrl=post["publicUrl"],
-                       errorMessage=post["errorMessage"])
+                       errorMessage=post["errorMessage"], **extra)
+
+    @app.get("/blotato/v2/schedules")
+    def blotato_schedules() -> Response:
+        """The caller's future scheduled posts, soonest first (https://help.blotato.com/api/schedules.md)."""
+        owner, _, answer = admit("schedules")
+        if answer is not None:
+            return answer
+        mine = [p for p in list(posts().values()) if p["owner"] == owner]
+        for post in mine:
+            settle(post)
+        future = sorted((p for p in mine if p["status"] == "scheduled"), key=lambda p: p["scheduled_for"])
+        limit = min(max(int(request.args.get("limit", 20)), 1), 50)
+        start = int(request.args.get("cursor") or 0)
+        items = [{"id": p["schedule_id"], "scheduledAt": _iso(p["scheduled_for"]),
+                  "account": {"id": p["accountId"]},
+                  "draft": {"accountId": p["accountId"], "content": {"text": p["text"], "mediaUrls": p["sourceUrls"],
+                                                                     "platform": p["platform"]},
+                            "target": p["target"]}}
+                 for p in future[start:start + limit]]
+        result: dict[str, Any] = {"items": items, "count": str(len(future))}
+        if start + limit < len(future):
+            result["cursor"] = str(start + limit)
+        return jsonify(result)
+
+    @app.delete("/blotato/v2/schedules/<schedule_id>")
+    def blotato_delete_schedule(schedule_id: str) -> Response:
+        owner, _, answer = admit("schedules")
+        if answer is not None:
+            return answer
+        found = next((p for p in list(posts().values()) if p["owner"] == owner
+                      and p.get("schedule_id") == schedule_id and p["status"] == "scheduled"), None)
+        if found is None:
+            return _error(404, "Schedule not found")
+        with sb.lock:
+            posts().pop(found["id"])
+            sb.store(PLATFORM).setdefault("deleted", {})[found["id"]] = found
+        return Response(status=204)
 
     @app.get("/blotato/v2/posts")
     def blotato_list_posts() -> Response:

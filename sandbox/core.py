@@ -91,6 +91,33 @@ class Sandbox:
             self.calls_faulted: list[tuple[str, str, str]] = []
             # Decides which requests a `rate` fault hits; seed it (`seed`) to replay a chaos run.
             self.random = random.Random()
+            # A test that drives time sets this (a callable answering unix time); see `now`.
+            self.clock_source: Callable[[], float] | None = None
+
+    def now(self, platform: str | None = None) -> float:
+        """The sandbox's time for scheduled publishing and processing: the wall clock, unless a
+        test drives time (`clock_source`, or the `clock` setting as a unix time)."""
+        source = self.clock_source
+        if source is not None:
+            return source()
+        return float(self.setting("clock", platform) or time.time())
+
+    def processing_clock(self) -> float:
+        """The clock processing times run on: the driven clock when a test drives one, else the wall."""
+        source = self.clock_source
+        return source() if source is not None else time.time()
+
+    def processing_seconds(self, platform: str, key: str) -> float:
+        """How long the platform processes one object: `<platform>.processing_range` ([low, high]
+        seconds, drawn once per object, for realistic spreads), else `processing_seconds`."""
+        spread = self.setting("processing_range", platform)
+        if not spread:
+            return float(self.setting("processing_seconds", platform, 0.2))
+        with self.lock:
+            drawn = self.store(platform).setdefault("_processing", {})
+            if key not in drawn:
+                drawn[key] = self.random.uniform(float(spread[0]), float(spread[1]))
+            return float(drawn[key])
 
     # -- state each platform module keeps for itself
     def store(self, platform: str) -> dict[str, Any]:
@@ -187,7 +214,8 @@ class Sandbox:
 
     # -- what was published (tests assert "exactly one post")
     def record_publish(self, platform: str, account_id: str, post_id: str, **info: Any) -> dict[str, Any]:
-        entry = {"platform": platform, "account_id": account_id, "post_id": post_id, "at": time.time(), **info}
+        entry = {"platform": platform, "account_id": account_id, "post_id": post_id, "at": self.processing_clock(),
+                 **info}
         with self.lock:
             self.published.append(entry)
         return entry

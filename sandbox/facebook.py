@@ -5,7 +5,12 @@ rupload.facebook.com). Page tokens are `sb.mint_token("facebook", page_id)` (or
 come from `/me/accounts` in sandbox/oauth.py).
 
 Fault operations: start, upload, finish, status, permalink (`GET /{video}?fields=permalink_url`),
-insights. Kinds besides the common ones:
+insights, delete (`DELETE /{video}`).
+
+Scheduled Reels: finish with `video_state=SCHEDULED` and `scheduled_publish_time` 10 minutes to 29
+days ahead (else error 100); the Reel reads `publish_status: scheduled` until that time on the
+sandbox's clock, then published (`live_at`). `facebook.processing_range` ([low, high]) draws a
+processing time per Reel. Kinds besides the common ones:
 `reset` on upload with `after_bytes` (the bytes that arrived stay received, as
 `bytes_transfered` says), `processing_error` / `rejected_codec` on finish (the
 reel fails in processing), `quota` on finish (the Page's 30 per 24 h is full),
@@ -33,7 +38,6 @@ import hashlib
 import json
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -56,6 +60,21 @@ from sandbox.graph_common import (
 PLATFORM = "facebook"
 ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 DAY = 86400.0
+# A scheduled Reel's time: at least 10 minutes and at most 29 days ahead (platform-apis.md; Reels
+# Publishing API, https://developers.facebook.com/docs/video-api/guides/reels-publishing/).
+SCHEDULE_MIN_AHEAD = 600.0
+SCHEDULE_MAX_AHEAD = 29 * DAY
+
+
+def live_at(sb: Sandbox, video_id: str) -> float | None:
+    """When the Reel became visible on the Page (processed, and its scheduled time reached), by the
+    sandbox's clock; None while it is not (processing, scheduled, failed, deleted)."""
+    video = sb.store(PLATFORM).get("videos", {}).get(video_id)
+    if video is None or not video.get("finished_at") or video["outcome"] != "ready":
+        return None
+    ready_at = video["finished_at"] + sb.processing_seconds(PLATFORM, video["id"])
+    at = max(ready_at, float(video.get("scheduled_for") or 0.0))
+    return at if sb.now(PLATFORM) >= at else None
 REEL_METRICS = ("blue_reels_play_count", "fb_reels_total_plays", "fb_reels_replay_count",
                 "post_video_avg_time_watched", "post_video_view_time", "post_video_likes_by_reaction_type",
                 "post_video_social_actions", "post_video_followers")
@@ -177,6 +196,29 @@ def register_page_lists(app: Flask, sb: Sandbox) -> None:
 
 def register(app: Flask, sb: Sandbox) -> None:
     install_usage_accounting(app, sb)
+    @app.delete("/facebook-graph/<version>/<video_id>", endpoint="fb_video_delete")
+    def delete_video(version: str, video_id: str) -> Response:
+        """Deleting a video (a scheduled Reel included): {"success": true}.
+        https://developers.facebook.com/docs/graph-api/reference/video/#deleting"""
+        account_id, problem = authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        _, answer = fault_for("delete", account_id)
+        if answer is not None:
+            return answer
+        video = videos().get(video_id)
+        if video is None or video["page_id"] != account_id:
+            return graph_error(400, 100, f"Unsupported delete request. Object with ID '{video_id}' does not exist, "
+                                         "cannot be loaded due to missing permissions, or does not support "
+                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        with lock:
+            videos().pop(video_id)
+            sb.store(PLATFORM).setdefault("deleted", {})[video_id] = video
+            for entry in sb.published:
+                if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
+                    entry["deleted"] = True
+        return jsonify(success=True)
+
     register_page_lists(app, sb)
     lock = threading.RLock()
     files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
@@ -205,7 +247,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                                      "page in order to post reels", error_type="OAuthException")
 
     def reels_in_window(page_id: str) -> list[dict[str, Any]]:
-        since = time.time() - DAY
+        since = sb.now(PLATFORM) - DAY
         return [v for v in videos().values()
                 if v["page_id"] == page_id and v.get("finished_at") and v["finished_at"] >= since
                 and v["outcome"] == "ready"]
@@ -219,16 +261,23 @@ def register(app: Flask, sb: Sandbox) -> None:
         publishing: dict[str, Any] = {"status": "not_started", "publish_status": "draft"}
         video_status = "upload_complete" if upload_done else "uploading"
         if video.get("finished_at"):
-            ready_at = video["finished_at"] + float(sb.setting("processing_seconds", PLATFORM, 0.2))
-            if time.time() < ready_at:
+            ready_at = video["finished_at"] + sb.processing_seconds(PLATFORM, video["id"])
+            scheduled_for = video.get("scheduled_for")
+            if sb.now(PLATFORM) < ready_at:
                 video_status = "processing"
                 processing = {"status": "in_progress"}
                 publishing = {"status": "not_started", "publish_status": "scheduled"}
+            elif video["outcome"] == "ready" and scheduled_for and sb.now(PLATFORM) < scheduled_for:
+                # Processed, waiting for its time: Facebook publishes it by itself then.
+                video_status = "ready"
+                processing = {"status": "complete"}
+                publishing = {"status": "not_started", "publish_status": "scheduled",
+                              "publish_time": int(scheduled_for)}
             elif video["outcome"] == "ready":
                 video_status = "ready"
                 processing = {"status": "complete"}
                 publishing = {"status": "complete", "publish_status": "published",
-                              "publish_time": int(ready_at)}
+                              "publish_time": int(max(ready_at, scheduled_for or 0))}
             else:
                 video_status = "error"
                 processing = {"status": "error", "error": {"message": video["outcome"]}}
@@ -272,14 +321,24 @@ def register(app: Flask, sb: Sandbox) -> None:
             return graph_error(400, 100, "(#100) Invalid video_id", error_type="OAuthException")
         if form.get("video_state") not in ("PUBLISHED", "DRAFT", "SCHEDULED"):
             return graph_error(400, 100, "(#100) video_state must be one of PUBLISHED, DRAFT, SCHEDULED")
+        scheduled_for = None
+        if form.get("video_state") == "SCHEDULED":
+            try:
+                scheduled_for = float(form.get("scheduled_publish_time", ""))
+            except ValueError:
+                scheduled_for = -1.0
+            ahead = scheduled_for - sb.now(PLATFORM)
+            if not SCHEDULE_MIN_AHEAD <= ahead <= SCHEDULE_MAX_AHEAD:
+                return graph_error(400, 100, "(#100) The specified scheduled publish time is invalid.",
+                                   error_type="OAuthException")
         if video["file_size"] is None or video["received"] < video["file_size"]:
             return graph_error(400, 6000, "There was a problem uploading your video file. Please try again.",
                                error_type="OAuthException", is_transient=False)
         limit = int(sb.setting("reels_per_24h", PLATFORM, 30))
         window = reels_in_window(page_id)
         if kind == "quota" or len(window) >= limit:
-            oldest = min((v["finished_at"] for v in window), default=time.time())
-            minutes = max(1.0, (oldest + DAY - time.time()) / 60)
+            oldest = min((v["finished_at"] for v in window), default=sb.now(PLATFORM))
+            minutes = max(1.0, (oldest + DAY - sb.now(PLATFORM)) / 60)
             return graph_error(400, 32, "Page request limit reached", is_transient=False,
                                headers=buc_header(page_id, round(minutes), "pages"))
         with lock:
@@ -292,7 +351,8 @@ def register(app: Flask, sb: Sandbox) -> None:
                 and probe_codecs(str(video["path"]))[0] not in ACCEPTED_CODECS
             ):
                 video["outcome"] = "The video file you tried to upload is in a format we don't support"
-            video["finished_at"] = time.time()
+            video["finished_at"] = sb.now(PLATFORM)
+            video["scheduled_for"] = scheduled_for
             video["description"] = form.get("description", "")
             video["title"] = form.get("title")
         if video["outcome"] == "ready":

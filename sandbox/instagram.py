@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +53,7 @@ DEFAULT_QUOTA_TOTAL = 50
 PROFESSIONAL = ("BUSINESS", "MEDIA_CREATOR")
 ACCEPTED_CODECS = ("h264", "hevc")
 COVER_MAX_BYTES = 8 * 1024 * 1024
+CONTAINER_TTL = 24 * 3600.0
 INSIGHTS_SCOPE = "instagram_business_manage_insights"
 REEL_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
                 "ig_reels_avg_watch_time", "ig_reels_video_view_total_time", "reposts")
@@ -123,16 +123,18 @@ def register(app: Flask, sb: Sandbox) -> None:
         return None
 
     def published_in_window(account_id: str) -> list[dict[str, Any]]:
-        since = time.time() - 86400
+        since = sb.now(PLATFORM) - 86400
         return [m for m in media().values() if m["owner"] == account_id and m["created"] >= since]
 
     def container_status(container: dict[str, Any]) -> tuple[str, str]:
         if container.get("media_id"):
             return "PUBLISHED", "Published"
-        if container["outcome"] == "EXPIRED":
+        # A container not published within 24 hours expires
+        # (https://developers.facebook.com/docs/instagram-platform/content-publishing/, troubleshooting).
+        if container["outcome"] == "EXPIRED" or sb.now(PLATFORM) >= container["created"] + CONTAINER_TTL:
             return "EXPIRED", "Expired"
-        processing = float(sb.setting("processing_seconds", PLATFORM, 0.2))
-        if time.time() < container["created"] + processing:
+        processing = sb.processing_seconds(PLATFORM, container["id"])
+        if sb.now(PLATFORM) < container["created"] + processing:
             return "IN_PROGRESS", "In Progress"
         if container["outcome"] == "FINISHED":
             return "FINISHED", "Finished: Media container is ready to be published"
@@ -202,7 +204,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         container_id = object_id()
         with lock:
             containers()[container_id] = {
-                "id": container_id, "owner": account_id, "created": time.time(), "outcome": outcome,
+                "id": container_id, "owner": account_id, "created": sb.now(PLATFORM), "outcome": outcome,
                 "params": params, "caption": caption, "sha256": fetched["sha256"], "size": fetched["size"],
                 "media_id": None, "cover": cover,
             }
@@ -264,7 +266,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             media_id = object_id()
             container["media_id"] = media_id
             media()[media_id] = {
-                "id": media_id, "owner": account_id, "created": time.time(), "caption": container["caption"],
+                "id": media_id, "owner": account_id, "created": sb.now(PLATFORM), "caption": container["caption"],
                 "container_id": container["id"], "shortcode": f"C{media_id[-10:]}",
             }
         sb.record_publish(PLATFORM, account_id, media_id, sha256=container["sha256"], size=container["size"],

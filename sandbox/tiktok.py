@@ -112,7 +112,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def now() -> float:
         """The sandbox's clock for rate windows: `tiktok.clock` (a unix time) when a test drives time."""
-        return float(sb.setting("clock", PLATFORM) or time.time())
+        return sb.now(PLATFORM)
 
     def over_rate(operation: str, token_value: str) -> Response | None:
         """TikTok's per-token per-minute limits: 6 video/init, 30 status/fetch, 20 creator_info."""
@@ -359,7 +359,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         record["received"] += read
         if record["received"] < size:
             return Response(status=206)
-        record["complete_at"] = time.time()
+        record["complete_at"] = sb.processing_clock()
         # TikTok documents 201 for the last chunk, but the transfer protocol lets it answer any
         # 2xx, and some uploads see 200 (`tiktok.complete_status`); a client must accept both.
         return Response(status=int(sb.setting("complete_status", PLATFORM, 201)))
@@ -368,13 +368,13 @@ def register(app: Flask, sb: Sandbox) -> None:
         """Move a publish forward once its bytes arrived and processing time has passed."""
         if record["state"] not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
             return
-        delay = float(sb.setting("processing_seconds", PLATFORM, 0.2))
+        delay = sb.processing_seconds(PLATFORM, str(record["publish_id"]))
         if record["mode"] == "FILE_UPLOAD":
-            if record["complete_at"] is None or time.time() - record["complete_at"] < delay:
+            if record["complete_at"] is None or sb.processing_clock() - record["complete_at"] < delay:
                 return
             record["sha256"] = record["hasher"].hexdigest()
         else:
-            if time.time() - record["created_at"] < delay:
+            if sb.processing_clock() - record["created_at"] < delay:
                 return
             fetched = fetch_video(record["video_url"])
             if not fetched["ok"]:

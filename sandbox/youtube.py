@@ -23,7 +23,13 @@ YouTube Analytics (`/youtubeanalytics/v2/reports`, reports.query): views, likes,
 shares, estimatedMinutesWatched and averageViewDuration per video of the caller's channel,
 with the yt-analytics.readonly and youtube.readonly scopes (fault operation `analytics`).
 
-Fault operations: insert, upload, upload_status, list, thumbnail, processing.
+Scheduled publishing: a private video with `status.publishAt` reads as public from that time on
+the sandbox's clock (`sb.now`; `live_at` says when it became watchable); publishAt on a video
+that is not private is `invalidPublishAt`. `DELETE /youtube/v3/videos?id=` (videos.delete, 50
+units) needs the youtube or youtube.force-ssl scope. Processing takes `processing_seconds`, or a
+time drawn per video from `youtube.processing_range` ([low, high]).
+
+Fault operations: insert, upload, upload_status, list, thumbnail, processing, delete.
 Kinds: server_error (params.status 500|503), rate_limited (params.retry_after),
 expired_token, quota, upload_limit, signup_required, forbidden, invalid_image,
 session_gone (params.status 404|410), lost_response (finish the upload, then drop
@@ -44,7 +50,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +68,9 @@ ANALYTICS_SCOPES = ("https://www.googleapis.com/auth/yt-analytics.readonly",
                     "https://www.googleapis.com/auth/youtube.readonly")
 ANALYTICS_METRICS = ("views", "likes", "comments", "shares", "estimatedMinutesWatched", "averageViewDuration")
 GRANULARITY = 256 * 1024
+# videos.delete's scopes (https://developers.google.com/youtube/v3/docs/videos/delete#auth).
+DELETE_SCOPES = ("https://www.googleapis.com/auth/youtube", "https://www.googleapis.com/auth/youtube.force-ssl",
+                 "https://www.googleapis.com/auth/youtubepartner")
 PIECE = 1024 * 1024
 THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
 THUMBNAIL_UNITS = 50
@@ -179,6 +187,35 @@ def _validate_resource(resource: Any) -> Response | None:
             return error(400, "invalidPublishAt",
                          "The request metadata specifies an invalid scheduled publishing time.")
     return None
+
+
+def _publish_at(video: dict[str, Any]) -> float | None:
+    value = (video.get("status") or {}).get("publishAt")
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def visible_privacy(video: dict[str, Any], now: float) -> str:
+    """A private video with publishAt becomes public at that time, all by itself; a time already
+    past when it was set publishes it right away.
+    https://developers.google.com/youtube/v3/docs/videos#status.publishAt"""
+    privacy = str((video.get("status") or {}).get("privacyStatus", "public"))
+    publish_at = _publish_at(video)
+    if privacy == "private" and publish_at is not None and now >= publish_at:
+        return "public"
+    return privacy
+
+
+def live_at(sb: Sandbox, video_id: str) -> float | None:
+    """When the video became watchable by everyone (processed and public), by the sandbox's clock;
+    None while it is not (private, processing, failed, deleted)."""
+    video = sb.store(PLATFORM).get("videos", {}).get(video_id)
+    if video is None or video["outcome"].get("uploadStatus") != "processed":
+        return None
+    if visible_privacy(video, sb.now(PLATFORM)) != "public":
+        return None
+    return max(video["ready_at"], _publish_at(video) or 0.0)
 
 
 def register(app: Flask, sb: Sandbox) -> None:
@@ -381,12 +418,12 @@ def register(app: Flask, sb: Sandbox) -> None:
             outcome = {"uploadStatus": "failed", "failureReason": str(fault.params.get("reason", "conversion"))}
         elif fault is not None and fault.kind == "rejected":
             outcome = {"uploadStatus": "rejected", "rejectionReason": str(fault.params.get("reason", "duplicate"))}
-        now = time.time()
+        now = sb.now(PLATFORM)
         video_id = secrets.token_urlsafe(8)[:11]
         resource = session["resource"]
         video = {
             "id": video_id, "account_id": session["account_id"], "created": now,
-            "ready_at": now + float(sb.setting("processing_seconds", PLATFORM, 0.2)),
+            "ready_at": now + sb.processing_seconds(PLATFORM, video_id),
             "snippet": dict(resource.get("snippet") or {}), "status": dict(resource.get("status") or {}),
             "outcome": outcome, "size": session["total"], "sha256": digest.hexdigest(),
             # Counts set through the control route; the rest grow with age (sandbox/engagement.py).
@@ -410,7 +447,7 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     def video_resource(video: dict[str, Any], parts: set[str], owner: bool) -> dict[str, Any]:
         item: dict[str, Any] = {"kind": "youtube#video", "etag": secrets.token_urlsafe(12), "id": video["id"]}
-        processing = time.time() < video["ready_at"]
+        processing = sb.now(PLATFORM) < video["ready_at"]
         account = sb.account(PLATFORM, video["account_id"]) or {}
         if "snippet" in parts:
             snippet = video["snippet"]
@@ -428,13 +465,13 @@ def register(app: Flask, sb: Sandbox) -> None:
             status = video["status"]
             item["status"] = {
                 "uploadStatus": "uploaded" if processing else video["outcome"]["uploadStatus"],
-                "privacyStatus": status.get("privacyStatus", "public"), "license": "youtube",
+                "privacyStatus": visible_privacy(video, sb.now(PLATFORM)), "license": "youtube",
                 "embeddable": True, "publicStatsViewable": True,
                 "madeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
                 "selfDeclaredMadeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
                 "containsSyntheticMedia": bool(status.get("containsSyntheticMedia", False)),
             }
-            if status.get("publishAt"):
+            if status.get("publishAt") and item["status"]["privacyStatus"] == "private":
                 item["status"]["publishAt"] = status["publishAt"]
             if not processing:
                 for reason in ("failureReason", "rejectionReason"):
@@ -453,10 +490,10 @@ def register(app: Flask, sb: Sandbox) -> None:
     def processing_details(video: dict[str, Any], processing: bool) -> dict[str, Any]:
         if processing:
             span = max(video["ready_at"] - video["created"], 1e-6)
-            done = min(1.0, (time.time() - video["created"]) / span)
+            done = min(1.0, (sb.now(PLATFORM) - video["created"]) / span)
             return {"processingStatus": "processing", "processingProgress": {
                 "partsTotal": "1000", "partsProcessed": str(int(done * 1000)),
-                "timeLeftMs": str(int((video["ready_at"] - time.time()) * 1000))}}
+                "timeLeftMs": str(int((video["ready_at"] - sb.now(PLATFORM)) * 1000))}}
         upload_status = video["outcome"]["uploadStatus"]
         if upload_status == "failed":
             return {"processingStatus": "failed", "processingFailureReason": "transcodeFailed"}
@@ -487,6 +524,39 @@ def register(app: Flask, sb: Sandbox) -> None:
                 items.append(video_resource(video, parts, owner=video["account_id"] == token.account_id))
         return _json({"kind": "youtube#videoListResponse", "etag": secrets.token_urlsafe(12), "items": items,
                       "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+
+    # ------------------------------------------------------------ videos.delete
+
+    @app.delete(f"{PREFIX}/youtube/v3/videos")
+    def delete_video() -> Response:
+        """videos.delete: 204 No Content; 404 videoNotFound for an unknown (or already deleted) id.
+        https://developers.google.com/youtube/v3/docs/videos/delete"""
+        token, refused = authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = fault_for("delete")
+        if answer is not None:
+            return answer
+        over = spend_units(50)
+        if over is not None:
+            return over
+        # youtube.upload does not cover videos.delete: it needs youtube or youtube.force-ssl.
+        if token.scopes and not set(token.scopes) & set(DELETE_SCOPES):
+            return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
+                         domain="global")
+        video_id = request.args.get("id", "")
+        video = state()["videos"].get(video_id)
+        if video is None:
+            return error(404, "videoNotFound", "The video that you are trying to delete cannot be found.")
+        if video["account_id"] != token.account_id:
+            return error(403, "forbidden", "The video that you are trying to delete cannot be deleted.")
+        with sb.lock:
+            state()["videos"].pop(video_id)
+            state().setdefault("deleted", {})[video_id] = video
+            for entry in sb.published:
+                if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
+                    entry["deleted"] = True
+        return Response(status=204)
 
     # ----------------------------------------------------------- thumbnails.set
 

@@ -17,6 +17,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol
 
 import httpx
@@ -142,6 +143,12 @@ class PublishJob:
     hashtags: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     cover: MediaSource | None = None
+    # Set while a scheduled target is staged ahead of its slot: the time it must go live.
+    # Platforms that schedule themselves get it (YouTube's publishAt, Facebook's
+    # scheduled_publish_time, Blotato's scheduledTime); the others wait for `slot_step`.
+    slot: datetime | None = None
+    # The pipeline's clock when the step started: how far ahead `slot` is.
+    started: datetime | None = None
 
     @property
     def full_caption(self) -> str:
@@ -205,6 +212,14 @@ class PlatformAdapter(ABC):
     steps: ClassVar[Mapping[str, Step]]
     first_step: ClassVar[str]
 
+    # Staging ahead of a scheduled slot (see shared/publishing/staging.py). `slot_step` is the
+    # step that must not run before the slot (the going-live step, or the read-only check that
+    # the platform published on its own); every step before it runs `stage_lead()` ahead.
+    # None: the platform is not staged, its first step starts at the slot.
+    slot_step: ClassVar[str | None] = None
+    # The step that removes a staged object from the platform after a cancel (None: nothing to remove).
+    unstage_step: ClassVar[str | None] = None
+
     # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
     settings_class: ClassVar[type[Any] | None] = None
 
@@ -237,6 +252,20 @@ class PlatformAdapter(ABC):
             raise ValueError(f"{self.display_name} has no step {step!r}")
         handler = getattr(self, f"_{step}")
         return handler(job, data)  # type: ignore[no-any-return]
+
+    def stage_lead(self) -> timedelta:
+        """How long before its slot a scheduled target starts (its `<PLATFORM>_STAGE_LEAD_MINUTES`)."""
+        if self.slot_step is None:
+            return timedelta(0)
+        return timedelta(minutes=float(getattr(self.settings, "stage_lead_minutes", 0.0) or 0.0))
+
+    def holds_for_slot(self, step: str) -> bool:
+        """Whether `step` must wait for the slot when a staged target reaches it before."""
+        return step == self.slot_step
+
+    def staged_object(self, data: Mapping[str, Any]) -> bool:
+        """Whether the step data shows an object left on the platform by staging (cancel removes it)."""
+        return False
 
     @abstractmethod
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:

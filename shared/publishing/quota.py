@@ -134,9 +134,11 @@ def pace(
         # Our count is taken a moment before the platform sees the call: a margin keeps the
         # platform's own minute from still holding a call our minute already let go.
         since = now - _WINDOW["per_minute"] - RATE_MARGIN
+        # Bounded on both sides: a unit stamped after `now` (a clock that is behind, a simulated
+        # one) is not in this minute.
         recent = [row["used_at"] for row in conn.execute(
             "select used_at from platform_quota_usage where platform = %s and scope = %s and used_at > %s "
-            "order by used_at", (adapter.key, scope, since)).fetchall()]
+            "and used_at <= %s order by used_at", (adapter.key, scope, since, now)).fetchall()]
         if len(recent) >= rule.limit:
             # When enough of the calls in the window have aged out to leave room for one more.
             freed = recent[len(recent) - rule.limit] + _WINDOW["per_minute"] + RATE_MARGIN

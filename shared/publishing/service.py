@@ -25,7 +25,7 @@ from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
-from shared.publishing import quota, slots, states
+from shared.publishing import quota, slots, staging, states
 from shared.publishing.requests import (
     AddTargets,
     PublishRequest,
@@ -59,6 +59,8 @@ class PlannedTarget:
     problems: list[dict[str, str]] = field(default_factory=list)
     budget_problem: dict[str, str] | None = None
     live: dict[str, Any] = field(default_factory=dict)   # the account's live settings (TikTok creator_info)
+    # When a scheduled target starts: its slot, or its staging lead time before it (shared/publishing/staging.py).
+    due_at: datetime | None = None
 
 
 @dataclass
@@ -220,11 +222,14 @@ def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now:
         )
         plan.options = checked.options
         plan.problems = [{**p, "field": f"targets.{plan.index}.{p['field']}"} for p in checked.found]
+        if plan.scheduled_at is not None:
+            plan.due_at = staging.due_at(rt.adapter(plan.adapter.key), plan.scheduled_at, now)
     with rt.db.service() as budgets:
         for plan in plans:
             message = quota.budget_problem(
+                # A staged target spends its budget on the day it stages (YouTube counts the upload day).
                 budgets, plan.adapter, account_id=plan.connection["platform_account_id"],
-                at=plan.scheduled_at or now, user_id=str(plan.connection["user_id"]),
+                at=plan.due_at or plan.scheduled_at or now, user_id=str(plan.connection["user_id"]),
             )
             if message:
                 plan.budget_problem = problem_of(f"targets.{plan.index}.publish_at", "over_platform_limit", message)
@@ -250,7 +255,8 @@ def _insert_targets(conn: Conn, user: User, post_id: str, plans: list[PlannedTar
         for plan in plans:
             row = conn.execute(
                 "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
-                "options, scheduled_at, timezone, consent) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "options, scheduled_at, timezone, consent, next_attempt_at) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "returning id, platform, state, task_seq, next_attempt_at",
                 (
                     user.id,
@@ -264,6 +270,7 @@ def _insert_targets(conn: Conn, user: User, post_id: str, plans: list[PlannedTar
                     plan.scheduled_at,
                     plan.timezone,
                     _consent(plan.options, now),
+                    plan.due_at,
                 ),
             ).fetchone()
             assert row is not None
@@ -393,6 +400,9 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             raise ApiError(404, "target_not_found", "We couldn't find that scheduled post.")
         if current["state"] not in states.NOT_STARTED:
             raise ApiError(409, "already_started", "This post is already publishing or done, so it can't be edited.")
+        if _staged(conn, target_id):
+            raise ApiError(409, "already_staged", "This post is already on the platform, waiting for its time, so "
+                                                  "it can't be edited. Cancel it and schedule it again to change it.")
         post = conn.execute(
             "select p.caption, p.hashtags, v.probe from posts p join videos v on v.id = p.video_id where p.id = %s",
             (current["post_id"],),
@@ -424,7 +434,8 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                 sql.SQL(
                     "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
                     "scheduled_at = %s, timezone = %s, consent = coalesce(%s, consent) "
-                    "where id = %s and user_id = %s and state = 'scheduled' returning {}"
+                    "where id = %s and user_id = %s and state = 'scheduled' and not (step_data ? 'staged') "
+                    "returning {}"
                 ).format(_COLUMNS),
                 (
                     caption,
@@ -438,6 +449,12 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
                     user.id,
                 ),
             ).fetchone()
+            if updated is not None and when is not None:
+                # The schedule trigger moved it to the slot; a staged platform starts its lead time before.
+                updated = conn.execute(
+                    sql.SQL("update publish_targets set next_attempt_at = %s where id = %s returning {}").format(
+                        _COLUMNS), (staging.due_at(rt.adapter(current["platform"]), when, now), target_id),
+                ).fetchone()
         if updated is not None and edit.publish_now:
             updated = _start_now(conn, target_id, now)
     if updated is None:
@@ -467,14 +484,18 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
         if not rows and conn.execute("select 1 from posts where id = %s", (post_id,)).fetchone() is None:
             raise ApiError(404, "post_not_found", "We couldn't find that post.")
         canceled = 0
+        unstaging: list[dict[str, Any]] = []
         for row in rows:
             if row["state"] in states.TERMINAL:
                 continue
-            found = conn.execute("select id from cancel_target(%s)", (row["id"],)).fetchone()
-            canceled += int(found is not None and found["id"] is not None)
+            found = conn.execute("select * from cancel_target(%s)", (row["id"],)).fetchone()
+            if found is not None and found["id"] is not None:
+                unstaging.append(_unstage_if_staged(rt, conn, dict(found)))
+                canceled += 1
     if not canceled:
         raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
                                              "there is nothing left to cancel.")
+    _enqueue_unstaging(rt, unstaging)
     return get_post(rt, user, post_id)
 
 
@@ -507,6 +528,12 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
         {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created]}, 201
 
 
+def _staged(conn: Conn, target_id: str) -> bool:
+    row = conn.execute("select step_data ? 'staged' as staged from publish_targets where id = %s",
+                       (target_id,)).fetchone()
+    return bool(row and row["staged"])
+
+
 def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
     with rt.db.user(user.claims) as conn:
         row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
@@ -521,7 +548,31 @@ def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
             raise ApiError(
                 409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
             )
+        row = _unstage_if_staged(rt, conn, dict(row))
+    _enqueue_unstaging(rt, [row])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
+
+
+def _unstage_if_staged(rt: Runtime, conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
+    """A canceled target whose staged object would still go out on the platform: the worker removes it."""
+    adapter = rt.adapter(row["platform"])
+    if adapter.unstage_step is None or not adapter.staged_object(row["step_data"] or {}):
+        return row
+    with server_writes(conn):
+        updated = conn.execute(
+            "update publish_targets set step_data = step_data || '{\"unstage\": true}'::jsonb, "
+            "next_attempt_at = %s, task_seq = task_seq + 1 where id = %s returning *",
+            (rt.clock(), row["id"]),
+        ).fetchone()
+    assert updated is not None
+    return dict(updated)
+
+
+def _enqueue_unstaging(rt: Runtime, rows: list[dict[str, Any]]) -> None:
+    """After the cancel committed: the worker's task that removes a staged object (the tick re-does a lost one)."""
+    for row in rows:
+        if (row.get("step_data") or {}).get("unstage"):
+            rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
 
 
 def retry_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:

@@ -66,6 +66,26 @@ returning t.id, t.platform, t.task_seq
 """
 
 
+# Canceled targets whose staged object is still to be removed from the platform and whose
+# task went missing (index publish_targets_unstage_due_idx).
+_CLAIM_UNSTAGE = """
+with due as (
+  select id from publish_targets
+   where state = 'canceled' and next_attempt_at is not null
+     and next_attempt_at <= %(stale)s
+     and (lease_expires_at is null or lease_expires_at < %(now)s)
+   order by next_attempt_at
+   limit %(limit)s
+   for update skip locked
+)
+update publish_targets t
+   set task_seq = t.task_seq + 1, next_attempt_at = %(now)s, lease_owner = null, lease_expires_at = null
+  from due
+ where t.id = due.id
+returning t.id, t.platform, t.task_seq
+"""
+
+
 def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
     """Claim stranded targets (overdue by the stale limit; index scans) and bump their task sequence."""
     params = {
@@ -79,6 +99,9 @@ def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, A
         params["limit"] = max(0, limit - len(rows))
         if params["limit"]:
             rows += conn.execute(_CLAIM_LINKS, params).fetchall()
+        params["limit"] = max(0, limit - len(rows))
+        if params["limit"]:
+            rows += conn.execute(_CLAIM_UNSTAGE, params).fetchall()
     return [dict(row) for row in rows]
 
 

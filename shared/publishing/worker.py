@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 from shared.log import bind_context, get_logger
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
 from shared.platforms.errors import ErrorClass, PlatformError, TransientError
-from shared.publishing import quota, states
+from shared.publishing import quota, staging, states
 from shared.publishing.runtime import Runtime, utcnow
 
 log = get_logger(__name__)
@@ -171,24 +171,30 @@ def _claim(
         data = dict(target["step_data"] or {})
         # A published target whose link is still to be read runs its follow-up step.
         following_link = target["state"] == states.PUBLISHED and bool(data.get("link_pending"))
-        if target["state"] not in states.RUNNABLE and not following_link:
+        adapter = type(rt.adapter(target["platform"]))
+        # A canceled target whose staged object is still on the platform runs the step removing it.
+        unstaging = target["state"] == states.CANCELED and bool(data.get("unstage")) and bool(adapter.unstage_step)
+        if target["state"] not in states.RUNNABLE and not following_link and not unstaging:
             return "not_runnable"
         if target["lease_expires_at"] is not None and target["lease_expires_at"] > now:
             return "leased"
         if target["next_attempt_at"] is not None and target["next_attempt_at"] > now + EARLY_TOLERANCE:
             return "early"
-        adapter = type(rt.adapter(target["platform"]))
-        reconciling = "pending_call" in data and not following_link
-        step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
+        reconciling = "pending_call" in data and not following_link and not unstaging
+        if unstaging:
+            step = str(adapter.unstage_step)
+        else:
+            step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
         phase = states.RECONCILING if reconciling else adapter.steps[step].phase
-        state = states.PUBLISHED if following_link else phase
+        state = states.PUBLISHED if following_link else states.CANCELED if unstaging else phase
         deferral: quota.QuotaDeferral | None = None
         irreversible = adapter.steps[step].irreversible
         # The budget unit is taken before the first call of all (reserve is idempotent per
         # target), not only before the first irreversible one: some calls that precede it
         # already spend the platform's budget (YouTube counts videos.insert when the upload
         # session opens), and a target over budget should not call the platform at all (NFR-6).
-        if (irreversible or step == adapter.first_step) and not reconciling and not following_link:
+        if (irreversible or step == adapter.first_step) and not reconciling and not following_link \
+                and not unstaging:
             try:
                 quota.reserve(
                     conn,
@@ -202,7 +208,7 @@ def _claim(
                     data["pending_call"] = _pending_call(step, now)
             except quota.QuotaDeferral as found:
                 deferral = found
-        if deferral is None and not reconciling:
+        if deferral is None and not reconciling and not unstaging:
             try:  # per-minute rates (TikTok: 6 inits, 30 status checks a minute): before every step
                 quota.pace(conn, adapter, step=step, account_id=target["platform_account_id"],
                            user_id=str(target["user_id"]), target_id=target_id, now=now)
@@ -242,6 +248,8 @@ def _job(rt: Runtime, target: dict[str, Any], preloaded: _Preloaded) -> PublishJ
         hashtags=hashtags,
         options=dict(target["options"] or {}),
         cover=cover,
+        slot=staging.slot_for_job(target, rt.clock()) if rt.adapter(target["platform"]).slot_step else None,
+        started=rt.clock(),
     )
 
 
@@ -267,6 +275,8 @@ def _record_success(
 ) -> str:
     now = rt.clock()
     adapter = rt.adapter(target["platform"])
+    if target["state"] == states.CANCELED:
+        return _record_unstaged(rt, target, lease, data, outcome)
     new_data = {k: v for k, v in data.items() if k not in ("pending_call", "watch_since")} | outcome.data
     if outcome.next_step is not None and outcome.next_step not in adapter.steps:
         raise RuntimeError(f"{adapter.key}: step {step} returned unknown next step {outcome.next_step!r}")
@@ -278,6 +288,12 @@ def _record_success(
     # showing "we'll retry" (or an error code) while the publish is moving on.
     fields: dict[str, Any] = {"attempts": 0, "lease_owner": None, "lease_expires_at": None,
                               "error_code": None, "error_class": None, "user_message": None}
+    wait = outcome.wait_seconds
+    # Staged ahead of its slot: scheduled again, the going-live step due at the slot.
+    staged = not live and staging.waits_for_slot(adapter, outcome.next_step, target["scheduled_at"], now)
+    if staged:
+        wait = max(wait, (target["scheduled_at"] - now).total_seconds())
+        new_data["staged"] = True
     if outcome.next_step is None:
         new_data.pop("link_pending", None)
         new_data["step"] = "done"
@@ -286,8 +302,9 @@ def _record_success(
         new_data["step"] = outcome.next_step
         if live:
             new_data["link_pending"] = True  # live: the next step only reads the id or link
-        fields["next_attempt_at"] = now + timedelta(seconds=outcome.wait_seconds)
-    fields["state"] = states.PUBLISHED if live else adapter.steps[str(outcome.next_step)].phase
+        fields["next_attempt_at"] = now + timedelta(seconds=wait)
+    fields["state"] = states.PUBLISHED if live else states.SCHEDULED if staged else \
+        adapter.steps[str(outcome.next_step)].phase
     fields["step_data"] = Jsonb(new_data)
     published = outcome.published
     if published is not None:
@@ -315,7 +332,10 @@ def _record_success(
         elif published is not None:
             log.info("link filled in", url=published.url)
     if bump:
-        rt.enqueue(target["id"], target["platform"], row["task_seq"], outcome.wait_seconds)
+        rt.enqueue(target["id"], target["platform"], row["task_seq"], wait)
+    if staged:
+        log.info("staged", slot=target["scheduled_at"].isoformat())
+        return "staged"
     if published is not None and not following_link:
         return "published"
     return f"step:{outcome.next_step}" if bump else "link"
@@ -346,6 +366,8 @@ def _record_failure(
     log.warning("step failed", step=step, reconciling=unknown, **err.log_fields())
     if target["state"] == states.PUBLISHED:
         return _record_link_failure(rt, target, lease, data, now)
+    if target["state"] == states.CANCELED:
+        return _record_unstage_failure(rt, target, lease, data, err, now)
     # The irreversible call's outcome is unknown after a transient failure of the call
     # itself (timeout, 5xx, crash) and after any failure while asking about an earlier
     # one. An auth, quota or validation refusal of the call itself means it did not act.
@@ -406,8 +428,11 @@ def _record_failure(
         elif err.error_class is ErrorClass.AUTH:
             # With an unknown outcome the mark stays: after the reconnect the question comes first.
             rt.connection_expired(conn, str(target["connection_id"]), err.code or "auth")
-            fields |= {"state": states.NEEDS_RECONNECT, "next_attempt_at": None,
-                       "user_message": _reconnect_message(type(adapter))}
+            slot = target["scheduled_at"]
+            # Found while staging: the user can still make the slot by reconnecting before it.
+            message = staging.reconnect_message(platform_name, slot, target["timezone"], now) \
+                if adapter.slot_step and slot is not None and slot > now else _reconnect_message(type(adapter))
+            fields |= {"state": states.NEEDS_RECONNECT, "next_attempt_at": None, "user_message": message}
         elif err.error_class is ErrorClass.QUOTA:
             retry_at = err.retry_at or now + timedelta(minutes=15)
             # Users need to know when: the platform's message says why, we add the time.
@@ -476,3 +501,50 @@ def _record_link_failure(rt: Runtime, target: dict[str, Any], lease: str, data: 
     if not give_up:
         rt.enqueue(target["id"], target["platform"], row["task_seq"], delay)
     return "published"
+
+
+def _record_unstaged(rt: Runtime, target: dict[str, Any], lease: str, data: dict[str, Any],
+                     outcome: StepOutcome) -> str:
+    """A canceled target's staged object is gone from the platform: nothing more to run."""
+    new_data = {k: v for k, v in data.items() if k != "unstage"} | outcome.data
+    with rt.db.service() as conn:
+        row = conn.execute(
+            "update publish_targets set step_data = %s, next_attempt_at = null, attempts = 0, "
+            "lease_owner = null, lease_expires_at = null, error_code = null, error_class = null, "
+            "user_message = null where id = %s and lease_owner = %s returning id",
+            (Jsonb(new_data), target["id"], lease),
+        ).fetchone()
+    if row is None:
+        return _lease_lost()
+    log.info("unstaged")
+    return "unstaged"
+
+
+def _record_unstage_failure(rt: Runtime, target: dict[str, Any], lease: str, data: dict[str, Any],
+                            err: PlatformError, now: datetime) -> str:
+    """Removing a canceled target's staged object failed: retry a transient failure; otherwise the
+    user is told to delete it on the platform, since the platform would still publish it."""
+    adapter = rt.adapter(target["platform"])
+    attempts = target["attempts"] + 1
+    delay = states.retry_delay(attempts) if err.error_class is ErrorClass.TRANSIENT else None
+    new_data = dict(data)
+    message = None
+    if delay is None:
+        new_data.pop("unstage", None)
+        message = staging.unstage_failed_message(type(adapter).display_name, target["scheduled_at"],
+                                                 target["timezone"], now)
+    with rt.db.service() as conn:
+        row = conn.execute(
+            "update publish_targets set step_data = %s, attempts = %s, next_attempt_at = %s, "
+            "task_seq = task_seq + 1, lease_owner = null, lease_expires_at = null, error_code = %s, "
+            "error_class = %s, user_message = %s where id = %s and lease_owner = %s returning task_seq",
+            (Jsonb(new_data), attempts, None if delay is None else now + timedelta(seconds=delay),
+             err.code or None, str(err.error_class), message, target["id"], lease),
+        ).fetchone()
+        if row is not None and err.error_class is ErrorClass.AUTH:
+            rt.connection_expired(conn, str(target["connection_id"]), err.code or "auth")
+    if row is None:
+        return _lease_lost()
+    if delay is not None:
+        rt.enqueue(target["id"], target["platform"], row["task_seq"], delay)
+    return "unstage_failed" if delay is None else "unstage_retry"

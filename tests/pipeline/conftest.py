@@ -49,7 +49,9 @@ def park_leftover_targets(db):
 
     with db.service() as conn:
         conn.execute("update publish_targets set state = 'canceled', next_attempt_at = null, lease_owner = null, "
-                     "lease_expires_at = null where state = any(%s)", (sorted(states.RUNNABLE),))
+                     "lease_expires_at = null "
+                     "where state = any(%s) or (state = 'canceled' and next_attempt_at is not null)",
+                     (sorted(states.RUNNABLE),))
 
 
 @pytest.fixture

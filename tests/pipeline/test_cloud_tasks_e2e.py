@@ -24,7 +24,8 @@ def stack(db, sandbox_server, tmp_path_factory):
     # emulator_max_retries=0: a worker answering 5xx would show up as a stuck target
     # here instead of being hidden by the emulator re-sending at once.
     with CloudStack(db, sandbox_server.url, tmp_path_factory.mktemp("cloud-stack-storage"),
-                    extra_env=NO_POLL_WAIT_ENV, emulator_max_retries=0) as running:
+                    extra_env={**NO_POLL_WAIT_ENV, "FACEBOOK_STAGE_LEAD_MINUTES": "0"},
+                    emulator_max_retries=0) as running:
         yield running
 
 

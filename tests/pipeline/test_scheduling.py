@@ -1,4 +1,6 @@
-"""Scheduled posts: the user's time zone, the tick, editing, canceling, and times we refuse."""
+"""Scheduled posts: the user's time zone, the tick, editing, canceling, and times we refuse.
+
+TikTok here: it is not staged, so its first step starts at the slot (staging: test_staging.py)."""
 
 from __future__ import annotations
 
@@ -23,11 +25,17 @@ def early_clock(harness: Harness) -> Harness:
     return harness
 
 
+
+@pytest.fixture(autouse=True)
+def facebook_starts_at_the_slot(monkeypatch):
+    """These tests are about when a post starts; Facebook's own scheduling (staging) is tested in test_staging."""
+    monkeypatch.setenv("FACEBOOK_STAGE_LEAD_MINUTES", "0")
+
 def test_new_york_morning_publishes_at_14_utc_and_not_before(early_clock: Harness, user_a, vertical_video) -> None:
     harness = early_clock
-    answer = publish(harness, user_a, vertical_video, ["facebook"], publish_at=NINE_IN_NEW_YORK,
+    answer = publish(harness, user_a, vertical_video, ["tiktok"], publish_at=NINE_IN_NEW_YORK,
                      timezone="America/New_York")
-    target_id = answer["by_platform"]["facebook"]
+    target_id = answer["by_platform"]["tiktok"]
     target = harness.target(target_id)
     assert target["state"] == "scheduled"
     assert target["scheduled_at"] == FOURTEEN_UTC
@@ -44,7 +52,7 @@ def test_new_york_morning_publishes_at_14_utc_and_not_before(early_clock: Harnes
     final = harness.target(target_id)
     assert final["state"] == "published"
     assert final["published_at"] >= FOURTEEN_UTC
-    assert len(harness.published("facebook")) == 1
+    assert len(harness.published("tiktok")) == 1
 
 
 def test_a_lost_slot_task_is_picked_up_by_the_tick_once_overdue(early_clock: Harness, user_a, vertical_video) -> None:
@@ -78,9 +86,9 @@ def test_a_lost_slot_task_is_picked_up_by_the_tick_once_overdue(early_clock: Har
 def test_editing_moves_the_time_and_is_refused_once_started(early_clock: Harness, user_a, vertical_video) -> None:
     harness = early_clock
     user = as_user(user_a)
-    answer = publish(harness, user_a, vertical_video, ["facebook"], publish_at=NINE_IN_NEW_YORK,
+    answer = publish(harness, user_a, vertical_video, ["tiktok"], publish_at=NINE_IN_NEW_YORK,
                      timezone="America/New_York")
-    target_id = answer["by_platform"]["facebook"]
+    target_id = answer["by_platform"]["tiktok"]
 
     # 09:00 New York moves to 07:30 Berlin on the same day (06:30 UTC).
     moved = edit_target(harness.rt, user, target_id,
@@ -106,7 +114,7 @@ def test_editing_moves_the_time_and_is_refused_once_started(early_clock: Harness
     assert harness.target(target_id)["state"] == "published"
     # The task of the old slot was delivered too, and did nothing.
     assert [outcome for at, outcome, _ in harness.history if at >= FOURTEEN_UTC] == ["stale"]
-    assert len(harness.published("facebook")) == 1
+    assert len(harness.published("tiktok")) == 1
 
 
 def test_canceled_target_never_publishes(early_clock: Harness, user_a, vertical_video) -> None:

@@ -6,6 +6,14 @@ Steps
   create_post     irreversible: POST /v2/posts.
   check_status    read-only: GET /v2/posts/{postSubmissionId} until published or failed.
   confirm_create  read-only: after a lost create-post answer, look for our post in the list.
+  confirm_live    read-only: a scheduled post, from its slot on, until Blotato published it.
+  delete_staged   after a cancel: find our scheduled post in GET /v2/schedules and delete it.
+
+Staging: a scheduled post is handed over BLOTATO_STAGE_LEAD_MINUTES before its slot with a root
+`scheduledTime` = the slot (https://help.blotato.com/api-and-mcp-concepts/scheduling); Blotato
+answers `scheduled` until then and publishes it itself. A scheduled post is managed by its
+schedule id (`sch_...`, not the submission id): GET /v2/schedules lists the future ones,
+DELETE /v2/schedules/{id} removes one (https://help.blotato.com/api/schedules.md).
 
 How we find our post again (reconcile of create_post). Blotato keeps no field of
 ours, so we rest only on what its docs make stable: the media URL that
@@ -87,12 +95,23 @@ def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
                   steps=("stage_media",)),
         QuotaRule("blotato_status", settings.status_per_minute, "project", "per_minute",
                   "We're checking on your TikTok post a little more slowly to stay within Blotato's limits.",
-                  steps=("check_status",)),
+                  steps=("check_status", "confirm_live")),
     )
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _called_at(data: Mapping[str, Any]) -> datetime:
@@ -121,8 +140,13 @@ class BlotatoAdapter(PlatformAdapter):
         "create_post": Step("create_post", irreversible=True, phase="publishing"),
         "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
         "confirm_create": Step("confirm_create", irreversible=False, phase="publishing", may_be_live=True),
+        "confirm_live": Step("confirm_live", irreversible=False, phase="publishing", may_be_live=True),
+        # Deleting a schedule that is already gone answers 404: the same result.
+        "delete_staged": Step("delete_staged", irreversible=False, phase="publishing"),
     }
     first_step = "stage_media"
+    slot_step = "confirm_live"
+    unstage_step = "delete_staged"
     settings_class = BlotatoSettings
     settings: BlotatoSettings
 
@@ -162,21 +186,26 @@ class BlotatoAdapter(PlatformAdapter):
 
     def _create_post(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         media_url = data.get("media_url") or job.video.url
-        body = {
+        body: dict[str, Any] = {
             "post": {
                 "accountId": job.credentials.account_id,
                 "content": {"text": job.full_caption, "mediaUrls": [media_url], "platform": "tiktok"},
                 "target": self._target(job),
             }
         }
+        scheduled = {}
+        if job.slot is not None:
+            # At the root, beside `post` (https://help.blotato.com/api-and-mcp-concepts/scheduling).
+            body["scheduledTime"] = scheduled["scheduled_for"] = _utc_iso(job.slot)
         response = self._call("POST", "/v2/posts", job, json=body)
         post_id = str(response.json()["postSubmissionId"])
-        log.info("blotato.post_created", post_submission_id=post_id)
+        log.info("blotato.post_created", post_submission_id=post_id, **scheduled)
         checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
         return StepOutcome(
             "check_status",
-            {"post_submission_id": post_id, "submitted_at": _now().isoformat(), **checks},
-            wait_seconds=wait,
+            {"post_submission_id": post_id, "submitted_at": _now().isoformat(), **scheduled, **checks},
+            # A scheduled post is confirmed from its slot on; until then there is nothing to poll.
+            wait_seconds=0.0 if scheduled else wait,
         )
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -188,6 +217,8 @@ class BlotatoAdapter(PlatformAdapter):
                                published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
         if status == "failed":
             raise failed_post_error(body.get("errorMessage"), post_id)
+        if status == "scheduled" and data.get("scheduled_for"):
+            return StepOutcome("confirm_live", {"status": status})   # held by the pipeline until the slot
         # "in-progress", or a state Blotato may add (scheduled): keep polling, within reason.
         since = datetime.fromisoformat(str(data.get("submitted_at") or _now().isoformat()))
         if (_now() - since).total_seconds() > self.settings.max_processing_seconds:
@@ -198,6 +229,50 @@ class BlotatoAdapter(PlatformAdapter):
             )
         checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
         return StepOutcome("check_status", {"status": status, **checks}, wait_seconds=wait)
+
+    def _confirm_live(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        post_id = str(data["post_submission_id"])
+        body = self._call("GET", f"/v2/posts/{post_id}", job).json()
+        status = body.get("status")
+        if status == "published":
+            return StepOutcome(None, {"status": status},
+                               published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
+        if status == "failed":
+            raise failed_post_error(body.get("errorMessage"), post_id)
+        return StepOutcome("confirm_live", {"status": status}, wait_seconds=self.settings.publish_check_seconds)
+
+    def _delete_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        schedule_id = self._find_schedule(job, data)
+        if schedule_id is not None:
+            try:
+                self._call("DELETE", f"/v2/schedules/{schedule_id}", job)
+            except PermanentError as err:
+                if err.status != 404:
+                    raise
+        return StepOutcome(None, {"unstaged": True})
+
+    def _find_schedule(self, job: PublishJob, data: Mapping[str, Any]) -> str | None:
+        """Our scheduled post's schedule id: same account, text, media and time. None: not scheduled
+        (any more)."""
+        wanted = _parse(str(data.get("scheduled_for")))
+        params: dict[str, Any] = {"limit": 50}
+        for _ in range(LIST_MAX_PAGES):
+            page = self._call("GET", "/v2/schedules", job, params=params).json()
+            for item in page.get("items") or []:
+                draft = item.get("draft") or {}
+                content = draft.get("content") or {}
+                if (str(draft.get("accountId")) == job.credentials.account_id
+                        and content.get("text") == job.full_caption
+                        and data.get("media_url") in (content.get("mediaUrls") or [])
+                        and _parse(str(item.get("scheduledAt"))) == wanted):
+                    return str(item["id"])
+            if not page.get("cursor"):
+                return None
+            params["cursor"] = page["cursor"]
+        return None
+
+    def staged_object(self, data: Mapping[str, Any]) -> bool:
+        return bool(data.get("scheduled_for") and data.get("post_submission_id"))
 
     def _confirm_create(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         """Watch a post we found listed but not finished (scheduled), or report why it failed."""

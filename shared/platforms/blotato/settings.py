@@ -24,6 +24,11 @@ class BlotatoSettings(BaseSettings):
     # then twice as late each time, at most `poll_seconds` apart.
     poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=2.0, ge=0)
+    # Staging: minutes before its slot a scheduled post is handed to Blotato with scheduledTime = the
+    # slot, so Blotato publishes it itself (0: start at the slot).
+    stage_lead_minutes: float = Field(default=60.0, ge=0)
+    # From the slot on, seconds between reads of a scheduled post until Blotato reports it published.
+    publish_check_seconds: float = Field(default=2.0, gt=0)
     # Give up on a post that stays "in-progress" this long (Blotato answers in-progress for unknown ids too).
     max_processing_seconds: float = Field(default=3600.0, gt=0)
     # After a lost create-post answer: how long an absent post stays "unknown" before it is created

@@ -6,10 +6,20 @@ Steps, one per task delivery:
     upload        resumable    bytes streamed to rupload.facebook.com, from the offset
                                Facebook reports (`uploading_phase.bytes_transfered`)
     finish        irreversible POST /{page}/video_reels upload_phase=finish, PUBLISHED
+    schedule      irreversible the same finish with video_state=SCHEDULED and
+                               scheduled_publish_time = the slot (a staged scheduled Reel)
     check_status  read-only    until publishing_phase.publish_status == published
     fetch_link    read-only    the Reel's permalink, when it could not be read at once: the
                                target is already `published` (Facebook confirmed it), the
                                link is filled in later and never undoes that
+    confirm_live  read-only    a scheduled Reel, from its slot on: Facebook published it
+    delete_staged              after a cancel: delete the scheduled Reel (again: already gone)
+
+Staging: a scheduled Reel is uploaded FACEBOOK_STAGE_LEAD_MINUTES before its slot and finished
+as SCHEDULED for the slot; Facebook publishes it itself. Facebook takes a scheduled time only
+10 minutes to 29 days ahead (https://developers.facebook.com/docs/video-api/guides/reels-publishing/,
+scheduled_publish_time), so a slot nearer than that when the upload is done waits: `finish`
+(PUBLISHED) is held until the slot.
 
 `upload` always asks Facebook how many bytes it already has before sending, so a
 repeat only sends what is missing: it is safe to run again and needs no
@@ -50,6 +60,9 @@ from shared.platforms.facebook.settings import FacebookSettings
 log = get_logger(__name__)
 _DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
+# Facebook's window for scheduled_publish_time (Reels Publishing API; platform-apis.md).
+SCHEDULE_MIN_AHEAD_S = 600
+SCHEDULE_MAX_AHEAD_S = 29 * 86400
 # How Facebook words a processing error about the file itself (e.g. "...in a format we don't support").
 FORMAT_REFUSAL = re.compile(r"format|codec|encod", re.I)
 
@@ -101,8 +114,14 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         "finish": Step("finish", irreversible=True, phase="publishing"),
         "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
         "fetch_link": Step("fetch_link", irreversible=False, phase="publishing"),
+        "schedule": Step("schedule", irreversible=True, phase="processing"),
+        "confirm_live": Step("confirm_live", irreversible=False, phase="publishing", may_be_live=True),
+        # Deleting twice leaves the same result: the second answer says the Reel does not exist.
+        "delete_staged": Step("delete_staged", irreversible=False, phase="publishing"),
     }
     first_step = "start"
+    slot_step = "confirm_live"
+    unstage_step = "delete_staged"
     settings_class = FacebookSettings
     settings: FacebookSettings
     error_table = errors.TABLE
@@ -128,7 +147,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
         video_id = str(data["video_id"])
         if job.options.get("pull_from_url"):
             self._send(job, video_id, headers={"file_url": job.video.url}, content=None)
-            return StepOutcome("finish", {"uploaded_bytes": job.video.size})
+            return StepOutcome(self._after_upload(job), {"uploaded_bytes": job.video.size})
         # Stalls are counted, not faults: a dropped send after which Facebook reports more
         # bytes costs nothing. The step is bounded by time; after progress the next task
         # delivery continues from Facebook's offset with a fresh budget.
@@ -146,7 +165,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
                 problem, offset = failed, None
             if offset is not None:
                 if offset >= job.video.size:
-                    return StepOutcome("finish", {"uploaded_bytes": offset})
+                    return StepOutcome(self._after_upload(job), {"uploaded_bytes": offset})
                 start = offset if start is None else start
                 if sent_from is not None and offset > sent_from:
                     stalls, sent_from = 0, None   # the dropped send moved forward: not a stall
@@ -169,7 +188,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
                              "Content-Type": "application/octet-stream"},
                     content=_stream(job, offset),
                 )
-                return StepOutcome("finish", {"uploaded_bytes": job.video.size})
+                return StepOutcome(self._after_upload(job), {"uploaded_bytes": job.video.size})
             except TransientError as failed:
                 # A dropped connection or a wrong offset: ask Facebook where to resume.
                 problem = failed
@@ -198,12 +217,34 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
             raise TransientError(errors.RETRYING, platform=self.key, code="upload_not_confirmed",
                                  detail=str(body)[:300], status=response.status_code)
 
-    def _finish(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+    def _after_upload(self, job: PublishJob) -> str:
+        """Schedule on Facebook when the slot is far enough ahead for it; else finish (held until the
+        slot when staged)."""
+        return "schedule" if self._schedulable(job) else "finish"
+
+    def _schedulable(self, job: PublishJob) -> bool:
+        if job.slot is None or job.started is None:
+            return False
+        ahead = (job.slot - job.started).total_seconds()
+        # A margin over Facebook's 10 minutes, for the time the finish call itself takes.
+        return SCHEDULE_MIN_AHEAD_S + 60 <= ahead <= SCHEDULE_MAX_AHEAD_S
+
+    def _schedule(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        if not self._schedulable(job):
+            return StepOutcome("finish")
+        assert job.slot is not None
+        slot = int(job.slot.timestamp())
+        outcome = self._finish(job, data, {"video_state": "SCHEDULED", "scheduled_publish_time": str(slot)})
+        return StepOutcome("check_status", {**outcome.data, "scheduled_for": slot}, outcome.wait_seconds)
+
+    def _finish(self, job: PublishJob, data: Mapping[str, Any], state: Mapping[str, str] | None = None
+                ) -> StepOutcome:
         fields = {
             "upload_phase": "finish",
             "video_id": str(data["video_id"]),
             "video_state": "PUBLISHED",
             "description": job.full_caption,
+            **(state or {}),
         }
         if job.title:
             fields["title"] = job.title
@@ -232,6 +273,9 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
                                  detail=status)
         if status.get("video_status") == "expired":
             raise PermanentError(errors.UPLOAD_FAILED, platform=self.key, code="expired", detail=status)
+        if publishing.get("publish_status") == "scheduled" and processing.get("status") == "complete" \
+                and data.get("scheduled_for"):
+            return StepOutcome("confirm_live")  # held by the pipeline until the slot
         if publishing.get("publish_status") == "published":
             try:
                 return self._fetch_link(job, data)
@@ -254,12 +298,35 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
             raise TransientError(errors.RETRYING, platform=self.key, code="no_permalink", detail=video)
         return StepOutcome(None, published=PublishedPost(video_id, url))
 
+    def _confirm_live(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        status = self._status(job, str(data["video_id"]))
+        if (status.get("publishing_phase") or {}).get("publish_status") == "published":
+            return self._check_status(job, data)
+        return StepOutcome("confirm_live", wait_seconds=self.settings.publish_check_seconds)
+
+    def _delete_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        """Delete the scheduled Reel (https://developers.facebook.com/docs/graph-api/reference/video/#deleting).
+        A Reel already gone answers "does not exist": the same result."""
+        try:
+            self._graph("DELETE", str(data["video_id"]), job)
+        except PermanentError as err:
+            if "does not exist" not in str(err.detail or ""):
+                raise
+        return StepOutcome(None, {"unstaged": True})
+
+    def staged_object(self, data: Mapping[str, Any]) -> bool:
+        return bool(data.get("scheduled_for") and data.get("video_id"))
+
+    def holds_for_slot(self, step: str) -> bool:
+        # A slot too near to schedule on Facebook: the upload is done ahead, PUBLISHED at the slot.
+        return step in ("confirm_live", "finish")
+
     # ------------------------------------------------------------------ reconcile
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         if step == "start":
             return None  # an upload session never finished shows nothing on the Page
-        if step == "finish":
+        if step in ("finish", "schedule"):
             video_id = data.get("video_id")
             if not video_id:
                 return None
@@ -267,7 +334,8 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
             if publishing.get("publish_status") in ("published", "scheduled") or publishing.get("status") in (
                 "in_progress", "complete"
             ):
-                return StepOutcome("check_status", {"finished_at": time.time()})
+                scheduled = {"scheduled_for": int(job.slot.timestamp())} if step == "schedule" and job.slot else {}
+                return StepOutcome("check_status", {"finished_at": time.time(), **scheduled})
             return None
         raise ValueError(f"facebook step {step!r} is not irreversible")
 

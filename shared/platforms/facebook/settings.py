@@ -41,6 +41,12 @@ class FacebookSettings(BaseSettings):
     # one twice as late, at most `poll_seconds` apart (shared/platforms/polling.py). A short reel
     # is usually ready within seconds; long ones take up to a minute or two.
     poll_first_seconds: float = Field(default=1.0, ge=0)
+    # Staging: minutes before its slot a scheduled Reel is uploaded and finished as SCHEDULED with
+    # scheduled_publish_time = the slot, so Facebook publishes it itself (0: start at the slot).
+    stage_lead_minutes: float = Field(default=60.0, ge=0)
+    # From the slot on, how often we look whether Facebook published the scheduled Reel.
+    publish_check_seconds: float = Field(default=2.0, gt=0)
+
     poll_seconds: float = Field(default=10.0, ge=0)
     # A reel still processing after this long is given up on.
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)

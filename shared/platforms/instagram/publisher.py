@@ -12,7 +12,13 @@ Steps, one per task delivery:
                                  confirmed it), the link is filled in later and never undoes that
 
 A container never published is harmless (Instagram expires it after 24 h), so an
-unknown container creation is simply redone. An unknown `media_publish` is
+unknown container creation is simply redone.
+
+Staging: Instagram has no scheduled publishing through this API, so a scheduled Reel's container
+is created and processed INSTAGRAM_STAGE_LEAD_MINUTES (at most 23 h: containers live 24 h,
+https://developers.facebook.com/docs/instagram-platform/content-publishing/) before its slot, and
+the pipeline holds `check_quota` → `publish` until the slot: two calls at the slot. A cancel
+leaves the unpublished container to expire: it is never shown to anyone. An unknown `media_publish` is
 reconciled from the container's status and the account's recent media.
 """
 
@@ -103,6 +109,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
         "fetch_result": Step("fetch_result", irreversible=False, phase="publishing"),
     }
     first_step = "check_account"
+    slot_step = "check_quota"
     settings_class = InstagramSettings
     settings: InstagramSettings
     error_table = errors.TABLE

@@ -50,6 +50,9 @@ class InstagramSettings(BaseSettings):
     # `poll_seconds` apart (shared/platforms/polling.py).
     poll_first_seconds: float = Field(default=1.0, ge=0)
     poll_seconds: float = Field(default=15.0, ge=0)
+    # Staging: minutes before its slot a scheduled Reel's container is created and processed; only
+    # media_publish waits for the slot. At most 23 h: an unpublished container expires after 24 h.
+    stage_lead_minutes: float = Field(default=60.0, ge=0, le=23 * 60)
     # A container still IN_PROGRESS after this long is given up on.
     processing_timeout_seconds: float = Field(default=1800.0, gt=0)
     # How many times an expired or failed container is recreated before giving up.

@@ -28,6 +28,10 @@ class YouTubeOAuth(OAuthProvider):
         "https://www.googleapis.com/auth/youtube.upload",
         "https://www.googleapis.com/auth/youtube.readonly",
         "https://www.googleapis.com/auth/yt-analytics.readonly",
+        # videos.delete: a scheduled Short staged on the channel (private, with publishAt) is
+        # deleted when the user cancels it; youtube.upload does not allow that.
+        # https://developers.google.com/youtube/v3/docs/videos/delete#auth
+        "https://www.googleapis.com/auth/youtube.force-ssl",
     )
     USES_PKCE = True
     EXTRA_AUTH_PARAMS: ClassVar[Mapping[str, str]] = {

@@ -5,6 +5,14 @@ Steps (one per task delivery; `data` carries what the next one needs):
   upload            stream the bytes, resuming through drops; the last byte creates the video
   check_processing  poll videos.list until YouTube processed (or failed/rejected) the video
   set_thumbnail     custom cover, when the job has one; failure is only a warning
+  confirm_live      a staged (scheduled) video only: from its slot on, read that YouTube made it public
+  delete_staged     after a cancel: delete the staged private video before YouTube publishes it
+
+Staging: a scheduled public Short is uploaded YOUTUBE_STAGE_LEAD_MINUTES before its slot as a
+private video with status.publishAt = the slot; YouTube publishes it itself at that time
+(https://developers.google.com/youtube/v3/docs/videos#status.publishAt: settable only on a
+private video never published; a time already past publishes it right away). The upload counts
+against videos.insert on the day it happens, which is the staging day.
 
 YouTube has no Shorts flag: a video of at most 3 minutes, square or vertical, is one.
 """
@@ -125,12 +133,21 @@ class YouTubeAdapter(PlatformAdapter):
                                  may_be_live=True),
         # Setting the same image twice leaves the same result.
         "set_thumbnail": Step("set_thumbnail", irreversible=False, phase="publishing"),
+        # Read-only: YouTube itself makes the staged video public at publishAt.
+        "confirm_live": Step("confirm_live", irreversible=False, phase="publishing", may_be_live=True),
+        # Deleting twice leaves the same result (the second answer is 404 videoNotFound).
+        "delete_staged": Step("delete_staged", irreversible=False, phase="publishing"),
     }
     first_step = "start_upload"
+    slot_step = "confirm_live"
+    unstage_step = "delete_staged"
     settings_class = YouTubeSettings
     settings: YouTubeSettings
 
     # ------------------------------------------------------------------- interface
+
+    def staged_object(self, data: Mapping[str, Any]) -> bool:
+        return bool(data.get("publish_at") and data.get("video_id"))
 
     def reconcile(self, step: str, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome | None:
         if step != "upload":
@@ -199,6 +216,8 @@ class YouTubeAdapter(PlatformAdapter):
         total = job.video.size
         if total <= 0:
             raise errors.upload_failed({"uploadStatus": "failed", "failureReason": "emptyFile"})
+        resource = metadata.video_resource(job)
+        publish_at = _stage(resource, job)
         response = self._call(
             "POST",
             "/upload/youtube/v3/videos",
@@ -212,14 +231,15 @@ class YouTubeAdapter(PlatformAdapter):
                 "X-Upload-Content-Length": str(total),
                 "X-Upload-Content-Type": job.video.content_type or "video/*",
             },
-            json=metadata.video_resource(job),
+            json=resource,
         )
         session_uri = response.headers.get("Location")
         if not session_uri:
             raise TransientError(errors.RETRYING, platform=errors.PLATFORM, code="noSessionUri",
                                  detail=dict(response.headers))
-        log.info("youtube_upload_session", session=redacted(session_uri), total=total)
-        return StepOutcome(next_step="upload", data={"session_uri": session_uri, "upload_total": total})
+        log.info("youtube_upload_session", session=redacted(session_uri), total=total, staged_for=publish_at)
+        return StepOutcome(next_step="upload", data={"session_uri": session_uri, "upload_total": total,
+                                                     "publish_at": publish_at})
 
     def _upload(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         session_uri = data.get("session_uri")
@@ -256,7 +276,7 @@ class YouTubeAdapter(PlatformAdapter):
         if upload_status == "processed":
             if job.cover is not None:
                 return StepOutcome(next_step="set_thumbnail")
-            return self._done(video_id)
+            return self._done_or_wait(video_id, data)
         if upload_status != "uploaded" or processing.get("processingStatus") in ("failed", "terminated"):
             raise errors.upload_failed(status, processing)
         self._check_processing_timeout(video_id, data)
@@ -285,7 +305,7 @@ class YouTubeAdapter(PlatformAdapter):
         video_id = str(data["video_id"])
         cover = job.cover
         if cover is None:
-            return self._done(video_id)
+            return self._done_or_wait(video_id, data)
         try:
             self._call(
                 "POST",
@@ -298,12 +318,50 @@ class YouTubeAdapter(PlatformAdapter):
         except PlatformError as exc:
             # The video is live either way; a missing custom thumbnail is not worth failing it.
             log.warning("youtube_thumbnail_failed", **exc.log_fields())
-            outcome = self._done(video_id)
+            outcome = self._done_or_wait(video_id, data)
             outcome.data.update(thumbnail_warning=_thumbnail_warning(exc), thumbnail_error_code=exc.code)
             return outcome
-        outcome = self._done(video_id)
+        outcome = self._done_or_wait(video_id, data)
         outcome.data["thumbnail_set"] = True
         return outcome
+
+    def _done_or_wait(self, video_id: str, data: Mapping[str, Any]) -> StepOutcome:
+        """Processed: a staged video waits for its slot (the pipeline holds `confirm_live` until
+        then); any other is live now."""
+        if data.get("publish_at"):
+            return StepOutcome(next_step="confirm_live", data={"video_id": video_id})
+        return self._done(video_id)
+
+    def _confirm_live(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        video_id = str(data["video_id"])
+        item = self._video(job.credentials, video_id, "status")
+        if item is None:
+            raise PermanentError(errors.DELETED, platform=errors.PLATFORM, code="videoNotFound", detail=video_id)
+        status = item.get("status", {})
+        if status.get("privacyStatus") == "public":
+            return self._done(video_id)
+        if status.get("privacyStatus") != "private" or not status.get("publishAt"):
+            # Someone changed the video in YouTube Studio after we staged it: it will not go out.
+            raise PermanentError(
+                "The scheduled video was changed in YouTube Studio and will not go public by itself. "
+                "Check it in YouTube Studio.", platform=errors.PLATFORM, code="scheduleRemoved",
+                detail={"video_id": video_id, "status": status})
+        return StepOutcome(next_step="confirm_live", wait_seconds=self.settings.publish_check_seconds)
+
+    def _delete_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        """videos.delete (https://developers.google.com/youtube/v3/docs/videos/delete): 204, or 404
+        when it is already gone, which is the same result."""
+        video_id = data.get("video_id")
+        if video_id:
+            url = self.settings.api_base.rstrip("/") + "/youtube/v3/videos"
+            try:
+                response = self.http.delete(url, params={"id": video_id},
+                                            headers={"Authorization": f"Bearer {job.credentials.access_token}"})
+            except httpx.TransportError as exc:
+                raise errors.network_error(exc) from exc
+            if not response.is_success and response.status_code != 404:
+                raise errors.classify(response)
+        return StepOutcome(next_step=None, data={"unstaged": True})
 
     def _done(self, video_id: str) -> StepOutcome:
         url = SHORTS_URL.format(id=video_id)
@@ -331,6 +389,20 @@ class YouTubeAdapter(PlatformAdapter):
         if response.is_success:
             return response
         raise errors.classify(response)
+
+
+def _stage(resource: dict[str, Any], job: PublishJob) -> str | None:
+    """Make a scheduled public Short a private video YouTube publishes itself at its slot.
+
+    Only public videos are staged: publishAt makes a video public, and an unlisted or private
+    choice (or the user's own publish_at option) stays as asked. Returns the publishAt sent.
+    """
+    status = resource["status"]
+    if job.slot is None or status.get("publishAt") or status.get("privacyStatus") != "public":
+        return None
+    publish_at = job.slot.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    status.update(privacyStatus="private", publishAt=publish_at)
+    return publish_at
 
 
 def _thumbnail_warning(exc: PlatformError) -> str:

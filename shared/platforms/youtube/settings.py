@@ -80,6 +80,12 @@ class YouTubeSettings(BaseSettings):
     processing_poll_max_seconds: float = Field(default=60.0, ge=0)
     processing_timeout_seconds: float = Field(default=3 * 3600, gt=0)
 
+    # Staging: a scheduled Short is uploaded this long before its slot as a private video with
+    # status.publishAt = the slot, and YouTube makes it public itself (0: start at the slot).
+    stage_lead_minutes: float = Field(default=60.0, ge=0)
+    # From the slot on, how often we look whether YouTube made the staged video public.
+    publish_check_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator("upload_chunk_bytes")
     @classmethod
     def _chunks_on_granularity(cls, value: int) -> int:

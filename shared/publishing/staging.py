@@ -1,0 +1,65 @@
+"""Stage ahead, publish at the slot.
+
+A scheduled target of a platform that stages (`PlatformAdapter.slot_step`) becomes due
+`stage_lead()` before its slot: its reversible or invisible steps (upload, processing, a
+platform-side schedule) run then, and the pipeline holds the going-live step (`slot_step`)
+until the slot. While it waits the target is `scheduled` again, with `step_data.staged`,
+its `next_attempt_at` at the slot; the tick (or the slot's task) picks it up as any other
+scheduled target and the worker goes on from the step it recorded.
+
+A problem found while staging (an expired token, a refused video) reaches the user before
+the slot, with the slot's time in the message. A cancel after staging removes the staged
+object from the platform (`unstage_step`), run by the worker on the canceled target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.platforms.base import PlatformAdapter
+
+
+def due_at(adapter: PlatformAdapter, slot: datetime, now: datetime) -> datetime:
+    """When a target scheduled for `slot` starts: its lead time before, never before now."""
+    return max(now, slot - adapter.stage_lead()) if adapter.stage_lead() else slot
+
+
+def waits_for_slot(adapter: PlatformAdapter, next_step: str | None, slot: datetime | None,
+                   now: datetime) -> bool:
+    """A staged target holds its going-live step until the slot."""
+    return next_step is not None and adapter.holds_for_slot(next_step) and slot is not None and slot > now
+
+
+def slot_for_job(target: dict[str, Any], now: datetime) -> datetime | None:
+    """The slot the platform is asked to publish at: only while it is still ahead."""
+    slot = target.get("scheduled_at")
+    return slot if slot is not None and slot > now else None
+
+
+def local_time(slot: datetime, timezone: str | None, now: datetime) -> str:
+    """"09:00" (or "Dec 1, 09:00" when not today) in the user's time zone."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local, today = slot.astimezone(zone), now.astimezone(zone)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return f"{local.strftime('%b')} {local.day}, {local.strftime('%H:%M')}"
+
+
+def reconnect_message(platform: str, slot: datetime, timezone: str | None, now: datetime) -> str:
+    """What the user reads when staging found the connection expired before the slot."""
+    return (f"Your {platform} connection expired. Reconnect {platform} before "
+            f"{local_time(slot, timezone, now)} so your video goes out on time.")
+
+
+def unstage_failed_message(platform: str, slot: datetime | None, timezone: str | None, now: datetime) -> str:
+    """A cancel could not remove the staged video: the user must, or it still goes out."""
+    when = f" at {local_time(slot, timezone, now)}" if slot is not None else ""
+    return (f"Canceled, but we couldn't remove the scheduled video from {platform}. Delete it on "
+            f"{platform}, or it will still go out{when}.")
+
+

@@ -1,0 +1,347 @@
+"""Stage ahead, publish at the slot: the platform's own schedule, end to end on the sandbox.
+
+The sandbox's clock follows the harness clock here, so YouTube's publishAt flips a private
+video to public at exactly the harness time of the slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sandbox import facebook as facebook_sandbox
+from sandbox import youtube as youtube_sandbox
+from shared.http import ApiError
+from shared.publishing.requests import TargetEdit
+from shared.publishing.service import cancel_target, edit_target
+from tests.pipeline.flows import publish
+from tests.support.stack import Harness, as_user
+
+# 00:30 Pacific on Dec 2: the staging hour (23:30 Pacific) falls on the Pacific day before.
+SLOT = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+LEAD = timedelta(minutes=60)
+
+
+@pytest.fixture
+def staged(harness: Harness) -> Iterator[Harness]:
+    harness.clock.now = SLOT - timedelta(hours=3)
+    sb = harness.sandbox.sandbox
+    sb.clock_source = lambda: harness.clock.now.timestamp()
+    yield harness
+    sb.clock_source = None
+
+
+def _schedule_youtube(harness: Harness, user: dict[str, str], video) -> str:
+    answer = publish(harness, user, video, ["youtube"], publish_at=SLOT.strftime("%Y-%m-%dT%H:%M"),
+                     timezone="UTC")
+    return str(answer["by_platform"]["youtube"])
+
+
+def _stage(harness: Harness, target_id: str) -> None:
+    """The task made at scheduling time fires at the staging time; then every task until just before the slot."""
+    harness.run(until=SLOT - LEAD - timedelta(seconds=1))
+    assert "staged" not in harness.target(target_id)["step_data"]       # nothing ran before the staging time
+    assert any(task.payload["target_id"] == target_id and task.run_at == SLOT - LEAD
+               for task in harness.queue.pending())
+    harness.run(until=SLOT - timedelta(seconds=30))
+
+
+def _video(harness: Harness, target_id: str) -> dict:
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+    store = harness.sandbox.sandbox.store("youtube")
+    return store["videos"].get(video_id) or store["deleted"][video_id]
+
+
+def test_youtube_is_uploaded_private_ahead_and_youtube_publishes_it_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    target = harness.target(target_id)
+    assert target["state"] == "scheduled" and target["next_attempt_at"] == SLOT - LEAD
+
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["staged"] is True and waiting["step_data"]["step"] == "confirm_live"
+    assert waiting["next_attempt_at"] == SLOT
+    video = _video(harness, target_id)
+    assert video["status"]["privacyStatus"] == "private"
+    assert video["status"]["publishAt"] == "2026-12-02T08:30:00Z"
+    assert youtube_sandbox.live_at(harness.sandbox.sandbox, video["id"]) is None
+    # videos.insert was counted when it happened: on the staging day (Dec 1, Pacific).
+    with harness.db.service() as conn:
+        used = conn.execute("select used_at from platform_quota_usage where target_id = %s",
+                            (target_id,)).fetchall()
+    assert used and {row["used_at"] for row in used} == {SLOT - LEAD}
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    assert final["platform_url"] == f"https://www.youtube.com/shorts/{video['id']}"
+    assert youtube_sandbox.live_at(harness.sandbox.sandbox, video["id"]) == SLOT.timestamp()
+    assert len(harness.published("youtube")) == 1
+
+
+def test_cancel_after_staging_deletes_the_private_video(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+
+    view = cancel_target(harness.rt, as_user(user_a), target_id)
+    assert view["state"] == "canceled"
+    harness.run(until=SLOT + timedelta(minutes=5))
+
+    sb = harness.sandbox.sandbox
+    assert video_id not in sb.store("youtube")["videos"]
+    assert youtube_sandbox.live_at(sb, video_id) is None
+    assert [entry.get("deleted") for entry in harness.published("youtube")] == [True]
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["published_at"] is None
+    assert final["next_attempt_at"] is None and final["step_data"]["unstaged"] is True
+    assert "DELETE /googleapis/youtube/v3/videos" in harness.adapter_requests
+
+
+def test_a_staged_target_cannot_be_edited_but_one_not_yet_staged_moves_its_staging_time(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    later = SLOT + timedelta(hours=1)
+    moved = edit_target(harness.rt, as_user(user_a), target_id,
+                        TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC"))
+    assert moved["scheduled_at"] == later and moved["next_attempt_at"] == later - LEAD
+
+    # The edit replaced the task: the new one fires at the new staging time.
+    assert any(task.payload["target_id"] == target_id and task.run_at == later - LEAD
+               for task in harness.queue.pending())
+    harness.run(until=later - timedelta(seconds=30))
+    assert harness.target(target_id)["step_data"]["staged"] is True
+    with pytest.raises(ApiError) as refused:
+        edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(caption="new words"))
+    assert refused.value.status == 409 and "Cancel it and schedule it again" in refused.value.message
+
+
+def test_expired_token_found_while_staging_is_told_before_the_slot_and_still_meets_it(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    answer = publish(harness, user_a, vertical_video, ["youtube"], publish_at="2026-12-02T00:30",
+                     timezone="America/Los_Angeles",
+                     before=lambda: harness.fault("youtube", "insert", "expired_token"))
+    target_id = str(answer["by_platform"]["youtube"])
+    _stage(harness, target_id)
+
+    parked = harness.target(target_id)
+    assert parked["state"] == "needs_reconnect"
+    assert parked["user_message"] == ("Your YouTube Shorts connection expired. Reconnect YouTube Shorts "
+                                      "before Dec 2, 00:30 so your video goes out on time.")
+    assert harness.published("youtube") == []
+
+    # Reconnected 20 minutes before the slot: staging resumes and still makes it.
+    harness.clock.now = SLOT - timedelta(minutes=20)
+    account = harness.account_id(str(parked["connection_id"]))
+    harness.connect(user_a, "youtube", sandbox_account=account)
+    harness.run(until=SLOT - timedelta(seconds=30))
+    assert harness.target(target_id)["step_data"]["staged"] is True
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] == SLOT
+    video_id = final["platform_post_id"]
+    assert youtube_sandbox.live_at(harness.sandbox.sandbox, video_id) == SLOT.timestamp()
+
+
+def test_sandbox_refuses_publish_at_on_a_video_that_is_not_private(sandbox) -> None:
+    import httpx
+
+    sb = sandbox.sandbox
+    sb.add_account("youtube", "UC-staging")
+    token = sb.mint_token("youtube", "UC-staging").value
+    body = {"snippet": {"title": "t"}, "status": {"privacyStatus": "public", "publishAt": "2026-12-02T08:30:00Z"}}
+    answer = httpx.post(f"{sandbox.url}/googleapis/upload/youtube/v3/videos",
+                        params={"uploadType": "resumable", "part": "snippet,status"},
+                        headers={"Authorization": f"Bearer {token}", "X-Upload-Content-Length": "10"}, json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["errors"][0]["reason"] == "invalidPublishAt"
+
+
+def _schedule(harness: Harness, user: dict[str, str], video, platform: str, slot: datetime = SLOT) -> str:
+    answer = publish(harness, user, video, [platform], publish_at=slot.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    return str(answer["by_platform"][platform])
+
+
+def test_facebook_reel_is_finished_as_scheduled_ahead_and_facebook_publishes_it_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "facebook")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["scheduled_for"] == int(SLOT.timestamp())
+    assert waiting["next_attempt_at"] == SLOT
+    reel_id = waiting["step_data"]["video_id"]
+    sb = harness.sandbox.sandbox
+    assert sb.store("facebook")["videos"][reel_id]["scheduled_for"] == SLOT.timestamp()
+    assert facebook_sandbox.live_at(sb, reel_id) is None
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT and final["platform_post_id"] == reel_id
+    assert facebook_sandbox.live_at(sb, reel_id) == SLOT.timestamp()
+
+
+def test_cancel_after_staging_deletes_the_scheduled_reel(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "facebook")
+    _stage(harness, target_id)
+    reel_id = harness.target(target_id)["step_data"]["video_id"]
+
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.run(until=SLOT + timedelta(minutes=5))
+    sb = harness.sandbox.sandbox
+    assert reel_id not in sb.store("facebook")["videos"]
+    assert facebook_sandbox.live_at(sb, reel_id) is None
+    assert [entry.get("deleted") for entry in harness.published("facebook")] == [True]
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None and final["published_at"] is None
+
+
+def test_facebook_slot_too_near_to_schedule_uploads_ahead_and_publishes_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    slot = harness.clock.now + timedelta(minutes=6)   # inside Facebook's 10 minutes
+    target_id = _schedule(harness, user_a, vertical_video, "facebook", slot=slot.replace(second=0, microsecond=0))
+    slot = harness.target(target_id)["scheduled_at"]
+    # Its lead time is already running: the task made at scheduling time is due now.
+    assert any(task.payload["target_id"] == target_id and task.run_at <= harness.clock.now
+               for task in harness.queue.pending())
+    harness.run(until=slot - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["step_data"]["step"] == "finish"
+    assert harness.published("facebook") == []        # uploaded, nothing on the Page yet
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= slot
+    assert "scheduled_for" not in final["step_data"]
+
+
+def test_sandbox_refuses_a_reel_scheduled_less_than_ten_minutes_ahead(staged: Harness, user_a,
+                                                                       vertical_video) -> None:
+    harness = staged
+    harness.connect(user_a, "facebook")
+    sb = harness.sandbox.sandbox
+    page = next(account for (platform, _), account in sb.accounts.items() if platform == "facebook")
+    token = sb.mint_token("facebook", page["id"]).value
+    import httpx
+
+    base = f"{harness.sandbox.url}/facebook-graph/v26.0/{page['id']}/video_reels"
+    started = httpx.post(base, data={"upload_phase": "start"}, headers={"Authorization": f"Bearer {token}"}).json()
+    too_soon = int(harness.clock.now.timestamp()) + 300
+    answer = httpx.post(base, headers={"Authorization": f"Bearer {token}"},
+                        data={"upload_phase": "finish", "video_id": started["video_id"], "video_state": "SCHEDULED",
+                              "scheduled_publish_time": str(too_soon)})
+    assert answer.status_code == 400 and "scheduled publish time" in answer.json()["error"]["message"]
+
+
+def test_blotato_post_is_handed_over_with_scheduled_time_and_blotato_publishes_it_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "blotato")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["scheduled_for"] == "2026-12-02T08:30:00Z"
+    assert waiting["next_attempt_at"] == SLOT
+    sb = harness.sandbox.sandbox
+    (post,) = sb.store("blotato")["posts"].values()
+    assert post["status"] == "scheduled" and post["scheduled_for"] == SLOT.timestamp()
+    assert harness.published("blotato") == []
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    assert len(harness.published("blotato")) == 1
+
+
+def test_cancel_after_staging_deletes_the_blotato_schedule(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "blotato")
+    _stage(harness, target_id)
+
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.run(until=SLOT + timedelta(minutes=5))
+    sb = harness.sandbox.sandbox
+    assert sb.store("blotato")["posts"] == {} and len(sb.store("blotato")["deleted"]) == 1
+    assert "DELETE /blotato/v2/schedules" in {r.rsplit("/", 1)[0] for r in harness.adapter_requests}
+    assert harness.published("blotato") == []
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None
+
+
+def test_instagram_container_is_ready_ahead_and_only_media_publish_runs_at_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["step"] == "check_quota" and waiting["next_attempt_at"] == SLOT
+    sb = harness.sandbox.sandbox
+    container = sb.store("instagram")["containers"][waiting["step_data"]["container_id"]]
+    assert container["outcome"] == "FINISHED" and harness.published("instagram") == []
+
+    before = len(harness.adapter_requests)
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    (media,) = [m for m in sb.store("instagram")["media"].values() if m["id"] == final["platform_post_id"]]
+    assert media["created"] == SLOT.timestamp()
+    # At the slot: the quota read and media_publish (then the permalink).
+    assert [r.rsplit("/", 1)[-1] for r in harness.adapter_requests[before:before + 2]] == [
+        "content_publishing_limit", "media_publish"]
+
+
+def test_cancel_after_staging_an_instagram_container_publishes_nothing(staged: Harness, user_a,
+                                                                       vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    harness.clock.now = SLOT + timedelta(minutes=5)
+    assert target_id not in harness.tick()
+    harness.run()
+    assert harness.published("instagram") == []
+    assert harness.target(target_id)["state"] == "canceled"
+
+
+def test_cancel_without_the_delete_scope_tells_the_user_to_delete_the_staged_video(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    # A connection made before we asked for youtube.force-ssl: upload and read, no delete.
+    sb = harness.sandbox.sandbox
+    for token in sb.tokens.values():
+        if token.platform == "youtube":
+            token.scopes = tuple(s for s in token.scopes if not s.endswith("youtube.force-ssl"))
+
+    cancel_target(harness.rt, as_user(user_a), target_id)
+    harness.run(until=SLOT - timedelta(seconds=10))
+    final = harness.target(target_id)
+    assert final["state"] == "canceled"
+    assert final["user_message"] == ("Canceled, but we couldn't remove the scheduled video from YouTube Shorts. "
+                                     "Delete it on YouTube Shorts, or it will still go out at 08:30.")
+    assert _video(harness, target_id)["id"] in sb.store("youtube")["videos"]
