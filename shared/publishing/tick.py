@@ -47,11 +47,16 @@ returning t.id, t.platform, t.task_seq
 """
 
 
-# Published targets whose link follow-up lost its task (index publish_targets_link_due_idx).
-_CLAIM_LINKS = """
+def _claim_follow_ups(state: str) -> str:
+    """Targets already final whose follow-up task went missing: a published target's link read
+    (index publish_targets_link_due_idx) or a canceled target's staged object still to remove
+    (index publish_targets_unstage_due_idx). The state is written into the statement, not passed
+    as a parameter, so the planner matches it to that partial index."""
+    assert state in ("published", "canceled")
+    return f"""
 with due as (
   select id from publish_targets
-   where state = 'published' and next_attempt_at is not null
+   where state = '{state}' and next_attempt_at is not null
      and next_attempt_at <= %(stale)s
      and (lease_expires_at is null or lease_expires_at < %(now)s)
    order by next_attempt_at
@@ -63,27 +68,11 @@ update publish_targets t
   from due
  where t.id = due.id
 returning t.id, t.platform, t.task_seq
-"""
+"""  # noqa: S608 - `state` is one of two constants, checked above
 
 
-# Canceled targets whose staged object is still to be removed from the platform and whose
-# task went missing (index publish_targets_unstage_due_idx).
-_CLAIM_UNSTAGE = """
-with due as (
-  select id from publish_targets
-   where state = 'canceled' and next_attempt_at is not null
-     and next_attempt_at <= %(stale)s
-     and (lease_expires_at is null or lease_expires_at < %(now)s)
-   order by next_attempt_at
-   limit %(limit)s
-   for update skip locked
-)
-update publish_targets t
-   set task_seq = t.task_seq + 1, next_attempt_at = %(now)s, lease_owner = null, lease_expires_at = null
-  from due
- where t.id = due.id
-returning t.id, t.platform, t.task_seq
-"""
+_CLAIM_LINKS = _claim_follow_ups("published")
+_CLAIM_UNSTAGE = _claim_follow_ups("canceled")
 
 
 def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
