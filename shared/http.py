@@ -284,7 +284,9 @@ def _framework_errors_as_json() -> None:
     if not flask.has_app_context():
         return
     app = flask.current_app
-    if app.config.get("SHORTPUB_JSON_ERRORS"):
+    # A decorator also runs when a module is first imported during a request (a lazy import):
+    # by then the app is set up, and Flask allows no new handlers.
+    if app.config.get("SHORTPUB_JSON_ERRORS") or getattr(app, "_got_first_request", False):
         return
     app.config["SHORTPUB_JSON_ERRORS"] = True
 

@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import av
-
 from shared.media.mp4atoms import read_layout
 
 
@@ -67,6 +65,10 @@ def _container_name(format_name: str, filename: str) -> str:
 
 def probe_stream(handle: BinaryIO, size: int, filename: str = "video.mp4") -> Probe:
     """Probe an open, seekable file object of `size` bytes."""
+    # PyAV is imported here, not with the module: validation reads only the Probe dataclass, and
+    # the functions that validate without probing start faster without it (bench/cold_start.py).
+    import av
+
     try:
         container = av.open(handle, mode="r")
     except (av.FFmpegError, ValueError, OSError) as exc:

@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from shared.analytics.best_time import resolve_best_times
 from shared.http import User
-from shared.media.covers import cover_kind
-from shared.media.renditions import CONVERTED, CONVERTED_VERTICAL
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
@@ -91,6 +89,10 @@ def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) 
 
 
 def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
+    # Imported here: the media modules bring PyAV and numpy, which only a preview needs (cold starts of
+    # the publishing function, bench/cold_start.py).
+    from shared.media.renditions import CONVERTED, CONVERTED_VERTICAL
+
     adapter = plan.adapter
     if not video.get("probe"):
         return {"verdict": "unknown", "reasons": ["The video has not been checked yet."], "rendition_ready": False}
@@ -105,6 +107,8 @@ def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
 
 
 def _cover(plan: PlannedTarget, renditions: dict[str, str]) -> dict[str, Any]:
+    from shared.media.covers import cover_kind  # PyAV with it: see _media
+
     path = renditions.get(cover_kind(plan.adapter.key))
     offset = plan.options.cover_offset() if plan.options is not None else None
     url = storage().signed_url(path, PREVIEW_URL_SECONDS) if path else None
