@@ -60,7 +60,7 @@ def test_planted_lift_wins_once_the_sample_is_reached_never_before(harness, user
     assert waiting["status"] == "running" and waiting["message"].startswith("Collecting numbers")
 
     # Days later, with the audience of an older post: the sample is reached and B wins.
-    sb.config["metrics_age_offset_seconds"] = 90 * 86400
+    sb.config["metrics_age_offset_seconds"] = 365 * 86400   # enough views that a 20% lift is beyond doubt
     harness.clock.advance(hours=60)
     assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
     assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 1
