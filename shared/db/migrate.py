@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -21,6 +22,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 COMPAT_SQL = PROJECT_ROOT / "supabase" / "local" / "supabase_compat.sql"
 _NAME = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
 _LOCK_ID = 7_305_114_502  # any constant: serializes concurrent runners
+_COMPAT_LOCK_ID = 7_305_114_503  # the local stand-in's server-wide objects (roles)
 
 
 class MigrationError(RuntimeError):
@@ -44,6 +46,24 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+def _apply_compat(url: str, conn: psycopg.Connection[Any]) -> None:
+    """Run the local Supabase stand-in SQL, one database at a time across the whole server.
+
+    It creates roles, which belong to the server, not to one database: two test workers
+    migrating their own databases at once would both create `anon`. Advisory locks are
+    per database, so the lock is taken in the server's `postgres` database, which every
+    migrating process shares.
+    """
+    from shared.db.local import with_dbname
+
+    with psycopg.connect(with_dbname(url, "postgres"), autocommit=True) as server:
+        server.execute("select pg_advisory_lock(%s)", (_COMPAT_LOCK_ID,))
+        try:
+            conn.execute(COMPAT_SQL.read_text())  # type: ignore[arg-type]
+        finally:
+            server.execute("select pg_advisory_unlock(%s)", (_COMPAT_LOCK_ID,))
+
+
 def apply(url: str, *, local: bool = True, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations; return the versions applied now."""
     applied_now: list[str] = []
@@ -51,7 +71,7 @@ def apply(url: str, *, local: bool = True, directory: Path = MIGRATIONS_DIR) -> 
         conn.execute("select pg_advisory_lock(%s)", (_LOCK_ID,))
         try:
             if local:
-                conn.execute(COMPAT_SQL.read_text())  # type: ignore[arg-type]
+                _apply_compat(url, conn)
             conn.execute("create schema if not exists supabase_migrations")
             conn.execute(
                 "create table if not exists supabase_migrations.schema_migrations "
