@@ -43,8 +43,17 @@ def fresh_project_rate_windows(db):
 
 @pytest.fixture(autouse=True)
 def park_leftover_targets(db):
-    """Targets a test leaves runnable would be claimed by the next test's tick: cancel them."""
+    """Targets left runnable would be claimed by this test's tick: cancel them before and after.
+
+    Before too, because tests outside this directory share the worker's database (the API fuzzer
+    alone leaves hundreds of scheduled posts) and a tick here would otherwise run them.
+    """
+    _park_runnable_targets(db)
     yield
+    _park_runnable_targets(db)
+
+
+def _park_runnable_targets(db) -> None:
     from shared.publishing import states
 
     with db.service() as conn:
