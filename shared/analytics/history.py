@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from psycopg import Connection
+from psycopg.rows import tuple_row
 
 COUNTED = ("views", "likes", "comments", "shares", "saves", "watch_time_seconds")
 # The ages every report normalises to (FR-9 comparisons; documented in docs/analytics.md).
@@ -38,7 +40,7 @@ class Outcome:
     views: float
     engagements: float        # likes + comments + shares
 
-    @property
+    @cached_property      # read for every test a recommendation runs over thousands of posts
     def engagement_rate(self) -> float:
         return self.engagements / self.views if self.views > 0 else 0.0
 
@@ -98,33 +100,25 @@ def point_json(point: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# The two snapshots around the comparison age of every published target, in one statement:
-# two index probes per target on analytics_snapshots (target_id, fetched_at desc).
+# The two snapshots around the comparison age of every published target, kept per target and age
+# as snapshots arrive (analytics_at_age, migration 20261201060000): one row per target.
 _OUTCOMES = """
-select t.id as target_id, t.post_id, t.platform, t.connection_id, c.username as account, t.published_at,
+select t.id::text as target_id, t.post_id::text as post_id, t.platform, t.connection_id::text as connection_id,
+       c.username as account, t.published_at,
        coalesce(t.caption, p.caption) as caption, coalesce(t.hashtags, p.hashtags) as hashtags, p.campaign,
-       b.fetched_at as b_at, b.views as b_views, b.engagements as b_eng,
-       a.fetched_at as a_at, a.views as a_views, a.engagements as a_eng
+       m.before_at as b_at, m.before_views as b_views, m.before_engagements as b_eng,
+       m.after_at as a_at, m.after_views as a_views, m.after_engagements as a_eng
   from publish_targets t
   join posts p on p.id = t.post_id
   join social_connections c on c.id = t.connection_id
-  left join lateral (select s.fetched_at, s.views,
-                            coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) as engagements
-                       from analytics_snapshots s
-                      where s.target_id = t.id and s.fetched_at <= t.published_at + %(age)s
-                      order by s.fetched_at desc limit 1) b on true
-  join lateral (select s.fetched_at, s.views,
-                       coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) as engagements
-                  from analytics_snapshots s
-                 where s.target_id = t.id and s.fetched_at >= t.published_at + %(age)s
-                 order by s.fetched_at limit 1) a on true
+  join analytics_at_age m on m.target_id = t.id and m.age = %(age_label)s
  where t.state = 'published' and t.published_at is not null
    and (%(start)s::timestamptz is null or t.published_at >= %(start)s)
    and (%(end)s::timestamptz is null or t.published_at < %(end)s)
    and (%(platforms)s::text[] is null or t.platform = any(%(platforms)s))
    and (%(connection)s::uuid is null or t.connection_id = %(connection)s)
    and (%(campaign)s::text is null or p.campaign = %(campaign)s)
-   and a.views is not null
+   and m.after_views is not null
 """
 
 
@@ -133,19 +127,21 @@ def outcomes(conn: Connection[Any], *, start: datetime | None = None, end: datet
              campaign: str | None = None) -> list[Outcome]:
     """Every published target of the caller with its views and engagements at the comparison age."""
     age = AGES[COMPARISON_AGE]
-    rows = conn.execute(_OUTCOMES, {"age": age, "start": start, "end": end, "platforms": platforms,
-                                    "connection": connection_id, "campaign": campaign}).fetchall()
+    # Plain tuples: a heavy user has thousands of rows, and building a dict per row shows.
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(_OUTCOMES, {"age_label": COMPARISON_AGE, "start": start, "end": end,
+                                       "platforms": platforms, "connection": connection_id,
+                                       "campaign": campaign}).fetchall()
     found = []
-    for row in rows:
-        before = {"fetched_at": row["b_at"], "views": row["b_views"], "engagements": row["b_eng"]} \
-            if row["b_at"] is not None else None
-        after = {"fetched_at": row["a_at"], "views": row["a_views"], "engagements": row["a_eng"]}
-        values = _interpolate(age, row["published_at"], before, after, ("views", "engagements"))
+    for (target_id, post_id, platform, connection, account, published_at, caption, hashtags, campaign,
+         b_at, b_views, b_eng, a_at, a_views, a_eng) in rows:
+        before = {"fetched_at": b_at, "views": b_views, "engagements": b_eng} if b_at is not None else None
+        after = {"fetched_at": a_at, "views": a_views, "engagements": a_eng}
+        values = _interpolate(age, published_at, before, after, ("views", "engagements"))
         assert values is not None
         found.append(Outcome(
-            target_id=str(row["target_id"]), post_id=str(row["post_id"]), platform=row["platform"],
-            connection_id=str(row["connection_id"]), account=row["account"], published_at=row["published_at"],
-            caption=row["caption"] or "", hashtags=tuple(row["hashtags"] or ()), campaign=row["campaign"],
+            target_id=target_id, post_id=post_id, platform=platform, connection_id=connection, account=account,
+            published_at=published_at, caption=caption or "", hashtags=tuple(hashtags or ()), campaign=campaign,
             views=float(values["views"] or 0), engagements=float(values["engagements"] or 0),
         ))
     return found
