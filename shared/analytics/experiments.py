@@ -12,8 +12,9 @@ significance level, and a deadline. The verdict is taken once, when every varian
 posts have reached the age and the sample (one look, so the error rate is the declared
 one): the best variant must beat every other one by a one-sided test at alpha/(2(k-1))
 (picking the best first makes it a two-sided question; Bonferroni over the k-1
-comparisons) — for engagement rates the chi-square test on engagements out of views,
-for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
+comparisons) — for engagement rates a quasi-binomial Wald test over the variants' posts
+(stats.compare_engagement: a view can bring three engagements, and posts scatter more
+than chance), for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
 the numbers. A winner's traits become the user's defaults for those platforms
 (`publishing_defaults`), unless the user switched that off.
 """
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.analytics import history
 from shared.analytics.recommend import network_of
-from shared.analytics.stats import compare_groups, compare_rates
+from shared.analytics.stats import ENGAGEMENT_KINDS, compare_engagement, compare_groups
 from shared.db import Database
 from shared.http import ApiError, User
 from shared.log import get_logger
@@ -162,9 +163,9 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
         for target in posts:
             at = history.at_ages(points[str(target["id"])], target["published_at"])[experiment["metric_age"]]
             if at is not None and at["views"] is not None:
-                engagements = sum(at[k] or 0 for k in ("likes", "comments", "shares"))
+                kinds = {k: at[k] or 0 for k in ENGAGEMENT_KINDS}
                 measured.append({"target_id": str(target["id"]), "platform": target["platform"],
-                                 "views": at["views"], "engagements": engagements})
+                                 "views": at["views"], "engagements": sum(kinds.values()), **kinds})
         views = sum(m["views"] for m in measured)
         engagements = sum(m["engagements"] for m in measured)
         published = [t for t in posts if t["state"] == "published"]
@@ -194,8 +195,7 @@ def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any
     corrected = alpha / (2 * (len(variants) - 1))
     if experiment["metric"] == "engagement_rate":
         best = max(variants, key=lambda v: v["engagement_rate"] or 0.0)
-        tests = {v["label"]: compare_rates(round(best["engagements"]), best["views"], round(v["engagements"]),
-                                           v["views"], corrected)
+        tests = {v["label"]: compare_engagement(best["posts"], v["posts"], corrected)
                  for v in variants if v is not best}
     else:
         best = max(variants, key=lambda v: v["views"] / max(1, v["measured"]))

@@ -10,7 +10,7 @@ import pytest
 from shared.analytics import experiments
 from shared.analytics.collect import collect_due
 from shared.analytics.experiments import ExperimentRequest
-from shared.analytics.stats import compare_rates
+from shared.analytics.stats import compare_engagement, compare_rates
 from shared.http import ApiError
 from tests.support.stack import as_user, bearer
 from tests.test_openapi import _validate
@@ -150,3 +150,36 @@ def test_experiment_routes(harness, user_a, vertical_video, functions_server_wit
     bad = httpx.post(f"{base}/experiments", json={**body, "variants": body["variants"][:1]}, headers=bearer(user_a),
                      timeout=30)
     assert bad.status_code == 422
+
+
+def test_no_lift_declares_a_false_winner_at_most_at_the_declared_rate_and_a_real_lift_still_wins():
+    # A view brings up to three engagements (a like, a comment, a share), so counting engagements
+    # as one yes/no per view (the 2x2 chi-square test) declared a false winner 6.4% of the time on
+    # these 800 simulated A/A experiments; the quasi-binomial test stays under the declared 5%.
+    from bench.analytics_bench import false_winner_rate
+
+    no_lift = false_winner_rate(800, seed=12)
+    assert no_lift["sample not reached"] == 0
+    assert no_lift["A"] + no_lift["B"] <= 0.05
+    assert no_lift["chi-square A"] + no_lift["chi-square B"] > 0.05       # the former test, same numbers
+    lift = false_winner_rate(200, seed=13, lift=1.2)
+    assert lift["B"] >= 0.95 and lift["A"] == 0
+
+
+def test_engagement_test_widens_with_posts_that_scatter_beyond_chance():
+    # The same totals, once from posts that agree and once from posts that scatter widely:
+    # only the first is a clear win, because the scatter says the audience, not the caption, varies.
+    steady = [{"views": 10_000, "likes": 660, "comments": 90, "shares": 50}] * 3
+    usual = [{"views": 10_000, "likes": 600, "comments": 80, "shares": 40}] * 3
+    assert compare_engagement(steady, usual, 0.025).significant
+    scattered = [{"views": 10_000, "likes": 300, "comments": 40, "shares": 20},
+                 {"views": 10_000, "likes": 1_100, "comments": 150, "shares": 80},
+                 {"views": 10_000, "likes": 580, "comments": 80, "shares": 50}]
+    varied = [{"views": 10_000, "likes": 250, "comments": 30, "shares": 20},
+              {"views": 10_000, "likes": 1_000, "comments": 130, "shares": 50},
+              {"views": 10_000, "likes": 550, "comments": 80, "shares": 50}]
+    evidence = compare_engagement(scattered, varied, 0.025)
+    assert not evidence.significant and evidence.test == "quasi-binomial-wald"
+    assert round(evidence.effect, 2) == 0.11
+    # The same scattered posts pooled as one yes/no per view look like a sure win.
+    assert compare_rates(2_400, 30_000, 2_160, 30_000, 0.025).significant
