@@ -1,4 +1,4 @@
-"""A/B tests of a video's caption, hashtags and title (FR-14).
+"""A/B tests of a video's caption, hashtags, title and cover frame (FR-14).
 
 An experiment publishes 2-3 variants of one video through the normal pipeline (each
 variant is a post of its own) in one of two designs declared up front:
@@ -37,6 +37,7 @@ from shared.http import ApiError, User
 from shared.log import get_logger
 from shared.notify import templates
 from shared.notify.outbox import queue_email
+from shared.platforms.options import CoverOffset
 from shared.publishing.requests import PublishRequest, TargetRequest, resolve_time
 from shared.publishing.runtime import Runtime
 from shared.webhooks.events import EXPERIMENT_DECIDED
@@ -51,6 +52,9 @@ class VariantRequest(BaseModel):
     caption: str = Field(max_length=5000)
     hashtags: list[str] = Field(default_factory=list, max_length=30)
     title: str | None = Field(default=None, max_length=100, description="Title (YouTube)")
+    cover_offset_seconds: CoverOffset | None = Field(
+        default=None, description="The cover: the frame this many seconds into the video (TikTok, Instagram). "
+                                  "Sent as each platform's own cover frame option of this variant's posts")
     publish_at: datetime | None = Field(default=None, description="same_account_times: when this variant goes out")
     targets: list[TargetRequest] | None = Field(
         default=None, description="split_accounts: where this variant goes (accounts no other variant uses)")
@@ -74,6 +78,11 @@ class ExperimentRequest(BaseModel):
 
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentRequest:
+        if any(v.cover_offset_seconds is not None for v in self.variants):
+            for target in [t for v in self.variants for t in (v.targets or ())] + list(self.targets or ()):
+                if "cover_offset_seconds" not in type(target.options).model_fields:
+                    raise ValueError(f"{target.platform} takes no cover frame, so cover variants can't be tested "
+                                     "there; leave that platform out of this test")
         if self.design == "split_accounts":
             if any(not v.targets for v in self.variants):
                 raise ValueError("split_accounts: give each variant its own targets (different accounts)")
@@ -116,7 +125,8 @@ def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any
     for label, variant in zip(LABELS, request.variants, strict=False):
         targets = variant.targets if request.design == "split_accounts" else request.targets
         assert targets is not None
-        with_title = [t.model_copy(update={"title": variant.title}) if variant.title else t for t in targets]
+        with_title = [_with_cover(t.model_copy(update={"title": variant.title}) if variant.title else t,
+                                  variant.cover_offset_seconds) for t in targets]
         answer, _status = service.create_post(rt, user, PublishRequest(
             video_id=request.video_id, caption=variant.caption, hashtags=variant.hashtags,
             campaign=f"Experiment: {request.name}"[:200], timezone=request.timezone,
@@ -135,11 +145,19 @@ def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any
         assert row is not None
         for label, variant, post_id in posts:
             conn.execute(
-                "insert into experiment_variants (experiment_id, user_id, label, post_id, caption, hashtags, title) "
-                "values (%s, %s, %s, %s, %s, %s, %s)",
-                (row["id"], user.id, label, post_id, variant.caption, variant.hashtags, variant.title),
+                "insert into experiment_variants (experiment_id, user_id, label, post_id, caption, hashtags, title, "
+                "cover_offset_seconds) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (row["id"], user.id, label, post_id, variant.caption, variant.hashtags, variant.title,
+                 variant.cover_offset_seconds),
             )
     return get(rt.db, user, str(row["id"]))
+
+
+def _with_cover(target: TargetRequest, offset: float | None) -> TargetRequest:
+    """The variant's cover frame as the target's own cover option (checked against the video like any)."""
+    if offset is None:
+        return target
+    return target.model_copy(update={"options": target.options.model_copy(update={"cover_offset_seconds": offset})})
 
 
 def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, Any] | None) -> dict[str, Any]:
@@ -147,7 +165,7 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
     age = history.AGES[experiment["metric_age"]]
     with (db.user(user_claims) if user_claims is not None else db.service()) as conn:
         variants = conn.execute(
-            "select id, label, post_id, caption, hashtags, title from experiment_variants "
+            "select id, label, post_id, caption, hashtags, title, cover_offset_seconds from experiment_variants "
             "where experiment_id = %s order by label", (experiment["id"],)).fetchall()
         targets = conn.execute(
             "select t.id, t.post_id, t.platform, t.state, t.published_at from publish_targets t "
@@ -172,6 +190,7 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
         out.append({
             "variant_id": str(variant["id"]), "label": variant["label"], "post_id": str(variant["post_id"]),
             "caption": variant["caption"], "hashtags": list(variant["hashtags"]), "title": variant["title"],
+            "cover_offset_seconds": _seconds(variant["cover_offset_seconds"]),
             "targets": len(posts), "published": len(published), "measured": len(measured),
             "views": round(views), "engagements": round(engagements),
             "engagement_rate": round(engagements / views, 4) if views else None,
@@ -180,6 +199,10 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
             "complete": bool(posts) and len(measured) == len(posts),
         })
     return {"age": age, "variants": out}
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any] | None:
@@ -316,7 +339,7 @@ def _traits(variant: dict[str, Any]) -> dict[str, Any]:
     return {"from_variant": variant["label"], "caption_example": caption,
             "caption_length": len(caption), "hashtag_count": len(variant["hashtags"]),
             "hashtags": variant["hashtags"], "uses_emoji": any(ord(ch) > 0x2100 for ch in caption),
-            "title_example": variant["title"]}
+            "title_example": variant["title"], "cover_offset_seconds": variant.get("cover_offset_seconds")}
 
 
 def _mail(experiment: dict[str, Any], summary: dict[str, Any], frontend_url: str | None) -> tuple[str, str]:

@@ -183,3 +183,53 @@ def test_engagement_test_widens_with_posts_that_scatter_beyond_chance():
     assert round(evidence.effect, 2) == 0.11
     # The same scattered posts pooled as one yes/no per view look like a sure win.
     assert compare_rates(2_400, 30_000, 2_160, 30_000, 0.025).significant
+
+
+def test_a_cover_frame_variant_wins_and_becomes_the_default(harness, user_a, vertical_video, only_our_targets_due):
+    first, second = _instagram_accounts(harness, user_a)
+    video_id = harness.video(user_a, vertical_video)
+    caption = "Our classic latte, every morning."
+    request = ExperimentRequest.model_validate({
+        "video_id": video_id, "name": "Latte cover", "design": "split_accounts", "min_views_per_variant": 5000,
+        "variants": [
+            {"caption": caption, "cover_offset_seconds": 0.5,
+             "targets": [{"platform": "instagram", "connection_id": first}]},
+            {"caption": caption, "cover_offset_seconds": 2.5,
+             "targets": [{"platform": "instagram", "connection_id": second}]},
+        ],
+    })
+    created = experiments.create(harness.rt, as_user(user_a), request)
+    assert [v["cover_offset_seconds"] for v in created["variants"]] == [0.5, 2.5]
+    harness.run()
+    sb = harness.sandbox.sandbox
+    # Each variant's post went out with its own cover frame (Instagram's thumb_offset, in milliseconds).
+    with harness.db.service() as conn:
+        media = {r["platform_post_id"]: r["post_id"] for r in conn.execute(
+            "select platform_post_id, post_id::text from publish_targets where post_id = any(%s::uuid[])",
+            ([v["post_id"] for v in created["variants"]],)).fetchall()}
+    by_post = {media[p["post_id"]]: p["thumb_offset"] for p in sb.published_for("instagram") if p["post_id"] in media}
+    assert [by_post[v["post_id"]] for v in created["variants"]] == ["500", "2500"]
+    sb.config["cover_lift"] = {2.5: 1.2}                  # the truth: the frame at 2.5 s engages 20% more
+    sb.config["metrics_age_offset_seconds"] = 365 * 86400
+    harness.clock.advance(hours=85)
+    assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
+    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 1
+    decided = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
+    assert decided["status"] == "decided" and decided["result"]["winner"] == "B", decided
+    saved = experiments.defaults(harness.db, as_user(user_a))["items"]
+    assert [(d["platform"], d["traits"]["cover_offset_seconds"]) for d in saved] == [("instagram", 2.5)]
+    _validate(decided, "ExperimentView")
+
+
+def test_cover_variants_only_go_where_a_cover_frame_is_taken():
+    base = {"video_id": "00000000-0000-0000-0000-000000000001", "name": "x", "design": "split_accounts"}
+    facebook = {"platform": "facebook", "connection_id": "00000000-0000-0000-0000-000000000002"}
+    instagram = {"platform": "instagram", "connection_id": "00000000-0000-0000-0000-000000000003"}
+    with pytest.raises(ValueError, match="facebook takes no cover frame"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": 1, "targets": [instagram]},
+            {"caption": "a", "cover_offset_seconds": 2, "targets": [facebook]}]})
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": -1, "targets": [instagram]},
+            {"caption": "a", "targets": [facebook]}]})
