@@ -177,12 +177,14 @@ def run() -> str:
     return f"""## Analytics: reports for a heavy user, and the A/B test's error rates
 
 `.venv/bin/python -m bench analytics_bench` (throwaway database `{name}` on the embedded PostgreSQL,
-created, migrated and dropped; machine: {os.cpu_count()} cores).
+created, migrated and dropped; machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end).
 
 ### Latency
 
 One user with {facts['targets']:,} published targets over {DAYS} days and {facts['snapshots']:,} daily snapshots
-(loaded in {facts['load_s']:.1f} s), every report through the user's transaction with RLS; {ROUNDS} rounds each.
+(loaded in {facts['load_s']:.1f} s, the triggers keeping the numbers by age and per day included; then
+vacuumed and analysed, as autovacuum leaves tables in use), every report through the user's transaction
+with RLS; {ROUNDS} rounds each.
 
 | report | p50 | p95 |
 |---|---|---|
