@@ -33,6 +33,7 @@ create policy analytics_at_age_own on public.analytics_at_age for select to auth
 
 -- The two snapshots around each age of one target, from its snapshots (index probes on
 -- analytics_snapshots (target_id, fetched_at desc)); no row while no snapshot is past the age.
+-- Ages in hours, as history.AGES: a day is 24 hours whatever the session's time zone.
 create function public.analytics_at_age_refresh(target uuid) returns void
 language plpgsql security definer set search_path = public as $$
 declare
@@ -47,7 +48,7 @@ begin
     return;
   end if;
   for mark in select * from (values ('24h', interval '24 hours'), ('72h', interval '72 hours'),
-                                    ('7d', interval '7 days')) v (label, span) loop
+                                    ('7d', interval '168 hours')) v (label, span) loop
     select s.fetched_at, s.views, coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) as eng
       into a from analytics_snapshots s
      where s.target_id = target and s.fetched_at >= published + mark.span
