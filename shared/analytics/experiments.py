@@ -83,6 +83,9 @@ class ExperimentRequest(BaseModel):
                 if "cover_offset_seconds" not in type(target.options).model_fields:
                     raise ValueError(f"{target.platform} takes no cover frame, so cover variants can't be tested "
                                      "there; leave that platform out of this test")
+                if target.options.cover_offset() is not None:
+                    raise ValueError(f"{target.platform}: the target sets its own cover frame, which would show "
+                                     "for every variant; leave it out and give each variant cover_offset_seconds")
         if self.design == "split_accounts":
             if any(not v.targets for v in self.variants):
                 raise ValueError("split_accounts: give each variant its own targets (different accounts)")

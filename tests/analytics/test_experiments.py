@@ -221,6 +221,9 @@ def test_a_cover_frame_variant_wins_and_becomes_the_default(harness, user_a, ver
     _validate(decided, "ExperimentView")
 
 
+_OTHER = "00000000-0000-0000-0000-000000000004"
+
+
 def test_cover_variants_only_go_where_a_cover_frame_is_taken():
     base = {"video_id": "00000000-0000-0000-0000-000000000001", "name": "x", "design": "split_accounts"}
     facebook = {"platform": "facebook", "connection_id": "00000000-0000-0000-0000-000000000002"}
@@ -229,6 +232,11 @@ def test_cover_variants_only_go_where_a_cover_frame_is_taken():
         ExperimentRequest.model_validate({**base, "variants": [
             {"caption": "a", "cover_offset_seconds": 1, "targets": [instagram]},
             {"caption": "a", "cover_offset_seconds": 2, "targets": [facebook]}]})
+    own_frame = {**instagram, "options": {"thumb_offset": 1000}}
+    with pytest.raises(ValueError, match="sets its own cover frame"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": 1, "targets": [own_frame]},
+            {"caption": "a", "cover_offset_seconds": 2, "targets": [{**instagram, "connection_id": _OTHER}]}]})
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         ExperimentRequest.model_validate({**base, "variants": [
             {"caption": "a", "cover_offset_seconds": -1, "targets": [instagram]},
