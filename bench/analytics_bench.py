@@ -8,9 +8,10 @@
    Each report is asked 20 times through the user's own transaction (RLS on); p50/p95.
 2. A/B error rates: many simulated two-variant experiments at the default decision rule
    (engagement rate at 72 h, 5,000 views per variant, alpha 0.05). Each variant's counts
-   come from the sandbox's model for fresh post ids: with no planted lift, how often a
+   come from the sandbox's model for post ids from a fixed seed: with no planted lift, how often a
    winner is declared (must stay at or under alpha); with a planted 20% lift, how often
-   the better variant wins (the rule's power) and how often the worse one does.
+   the better variant wins (the rule's power) and how often the worse one does; the 2x2
+   chi-square test the verdict used before, on the same experiments.
 """
 
 from __future__ import annotations
