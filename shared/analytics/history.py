@@ -10,9 +10,8 @@ is left out of comparisons rather than counted as zero.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from psycopg import Connection
@@ -24,9 +23,13 @@ AGES: dict[str, timedelta] = {"24h": timedelta(hours=24), "72h": timedelta(hours
 COMPARISON_AGE = "72h"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
-    """One published platform post with its numbers at the comparison age."""
+    """One published platform post with its numbers at the comparison age.
+
+    A plain slotted dataclass with the rate worked out once: a recommendation builds and
+    reads thousands of these per request.
+    """
 
     target_id: str
     post_id: str
@@ -39,29 +42,34 @@ class Outcome:
     campaign: str | None
     views: float
     engagements: float        # likes + comments + shares
+    engagement_rate: float = field(init=False)
 
-    @cached_property      # read for every test a recommendation runs over thousands of posts
-    def engagement_rate(self) -> float:
-        return self.engagements / self.views if self.views > 0 else 0.0
+    def __post_init__(self) -> None:
+        self.engagement_rate = self.engagements / self.views if self.views > 0 else 0.0
+
+
+def _share(age: timedelta, published_at: datetime, start_at: datetime, end_at: datetime) -> float:
+    """How far the age lies between two reads: 0 at `start_at`, 1 at `end_at` (clamped)."""
+    span = (end_at - start_at).total_seconds()
+    share = 1.0 if span <= 0 else ((published_at + age) - start_at).total_seconds() / span
+    return min(1.0, max(0.0, share))
+
+
+def _between(low: Any, high: Any, share: float) -> float | None:
+    if high is None:
+        return None
+    start = float(low) if low is not None else 0.0
+    return round(start + (float(high) - start) * share, 1)
 
 
 def _interpolate(age: timedelta, published_at: datetime, before: Mapping[str, Any] | None,
                  after: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, float | None] | None:
     if after is None:
         return None
-    start_at = before["fetched_at"] if before is not None else published_at
-    span = (after["fetched_at"] - start_at).total_seconds()
-    share = 1.0 if span <= 0 else ((published_at + age) - start_at).total_seconds() / span
-    share = min(1.0, max(0.0, share))
-    values: dict[str, float | None] = {}
-    for name in names:
-        high = after.get(name)
-        if high is None:
-            values[name] = None
-            continue
-        low = float(before[name]) if before is not None and before.get(name) is not None else 0.0
-        values[name] = round(low + (float(high) - low) * share, 1)
-    return values
+    share = _share(age, published_at, before["fetched_at"] if before is not None else published_at,
+                   after["fetched_at"])
+    return {name: _between(before.get(name) if before is not None else None, after.get(name), share)
+            for name in names}
 
 
 def at_ages(points: Sequence[Mapping[str, Any]], published_at: datetime | None) -> dict[str, Any]:
@@ -135,13 +143,9 @@ def outcomes(conn: Connection[Any], *, start: datetime | None = None, end: datet
     found = []
     for (target_id, post_id, platform, connection, account, published_at, caption, hashtags, campaign,
          b_at, b_views, b_eng, a_at, a_views, a_eng) in rows:
-        before = {"fetched_at": b_at, "views": b_views, "engagements": b_eng} if b_at is not None else None
-        after = {"fetched_at": a_at, "views": a_views, "engagements": a_eng}
-        values = _interpolate(age, published_at, before, after, ("views", "engagements"))
-        assert values is not None
-        found.append(Outcome(
-            target_id=target_id, post_id=post_id, platform=platform, connection_id=connection, account=account,
-            published_at=published_at, caption=caption or "", hashtags=tuple(hashtags or ()), campaign=campaign,
-            views=float(values["views"] or 0), engagements=float(values["engagements"] or 0),
-        ))
+        share = _share(age, published_at, b_at if b_at is not None else published_at, a_at)
+        views = _between(b_views if b_at is not None else None, a_views, share)
+        engagements = _between(b_eng if b_at is not None else None, a_eng, share)
+        found.append(Outcome(target_id, post_id, platform, connection, account, published_at, caption or "",
+                             tuple(hashtags or ()), campaign, float(views or 0), float(engagements or 0)))
     return found
