@@ -2,7 +2,7 @@
 
 GET    /recommendations        best hours, weekdays, platform, caption length, hashtags (with evidence)
 GET    /compare                platforms side by side (one video with post_id, or a date range)
-POST   /experiments            start an A/B test of captions/titles (2-3 variants)
+POST   /experiments            start an A/B test of captions, titles or cover frames (2-3 variants)
 GET    /experiments            the user's experiments
 GET    /experiments/<id>       an experiment with each variant's numbers and the verdict
 GET    /defaults               what decided experiments made the user's defaults, per platform

@@ -71,10 +71,15 @@ class PlantedModel:
 PLANTED = PlantedModel()
 
 
-def variant_lift(sb: Sandbox, caption: str | None) -> float:
-    """`sb.config["variant_lift"] = {"marker": 1.2}` lifts engagement of posts whose caption holds the marker."""
+def variant_lift(sb: Sandbox, caption: str | None, cover_offset_seconds: float | None = None) -> float:
+    """`sb.config["variant_lift"] = {"marker": 1.2}` lifts engagement of posts whose caption holds the marker;
+    `sb.config["cover_lift"] = {1.5: 1.2}` that of posts whose cover is the frame at 1.5 seconds."""
     lifts = sb.setting("variant_lift", default={}) or {}
-    return math.prod(float(lift) for marker, lift in lifts.items() if caption and marker in caption)
+    lift = math.prod(float(lift) for marker, lift in lifts.items() if caption and marker in caption)
+    covers = sb.setting("cover_lift", default={}) or {}
+    if cover_offset_seconds is not None:
+        lift *= math.prod(float(v) for at, v in covers.items() if abs(float(at) - cover_offset_seconds) < 1e-3)
+    return lift
 
 
 def _unit(post_id: str, salt: str) -> float:
@@ -104,13 +109,14 @@ def _binomial(trials: int, p: float, z: float) -> int:
 
 def engagement(
     sb: Sandbox, post_id: str, created_at: float, now: float | None = None, *,
-    platform: str | None = None, caption: str | None = None,
+    platform: str | None = None, caption: str | None = None, cover_offset_seconds: float | None = None,
 ) -> Engagement:
     age = max(0.0, (now or time.time()) - created_at) + float(sb.setting("metrics_age_offset_seconds", default=0))
     # A first burst of views, then growth that slows down (square root of age).
     views = int((40 + 400 * _unit(post_id, "base") + (4 + 4 * _unit(post_id, "rate")) * age ** 0.5)
                 * PLANTED.view_factor(created_at))
-    rate = (PLANTED.engagement_factor(platform, caption) if platform else 1.0) * variant_lift(sb, caption)
+    rate = ((PLANTED.engagement_factor(platform, caption) if platform else 1.0)
+            * variant_lift(sb, caption, cover_offset_seconds))
     likes = _binomial(views, PLANTED.like_rate * rate, _z(post_id, "likes"))
     comments = _binomial(views, PLANTED.comment_rate * rate, _z(post_id, "comments"))
     shares = _binomial(views, PLANTED.share_rate * rate, _z(post_id, "shares"))

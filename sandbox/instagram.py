@@ -268,6 +268,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             media()[media_id] = {
                 "id": media_id, "owner": account_id, "created": sb.now(PLATFORM), "caption": container["caption"],
                 "container_id": container["id"], "shortcode": f"C{media_id[-10:]}",
+                "thumb_offset": container["params"].get("thumb_offset"),
             }
         sb.record_publish(PLATFORM, account_id, media_id, sha256=container["sha256"], size=container["size"],
                           caption=container["caption"], marker=container["id"], cover=container["cover"],
@@ -323,7 +324,9 @@ def register(app: Flask, sb: Sandbox) -> None:
             if name not in REEL_METRICS:
                 return graph_error(400, 100, "(#100) metric[0] must be one of the following values: "
                                              + ", ".join(REEL_METRICS))
-        counts = engagement(sb, media_id, item["created"], platform=PLATFORM, caption=item["caption"])
+        thumb = item.get("thumb_offset")
+        counts = engagement(sb, media_id, item["created"], platform=PLATFORM, caption=item["caption"],
+                            cover_offset_seconds=int(thumb) / 1000 if thumb not in (None, "") else None)
         values = {
             "views": counts.views, "reach": counts.reach, "likes": counts.likes, "comments": counts.comments,
             "shares": counts.shares, "saved": counts.saves,

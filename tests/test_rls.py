@@ -109,6 +109,9 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             conn,
             "insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
             "values (%s, %s, %s, 'yt-123', 10) returning id", (uid, target, platform))
+        # The snapshot's day is kept by a trigger (analytics_daily); the target is not published, so no age is.
+        conn.execute("insert into analytics_at_age (target_id, user_id, age, after_at, after_views) "
+                     "values (%s, %s, '24h', now(), 10)", (target, uid))
         outbox_event = one(conn, "insert into outbox_events (user_id, type, post_id, target_id) "
                            "values (%s, 'target.published', %s, %s) returning id", (uid, post, target))
         webhook_endpoint = one(
@@ -216,6 +219,14 @@ SPECS: dict[str, TableSpec] = {
         "id = %(id)s", by_id("analytics_snapshot"), "views = 1000000",
         insert("insert into analytics_snapshots (user_id, target_id, platform, platform_post_id, views) "
                "values (%(owner)s, %(target)s, 'youtube', 'x', 1000000)", target=lambda w: w.target)),
+    "analytics_at_age": TableSpec(
+        "target_id = %(target)s and age = '24h'", lambda w: {"target": w.target}, "after_views = 1000000",
+        insert("insert into analytics_at_age (target_id, user_id, age, after_at, after_views) "
+               "values (%(target)s, %(owner)s, '72h', now(), 1000000)", target=lambda w: w.target)),
+    "analytics_daily": TableSpec(
+        "target_id = %(target)s", lambda w: {"target": w.target}, "gained_views = 1000000",
+        insert("insert into analytics_daily (target_id, user_id, day, views) "
+               "values (%(target)s, %(owner)s, '2000-01-01', 1000000)", target=lambda w: w.target)),
     "outbox_events": TableSpec(
         "id = %(id)s", by_id("outbox_event"), "type = 'post.completed'",
         insert("insert into outbox_events (user_id, type, fanout_due) values (%(owner)s, 'target.failed', true)")),

@@ -1,4 +1,4 @@
-"""A/B tests of a video's caption, hashtags and title (FR-14).
+"""A/B tests of a video's caption, hashtags, title and cover frame (FR-14).
 
 An experiment publishes 2-3 variants of one video through the normal pipeline (each
 variant is a post of its own) in one of two designs declared up front:
@@ -12,8 +12,9 @@ significance level, and a deadline. The verdict is taken once, when every varian
 posts have reached the age and the sample (one look, so the error rate is the declared
 one): the best variant must beat every other one by a one-sided test at alpha/(2(k-1))
 (picking the best first makes it a two-sided question; Bonferroni over the k-1
-comparisons) — for engagement rates the chi-square test on engagements out of views,
-for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
+comparisons) — for engagement rates a quasi-binomial Wald test over the variants' posts
+(stats.compare_engagement: a view can bring three engagements, and posts scatter more
+than chance), for views Mann-Whitney U over the variant's posts. Otherwise "no clear winner", with
 the numbers. A winner's traits become the user's defaults for those platforms
 (`publishing_defaults`), unless the user switched that off.
 """
@@ -30,12 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.analytics import history
 from shared.analytics.recommend import network_of
-from shared.analytics.stats import compare_groups, compare_rates
+from shared.analytics.stats import ENGAGEMENT_KINDS, compare_engagement, compare_groups
 from shared.db import Database
 from shared.http import ApiError, User
 from shared.log import get_logger
 from shared.notify import templates
 from shared.notify.outbox import queue_email
+from shared.platforms.options import CoverOffset
 from shared.publishing.requests import PublishRequest, TargetRequest, resolve_time
 from shared.publishing.runtime import Runtime
 from shared.webhooks.events import EXPERIMENT_DECIDED
@@ -50,6 +52,9 @@ class VariantRequest(BaseModel):
     caption: str = Field(max_length=5000)
     hashtags: list[str] = Field(default_factory=list, max_length=30)
     title: str | None = Field(default=None, max_length=100, description="Title (YouTube)")
+    cover_offset_seconds: CoverOffset | None = Field(
+        default=None, description="The cover: the frame this many seconds into the video (TikTok, Instagram). "
+                                  "Sent as each platform's own cover frame option of this variant's posts")
     publish_at: datetime | None = Field(default=None, description="same_account_times: when this variant goes out")
     targets: list[TargetRequest] | None = Field(
         default=None, description="split_accounts: where this variant goes (accounts no other variant uses)")
@@ -73,6 +78,14 @@ class ExperimentRequest(BaseModel):
 
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentRequest:
+        if any(v.cover_offset_seconds is not None for v in self.variants):
+            for target in [t for v in self.variants for t in (v.targets or ())] + list(self.targets or ()):
+                if "cover_offset_seconds" not in type(target.options).model_fields:
+                    raise ValueError(f"{target.platform} takes no cover frame, so cover variants can't be tested "
+                                     "there; leave that platform out of this test")
+                if target.options.cover_offset() is not None:
+                    raise ValueError(f"{target.platform}: the target sets its own cover frame, which would show "
+                                     "for every variant; leave it out and give each variant cover_offset_seconds")
         if self.design == "split_accounts":
             if any(not v.targets for v in self.variants):
                 raise ValueError("split_accounts: give each variant its own targets (different accounts)")
@@ -115,7 +128,8 @@ def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any
     for label, variant in zip(LABELS, request.variants, strict=False):
         targets = variant.targets if request.design == "split_accounts" else request.targets
         assert targets is not None
-        with_title = [t.model_copy(update={"title": variant.title}) if variant.title else t for t in targets]
+        with_title = [_with_cover(t.model_copy(update={"title": variant.title}) if variant.title else t,
+                                  variant.cover_offset_seconds) for t in targets]
         answer, _status = service.create_post(rt, user, PublishRequest(
             video_id=request.video_id, caption=variant.caption, hashtags=variant.hashtags,
             campaign=f"Experiment: {request.name}"[:200], timezone=request.timezone,
@@ -134,11 +148,19 @@ def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any
         assert row is not None
         for label, variant, post_id in posts:
             conn.execute(
-                "insert into experiment_variants (experiment_id, user_id, label, post_id, caption, hashtags, title) "
-                "values (%s, %s, %s, %s, %s, %s, %s)",
-                (row["id"], user.id, label, post_id, variant.caption, variant.hashtags, variant.title),
+                "insert into experiment_variants (experiment_id, user_id, label, post_id, caption, hashtags, title, "
+                "cover_offset_seconds) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (row["id"], user.id, label, post_id, variant.caption, variant.hashtags, variant.title,
+                 variant.cover_offset_seconds),
             )
     return get(rt.db, user, str(row["id"]))
+
+
+def _with_cover(target: TargetRequest, offset: float | None) -> TargetRequest:
+    """The variant's cover frame as the target's own cover option (checked against the video like any)."""
+    if offset is None:
+        return target
+    return target.model_copy(update={"options": target.options.model_copy(update={"cover_offset_seconds": offset})})
 
 
 def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, Any] | None) -> dict[str, Any]:
@@ -146,7 +168,7 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
     age = history.AGES[experiment["metric_age"]]
     with (db.user(user_claims) if user_claims is not None else db.service()) as conn:
         variants = conn.execute(
-            "select id, label, post_id, caption, hashtags, title from experiment_variants "
+            "select id, label, post_id, caption, hashtags, title, cover_offset_seconds from experiment_variants "
             "where experiment_id = %s order by label", (experiment["id"],)).fetchall()
         targets = conn.execute(
             "select t.id, t.post_id, t.platform, t.state, t.published_at from publish_targets t "
@@ -162,15 +184,16 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
         for target in posts:
             at = history.at_ages(points[str(target["id"])], target["published_at"])[experiment["metric_age"]]
             if at is not None and at["views"] is not None:
-                engagements = sum(at[k] or 0 for k in ("likes", "comments", "shares"))
+                kinds = {k: at[k] or 0 for k in ENGAGEMENT_KINDS}
                 measured.append({"target_id": str(target["id"]), "platform": target["platform"],
-                                 "views": at["views"], "engagements": engagements})
+                                 "views": at["views"], "engagements": sum(kinds.values()), **kinds})
         views = sum(m["views"] for m in measured)
         engagements = sum(m["engagements"] for m in measured)
         published = [t for t in posts if t["state"] == "published"]
         out.append({
             "variant_id": str(variant["id"]), "label": variant["label"], "post_id": str(variant["post_id"]),
             "caption": variant["caption"], "hashtags": list(variant["hashtags"]), "title": variant["title"],
+            "cover_offset_seconds": _seconds(variant["cover_offset_seconds"]),
             "targets": len(posts), "published": len(published), "measured": len(measured),
             "views": round(views), "engagements": round(engagements),
             "engagement_rate": round(engagements / views, 4) if views else None,
@@ -179,6 +202,10 @@ def _numbers(db: Database, experiment: dict[str, Any], user_claims: dict[str, An
             "complete": bool(posts) and len(measured) == len(posts),
         })
     return {"age": age, "variants": out}
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any] | None:
@@ -194,8 +221,7 @@ def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any
     corrected = alpha / (2 * (len(variants) - 1))
     if experiment["metric"] == "engagement_rate":
         best = max(variants, key=lambda v: v["engagement_rate"] or 0.0)
-        tests = {v["label"]: compare_rates(round(best["engagements"]), best["views"], round(v["engagements"]),
-                                           v["views"], corrected)
+        tests = {v["label"]: compare_engagement(best["posts"], v["posts"], corrected)
                  for v in variants if v is not best}
     else:
         best = max(variants, key=lambda v: v["views"] / max(1, v["measured"]))
@@ -316,7 +342,7 @@ def _traits(variant: dict[str, Any]) -> dict[str, Any]:
     return {"from_variant": variant["label"], "caption_example": caption,
             "caption_length": len(caption), "hashtag_count": len(variant["hashtags"]),
             "hashtags": variant["hashtags"], "uses_emoji": any(ord(ch) > 0x2100 for ch in caption),
-            "title_example": variant["title"]}
+            "title_example": variant["title"], "cover_offset_seconds": variant.get("cover_offset_seconds")}
 
 
 def _mail(experiment: dict[str, Any], summary: dict[str, Any], frontend_url: str | None) -> tuple[str, str]:

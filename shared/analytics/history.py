@@ -10,11 +10,12 @@ is left out of comparisons rather than counted as zero.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import Connection
+from psycopg.rows import tuple_row
 
 COUNTED = ("views", "likes", "comments", "shares", "saves", "watch_time_seconds")
 # The ages every report normalises to (FR-9 comparisons; documented in docs/analytics.md).
@@ -22,9 +23,13 @@ AGES: dict[str, timedelta] = {"24h": timedelta(hours=24), "72h": timedelta(hours
 COMPARISON_AGE = "72h"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
-    """One published platform post with its numbers at the comparison age."""
+    """One published platform post with its numbers at the comparison age.
+
+    A plain slotted dataclass with the rate worked out once: a recommendation builds and
+    reads thousands of these per request.
+    """
 
     target_id: str
     post_id: str
@@ -37,29 +42,34 @@ class Outcome:
     campaign: str | None
     views: float
     engagements: float        # likes + comments + shares
+    engagement_rate: float = field(init=False)
 
-    @property
-    def engagement_rate(self) -> float:
-        return self.engagements / self.views if self.views > 0 else 0.0
+    def __post_init__(self) -> None:
+        self.engagement_rate = self.engagements / self.views if self.views > 0 else 0.0
+
+
+def _share(age: timedelta, published_at: datetime, start_at: datetime, end_at: datetime) -> float:
+    """How far the age lies between two reads: 0 at `start_at`, 1 at `end_at` (clamped)."""
+    span = (end_at - start_at).total_seconds()
+    share = 1.0 if span <= 0 else ((published_at + age) - start_at).total_seconds() / span
+    return min(1.0, max(0.0, share))
+
+
+def _between(low: Any, high: Any, share: float) -> float | None:
+    if high is None:
+        return None
+    start = float(low) if low is not None else 0.0
+    return round(start + (float(high) - start) * share, 1)
 
 
 def _interpolate(age: timedelta, published_at: datetime, before: Mapping[str, Any] | None,
                  after: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, float | None] | None:
     if after is None:
         return None
-    start_at = before["fetched_at"] if before is not None else published_at
-    span = (after["fetched_at"] - start_at).total_seconds()
-    share = 1.0 if span <= 0 else ((published_at + age) - start_at).total_seconds() / span
-    share = min(1.0, max(0.0, share))
-    values: dict[str, float | None] = {}
-    for name in names:
-        high = after.get(name)
-        if high is None:
-            values[name] = None
-            continue
-        low = float(before[name]) if before is not None and before.get(name) is not None else 0.0
-        values[name] = round(low + (float(high) - low) * share, 1)
-    return values
+    share = _share(age, published_at, before["fetched_at"] if before is not None else published_at,
+                   after["fetched_at"])
+    return {name: _between(before.get(name) if before is not None else None, after.get(name), share)
+            for name in names}
 
 
 def at_ages(points: Sequence[Mapping[str, Any]], published_at: datetime | None) -> dict[str, Any]:
@@ -98,33 +108,25 @@ def point_json(point: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# The two snapshots around the comparison age of every published target, in one statement:
-# two index probes per target on analytics_snapshots (target_id, fetched_at desc).
+# The two snapshots around the comparison age of every published target, kept per target and age
+# as snapshots arrive (analytics_at_age, migration 20261201060000): one row per target.
 _OUTCOMES = """
-select t.id as target_id, t.post_id, t.platform, t.connection_id, c.username as account, t.published_at,
+select t.id::text as target_id, t.post_id::text as post_id, t.platform, t.connection_id::text as connection_id,
+       c.username as account, t.published_at,
        coalesce(t.caption, p.caption) as caption, coalesce(t.hashtags, p.hashtags) as hashtags, p.campaign,
-       b.fetched_at as b_at, b.views as b_views, b.engagements as b_eng,
-       a.fetched_at as a_at, a.views as a_views, a.engagements as a_eng
+       m.before_at as b_at, m.before_views as b_views, m.before_engagements as b_eng,
+       m.after_at as a_at, m.after_views as a_views, m.after_engagements as a_eng
   from publish_targets t
   join posts p on p.id = t.post_id
   join social_connections c on c.id = t.connection_id
-  left join lateral (select s.fetched_at, s.views,
-                            coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) as engagements
-                       from analytics_snapshots s
-                      where s.target_id = t.id and s.fetched_at <= t.published_at + %(age)s
-                      order by s.fetched_at desc limit 1) b on true
-  join lateral (select s.fetched_at, s.views,
-                       coalesce(s.likes, 0) + coalesce(s.comments, 0) + coalesce(s.shares, 0) as engagements
-                  from analytics_snapshots s
-                 where s.target_id = t.id and s.fetched_at >= t.published_at + %(age)s
-                 order by s.fetched_at limit 1) a on true
+  join analytics_at_age m on m.target_id = t.id and m.age = %(age_label)s
  where t.state = 'published' and t.published_at is not null
    and (%(start)s::timestamptz is null or t.published_at >= %(start)s)
    and (%(end)s::timestamptz is null or t.published_at < %(end)s)
    and (%(platforms)s::text[] is null or t.platform = any(%(platforms)s))
    and (%(connection)s::uuid is null or t.connection_id = %(connection)s)
    and (%(campaign)s::text is null or p.campaign = %(campaign)s)
-   and a.views is not null
+   and m.after_views is not null
 """
 
 
@@ -133,19 +135,17 @@ def outcomes(conn: Connection[Any], *, start: datetime | None = None, end: datet
              campaign: str | None = None) -> list[Outcome]:
     """Every published target of the caller with its views and engagements at the comparison age."""
     age = AGES[COMPARISON_AGE]
-    rows = conn.execute(_OUTCOMES, {"age": age, "start": start, "end": end, "platforms": platforms,
-                                    "connection": connection_id, "campaign": campaign}).fetchall()
+    # Plain tuples: a heavy user has thousands of rows, and building a dict per row shows.
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(_OUTCOMES, {"age_label": COMPARISON_AGE, "start": start, "end": end,
+                                       "platforms": platforms, "connection": connection_id,
+                                       "campaign": campaign}).fetchall()
     found = []
-    for row in rows:
-        before = {"fetched_at": row["b_at"], "views": row["b_views"], "engagements": row["b_eng"]} \
-            if row["b_at"] is not None else None
-        after = {"fetched_at": row["a_at"], "views": row["a_views"], "engagements": row["a_eng"]}
-        values = _interpolate(age, row["published_at"], before, after, ("views", "engagements"))
-        assert values is not None
-        found.append(Outcome(
-            target_id=str(row["target_id"]), post_id=str(row["post_id"]), platform=row["platform"],
-            connection_id=str(row["connection_id"]), account=row["account"], published_at=row["published_at"],
-            caption=row["caption"] or "", hashtags=tuple(row["hashtags"] or ()), campaign=row["campaign"],
-            views=float(values["views"] or 0), engagements=float(values["engagements"] or 0),
-        ))
+    for (target_id, post_id, platform, connection, account, published_at, caption, hashtags, campaign,
+         b_at, b_views, b_eng, a_at, a_views, a_eng) in rows:
+        share = _share(age, published_at, b_at if b_at is not None else published_at, a_at)
+        views = _between(b_views if b_at is not None else None, a_views, share)
+        engagements = _between(b_eng if b_at is not None else None, a_eng, share)
+        found.append(Outcome(target_id, post_id, platform, connection, account, published_at, caption or "",
+                             tuple(hashtags or ()), campaign, float(views or 0), float(engagements or 0)))
     return found

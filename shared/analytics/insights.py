@@ -97,7 +97,7 @@ def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsS
                      "median_views": round(midpoint([o.views for o in items]) or 0),
                      "engagements": round(engagements),
                      "engagement_rate": round(engagements / views, 4) if views else None})
-    best = recommend.recommendations(found, query.timezone, _thresholds(settings))["best_platform"]
+    best = recommend.best_platform(found, _thresholds(settings))
     return {"compared_at_age": history.COMPARISON_AGE, "platforms": rows, "best_platform": best}
 
 

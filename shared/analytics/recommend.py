@@ -81,7 +81,10 @@ def _best_of(groups: dict[Any, list[float]], limits: Thresholds, describe: Calla
 
 
 def _bucket(value: int, buckets: tuple[tuple[int, int, str], ...]) -> str:
-    return next(label for low, high, label in buckets if low <= value <= high)
+    for low, high, label in buckets:
+        if low <= value <= high:
+            return label
+    raise ValueError(f"{value} is in no bucket")
 
 
 def for_outcomes(found: Sequence[Outcome], zone: str, limits: Thresholds) -> dict[str, Any]:
@@ -144,10 +147,20 @@ def recommendations(found: Sequence[Outcome], zone: str, limits: Thresholds) -> 
                  **(platforms[network] if len(items) == len(by_network[network]) else
                     for_outcomes(items, zone, limits))}
                 for (network, cid), items in sorted(by_account.items())]
-    best_platform = _best_of({n: [o.engagement_rate for o in items] for n, items in by_network.items()},
-                             limits, str)
-    return {"timezone": zone, "posts": len(found), "best_platform": best_platform,
+    return {"timezone": zone, "posts": len(found), "best_platform": _best_platform(by_network, limits),
             "platforms": platforms, "accounts": accounts}
+
+
+def best_platform(found: Sequence[Outcome], limits: Thresholds) -> dict[str, Any]:
+    """The platform network whose posts engage best, if the numbers say so (the comparison's verdict)."""
+    by_network: dict[str, list[Outcome]] = defaultdict(list)
+    for o in found:
+        by_network[network_of(o.platform)].append(o)
+    return _best_platform(by_network, limits)
+
+
+def _best_platform(by_network: dict[str, list[Outcome]], limits: Thresholds) -> dict[str, Any]:
+    return _best_of({n: [o.engagement_rate for o in items] for n, items in by_network.items()}, limits, str)
 
 
 def next_best_slot(found: Sequence[Outcome], network: str, zone: str, after: datetime, limits: Thresholds,

@@ -154,29 +154,20 @@ def _overview_rows(db: Database, user: User, query: AnalyticsQuery) -> list[dict
     return [_overview_item(row) for row in rows]
 
 
-# Per day, what the filtered posts gained (each snapshot minus the one before it, per target).
+# Per day, what the filtered posts gained (each post's day minus its previous day with a snapshot),
+# kept per post and day as snapshots arrive (analytics_daily, migration 20261201060100).
 _DAILY = """
-with snaps as (
-  select s.target_id, (s.fetched_at at time zone 'UTC')::date as day,
-         max(s.views) as views, max(s.likes) as likes, max(s.comments) as comments, max(s.shares) as shares
-    from analytics_snapshots s
-    join publish_targets t on t.id = s.target_id
-    join posts p on p.id = t.post_id
-   where t.state = 'published'
-     and (%(start)s::timestamptz is null or t.published_at >= %(start)s)
-     and (%(end)s::timestamptz is null or t.published_at < %(end)s)
-     and (%(platform)s::text is null or t.platform = %(platform)s)
-     and (%(campaign)s::text is null or p.campaign = %(campaign)s)
-   group by 1, 2
-), gained as (
-  select day,
-         views - coalesce(lag(views) over w, 0) as views, likes - coalesce(lag(likes) over w, 0) as likes,
-         comments - coalesce(lag(comments) over w, 0) as comments, shares - coalesce(lag(shares) over w, 0) as shares
-    from snaps window w as (partition by target_id order by day)
-)
-select day, sum(views)::bigint as views, sum(likes)::bigint as likes, sum(comments)::bigint as comments,
-       sum(shares)::bigint as shares
-  from gained group by day order by day
+select g.day, sum(g.gained_views)::bigint as views, sum(g.gained_likes)::bigint as likes,
+       sum(g.gained_comments)::bigint as comments, sum(g.gained_shares)::bigint as shares
+  from analytics_daily g
+  join publish_targets t on t.id = g.target_id
+ where t.state = 'published'
+   and (%(start)s::timestamptz is null or t.published_at >= %(start)s)
+   and (%(end)s::timestamptz is null or t.published_at < %(end)s)
+   and (%(platform)s::text is null or t.platform = %(platform)s)
+   and (%(campaign)s::text is null
+        or exists (select 1 from posts p where p.id = t.post_id and p.campaign = %(campaign)s))
+ group by g.day order by g.day
 """
 
 

@@ -6,9 +6,13 @@ Every verdict comes from a standard test in scipy, never a hand-written formula:
   rank-biserial correlation as the effect size;
 - several groups (hours of the day, weekdays): Kruskal-Wallis first, so a "best hour"
   is named only when the hours differ at all;
-- two rates with their counts (engagements out of views, one variant against
-  another): Pearson's chi-square test on the 2x2 table, the two-proportion z-test's
-  equivalent, without continuity correction.
+- two rates with their counts (engagements out of views, one platform against
+  another for one video): Pearson's chi-square test on the 2x2 table, the
+  two-proportion z-test's equivalent, without continuity correction;
+- two variants' engagement rates (A/B verdicts): a quasi-binomial Wald test
+  (`compare_engagement`). A view can bring a like, a comment and a share, so the
+  engagement count is not one yes/no per view and the 2x2 table understates its
+  variance; and posts differ beyond chance, which the dispersion factor measures.
 
 scipy costs ~150 ms at import, so it is imported inside the functions: only the
 analytics routes and the tick's experiment duty pay for it.
@@ -16,7 +20,7 @@ analytics routes and the tick's experiment duty pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
@@ -73,6 +77,51 @@ def compare_rates(successes_a: int, trials_a: int, successes_b: int, trials_b: i
     # The chi-square test is two-sided; the one-sided p-value halves it in the tested direction.
     p_value = two_sided / 2 if rate_a > rate_b else 1 - two_sided / 2
     return Evidence("chi-square-2x2", trials_a + trials_b, p_value, lift, p_value < alpha)
+
+
+ENGAGEMENT_KINDS = ("likes", "comments", "shares")
+
+
+def compare_engagement(best: Sequence[Mapping[str, Any]], other: Sequence[Mapping[str, Any]],
+                       alpha: float) -> Evidence:
+    """Is the engagement rate of the `best` posts higher than that of the `other` posts? One-sided.
+
+    Each post is {views, likes, comments, shares}. A quasi-binomial Wald test:
+    - per view, engagement is three yes/no counts (a like, a comment, a share), so its
+      variance is the sum of the three binomial variances, not that of one proportion;
+    - posts of the same variant scatter more than that when their audiences differ: the
+      Pearson chi-square of the posts around their variant's rate over its degrees of
+      freedom (posts minus variants) is the dispersion factor. It inflates the variance
+      when above 1 (never shrinks it below the binomial's) and the statistic is then read
+      against Student's t on those degrees of freedom; with one post per variant nothing
+      is left to measure it and the binomial variance stands (normal reference).
+    """
+    from scipy.stats import norm, t
+
+    groups = [[p for p in posts if (p.get("views") or 0) > 0] for posts in (best, other)]
+    summaries = []
+    for posts in groups:
+        views = float(sum(p["views"] for p in posts))
+        rates = [sum(float(p.get(kind) or 0) for p in posts) / views if views else 0.0 for kind in ENGAGEMENT_KINDS]
+        summaries.append((views, sum(rates), sum(r * (1 - r) for r in rates)))
+    (views_a, rate_a, var_a), (views_b, rate_b, var_b) = summaries
+    lift = (rate_a / rate_b - 1) if rate_b else 0.0
+    if not views_a or not views_b or var_a + var_b <= 0:
+        return Evidence("quasi-binomial-wald", round(views_a + views_b), 1.0, lift, False)
+    pearson, freedom = 0.0, 0
+    for posts, (_views, rate, variance) in zip(groups, summaries, strict=True):
+        freedom += max(0, len(posts) - 1)
+        if variance > 0:
+            pearson += sum((_engagements(p) - p["views"] * rate) ** 2 / (p["views"] * variance) for p in posts)
+    dispersion = pearson / freedom if freedom else 1.0
+    scale = max(1.0, dispersion)
+    statistic = (rate_a - rate_b) / (scale * (var_a / views_a + var_b / views_b)) ** 0.5
+    p_value = float(t.sf(statistic, freedom) if dispersion > 1 else norm.sf(statistic))
+    return Evidence("quasi-binomial-wald", round(views_a + views_b), p_value, lift, p_value < alpha)
+
+
+def _engagements(post: Mapping[str, Any]) -> float:
+    return sum(float(post.get(kind) or 0) for kind in ENGAGEMENT_KINDS)
 
 
 def midpoint(values: Sequence[float]) -> float | None:

@@ -505,6 +505,7 @@ class ExperimentVariant(Strict):
     caption: str
     hashtags: list[str]
     title: str | None
+    cover_offset_seconds: float | None = Field(default=None, description="The variant's cover frame, if it set one")
     targets: int
     published: int
     measured: int = Field(description="Targets read at the experiment's age")

@@ -10,7 +10,7 @@ import pytest
 from shared.analytics import experiments
 from shared.analytics.collect import collect_due
 from shared.analytics.experiments import ExperimentRequest
-from shared.analytics.stats import compare_rates
+from shared.analytics.stats import compare_engagement, compare_rates
 from shared.http import ApiError
 from tests.support.stack import as_user, bearer
 from tests.test_openapi import _validate
@@ -150,3 +150,94 @@ def test_experiment_routes(harness, user_a, vertical_video, functions_server_wit
     bad = httpx.post(f"{base}/experiments", json={**body, "variants": body["variants"][:1]}, headers=bearer(user_a),
                      timeout=30)
     assert bad.status_code == 422
+
+
+def test_no_lift_declares_a_false_winner_at_most_at_the_declared_rate_and_a_real_lift_still_wins():
+    # A view brings up to three engagements (a like, a comment, a share), so counting engagements
+    # as one yes/no per view (the 2x2 chi-square test) declared a false winner 6.4% of the time on
+    # these 800 simulated A/A experiments; the quasi-binomial test stays under the declared 5%.
+    from bench.analytics_bench import false_winner_rate
+
+    no_lift = false_winner_rate(800, seed=12)
+    assert no_lift["sample not reached"] == 0
+    assert no_lift["A"] + no_lift["B"] <= 0.05
+    assert no_lift["chi-square A"] + no_lift["chi-square B"] > 0.05       # the former test, same numbers
+    lift = false_winner_rate(200, seed=13, lift=1.2)
+    assert lift["B"] >= 0.95 and lift["A"] == 0
+
+
+def test_engagement_test_widens_with_posts_that_scatter_beyond_chance():
+    # The same totals, once from posts that agree and once from posts that scatter widely:
+    # only the first is a clear win, because the scatter says the audience, not the caption, varies.
+    steady = [{"views": 10_000, "likes": 660, "comments": 90, "shares": 50}] * 3
+    usual = [{"views": 10_000, "likes": 600, "comments": 80, "shares": 40}] * 3
+    assert compare_engagement(steady, usual, 0.025).significant
+    scattered = [{"views": 10_000, "likes": 300, "comments": 40, "shares": 20},
+                 {"views": 10_000, "likes": 1_100, "comments": 150, "shares": 80},
+                 {"views": 10_000, "likes": 580, "comments": 80, "shares": 50}]
+    varied = [{"views": 10_000, "likes": 250, "comments": 30, "shares": 20},
+              {"views": 10_000, "likes": 1_000, "comments": 130, "shares": 50},
+              {"views": 10_000, "likes": 550, "comments": 80, "shares": 50}]
+    evidence = compare_engagement(scattered, varied, 0.025)
+    assert not evidence.significant and evidence.test == "quasi-binomial-wald"
+    assert round(evidence.effect, 2) == 0.11
+    # The same scattered posts pooled as one yes/no per view look like a sure win.
+    assert compare_rates(2_400, 30_000, 2_160, 30_000, 0.025).significant
+
+
+def test_a_cover_frame_variant_wins_and_becomes_the_default(harness, user_a, vertical_video, only_our_targets_due):
+    first, second = _instagram_accounts(harness, user_a)
+    video_id = harness.video(user_a, vertical_video)
+    caption = "Our classic latte, every morning."
+    request = ExperimentRequest.model_validate({
+        "video_id": video_id, "name": "Latte cover", "design": "split_accounts", "min_views_per_variant": 5000,
+        "variants": [
+            {"caption": caption, "cover_offset_seconds": 0.5,
+             "targets": [{"platform": "instagram", "connection_id": first}]},
+            {"caption": caption, "cover_offset_seconds": 2.5,
+             "targets": [{"platform": "instagram", "connection_id": second}]},
+        ],
+    })
+    created = experiments.create(harness.rt, as_user(user_a), request)
+    assert [v["cover_offset_seconds"] for v in created["variants"]] == [0.5, 2.5]
+    harness.run()
+    sb = harness.sandbox.sandbox
+    # Each variant's post went out with its own cover frame (Instagram's thumb_offset, in milliseconds).
+    with harness.db.service() as conn:
+        media = {r["platform_post_id"]: r["post_id"] for r in conn.execute(
+            "select platform_post_id, post_id::text from publish_targets where post_id = any(%s::uuid[])",
+            ([v["post_id"] for v in created["variants"]],)).fetchall()}
+    by_post = {media[p["post_id"]]: p["thumb_offset"] for p in sb.published_for("instagram") if p["post_id"] in media}
+    assert [by_post[v["post_id"]] for v in created["variants"]] == ["500", "2500"]
+    sb.config["cover_lift"] = {2.5: 1.2}                  # the truth: the frame at 2.5 s engages 20% more
+    sb.config["metrics_age_offset_seconds"] = 365 * 86400
+    harness.clock.advance(hours=85)
+    assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
+    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 1
+    decided = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
+    assert decided["status"] == "decided" and decided["result"]["winner"] == "B", decided
+    saved = experiments.defaults(harness.db, as_user(user_a))["items"]
+    assert [(d["platform"], d["traits"]["cover_offset_seconds"]) for d in saved] == [("instagram", 2.5)]
+    _validate(decided, "ExperimentView")
+
+
+_OTHER = "00000000-0000-0000-0000-000000000004"
+
+
+def test_cover_variants_only_go_where_a_cover_frame_is_taken():
+    base = {"video_id": "00000000-0000-0000-0000-000000000001", "name": "x", "design": "split_accounts"}
+    facebook = {"platform": "facebook", "connection_id": "00000000-0000-0000-0000-000000000002"}
+    instagram = {"platform": "instagram", "connection_id": "00000000-0000-0000-0000-000000000003"}
+    with pytest.raises(ValueError, match="facebook takes no cover frame"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": 1, "targets": [instagram]},
+            {"caption": "a", "cover_offset_seconds": 2, "targets": [facebook]}]})
+    own_frame = {**instagram, "options": {"thumb_offset": 1000}}
+    with pytest.raises(ValueError, match="sets its own cover frame"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": 1, "targets": [own_frame]},
+            {"caption": "a", "cover_offset_seconds": 2, "targets": [{**instagram, "connection_id": _OTHER}]}]})
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        ExperimentRequest.model_validate({**base, "variants": [
+            {"caption": "a", "cover_offset_seconds": -1, "targets": [instagram]},
+            {"caption": "a", "targets": [facebook]}]})
