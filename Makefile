@@ -41,7 +41,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check shared functions sandbox tests bench deploy
-	$(VENV)/bin/mypy shared functions
+	$(VENV)/bin/mypy shared functions sandbox deploy bench
 
 clean:
 	rm -rf .local $(VENV) $(TASKS_VENV)

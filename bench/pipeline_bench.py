@@ -402,7 +402,8 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
         del rt.db._transaction
     elapsed = time.perf_counter() - t0
     found = _finish_times(db, [answer["post_id"]])[answer["post_id"]]
-    stats = pstats.Stats(profile)
+    # pstats keeps its per-function table in `stats`, an attribute typeshed does not declare.
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     buckets = {
         "database (psycopg execute/commit)": ("psycopg", ("execute", "commit", "__exit__", "fetchone", "fetchall")),
         "platform HTTP (httpx send)": ("httpx/_client.py", ("send",)),
@@ -411,11 +412,11 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
         "logging (structlog render)": ("structlog", ("_proxy_to_logger",)),
     }
     by_bucket: dict[str, float] = {}
-    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():
+    for (filename, _, function), (_, _, _, cumulative, _) in table.items():
         for bucket, (where, names) in buckets.items():
             if where in filename and function in names:
                 by_bucket[bucket] = max(by_bucket.get(bucket, 0.0), cumulative)
-    advance_total = next((v[3] for (f, _, fn), v in stats.stats.items()
+    advance_total = next((v[3] for (f, _, fn), v in table.items()
                           if fn == "advance" and f.endswith("shared/publishing/worker.py")), 0.0)
     with db.service() as conn:
         events = conn.execute("select count(*) as n from publish_events e join publish_targets t on t.id = e.target_id "

@@ -250,7 +250,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         owner, fault, answer = admit("create_post")
         if answer is not None:
             return answer
-        body = request.get_json(silent=True)
+        body: Any = request.get_json(silent=True)  # any JSON at all until validate_post accepts it
         problem_text = validate_post(body, str(owner))
         if problem_text:
             return _error(422, problem_text)
@@ -294,10 +294,10 @@ def register(app: Flask, sb: Sandbox) -> None:
             }
         if fault is not None and fault.kind == "lost_response":
             drop_connection()
-        answer = {"postSubmissionId": post_id}
+        created = {"postSubmissionId": post_id}
         if scheduled_for is not None:
-            answer["scheduledTime"] = _iso(scheduled_for)
-        response = jsonify(answer)
+            created["scheduledTime"] = _iso(scheduled_for)
+        response = jsonify(created)
         response.status_code = 201
         return response
 

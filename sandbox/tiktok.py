@@ -441,7 +441,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                 continue
             created = float(record["complete_at"] or record["created_at"])
             counts = engagement(sb, video_id, created, platform=PLATFORM, caption=record["post_info"].get("title", ""))
-            account = account_of(open_id)
+            account = account_of(str(open_id))  # authenticated: never None here
             full = {
                 "id": video_id, "create_time": int(created), "title": record["post_info"].get("title", ""),
                 "video_description": record["post_info"].get("title", ""), "duration": 4,
