@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	@echo "Installing dependencies into .venv (about 3-4 minutes the first time; later runs skip this)..."
 	$(PYTHON) -m venv $(VENV)
 	# Not quiet: each package pip collects is a line of progress.
-	$(PY) -m pip install --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m pip install --disable-pip-version-check -e '.[cli,local,dev,bench]'
 	touch $@
 
 $(TASKS_VENV)/.installed:
