@@ -121,7 +121,6 @@ class CloudStack:
         from shared.local.environment import sandbox_env
         from shared.storage import set_storage
         from shared.storage.local import LocalStorage
-        from shared.storage.local_server import start_in_thread
         from shared.tasks.client import set_task_queue
 
         try:
@@ -132,7 +131,7 @@ class CloudStack:
             self._stack.callback(self.env.restore)
 
             storage = LocalStorage(self.storage_dir, bucket="videos", signing_key=secrets.token_bytes(32))
-            files = start_in_thread(storage)
+            files = storage.start_server()
             self._stack.callback(files.stop)
             set_storage(storage)
             self._stack.callback(set_storage, None)
