@@ -26,16 +26,10 @@ from typing import Any
 import httpx
 
 from shared.db.database import Database
+from tests.support.apps import APP_ENV
 
 JWT_SECRET = "cloud-stack-jwt-secret-" + secrets.token_hex(16)
 
-# App credentials the sandbox accepts for any value; real ones come from Secret Manager.
-APP_ENV = {
-    "TIKTOK_CLIENT_KEY": "stack-tiktok-client", "TIKTOK_CLIENT_SECRET": "stack-tiktok-secret",
-    "INSTAGRAM_APP_ID": "stack-ig-app", "INSTAGRAM_APP_SECRET": "stack-ig-secret",
-    "FACEBOOK_APP_ID": "stack-fb-app", "FACEBOOK_APP_SECRET": "stack-fb-secret",
-    "GOOGLE_CLIENT_ID": "stack-google-client", "GOOGLE_CLIENT_SECRET": "stack-google-secret",
-}
 
 # The sandbox finishes processing at once; polling at the platforms' suggested 5-15 s
 # would only measure our sleep.

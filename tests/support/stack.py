@@ -22,13 +22,8 @@ import httpx
 
 from shared.http import User
 from shared.publishing.runtime import Runtime
+from tests.support.apps import APP_ENV
 
-APP_ENV = {
-    "TIKTOK_CLIENT_KEY": "sbx-tiktok-client", "TIKTOK_CLIENT_SECRET": "sbx-tiktok-secret",
-    "INSTAGRAM_APP_ID": "sbx-ig-app", "INSTAGRAM_APP_SECRET": "sbx-ig-secret",
-    "FACEBOOK_APP_ID": "sbx-fb-app", "FACEBOOK_APP_SECRET": "sbx-fb-secret",
-    "GOOGLE_CLIENT_ID": "sbx-google-client", "GOOGLE_CLIENT_SECRET": "sbx-google-secret",
-}
 JWT_SECRET = "pipeline-tests-jwt-secret-0123456789abcdef"
 VAULT_KEYS = os.environ.get("TOKEN_VAULT_KEYS") or "1:" + base64.b64encode(os.urandom(32)).decode()
 
