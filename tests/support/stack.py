@@ -166,12 +166,12 @@ class Harness:
 
         The database is shared by the session, so the tick may also see other tests' targets.
         """
-        from shared.publishing.tick import claim_due
+        from shared.publishing.tick import enqueue_due
 
-        claimed = claim_due(self.rt, self.clock.now)
-        for row in claimed:
-            self.rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
-        return [str(row["id"]) for row in claimed]
+        before = {(task.queue, task.task_id) for task in self.queue.pending()}
+        enqueue_due(self.rt, self.clock.now)
+        return [str(task.payload["target_id"]) for task in self.queue.pending()
+                if (task.queue, task.task_id) not in before]
 
     def connect_blotato(self, user: dict[str, str]) -> str:
         """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""
