@@ -205,6 +205,15 @@ class _Facebook:
     def videos(self) -> dict[str, dict[str, Any]]:
         return self.sb.store(PLATFORM).setdefault("videos", {})
 
+    def page_video(self, video_id: str, page_id: str, verb: str) -> dict[str, Any] | Response:
+        """The Page's video, or Graph's answer for an id it cannot see (missing, or another Page's)."""
+        video = self.videos().get(video_id)
+        if video is None or video["page_id"] != page_id:
+            return graph_error(400, 100, f"Unsupported {verb} request. Object with ID '{video_id}' does not exist, "
+                                         "cannot be loaded due to missing permissions, or does not support "
+                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        return video
+
     def authenticate(self) -> tuple[str | None, Response | None]:
         try:
             token = self.sb.check_token(PLATFORM, bearer_token())
@@ -338,11 +347,9 @@ def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
         _, answer = api.fault_for("delete", account_id)
         if answer is not None:
             return answer
-        video = api.videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported delete request. Object with ID '{video_id}' does not exist, "
-                                         "cannot be loaded due to missing permissions, or does not support "
-                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        video = api.page_video(video_id, account_id, "delete")
+        if isinstance(video, Response):
+            return video
         with api.lock:
             api.videos().pop(video_id)
             sb.store(PLATFORM).setdefault("deleted", {})[video_id] = video
@@ -356,11 +363,9 @@ def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
         account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        video = api.videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
-                                         "cannot be loaded due to missing permissions, or does not support "
-                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        video = api.page_video(video_id, account_id, "get")
+        if isinstance(video, Response):
+            return video
         fields = (request.args.get("fields") or "id").split(",")
         # A read of the permalink alone is its own fault operation, so a test can fail just the link.
         operation = "permalink" if "permalink_url" in fields and "status" not in fields else "status"
@@ -378,11 +383,9 @@ def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
         account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        video = api.videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
-                                         "cannot be loaded due to missing permissions, or does not support "
-                                         "this operation.", subcode=33, error_type="GraphMethodException")
+        video = api.page_video(video_id, account_id, "get")
+        if isinstance(video, Response):
+            return video
         _, answer = api.fault_for("insights", account_id)
         if answer is not None:
             return answer
