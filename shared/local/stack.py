@@ -12,7 +12,13 @@ import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+import psycopg
+
+from sandbox import server as sandbox_server
+from shared.db import local as localdb
+from shared.db import migrate
 from shared.db.local import LOCAL_DIR
+from shared.local import functions_server
 from shared.local.environment import (
     DEFAULT_PORTS,
     SANDBOX_APPS,
@@ -21,6 +27,12 @@ from shared.local.environment import (
     port_or_free,
     sandbox_env,
 )
+from shared.log import configure, get_logger
+from shared.notify.local_smtp import LocalSmtpServer
+from shared.publishing.wiring import run_tick
+from shared.storage import storage
+from shared.storage.local import LocalStorage
+from shared.tasks.emulator import TasksEmulator
 
 TICK_SECONDS = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
 # "free": every part of the stack on a free port instead of 8080/8700/... (a second stack beside the first).
@@ -39,11 +51,8 @@ class LocalStack:
 
 
 def _database_url(stack: LocalStack) -> str:
-    from shared.db import local as localdb
-
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
-    import psycopg
 
     admin = localdb.start_embedded()
     # Stopped last (ExitStack runs callbacks in reverse): Ctrl-C or SIGTERM never leaves it running.
@@ -80,9 +89,6 @@ def _configure_env(ports: dict[str, int]) -> None:
 
 
 def _tick_loop(stack: LocalStack) -> None:
-    from shared.log import get_logger
-    from shared.publishing.wiring import run_tick
-
     log = get_logger("local.scheduler")
     while not stack.stop_event.wait(TICK_SECONDS):
         try:
@@ -105,20 +111,11 @@ def start() -> LocalStack:
 
 
 def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
-    from sandbox import server as sandbox_server
-    from shared.db import migrate
-    from shared.local import functions_server
-    from shared.notify.local_smtp import LocalSmtpServer
-    from shared.storage import storage
-    from shared.storage.local import LocalStorage
-    from shared.tasks.emulator import TasksEmulator
-
     # JSON log lines go to a file so the console shows the stack and the demo's table.
     log_path = LOCAL_DIR / "logs" / "shortpub.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("a", buffering=1)
     stack.stack.callback(log_file.close)
-    from shared.log import configure
 
     configure(os.environ.get("LOG_LEVEL", "INFO"), stream=log_file)
     stack.urls["logs (JSON, one per line)"] = str(log_path)

@@ -10,6 +10,7 @@ importing that backend: the backend starts this server on first use.
 
 from __future__ import annotations
 
+import mimetypes
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, Protocol
@@ -104,8 +105,6 @@ class LocalFileApp:
 
 
 def _guess_type(path: str) -> str:
-    import mimetypes
-
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
