@@ -205,6 +205,14 @@ class _Facebook:
     def videos(self) -> dict[str, dict[str, Any]]:
         return self.sb.store(PLATFORM).setdefault("videos", {})
 
+    def caller_video(self, video_id: str) -> tuple[str, dict[str, Any]] | Response:
+        """The calling Page and its video, or Graph's answer for a bad token or a video the Page cannot see."""
+        account_id, problem = self.authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        video = self.page_video(video_id, account_id, "get")
+        return video if isinstance(video, Response) else (account_id, video)
+
     def page_video(self, video_id: str, page_id: str, verb: str) -> dict[str, Any] | Response:
         """The Page's video, or Graph's answer for an id it cannot see (missing, or another Page's)."""
         video = self.videos().get(video_id)
@@ -360,12 +368,10 @@ def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
 
     @app.get("/facebook-graph/<version>/<video_id>", endpoint="fb_video")
     def read_video(version: str, video_id: str) -> Response:
-        account_id, problem = api.authenticate()
-        if problem is not None or account_id is None:
-            return problem or token_error(TokenProblem("invalid"))
-        video = api.page_video(video_id, account_id, "get")
-        if isinstance(video, Response):
-            return video
+        found = api.caller_video(video_id)
+        if isinstance(found, Response):
+            return found
+        account_id, video = found
         fields = (request.args.get("fields") or "id").split(",")
         # A read of the permalink alone is its own fault operation, so a test can fail just the link.
         operation = "permalink" if "permalink_url" in fields and "status" not in fields else "status"
@@ -380,12 +386,10 @@ def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
 
     @app.get("/facebook-graph/<version>/<video_id>/video_insights", endpoint="fb_video_insights")
     def video_insights(version: str, video_id: str) -> Response:
-        account_id, problem = api.authenticate()
-        if problem is not None or account_id is None:
-            return problem or token_error(TokenProblem("invalid"))
-        video = api.page_video(video_id, account_id, "get")
-        if isinstance(video, Response):
-            return video
+        found = api.caller_video(video_id)
+        if isinstance(found, Response):
+            return found
+        account_id, video = found
         _, answer = api.fault_for("insights", account_id)
         if answer is not None:
             return answer

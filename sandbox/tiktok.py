@@ -145,6 +145,14 @@ class _TikTok:
             return None, limited
         return token.account_id, None
 
+    def admit(self, scope: str, operation: str, *, rate_limited: bool = True) -> str | Response:
+        """The caller's open_id, or the answer for a bad token, a rate limit or a fault asked for this operation."""
+        open_id, problem = self.authenticate(scope, operation if rate_limited else None)
+        if problem is not None or open_id is None:
+            return problem or _answer(401, "access_token_invalid")
+        _, answer = self.fault_answer(operation)
+        return open_id if answer is None else answer
+
     def fault_answer(self, operation: str) -> tuple[Fault | None, Response | None]:
         fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
@@ -310,13 +318,9 @@ def _posting_routes(app: Flask, api: _TikTok) -> None:
 
     @app.post("/tiktok/v2/post/publish/creator_info/query/")
     def tiktok_creator_info() -> Response:
-        open_id, problem = api.authenticate("video.publish", "creator_info")
-        if problem:
-            return problem
-        _, answer = api.fault_answer("creator_info")
-        if answer is not None:
-            return answer
-        assert open_id is not None
+        open_id = api.admit("video.publish", "creator_info")
+        if isinstance(open_id, Response):
+            return open_id
         blocked = api.posting_block(open_id, "creator_info")
         if blocked is not None:
             return blocked
@@ -411,12 +415,9 @@ def _status_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
 
     @app.post("/tiktok/v2/post/publish/status/fetch/")
     def tiktok_status_fetch() -> Response:
-        open_id, problem = api.authenticate("video.publish|video.upload", "status")
-        if problem:
-            return problem
-        _, answer = api.fault_answer("status")
-        if answer is not None:
-            return answer
+        open_id = api.admit("video.publish|video.upload", "status")
+        if isinstance(open_id, Response):
+            return open_id
         body = request.get_json(silent=True) or {}
         record = api.publishes().get(str(body.get("publish_id")))
         if record is None or record["open_id"] != open_id:
@@ -440,12 +441,9 @@ def _video_query_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
 
     @app.post("/tiktok/v2/video/query/")
     def tiktok_video_query() -> Response:
-        open_id, problem = api.authenticate("video.list")
-        if problem:
-            return problem
-        _, answer = api.fault_answer("video_query")
-        if answer is not None:
-            return answer
+        open_id = api.admit("video.list", "video_query", rate_limited=False)
+        if isinstance(open_id, Response):
+            return open_id
         fields = [f for f in (request.args.get("fields") or "").split(",") if f]
         unknown = [f for f in fields if f not in VIDEO_FIELDS]
         if not fields or unknown:
@@ -463,7 +461,7 @@ def _video_query_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
                 continue
             created = float(record["complete_at"] or record["created_at"])
             counts = engagement(sb, video_id, created, platform=PLATFORM, caption=record["post_info"].get("title", ""))
-            account = api.account_of(str(open_id))  # authenticated: never None here
+            account = api.account_of(open_id)
             full = {
                 "id": video_id, "create_time": int(created), "title": record["post_info"].get("title", ""),
                 "video_description": record["post_info"].get("title", ""), "duration": 4,

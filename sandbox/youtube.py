@@ -238,6 +238,14 @@ class _YouTube:
         except TokenProblem:
             return None, auth_error()
 
+    def admit(self, operation: str) -> Token | Response:
+        """The caller's token, or the answer for a bad one or for a fault asked for this operation."""
+        token, refused = self.authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = self.fault_for(operation)
+        return token if answer is None else answer
+
     def fault_for(self, operation: str) -> tuple[Fault | None, Response | None]:
         fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
@@ -418,12 +426,9 @@ def _upload_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
 
     @app.post(f"{PREFIX}/upload/youtube/v3/videos")
     def start_session() -> Response:
-        token, refused = api.authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = api.fault_for("insert")
-        if answer is not None:
-            return answer
+        token = api.admit("insert")
+        if isinstance(token, Response):
+            return token
         account = sb.account(PLATFORM, token.account_id) or {}
         if account.get("no_channel"):
             return _fault_answer(Fault(PLATFORM, kind="signup_required"), "insert") or auth_error()
@@ -517,12 +522,9 @@ def _video_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
 
     @app.get(f"{PREFIX}/youtube/v3/videos")
     def list_videos() -> Response:
-        token, refused = api.authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = api.fault_for("list")
-        if answer is not None:
-            return answer
+        token = api.admit("list")
+        if isinstance(token, Response):
+            return token
         parts = {p for p in request.args.get("part", "").split(",") if p}
         if not parts:
             return error(400, "required", "Required parameter: part", domain="global")
@@ -543,12 +545,9 @@ def _video_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
     def delete_video() -> Response:
         """videos.delete: 204 No Content; 404 videoNotFound for an unknown (or already deleted) id.
         https://developers.google.com/youtube/v3/docs/videos/delete"""
-        token, refused = api.authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = api.fault_for("delete")
-        if answer is not None:
-            return answer
+        token = api.admit("delete")
+        if isinstance(token, Response):
+            return token
         over = api.spend_units(50)
         if over is not None:
             return over
@@ -578,12 +577,9 @@ def _thumbnail_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
 
     @app.post(f"{PREFIX}/upload/youtube/v3/thumbnails/set")
     def set_thumbnail() -> Response:
-        token, refused = api.authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = api.fault_for("thumbnail")
-        if answer is not None:
-            return answer
+        token = api.admit("thumbnail")
+        if isinstance(token, Response):
+            return token
         over = api.spend_units(THUMBNAIL_UNITS)
         if over is not None:
             return over

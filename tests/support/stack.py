@@ -169,7 +169,7 @@ class Harness:
         from shared.publishing.tick import enqueue_due
 
         before = {(task.queue, task.task_id) for task in self.queue.pending()}
-        enqueue_due(self.rt, self.clock.now)
+        enqueue_due(self.rt, self.clock.now, concurrency=1)  # one at a time: queued in claim order
         return [str(task.payload["target_id"]) for task in self.queue.pending()
                 if (task.queue, task.task_id) not in before]
 
