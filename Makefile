@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	@echo "Installing dependencies into .venv (about 3-4 minutes the first time; later runs skip this)..."
 	$(PYTHON) -m venv $(VENV)
 	# Not quiet: each package pip collects is a line of progress.
-	$(PY) -m pip install --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m pip install --disable-pip-version-check -e '.[cli,local,dev,bench]'
 	touch $@
 
 $(TASKS_VENV)/.installed:
@@ -41,7 +41,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check shared functions sandbox tests bench deploy
-	$(VENV)/bin/mypy shared functions
+	$(VENV)/bin/mypy shared functions sandbox deploy bench
 
 clean:
 	rm -rf .local $(VENV) $(TASKS_VENV)

@@ -55,8 +55,10 @@ def _latency(url: str) -> tuple[list[tuple[str, float, float]], dict[str, Any], 
         everything = insights.InsightsQuery()
         some_post = None
         with db.service() as conn:
-            some_post = str(conn.execute("select post_id from publish_targets where user_id = %s limit 1",
-                                         (user["sub"],)).fetchone()["post_id"])
+            row = conn.execute("select post_id from publish_targets where user_id = %s limit 1",
+                               (user["sub"],)).fetchone()
+            assert row is not None, "the simulated history has targets"
+            some_post = str(row["post_id"])
         queries = {
             "recommendations (all posts)": lambda: insights.recommendations(db, who, everything, settings),
             "compare platforms (all posts)": lambda: insights.compare(db, who, everything, settings),

@@ -24,10 +24,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._stack import bench_world, percentile
 
 CURVE_POSTS = int(os.environ.get("BENCH_IMMEDIATE_POSTS", "20"))
 FIXED_POSTS = int(os.environ.get("BENCH_IMMEDIATE_FIXED_POSTS", "5"))
@@ -38,52 +39,15 @@ FIXED_WAITS_ENV = {
 }
 
 
-def _start_sandbox() -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    from bench.pipeline_bench import SANDBOX_CONFIG
-    from shared.tasks.emulator import free_port
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=Path(__file__).resolve().parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    # Budgets raised as in the pipeline benchmark; processing time left at the sandbox's default.
-    config = {k: v for k, v in SANDBOX_CONFIG.items() if k != "processing_seconds"}
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.post(f"{url}/_sandbox/config", json=config, timeout=2).raise_for_status()
-            return process, url
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the platform sandbox did not start") from None
-            time.sleep(0.1)
-
-
 def child(posts: int) -> dict[str, Any]:
-    import tempfile
-
-    from bench.pipeline_bench import USERS, _user, _wait_all
-    from shared.db import Database, migrate
-    from shared.db import local as localdb
-    from shared.log import configure
-    from shared.media.samples import make_video
+    from bench.pipeline_bench import SANDBOX_CONFIG, USERS, _user, _wait_all
     from tests.support.cloud_stack import CloudStack
 
-    configure("INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    admin = localdb.admin_url()
-    name = f"shortpub_bench_immediate_{os.getpid()}"
-    url = localdb.create_database(admin, name)
-    sandbox, sandbox_url = _start_sandbox()
     durations: list[float] = []
-    try:
-        migrate.apply(url, local=True)
-        db = Database(url, min_size=2, max_size=12)
-        workdir = Path(tempfile.mkdtemp(prefix="bench-immediate-"))
-        video_path = make_video(workdir / "bench.mp4", seconds=4, width=540, height=960)
+    # Budgets raised as in the pipeline benchmark; processing time left at the sandbox's default.
+    config = {k: v for k, v in SANDBOX_CONFIG.items() if k != "processing_seconds"}
+    with bench_world("immediate", config, pool_size=12) as world:
+        db, sandbox_url, workdir, video_path = world.db, world.sandbox_url, world.workdir, world.video
         with CloudStack(db, sandbox_url, workdir / "storage") as stack:
             clients = [stack.client(_user(db, n), timeout=120) for n in range(min(USERS, posts))]
             for client in clients:
@@ -98,11 +62,6 @@ def child(posts: int) -> dict[str, Any]:
                 durations.append((found[answer["post_id"]][0] - started_at).total_seconds())
             for client in clients:
                 client.close()
-        db.close()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
-        localdb.drop_database(admin, name)
     return {"durations": durations, "cores": os.cpu_count()}
 
 
@@ -118,10 +77,8 @@ def _run_child(posts: int, extra_env: dict[str, str]) -> dict[str, Any]:
 
 
 def _row(label: str, durations: list[float]) -> str:
-    from bench.pipeline_bench import _percentile
-
     return (f"| {label} | {len(durations)} | {statistics.median(durations):.1f} s "
-            f"| {_percentile(durations, 0.95):.1f} s | {min(durations):.1f} s | {max(durations):.1f} s |")
+            f"| {percentile(durations, 0.95):.1f} s | {min(durations):.1f} s | {max(durations):.1f} s |")
 
 
 def run() -> str:

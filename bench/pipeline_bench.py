@@ -41,6 +41,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._stack import bench_world, percentile
+
 POSTS = int(os.environ.get("BENCH_PIPELINE_POSTS", "200"))
 THROUGHPUT_POSTS = int(os.environ.get("BENCH_PIPELINE_THROUGHPUT_POSTS", "250"))
 # The emulator drains its queues one task at a time: a smaller load says as much.
@@ -134,33 +136,6 @@ class HttpDispatcher:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-def _start_sandbox_process() -> tuple[subprocess.Popen[bytes], str]:
-    from shared.tasks.emulator import free_port
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.server", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=Path(__file__).resolve().parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.post(f"{url}/_sandbox/config", json=SANDBOX_CONFIG, timeout=2).raise_for_status()
-            return process, url
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the platform sandbox did not start") from None
-            time.sleep(0.1)
-
-
 def _finish_times(db: Any, post_ids: list[str]) -> dict[str, tuple[datetime, int, list[str]]]:
     """post id -> (last published_at, targets published, states)."""
     with db.service() as conn:
@@ -237,7 +212,7 @@ def _latency_run(clients: list[Any], videos: list[str], db: Any, label: str) -> 
         found = _wait_all(db, [answer["post_id"]], timeout=60)
         durations.append((found[answer["post_id"]][0] - started_at).total_seconds())
     return {"label": label, "posts": POSTS, "median_s": statistics.median(durations),
-            "p95_s": _percentile(durations, 0.95), "max_s": max(durations),
+            "p95_s": percentile(durations, 0.95), "max_s": max(durations),
             "min_s": min(durations), "request_median_ms": statistics.median(request_ms)}
 
 
@@ -278,26 +253,11 @@ def _steps_per_target(db: Any) -> float:
 
 def child() -> dict[str, Any]:
     """Runs in a fresh process with the bench environment set before any import reads it."""
-    import tempfile
-
-    from shared.db import Database, migrate
-    from shared.db import local as localdb
-    from shared.log import configure
-    from shared.media.samples import make_video
     from tests.support.cloud_stack import NO_POLL_WAIT_ENV, CloudStack
 
-    # Our JSON logs are still rendered (as in production) but not written to a terminal.
-    configure("INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    admin = localdb.admin_url()
-    name = f"shortpub_bench_pipeline_{os.getpid()}"
-    url = localdb.create_database(admin, name)
-    sandbox, sandbox_url = _start_sandbox_process()
-    results: dict[str, Any] = {"database": name, "cores": os.cpu_count()}
-    try:
-        migrate.apply(url, local=True)
-        db = Database(url, min_size=2, max_size=24)
-        workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-        video_path = make_video(workdir / "bench.mp4", seconds=4, width=540, height=960)
+    with bench_world("pipeline", SANDBOX_CONFIG, pool_size=24) as world:
+        db, sandbox_url, workdir, video_path = world.db, world.sandbox_url, world.workdir, world.video
+        results: dict[str, Any] = {"database": world.database_name, "cores": os.cpu_count()}
         results["video_bytes"] = video_path.stat().st_size
         with CloudStack(db, sandbox_url, workdir / "storage", extra_env=NO_POLL_WAIT_ENV) as stack:
             users = [_user(db, n) for n in range(USERS)]
@@ -307,7 +267,7 @@ def child() -> dict[str, Any]:
                     client.connect(platform)
             videos = [client.upload(video_path) for client in clients]
             def groups() -> dict[str, list[int]]:
-                return _process_groups(sandbox.pid, stack.emulator)
+                return _process_groups(world.sandbox_pid, stack.emulator)
 
             results["latency"] = [_latency_run(clients, videos, db, "Cloud Tasks emulator")]
             results["steps_per_target"] = _steps_per_target(db)
@@ -334,11 +294,6 @@ def child() -> dict[str, Any]:
             results["profile"] = _profile_one_step(stack, clients[0], videos[0], db)
             for client in clients:
                 client.close()
-        db.close()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
-        localdb.drop_database(admin, name)
     return results
 
 
@@ -402,7 +357,8 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
         del rt.db._transaction
     elapsed = time.perf_counter() - t0
     found = _finish_times(db, [answer["post_id"]])[answer["post_id"]]
-    stats = pstats.Stats(profile)
+    # pstats keeps its per-function table in `stats`, an attribute typeshed does not declare.
+    table: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     buckets = {
         "database (psycopg execute/commit)": ("psycopg", ("execute", "commit", "__exit__", "fetchone", "fetchall")),
         "platform HTTP (httpx send)": ("httpx/_client.py", ("send",)),
@@ -411,11 +367,11 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
         "logging (structlog render)": ("structlog", ("_proxy_to_logger",)),
     }
     by_bucket: dict[str, float] = {}
-    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():
+    for (filename, _, function), (_, _, _, cumulative, _) in table.items():
         for bucket, (where, names) in buckets.items():
             if where in filename and function in names:
                 by_bucket[bucket] = max(by_bucket.get(bucket, 0.0), cumulative)
-    advance_total = next((v[3] for (f, _, fn), v in stats.stats.items()
+    advance_total = next((v[3] for (f, _, fn), v in table.items()
                           if fn == "advance" and f.endswith("shared/publishing/worker.py")), 0.0)
     with db.service() as conn:
         events = conn.execute("select count(*) as n from publish_events e join publish_targets t on t.id = e.target_id "

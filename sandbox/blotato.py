@@ -72,15 +72,20 @@ def _parse_iso(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def register(app: Flask, sb: Sandbox) -> None:
-    def posts() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("posts", {})
+class _Blotato:
+    """The Blotato sandbox's state and the checks every endpoint shares (API key, rate limits, faults)."""
 
-    def media() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("media", {})
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
 
-    def fault_answer(operation: str) -> tuple[Fault | None, Response | None]:
-        fault = sb.take_fault(PLATFORM, operation)
+    def posts(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("posts", {})
+
+    def media(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("media", {})
+
+    def fault_answer(self, operation: str) -> tuple[Fault | None, Response | None]:
+        fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
             return None, None
         generic = generic_fault(fault)
@@ -98,81 +103,81 @@ def register(app: Flask, sb: Sandbox) -> None:
             return fault, _error(422, str(message))
         return fault, None  # lost_response, processing_error, rejected_codec: the handler decides
 
-    def over_rate(operation: str, owner: str) -> Response | None:
+    def over_rate(self, operation: str, owner: str) -> Response | None:
         """Blotato's per-user minute limits: 30 posts, 10 media uploads, 60 post reads."""
         if operation not in RATE_LIMITS:
             return None
-        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
-        at = sb.now(PLATFORM)
-        with sb.lock:
-            calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
+        limit = int(self.sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        at = self.sb.now(PLATFORM)
+        with self.sb.lock:
+            calls = self.sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{owner}", [])
             calls[:] = [t for t in calls if t > at - 60]
             if len(calls) >= limit:
-                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, owner, at))
+                self.sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, owner, at))
                 return _error(429, f"Rate limit exceeded, retry in {max(1, round(calls[0] + 60 - at))} seconds")
             calls.append(at)
         return None
 
-    def admit(operation: str) -> tuple[Any, Fault | None, Response | None]:
+    def admit(self, operation: str) -> tuple[Any, Fault | None, Response | None]:
         """Check the API key, then any fault asked for this operation; an answer means: send it."""
-        owner, problem = authenticate()
+        owner, problem = self.authenticate()
         if problem:
             return owner, None, problem
-        limited = over_rate(operation, str(owner))
+        limited = self.over_rate(operation, str(owner))
         if limited is not None:
             return owner, None, limited
-        fault, answer = fault_answer(operation)
+        fault, answer = self.fault_answer(operation)
         return owner, fault, answer
 
-    def authenticate() -> tuple[str | None, Response | None]:
+    def authenticate(self) -> tuple[str | None, Response | None]:
         try:
-            token = sb.check_token(PLATFORM, request.headers.get("blotato-api-key"))
+            token = self.sb.check_token(PLATFORM, request.headers.get("blotato-api-key"))
         except TokenProblem:
             return None, _error(401, "Invalid API key")
         return token.account_id, None
 
-    def conversion_too_long(url: str) -> bool:
+    def conversion_too_long(self, url: str) -> bool:
         """Would Blotato have to convert this video, and is it too long for that?"""
-        if not sb.setting("probe_media", PLATFORM, True):
+        if not self.sb.setting("probe_media", PLATFORM, True):
             return False
-        source = (media().get(url) or {}).get("source_url") or url
+        source = (self.media().get(url) or {}).get("source_url") or url
         codec, duration = probe_codecs(source)
         return codec is not None and codec not in IN_SPEC_CODECS and duration > CONVERSION_MAX_SECONDS
 
-    def rehosted_url() -> str:
+    def rehosted_url(self) -> str:
         return f"{request.host_url}blotato/database/{uuid.uuid4().hex}.mp4"
 
-    def settle(post: dict[str, Any]) -> None:
+    def settle(self, post: dict[str, Any]) -> None:
         """Finish a post once processing time has passed: fetch the media like Blotato does."""
-        if post["status"] == "scheduled" and sb.now(PLATFORM) >= post["scheduled_for"]:
+        if post["status"] == "scheduled" and self.sb.now(PLATFORM) >= post["scheduled_for"]:
             # Its time: Blotato started publishing it then, whenever it is next looked at.
             post.update(status="in-progress", created_at=post["scheduled_for"])
         if post["status"] != "in-progress":
             return
-        if sb.processing_clock() - post["created_at"] < sb.processing_seconds(PLATFORM, post["id"]):
+        if self.sb.processing_clock() - post["created_at"] < self.sb.processing_seconds(PLATFORM, post["id"]):
             return
         if post.get("fail_message"):
             post.update(status="failed", errorMessage=post["fail_message"])
         else:
             url = post["sourceUrls"][0]
-            fetched = media().get(url) or fetch_video(url)
+            fetched = self.media().get(url) or fetch_video(url)
             if not fetched.get("ok", True) or not fetched.get("sha256"):
                 post.update(status="failed",
                             errorMessage=f"Failed to download media from URL (HTTP {fetched['status']})")
-            elif conversion_too_long(url):
+            elif self.conversion_too_long(url):
                 post.update(status="failed", errorMessage=CONVERSION_TOO_LONG)
             else:
-                account = sb.account(PLATFORM, post["accountId"]) or {}
+                account = self.sb.account(PLATFORM, post["accountId"]) or {}
                 username = account.get("username", "creator")
                 video_id = str(7_000_000_000_000_000_000 + int(uuid.uuid4().int % 10**17))
                 post.update(status="published", publicUrl=f"https://www.tiktok.com/@{username}/video/{video_id}",
                             publishedId=video_id)
-                sb.record_publish(PLATFORM, post["accountId"], video_id, sha256=fetched["sha256"],
+                self.sb.record_publish(PLATFORM, post["accountId"], video_id, sha256=fetched["sha256"],
                                   size=fetched.get("size"), caption=post["text"], marker=url,
                                   post_submission_id=post["id"], target=post["target"])
         post["postTime"] = time.time()
 
-    def validate_post(body: Any, owner: str) -> str | None:
+    def validate_post(self, body: Any, owner: str) -> str | None:
         if not isinstance(body, dict) or not isinstance(body.get("post"), dict):
             return "body must have required property 'post'"
         post = body["post"]
@@ -188,7 +193,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             return "body/post/content/platform must be equal to one of the allowed values"
         if target.get("targetType") != content.get("platform"):
             return "content.platform and target.targetType must match"
-        account = sb.account(PLATFORM, str(post["accountId"]))
+        account = self.sb.account(PLATFORM, str(post["accountId"]))
         if account is None or account.get("owner") != owner:
             return f"Account {post['accountId']} not found"
         if account.get("network") != content["platform"]:
@@ -205,16 +210,20 @@ def register(app: Flask, sb: Sandbox) -> None:
                 return "TikTok posts need one video in mediaUrls"
         return None
 
+
+def _user_routes(app: Flask, sb: Sandbox, api: _Blotato) -> None:
+    """GET /v2/users/me and its accounts."""
+
     @app.get("/blotato/v2/users/me")
     def blotato_me() -> Response:
-        owner, _, answer = admit("users")
+        owner, _, answer = api.admit("users")
         if answer is not None:
             return answer
         return jsonify(id=owner, subscriptionStatus="active", apiKey=request.headers.get("blotato-api-key"))
 
     @app.get("/blotato/v2/users/me/accounts")
     def blotato_accounts() -> Response:
-        owner, _, answer = admit("users")
+        owner, _, answer = api.admit("users")
         if answer is not None:
             return answer
         wanted = request.args.get("platform")
@@ -227,9 +236,13 @@ def register(app: Flask, sb: Sandbox) -> None:
         ]
         return jsonify(items=items)
 
+
+def _media_routes(app: Flask, sb: Sandbox, api: _Blotato) -> None:
+    """POST /v2/media: Blotato fetches and hosts a video."""
+
     @app.post("/blotato/v2/media")
     def blotato_media() -> Response:
-        _, _, answer = admit("media")
+        _, _, answer = api.admit("media")
         if answer is not None:
             return answer
         body = request.get_json(silent=True) or {}
@@ -238,20 +251,24 @@ def register(app: Flask, sb: Sandbox) -> None:
         fetched = fetch_video(body["url"])
         if not fetched["ok"]:
             return _error(422, f"Failed to download media from URL (HTTP {fetched['status']})")
-        hosted = rehosted_url()
+        hosted = api.rehosted_url()
         with sb.lock:
-            media()[hosted] = {**fetched, "source_url": body["url"]}  # what conversion checks read
+            api.media()[hosted] = {**fetched, "source_url": body["url"]}  # what conversion checks read
         response = jsonify(url=hosted)
         response.status_code = 201
         return response
 
+
+def _post_routes(app: Flask, sb: Sandbox, api: _Blotato) -> None:
+    """Posts: create, read one, list."""
+
     @app.post("/blotato/v2/posts")
     def blotato_create_post() -> Response:
-        owner, fault, answer = admit("create_post")
+        owner, fault, answer = api.admit("create_post")
         if answer is not None:
             return answer
-        body = request.get_json(silent=True)
-        problem_text = validate_post(body, str(owner))
+        body: Any = request.get_json(silent=True)  # any JSON at all until validate_post accepts it
+        problem_text = api.validate_post(body, str(owner))
         if problem_text:
             return _error(422, problem_text)
         post_body = body["post"]
@@ -272,14 +289,14 @@ def register(app: Flask, sb: Sandbox) -> None:
         post_id = str(uuid.uuid4())
         sent = [str(url) for url in post_body["content"]["mediaUrls"]]
         with sb.lock:
-            posts()[post_id] = {
+            api.posts()[post_id] = {
                 "id": post_id,
                 "owner": owner,
                 "accountId": str(post_body["accountId"]),
                 "text": post_body["content"]["text"],
                 # Blotato transfers media it does not host itself and lists its own copy; a URL
                 # from POST /v2/media is Blotato's already and stays as it is.
-                "mediaUrls": [url if url in media() else rehosted_url() for url in sent],
+                "mediaUrls": [url if url in api.media() else api.rehosted_url() for url in sent],
                 "sourceUrls": sent,
                 "platform": post_body["content"]["platform"],
                 "target": post_body["target"],
@@ -294,67 +311,30 @@ def register(app: Flask, sb: Sandbox) -> None:
             }
         if fault is not None and fault.kind == "lost_response":
             drop_connection()
-        answer = {"postSubmissionId": post_id}
+        created = {"postSubmissionId": post_id}
         if scheduled_for is not None:
-            answer["scheduledTime"] = _iso(scheduled_for)
-        response = jsonify(answer)
+            created["scheduledTime"] = _iso(scheduled_for)
+        response = jsonify(created)
         response.status_code = 201
         return response
 
     @app.get("/blotato/v2/posts/<post_id>")
     def blotato_get_post(post_id: str) -> Response:
-        owner, _, answer = admit("get_post")
+        owner, _, answer = api.admit("get_post")
         if answer is not None:
             return answer
-        post = posts().get(post_id)
+        post = api.posts().get(post_id)
         if post is None or post["owner"] != owner:
             # Blotato answers in-progress for ids it cannot match to a finished record.
             return jsonify(postSubmissionId=post_id, status="in-progress", publicUrl=None, errorMessage=None)
-        settle(post)
+        api.settle(post)
         extra = {"scheduledTime": _iso(post["scheduled_for"])} if post["status"] == "scheduled" else {}
         return jsonify(postSubmissionId=post_id, status=post["status"], publicUrl=post["publicUrl"],
                        errorMessage=post["errorMessage"], **extra)
 
-    @app.get("/blotato/v2/schedules")
-    def blotato_schedules() -> Response:
-        """The caller's future scheduled posts, soonest first (https://help.blotato.com/api/schedules.md)."""
-        owner, _, answer = admit("schedules")
-        if answer is not None:
-            return answer
-        mine = [p for p in list(posts().values()) if p["owner"] == owner]
-        for post in mine:
-            settle(post)
-        future = sorted((p for p in mine if p["status"] == "scheduled"), key=lambda p: p["scheduled_for"])
-        limit = min(max(int(request.args.get("limit", 20)), 1), 50)
-        start = int(request.args.get("cursor") or 0)
-        items = [{"id": p["schedule_id"], "scheduledAt": _iso(p["scheduled_for"]),
-                  "account": {"id": p["accountId"]},
-                  "draft": {"accountId": p["accountId"], "content": {"text": p["text"], "mediaUrls": p["sourceUrls"],
-                                                                     "platform": p["platform"]},
-                            "target": p["target"]}}
-                 for p in future[start:start + limit]]
-        result: dict[str, Any] = {"items": items, "count": str(len(future))}
-        if start + limit < len(future):
-            result["cursor"] = str(start + limit)
-        return jsonify(result)
-
-    @app.delete("/blotato/v2/schedules/<schedule_id>")
-    def blotato_delete_schedule(schedule_id: str) -> Response:
-        owner, _, answer = admit("schedules")
-        if answer is not None:
-            return answer
-        found = next((p for p in list(posts().values()) if p["owner"] == owner
-                      and p.get("schedule_id") == schedule_id and p["status"] == "scheduled"), None)
-        if found is None:
-            return _error(404, "Schedule not found")
-        with sb.lock:
-            posts().pop(found["id"])
-            sb.store(PLATFORM).setdefault("deleted", {})[found["id"]] = found
-        return Response(status=204)
-
     @app.get("/blotato/v2/posts")
     def blotato_list_posts() -> Response:
-        owner, _, answer = admit("list_posts")
+        owner, _, answer = api.admit("list_posts")
         if answer is not None:
             return answer
         now = time.time()
@@ -363,9 +343,9 @@ def register(app: Flask, sb: Sandbox) -> None:
         limit = min(max(int(request.args.get("limit", 50)), 1), 250)
         statuses = request.args.getlist("status")
         platforms = request.args.getlist("platform")
-        mine = [p for p in list(posts().values()) if p["owner"] == owner]
+        mine = [p for p in list(api.posts().values()) if p["owner"] == owner]
         for post in mine:
-            settle(post)
+            api.settle(post)
         listed = [
             p for p in mine
             if p["status"] in ("published", "failed")   # in-progress posts are not listed
@@ -394,3 +374,52 @@ def register(app: Flask, sb: Sandbox) -> None:
         if start + limit < len(listed):
             result["cursor"] = str(start + limit)
         return jsonify(result)
+
+
+def _schedule_routes(app: Flask, sb: Sandbox, api: _Blotato) -> None:
+    """Scheduled posts: list and cancel."""
+
+    @app.get("/blotato/v2/schedules")
+    def blotato_schedules() -> Response:
+        """The caller's future scheduled posts, soonest first (https://help.blotato.com/api/schedules.md)."""
+        owner, _, answer = api.admit("schedules")
+        if answer is not None:
+            return answer
+        mine = [p for p in list(api.posts().values()) if p["owner"] == owner]
+        for post in mine:
+            api.settle(post)
+        future = sorted((p for p in mine if p["status"] == "scheduled"), key=lambda p: p["scheduled_for"])
+        limit = min(max(int(request.args.get("limit", 20)), 1), 50)
+        start = int(request.args.get("cursor") or 0)
+        items = [{"id": p["schedule_id"], "scheduledAt": _iso(p["scheduled_for"]),
+                  "account": {"id": p["accountId"]},
+                  "draft": {"accountId": p["accountId"], "content": {"text": p["text"], "mediaUrls": p["sourceUrls"],
+                                                                     "platform": p["platform"]},
+                            "target": p["target"]}}
+                 for p in future[start:start + limit]]
+        result: dict[str, Any] = {"items": items, "count": str(len(future))}
+        if start + limit < len(future):
+            result["cursor"] = str(start + limit)
+        return jsonify(result)
+
+    @app.delete("/blotato/v2/schedules/<schedule_id>")
+    def blotato_delete_schedule(schedule_id: str) -> Response:
+        owner, _, answer = api.admit("schedules")
+        if answer is not None:
+            return answer
+        found = next((p for p in list(api.posts().values()) if p["owner"] == owner
+                      and p.get("schedule_id") == schedule_id and p["status"] == "scheduled"), None)
+        if found is None:
+            return _error(404, "Schedule not found")
+        with sb.lock:
+            api.posts().pop(found["id"])
+            sb.store(PLATFORM).setdefault("deleted", {})[found["id"]] = found
+        return Response(status=204)
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    api = _Blotato(sb)
+    _user_routes(app, sb, api)
+    _media_routes(app, sb, api)
+    _post_routes(app, sb, api)
+    _schedule_routes(app, sb, api)

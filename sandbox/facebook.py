@@ -194,47 +194,43 @@ def register_page_lists(app: Flask, sb: Sandbox) -> None:
         return listing(token, list(business.get(edge) or []))
 
 
-def register(app: Flask, sb: Sandbox) -> None:
-    install_usage_accounting(app, sb)
-    @app.delete("/facebook-graph/<version>/<video_id>", endpoint="fb_video_delete")
-    def delete_video(version: str, video_id: str) -> Response:
-        """Deleting a video (a scheduled Reel included): {"success": true}.
-        https://developers.facebook.com/docs/graph-api/reference/video/#deleting"""
-        account_id, problem = authenticate()
+class _Facebook:
+    """The Facebook sandbox's videos and upload files, and the checks every endpoint shares (token, admin, faults)."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+        self.lock = threading.RLock()
+        self.files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
+
+    def videos(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("videos", {})
+
+    def caller_video(self, video_id: str) -> tuple[str, dict[str, Any]] | Response:
+        """The calling Page and its video, or Graph's answer for a bad token or a video the Page cannot see."""
+        account_id, problem = self.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        _, answer = fault_for("delete", account_id)
-        if answer is not None:
-            return answer
-        video = videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported delete request. Object with ID '{video_id}' does not exist, "
+        video = self.page_video(video_id, account_id, "get")
+        return video if isinstance(video, Response) else (account_id, video)
+
+    def page_video(self, video_id: str, page_id: str, verb: str) -> dict[str, Any] | Response:
+        """The Page's video, or Graph's answer for an id it cannot see (missing, or another Page's)."""
+        video = self.videos().get(video_id)
+        if video is None or video["page_id"] != page_id:
+            return graph_error(400, 100, f"Unsupported {verb} request. Object with ID '{video_id}' does not exist, "
                                          "cannot be loaded due to missing permissions, or does not support "
                                          "this operation.", subcode=33, error_type="GraphMethodException")
-        with lock:
-            videos().pop(video_id)
-            sb.store(PLATFORM).setdefault("deleted", {})[video_id] = video
-            for entry in sb.published:
-                if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
-                    entry["deleted"] = True
-        return jsonify(success=True)
+        return video
 
-    register_page_lists(app, sb)
-    lock = threading.RLock()
-    files = Path(tempfile.mkdtemp(prefix="sandbox-facebook-"))
-
-    def videos() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("videos", {})
-
-    def authenticate() -> tuple[str | None, Response | None]:
+    def authenticate(self) -> tuple[str | None, Response | None]:
         try:
-            token = sb.check_token(PLATFORM, bearer_token())
+            token = self.sb.check_token(PLATFORM, bearer_token())
         except TokenProblem as problem:
             return None, token_error(problem)
         return token.account_id, None
 
-    def fault_for(operation: str, page_id: str) -> tuple[str | None, Response | None]:
-        fault = sb.take_fault(PLATFORM, operation)
+    def fault_for(self, operation: str, page_id: str) -> tuple[str | None, Response | None]:
+        fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
             return None, None
         if fault.kind == "reset" and operation == "upload":
@@ -242,17 +238,17 @@ def register(app: Flask, sb: Sandbox) -> None:
         answer = common_fault(fault, page_id, "pages")
         return (None, answer) if answer is not None else (fault.kind, None)
 
-    def not_page_admin() -> Response:
+    def not_page_admin(self) -> Response:
         return graph_error(400, 200, "(#200) The user must be an administrator, editor, or moderator of the "
                                      "page in order to post reels", error_type="OAuthException")
 
-    def reels_in_window(page_id: str) -> list[dict[str, Any]]:
-        since = sb.now(PLATFORM) - DAY
-        return [v for v in videos().values()
+    def reels_in_window(self, page_id: str) -> list[dict[str, Any]]:
+        since = self.sb.now(PLATFORM) - DAY
+        return [v for v in self.videos().values()
                 if v["page_id"] == page_id and v.get("finished_at") and v["finished_at"] >= since
                 and v["outcome"] == "ready"]
 
-    def status_of(video: dict[str, Any]) -> dict[str, Any]:
+    def status_of(self, video: dict[str, Any]) -> dict[str, Any]:
         received = video["received"]
         size = video.get("file_size")
         upload_done = size is not None and received >= size
@@ -261,13 +257,13 @@ def register(app: Flask, sb: Sandbox) -> None:
         publishing: dict[str, Any] = {"status": "not_started", "publish_status": "draft"}
         video_status = "upload_complete" if upload_done else "uploading"
         if video.get("finished_at"):
-            ready_at = video["finished_at"] + sb.processing_seconds(PLATFORM, video["id"])
+            ready_at = video["finished_at"] + self.sb.processing_seconds(PLATFORM, video["id"])
             scheduled_for = video.get("scheduled_for")
-            if sb.now(PLATFORM) < ready_at:
+            if self.sb.now(PLATFORM) < ready_at:
                 video_status = "processing"
                 processing = {"status": "in_progress"}
                 publishing = {"status": "not_started", "publish_status": "scheduled"}
-            elif video["outcome"] == "ready" and scheduled_for and sb.now(PLATFORM) < scheduled_for:
+            elif video["outcome"] == "ready" and scheduled_for and self.sb.now(PLATFORM) < scheduled_for:
                 # Processed, waiting for its time: Facebook publishes it by itself then.
                 video_status = "ready"
                 processing = {"status": "complete"}
@@ -285,38 +281,21 @@ def register(app: Flask, sb: Sandbox) -> None:
         return {"video_status": video_status, "uploading_phase": uploading, "processing_phase": processing,
                 "publishing_phase": publishing}
 
-    # ---------------------------------------------------------------- start / finish
-
-    @app.post("/facebook-graph/<version>/<page_id>/video_reels", endpoint="fb_reels_phase")
-    def reels_phase(version: str, page_id: str) -> Response:
-        account_id, problem = authenticate()
-        if problem is not None or account_id is None:
-            return problem or token_error(TokenProblem("invalid"))
-        if account_id != page_id:
-            return not_page_admin()
-        form = request.form.to_dict() | request.args.to_dict()
-        phase = form.get("upload_phase")
-        if phase == "start":
-            return start(page_id, version)
-        if phase == "finish":
-            return finish(page_id, form)
-        return graph_error(400, 100, "(#100) upload_phase must be one of {start, finish}")
-
-    def start(page_id: str, version: str) -> Response:
-        _, answer = fault_for("start", page_id)
+    def start(self, page_id: str, version: str) -> Response:
+        _, answer = self.fault_for("start", page_id)
         if answer is not None:
             return answer
         video_id = object_id()
-        with lock:
-            videos()[video_id] = {"id": video_id, "page_id": page_id, "received": 0, "file_size": None,
+        with self.lock:
+            self.videos()[video_id] = {"id": video_id, "page_id": page_id, "received": 0, "file_size": None,
                                   "sha256": None, "finished_at": None, "outcome": "ready", "description": None}
         return jsonify(video_id=video_id, upload_url=f"https://rupload.facebook.com/video-upload/{version}/{video_id}")
 
-    def finish(page_id: str, form: dict[str, str]) -> Response:
-        kind, answer = fault_for("finish", page_id)
+    def finish(self, page_id: str, form: dict[str, str]) -> Response:
+        kind, answer = self.fault_for("finish", page_id)
         if answer is not None:
             return answer
-        video = videos().get(form.get("video_id", ""))
+        video = self.videos().get(form.get("video_id", ""))
         if video is None or video["page_id"] != page_id:
             return graph_error(400, 100, "(#100) Invalid video_id", error_type="OAuthException")
         if form.get("video_state") not in ("PUBLISHED", "DRAFT", "SCHEDULED"):
@@ -327,114 +306,91 @@ def register(app: Flask, sb: Sandbox) -> None:
                 scheduled_for = float(form.get("scheduled_publish_time", ""))
             except ValueError:
                 scheduled_for = -1.0
-            ahead = scheduled_for - sb.now(PLATFORM)
+            ahead = scheduled_for - self.sb.now(PLATFORM)
             if not SCHEDULE_MIN_AHEAD <= ahead <= SCHEDULE_MAX_AHEAD:
                 return graph_error(400, 100, "(#100) The specified scheduled publish time is invalid.",
                                    error_type="OAuthException")
         if video["file_size"] is None or video["received"] < video["file_size"]:
             return graph_error(400, 6000, "There was a problem uploading your video file. Please try again.",
                                error_type="OAuthException", is_transient=False)
-        limit = int(sb.setting("reels_per_24h", PLATFORM, 30))
-        window = reels_in_window(page_id)
+        limit = int(self.sb.setting("reels_per_24h", PLATFORM, 30))
+        window = self.reels_in_window(page_id)
         if kind == "quota" or len(window) >= limit:
-            oldest = min((v["finished_at"] for v in window), default=sb.now(PLATFORM))
-            minutes = max(1.0, (oldest + DAY - sb.now(PLATFORM)) / 60)
+            oldest = min((v["finished_at"] for v in window), default=self.sb.now(PLATFORM))
+            minutes = max(1.0, (oldest + DAY - self.sb.now(PLATFORM)) / 60)
             return graph_error(400, 32, "Page request limit reached", is_transient=False,
                                headers=buc_header(page_id, round(minutes), "pages"))
-        with lock:
+        with self.lock:
             if video.get("finished_at"):
                 return jsonify(success=True)  # finishing twice changes nothing
             if kind == "processing_error":
                 video["outcome"] = "Video processing failed"
             elif kind == "rejected_codec" or (
-                sb.setting("probe_codec", PLATFORM, True) and video.get("path")
+                self.sb.setting("probe_codec", PLATFORM, True) and video.get("path")
                 and probe_codecs(str(video["path"]))[0] not in ACCEPTED_CODECS
             ):
                 video["outcome"] = "The video file you tried to upload is in a format we don't support"
-            video["finished_at"] = sb.now(PLATFORM)
+            video["finished_at"] = self.sb.now(PLATFORM)
             video["scheduled_for"] = scheduled_for
             video["description"] = form.get("description", "")
             video["title"] = form.get("title")
         if video["outcome"] == "ready":
-            sb.record_publish(PLATFORM, page_id, video["id"], sha256=video["sha256"], size=video["file_size"],
+            self.sb.record_publish(PLATFORM, page_id, video["id"], sha256=video["sha256"], size=video["file_size"],
                               caption=video["description"], title=video["title"], marker=video["id"])
         if kind == "finish_then_reset":
             drop_connection()
         return jsonify(success=True)
 
-    # ---------------------------------------------------------------- upload
 
-    @app.post("/rupload/video-upload/<version>/<video_id>", endpoint="fb_rupload")
-    def upload(version: str, video_id: str) -> Response:
-        account_id, problem = authenticate()
+def _video_routes(app: Flask, sb: Sandbox, api: _Facebook) -> None:
+    """A video object: delete it, read it, read its insights."""
+
+    @app.delete("/facebook-graph/<version>/<video_id>", endpoint="fb_video_delete")
+    def delete_video(version: str, video_id: str) -> Response:
+        """Deleting a video (a scheduled Reel included): {"success": true}.
+        https://developers.facebook.com/docs/graph-api/reference/video/#deleting"""
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        video = videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return _upload_error(400, "ProcessingFailedError", "Video not found for this upload session", False)
-        kind, answer = fault_for("upload", account_id)
+        _, answer = api.fault_for("delete", account_id)
         if answer is not None:
             return answer
-        file_url = meta_header("file_url")
-        if file_url:
-            fetched = fetch_video(file_url)
-            if not fetched["ok"]:
-                return _upload_error(400, "ProcessingFailedError", "Failed to download the file_url", False)
-            with lock:
-                video.update(received=fetched["size"], file_size=fetched["size"], sha256=fetched["sha256"])
-            return jsonify(success=True)
-        try:
-            offset = int(request.headers.get("offset", ""))
-            file_size = int(meta_header("file_size") or "")
-        except ValueError:
-            return _upload_error(400, "PartialRequestError", "offset and file_size headers are required", False)
-        if offset != video["received"]:
-            return _upload_error(400, "OffsetInvalidError",
-                                 f"Offset {offset} does not match the bytes received ({video['received']})", True)
-        video["file_size"] = file_size
-        video.setdefault("offsets", []).append(offset)  # lets tests see where uploads resumed
-        path = files / f"{video_id}.mp4"
-        video["path"] = path
-        limit = int(kind.split(":")[1]) if kind and kind.startswith("reset:") else None
-        received = 0
-        with path.open("r+b" if path.exists() else "wb") as out:
-            out.seek(offset)
-            out.truncate()
-            while True:
-                if limit is not None and received >= limit:
-                    out.flush()
-                    video["received"] = offset + received
-                    drop_connection()
-                want = 1024 * 1024 if limit is None else min(1024 * 1024, limit - received)
-                chunk = request.stream.read(want)
-                if not chunk:
-                    break
-                out.write(chunk)
-                received += len(chunk)
-        video["received"] = offset + received
-        if video["received"] < file_size:
-            return _upload_error(400, "PartialRequestError",
-                                 f"Received {video['received']} of {file_size} bytes", True)
-        digest = hashlib.sha256()
-        with path.open("rb") as done:
-            while block := done.read(1024 * 1024):
-                digest.update(block)
-        video["sha256"] = digest.hexdigest()
+        video = api.page_video(video_id, account_id, "delete")
+        if isinstance(video, Response):
+            return video
+        with api.lock:
+            api.videos().pop(video_id)
+            sb.store(PLATFORM).setdefault("deleted", {})[video_id] = video
+            for entry in sb.published:
+                if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
+                    entry["deleted"] = True
         return jsonify(success=True)
+
+    @app.get("/facebook-graph/<version>/<video_id>", endpoint="fb_video")
+    def read_video(version: str, video_id: str) -> Response:
+        found = api.caller_video(video_id)
+        if isinstance(found, Response):
+            return found
+        account_id, video = found
+        fields = (request.args.get("fields") or "id").split(",")
+        # A read of the permalink alone is its own fault operation, so a test can fail just the link.
+        operation = "permalink" if "permalink_url" in fields and "status" not in fields else "status"
+        _, answer = api.fault_for(operation, account_id)
+        if answer is not None:
+            return answer
+        full: dict[str, Any] = {"id": video_id, "status": api.status_of(video),
+                                "permalink_url": f"/reel/{video_id}/", "description": video["description"]}
+        return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})
 
     # ---------------------------------------------------------------- status
 
     @app.get("/facebook-graph/<version>/<video_id>/video_insights", endpoint="fb_video_insights")
     def video_insights(version: str, video_id: str) -> Response:
-        account_id, problem = authenticate()
-        if problem is not None or account_id is None:
-            return problem or token_error(TokenProblem("invalid"))
-        video = videos().get(video_id)
-        if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
-                                         "cannot be loaded due to missing permissions, or does not support "
-                                         "this operation.", subcode=33, error_type="GraphMethodException")
-        _, answer = fault_for("insights", account_id)
+        found = api.caller_video(video_id)
+        if isinstance(found, Response):
+            return found
+        account_id, video = found
+        _, answer = api.fault_for("insights", account_id)
         if answer is not None:
             return answer
         wanted = [m for m in (request.args.get("metric") or "").split(",") if m] or list(REEL_METRICS)
@@ -467,23 +423,92 @@ def register(app: Flask, sb: Sandbox) -> None:
             "id": f"{video_id}/video_insights/{name}/lifetime",
         } for name in wanted], paging={})
 
-    @app.get("/facebook-graph/<version>/<video_id>", endpoint="fb_video")
-    def read_video(version: str, video_id: str) -> Response:
-        account_id, problem = authenticate()
+
+def _reel_routes(app: Flask, api: _Facebook) -> None:
+    """Publishing a reel: the start/finish phases and the rupload of the bytes."""
+
+    # ---------------------------------------------------------------- start / finish
+
+    @app.post("/facebook-graph/<version>/<page_id>/video_reels", endpoint="fb_reels_phase")
+    def reels_phase(version: str, page_id: str) -> Response:
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        video = videos().get(video_id)
+        if account_id != page_id:
+            return api.not_page_admin()
+        form = request.form.to_dict() | request.args.to_dict()
+        phase = form.get("upload_phase")
+        if phase == "start":
+            return api.start(page_id, version)
+        if phase == "finish":
+            return api.finish(page_id, form)
+        return graph_error(400, 100, "(#100) upload_phase must be one of {start, finish}")
+
+    # ---------------------------------------------------------------- upload
+
+    @app.post("/rupload/video-upload/<version>/<video_id>", endpoint="fb_rupload")
+    def upload(version: str, video_id: str) -> Response:
+        account_id, problem = api.authenticate()
+        if problem is not None or account_id is None:
+            return problem or token_error(TokenProblem("invalid"))
+        video = api.videos().get(video_id)
         if video is None or video["page_id"] != account_id:
-            return graph_error(400, 100, f"Unsupported get request. Object with ID '{video_id}' does not exist, "
-                                         "cannot be loaded due to missing permissions, or does not support "
-                                         "this operation.", subcode=33, error_type="GraphMethodException")
-        fields = (request.args.get("fields") or "id").split(",")
-        # A read of the permalink alone is its own fault operation, so a test can fail just the link.
-        operation = "permalink" if "permalink_url" in fields and "status" not in fields else "status"
-        _, answer = fault_for(operation, account_id)
+            return _upload_error(400, "ProcessingFailedError", "Video not found for this upload session", False)
+        kind, answer = api.fault_for("upload", account_id)
         if answer is not None:
             return answer
-        full: dict[str, Any] = {"id": video_id, "status": status_of(video),
-                                "permalink_url": f"/reel/{video_id}/", "description": video["description"]}
-        return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})
+        file_url = meta_header("file_url")
+        if file_url:
+            fetched = fetch_video(file_url)
+            if not fetched["ok"]:
+                return _upload_error(400, "ProcessingFailedError", "Failed to download the file_url", False)
+            with api.lock:
+                video.update(received=fetched["size"], file_size=fetched["size"], sha256=fetched["sha256"])
+            return jsonify(success=True)
+        try:
+            offset = int(request.headers.get("offset", ""))
+            file_size = int(meta_header("file_size") or "")
+        except ValueError:
+            return _upload_error(400, "PartialRequestError", "offset and file_size headers are required", False)
+        if offset != video["received"]:
+            return _upload_error(400, "OffsetInvalidError",
+                                 f"Offset {offset} does not match the bytes received ({video['received']})", True)
+        video["file_size"] = file_size
+        video.setdefault("offsets", []).append(offset)  # lets tests see where uploads resumed
+        path = api.files / f"{video_id}.mp4"
+        video["path"] = path
+        limit = int(kind.split(":")[1]) if kind and kind.startswith("reset:") else None
+        received = 0
+        with path.open("r+b" if path.exists() else "wb") as out:
+            out.seek(offset)
+            out.truncate()
+            while True:
+                if limit is not None and received >= limit:
+                    out.flush()
+                    video["received"] = offset + received
+                    drop_connection()
+                want = 1024 * 1024 if limit is None else min(1024 * 1024, limit - received)
+                chunk = request.stream.read(want)
+                if not chunk:
+                    break
+                out.write(chunk)
+                received += len(chunk)
+        video["received"] = offset + received
+        if video["received"] < file_size:
+            return _upload_error(400, "PartialRequestError",
+                                 f"Received {video['received']} of {file_size} bytes", True)
+        digest = hashlib.sha256()
+        with path.open("rb") as done:
+            while block := done.read(1024 * 1024):
+                digest.update(block)
+        video["sha256"] = digest.hexdigest()
+        return jsonify(success=True)
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    api = _Facebook(sb)
+    install_usage_accounting(app, sb)
+    _video_routes(app, sb, api)
+    register_page_lists(app, sb)
+    _reel_routes(app, api)
 

@@ -86,26 +86,29 @@ def _graph_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def register(app: Flask, sb: Sandbox) -> None:
-    install_usage_accounting(app, sb)
-    lock = threading.RLock()
+class _Instagram:
+    """The Instagram sandbox's containers and media, and the checks every endpoint shares (token, owner, faults)."""
 
-    def containers() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("containers", {})
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+        self.lock = threading.RLock()
 
-    def media() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("media", {})
+    def containers(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("containers", {})
 
-    def authenticate() -> tuple[str | None, Response | None]:
+    def media(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("media", {})
+
+    def authenticate(self) -> tuple[str | None, Response | None]:
         try:
-            token = sb.check_token(PLATFORM, bearer_token())
+            token = self.sb.check_token(PLATFORM, bearer_token())
         except TokenProblem as problem:
             return None, token_error(problem)
         return token.account_id, None
 
-    def fault_for(operation: str, account_id: str) -> tuple[str | None, Response | None]:
+    def fault_for(self, operation: str, account_id: str) -> tuple[str | None, Response | None]:
         """(a platform-specific fault kind left for the endpoint, or a ready answer)."""
-        fault = sb.take_fault(PLATFORM, operation)
+        fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
             return None, None
         answer = common_fault(fault, account_id, "instagram_content_publish")
@@ -113,7 +116,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             return None, answer
         return fault.kind, None
 
-    def wrong_owner(object_owner: str, account_id: str) -> Response | None:
+    def wrong_owner(self, object_owner: str, account_id: str) -> Response | None:
         if object_owner != account_id:
             return graph_error(
                 400, 100,
@@ -122,34 +125,38 @@ def register(app: Flask, sb: Sandbox) -> None:
             )
         return None
 
-    def published_in_window(account_id: str) -> list[dict[str, Any]]:
-        since = sb.now(PLATFORM) - 86400
-        return [m for m in media().values() if m["owner"] == account_id and m["created"] >= since]
+    def published_in_window(self, account_id: str) -> list[dict[str, Any]]:
+        since = self.sb.now(PLATFORM) - 86400
+        return [m for m in self.media().values() if m["owner"] == account_id and m["created"] >= since]
 
-    def container_status(container: dict[str, Any]) -> tuple[str, str]:
+    def container_status(self, container: dict[str, Any]) -> tuple[str, str]:
         if container.get("media_id"):
             return "PUBLISHED", "Published"
         # A container not published within 24 hours expires
         # (https://developers.facebook.com/docs/instagram-platform/content-publishing/, troubleshooting).
-        if container["outcome"] == "EXPIRED" or sb.now(PLATFORM) >= container["created"] + CONTAINER_TTL:
+        if container["outcome"] == "EXPIRED" or self.sb.now(PLATFORM) >= container["created"] + CONTAINER_TTL:
             return "EXPIRED", "Expired"
-        processing = sb.processing_seconds(PLATFORM, container["id"])
-        if sb.now(PLATFORM) < container["created"] + processing:
+        processing = self.sb.processing_seconds(PLATFORM, container["id"])
+        if self.sb.now(PLATFORM) < container["created"] + processing:
             return "IN_PROGRESS", "In Progress"
         if container["outcome"] == "FINISHED":
             return "FINISHED", "Finished: Media container is ready to be published"
         return "ERROR", f"Error: {container['outcome']}"
 
+
+def _container_routes(app: Flask, sb: Sandbox, api: _Instagram) -> None:
+    """Creating a media container (the upload is fetched from video_url or sent by resumable upload)."""
+
     # ---------------------------------------------------------------- endpoints
 
     @app.post("/instagram-graph/<version>/<ig_user_id>/media", endpoint="ig_publish_create_container")
     def create_container(version: str, ig_user_id: str) -> Response:
-        account_id, problem = authenticate()
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+        if (refused := api.wrong_owner(ig_user_id, account_id)) is not None:
             return refused
-        kind, answer = fault_for("create_container", account_id)
+        kind, answer = api.fault_for("create_container", account_id)
         if answer is not None:
             return answer
         params = request.form.to_dict() | request.args.to_dict()
@@ -202,53 +209,57 @@ def register(app: Flask, sb: Sandbox) -> None:
             if codec not in ACCEPTED_CODECS:
                 outcome = "2207026"
         container_id = object_id()
-        with lock:
-            containers()[container_id] = {
+        with api.lock:
+            api.containers()[container_id] = {
                 "id": container_id, "owner": account_id, "created": sb.now(PLATFORM), "outcome": outcome,
                 "params": params, "caption": caption, "sha256": fetched["sha256"], "size": fetched["size"],
                 "media_id": None, "cover": cover,
             }
         return jsonify(id=container_id)
 
+
+def _publishing_routes(app: Flask, sb: Sandbox, api: _Instagram) -> None:
+    """The publishing limit and media_publish."""
+
     @app.get("/instagram-graph/<version>/<ig_user_id>/content_publishing_limit",
              endpoint="ig_publish_publishing_limit")
     def publishing_limit(version: str, ig_user_id: str) -> Response:
-        account_id, problem = authenticate()
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+        if (refused := api.wrong_owner(ig_user_id, account_id)) is not None:
             return refused
-        kind, answer = fault_for("publishing_limit", account_id)
+        kind, answer = api.fault_for("publishing_limit", account_id)
         if answer is not None:
             return answer
         total = int(sb.setting("quota_total", PLATFORM, DEFAULT_QUOTA_TOTAL))
-        usage = total if kind == "quota" else len(published_in_window(account_id))
+        usage = total if kind == "quota" else len(api.published_in_window(account_id))
         if not sb.setting("send_config", PLATFORM, True):
             return jsonify(data=[{"quota_usage": usage}])  # Meta does not always send `config`
         return jsonify(data=[{"quota_usage": usage, "config": {"quota_total": total, "quota_duration": 86400}}])
 
     @app.post("/instagram-graph/<version>/<ig_user_id>/media_publish", endpoint="ig_publish_media_publish")
     def media_publish(version: str, ig_user_id: str) -> Response:
-        account_id, problem = authenticate()
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+        if (refused := api.wrong_owner(ig_user_id, account_id)) is not None:
             return refused
-        kind, answer = fault_for("publish", account_id)
+        kind, answer = api.fault_for("publish", account_id)
         if answer is not None:
             return answer
         creation_id = request.args.get("creation_id") or request.form.get("creation_id")
         total = int(sb.setting("quota_total", PLATFORM, DEFAULT_QUOTA_TOTAL))
-        if kind == "quota" or len(published_in_window(account_id)) >= total:
+        if kind == "quota" or len(api.published_in_window(account_id)) >= total:
             return graph_error(400, 9, "Application request limit reached", subcode=2207042,
                                user_title="Maximum number of posts reached",
                                user_msg="The account has reached its daily publishing limit.")
-        with lock:
-            container = containers().get(creation_id or "")
+        with api.lock:
+            container = api.containers().get(creation_id or "")
             if container is None or container["owner"] != account_id:
                 return graph_error(400, 24, "The media with id was not found", subcode=2207006,
                                    user_title="Media not found", user_msg="The media could not be found.")
-            status, _ = container_status(container)
+            status, _ = api.container_status(container)
             if status == "PUBLISHED":
                 return graph_error(400, 100, "The media has already been published",
                                    error_type="GraphMethodException")
@@ -265,7 +276,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                                    user_msg="The media could not be published.")
             media_id = object_id()
             container["media_id"] = media_id
-            media()[media_id] = {
+            api.media()[media_id] = {
                 "id": media_id, "owner": account_id, "created": sb.now(PLATFORM), "caption": container["caption"],
                 "container_id": container["id"], "shortcode": f"C{media_id[-10:]}",
                 "thumb_offset": container["params"].get("thumb_offset"),
@@ -277,19 +288,23 @@ def register(app: Flask, sb: Sandbox) -> None:
             drop_connection()
         return jsonify(id=media_id)
 
+
+def _media_routes(app: Flask, sb: Sandbox, api: _Instagram) -> None:
+    """Reading media: the list, insights, and any object by id."""
+
     @app.get("/instagram-graph/<version>/<ig_user_id>/media", endpoint="ig_publish_media_list")
     def media_list(version: str, ig_user_id: str) -> Response:
-        account_id, problem = authenticate()
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
-        if (refused := wrong_owner(ig_user_id, account_id)) is not None:
+        if (refused := api.wrong_owner(ig_user_id, account_id)) is not None:
             return refused
-        _, answer = fault_for("media_list", account_id)
+        _, answer = api.fault_for("media_list", account_id)
         if answer is not None:
             return answer
         limit = int(request.args.get("limit", 25))
         fields = (request.args.get("fields") or "id").split(",")
-        items = sorted((m for m in media().values() if m["owner"] == account_id),
+        items = sorted((m for m in api.media().values() if m["owner"] == account_id),
                        key=lambda m: m["created"], reverse=True)[:limit]
         return jsonify(data=[{k: v for k, v in _media_view(m).items() if k in fields or k == "id"} for m in items],
                        paging={"cursors": {"before": "QVFI", "after": "QVFJ"}})
@@ -300,14 +315,14 @@ def register(app: Flask, sb: Sandbox) -> None:
             token = sb.check_token(PLATFORM, bearer_token())
         except TokenProblem as problem:
             return token_error(problem)
-        item = media().get(media_id)
+        item = api.media().get(media_id)
         if item is None or item["owner"] != token.account_id:
             return graph_error(400, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist, "
                                          "cannot be loaded due to missing permissions, or does not support this "
                                          "operation.", subcode=33, error_type="GraphMethodException")
         if token.scopes and INSIGHTS_SCOPE not in token.scopes:
             return graph_error(403, 10, "(#10) Application does not have permission for this action")
-        kind, answer = fault_for("insights", token.account_id)
+        kind, answer = api.fault_for("insights", token.account_id)
         if answer is not None:
             return answer
         if kind == "not_enough_viewers":
@@ -342,32 +357,40 @@ def register(app: Flask, sb: Sandbox) -> None:
 
     @app.get("/instagram-graph/<version>/<object_id_>", endpoint="ig_publish_object")
     def read_object(version: str, object_id_: str) -> Response:
-        account_id, problem = authenticate()
+        account_id, problem = api.authenticate()
         if problem is not None or account_id is None:
             return problem or token_error(TokenProblem("invalid"))
         fields = (request.args.get("fields") or "id").split(",")
-        container = containers().get(object_id_)
+        container = api.containers().get(object_id_)
         if container is not None:
-            if (refused := wrong_owner(container["owner"], account_id)) is not None:
+            if (refused := api.wrong_owner(container["owner"], account_id)) is not None:
                 return refused
-            _, answer = fault_for("container_status", account_id)
+            _, answer = api.fault_for("container_status", account_id)
             if answer is not None:
                 return answer
-            status_code, status = container_status(container)
+            status_code, status = api.container_status(container)
             full = {"id": object_id_, "status_code": status_code, "status": status,
                     "copyright_check_status": {"status": "completed", "matches_found": False}}
             return jsonify({k: v for k, v in full.items() if k in fields or k == "id"})
-        item = media().get(object_id_)
+        item = api.media().get(object_id_)
         if item is not None:
-            if (refused := wrong_owner(item["owner"], account_id)) is not None:
+            if (refused := api.wrong_owner(item["owner"], account_id)) is not None:
                 return refused
-            _, answer = fault_for("media", account_id)
+            _, answer = api.fault_for("media", account_id)
             if answer is not None:
                 return answer
             return jsonify({k: v for k, v in _media_view(item).items() if k in fields or k == "id"})
         return graph_error(400, 100, f"Unsupported get request. Object with ID '{object_id_}' does not exist, "
                                      "cannot be loaded due to missing permissions, or does not support this "
                                      "operation.", subcode=33, error_type="GraphMethodException")
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    api = _Instagram(sb)
+    install_usage_accounting(app, sb)
+    _container_routes(app, sb, api)
+    _publishing_routes(app, sb, api)
+    _media_routes(app, sb, api)
 
 
 def _media_view(item: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as RedirectResponse  # what flask.redirect answers
 
 from sandbox.core import Sandbox, TokenProblem, bearer_token, generic_fault
 from sandbox.facebook import all_pages
@@ -210,7 +211,7 @@ def _log_id() -> str:
 # ------------------------------------------------------------------------ authorize
 
 
-def _authorize(sb: Sandbox, platform: str, client_param: str, refuse: Any) -> Response:
+def _authorize(sb: Sandbox, platform: str, client_param: str, refuse: Any) -> RedirectResponse:
     """Auto-approve and redirect with code and state, or refuse like the platform does."""
     fault = _fault(sb, platform, "authorize", {"error": "server_error"})
     if fault is not None:
@@ -292,7 +293,7 @@ def _tiktok(app: Flask, sb: Sandbox) -> None:
         return _json({"data": {}, "error": {"code": code, "message": message, "log_id": _log_id()}}, status)
 
     @app.get("/tiktok-www/v2/auth/authorize/")
-    def tiktok_authorize() -> Response:
+    def tiktok_authorize() -> RedirectResponse:
         def refuse(what: str) -> Response:
             problem = {"redirect_uri": "redirect_uri", "client": "client_key", "account": "account"}[what]
             return oauth_error("invalid_request", f"Invalid {problem}")
@@ -412,7 +413,7 @@ def _instagram(app: Flask, sb: Sandbox) -> None:
         return _json({"error_type": "OAuthException", "code": status, "error_message": message}, status)
 
     @app.get("/instagram-www/oauth/authorize")
-    def instagram_authorize() -> Response:
+    def instagram_authorize() -> RedirectResponse:
         return _authorize(sb, "instagram", "client_id",
                           lambda what: login_error(f"Invalid {what}: not registered for this app"))
 
@@ -499,7 +500,7 @@ def _instagram(app: Flask, sb: Sandbox) -> None:
 
 def _facebook(app: Flask, sb: Sandbox) -> None:
     @app.get("/facebook-www/<version>/dialog/oauth")
-    def facebook_dialog(version: str) -> Response:
+    def facebook_dialog(version: str) -> RedirectResponse:
         def refuse(what: str) -> Response:
             if what == "redirect_uri":
                 return Response("URL Blocked: This redirect failed because the redirect URI is not whitelisted "
@@ -585,7 +586,7 @@ def _google(app: Flask, sb: Sandbox) -> None:
         return _json({"error": error, "error_description": description}, status)
 
     @app.get("/google-accounts/o/oauth2/v2/auth")
-    def google_authorize() -> Response:
+    def google_authorize() -> RedirectResponse:
         def refuse(what: str) -> Response:
             if what == "redirect_uri":
                 return Response("Error 400: redirect_uri_mismatch", status=400)

@@ -14,7 +14,7 @@ import logging
 import pkgutil
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler
 
 import sandbox
@@ -33,7 +33,6 @@ def create_app(sb: Sandbox | None = None) -> tuple[Flask, Sandbox]:
     @app.before_request
     def _record_request() -> None:
         # Every request as "METHOD /path" (no query: tokens stay out), so tests can show what was called.
-        from flask import request
 
         with sb.lock:
             sb.requests.append({"method": request.method, "path": request.path})

@@ -98,50 +98,63 @@ def _ok(data: Any) -> Response:
     return _answer(200, "ok", data, "")
 
 
-def register(app: Flask, sb: Sandbox) -> None:
-    def publishes() -> dict[str, dict[str, Any]]:
-        return sb.store(PLATFORM).setdefault("publishes", {})
+class _TikTok:
+    """The TikTok sandbox's publishes and the checks every endpoint shares (token, rate limits, caps, faults)."""
 
-    def account_of(open_id: str) -> dict[str, Any]:
-        account = sb.account(PLATFORM, open_id) or {}
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def publishes(self) -> dict[str, dict[str, Any]]:
+        return self.sb.store(PLATFORM).setdefault("publishes", {})
+
+    def account_of(self, open_id: str) -> dict[str, Any]:
+        account = self.sb.account(PLATFORM, open_id) or {}
         return {
             "username": f"creator{open_id[-4:]}", "nickname": "TikTok Creator", "private": False,
             "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
             "max_video_post_duration_sec": 600, "banned": False, **account,
         }
 
-    def now() -> float:
+    def now(self) -> float:
         """The sandbox's clock for rate windows: `tiktok.clock` (a unix time) when a test drives time."""
-        return sb.now(PLATFORM)
+        return self.sb.now(PLATFORM)
 
-    def over_rate(operation: str, token_value: str) -> Response | None:
+    def over_rate(self, operation: str, token_value: str) -> Response | None:
         """TikTok's per-token per-minute limits: 6 video/init, 30 status/fetch, 20 creator_info."""
-        limit = int(sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
-        calls = sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{token_value}", [])
-        at = now()
-        with sb.lock:
+        limit = int(self.sb.setting(f"{operation}_per_minute", PLATFORM, RATE_LIMITS[operation]))
+        calls = self.sb.store(PLATFORM).setdefault("calls", {}).setdefault(f"{operation}:{token_value}", [])
+        at = self.now()
+        with self.sb.lock:
             calls[:] = [t for t in calls if t > at - 60]
             if len(calls) >= limit:
-                sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, token_value[-6:], at))
+                self.sb.store(PLATFORM).setdefault("rate_limited", []).append((operation, token_value[-6:], at))
                 return _answer(429, "rate_limit_exceeded")
             calls.append(at)
         return None
 
-    def authenticate(scope: str, operation: str | None = None) -> tuple[str | None, Response | None]:
+    def authenticate(self, scope: str, operation: str | None = None) -> tuple[str | None, Response | None]:
         header = request.headers.get("Authorization", "")
         value = header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
         try:
-            token = sb.check_token(PLATFORM, value)
+            token = self.sb.check_token(PLATFORM, value)
         except TokenProblem:
             return None, _answer(401, "access_token_invalid")
         if token.scopes and not set(scope.split("|")) & set(token.scopes):
             return None, _answer(401, "scope_not_authorized")
-        if operation is not None and (limited := over_rate(operation, token.value)) is not None:
+        if operation is not None and (limited := self.over_rate(operation, token.value)) is not None:
             return None, limited
         return token.account_id, None
 
-    def fault_answer(operation: str) -> tuple[Fault | None, Response | None]:
-        fault = sb.take_fault(PLATFORM, operation)
+    def admit(self, scope: str, operation: str, *, rate_limited: bool = True) -> str | Response:
+        """The caller's open_id, or the answer for a bad token, a rate limit or a fault asked for this operation."""
+        open_id, problem = self.authenticate(scope, operation if rate_limited else None)
+        if problem is not None or open_id is None:
+            return problem or _answer(401, "access_token_invalid")
+        _, answer = self.fault_answer(operation)
+        return open_id if answer is None else answer
+
+    def fault_answer(self, operation: str) -> tuple[Fault | None, Response | None]:
+        fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
             return None, None
         generic = generic_fault(fault)
@@ -154,69 +167,46 @@ def register(app: Flask, sb: Sandbox) -> None:
             return fault, _answer(status, code)
         return fault, None
 
-    def over_daily_cap(open_id: str) -> bool:
-        cap = sb.setting("daily_post_cap", PLATFORM)
+    def over_daily_cap(self, open_id: str) -> bool:
+        cap = self.sb.setting("daily_post_cap", PLATFORM)
         if cap is None:
             return False
         day_ago = time.time() - 86400
-        posted = [p for p in sb.published_for(PLATFORM) if p["account_id"] == open_id and p["at"] > day_ago]
+        posted = [p for p in self.sb.published_for(PLATFORM) if p["account_id"] == open_id and p["at"] > day_ago]
         return len(posted) >= int(cap)
 
-    def posting_block(open_id: str, operation: str) -> Response | None:
-        account = account_of(open_id)
+    def posting_block(self, open_id: str, operation: str) -> Response | None:
+        account = self.account_of(open_id)
         code = None
         if account["banned"]:
             code = "spam_risk_user_banned_from_posting"
-        elif over_daily_cap(open_id):
+        elif self.over_daily_cap(open_id):
             code = "spam_risk_too_many_posts"
         if code is None:
             return None
         return _answer(200 if operation == "creator_info" else 403, code)
 
-    def unaudited_refusal(open_id: str, account: dict[str, Any], post_info: dict[str, Any]) -> Response | None:
+    def unaudited_refusal(self, open_id: str, account: dict[str, Any], post_info: dict[str, Any]) -> Response | None:
         """Before TikTok's audit an app may post only SELF_ONLY, only from accounts that are private
         when posting, and only for 5 users per 24 h.
         https://developers.tiktok.com/doc/content-sharing-guidelines/ (Direct Post API, unaudited clients)"""
-        if not sb.setting("unaudited", PLATFORM, False):
+        if not self.sb.setting("unaudited", PLATFORM, False):
             return None
         if not account["private"] or post_info.get("privacy_level") != "SELF_ONLY":
             return _answer(403, "unaudited_client_can_only_post_to_private_accounts")
         day_ago = time.time() - 86400
-        posters = {p["open_id"] for p in list(publishes().values()) if p["created_at"] > day_ago and not p["inbox"]}
-        if open_id not in posters and len(posters) >= int(sb.setting("unaudited_user_cap", PLATFORM, 5)):
+        posters = {p["open_id"] for p in list(self.publishes().values())
+                   if p["created_at"] > day_ago and not p["inbox"]}
+        if open_id not in posters and len(posters) >= int(self.sb.setting("unaudited_user_cap", PLATFORM, 5)):
             return _answer(403, "reached_active_user_cap")
         return None
 
-    @app.post("/tiktok/v2/post/publish/creator_info/query/")
-    def tiktok_creator_info() -> Response:
-        open_id, problem = authenticate("video.publish", "creator_info")
-        if problem:
-            return problem
-        _, answer = fault_answer("creator_info")
-        if answer is not None:
-            return answer
-        assert open_id is not None
-        blocked = posting_block(open_id, "creator_info")
-        if blocked is not None:
-            return blocked
-        account = account_of(open_id)
-        return _ok({
-            "creator_avatar_url": f"https://p16-sign.tiktokcdn.com/avatar/{open_id}.jpeg",
-            "creator_username": account["username"],
-            "creator_nickname": account["nickname"],
-            "privacy_level_options": PRIVATE_OPTIONS if account["private"] else PUBLIC_OPTIONS,
-            "comment_disabled": account["comment_disabled"],
-            "duet_disabled": account["duet_disabled"],
-            "stitch_disabled": account["stitch_disabled"],
-            "max_video_post_duration_sec": account["max_video_post_duration_sec"],
-        })
-
-    def check_source(source: Any) -> tuple[Response | None, dict[str, Any]]:
+    def check_source(self, source: Any) -> tuple[Response | None, dict[str, Any]]:
         if not isinstance(source, dict) or source.get("source") not in ("FILE_UPLOAD", "PULL_FROM_URL"):
             return _answer(400, "invalid_params", message="source_info.source is invalid"), {}
         if source["source"] == "PULL_FROM_URL":
             url = str(source.get("video_url") or "")
-            prefixes = sb.setting("verified_url_prefixes", PLATFORM, []) or []
+            prefixes = self.sb.setting("verified_url_prefixes", PLATFORM, []) or []
             if not url.startswith(tuple(prefixes)) or not prefixes:
                 return _answer(403, "url_ownership_unverified"), {}
             return None, {"mode": "PULL_FROM_URL", "video_url": url}
@@ -242,35 +232,35 @@ def register(app: Flask, sb: Sandbox) -> None:
             return _answer(400, "invalid_params", message=problem), {}
         return None, {"mode": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count}
 
-    def create_publish(inbox: bool) -> Response:
+    def create_publish(self, inbox: bool) -> Response:
         scope = "video.upload" if inbox else "video.publish"
-        open_id, problem = authenticate(scope, "init")
+        open_id, problem = self.authenticate(scope, "init")
         if problem:
             return problem
-        fault, answer = fault_answer("init")
+        fault, answer = self.fault_answer("init")
         if answer is not None:
             return answer
         assert open_id is not None
         body = request.get_json(silent=True) or {}
         post_info = body.get("post_info") or {}
         if not inbox:
-            blocked = posting_block(open_id, "init")
+            blocked = self.posting_block(open_id, "init")
             if blocked is not None:
                 return blocked
-            account = account_of(open_id)
+            account = self.account_of(open_id)
             options = PRIVATE_OPTIONS if account["private"] else PUBLIC_OPTIONS
             if post_info.get("privacy_level") not in options:
                 return _answer(403, "privacy_level_option_mismatch")
-            unaudited = unaudited_refusal(open_id, account, post_info)
+            unaudited = self.unaudited_refusal(open_id, account, post_info)
             if unaudited is not None:
                 return unaudited
             title = str(post_info.get("title") or "")
             if len(title.encode("utf-16-le")) // 2 > 2200:
                 return _answer(400, "invalid_params", message="title exceeds 2200 UTF-16 code units")
-        source_problem, source = check_source(body.get("source_info"))
+        source_problem, source = self.check_source(body.get("source_info"))
         if source_problem is not None:
             return source_problem
-        processing = sb.take_fault(PLATFORM, "processing")
+        processing = self.sb.take_fault(PLATFORM, "processing")
         fail_reason = None
         if processing is not None:
             fail_reason = ("file_format_check_failed" if processing.kind == "rejected_codec"
@@ -281,12 +271,12 @@ def register(app: Flask, sb: Sandbox) -> None:
             "publish_id": publish_id, "open_id": open_id, "inbox": inbox, "post_info": post_info, **source,
             "received": 0, "hasher": hashlib.sha256(), "complete_at": None, "fail_reason": fail_reason,
             "created_at": time.time(), "upload_id": upload_id, "upload_token": upload_token,
-            "upload_expires_at": time.time() + float(sb.setting("upload_url_ttl", PLATFORM, 3600)),
+            "upload_expires_at": time.time() + float(self.sb.setting("upload_url_ttl", PLATFORM, 3600)),
             "state": "PROCESSING_UPLOAD" if source["mode"] == "FILE_UPLOAD" else "PROCESSING_DOWNLOAD",
             "post_id": None, "sha256": None,
         }
-        with sb.lock:
-            publishes()[publish_id] = record
+        with self.sb.lock:
+            self.publishes()[publish_id] = record
         data: dict[str, Any] = {"publish_id": publish_id}
         if source["mode"] == "FILE_UPLOAD":
             data["upload_url"] = (f"{request.host_url}tiktok/upload/video/?upload_id={upload_id}"
@@ -295,17 +285,72 @@ def register(app: Flask, sb: Sandbox) -> None:
             drop_connection()
         return _ok(data)
 
+    def advance(self, record: dict[str, Any]) -> None:
+        """Move a publish forward once its bytes arrived and processing time has passed."""
+        if record["state"] not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
+            return
+        delay = self.sb.processing_seconds(PLATFORM, str(record["publish_id"]))
+        if record["mode"] == "FILE_UPLOAD":
+            if record["complete_at"] is None or self.sb.processing_clock() - record["complete_at"] < delay:
+                return
+            record["sha256"] = record["hasher"].hexdigest()
+        else:
+            if self.sb.processing_clock() - record["created_at"] < delay:
+                return
+            fetched = fetch_video(record["video_url"])
+            if not fetched["ok"]:
+                record.update(state="FAILED", fail_reason="video_pull_failed")
+                return
+            record["sha256"], record["received"] = fetched["sha256"], fetched["size"]
+        if record["fail_reason"]:
+            record["state"] = "FAILED"
+            return
+        post_id = str(7_300_000_000_000_000_000 + secrets.randbelow(10**17))
+        record.update(post_id=post_id, state="SEND_TO_USER_INBOX" if record["inbox"] else "PUBLISH_COMPLETE")
+        self.sb.record_publish(PLATFORM, record["open_id"], post_id, sha256=record["sha256"], size=record["received"],
+                          caption=record["post_info"].get("title", ""), marker=record["publish_id"],
+                          privacy_level=record["post_info"].get("privacy_level"), draft=record["inbox"],
+                          post_info=record["post_info"], mode=record["mode"])
+
+
+def _posting_routes(app: Flask, api: _TikTok) -> None:
+    """Creator info and the two ways to start a publish (direct post, inbox)."""
+
+    @app.post("/tiktok/v2/post/publish/creator_info/query/")
+    def tiktok_creator_info() -> Response:
+        open_id = api.admit("video.publish", "creator_info")
+        if isinstance(open_id, Response):
+            return open_id
+        blocked = api.posting_block(open_id, "creator_info")
+        if blocked is not None:
+            return blocked
+        account = api.account_of(open_id)
+        return _ok({
+            "creator_avatar_url": f"https://p16-sign.tiktokcdn.com/avatar/{open_id}.jpeg",
+            "creator_username": account["username"],
+            "creator_nickname": account["nickname"],
+            "privacy_level_options": PRIVATE_OPTIONS if account["private"] else PUBLIC_OPTIONS,
+            "comment_disabled": account["comment_disabled"],
+            "duet_disabled": account["duet_disabled"],
+            "stitch_disabled": account["stitch_disabled"],
+            "max_video_post_duration_sec": account["max_video_post_duration_sec"],
+        })
+
     @app.post("/tiktok/v2/post/publish/video/init/")
     def tiktok_video_init() -> Response:
-        return create_publish(inbox=False)
+        return api.create_publish(inbox=False)
 
     @app.post("/tiktok/v2/post/publish/inbox/video/init/")
     def tiktok_inbox_init() -> Response:
-        return create_publish(inbox=True)
+        return api.create_publish(inbox=True)
+
+
+def _upload_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
+    """PUT of the video bytes, chunk by chunk."""
 
     @app.put("/tiktok/upload/video/")
     def tiktok_upload_chunk() -> Response:
-        record = next((p for p in list(publishes().values())
+        record = next((p for p in list(api.publishes().values())
                        if p.get("upload_id") == request.args.get("upload_id")
                        and p.get("upload_token") == request.args.get("upload_token")), None)
         if record is None:
@@ -364,47 +409,21 @@ def register(app: Flask, sb: Sandbox) -> None:
         # 2xx, and some uploads see 200 (`tiktok.complete_status`); a client must accept both.
         return Response(status=int(sb.setting("complete_status", PLATFORM, 201)))
 
-    def advance(record: dict[str, Any]) -> None:
-        """Move a publish forward once its bytes arrived and processing time has passed."""
-        if record["state"] not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"):
-            return
-        delay = sb.processing_seconds(PLATFORM, str(record["publish_id"]))
-        if record["mode"] == "FILE_UPLOAD":
-            if record["complete_at"] is None or sb.processing_clock() - record["complete_at"] < delay:
-                return
-            record["sha256"] = record["hasher"].hexdigest()
-        else:
-            if sb.processing_clock() - record["created_at"] < delay:
-                return
-            fetched = fetch_video(record["video_url"])
-            if not fetched["ok"]:
-                record.update(state="FAILED", fail_reason="video_pull_failed")
-                return
-            record["sha256"], record["received"] = fetched["sha256"], fetched["size"]
-        if record["fail_reason"]:
-            record["state"] = "FAILED"
-            return
-        post_id = str(7_300_000_000_000_000_000 + secrets.randbelow(10**17))
-        record.update(post_id=post_id, state="SEND_TO_USER_INBOX" if record["inbox"] else "PUBLISH_COMPLETE")
-        sb.record_publish(PLATFORM, record["open_id"], post_id, sha256=record["sha256"], size=record["received"],
-                          caption=record["post_info"].get("title", ""), marker=record["publish_id"],
-                          privacy_level=record["post_info"].get("privacy_level"), draft=record["inbox"],
-                          post_info=record["post_info"], mode=record["mode"])
+
+def _status_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
+    """The publish status a client polls."""
 
     @app.post("/tiktok/v2/post/publish/status/fetch/")
     def tiktok_status_fetch() -> Response:
-        open_id, problem = authenticate("video.publish|video.upload", "status")
-        if problem:
-            return problem
-        _, answer = fault_answer("status")
-        if answer is not None:
-            return answer
+        open_id = api.admit("video.publish|video.upload", "status")
+        if isinstance(open_id, Response):
+            return open_id
         body = request.get_json(silent=True) or {}
-        record = publishes().get(str(body.get("publish_id")))
+        record = api.publishes().get(str(body.get("publish_id")))
         if record is None or record["open_id"] != open_id:
             return _answer(400, "invalid_params", message="publish_id is invalid or not found")
         with sb.lock:
-            advance(record)
+            api.advance(record)
         data: dict[str, Any] = {"status": record["state"]}
         if record["state"] == "FAILED":
             data["fail_reason"] = record["fail_reason"]
@@ -416,14 +435,15 @@ def register(app: Flask, sb: Sandbox) -> None:
         data["publicaly_available_post_id"] = [int(record["post_id"])] if record["post_id"] and public else []
         return _ok(data)
 
+
+def _video_query_routes(app: Flask, sb: Sandbox, api: _TikTok) -> None:
+    """The creator's published videos with their counts."""
+
     @app.post("/tiktok/v2/video/query/")
     def tiktok_video_query() -> Response:
-        open_id, problem = authenticate("video.list")
-        if problem:
-            return problem
-        _, answer = fault_answer("video_query")
-        if answer is not None:
-            return answer
+        open_id = api.admit("video.list", "video_query", rate_limited=False)
+        if isinstance(open_id, Response):
+            return open_id
         fields = [f for f in (request.args.get("fields") or "").split(",") if f]
         unknown = [f for f in fields if f not in VIDEO_FIELDS]
         if not fields or unknown:
@@ -432,7 +452,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         video_ids = [str(v) for v in ((body.get("filters") or {}).get("video_ids") or [])]
         if not 1 <= len(video_ids) <= 20:
             return _answer(400, "invalid_params", message="filters.video_ids must hold 1 to 20 ids")
-        by_post = {p["post_id"]: p for p in list(publishes().values())
+        by_post = {p["post_id"]: p for p in list(api.publishes().values())
                    if p.get("post_id") and p["open_id"] == open_id and p["state"] == "PUBLISH_COMPLETE"}
         videos = []
         for video_id in video_ids:
@@ -441,7 +461,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                 continue
             created = float(record["complete_at"] or record["created_at"])
             counts = engagement(sb, video_id, created, platform=PLATFORM, caption=record["post_info"].get("title", ""))
-            account = account_of(open_id)
+            account = api.account_of(open_id)
             full = {
                 "id": video_id, "create_time": int(created), "title": record["post_info"].get("title", ""),
                 "video_description": record["post_info"].get("title", ""), "duration": 4,
@@ -452,3 +472,11 @@ def register(app: Flask, sb: Sandbox) -> None:
             }
             videos.append({k: v for k, v in full.items() if k in fields})
         return _ok({"videos": videos, "cursor": 0, "has_more": False})
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    api = _TikTok(sb)
+    _posting_routes(app, api)
+    _upload_routes(app, sb, api)
+    _status_routes(app, sb, api)
+    _video_query_routes(app, sb, api)

@@ -218,146 +218,63 @@ def live_at(sb: Sandbox, video_id: str) -> float | None:
     return max(video["ready_at"], _publish_at(video) or 0.0)
 
 
-def register(app: Flask, sb: Sandbox) -> None:
-    spool = tempfile.mkdtemp(prefix="sandbox-youtube-")
-    atexit.register(shutil.rmtree, spool, True)
+class _YouTube:
+    """The YouTube sandbox's upload sessions and videos, and the checks every endpoint shares (token, quota, faults)."""
 
-    def state() -> dict[str, Any]:
-        store = sb.store(PLATFORM)
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+        self.spool = tempfile.mkdtemp(prefix="sandbox-youtube-")
+        atexit.register(shutil.rmtree, self.spool, True)
+
+    def state(self) -> dict[str, Any]:
+        store = self.sb.store(PLATFORM)
         for name in ("sessions", "videos", "inserts", "units", "channel_uploads"):
             store.setdefault(name, {})
         return store
 
-    def authorize() -> tuple[Token | None, Response | None]:
+    def authorize(self) -> tuple[Token | None, Response | None]:
         try:
-            return sb.check_token(PLATFORM, bearer_token()), None
+            return self.sb.check_token(PLATFORM, bearer_token()), None
         except TokenProblem:
             return None, auth_error()
 
-    def fault_for(operation: str) -> tuple[Fault | None, Response | None]:
-        fault = sb.take_fault(PLATFORM, operation)
+    def admit(self, operation: str) -> Token | Response:
+        """The caller's token, or the answer for a bad one or for a fault asked for this operation."""
+        token, refused = self.authorize()
+        if refused is not None or token is None:
+            return refused or auth_error()
+        _, answer = self.fault_for(operation)
+        return token if answer is None else answer
+
+    def fault_for(self, operation: str) -> tuple[Fault | None, Response | None]:
+        fault = self.sb.take_fault(PLATFORM, operation)
         if fault is None:
             return None, None
         return fault, _fault_answer(fault, operation)
 
-    def spend_units(units: int) -> Response | None:
-        with sb.lock:
-            used = state()["units"].get(_pacific_day(), 0)
-            if used + units > int(sb.setting("daily_units", PLATFORM, 10_000)):
+    def spend_units(self, units: int) -> Response | None:
+        with self.sb.lock:
+            used = self.state()["units"].get(_pacific_day(), 0)
+            if used + units > int(self.sb.setting("daily_units", PLATFORM, 10_000)):
                 return _quota_exceeded()
-            state()["units"][_pacific_day()] = used + units
+            self.state()["units"][_pacific_day()] = used + units
         return None
 
-    # ------------------------------------------------------------ videos.insert
-
-    @app.post(f"{PREFIX}/upload/youtube/v3/videos")
-    def start_session() -> Response:
-        token, refused = authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = fault_for("insert")
-        if answer is not None:
-            return answer
-        account = sb.account(PLATFORM, token.account_id) or {}
-        if account.get("no_channel"):
-            return _fault_answer(Fault(PLATFORM, kind="signup_required"), "insert") or auth_error()
-        if request.args.get("uploadType") != "resumable":
-            return error(400, "badRequest", "This simulator supports uploadType=resumable only.", domain="global")
-        parts = set(request.args.get("part", "").split(","))
-        if not parts & {"snippet", "status"}:
-            return error(400, "required", "Required parameter: part", domain="global")
-        try:
-            total = int(request.headers["X-Upload-Content-Length"])
-        except (KeyError, ValueError):
-            return error(400, "badRequest", "X-Upload-Content-Length is required.", domain="global")
-        resource = request.get_json(silent=True)
-        problem = _validate_resource(resource)
-        if problem is not None:
-            return problem
-        day = _pacific_day()
-        with sb.lock:
-            inserts = state()["inserts"].get(day, 0)
-            if inserts >= int(sb.setting("daily_uploads", PLATFORM, 100)):
-                return _quota_exceeded()
-            channel_key = f"{token.account_id}/{day}"
-            channel_used = state()["channel_uploads"].get(channel_key, 0)
-            channel_cap = int(account.get("daily_upload_limit",
-                                          sb.setting("channel_daily_uploads", PLATFORM,
-                                                     CHANNEL_DAILY_UPLOADS_ASSUMED)))
-            if channel_used >= channel_cap:
-                return _upload_limit()
-            state()["inserts"][day] = inserts + 1
-            upload_id = secrets.token_urlsafe(24)
-            handle, path = tempfile.mkstemp(dir=spool, prefix="upload-")
-            os.close(handle)
-            state()["sessions"][upload_id] = {
-                "account_id": token.account_id, "resource": resource, "total": total, "path": path,
-                "received": 0, "video_id": None, "gone": False,
-                "content_type": request.headers.get("X-Upload-Content-Type", "video/*"),
-                "notify": request.args.get("notifySubscribers", "true") != "false",
-            }
-        location = f"{request.host_url.rstrip('/')}{PREFIX}/upload/youtube/v3/videos" \
-                   f"?uploadType=resumable&upload_id={upload_id}"
-        return Response(status=200, headers={"Location": location, "X-GUploader-UploadID": upload_id})
-
-    @app.put(f"{PREFIX}/upload/youtube/v3/videos")
-    def upload_bytes() -> Response:
-        session = state()["sessions"].get(request.args.get("upload_id", ""))
-        if session is None or session["gone"]:
-            return error(404, "notFound", "Not Found", domain="global")
-        total = session["total"]
-        content_range = request.headers.get("Content-Range", "")
-        if _STATUS_QUERY.fullmatch(content_range):
-            _, answer = fault_for("upload_status")
-            if answer is not None:
-                return answer
-            return session_progress(session)
-        match = _RANGE.fullmatch(content_range)
-        length = request.content_length or 0
-        if match:
-            start, end = int(match.group(1)), int(match.group(2))
-            if match.group(3) != "*" and int(match.group(3)) != total:
-                return error(400, "badRequest", "The Content-Range total does not match the session.", "global")
-        elif not content_range:
-            start, end = 0, length - 1
-        else:
-            return error(400, "badRequest", "Failed to parse Content-Range header.", domain="global")
-        if end - start + 1 != length or start > session["received"] or end >= total:
-            return error(400, "badRequest", "Invalid request. The Content-Range does not match the bytes "
-                         "received so far or the request length.", domain="global")
-        if end + 1 < total and length % GRANULARITY:
-            return error(400, "badRequest", "Invalid request. The number of bytes uploaded is required to be equal "
-                         "or greater than 262144, except for the final request (it's recommended to be the exact "
-                         f"multiple of 262144). The received request contained {length} bytes, which does not "
-                         "meet this requirement.", domain="global")
-        fault = take_upload_fault(start, end + 1)
-        if fault is not None:
-            answer = upload_fault(fault, session, start, length)
-            if answer is not None:
-                return answer
-        receive(session, start, length)
-        if session["received"] < total:
-            return session_progress(session)
-        video = finish(session)
-        if fault is not None and fault.kind == "lost_response":
-            drop_connection()
-        return _json(video_resource(video, {"snippet", "status"}, owner=True), status=201)
-
-    def take_upload_fault(start: int, end: int) -> Fault | None:
+    def take_upload_fault(self, start: int, end: int) -> Fault | None:
         def covers(fault: Fault) -> bool:
             at_offset = fault.params.get("at_offset")
             return at_offset is None or start <= int(at_offset) < end
 
-        return sb.take_fault(PLATFORM, "upload", covers)
+        return self.sb.take_fault(PLATFORM, "upload", covers)
 
-    def upload_fault(fault: Fault, session: dict[str, Any], start: int, length: int) -> Response | None:
+    def upload_fault(self, fault: Fault, session: dict[str, Any], start: int, length: int) -> Response | None:
         if fault.kind == "reset":
             at_offset = fault.params.get("at_offset")
             keep = int(at_offset) - start if at_offset is not None else int(fault.after_bytes or 0)
-            receive(session, start, min(keep, length))
+            self.receive(session, start, min(keep, length))
             drop_connection()
         if fault.kind == "session_gone":
-            forget(session)
+            self.forget(session)
             return error(int(fault.params.get("status", 404)), "notFound", "Not Found", domain="global")
         if fault.kind in ("lost_response", "processing_error", "rejected_codec", "rejected"):
             if fault.kind != "lost_response":
@@ -370,7 +287,7 @@ def register(app: Flask, sb: Sandbox) -> None:
                 pass
         return answer
 
-    def receive(session: dict[str, Any], start: int, length: int) -> None:
+    def receive(self, session: dict[str, Any], start: int, length: int) -> None:
         """Append the request body at the session's offset; on a drop keep whole 256 KiB units."""
         received = session["received"]
         skip = received - start            # a resent overlap is read and ignored
@@ -397,20 +314,20 @@ def register(app: Flask, sb: Sandbox) -> None:
             spool_file.truncate(received)
         session["received"] = received
 
-    def session_progress(session: dict[str, Any]) -> Response:
+    def session_progress(self, session: dict[str, Any]) -> Response:
         if session["video_id"]:
-            video = state()["videos"][session["video_id"]]
-            return _json(video_resource(video, {"snippet", "status"}, owner=True), status=200)
+            video = self.state()["videos"][session["video_id"]]
+            return _json(self.video_resource(video, {"snippet", "status"}, owner=True), status=200)
         headers = {"Range": f"bytes=0-{session['received'] - 1}"} if session["received"] else {}
         return Response(status=308, headers=headers)
 
-    def finish(session: dict[str, Any]) -> dict[str, Any]:
+    def finish(self, session: dict[str, Any]) -> dict[str, Any]:
         digest = hashlib.sha256()
         with open(session["path"], "rb") as spool_file:
             while piece := spool_file.read(PIECE):
                 digest.update(piece)
         os.unlink(session["path"])
-        fault = session.pop("processing_fault", None) or sb.take_fault(PLATFORM, "processing")
+        fault = session.pop("processing_fault", None) or self.sb.take_fault(PLATFORM, "processing")
         outcome = {"uploadStatus": "processed"}
         if fault is not None and fault.kind == "rejected_codec":
             outcome = {"uploadStatus": "failed", "failureReason": "codec"}
@@ -418,37 +335,37 @@ def register(app: Flask, sb: Sandbox) -> None:
             outcome = {"uploadStatus": "failed", "failureReason": str(fault.params.get("reason", "conversion"))}
         elif fault is not None and fault.kind == "rejected":
             outcome = {"uploadStatus": "rejected", "rejectionReason": str(fault.params.get("reason", "duplicate"))}
-        now = sb.now(PLATFORM)
+        now = self.sb.now(PLATFORM)
         video_id = secrets.token_urlsafe(8)[:11]
         resource = session["resource"]
         video = {
             "id": video_id, "account_id": session["account_id"], "created": now,
-            "ready_at": now + sb.processing_seconds(PLATFORM, video_id),
+            "ready_at": now + self.sb.processing_seconds(PLATFORM, video_id),
             "snippet": dict(resource.get("snippet") or {}), "status": dict(resource.get("status") or {}),
             "outcome": outcome, "size": session["total"], "sha256": digest.hexdigest(),
             # Counts set through the control route; the rest grow with age (sandbox/engagement.py).
             "statistics": {},
         }
-        with sb.lock:
-            state()["videos"][video_id] = video
+        with self.sb.lock:
+            self.state()["videos"][video_id] = video
             session["video_id"] = video_id
             key = f"{session['account_id']}/{_pacific_day()}"
-            state()["channel_uploads"][key] = state()["channel_uploads"].get(key, 0) + 1
+            self.state()["channel_uploads"][key] = self.state()["channel_uploads"].get(key, 0) + 1
         snippet = video["snippet"]
-        sb.record_publish(PLATFORM, session["account_id"], video_id, sha256=video["sha256"], size=video["size"],
+        self.sb.record_publish(PLATFORM, session["account_id"], video_id, sha256=video["sha256"], size=video["size"],
                           caption=snippet.get("description", ""), title=snippet.get("title"),
                           tags=snippet.get("tags", []), status=video["status"], marker=None)
         return video
 
-    def forget(session: dict[str, Any]) -> None:
+    def forget(self, session: dict[str, Any]) -> None:
         session["gone"] = True
         if os.path.exists(session["path"]):
             os.unlink(session["path"])
 
-    def video_resource(video: dict[str, Any], parts: set[str], owner: bool) -> dict[str, Any]:
+    def video_resource(self, video: dict[str, Any], parts: set[str], owner: bool) -> dict[str, Any]:
         item: dict[str, Any] = {"kind": "youtube#video", "etag": secrets.token_urlsafe(12), "id": video["id"]}
-        processing = sb.now(PLATFORM) < video["ready_at"]
-        account = sb.account(PLATFORM, video["account_id"]) or {}
+        processing = self.sb.now(PLATFORM) < video["ready_at"]
+        account = self.sb.account(PLATFORM, video["account_id"]) or {}
         if "snippet" in parts:
             snippet = video["snippet"]
             thumbs = {name: {"url": f"https://i.ytimg.com/vi/{video['id']}/{name}.jpg", "width": w, "height": h}
@@ -465,7 +382,7 @@ def register(app: Flask, sb: Sandbox) -> None:
             status = video["status"]
             item["status"] = {
                 "uploadStatus": "uploaded" if processing else video["outcome"]["uploadStatus"],
-                "privacyStatus": visible_privacy(video, sb.now(PLATFORM)), "license": "youtube",
+                "privacyStatus": visible_privacy(video, self.sb.now(PLATFORM)), "license": "youtube",
                 "embeddable": True, "publicStatsViewable": True,
                 "madeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
                 "selfDeclaredMadeForKids": bool(status.get("selfDeclaredMadeForKids", False)),
@@ -478,22 +395,22 @@ def register(app: Flask, sb: Sandbox) -> None:
                     if reason in video["outcome"]:
                         item["status"][reason] = video["outcome"][reason]
         if "processingDetails" in parts and owner:
-            item["processingDetails"] = processing_details(video, processing)
+            item["processingDetails"] = self.processing_details(video, processing)
         if "statistics" in parts:
-            counts = engagement(sb, video["id"], video["ready_at"], platform=PLATFORM,
+            counts = engagement(self.sb, video["id"], video["ready_at"], platform=PLATFORM,
                                 caption=video["snippet"].get("description", ""))
             grown = {"viewCount": str(counts.views), "likeCount": str(counts.likes), "favoriteCount": "0",
                      "commentCount": str(counts.comments)}
             item["statistics"] = grown | video["statistics"]
         return item
 
-    def processing_details(video: dict[str, Any], processing: bool) -> dict[str, Any]:
+    def processing_details(self, video: dict[str, Any], processing: bool) -> dict[str, Any]:
         if processing:
             span = max(video["ready_at"] - video["created"], 1e-6)
-            done = min(1.0, (sb.now(PLATFORM) - video["created"]) / span)
+            done = min(1.0, (self.sb.now(PLATFORM) - video["created"]) / span)
             return {"processingStatus": "processing", "processingProgress": {
                 "partsTotal": "1000", "partsProcessed": str(int(done * 1000)),
-                "timeLeftMs": str(int((video["ready_at"] - sb.now(PLATFORM)) * 1000))}}
+                "timeLeftMs": str(int((video["ready_at"] - self.sb.now(PLATFORM)) * 1000))}}
         upload_status = video["outcome"]["uploadStatus"]
         if upload_status == "failed":
             return {"processingStatus": "failed", "processingFailureReason": "transcodeFailed"}
@@ -501,27 +418,124 @@ def register(app: Flask, sb: Sandbox) -> None:
             return {"processingStatus": "terminated"}
         return {"processingStatus": "succeeded"}
 
+
+def _upload_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
+    """Resumable uploads: start a session, then PUT the bytes (in one request or in chunks)."""
+
+    # ------------------------------------------------------------ videos.insert
+
+    @app.post(f"{PREFIX}/upload/youtube/v3/videos")
+    def start_session() -> Response:
+        token = api.admit("insert")
+        if isinstance(token, Response):
+            return token
+        account = sb.account(PLATFORM, token.account_id) or {}
+        if account.get("no_channel"):
+            return _fault_answer(Fault(PLATFORM, kind="signup_required"), "insert") or auth_error()
+        if request.args.get("uploadType") != "resumable":
+            return error(400, "badRequest", "This simulator supports uploadType=resumable only.", domain="global")
+        parts = set(request.args.get("part", "").split(","))
+        if not parts & {"snippet", "status"}:
+            return error(400, "required", "Required parameter: part", domain="global")
+        try:
+            total = int(request.headers["X-Upload-Content-Length"])
+        except (KeyError, ValueError):
+            return error(400, "badRequest", "X-Upload-Content-Length is required.", domain="global")
+        resource = request.get_json(silent=True)
+        problem = _validate_resource(resource)
+        if problem is not None:
+            return problem
+        day = _pacific_day()
+        with sb.lock:
+            inserts = api.state()["inserts"].get(day, 0)
+            if inserts >= int(sb.setting("daily_uploads", PLATFORM, 100)):
+                return _quota_exceeded()
+            channel_key = f"{token.account_id}/{day}"
+            channel_used = api.state()["channel_uploads"].get(channel_key, 0)
+            channel_cap = int(account.get("daily_upload_limit",
+                                          sb.setting("channel_daily_uploads", PLATFORM,
+                                                     CHANNEL_DAILY_UPLOADS_ASSUMED)))
+            if channel_used >= channel_cap:
+                return _upload_limit()
+            api.state()["inserts"][day] = inserts + 1
+            upload_id = secrets.token_urlsafe(24)
+            handle, path = tempfile.mkstemp(dir=api.spool, prefix="upload-")
+            os.close(handle)
+            api.state()["sessions"][upload_id] = {
+                "account_id": token.account_id, "resource": resource, "total": total, "path": path,
+                "received": 0, "video_id": None, "gone": False,
+                "content_type": request.headers.get("X-Upload-Content-Type", "video/*"),
+                "notify": request.args.get("notifySubscribers", "true") != "false",
+            }
+        location = f"{request.host_url.rstrip('/')}{PREFIX}/upload/youtube/v3/videos" \
+                   f"?uploadType=resumable&upload_id={upload_id}"
+        return Response(status=200, headers={"Location": location, "X-GUploader-UploadID": upload_id})
+
+    @app.put(f"{PREFIX}/upload/youtube/v3/videos")
+    def upload_bytes() -> Response:
+        session = api.state()["sessions"].get(request.args.get("upload_id", ""))
+        if session is None or session["gone"]:
+            return error(404, "notFound", "Not Found", domain="global")
+        total = session["total"]
+        content_range = request.headers.get("Content-Range", "")
+        if _STATUS_QUERY.fullmatch(content_range):
+            _, answer = api.fault_for("upload_status")
+            if answer is not None:
+                return answer
+            return api.session_progress(session)
+        match = _RANGE.fullmatch(content_range)
+        length = request.content_length or 0
+        if match:
+            start, end = int(match.group(1)), int(match.group(2))
+            if match.group(3) != "*" and int(match.group(3)) != total:
+                return error(400, "badRequest", "The Content-Range total does not match the session.", "global")
+        elif not content_range:
+            start, end = 0, length - 1
+        else:
+            return error(400, "badRequest", "Failed to parse Content-Range header.", domain="global")
+        if end - start + 1 != length or start > session["received"] or end >= total:
+            return error(400, "badRequest", "Invalid request. The Content-Range does not match the bytes "
+                         "received so far or the request length.", domain="global")
+        if end + 1 < total and length % GRANULARITY:
+            return error(400, "badRequest", "Invalid request. The number of bytes uploaded is required to be equal "
+                         "or greater than 262144, except for the final request (it's recommended to be the exact "
+                         f"multiple of 262144). The received request contained {length} bytes, which does not "
+                         "meet this requirement.", domain="global")
+        fault = api.take_upload_fault(start, end + 1)
+        if fault is not None:
+            answer = api.upload_fault(fault, session, start, length)
+            if answer is not None:
+                return answer
+        api.receive(session, start, length)
+        if session["received"] < total:
+            return api.session_progress(session)
+        video = api.finish(session)
+        if fault is not None and fault.kind == "lost_response":
+            drop_connection()
+        return _json(api.video_resource(video, {"snippet", "status"}, owner=True), status=201)
+
+
+def _video_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
+    """videos.list and videos.delete."""
+
     # -------------------------------------------------------------- videos.list
 
     @app.get(f"{PREFIX}/youtube/v3/videos")
     def list_videos() -> Response:
-        token, refused = authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = fault_for("list")
-        if answer is not None:
-            return answer
+        token = api.admit("list")
+        if isinstance(token, Response):
+            return token
         parts = {p for p in request.args.get("part", "").split(",") if p}
         if not parts:
             return error(400, "required", "Required parameter: part", domain="global")
-        over = spend_units(1)
+        over = api.spend_units(1)
         if over is not None:
             return over
         items = []
         for video_id in request.args.get("id", "").split(","):
-            video = state()["videos"].get(video_id.strip())
+            video = api.state()["videos"].get(video_id.strip())
             if video is not None:
-                items.append(video_resource(video, parts, owner=video["account_id"] == token.account_id))
+                items.append(api.video_resource(video, parts, owner=video["account_id"] == token.account_id))
         return _json({"kind": "youtube#videoListResponse", "etag": secrets.token_urlsafe(12), "items": items,
                       "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
 
@@ -531,13 +545,10 @@ def register(app: Flask, sb: Sandbox) -> None:
     def delete_video() -> Response:
         """videos.delete: 204 No Content; 404 videoNotFound for an unknown (or already deleted) id.
         https://developers.google.com/youtube/v3/docs/videos/delete"""
-        token, refused = authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = fault_for("delete")
-        if answer is not None:
-            return answer
-        over = spend_units(50)
+        token = api.admit("delete")
+        if isinstance(token, Response):
+            return token
+        over = api.spend_units(50)
         if over is not None:
             return over
         # youtube.upload does not cover videos.delete: it needs youtube or youtube.force-ssl.
@@ -545,33 +556,34 @@ def register(app: Flask, sb: Sandbox) -> None:
             return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
                          domain="global")
         video_id = request.args.get("id", "")
-        video = state()["videos"].get(video_id)
+        video = api.state()["videos"].get(video_id)
         if video is None:
             return error(404, "videoNotFound", "The video that you are trying to delete cannot be found.")
         if video["account_id"] != token.account_id:
             return error(403, "forbidden", "The video that you are trying to delete cannot be deleted.")
         with sb.lock:
-            state()["videos"].pop(video_id)
-            state().setdefault("deleted", {})[video_id] = video
+            api.state()["videos"].pop(video_id)
+            api.state().setdefault("deleted", {})[video_id] = video
             for entry in sb.published:
                 if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
                     entry["deleted"] = True
         return Response(status=204)
 
+
+def _thumbnail_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
+    """thumbnails.set."""
+
     # ----------------------------------------------------------- thumbnails.set
 
     @app.post(f"{PREFIX}/upload/youtube/v3/thumbnails/set")
     def set_thumbnail() -> Response:
-        token, refused = authorize()
-        if refused is not None or token is None:
-            return refused or auth_error()
-        _, answer = fault_for("thumbnail")
-        if answer is not None:
-            return answer
-        over = spend_units(THUMBNAIL_UNITS)
+        token = api.admit("thumbnail")
+        if isinstance(token, Response):
+            return token
+        over = api.spend_units(THUMBNAIL_UNITS)
         if over is not None:
             return over
-        video = state()["videos"].get(request.args.get("videoId", ""))
+        video = api.state()["videos"].get(request.args.get("videoId", ""))
         if video is None:
             return error(404, "videoNotFound", "The video that you are trying to update cannot be found.",
                          domain="youtube.thumbnail")
@@ -613,6 +625,10 @@ def register(app: Flask, sb: Sandbox) -> None:
                 for name, w, h in sizes}
         return _json({"kind": "youtube#thumbnailSetResponse", "etag": secrets.token_urlsafe(12), "items": [item]})
 
+
+def _analytics_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
+    """The YouTube Analytics report."""
+
     # ------------------------------------------------------- YouTube Analytics
 
     @app.get(f"{ANALYTICS_PREFIX}/v2/reports")
@@ -620,13 +636,13 @@ def register(app: Flask, sb: Sandbox) -> None:
         """reports.query for one of the caller's videos: needs yt-analytics.readonly *and*
         youtube.readonly (2026), answers a resultTable with one row per video.
         https://developers.google.com/youtube/analytics/reference/reports/query"""
-        token, refused = authorize()
+        token, refused = api.authorize()
         if refused is not None or token is None:
             return refused or auth_error()
         if token.scopes and not set(ANALYTICS_SCOPES) <= set(token.scopes):
             return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
                          domain="global")
-        _, answer = fault_for("analytics")
+        _, answer = api.fault_for("analytics")
         if answer is not None:
             return answer
         args = request.args
@@ -644,7 +660,7 @@ def register(app: Flask, sb: Sandbox) -> None:
         wanted = (args.get("filters") or "").removeprefix("video==")
         rows = []
         for video_id in [v for v in wanted.split(",") if v]:
-            video = state()["videos"].get(video_id)
+            video = api.state()["videos"].get(video_id)
             if video is None or video["account_id"] != token.account_id or video["outcome"].get(
                     "uploadStatus") != "processed":
                 continue
@@ -657,12 +673,25 @@ def register(app: Flask, sb: Sandbox) -> None:
             {"name": m, "columnType": "METRIC", "dataType": "INTEGER"} for m in metrics]
         return _json({"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers, "rows": rows})
 
+
+def _control_routes(app: Flask, api: _YouTube) -> None:
+    """The sandbox's own control endpoint (tests set a video's counts)."""
+
     # ------------------------------------------------------------ sandbox control
 
     @app.post("/_sandbox/youtube/videos/<video_id>/statistics")
     def set_statistics(video_id: str) -> Response:
-        video = state()["videos"].get(video_id)
+        video = api.state()["videos"].get(video_id)
         if video is None:
             return _json({"error": "unknown video"}, status=404)
         video["statistics"].update({k: str(v) for k, v in (request.get_json(force=True) or {}).items()})
         return _json(video["statistics"])
+
+
+def register(app: Flask, sb: Sandbox) -> None:
+    api = _YouTube(sb)
+    _upload_routes(app, sb, api)
+    _video_routes(app, sb, api)
+    _thumbnail_routes(app, sb, api)
+    _analytics_routes(app, sb, api)
+    _control_routes(app, api)

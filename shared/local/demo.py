@@ -22,7 +22,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from shared.auth import mint_local_token
+from shared.cli.captions import suggestions_table, targets_from
+from shared.db import database
+from shared.db.local import LOCAL_DIR
 from shared.local.stack import LocalStack
+from shared.media.samples import make_video
 
 DEMO_EMAIL = "demo+{run}@shortpub.local"
 DEMO_CONTEXT = {
@@ -39,9 +44,6 @@ class DemoError(RuntimeError):
 
 def _demo_user() -> tuple[str, str, str]:
     """A fresh demo user per run: the sandbox's accounts are new each time it starts."""
-    from shared.auth import mint_local_token
-    from shared.db import database
-
     email = DEMO_EMAIL.format(run=datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
     with database().service() as conn:
         row = conn.execute("insert into auth.users (email) values (%s) returning id", (email,)).fetchone()
@@ -90,8 +92,6 @@ def _connections(api: httpx.Client) -> dict[str, str]:
 
 
 def _upload_video(api: httpx.Client) -> str:
-    from shared.media.samples import make_video
-
     with tempfile.TemporaryDirectory() as folder:
         path = make_video(Path(folder) / "demo.mp4", seconds=6, width=720, height=1280)
         with path.open("rb") as handle:
@@ -105,8 +105,6 @@ def _upload_video(api: httpx.Client) -> str:
 
 def _suggestions(api: httpx.Client, video_id: str, console: Console) -> dict[str, dict[str, Any]]:
     """Ask for caption suggestions, show them, and return each platform's target fields."""
-    from shared.cli.captions import suggestions_table, targets_from
-
     answer = _check(api.post("/captions", json={
         "video_id": video_id, "platforms": ["blotato", "instagram", "youtube", "facebook"],
         "brief": "20% off everything until Sunday",
@@ -190,8 +188,6 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
 
 def _show_mail(console: Console, email: str) -> None:
     """The scheduled post's confirmation mail goes out with the next scheduler tick."""
-    from shared.db.local import LOCAL_DIR
-
     folder = LOCAL_DIR / "mail"
     deadline = time.monotonic() + 20
     found: list[Path] = []

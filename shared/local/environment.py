@@ -60,6 +60,7 @@ def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:
 
 def sandbox_env(sandbox_url: str) -> dict[str, str]:
     """Every platform's base-URL settings pointed at the sandbox (from each package's SANDBOX_ENV)."""
+    # Cost: the platform packages load only here; the CLI imports this module for local_secrets() alone.
     import shared.platforms as platforms_pkg
     from shared.platforms import adapters
 

@@ -20,6 +20,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import WSGIRequestHandler
 
 from shared.db.local import PROJECT_ROOT
+from shared.http import _request_id, error_response
+from shared.log import bind_context
+from shared.platforms import adapters
 from shared.wsgi_server import RunningServer, serve_in_thread
 
 # A client that stops sending mid-body gets a 400 after this long, instead of holding the request open.
@@ -38,8 +41,6 @@ def deployed_name(module: str) -> str:
 
 def mounts() -> dict[str, tuple[str, Path]]:
     """URL prefix → (entry point, source file)."""
-    from shared.platforms import adapters
-
     found = {}
     for name in function_names():
         source = FUNCTIONS_DIR / f"{name}.py"
@@ -53,13 +54,8 @@ def mounts() -> dict[str, tuple[str, Path]]:
 
 def _json_errors(app: Flask) -> Flask:
     """Whatever the framework itself answers (unknown path, method) leaves as the API's JSON error body."""
-    from shared.http import error_response
-
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
-        from shared.http import _request_id
-        from shared.log import bind_context
-
         bind_context(request_id=_request_id(flask.request))
         code = exc.code or 500
         if code == 404:
@@ -133,6 +129,8 @@ def create_app() -> DispatcherMiddleware:
 
     @index.get("/openapi.json")
     def _openapi() -> Any:
+        # Cost: the document's route table imports every function module and what they use; the deploy
+        # CLI imports this module only for function_names(), so that load waits for the first request.
         from shared.api.openapi import openapi_document
 
         return jsonify(openapi_document())

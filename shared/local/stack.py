@@ -1,4 +1,4 @@
-"""`make run` / `make demo`: the whole product on this machine, on embedded defaults.
+"""The whole product on this machine, on embedded defaults (started by `shared.local.run`).
 
 PostgreSQL (embedded unless DATABASE_URL is set) with migrations, the platform
 sandbox, local storage with signed URLs, a local SMTP server, the Cloud Tasks
@@ -8,15 +8,17 @@ emulator, every Cloud Function on one port, and a scheduler loop calling the tic
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import threading
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
 
+import psycopg
+
+from sandbox import server as sandbox_server
+from shared.db import local as localdb
+from shared.db import migrate
 from shared.db.local import LOCAL_DIR
+from shared.local import functions_server
 from shared.local.environment import (
     DEFAULT_PORTS,
     SANDBOX_APPS,
@@ -25,6 +27,12 @@ from shared.local.environment import (
     port_or_free,
     sandbox_env,
 )
+from shared.log import configure, get_logger
+from shared.notify.local_smtp import LocalSmtpServer
+from shared.publishing.wiring import run_tick
+from shared.storage import storage
+from shared.storage.local import LocalStorage
+from shared.tasks.emulator import TasksEmulator
 
 TICK_SECONDS = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
 # "free": every part of the stack on a free port instead of 8080/8700/... (a second stack beside the first).
@@ -43,11 +51,8 @@ class LocalStack:
 
 
 def _database_url(stack: LocalStack) -> str:
-    from shared.db import local as localdb
-
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
-    import psycopg
 
     admin = localdb.start_embedded()
     # Stopped last (ExitStack runs callbacks in reverse): Ctrl-C or SIGTERM never leaves it running.
@@ -84,9 +89,6 @@ def _configure_env(ports: dict[str, int]) -> None:
 
 
 def _tick_loop(stack: LocalStack) -> None:
-    from shared.log import get_logger
-    from shared.publishing.wiring import run_tick
-
     log = get_logger("local.scheduler")
     while not stack.stop_event.wait(TICK_SECONDS):
         try:
@@ -109,21 +111,11 @@ def start() -> LocalStack:
 
 
 def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
-    from sandbox import server as sandbox_server
-    from shared.db import migrate
-    from shared.local import functions_server
-    from shared.notify.local_smtp import LocalSmtpServer
-    from shared.storage import storage
-    from shared.storage.local import LocalStorage
-    from shared.storage.local_server import start_in_thread
-    from shared.tasks.emulator import TasksEmulator
-
     # JSON log lines go to a file so the console shows the stack and the demo's table.
     log_path = LOCAL_DIR / "logs" / "shortpub.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("a", buffering=1)
     stack.stack.callback(log_file.close)
-    from shared.log import configure
 
     configure(os.environ.get("LOG_LEVEL", "INFO"), stream=log_file)
     stack.urls["logs (JSON, one per line)"] = str(log_path)
@@ -138,7 +130,7 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
 
     local_storage = storage()
     assert isinstance(local_storage, LocalStorage)
-    files = start_in_thread(local_storage, port=ports["storage"])
+    files = local_storage.start_server(port=ports["storage"])
     stack.stack.callback(files.stop)
     stack.urls["video storage (signed URLs)"] = files.url
 
@@ -160,62 +152,3 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     thread = threading.Thread(target=_tick_loop, args=(stack,), name="scheduler", daemon=True)
     thread.start()
     stack.urls["scheduler"] = f"tick every {TICK_SECONDS:g} s (Cloud Scheduler: every minute)"
-
-
-def print_urls(stack: LocalStack, console: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="shortpub local stack", show_header=True)
-    table.add_column("part")
-    table.add_column("where")
-    for name, where in stack.urls.items():
-        table.add_row(name, where)
-    console.print(table)
-
-
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM stops the stack like Ctrl-C does: through the same `finally`, so nothing is orphaned."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from rich.console import Console
-
-    from shared.local.demo import run_demo
-
-    argv = argv if argv is not None else sys.argv[1:]
-    mode = argv[0] if argv else "run"
-    console = Console()
-    _interrupt_on_sigterm()
-    console.print("[bold]Starting shortpub locally...[/bold]")
-    try:
-        stack = start()
-    except KeyboardInterrupt:
-        console.print("Stopped.")
-        return 0
-    try:
-        print_urls(stack, console)
-        # LOCAL_DEMO=0 serves without publishing the demo post first.
-        ok = run_demo(stack, console) if os.environ.get("LOCAL_DEMO", "1") != "0" or mode == "demo" else True
-        if mode == "demo":
-            return 0 if ok else 1
-        console.print("[bold green]Serving.[/bold green] Press Ctrl-C to stop.")
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        console.print("Stopping...")
-        return 0
-    finally:
-        # A second Ctrl-C while stopping must not cut the shutdown short.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.close()
-        console.print("Stopped: PostgreSQL, the Cloud Tasks emulator and every server are down.")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

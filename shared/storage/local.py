@@ -30,6 +30,8 @@ from shared.storage.base import (
     clean_path,
     limited,
 )
+from shared.storage.local_server import start_in_thread
+from shared.wsgi_server import RunningServer
 
 _TEMP_PREFIX = ".upload-"
 
@@ -66,7 +68,7 @@ class LocalStorage(Storage):
         self._base_url = base_url.rstrip("/") if base_url else None
         self._server_port = server_port
         self._server_lock = threading.Lock()
-        self.server: object | None = None
+        self.server: RunningServer | None = None
 
     # ------------------------------------------------------------------ files
 
@@ -160,15 +162,19 @@ class LocalStorage(Storage):
             return "This link has expired. Please ask for a new one."
         return None
 
+    def start_server(self, port: int | None = None) -> RunningServer:
+        """Serve the signed URLs from a daemon thread; they point at it unless a base URL was given."""
+        running = start_in_thread(self, port=self._server_port if port is None else port)
+        if self._base_url is None:
+            self._base_url = running.url
+        return running
+
     @property
     def base_url(self) -> str:
         if self._base_url is None:
             with self._server_lock:
                 if self._base_url is None:
-                    from shared.storage.local_server import start_in_thread
-
-                    self.server = start_in_thread(self, port=self._server_port)
-                    self._base_url = self.server.url  # type: ignore[attr-defined]
+                    self.server = self.start_server()
         assert self._base_url is not None
         return self._base_url
 

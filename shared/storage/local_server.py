@@ -3,20 +3,23 @@
 GET/HEAD `/<bucket>/<path>?expires=…&sig=…` with single Range requests (platforms
 and resumable downloads use them). Expired or tampered links get 403 with a plain
 message; nothing else in the bucket is reachable.
+
+It serves whatever has the `SignedFiles` shape (the local storage backend), without
+importing that backend: the backend starts this server on first use.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import urllib.parse
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from shared.log import get_logger
 from shared.storage.base import ObjectNotFound, RangeNotSatisfiable, StorageError, file_part, requested_range
-from shared.storage.local import LocalStorage
 from shared.wsgi_server import RunningServer, serve_in_thread
 
 log = get_logger(__name__)
@@ -28,8 +31,20 @@ def _plain(start_response: StartResponse, status: str, message: str) -> list[byt
     return [body]
 
 
+class SignedFiles(Protocol):
+    """What the server needs from the storage it serves."""
+
+    bucket: str
+
+    def check_signature(self, path: str, expires: str, signature: str) -> str | None: ...
+
+    def size(self, path: str) -> int: ...
+
+    def open(self, path: str) -> BinaryIO: ...
+
+
 class LocalFileApp:
-    def __init__(self, storage: LocalStorage) -> None:
+    def __init__(self, storage: SignedFiles) -> None:
         self.storage = storage
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -90,8 +105,6 @@ class LocalFileApp:
 
 
 def _guess_type(path: str) -> str:
-    import mimetypes
-
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
@@ -100,23 +113,14 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _make(storage: LocalStorage, host: str, port: int) -> BaseWSGIServer:
-    return make_server(host, port, LocalFileApp(storage), threaded=True, request_handler=_QuietHandler)
-
-
-def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+def start_in_thread(storage: SignedFiles, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `storage` in a daemon thread (port 0 picks a free one)."""
-    running = serve_in_thread(LocalFileApp(storage), name="local-storage", port=port, host=host,
-                              request_handler=_QuietHandler)
-    if storage._base_url is None:  # signed URLs point at this server unless LOCAL_STORAGE_URL says otherwise
-        storage._base_url = running.url
-    return running
+    return serve_in_thread(LocalFileApp(storage), name="local-storage", port=port, host=host,
+                           request_handler=_QuietHandler)
 
 
-def serve(port: int, storage: LocalStorage | None = None, host: str = "127.0.0.1") -> None:
-    """Serve the configured local storage in the foreground (used by `make run`)."""
-    from shared.storage import storage as configured
-
-    chosen = storage or configured()
-    assert isinstance(chosen, LocalStorage), "the file server only serves the local storage backend"
-    _make(chosen, host, port).serve_forever()
+def serve(storage: SignedFiles, port: int, host: str = "127.0.0.1") -> None:
+    """Serve `storage` in the foreground (then point LOCAL_STORAGE_URL at it)."""
+    server: BaseWSGIServer = make_server(host, port, LocalFileApp(storage), threaded=True,
+                                         request_handler=_QuietHandler)
+    server.serve_forever()

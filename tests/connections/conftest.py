@@ -13,14 +13,9 @@ import jwt
 import pytest
 
 from shared.config import core
+from tests.support.apps import APP_ENV
 from tests.test_logging import captured  # noqa: F401 - the log-capturing fixture, for tests that read logs
 
-APP_ENV = {
-    "TIKTOK_CLIENT_KEY": "sbx-tiktok-client", "TIKTOK_CLIENT_SECRET": "sbx-tiktok-secret",
-    "INSTAGRAM_APP_ID": "sbx-ig-app", "INSTAGRAM_APP_SECRET": "sbx-ig-secret",
-    "FACEBOOK_APP_ID": "sbx-fb-app", "FACEBOOK_APP_SECRET": "sbx-fb-secret",
-    "GOOGLE_CLIENT_ID": "sbx-google-client", "GOOGLE_CLIENT_SECRET": "sbx-google-secret",
-}
 BASE_ENV = {
     "TIKTOK_WWW_BASE": "/tiktok-www", "TIKTOK_API_BASE": "/tiktok",
     "INSTAGRAM_WWW_BASE": "/instagram-www", "INSTAGRAM_API_BASE": "/instagram-api",

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import io
 import secrets
-import threading
 import time
 
 import flask
 import httpx
 import pytest
 from PIL import Image
-from werkzeug.serving import make_server
 
 from shared.storage import set_storage, storage_settings
 from shared.storage.local import LocalStorage
+from shared.wsgi_server import serve_in_thread
 
 
 class _Clock:
@@ -50,11 +49,10 @@ def api(db, tmp_path, monkeypatch):
     def route(rest: str = "") -> flask.Response:
         return videos(flask.request)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(app, name="videos-api")
 
     class Api:
-        url = f"http://127.0.0.1:{server.server_port}/videos"
+        url = f"{server.url}/videos"
         storage = backend
 
         def headers(self, user, **extra):
@@ -63,7 +61,7 @@ def api(db, tmp_path, monkeypatch):
 
     Api.clock = clock  # type: ignore[attr-defined]
     yield Api()
-    server.shutdown()
+    server.stop()
     if backend.server is not None:
         backend.server.stop()  # type: ignore[attr-defined]
     set_storage(None)

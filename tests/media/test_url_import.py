@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from shared.media.url_import import ImportRefused, UrlPolicy, forbidden_reason, open_url
+from tests.support.http_server import QuietHandler, serve_handler
 
 LOOPBACK_ALLOWED = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     routes: dict = {}
 
     def do_GET(self):  # noqa: N802
@@ -36,19 +35,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(action[1])
             self.end_headers()
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def origin():
     Handler.routes = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    running = serve_handler(Handler, name="origin")
+    yield running.server, running.url
+    running.stop()
 
 
 def fetch(url, policy, resolver=None):

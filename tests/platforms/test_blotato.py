@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.core import Fault
 from shared.platforms import adapter_class
-from shared.platforms.base import Credentials, PublishJob, StepOutcome
+from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.blotato import BlotatoAdapter, BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
+from tests.support.steps import drive, faults_on
+
+add_fault = faults_on("blotato")
 
 ACCOUNT = "98432"
 
@@ -37,23 +39,6 @@ def make_job(sample_video, key: str, **options: Any) -> PublishJob:
         hashtags=("baking", "#bread"),
         options={"privacy_level": "PUBLIC_TO_EVERYONE", **options},
     )
-
-
-def drive(adapter, job, step: str | None = None, data: dict | None = None, limit: int = 20) -> tuple[StepOutcome, dict]:
-    """Run steps like the worker: merge each outcome's data, follow next_step until done."""
-    data = dict(data or {})
-    step = step or adapter.first_step
-    for _ in range(limit):
-        outcome = adapter.run_step(step, job, data)
-        data.update(outcome.data)
-        if outcome.next_step is None:
-            return outcome, data
-        step = outcome.next_step
-    raise AssertionError(f"not finished after {limit} steps, stuck at {step}")
-
-
-def add_fault(sb, operation: str, kind: str, **kw: Any) -> None:
-    sb.add_fault(Fault(platform="blotato", operation=operation, kind=kind, **kw))
 
 
 def test_registered_with_its_network() -> None:

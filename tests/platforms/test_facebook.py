@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from sandbox.core import Fault
 from shared.platforms.base import Credentials, PublishedPost, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
+from tests.support.steps import drive_to_published as drive
+from tests.support.steps import faults_on
+
+fault = faults_on("facebook")
 
 PAGE = "104000000000001"
 CAPTION = "Behind the scenes at the bakery #baking #reels"
-
-
-def drive(adapter: FacebookAdapter, job: PublishJob, step: str | None = None,
-          data: dict | None = None, max_steps: int = 60) -> tuple[PublishedPost, dict, list[str]]:
-    """Run steps until published, as the worker does (the wait is honoured, shortened)."""
-    step = step or adapter.first_step
-    data = dict(data or {})
-    ran: list[str] = []
-    for _ in range(max_steps):
-        ran.append(step)
-        outcome = adapter.run_step(step, job, data)
-        data.update(outcome.data)
-        if outcome.published is not None:
-            return outcome.published, data, ran
-        assert outcome.next_step in adapter.steps
-        if outcome.next_step == step:
-            time.sleep(0.05)
-        step = outcome.next_step
-    raise AssertionError(f"not published after {max_steps} steps: {ran}")
 
 
 @pytest.fixture
@@ -59,10 +42,6 @@ def make_job(sb, video, *, token: str | None = None, options: dict | None = None
         title=title,
         options=options or {},
     )
-
-
-def fault(sb, operation: str, kind: str, **extra) -> None:
-    sb.add_fault(Fault(platform="facebook", operation=operation, kind=kind, **extra))
 
 
 def test_publishes_a_reel_end_to_end(fb, sample_video) -> None:

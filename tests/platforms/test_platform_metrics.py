@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sandbox.core import Fault
 from shared.platforms.base import Credentials
 from shared.platforms.blotato import BlotatoAdapter
 from shared.platforms.errors import AuthError, PermanentError, QuotaError
@@ -18,12 +17,9 @@ from tests.platforms.test_facebook import fb  # noqa: F401 - fixture
 from tests.platforms.test_instagram import ig  # noqa: F401 - fixture
 from tests.platforms.test_tiktok import tiktok  # noqa: F401 - fixture
 from tests.platforms.test_youtube import youtube  # noqa: F401 - fixture
+from tests.support.steps import faults_on
 
 A_WEEK = 7 * 86400
-
-
-def _fault(sb, platform: str, operation: str, kind: str, **extra) -> None:
-    sb.add_fault(Fault(platform=platform, operation=operation, kind=kind, **extra))
 
 
 def _assert_plausible(metrics, *, saves: bool) -> None:
@@ -54,7 +50,7 @@ def test_instagram_reads_reel_insights_that_grow(ig, sample_video) -> None:  # n
 def test_instagram_not_enough_viewers_is_no_numbers_not_a_failure(ig, sample_video) -> None:  # noqa: F811
     adapter, sb = ig
     published, _, _ = ig_test.drive(adapter, ig_test.make_job(sb, sample_video))
-    _fault(sb, "instagram", "insights", "not_enough_viewers")
+    faults_on("instagram")(sb, "insights", "not_enough_viewers")
     token = sb.mint_token("instagram", ig_test.ACCOUNT).value
     metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=ig_test.ACCOUNT),
                                     published.platform_post_id)
@@ -70,7 +66,7 @@ def test_instagram_missing_insights_permission_and_expired_token(ig, sample_vide
         adapter.fetch_metrics(Credentials(access_token=no_insights, account_id=ig_test.ACCOUNT),
                               published.platform_post_id)
     assert refused.value.code == "10"
-    _fault(sb, "instagram", "insights", "expired_token")
+    faults_on("instagram")(sb, "insights", "expired_token")
     token = sb.mint_token("instagram", ig_test.ACCOUNT).value
     with pytest.raises(AuthError):
         adapter.fetch_metrics(Credentials(access_token=token, account_id=ig_test.ACCOUNT),
@@ -97,7 +93,7 @@ def test_facebook_rate_limit_and_unknown_metric(fb, sample_video, sandbox) -> No
     adapter, sb = fb
     published, _, _ = fb_test.drive(adapter, fb_test.make_job(sb, sample_video))
     credentials = Credentials(access_token=sb.mint_token("facebook", fb_test.PAGE).value, account_id=fb_test.PAGE)
-    _fault(sb, "facebook", "insights", "rate_limited", params={"minutes": 7})
+    faults_on("facebook")(sb, "insights", "rate_limited", params={"minutes": 7})
     with pytest.raises(QuotaError) as limited:
         adapter.fetch_metrics(credentials, published.platform_post_id)
     assert limited.value.retry_at is not None

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.core import Fault
 from shared.platforms import adapter_class
-from shared.platforms.base import Credentials, PublishJob, StepOutcome
+from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.tiktok import TikTokAdapter, TikTokSettings
 from shared.platforms.tiktok.chunks import MB
+from tests.support.steps import drive, faults_on
 
 OPEN_ID = "open-id-5521"
 
@@ -38,6 +38,9 @@ def big_file(media_dir, file_server):
     return file_server.source(path)
 
 
+add_fault = faults_on("tiktok")
+
+
 def make_job(video, token: str, **options: Any) -> PublishJob:
     return PublishJob(
         target_id="target-42",
@@ -47,18 +50,6 @@ def make_job(video, token: str, **options: Any) -> PublishJob:
         hashtags=("baking",),
         options={"privacy_level": "PUBLIC_TO_EVERYONE", **options},
     )
-
-
-def drive(adapter, job, step: str | None = None, data: dict | None = None, limit: int = 30) -> tuple[StepOutcome, dict]:
-    data = dict(data or {})
-    step = step or adapter.first_step
-    for _ in range(limit):
-        outcome = adapter.run_step(step, job, data)
-        data.update(outcome.data)
-        if outcome.next_step is None:
-            return outcome, data
-        step = outcome.next_step
-    raise AssertionError(f"not finished after {limit} steps, stuck at {step}")
 
 
 def run_until(adapter, job, stop_before: str, data: dict | None = None) -> dict:
@@ -71,10 +62,6 @@ def run_until(adapter, job, stop_before: str, data: dict | None = None) -> dict:
         assert outcome.next_step is not None
         step = outcome.next_step
     return data
-
-
-def add_fault(sb, operation: str, kind: str, **kw: Any) -> None:
-    sb.add_fault(Fault(platform="tiktok", operation=operation, kind=kind, **kw))
 
 
 def test_registered_with_steps_and_quotas() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,16 @@ import httpx
 import pytest
 from PIL import Image
 
-from sandbox.core import Fault
 from shared.platforms import adapter_class
-from shared.platforms.base import Credentials, PublishJob, StepOutcome
+from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.youtube import YouTubeAdapter, YouTubeSettings
 from shared.platforms.youtube.errors import next_pacific_midnight
+from tests.support import steps
+
+add_fault = steps.faults_on("youtube")
+# YouTube's sandbox asks for short waits between polls: honour them, up to 0.2 s.
+drive = partial(steps.drive, limit=50, wait_cap=0.2)
 
 CHANNEL = "UCsandboxChannel000000001"
 MIB = 1024 * 1024
@@ -52,24 +56,6 @@ def make_job(video, token: str, cover=None, **options: Any) -> PublishJob:
         options=options,
         cover=cover,
     )
-
-
-def drive(adapter, job, step: str | None = None, data: dict | None = None, limit: int = 50) -> tuple[StepOutcome, dict]:
-    """Run steps like the worker: merge each outcome's data, wait as told, follow next_step until done."""
-    data = dict(data or {})
-    step = step or adapter.first_step
-    for _ in range(limit):
-        outcome = adapter.run_step(step, job, data)
-        data.update(outcome.data)
-        if outcome.next_step is None:
-            return outcome, data
-        time.sleep(min(outcome.wait_seconds, 0.2))
-        step = outcome.next_step
-    raise AssertionError(f"not finished after {limit} steps, stuck at {step}")
-
-
-def add_fault(sb, operation: str, kind: str, **kw: Any) -> None:
-    sb.add_fault(Fault(platform="youtube", operation=operation, kind=kind, **kw))
 
 
 def random_file(file_server, media_dir: Path, name: str, size: int):

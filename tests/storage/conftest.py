@@ -6,7 +6,6 @@ import time
 import pytest
 
 from shared.storage.local import LocalStorage
-from shared.storage.local_server import start_in_thread
 
 
 class Clock:
@@ -27,7 +26,7 @@ def clock() -> Clock:
 @pytest.fixture
 def local_storage(tmp_path, clock):
     backend = LocalStorage(tmp_path / "storage", signing_key=secrets.token_bytes(32), clock=clock)
-    server = start_in_thread(backend)
+    server = backend.start_server()
     yield backend
     server.stop()
 

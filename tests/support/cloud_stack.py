@@ -26,16 +26,10 @@ from typing import Any
 import httpx
 
 from shared.db.database import Database
+from tests.support.apps import APP_ENV
 
 JWT_SECRET = "cloud-stack-jwt-secret-" + secrets.token_hex(16)
 
-# App credentials the sandbox accepts for any value; real ones come from Secret Manager.
-APP_ENV = {
-    "TIKTOK_CLIENT_KEY": "stack-tiktok-client", "TIKTOK_CLIENT_SECRET": "stack-tiktok-secret",
-    "INSTAGRAM_APP_ID": "stack-ig-app", "INSTAGRAM_APP_SECRET": "stack-ig-secret",
-    "FACEBOOK_APP_ID": "stack-fb-app", "FACEBOOK_APP_SECRET": "stack-fb-secret",
-    "GOOGLE_CLIENT_ID": "stack-google-client", "GOOGLE_CLIENT_SECRET": "stack-google-secret",
-}
 
 # The sandbox finishes processing at once; polling at the platforms' suggested 5-15 s
 # would only measure our sleep.
@@ -121,7 +115,6 @@ class CloudStack:
         from shared.local.environment import sandbox_env
         from shared.storage import set_storage
         from shared.storage.local import LocalStorage
-        from shared.storage.local_server import start_in_thread
         from shared.tasks.client import set_task_queue
 
         try:
@@ -132,7 +125,7 @@ class CloudStack:
             self._stack.callback(self.env.restore)
 
             storage = LocalStorage(self.storage_dir, bucket="videos", signing_key=secrets.token_bytes(32))
-            files = start_in_thread(storage)
+            files = storage.start_server()
             self._stack.callback(files.stop)
             set_storage(storage)
             self._stack.callback(set_storage, None)

@@ -40,11 +40,14 @@ def simulate(db: Database, user_id: str, *, days: int, posts_per_day: int, end: 
     with db.service() as conn:
         video = conn.execute("insert into videos (user_id, storage_path, size_bytes) values (%s, %s, 1) "
                              "returning id", (user_id, f"{user_id}/history/{uuid.uuid4()}.mp4")).fetchone()
+        assert video is not None  # an insert ... returning answers its row
         for platform in platforms:
-            connections[platform] = str(conn.execute(
+            connection = conn.execute(
                 "insert into social_connections (user_id, platform, platform_account_id, username) "
                 "values (%s, %s, %s, %s) returning id",
-                (user_id, platform, f"acct-{platform}-{user_id[:8]}", f"{platform}_account")).fetchone()["id"])
+                (user_id, platform, f"acct-{platform}-{user_id[:8]}", f"{platform}_account")).fetchone()
+            assert connection is not None
+            connections[platform] = str(connection["id"])
         target_rows, snapshot_rows = [], []
         for day in range(days):
             for _ in range(posts_per_day):

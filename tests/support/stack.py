@@ -22,13 +22,8 @@ import httpx
 
 from shared.http import User
 from shared.publishing.runtime import Runtime
+from tests.support.apps import APP_ENV
 
-APP_ENV = {
-    "TIKTOK_CLIENT_KEY": "sbx-tiktok-client", "TIKTOK_CLIENT_SECRET": "sbx-tiktok-secret",
-    "INSTAGRAM_APP_ID": "sbx-ig-app", "INSTAGRAM_APP_SECRET": "sbx-ig-secret",
-    "FACEBOOK_APP_ID": "sbx-fb-app", "FACEBOOK_APP_SECRET": "sbx-fb-secret",
-    "GOOGLE_CLIENT_ID": "sbx-google-client", "GOOGLE_CLIENT_SECRET": "sbx-google-secret",
-}
 JWT_SECRET = "pipeline-tests-jwt-secret-0123456789abcdef"
 VAULT_KEYS = os.environ.get("TOKEN_VAULT_KEYS") or "1:" + base64.b64encode(os.urandom(32)).decode()
 
@@ -171,12 +166,12 @@ class Harness:
 
         The database is shared by the session, so the tick may also see other tests' targets.
         """
-        from shared.publishing.tick import claim_due
+        from shared.publishing.tick import enqueue_due
 
-        claimed = claim_due(self.rt, self.clock.now)
-        for row in claimed:
-            self.rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
-        return [str(row["id"]) for row in claimed]
+        before = {(task.queue, task.task_id) for task in self.queue.pending()}
+        enqueue_due(self.rt, self.clock.now, concurrency=1)  # one at a time: queued in claim order
+        return [str(task.payload["target_id"]) for task in self.queue.pending()
+                if (task.queue, task.task_id) not in before]
 
     def connect_blotato(self, user: dict[str, str]) -> str:
         """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""

@@ -372,7 +372,9 @@ class SupabaseStorageStandIn:
         def complete(file_path: str, metadata: dict[str, Any]) -> None:  # a function: tuspyserver deep-copies
             self.finish_upload(file_path, metadata)                       # its options, a bound method with them
 
-        return create_tus_router(prefix=TUS_PREFIX, files_dir=str(self.tus_dir), auth=auth,
+        # tuspyserver's hint says `auth` takes no arguments, but FastAPI calls it as a dependency,
+        # injecting the request by its annotation.
+        return create_tus_router(prefix=TUS_PREFIX, files_dir=str(self.tus_dir), auth=auth,  # type: ignore[arg-type]
                                  pre_create_dep=pre_create_dep, on_upload_complete=complete,
                                  days_to_keep=1)
 
@@ -434,8 +436,8 @@ class _TusFilenameMetadata:
 
 
 def _with_tuspyserver_names(header: str) -> str:
-    pairs = dict(item.strip().split(" ", 1) if " " in item.strip() else (item.strip(), "")
-                 for item in header.split(",") if item.strip())
+    pairs = {key: value for key, _, value in (item.strip().partition(" ") for item in header.split(","))
+             if key}
     if "filename" not in pairs and "objectName" in pairs:
         pairs["filename"] = pairs["objectName"]
     if "filetype" not in pairs:

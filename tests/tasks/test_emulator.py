@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 import pytest
@@ -22,6 +21,7 @@ from shared.tasks import client as tasks_client
 from shared.tasks.client import CloudTasksQueue, task_id_for
 from shared.tasks.emulator import TasksEmulator
 from shared.tasks.queues import queue_specs
+from tests.support.http_server import QuietHandler, serve_handler
 
 PROJECT, LOCATION = "shortpub-test", "us-central1"
 WAIT_S = 20.0  # an upper bound for "eventually", not a speed goal
@@ -43,7 +43,7 @@ class Receiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
@@ -56,15 +56,10 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.running = serve_handler(Handler, name="task-receiver")
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return self.running.url + path
 
     def at(self, path: str) -> list[Delivery]:
         with self.lock:
@@ -79,8 +74,7 @@ class Receiver:
         raise AssertionError(f"{path}: expected {count} deliveries, got {len(self.at(path))}")
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.running.stop()
 
 
 @pytest.fixture(scope="module")

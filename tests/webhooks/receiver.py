@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
+
+from tests.support.http_server import QuietHandler, serve_handler
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Receiver:
 def start_receiver() -> Receiver:
     receiver: Receiver
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
@@ -71,10 +72,6 @@ def start_receiver() -> Receiver:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = Receiver(server)
-    threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True).start()
+    running = serve_handler(Handler, name="webhook-receiver")
+    receiver = Receiver(running.server)
     return receiver
