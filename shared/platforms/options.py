@@ -1,15 +1,14 @@
 """Each platform's publish options as a typed model, declared next to its adapter.
 
-`shared/platforms/<key>/options.py` defines `Options` (a `PlatformOptions`): which
-options exist, their allowed values and defaults. The publish request, the edit,
-the OpenAPI document and the platform catalog (GET /platforms) all read these
+`shared/platforms/<key>/options.py` defines `Options` (a `PlatformOptions`), named by
+the platform's descriptor: which options exist, their allowed values and defaults.
+The publish request, the edit, the OpenAPI document and the platform catalog (GET /platforms) all read these
 declarations, so an option is checked when the post is created or edited, never
 first when the step runs (for a scheduled post, up to 30 days later).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -35,10 +34,11 @@ class PlatformOptions(StrictModel):
 
 
 def options_model(key: str) -> type[PlatformOptions]:
-    """The options model of platform `key` (its package's `options.Options`)."""
-    module = importlib.import_module(f"shared.platforms.{key}.options")
-    model: type[PlatformOptions] = module.Options
-    return model
+    """The options model of platform `key`, as its descriptor names it."""
+    # Cycle: the registry imports every platform package, whose options module imports this one.
+    from shared.platforms.registry import registry
+
+    return registry()[key].options
 
 
 def stored(options: PlatformOptions) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.graph_api import ErrorTable, Rule
 from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.meta.graph import ErrorTable, Rule
 
 RETRYING = "Facebook is experiencing issues. We'll retry automatically. You can also retry manually."
 RECONNECT = (

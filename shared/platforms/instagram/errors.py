@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.graph_api import ErrorTable, Rule
 from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
+from shared.platforms.meta.graph import ErrorTable, Rule
 
 
 class UnsupportedVideoFormat(FormatRefused):

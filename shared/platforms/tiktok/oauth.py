@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
 from shared.platforms.errors import PlatformError
+from shared.platforms.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
 from shared.platforms.tiktok.settings import TikTokSettings
 
 USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
@@ -19,6 +19,7 @@ USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
 
 class TikTokOAuth(OAuthProvider):
     key = "tiktok"
+    display_name = "TikTok"
     SETTINGS = TikTokSettings
     settings: TikTokSettings
     AUTHORIZATION_PATH = "/v2/auth/authorize/"

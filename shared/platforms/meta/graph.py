@@ -1,4 +1,4 @@
-"""What Instagram and Facebook share: the Meta Graph API error envelope and its rate-limit headers.
+"""Meta's Graph API as Instagram and Facebook both use it: error envelope, rate-limit headers, calls.
 
 Both platforms answer errors as `{"error": {"message", "type", "code",
 "error_subcode", "error_user_title", "error_user_msg", "fbtrace_id"}}` and report
