@@ -383,6 +383,8 @@ class ApiKeyProvider(Provider):
     """A platform connected with an API key the user pastes (Blotato), or the app's own key."""
 
     kind = "api_key"
+    # How the catalog (GET /platforms) tells a client to connect it.
+    CONNECT_NOTE: ClassVar[str] = ""
 
     def key_to_use(self, user_key: str | None) -> str:
         """The user's key, else the app's; raises `NotConfigured` when there is neither."""

@@ -10,7 +10,7 @@ first when the step runs (for a scheduled post, up to 30 days later).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -23,6 +23,9 @@ CoverOffset = Annotated[float, Field(ge=0, le=24 * 3600, allow_inf_nan=False,
 
 class PlatformOptions(StrictModel):
     """Options shared by every platform model."""
+
+    # Options the catalog marks as needed to post though the schema lets them be empty.
+    REQUIRED_TO_POST: ClassVar[tuple[str, ...]] = ()
 
     def cover_offset(self) -> float | None:
         """Where the cover frame is, in seconds, when the options choose one."""

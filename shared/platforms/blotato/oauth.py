@@ -34,6 +34,8 @@ UNKNOWN_ACCOUNT = "That TikTok account is not connected to your Blotato account.
 class BlotatoConnect(ApiKeyProvider):
     key = "blotato"
     display_name = "TikTok (via Blotato)"
+    CONNECT_NOTE = ("Paste the Blotato API key (Blotato > Settings > API); POST /connections/blotato/accounts "
+                    "lists its TikTok accounts to choose from.")
     SETTINGS = BlotatoSettings
     settings: BlotatoSettings
 
