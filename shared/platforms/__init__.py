@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from shared.platforms.base import PlatformAdapter
     from shared.platforms.oauth import Provider
+    from shared.platforms.options import PlatformOptions
 
 
 def adapters() -> dict[str, type[PlatformAdapter]]:
@@ -25,6 +26,13 @@ def adapter_class(key: str) -> type[PlatformAdapter]:
     from shared.platforms.registry import registry  # cold start: see the module docstring
 
     return registry()[key].adapter
+
+
+def options_model(key: str) -> type[PlatformOptions]:
+    """The typed publish options of platform `key`, as its descriptor names them."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].options
 
 
 def providers() -> dict[str, type[Provider]]:

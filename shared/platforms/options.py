@@ -36,14 +36,6 @@ class PlatformOptions(StrictModel):
         return []
 
 
-def options_model(key: str) -> type[PlatformOptions]:
-    """The options model of platform `key`, as its descriptor names it."""
-    # Cycle: the registry imports every platform package, whose options module imports this one.
-    from shared.platforms.registry import registry
-
-    return registry()[key].options
-
-
 def stored(options: PlatformOptions) -> dict[str, Any]:
     """What is stored with the target: the options the user set, with the declared defaults filled in."""
     return options.model_dump(mode="json", exclude_none=True)

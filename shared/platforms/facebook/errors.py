@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.platforms import messages
 from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
 from shared.platforms.meta.graph import ErrorTable, Rule
 
 RETRYING = "Facebook is experiencing issues. We'll retry automatically. You can also retry manually."
-RECONNECT = (
-    "Your Facebook connection expired. Please reconnect to publish. "
-    "Your video will publish automatically after reconnecting."
-)
+RECONNECT = messages.connection_expired("Facebook")
 RATE_LIMITED = (
     "Facebook is limiting how often we can post to this Page right now. "
     "Your video will publish automatically when the limit lifts."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.platforms import messages
 from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
 from shared.platforms.meta.graph import ErrorTable, Rule
 
@@ -23,10 +24,7 @@ PERSONAL_ACCOUNT = (
     f"Here's how to convert: {ACCOUNT_TYPE_HELP_URL}"
 )
 RETRYING = "Instagram is experiencing issues. We'll retry automatically. You can also retry manually."
-RECONNECT = (
-    "Your Instagram connection expired. Please reconnect to publish. "
-    "Your video will publish automatically after reconnecting."
-)
+RECONNECT = messages.connection_expired("Instagram")
 RATE_LIMITED = (
     "Instagram is limiting how often we can post for this account right now. "
     "Your video will publish automatically when the limit lifts."

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from shared.platforms import messages
 from shared.platforms.errors import (
     AuthError,
     FormatRefused,
@@ -26,8 +27,7 @@ PLATFORM = "tiktok"
 RATE_LIMIT_RETRY_SECONDS = 60
 
 _RETRY = "TikTok is experiencing issues. We'll retry automatically. You can also retry manually."
-_RECONNECT = ("Your TikTok connection expired. Please reconnect TikTok; "
-              "your video will publish automatically after that.")
+_RECONNECT = messages.connection_expired("TikTok")
 _DAILY_CAP = ("TikTok's daily posting limit for this account was reached. "
               "Your video will publish automatically tomorrow.")
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from shared.platforms import messages
 from shared.platforms.errors import (
     AuthError,
     FormatRefused,
@@ -30,8 +31,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 # When Google asks us to slow down without saying for how long.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(seconds=60)
 
-RECONNECT = "Your YouTube connection expired. Please reconnect to publish. " \
-    "Your video will publish automatically after reconnecting."
+RECONNECT = messages.connection_expired("YouTube")
 RETRYING = "YouTube is having trouble right now. We'll retry automatically. You can also retry manually."
 
 
