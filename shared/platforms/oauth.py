@@ -8,13 +8,14 @@ some platforms a second token exchange (Instagram long-lived tokens, Facebook
 Page tokens). Blotato is connected by API key instead (`ApiKeyProvider`).
 
 Every platform answer is classified here, once: network failures, 429 and 5xx are
-`TransientError` (try again later, never a reason to drop a connection); OAuth
-errors that mean the grant is gone (`invalid_grant`, Graph code 190, TikTok
-`access_token_invalid`) are `AuthError`; a token endpoint refusing *our app*
-(`invalid_client`, `unauthorized_client`, a 401 without a grant error) is
-`OAuthClientRejected`: our credentials are wrong, the user's grant is fine, so it
-keeps every connection, mails no one and logs `oauth_client_rejected` at ERROR
-naming the settings to fix. Anything else is `PermanentError`.
+`TransientError` (try again later, never a reason to drop a connection); codes that
+mean the grant is gone are `AuthError`: RFC 6749's `invalid_grant`, and whatever the
+platform's own error table (`ERRORS`, the one publishing uses) classifies as auth
+(Graph code 190, TikTok `access_token_invalid`, Google `invalid_rapt`); a token
+endpoint refusing *our app* (`invalid_client`, `unauthorized_client`, a 401 without a
+grant error) is `OAuthClientRejected`: our credentials are wrong, the user's grant is
+fine, so it keeps every connection, mails no one and logs `oauth_client_rejected` at
+ERROR naming the settings to fix. Anything else is `PermanentError`.
 """
 
 from __future__ import annotations
@@ -230,8 +231,9 @@ class Provider:
             return str(error.get("code") or error.get("status") or "")
         return ""
 
-    # Error codes meaning the grant is revoked or expired: the user must reconnect.
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant"})
+    # The platform's error table (its errors.py): `error_class(code)` classifies OAuth answers
+    # as it classifies publishing answers, so a code means the same on both paths.
+    ERRORS: ClassVar[Any]
     # Error codes meaning the token endpoint refused our app (checked on token-endpoint calls only).
     CLIENT_REJECTED_CODES: ClassVar[frozenset[str]] = CLIENT_ERRORS
     # The settings fields holding our app's credentials (named in the operator's log line).
@@ -239,9 +241,17 @@ class Provider:
 
     def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
         """At the token endpoint: did the platform refuse our app rather than the user's grant?"""
-        if code in self.REVOKED_CODES:
+        if self.grant_gone(code):
             return False
         return code in self.CLIENT_REJECTED_CODES or response.status_code == 401
+
+    def grant_gone(self, code: str) -> bool:
+        """The grant is revoked or expired (the user must reconnect): RFC 6749's `invalid_grant`,
+        or what the platform's error table classifies as an `AuthError`."""
+        if code == "invalid_grant":
+            return True
+        error_class = self.ERRORS.error_class(code)
+        return error_class is not None and issubclass(error_class, AuthError)
 
     def setting_names(self) -> tuple[str, ...]:
         """Environment names of our app's credentials, e.g. ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET")."""
@@ -265,7 +275,7 @@ class Provider:
                                        operation=operation, detail=detail, status=response.status_code)
         log.warning("platform refused", platform=self.key, operation=operation, code=code,
                     status=response.status_code)
-        if code in self.REVOKED_CODES or response.status_code == 401:
+        if self.grant_gone(code) or response.status_code == 401:
             return AuthError(messages.connection_expired(self.display_name), platform=self.key, code=code,
                              detail=detail, status=response.status_code)
         return PermanentError(messages.sign_in_refused(self.display_name), platform=self.key, code=code,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from shared.platforms.base import PlatformAdapter, PlatformLimits, QuotaRule
@@ -28,7 +27,6 @@ class Platform:
     adapter: type[PlatformAdapter]            # publishes: steps, limits, quotas, display name ("YouTube Shorts")
     provider: type[Provider]                  # connects accounts: OAuth or an API key
     options: type[PlatformOptions]            # the typed publish options users may set
-    errors: ModuleType                        # the one table every answer of this platform is classified by
     # Cloud Tasks: a step that pushes a whole file may need Cloud Tasks' full 30 minutes, and
     # long uploads hold memory and bandwidth, so fewer run at once.
     dispatch_deadline_s: int = 600
@@ -59,6 +57,11 @@ class Platform:
     def name(self) -> str:
         """The platform's name in connection sentences: "YouTube"."""
         return self.provider.display_name
+
+    @property
+    def errors(self) -> Any:
+        """The platform's error table (its errors.py): publishing and OAuth answers are classified by it."""
+        return self.provider.ERRORS
 
     @property
     def settings(self) -> type[Any] | None:

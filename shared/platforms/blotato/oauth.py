@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
+from shared.platforms.blotato import errors
 from shared.platforms.blotato.settings import BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError
 from shared.platforms.oauth import (
@@ -34,6 +35,7 @@ UNKNOWN_ACCOUNT = "That TikTok account is not connected to your Blotato account.
 class BlotatoConnect(ApiKeyProvider):
     key = "blotato"
     display_name = "TikTok (via Blotato)"
+    ERRORS: ClassVar[Any] = errors
     CONNECT_NOTE = ("Paste the Blotato API key (Blotato > Settings > API); POST /connections/blotato/accounts "
                     "lists its TikTok accounts to choose from.")
     SETTINGS = BlotatoSettings

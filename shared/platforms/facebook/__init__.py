@@ -1,6 +1,5 @@
 """Facebook Reels on Pages (Reels API)."""
 
-from shared.platforms.facebook import errors
 from shared.platforms.facebook.oauth import FacebookOAuth
 from shared.platforms.facebook.options import Options
 from shared.platforms.facebook.publisher import FacebookAdapter
@@ -8,7 +7,7 @@ from shared.platforms.facebook.settings import FacebookSettings
 from shared.platforms.platform import Platform
 
 PLATFORM = Platform(
-    adapter=FacebookAdapter, provider=FacebookOAuth, options=Options, errors=errors,
+    adapter=FacebookAdapter, provider=FacebookOAuth, options=Options,
     # The upload step hands over the file's bytes (rupload): up to 15 minutes.
     dispatch_deadline_s=900,
     # Every Page of one Facebook sign-in shares the user's grant.

@@ -100,3 +100,8 @@ def upload_error(body: Any, status: int) -> PlatformError | None:
         error_class = TransientError if info.get("retriable") else PermanentError
     message = RETRYING if error_class is TransientError else UPLOAD_FAILED
     return error_class(message, platform="facebook", code=kind or "upload_error", detail=info, status=status)
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    """How a Graph code ("190") is classified (the OAuth mechanism asks too); None when not listed."""
+    return TABLE.error_class(code)

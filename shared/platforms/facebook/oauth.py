@@ -19,6 +19,7 @@ import httpx
 from shared.log import get_logger
 from shared.platforms import messages
 from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.facebook import errors
 from shared.platforms.facebook.settings import FacebookSettings
 from shared.platforms.oauth import (
     AccountNotEligible,
@@ -55,7 +56,7 @@ class FacebookOAuth(OAuthProvider):
     SCOPE_SEPARATOR = ","
     CAN_REFRESH = False
     DIES_AT_RECONNECT_BY = False
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190"})
+    ERRORS: ClassVar[Any] = errors
     CLIENT_SETTINGS = ("app_id", "app_secret")
 
     def oauth_app(self) -> OAuthApp:

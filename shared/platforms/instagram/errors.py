@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.platforms import messages
-from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
+from shared.platforms.errors import AuthError, FormatRefused, PermanentError, PlatformError, QuotaError, TransientError
 from shared.platforms.meta.graph import ErrorTable, Rule
 
 
@@ -152,3 +152,8 @@ TABLE = ErrorTable(
 # Subcodes found in a container's ERROR status ("Error: 2207026"), where recreating
 # the container is the fix rather than failing the post.
 RECREATE_CONTAINER_SUBCODES = frozenset({2207001, 2207003, 2207008, 2207020, 2207032, 2207053})
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    """How a Graph code ("190") is classified (the OAuth mechanism asks too); None when not listed."""
+    return TABLE.error_class(code)

@@ -15,6 +15,7 @@ import httpx
 
 from shared.platforms import messages
 from shared.platforms.errors import AuthError
+from shared.platforms.instagram import errors
 from shared.platforms.instagram.settings import InstagramSettings
 from shared.platforms.oauth import (
     AccountNotEligible,
@@ -48,7 +49,7 @@ class InstagramOAuth(OAuthProvider):
     # Refresh weekly-ish: after 10 % of the 60 days, and never before 24 h (the platform refuses).
     REFRESH_AFTER_FRACTION = 0.1
     MIN_AGE_FOR_REFRESH_S = 24 * 3600
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190", "invalid_grant"})
+    ERRORS: ClassVar[Any] = errors
     CLIENT_SETTINGS = ("app_id", "app_secret")
     # No revoke endpoint: Instagram API with Instagram Login has none (the user removes the app under
     # Settings > Apps and websites); disconnecting wipes our copy and the token dies within 60 days.

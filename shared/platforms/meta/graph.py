@@ -143,6 +143,12 @@ class ErrorTable:
                     return rule
         return self.fallback
 
+    def error_class(self, code: str) -> type[PlatformError] | None:
+        """How a code written as text ("190") is classified; None when the table does not list it."""
+        number = _int_or_none(code)
+        rule = self.rule_for(number, None) if number is not None else self.fallback
+        return None if rule is self.fallback else rule.error
+
     def error_from(
         self,
         error: GraphErrorBody,

@@ -1,7 +1,6 @@
 """TikTok Direct Post (key "tiktok"): the Content Posting API with our own TikTok app."""
 
 from shared.platforms.platform import Platform
-from shared.platforms.tiktok import errors
 from shared.platforms.tiktok.creator import live_account_info
 from shared.platforms.tiktok.oauth import TikTokOAuth
 from shared.platforms.tiktok.options import Options
@@ -9,7 +8,7 @@ from shared.platforms.tiktok.publisher import TikTokAdapter
 from shared.platforms.tiktok.settings import TikTokSettings
 
 PLATFORM = Platform(
-    adapter=TikTokAdapter, provider=TikTokOAuth, options=Options, errors=errors,
+    adapter=TikTokAdapter, provider=TikTokOAuth, options=Options,
     # FILE_UPLOAD pushes the whole file: Cloud Tasks' full 30 minutes, fewer at once.
     dispatch_deadline_s=1800, concurrent_dispatches=10,
     live_account_info=live_account_info,

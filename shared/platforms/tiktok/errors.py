@@ -143,6 +143,12 @@ UPLOAD_STATUS: dict[int, tuple[type[PlatformError], str]] = {
 }
 
 
+def error_class(code: str) -> type[PlatformError] | None:
+    """How an `error.code` is classified (the OAuth mechanism asks too); None when not listed."""
+    found = ERROR_TABLE.get(code)
+    return found[0] if found else None
+
+
 def next_utc_day(now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     return (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from shared.platforms.errors import PlatformError
 from shared.platforms.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
+from shared.platforms.tiktok import errors
 from shared.platforms.tiktok.settings import TikTokSettings
 
 USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
@@ -31,7 +32,7 @@ class TikTokOAuth(OAuthProvider):
     CLIENT_ID_PARAM = "client_key"
     # Access tokens live about 2 h: refresh in the last half hour.
     REFRESH_AFTER_FRACTION = 0.75
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "access_token_invalid"})
+    ERRORS: ClassVar[Any] = errors
     # https://developers.tiktok.com/doc/oauth-error-handling: `invalid_client` (client authentication
     # failed) and `unauthorized_client` are about our app; `invalid_grant` about the user's token.
     CLIENT_SETTINGS = ("client_key", "client_secret")

@@ -156,6 +156,18 @@ STATUS_FALLBACK: dict[int, Rule] = {
 }
 
 
+# Google's token endpoint speaks OAuth codes, not Data API reasons: `invalid_rapt` ("reauth
+# related error") means the user must sign in again, like `invalid_grant` (reported in
+# https://github.com/googleapis/google-auth-library-nodejs/issues/1961).
+TOKEN_ENDPOINT_CODES: dict[str, type[PlatformError]] = {"invalid_rapt": AuthError}
+
+
+def error_class(reason: str) -> type[PlatformError] | None:
+    """How a reason or token-endpoint code is classified (the OAuth mechanism asks too); None when not listed."""
+    rule = RULES.get(reason)
+    return rule.kind if rule else TOKEN_ENDPOINT_CODES.get(reason)
+
+
 def _reason_and_message(body: Any) -> tuple[str, str]:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):

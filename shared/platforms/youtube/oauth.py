@@ -20,6 +20,7 @@ from shared.platforms.oauth import (
     TokenSet,
     secret_text,
 )
+from shared.platforms.youtube import errors
 from shared.platforms.youtube.settings import YouTubeSettings
 
 NO_CHANNEL = (
@@ -51,7 +52,7 @@ class YouTubeOAuth(OAuthProvider):
         "prompt": "consent",
         "include_granted_scopes": "true",
     }
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
+    ERRORS: ClassVar[Any] = errors
     # Google answers 401 `invalid_client` / `unauthorized_client` ("Unauthorized") for a wrong secret or a
     # token of another client, and 401 `deleted_client` once the OAuth client is deleted
     # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).

@@ -7,9 +7,8 @@ Its "platform" is the small server in server.py.
 """
 
 from shared.platforms.platform import Platform
-from tests.pipeline.echo_platform import errors
 from tests.pipeline.echo_platform.oauth import EchoOAuth
 from tests.pipeline.echo_platform.options import Options
 from tests.pipeline.echo_platform.publisher import EchoAdapter
 
-PLATFORM = Platform(adapter=EchoAdapter, provider=EchoOAuth, options=Options, errors=errors)
+PLATFORM = Platform(adapter=EchoAdapter, provider=EchoOAuth, options=Options)

@@ -7,6 +7,12 @@ import httpx
 from shared.platforms.errors import AuthError, PermanentError, PlatformError, TransientError
 
 PLATFORM = "echo"
+# code -> class; the OAuth mechanism asks it too.
+CLASSES: dict[str, type[PlatformError]] = {"invalid_token": AuthError}
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    return CLASSES.get(code)
 
 
 def error_from_response(response: httpx.Response) -> PlatformError:

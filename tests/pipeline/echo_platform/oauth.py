@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from shared.platforms.oauth import OAuthApp, OAuthProvider, Profile, TokenSet, secret_text
+from tests.pipeline.echo_platform import errors
 from tests.pipeline.echo_platform.settings import EchoSettings
 
 
@@ -16,6 +19,7 @@ class EchoOAuth(OAuthProvider):
     DEFAULT_SCOPES = ("post",)
     USES_PKCE = True
     CLIENT_SETTINGS = ("client_id", "client_secret")
+    ERRORS: ClassVar[Any] = errors
 
     def oauth_app(self) -> OAuthApp:
         base = self.settings.api_base
