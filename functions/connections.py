@@ -50,12 +50,12 @@ def connections(request: flask.Request, user: User) -> object:
         if request.method == "DELETE" and (match := re.fullmatch(rf"/{_ID}", path)):
             return service.disconnect(db, user.claims, match.group(1))
         if request.method == "POST" and path == "/blotato/accounts":
-            return {"accounts": service.blotato_accounts(json_body(request, BlotatoKey).api_key)}
+            return {"accounts": service.api_key_accounts("blotato", json_body(request, BlotatoKey).api_key)}
         if request.method == "POST" and path == "/blotato":
             body = json_body(request, BlotatoConnect)
-            result = service.connect_blotato(db, user.id, api_key=body.api_key, account_id=body.account_id,
-                                             on_targets_resumed=enqueue_targets)
-            return {"platform": "blotato", "connection_ids": result.connection_ids,
+            result = service.connect_api_key(db, user.id, "blotato", api_key=body.api_key,
+                                             account_id=body.account_id, on_targets_resumed=enqueue_targets)
+            return {"platform": result.platform, "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201
     except (ConnectionFlowError, PlatformError) as exc:
         raise _blotato_key_error(exc) or api_error(exc) from None

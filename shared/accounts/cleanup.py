@@ -18,11 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.connections import store
-from shared.connections.oauth import OAuthProvider, StoredTokens, provider
 from shared.connections.vault import VaultError
 from shared.db.database import Database
 from shared.log import get_logger
+from shared.platforms import provider
 from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.oauth import OAuthProvider, StoredTokens
 from shared.storage.base import Storage, StorageError
 
 log = get_logger(__name__)

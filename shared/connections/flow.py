@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared.config import core
 from shared.connections import messages, store
-from shared.connections.errors import ConnectionFlowError, StateError
-from shared.connections.oauth import ConnectedAccount, OAuthProvider, provider
+from shared.connections.errors import (
+    AccountNotEligible,
+    ChooseAccount,
+    ConnectionFlowError,
+    ProviderNotConfigured,
+    StateError,
+)
 from shared.db.database import Database
 from shared.log import get_logger
+from shared.platforms import oauth, provider
 from shared.platforms.errors import AuthError, PlatformError
+from shared.platforms.oauth import AccountProblem, ConnectedAccount, OAuthProvider
+from shared.platforms.registry import registry
 
 log = get_logger(__name__)
 
@@ -47,9 +56,28 @@ def redirect_uri(platform: str) -> str:
 
 def start_url(platform: str) -> str:
     """The API URL that starts (or restarts) connecting a platform: the `reconnect_url`."""
-    if platform == "blotato":
-        return f"{core().functions_base_url.rstrip('/')}/connections/blotato"
+    described = registry().get(platform)
+    if described is not None and described.uses_api_key:
+        return f"{core().functions_base_url.rstrip('/')}/connections/{platform}"
     return f"{core().functions_base_url.rstrip('/')}/oauth/start/{platform}"
+
+
+# How the flow answers a provider's account problem (the same sentence, code and detail).
+_FLOW_ERRORS: dict[type[AccountProblem], type[ConnectionFlowError]] = {
+    oauth.AccountNotEligible: AccountNotEligible,
+    oauth.ChooseAccount: ChooseAccount,
+    oauth.NotConfigured: ProviderNotConfigured,
+}
+
+
+@contextmanager
+def account_problems() -> Iterator[None]:
+    """Providers' `AccountProblem`s leave as the connection flow's errors of the same name."""
+    try:
+        yield
+    except AccountProblem as exc:
+        flow_error = _FLOW_ERRORS.get(type(exc), ConnectionFlowError)
+        raise flow_error(exc.user_message, code=exc.code, detail=exc.detail) from None
 
 
 def _hash(state: str) -> str:
@@ -72,11 +100,12 @@ def start_authorization(
     db: Database, user_id: str, platform: str, *, return_path: str | None = None, now: datetime | None = None
 ) -> str:
     """Create a single-use state for this user and return the platform's authorization URL."""
-    oauth = _oauth_provider(platform)
+    signin = _oauth_provider(platform)
     now = now or datetime.now(UTC)
     state = secrets.token_urlsafe(32)
-    verifier = secrets.token_urlsafe(64) if oauth.USES_PKCE else None
-    url = oauth.authorization_url(state=state, redirect_uri=redirect_uri(platform), code_verifier=verifier)
+    verifier = secrets.token_urlsafe(64) if signin.USES_PKCE else None
+    with account_problems():
+        url = signin.authorization_url(state=state, redirect_uri=redirect_uri(platform), code_verifier=verifier)
     verifier_ct = (store.encrypt(verifier, user_id=user_id, platform=platform, purpose="pkce")
                    if verifier else None)
     with db.service() as conn:
@@ -137,7 +166,7 @@ def complete_authorization(
     `PlatformError` (the platform refused or is down), each with a user message.
     """
     now = now or datetime.now(UTC)
-    oauth = _oauth_provider(platform)
+    signin = _oauth_provider(platform)
     user_id, return_path, verifier_ct = _burn_state(db, platform, state, expected_user_id, now)
     result = ConnectResult(platform=platform, user_id=user_id, return_path=return_path)
     if error:
@@ -147,8 +176,9 @@ def complete_authorization(
         raise ConnectionFlowError(messages.platform_refused(platform), code="code_missing")
     verifier = store.decrypt(verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
     try:
-        tokens = oauth.exchange_code(code=code, redirect_uri=redirect_uri(platform), code_verifier=verifier)
-        accounts = oauth.accounts(tokens)
+        with account_problems():
+            tokens = signin.exchange_code(code=code, redirect_uri=redirect_uri(platform), code_verifier=verifier)
+            accounts = signin.accounts(tokens)
     except AuthError as exc:
         # At sign-in, a refused grant (reused code, wrong verifier) means: start again.
         raise ConnectionFlowError(messages.platform_refused(platform), code=exc.code or "grant_refused",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-DISPLAY_NAMES = {
-    "tiktok": "TikTok",
-    "blotato": "TikTok (via Blotato)",
-    "instagram": "Instagram",
-    "facebook": "Facebook",
-    "youtube": "YouTube",
-}
+from shared.platforms import messages as platform_messages
+from shared.platforms.blotato.oauth import BAD_KEY as BLOTATO_BAD_KEY  # functions/connections.py matches on it
+from shared.platforms.registry import registry
+
+__all__ = ["BLOTATO_BAD_KEY"]
 
 
 def name(platform: str) -> str:
-    return DISPLAY_NAMES.get(platform, platform.title())
+    """How users name the platform in connection sentences ("YouTube"), from its descriptor."""
+    found = registry().get(platform)
+    return found.name if found else platform.title()
 
 
 STATE_MISSING = "This sign-in link is missing its security check. Please start connecting again."
@@ -31,47 +31,14 @@ def cancelled(platform: str) -> str:
 
 
 def platform_refused(platform: str) -> str:
-    return (f"{name(platform)} did not accept the sign-in. Please start connecting again; "
-            "if it keeps happening, contact support.")
+    return platform_messages.sign_in_refused(name(platform))
 
-
-def platform_unavailable(platform: str) -> str:
-    return f"{name(platform)} is not answering right now. Please try connecting again in a few minutes."
-
-
-def not_configured(platform: str) -> str:
-    return f"Connecting {name(platform)} is not set up on this server yet. Please contact support."
-
-
-INSTAGRAM_PERSONAL = (
-    "Instagram Reels require a Business or Creator account, and this one is a personal account. "
-    "To switch (free, takes a minute): in the Instagram app open Settings > Account type and tools > "
-    "Switch to professional account, choose Creator or Business, then connect again. "
-    "Guide: https://help.instagram.com/502981923235522"
-)
-YOUTUBE_NO_CHANNEL = (
-    "This Google account has no YouTube channel yet, so there is nowhere to publish. "
-    "Create one at https://www.youtube.com/create_channel, then connect again."
-)
-FACEBOOK_NO_PAGE = (
-    "Facebook Reels are published to a Facebook Page, and this Facebook account does not manage any Page "
-    "(or you did not allow access to one). Create a Page or ask to be made its admin, then connect again "
-    "and select the Page."
-)
-BLOTATO_BAD_KEY = "Blotato did not accept this API key. Copy it again from Blotato > Settings > API and retry."
-BLOTATO_NO_KEY = "Please enter your Blotato API key (Blotato > Settings > API)."
-BLOTATO_NO_TIKTOK = (
-    "Your Blotato account has no TikTok account connected. Connect TikTok inside Blotato first, then retry."
-)
-BLOTATO_CHOOSE = "Your Blotato account has several TikTok accounts. Please choose the one to publish to."
-BLOTATO_UNKNOWN_ACCOUNT = "That TikTok account is not connected to your Blotato account. Please choose another."
 
 CONNECTION_NOT_FOUND = "We could not find that connection. It may have been removed."
 
 
 def reconnect_needed(platform: str) -> str:
-    return (f"Your {name(platform)} connection expired. Please reconnect to publish. "
-            "Your video will publish automatically after reconnecting.")
+    return platform_messages.connection_expired(name(platform))
 
 
 def disconnected(platform: str) -> str:

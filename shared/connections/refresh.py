@@ -25,12 +25,19 @@ from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
-from shared.connections.oauth import OAuthClientRejected, OAuthProvider, Provider, StoredTokens, provider, providers
 from shared.connections.store import mark_expired
 from shared.db.database import Conn, Database
 from shared.log import get_logger
+from shared.platforms import provider, providers
 from shared.platforms.base import Credentials
 from shared.platforms.errors import AuthError, PlatformError, TransientError
+from shared.platforms.oauth import (
+    ApiKeyProvider,
+    OAuthClientRejected,
+    OAuthProvider,
+    Provider,
+    StoredTokens,
+)
 
 log = get_logger(__name__)
 
@@ -243,14 +250,14 @@ def _load_in(conn: Conn, connection_id: str, user_id: str | None, *, lock: bool)
 
 
 def _access_token(row: Mapping[str, Any]) -> str:
-    purpose = "api_key" if row["platform"] == "blotato" else "access_token"
+    uses_api_key = issubclass(providers()[row["platform"]], ApiKeyProvider)
     token = store.decrypt(row["access_token_ciphertext"], user_id=str(row["user_id"]),
-                          platform=row["platform"], purpose=purpose)
-    if token is None and row["platform"] == "blotato":
-        # No key of their own: publish through the app's Blotato key.
-        from shared.platforms.blotato.oauth import BlotatoConnect
-
-        token = BlotatoConnect().key_to_use(None)
+                          platform=row["platform"], purpose="api_key" if uses_api_key else "access_token")
+    if token is None and uses_api_key:
+        # No key of their own: publish through the app's key (Blotato's BLOTATO_API_KEY).
+        api_keys = provider(row["platform"])
+        assert isinstance(api_keys, ApiKeyProvider)
+        token = api_keys.key_to_use(None)
     if token is None:
         raise AuthError(messages.reconnect_needed(row["platform"]), platform=row["platform"], code="no_token")
     return token

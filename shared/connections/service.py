@@ -1,4 +1,4 @@
-"""What the Connections API does: list, disconnect, connect Blotato by API key."""
+"""What the Connections API does: list, disconnect, connect a platform by API key."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
-from shared.connections.flow import ConnectResult, TargetsResumed, save_connections, start_url
-from shared.connections.oauth import ConnectedAccount, OAuthProvider, StoredTokens, TokenSet, provider
+from shared.connections.flow import ConnectResult, TargetsResumed, account_problems, save_connections, start_url
 from shared.db.database import Database
 from shared.log import get_logger
+from shared.platforms import provider
 from shared.platforms.errors import PlatformError
+from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, StoredTokens, TokenSet
+from shared.platforms.registry import registry
 
 log = get_logger(__name__)
 
@@ -83,8 +85,8 @@ def _revoke(conn: Any, row: dict[str, Any]) -> None:
     oauth = provider(row["platform"])
     if not isinstance(oauth, OAuthProvider):
         return
-    if row["platform"] == "facebook" and _other_pages_share_grant(conn, row):
-        return  # revoking the user's grant would cut the other Pages too
+    if _other_accounts_share_grant(conn, row):
+        return  # revoking the user's grant would cut the other accounts (Facebook Pages) too
     who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
     try:
         stored = StoredTokens(
@@ -97,50 +99,50 @@ def _revoke(conn: Any, row: dict[str, Any]) -> None:
         log.warning("revoke failed; disconnecting anyway", **exc.log_fields())
 
 
-def _other_pages_share_grant(conn: Any, row: dict[str, Any]) -> bool:
-    fb_user = (row["account_info"] or {}).get("fb_user_id")
+def _other_accounts_share_grant(conn: Any, row: dict[str, Any]) -> bool:
+    """Whether another connected account of the same sign-in still uses the grant (its descriptor says which field)."""
+    described = registry().get(row["platform"])
+    field = described.shared_grant_field if described else None
+    if field is None:
+        return False
     other = conn.execute(
-        "select 1 from social_connections where user_id = %s and platform = 'facebook' and id <> %s "
-        "and status = 'connected' and account_info ->> 'fb_user_id' = %s limit 1",
-        (row["user_id"], row["id"], fb_user),
+        "select 1 from social_connections where user_id = %s and platform = %s and id <> %s "
+        "and status = 'connected' and account_info ->> %s = %s limit 1",
+        (row["user_id"], row["platform"], row["id"], field, (row["account_info"] or {}).get(field)),
     ).fetchone()
     return other is not None
 
 
-# ------------------------------------------------------------------------------ Blotato
+# ------------------------------------------------------------------------------ API keys
 
 
-def blotato_accounts(api_key: str | None) -> list[dict[str, Any]]:
-    """The TikTok accounts connected inside Blotato, to choose from."""
-    from shared.platforms.blotato.oauth import BlotatoConnect
-
-    blotato = BlotatoConnect()
-    key = blotato.key_to_use(api_key)
-    blotato.me(key)
-    return [{"id": str(a["id"]), "username": a.get("username"), "name": a.get("fullname")}
-            for a in blotato.tiktok_accounts(key)]
+def _api_key_provider(platform: str) -> ApiKeyProvider:
+    found = provider(platform)
+    assert isinstance(found, ApiKeyProvider), platform
+    return found
 
 
-def connect_blotato(
-    db: Database, user_id: str, *, api_key: str | None = None, account_id: str | None = None,
+def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]:
+    """The accounts an API key may publish to (Blotato: the TikTok accounts connected inside it)."""
+    with account_problems():
+        return _api_key_provider(platform).choices(api_key)
+
+
+def connect_api_key(
+    db: Database, user_id: str, platform: str, *, api_key: str | None = None, account_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None, now: datetime | None = None,
 ) -> ConnectResult:
-    """Check the key, pick the TikTok account, store the key encrypted (purpose "api_key").
+    """Check the key, pick the account, store the key encrypted (purpose "api_key").
 
-    Without a key of the user's own the app's key (BLOTATO_API_KEY) is used and
+    Without a key of the user's own the app's key (e.g. BLOTATO_API_KEY) is used and
     nothing secret is stored for the user.
     """
-    from shared.platforms.blotato.oauth import BlotatoConnect
-
     now = now or datetime.now(UTC)
-    blotato = BlotatoConnect()
     own_key = (api_key or "").strip() or None
-    key = blotato.key_to_use(own_key)
-    profile = blotato.profile_for(key, account_id)
-    info = {**profile.account_info, "uses_app_key": own_key is None}
-    profile = type(profile)(**{**profile.__dict__, "account_info": info})
+    with account_problems():
+        profile = _api_key_provider(platform).connect(own_key, account_id)
     tokens = TokenSet(access_token=own_key or "")
-    result = ConnectResult(platform="blotato", user_id=user_id)
-    save_connections(db, user_id, "blotato", [ConnectedAccount(profile, tokens)], result, now,
+    result = ConnectResult(platform=platform, user_id=user_id)
+    save_connections(db, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
                      on_targets_resumed, access_purpose="api_key")
     return result

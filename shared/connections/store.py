@@ -13,9 +13,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.connections.oauth import ConnectedAccount
+from shared.connections.mails import enqueue_expired_mail
 from shared.db.database import Conn, Database
 from shared.log import get_logger
+from shared.platforms.oauth import ConnectedAccount
 
 log = get_logger(__name__)
 
@@ -124,8 +125,6 @@ def mark_expired(target: Database | Conn, connection_id: str, reason: str) -> bo
     Returns False when the connection was not connected (already expired, say), so a
     second report of the same failure sends no second mail.
     """
-    from shared.connections.warnings import enqueue_expired_mail
-
     with service_conn(target) as conn:
         row = conn.execute(
             "update social_connections set status = 'expired', status_reason = %s "

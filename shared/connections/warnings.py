@@ -1,4 +1,4 @@
-"""Expiry mails, written to the `notifications` outbox (the mail sender delivers them).
+"""Expiry reminders and the reconnect-by pass; the mails go to the `notifications` outbox (mails.py).
 
 Two mails per expiry at most, each exactly once: a reminder 7 days before a
 connection reaches the point where it cannot be renewed without the user
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from shared.connections import messages
-from shared.connections.oauth import providers
-from shared.db.database import Conn, Database
+from shared.connections.mails import account_label, enqueue_mail
+from shared.connections.store import mark_expired
+from shared.db.database import Database
 from shared.log import get_logger
+from shared.platforms import providers
 
 log = get_logger(__name__)
 
@@ -29,34 +30,8 @@ class WarningSummary:
     expired: int = 0
 
 
-def _account_label(row: dict[str, Any]) -> str:
-    return str(row.get("username") or row.get("display_name") or row.get("platform_account_id"))
-
-
-def _enqueue(conn: Conn, *, user_id: str, kind: str, subject: str, body: str, dedupe_key: str) -> bool:
-    from shared.notify.outbox import queue_email  # honours the user's mail preferences
-
-    return queue_email(conn, user_id=user_id, kind=kind, subject=subject, body=body, dedupe_key=dedupe_key)
-
-
-def enqueue_expired_mail(conn: Conn, row: dict[str, Any]) -> bool:
-    """One 'your connection expired' mail per credentials generation (a reconnect starts a new one)."""
-    generation = row.get("last_refreshed_at") or row.get("created_at")
-    generation_key = generation.isoformat() if isinstance(generation, datetime) else str(generation)
-    return _enqueue(
-        conn,
-        user_id=str(row["user_id"]),
-        kind="connection_expired",
-        subject=messages.expired_subject(row["platform"]),
-        body=messages.expired_body(row["platform"], _account_label(row)),
-        dedupe_key=f"connection-expired:{row['id']}:{generation_key}",
-    )
-
-
 def enqueue_expiry_warnings(db: Database, now: datetime | None = None) -> WarningSummary:
     """Mark connections whose reconnect-by time passed as expired; remind those within 7 days."""
-    from shared.connections.store import mark_expired
-
     now = now or datetime.now(UTC)
     summary = WarningSummary()
     dying = [key for key, cls in providers().items() if cls.DIES_AT_RECONNECT_BY]
@@ -83,12 +58,12 @@ def enqueue_expiry_warnings(db: Database, now: datetime | None = None) -> Warnin
         ).fetchall()
         for row in due:
             expires_at: datetime = row["refresh_token_expires_at"]
-            _enqueue(
+            enqueue_mail(
                 conn,
                 user_id=str(row["user_id"]),
                 kind="connection_expiring",
                 subject=messages.expiring_subject(row["platform"]),
-                body=messages.expiring_body(row["platform"], _account_label(row),
+                body=messages.expiring_body(row["platform"], account_label(row),
                                             expires_at.astimezone(UTC).strftime("%d %B %Y")),
                 dedupe_key=f"connection-expiring:{row['id']}:{expires_at.isoformat()}",
             )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import os
 import secrets
 import socket
 from pathlib import Path
 
 from shared.db.local import LOCAL_DIR
+from shared.local.sandbox_env import sandbox_env  # noqa: F401 - where the stack and tests import it
 
 DEFAULT_PORTS = {"functions": 8080, "sandbox": 8700, "storage": 8701, "smtp": 8025, "tasks": 9022}
 SECRETS_FILE = LOCAL_DIR / "secrets.env"
@@ -56,24 +56,6 @@ def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:
                         + "".join(f"{k}={v}\n" for k, v in values.items()))
         path.chmod(0o600)
     return values
-
-
-def sandbox_env(sandbox_url: str) -> dict[str, str]:
-    """Every platform's base-URL settings pointed at the sandbox (from each package's SANDBOX_ENV)."""
-    # Cost: the platform packages load only here; the CLI imports this module for local_secrets() alone.
-    import shared.platforms as platforms_pkg
-    from shared.platforms import adapters
-
-    env: dict[str, str] = {}
-    for key in adapters():
-        for module_name in (f"{platforms_pkg.__name__}.{key}", f"{platforms_pkg.__name__}.{key}.oauth"):
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            for name, prefix in getattr(module, "SANDBOX_ENV", {}).items():
-                env[name] = sandbox_url + prefix
-    return env
 
 
 # App credentials the sandbox accepts; real ones come from Secret Manager in production.

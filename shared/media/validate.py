@@ -7,7 +7,7 @@ bitrate, oversized resolution) or the user has to (length, shape, file size).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -159,15 +159,21 @@ def shorts_eligibility(probe: Probe | Mapping[str, Any]) -> Verdict:
 
 def verdicts_for(probe: Probe | Mapping[str, Any], adapters: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """{adapter key: verdict dict with the platform's name} for every platform (and Shorts eligibility)."""
-    if adapters is None:
-        from shared.platforms import adapters as all_adapters
+    # Cold start: probing a video must not load every platform package before it is needed.
+    from shared.platforms.registry import registry
 
-        adapters = all_adapters()
+    if adapters is None:
+        adapters = {platform.key: platform.adapter for platform in registry()}
     result: dict[str, Any] = {}
     for key, adapter in sorted(adapters.items()):
         verdict = validate(probe, adapter.limits, platform=adapter.display_name)
         entry = {"platform": adapter.display_name, **verdict.to_dict()}
-        if key == "youtube":
-            entry["shorts"] = shorts_eligibility(probe).to_dict()
+        described = registry().get(key)
+        for check in described.video_checks if described else ():
+            entry[check] = EXTRA_CHECKS[check](probe).to_dict()
         result[key] = entry
     return result
+
+
+# Checks beyond a platform's limits, by the name a descriptor lists in `video_checks`.
+EXTRA_CHECKS: dict[str, Callable[[Probe | Mapping[str, Any]], Verdict]] = {"shorts": shorts_eligibility}

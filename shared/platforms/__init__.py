@@ -1,28 +1,52 @@
-"""Platform adapters. Every package in this folder is a platform and registers itself."""
+"""Platforms: one package per platform, each described by a `Platform`, all listed in `registry.py`.
+
+`adapters()` and `providers()` answer from the registry. They import it on first call:
+importing `shared.platforms.errors` (as most of shortpub does) must not load every
+platform package and its HTTP stack at cold start.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from typing import TYPE_CHECKING
 
-from shared.platforms.base import PlatformAdapter
-
-_loaded = False
+if TYPE_CHECKING:
+    from shared.platforms.base import PlatformAdapter
+    from shared.platforms.oauth import Provider
+    from shared.platforms.options import PlatformOptions
 
 
 def adapters() -> dict[str, type[PlatformAdapter]]:
-    """All platform adapters by key, importing every platform package once."""
-    global _loaded
-    if not _loaded:
-        for module in pkgutil.iter_modules(__path__):
-            if module.ispkg:
-                importlib.import_module(f"{__name__}.{module.name}")
-        _loaded = True
-    return dict(PlatformAdapter.registry)
+    """Every registered platform's publisher class by key."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return {platform.key: platform.adapter for platform in registry()}
 
 
 def adapter_class(key: str) -> type[PlatformAdapter]:
-    found = adapters().get(key)
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].adapter
+
+
+def options_model(key: str) -> type[PlatformOptions]:
+    """The typed publish options of platform `key`, as its descriptor names them."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].options
+
+
+def providers() -> dict[str, type[Provider]]:
+    """Every registered platform's connection provider class by key."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return {platform.key: platform.provider for platform in registry()}
+
+
+def provider(key: str) -> Provider:
+    """A provider for platform `key`, with its settings read now."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    found = registry().get(key)
     if found is None:
-        raise KeyError(f"unknown platform {key!r}")
-    return found
+        raise KeyError(f"no connection provider for platform {key!r}")
+    return found.provider()

@@ -1,9 +1,10 @@
-"""One interface for every platform.
+"""One interface for every platform's publisher.
 
-A platform is a subclass of `PlatformAdapter` in its own package under
-`shared/platforms/`. It declares its limits and quotas as data, and publishes in
-resumable steps: the pipeline runs one step per task delivery and persists the
-step data between them, so a crash never loses where a publish got to.
+A platform's publisher is a subclass of `PlatformAdapter` in its own package under
+`shared/platforms/`, named by the package's `Platform` descriptor (platform.py). It
+declares its limits and quotas as data, and publishes in resumable steps: the
+pipeline runs one step per task delivery and persists the step data between them,
+so a crash never loses where a publish got to.
 
 Each step is either irreversible (creates something on the platform and must
 never be blindly repeated) or read-only (retried freely). For every
@@ -222,13 +223,6 @@ class PlatformAdapter(ABC):
 
     # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
     settings_class: ClassVar[type[Any] | None] = None
-
-    registry: ClassVar[dict[str, type[PlatformAdapter]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "key" in cls.__dict__:
-            PlatformAdapter.registry[cls.key] = cls
 
     @classmethod
     def sent_text(cls, job: PublishJob) -> dict[str, str]:

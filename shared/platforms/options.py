@@ -1,17 +1,16 @@
 """Each platform's publish options as a typed model, declared next to its adapter.
 
-`shared/platforms/<key>/options.py` defines `Options` (a `PlatformOptions`): which
-options exist, their allowed values and defaults. The publish request, the edit,
-the OpenAPI document and the platform catalog (GET /platforms) all read these
+`shared/platforms/<key>/options.py` defines `Options` (a `PlatformOptions`), named by
+the platform's descriptor: which options exist, their allowed values and defaults.
+The publish request, the edit, the OpenAPI document and the platform catalog (GET /platforms) all read these
 declarations, so an option is checked when the post is created or edited, never
 first when the step runs (for a scheduled post, up to 30 days later).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -25,6 +24,9 @@ CoverOffset = Annotated[float, Field(ge=0, le=24 * 3600, allow_inf_nan=False,
 class PlatformOptions(StrictModel):
     """Options shared by every platform model."""
 
+    # Options the catalog marks as needed to post though the schema lets them be empty.
+    REQUIRED_TO_POST: ClassVar[tuple[str, ...]] = ()
+
     def cover_offset(self) -> float | None:
         """Where the cover frame is, in seconds, when the options choose one."""
         return getattr(self, "cover_offset_seconds", None)
@@ -32,13 +34,6 @@ class PlatformOptions(StrictModel):
     def problems(self, context: Mapping[str, Any]) -> list[str]:
         """Problems only visible with the account's live settings (`context`); empty when fine."""
         return []
-
-
-def options_model(key: str) -> type[PlatformOptions]:
-    """The options model of platform `key` (its package's `options.Options`)."""
-    module = importlib.import_module(f"shared.platforms.{key}.options")
-    model: type[PlatformOptions] = module.Options
-    return model
 
 
 def stored(options: PlatformOptions) -> dict[str, Any]:

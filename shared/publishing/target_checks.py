@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.platforms import options_model
 from shared.platforms.base import PlatformAdapter, caption_with_hashtags
-from shared.platforms.options import PlatformOptions, options_model
+from shared.platforms.options import PlatformOptions
 from shared.publishing import text
 from shared.publishing.requests import check_schedule
 

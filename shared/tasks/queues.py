@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.platforms.base import PlatformAdapter
 
+if TYPE_CHECKING:
+    from shared.platforms.registry import Registry
+
 PUBLISH_QUEUE_PREFIX = "publish-"
 WEBHOOK_QUEUE = "webhooks"
-
-# Every platform we ship, so deploy creates their queues even if an adapter fails to import.
-KNOWN_PLATFORMS = ("tiktok", "blotato", "instagram", "facebook", "youtube")
 
 # Cloud Tasks' own bounds (platform-apis.md §7.1, §7.3).
 MIN_DISPATCH_DEADLINE_S = 15
@@ -32,12 +32,6 @@ MAX_DISPATCHES_PER_SECOND = 500.0
 DEFAULT_DISPATCHES_PER_SECOND = 5.0
 DEFAULT_CONCURRENT_DISPATCHES = 20
 DEFAULT_DISPATCH_DEADLINE_S = 600
-
-# A step that pushes the whole file (YouTube resumable upload, TikTok FILE_UPLOAD)
-# can take the full 30 minutes Cloud Tasks allows; others only start a pull or poll.
-_DISPATCH_DEADLINE_S = {"youtube": 1800, "tiktok": 1800, "facebook": 900}
-# Long uploads hold memory and bandwidth for minutes: fewer at once.
-_CONCURRENT_DISPATCHES = {"youtube": 5, "tiktok": 10}
 
 
 @dataclass(frozen=True)
@@ -89,12 +83,22 @@ def _dispatch_rate(adapter: type[PlatformAdapter] | None) -> float:
     return min(MAX_DISPATCHES_PER_SECOND, max(min(per_minute) / 60.0, 0.01))
 
 
+def _registered() -> Registry:
+    # Cold start: enqueuing a task (webhooks, the tick) must not load every platform package.
+    from shared.platforms.registry import registry
+
+    return registry()
+
+
 def publish_queue_spec(platform: str, adapter: type[PlatformAdapter] | None = None) -> QueueSpec:
+    """A platform's publish queue: its rate from the adapter's quotas, its deadline and concurrency
+    from its descriptor (a step that pushes a whole file may take Cloud Tasks' full 30 minutes)."""
+    described = _registered().get(platform)
     return QueueSpec(
         name=publish_queue_name(platform),
         max_dispatches_per_second=_dispatch_rate(adapter),
-        max_concurrent_dispatches=_CONCURRENT_DISPATCHES.get(platform, DEFAULT_CONCURRENT_DISPATCHES),
-        dispatch_deadline_s=_DISPATCH_DEADLINE_S.get(platform, DEFAULT_DISPATCH_DEADLINE_S),
+        max_concurrent_dispatches=described.concurrent_dispatches if described else DEFAULT_CONCURRENT_DISPATCHES,
+        dispatch_deadline_s=described.dispatch_deadline_s if described else DEFAULT_DISPATCH_DEADLINE_S,
     )
 
 
@@ -106,15 +110,17 @@ def webhook_queue_spec() -> QueueSpec:
 
 
 def queue_specs(adapters: Mapping[str, type[PlatformAdapter]] | None = None) -> dict[str, QueueSpec]:
-    """All queues by name. `adapters` defaults to every registered platform adapter."""
-    if adapters is None:
-        from shared.platforms import adapters as registered
+    """All queues by name: one per registered platform (and per key of `adapters`), plus the webhooks'.
 
-        adapters = registered()
+    `adapters` (whose quotas set the rates) defaults to every registered platform's adapter.
+    """
+    registered = _registered()
+    if adapters is None:
+        adapters = {platform.key: platform.adapter for platform in registered}
     specs = {
         spec.name: spec
         for spec in (
-            publish_queue_spec(key, adapters.get(key)) for key in sorted({*KNOWN_PLATFORMS, *adapters})
+            publish_queue_spec(key, adapters.get(key)) for key in sorted({*registered.keys(), *adapters})
         )
     }
     # No queue for the tick: Cloud Scheduler calls it directly (deploy/plan.py lists an old

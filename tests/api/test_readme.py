@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_scopes_table_lists_every_requested_scope() -> None:
-    from shared.connections.oauth import providers
+    from shared.platforms import providers
 
     rows = {line.split("|")[2].strip(" `"): line for line in (ROOT / "README.md").read_text().splitlines()
             if line.startswith("| ") and line.count("|") >= 6}

@@ -12,8 +12,8 @@ import pytest
 
 from functions.connections import connections
 from sandbox.core import Fault, TokenProblem
-from shared.connections.oauth import OAuthClientRejected
 from shared.connections.refresh import credentials_for, refresh_due
+from shared.platforms.oauth import OAuthClientRejected
 from tests.conftest import make_user
 from tests.connections.conftest import call, connect, connection_row
 from tests.test_logging import _lines

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.connections.oauth import OAuthProvider, provider, providers
 from shared.local.environment import sandbox_env
-from shared.platforms import adapters
+from shared.platforms import adapters, provider, providers
+from shared.platforms.oauth import OAuthProvider
 
 SANDBOX = "http://sandbox.test"
 OAUTH_KEYS = sorted(key for key, cls in providers().items() if issubclass(cls, OAuthProvider))

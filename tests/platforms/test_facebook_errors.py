@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from shared.graph_api import Rule
 from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
 from shared.platforms.facebook import errors as fb_errors
+from shared.platforms.meta.graph import Rule
 
 GRAPH = "https://graph.test"
 RUPLOAD = "https://rupload.test"

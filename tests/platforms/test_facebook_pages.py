@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shared.connections.oauth import TokenSet
 from shared.platforms.facebook.oauth import FacebookOAuth
 from shared.platforms.facebook.settings import FacebookSettings
+from shared.platforms.oauth import TokenSet
 
 USER = "fbuser-business"
 

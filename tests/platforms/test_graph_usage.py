@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.graph_api import USAGE_THRESHOLD_PERCENT, usage_percent
 from shared.platforms.errors import QuotaError
+from shared.platforms.meta.graph import USAGE_THRESHOLD_PERCENT, usage_percent
 from tests.platforms import test_facebook as fb_test
 from tests.platforms import test_instagram as ig_test
 from tests.platforms.test_facebook import fb  # noqa: F401 - fixture

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from shared.graph_api import Rule
 from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.instagram import InstagramAdapter, InstagramSettings
 from shared.platforms.instagram import errors as ig_errors
+from shared.platforms.meta.graph import Rule
 
 BASE = "https://graph.test"
 CONTAINER_URL = f"{BASE}/v26.0/1790001?fields=status_code%2Cstatus"

@@ -175,13 +175,13 @@ class Harness:
 
     def connect_blotato(self, user: dict[str, str]) -> str:
         """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""
-        from shared.connections.service import connect_blotato
+        from shared.connections.service import connect_api_key
 
         sb = self.sandbox.sandbox
         owner = f"owner-{user['sub'][:8]}"
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
-        result = connect_blotato(self.db, user["sub"], api_key=key, on_targets_resumed=self.enqueue_targets)
+        result = connect_api_key(self.db, user["sub"], "blotato", api_key=key, on_targets_resumed=self.enqueue_targets)
         return result.connection_ids[0]
 
     def video(self, user: dict[str, str], path: Path) -> str:

@@ -74,6 +74,12 @@ ERROR_TABLE: dict[str, tuple[type[PlatformError], str]] = {
 _RETRY_IN = re.compile(r"retry in (\d+(?:\.\d+)?)\s*seconds?", re.I)
 
 
+def error_class(code: str) -> type[PlatformError] | None:
+    """How a code is classified (the connect provider asks too); None when not listed."""
+    found = ERROR_TABLE.get(code)
+    return found[0] if found else None
+
+
 def retry_after_seconds(message: str) -> float:
     match = _RETRY_IN.search(message or "")
     return float(match.group(1)) if match else DEFAULT_RETRY_SECONDS

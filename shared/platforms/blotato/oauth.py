@@ -8,24 +8,43 @@ user without their own key publishes through the app's key (BLOTATO_API_KEY).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 
-from shared.connections import messages
-from shared.connections.errors import AccountNotEligible, ProviderNotConfigured
-from shared.connections.oauth import ApiKeyProvider, Profile, secret_text
+from shared.platforms.blotato import errors
 from shared.platforms.blotato.settings import BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.oauth import (
+    AccountNotEligible,
+    ApiKeyProvider,
+    ChooseAccount,
+    NotConfigured,
+    Profile,
+    secret_text,
+)
+
+BAD_KEY = "Blotato did not accept this API key. Copy it again from Blotato > Settings > API and retry."
+NO_KEY = "Please enter your Blotato API key (Blotato > Settings > API)."
+NO_TIKTOK = (
+    "Your Blotato account has no TikTok account connected. Connect TikTok inside Blotato first, then retry."
+)
+CHOOSE = "Your Blotato account has several TikTok accounts. Please choose the one to publish to."
+UNKNOWN_ACCOUNT = "That TikTok account is not connected to your Blotato account. Please choose another."
 
 
 class BlotatoConnect(ApiKeyProvider):
     key = "blotato"
+    display_name = "TikTok (via Blotato)"
+    ERRORS: ClassVar[Any] = errors
+    CONNECT_NOTE = ("Paste the Blotato API key (Blotato > Settings > API); POST /connections/blotato/accounts "
+                    "lists its TikTok accounts to choose from.")
     SETTINGS = BlotatoSettings
     settings: BlotatoSettings
 
     def key_to_use(self, user_key: str | None) -> str:
         key = (user_key or "").strip() or secret_text(self.settings.api_key)
         if not key:
-            raise ProviderNotConfigured(messages.BLOTATO_NO_KEY, code="blotato_key_missing")
+            raise NotConfigured(NO_KEY, code="blotato_key_missing")
         return key
 
     def _get(self, path: str, api_key: str, **params: Any) -> dict[str, Any]:
@@ -34,7 +53,7 @@ class BlotatoConnect(ApiKeyProvider):
             return self.call_json("GET", url, operation="profile", params=params or None,
                                   headers={"blotato-api-key": api_key})
         except AuthError as exc:
-            raise PermanentError(messages.BLOTATO_BAD_KEY, platform=self.key, code=exc.code,
+            raise PermanentError(BAD_KEY, platform=self.key, code=exc.code,
                                  status=exc.status) from None
 
     def me(self, api_key: str) -> dict[str, Any]:
@@ -44,24 +63,32 @@ class BlotatoConnect(ApiKeyProvider):
         body = self._get("/v2/users/me/accounts", api_key, platform="tiktok")
         return [dict(a) for a in body.get("items") or [] if isinstance(a, Mapping) and a.get("id")]
 
+    def choices(self, api_key: str | None) -> list[dict[str, Any]]:
+        key = self.key_to_use(api_key)
+        self.me(key)
+        return [{"id": str(a["id"]), "username": a.get("username"), "name": a.get("fullname")}
+                for a in self.tiktok_accounts(key)]
+
+    def connect(self, own_key: str | None, account_id: str | None) -> Profile:
+        profile = self.profile_for(self.key_to_use(own_key), account_id)
+        return replace(profile, account_info={**profile.account_info, "uses_app_key": own_key is None})
+
     def profile_for(self, api_key: str, account_id: str | None) -> Profile:
         """Check the key, then the TikTok account to publish to (the only one, or the chosen one)."""
-        from shared.connections.errors import ChooseAccount
-
         user = self.me(api_key)
         accounts = self.tiktok_accounts(api_key)
         if not accounts:
-            raise AccountNotEligible(messages.BLOTATO_NO_TIKTOK, code="blotato_no_tiktok")
+            raise AccountNotEligible(NO_TIKTOK, code="blotato_no_tiktok")
         if account_id is None:
             if len(accounts) > 1:
-                raise ChooseAccount(messages.BLOTATO_CHOOSE, detail=[
+                raise ChooseAccount(CHOOSE, detail=[
                     {"id": str(a["id"]), "username": a.get("username"), "name": a.get("fullname")}
                     for a in accounts])
             chosen = accounts[0]
         else:
             matches = [a for a in accounts if str(a["id"]) == str(account_id)]
             if not matches:
-                raise AccountNotEligible(messages.BLOTATO_UNKNOWN_ACCOUNT, code="blotato_unknown_account")
+                raise AccountNotEligible(UNKNOWN_ACCOUNT, code="blotato_unknown_account")
             chosen = matches[0]
         return Profile(
             platform_account_id=str(chosen["id"]),

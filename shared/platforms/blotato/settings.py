@@ -5,9 +5,6 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Where the local stack points each base URL (the sandbox mounts Blotato under /blotato).
-SANDBOX_ENV: dict[str, str] = {"BLOTATO_API_BASE": "/blotato"}
-
 
 class BlotatoSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BLOTATO_", env_file=None, extra="ignore", case_sensitive=False)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.graph_api import ErrorTable, Rule
+from shared.platforms import messages
 from shared.platforms.errors import AuthError, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.meta.graph import ErrorTable, Rule
 
 RETRYING = "Facebook is experiencing issues. We'll retry automatically. You can also retry manually."
-RECONNECT = (
-    "Your Facebook connection expired. Please reconnect to publish. "
-    "Your video will publish automatically after reconnecting."
-)
+RECONNECT = messages.connection_expired("Facebook")
 RATE_LIMITED = (
     "Facebook is limiting how often we can post to this Page right now. "
     "Your video will publish automatically when the limit lifts."
@@ -102,3 +100,8 @@ def upload_error(body: Any, status: int) -> PlatformError | None:
         error_class = TransientError if info.get("retriable") else PermanentError
     message = RETRYING if error_class is TransientError else UPLOAD_FAILED
     return error_class(message, platform="facebook", code=kind or "upload_error", detail=info, status=status)
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    """How a Graph code ("190") is classified (the OAuth mechanism asks too); None when not listed."""
+    return TABLE.error_class(code)

@@ -16,9 +16,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.connections import messages
-from shared.connections.errors import AccountNotEligible
-from shared.connections.oauth import (
+from shared.log import get_logger
+from shared.platforms import messages
+from shared.platforms.errors import AuthError, PermanentError
+from shared.platforms.facebook import errors
+from shared.platforms.facebook.settings import FacebookSettings
+from shared.platforms.oauth import (
+    AccountNotEligible,
     ConnectedAccount,
     OAuthApp,
     OAuthProvider,
@@ -27,18 +31,21 @@ from shared.connections.oauth import (
     TokenSet,
     secret_text,
 )
-from shared.log import get_logger
-from shared.platforms.errors import AuthError, PermanentError
-from shared.platforms.facebook.settings import FacebookSettings
 
 log = get_logger(__name__)
 PAGE_FIELDS = "id,name,access_token,category,followers_count,picture,instagram_business_account"
 PAGE_SIZE = 100          # Graph's largest page size for these edges; the default is 25
 MAX_LIST_PAGES = 50      # a bound, so a looping `next` can never hang a connection
+NO_PAGE = (
+    "Facebook Reels are published to a Facebook Page, and this Facebook account does not manage any Page "
+    "(or you did not allow access to one). Create a Page or ask to be made its admin, then connect again "
+    "and select the Page."
+)
 
 
 class FacebookOAuth(OAuthProvider):
     key = "facebook"
+    display_name = "Facebook"
     SETTINGS = FacebookSettings
     settings: FacebookSettings
     # business_management: since Graph v17, /me/accounts leaves out Pages owned through a
@@ -49,7 +56,7 @@ class FacebookOAuth(OAuthProvider):
     SCOPE_SEPARATOR = ","
     CAN_REFRESH = False
     DIES_AT_RECONNECT_BY = False
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190"})
+    ERRORS: ClassVar[Any] = errors
     CLIENT_SETTINGS = ("app_id", "app_secret")
 
     def oauth_app(self) -> OAuthApp:
@@ -88,7 +95,7 @@ class FacebookOAuth(OAuthProvider):
 
     def refresh(self, stored: StoredTokens) -> TokenSet:
         # No refresh grant for user tokens; Page tokens never need one.
-        raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_refresh_grant")
+        raise AuthError(messages.connection_expired(self.display_name), platform=self.key, code="no_refresh_grant")
 
     def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
         # Graph answers a wrong app secret with code 1 "Error validating client secret." and an unknown
@@ -147,7 +154,7 @@ class FacebookOAuth(OAuthProvider):
                             params={"fields": "id,name"}, headers=auth)
         found = self._pages(auth)
         if not found:
-            raise AccountNotEligible(messages.FACEBOOK_NO_PAGE, code="facebook_no_page")
+            raise AccountNotEligible(NO_PAGE, code="facebook_no_page")
         connected = []
         for page in found:
             picture = ((page.get("picture") or {}).get("data") or {}).get("url")

@@ -36,7 +36,6 @@ from typing import Any
 
 import httpx
 
-from shared import graph_api
 from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
@@ -56,6 +55,7 @@ from shared.platforms.base import (
 from shared.platforms.errors import FormatRefused, PermanentError, PlatformError, TransientError
 from shared.platforms.facebook import errors
 from shared.platforms.facebook.settings import FacebookSettings
+from shared.platforms.meta import graph
 
 log = get_logger(__name__)
 _DEFAULTS = load(FacebookSettings)
@@ -86,7 +86,7 @@ def _limits(settings: FacebookSettings) -> PlatformLimits:
     )
 
 
-class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
+class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
     key = "facebook"
     network = "facebook"
     display_name = "Facebook Reels"
@@ -343,7 +343,7 @@ class FacebookAdapter(graph_api.GraphCalls, PlatformAdapter):
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
         """Lifetime Reel insights: plays (not replays) are views, reactions are likes."""
-        answer = graph_api.call(
+        answer = graph.call(
             self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/video_insights"),
             gate=self.usage_gate, account=credentials.account_id,
                 token=credentials.access_token, params={"metric": self.settings.insights_metrics},

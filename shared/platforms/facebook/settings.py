@@ -5,14 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared import graph_api
-
-# Where the local stack points each base URL (the sandbox mounts these prefixes).
-SANDBOX_ENV: dict[str, str] = {
-    "FACEBOOK_GRAPH_BASE": "/facebook-graph",
-    "FACEBOOK_RUPLOAD_BASE": "/rupload",
-    "FACEBOOK_WWW_BASE": "/facebook-www",
-}
+from shared.platforms.meta import graph
 
 
 class FacebookSettings(BaseSettings):
@@ -73,7 +66,7 @@ class FacebookSettings(BaseSettings):
         return ",".join(kept)
 
     def graph_url(self, path: str) -> str:
-        return graph_api.graph_url(self.graph_base, self.graph_version, path)
+        return graph.graph_url(self.graph_base, self.graph_version, path)
 
     def upload_url(self, video_id: str) -> str:
         return f"{self.rupload_base.rstrip('/')}/video-upload/{self.graph_version}/{video_id}"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.graph_api import ErrorTable, Rule
-from shared.platforms.errors import AuthError, FormatRefused, PermanentError, QuotaError, TransientError
+from shared.platforms import messages
+from shared.platforms.errors import AuthError, FormatRefused, PermanentError, PlatformError, QuotaError, TransientError
+from shared.platforms.meta.graph import ErrorTable, Rule
 
 
 class UnsupportedVideoFormat(FormatRefused):
@@ -23,10 +24,7 @@ PERSONAL_ACCOUNT = (
     f"Here's how to convert: {ACCOUNT_TYPE_HELP_URL}"
 )
 RETRYING = "Instagram is experiencing issues. We'll retry automatically. You can also retry manually."
-RECONNECT = (
-    "Your Instagram connection expired. Please reconnect to publish. "
-    "Your video will publish automatically after reconnecting."
-)
+RECONNECT = messages.connection_expired("Instagram")
 RATE_LIMITED = (
     "Instagram is limiting how often we can post for this account right now. "
     "Your video will publish automatically when the limit lifts."
@@ -154,3 +152,8 @@ TABLE = ErrorTable(
 # Subcodes found in a container's ERROR status ("Error: 2207026"), where recreating
 # the container is the fix rather than failing the post.
 RECREATE_CONTAINER_SUBCODES = frozenset({2207001, 2207003, 2207008, 2207020, 2207032, 2207053})
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    """How a Graph code ("190") is classified (the OAuth mechanism asks too); None when not listed."""
+    return TABLE.error_class(code)

@@ -13,17 +13,32 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.connections import messages
-from shared.connections.errors import AccountNotEligible
-from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
+from shared.platforms import messages
 from shared.platforms.errors import AuthError
+from shared.platforms.instagram import errors
 from shared.platforms.instagram.settings import InstagramSettings
+from shared.platforms.oauth import (
+    AccountNotEligible,
+    OAuthApp,
+    OAuthProvider,
+    Profile,
+    StoredTokens,
+    TokenSet,
+    secret_text,
+)
 
 PROFESSIONAL_TYPES = {"BUSINESS", "MEDIA_CREATOR", "CREATOR"}
+PERSONAL_ACCOUNT = (
+    "Instagram Reels require a Business or Creator account, and this one is a personal account. "
+    "To switch (free, takes a minute): in the Instagram app open Settings > Account type and tools > "
+    "Switch to professional account, choose Creator or Business, then connect again. "
+    "Guide: https://help.instagram.com/502981923235522"
+)
 
 
 class InstagramOAuth(OAuthProvider):
     key = "instagram"
+    display_name = "Instagram"
     SETTINGS = InstagramSettings
     settings: InstagramSettings
     AUTHORIZATION_PATH = "/oauth/authorize"
@@ -34,7 +49,7 @@ class InstagramOAuth(OAuthProvider):
     # Refresh weekly-ish: after 10 % of the 60 days, and never before 24 h (the platform refuses).
     REFRESH_AFTER_FRACTION = 0.1
     MIN_AGE_FOR_REFRESH_S = 24 * 3600
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"190", "invalid_grant"})
+    ERRORS: ClassVar[Any] = errors
     CLIENT_SETTINGS = ("app_id", "app_secret")
     # No revoke endpoint: Instagram API with Instagram Login has none (the user removes the app under
     # Settings > Apps and websites); disconnecting wipes our copy and the token dies within 60 days.
@@ -64,7 +79,7 @@ class InstagramOAuth(OAuthProvider):
 
     def refresh(self, stored: StoredTokens) -> TokenSet:
         if not stored.access_token:
-            raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_token")
+            raise AuthError(messages.connection_expired(self.display_name), platform=self.key, code="no_token")
         body = self.call_json("GET", self.api("/refresh_access_token"), operation="refresh",
                               params={"grant_type": "ig_refresh_token", "access_token": stored.access_token})
         return self._long_lived(body, None)
@@ -100,7 +115,7 @@ class InstagramOAuth(OAuthProvider):
             headers={"Authorization": f"Bearer {tokens.access_token}"})
         account_type = str(body.get("account_type") or "").upper()
         if account_type not in PROFESSIONAL_TYPES:
-            raise AccountNotEligible(messages.INSTAGRAM_PERSONAL, code="instagram_personal_account",
+            raise AccountNotEligible(PERSONAL_ACCOUNT, code="instagram_personal_account",
                                      detail={"account_type": account_type or None})
         user_id = str(body.get("user_id") or body.get("id") or tokens.extra.get("user_id") or "")
         return Profile(

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import graph_api
 from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
@@ -52,6 +51,7 @@ from shared.platforms.base import (
 from shared.platforms.errors import PermanentError, PlatformError, QuotaError, TransientError
 from shared.platforms.instagram import errors
 from shared.platforms.instagram.settings import InstagramSettings
+from shared.platforms.meta import graph
 
 log = get_logger(__name__)
 _DEFAULTS = load(InstagramSettings)
@@ -86,7 +86,7 @@ def _limits(settings: InstagramSettings) -> PlatformLimits:
     )
 
 
-class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
+class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
     key = "instagram"
     network = "instagram"
     display_name = "Instagram Reels"
@@ -200,7 +200,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
             if subcode is None:
                 raise PermanentError(errors.PROCESSING_FAILED, platform=self.key, code="ERROR", detail=container)
             raise errors.TABLE.error_from(
-                graph_api.GraphErrorBody(code=None, subcode=subcode, message=str(container.get("status")))
+                graph.GraphErrorBody(code=None, subcode=subcode, message=str(container.get("status")))
             )
         raise TransientError(errors.RETRYING, platform=self.key, code="unknown_status", detail=container)
 
@@ -327,7 +327,7 @@ class InstagramAdapter(graph_api.GraphCalls, PlatformAdapter):
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
         try:
-            answer = graph_api.call(
+            answer = graph.call(
                 self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/insights"),
                 gate=self.usage_gate, account=credentials.account_id,
                 token=credentials.access_token, params={"metric": ",".join(INSIGHT_METRICS)},

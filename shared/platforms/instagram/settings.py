@@ -5,14 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared import graph_api
-
-# Where the local stack points each base URL (the sandbox mounts these prefixes).
-SANDBOX_ENV: dict[str, str] = {
-    "INSTAGRAM_GRAPH_BASE": "/instagram-graph",
-    "INSTAGRAM_API_BASE": "/instagram-api",
-    "INSTAGRAM_WWW_BASE": "/instagram-www",
-}
+from shared.platforms.meta import graph
 
 
 class InstagramSettings(BaseSettings):
@@ -59,4 +52,4 @@ class InstagramSettings(BaseSettings):
     max_container_attempts: int = Field(default=3, ge=1)
 
     def graph_url(self, path: str) -> str:
-        return graph_api.graph_url(self.graph_base, self.graph_version, path)
+        return graph.graph_url(self.graph_base, self.graph_version, path)

@@ -1,6 +1,17 @@
 """TikTok Direct Post (key "tiktok"): the Content Posting API with our own TikTok app."""
 
+from shared.platforms.platform import Platform
+from shared.platforms.tiktok.creator import live_account_info
+from shared.platforms.tiktok.oauth import TikTokOAuth
+from shared.platforms.tiktok.options import Options
 from shared.platforms.tiktok.publisher import TikTokAdapter
-from shared.platforms.tiktok.settings import SANDBOX_ENV, TikTokSettings
+from shared.platforms.tiktok.settings import TikTokSettings
 
-__all__ = ["SANDBOX_ENV", "TikTokAdapter", "TikTokSettings"]
+PLATFORM = Platform(
+    adapter=TikTokAdapter, provider=TikTokOAuth, options=Options,
+    # FILE_UPLOAD pushes the whole file: Cloud Tasks' full 30 minutes, fewer at once.
+    dispatch_deadline_s=1800, concurrent_dispatches=10,
+    live_account_info=live_account_info,
+)
+
+__all__ = ["PLATFORM", "TikTokAdapter", "TikTokSettings"]

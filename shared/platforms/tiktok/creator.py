@@ -16,6 +16,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.platforms.errors import PlatformError
+from shared.platforms.tiktok import options
+from shared.platforms.tiktok.oauth import TikTokOAuth
+
 CACHE_SECONDS = 60.0
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _lock = threading.Lock()
@@ -36,11 +40,8 @@ def creator_info(connection_id: str, access_token: Callable[[], str],
     if stored and "unavailable" not in stored and stored_at is not None \
             and datetime.now(UTC) - stored_at < timedelta(seconds=CACHE_SECONDS):
         return {**stored, "live": True}
-    from shared.connections.oauth import provider
-    from shared.platforms.errors import PlatformError
-
     try:
-        info = provider("tiktok").creator_info(access_token())  # type: ignore[attr-defined]
+        info = TikTokOAuth().creator_info(access_token())
     except PlatformError as exc:
         info = {"unavailable": exc.code}
     if "unavailable" in info:
@@ -56,3 +57,16 @@ def creator_info(connection_id: str, access_token: Callable[[], str],
 def forget(connection_id: str) -> None:
     with _lock:
         _cache.pop(connection_id, None)
+
+
+# What the catalog (GET /platforms) shows of a connected account's creator_info.
+CATALOG_FIELDS = ("privacy_level_options", "max_video_post_duration_sec", "comment_disabled", "duet_disabled",
+                  "stitch_disabled", "creator_nickname", "creator_username", "creator_avatar_url", "live")
+
+
+def live_account_info(connection: Mapping[str, Any], access_token: Callable[[], str]) -> dict[str, Any]:
+    """The catalog's live view of one connection: its creator_info and the consent text to show."""
+    info = creator_info(str(connection["id"]), access_token, (connection.get("account_info") or {}).get("creator_info"))
+    return {"creator_info": {**{k: info[k] for k in CATALOG_FIELDS if k in info},
+                             "consent_text": {"default": options.declaration(False),
+                                              "branded_content": options.declaration(True)}}}

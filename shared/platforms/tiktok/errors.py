@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from shared.platforms import messages
 from shared.platforms.errors import (
     AuthError,
     FormatRefused,
@@ -26,8 +27,7 @@ PLATFORM = "tiktok"
 RATE_LIMIT_RETRY_SECONDS = 60
 
 _RETRY = "TikTok is experiencing issues. We'll retry automatically. You can also retry manually."
-_RECONNECT = ("Your TikTok connection expired. Please reconnect TikTok; "
-              "your video will publish automatically after that.")
+_RECONNECT = messages.connection_expired("TikTok")
 _DAILY_CAP = ("TikTok's daily posting limit for this account was reached. "
               "Your video will publish automatically tomorrow.")
 
@@ -141,6 +141,12 @@ UPLOAD_STATUS: dict[int, tuple[type[PlatformError], str]] = {
     400: (PermanentError, "TikTok rejected the upload. Please publish again; if it keeps failing, contact support."),
     429: ERROR_TABLE["429"],
 }
+
+
+def error_class(code: str) -> type[PlatformError] | None:
+    """How an `error.code` is classified (the OAuth mechanism asks too); None when not listed."""
+    found = ERROR_TABLE.get(code)
+    return found[0] if found else None
 
 
 def next_utc_day(now: datetime | None = None) -> datetime:

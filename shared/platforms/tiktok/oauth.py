@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
 from shared.platforms.errors import PlatformError
+from shared.platforms.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
+from shared.platforms.tiktok import errors
 from shared.platforms.tiktok.settings import TikTokSettings
 
 USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
@@ -19,6 +20,7 @@ USER_FIELDS = "open_id,union_id,avatar_url,display_name,username"
 
 class TikTokOAuth(OAuthProvider):
     key = "tiktok"
+    display_name = "TikTok"
     SETTINGS = TikTokSettings
     settings: TikTokSettings
     AUTHORIZATION_PATH = "/v2/auth/authorize/"
@@ -30,7 +32,7 @@ class TikTokOAuth(OAuthProvider):
     CLIENT_ID_PARAM = "client_key"
     # Access tokens live about 2 h: refresh in the last half hour.
     REFRESH_AFTER_FRACTION = 0.75
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "access_token_invalid"})
+    ERRORS: ClassVar[Any] = errors
     # https://developers.tiktok.com/doc/oauth-error-handling: `invalid_client` (client authentication
     # failed) and `unauthorized_client` are about our app; `invalid_grant` about the user's token.
     CLIENT_SETTINGS = ("client_key", "client_secret")

@@ -14,7 +14,7 @@ creator_info is described at https://developers.tiktok.com/doc/content-posting-a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -41,6 +41,9 @@ def choices_text(levels: list[str] | tuple[str, ...]) -> str:
 
 class TikTokChoices(PlatformOptions):
     """What the user chooses for a TikTok post, whichever way it reaches TikTok."""
+
+    # Not required by the schema (an inbox draft needs neither), but by every direct post.
+    REQUIRED_TO_POST: ClassVar[tuple[str, ...]] = ("privacy_level", "consent")
 
     privacy_level: PrivacyLevel | None = Field(
         default=None, description="Who can see the video; required, one of the creator's privacy_level_options "

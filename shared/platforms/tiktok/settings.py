@@ -9,8 +9,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 
-# Where the local stack points each base URL (the sandbox mounts TikTok under these prefixes).
-SANDBOX_ENV: dict[str, str] = {"TIKTOK_API_BASE": "/tiktok", "TIKTOK_WWW_BASE": "/tiktok-www"}
 
 
 class TikTokSettings(BaseSettings):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from shared.platforms import messages
 from shared.platforms.errors import (
     AuthError,
     FormatRefused,
@@ -30,8 +31,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 # When Google asks us to slow down without saying for how long.
 DEFAULT_RATE_LIMIT_WAIT = timedelta(seconds=60)
 
-RECONNECT = "Your YouTube connection expired. Please reconnect to publish. " \
-    "Your video will publish automatically after reconnecting."
+RECONNECT = messages.connection_expired("YouTube")
 RETRYING = "YouTube is having trouble right now. We'll retry automatically. You can also retry manually."
 
 
@@ -154,6 +154,18 @@ STATUS_FALLBACK: dict[int, Rule] = {
     408: Rule(TransientError, RETRYING),
     429: RULES["rateLimitExceeded"],
 }
+
+
+# Google's token endpoint speaks OAuth codes, not Data API reasons: `invalid_rapt` ("reauth
+# related error") means the user must sign in again, like `invalid_grant` (reported in
+# https://github.com/googleapis/google-auth-library-nodejs/issues/1961).
+TOKEN_ENDPOINT_CODES: dict[str, type[PlatformError]] = {"invalid_rapt": AuthError}
+
+
+def error_class(reason: str) -> type[PlatformError] | None:
+    """How a reason or token-endpoint code is classified (the OAuth mechanism asks too); None when not listed."""
+    rule = RULES.get(reason)
+    return rule.kind if rule else TOKEN_ENDPOINT_CODES.get(reason)
 
 
 def _reason_and_message(body: Any) -> tuple[str, str]:

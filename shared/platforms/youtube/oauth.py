@@ -11,14 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from shared.connections import messages
-from shared.connections.errors import AccountNotEligible
-from shared.connections.oauth import OAuthApp, OAuthProvider, Profile, StoredTokens, TokenSet, secret_text
+from shared.platforms.oauth import (
+    AccountNotEligible,
+    OAuthApp,
+    OAuthProvider,
+    Profile,
+    StoredTokens,
+    TokenSet,
+    secret_text,
+)
+from shared.platforms.youtube import errors
 from shared.platforms.youtube.settings import YouTubeSettings
+
+NO_CHANNEL = (
+    "This Google account has no YouTube channel yet, so there is nowhere to publish. "
+    "Create one at https://www.youtube.com/create_channel, then connect again."
+)
 
 
 class YouTubeOAuth(OAuthProvider):
     key = "youtube"
+    display_name = "YouTube"
     SETTINGS = YouTubeSettings
     settings: YouTubeSettings
     AUTHORIZATION_PATH = "/o/oauth2/v2/auth"
@@ -39,7 +52,7 @@ class YouTubeOAuth(OAuthProvider):
         "prompt": "consent",
         "include_granted_scopes": "true",
     }
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant", "invalid_rapt"})
+    ERRORS: ClassVar[Any] = errors
     # Google answers 401 `invalid_client` / `unauthorized_client` ("Unauthorized") for a wrong secret or a
     # token of another client, and 401 `deleted_client` once the OAuth client is deleted
     # (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code).
@@ -76,7 +89,7 @@ class YouTubeOAuth(OAuthProvider):
                               headers={"Authorization": f"Bearer {tokens.access_token}"})
         items = body.get("items") or []
         if not items:
-            raise AccountNotEligible(messages.YOUTUBE_NO_CHANNEL, code="youtube_no_channel")
+            raise AccountNotEligible(NO_CHANNEL, code="youtube_no_channel")
         channel = items[0]
         snippet = channel.get("snippet") or {}
         stats = channel.get("statistics") or {}

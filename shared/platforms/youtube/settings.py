@@ -1,7 +1,7 @@
 """YouTube settings: where Google's APIs live, our OAuth client, and our budgets.
 
 Base URLs default to the real Google hosts; the local stack points them at the
-platform sandbox through `SANDBOX_ENV`.
+platform sandbox (shared/local/sandbox_env.py).
 """
 
 from __future__ import annotations
@@ -17,15 +17,6 @@ CHANNEL_DAILY_UPLOADS_ASSUMED = 15
 
 # The resumable protocol requires every chunk but the last to be a multiple of this.
 UPLOAD_CHUNK_GRANULARITY = 256 * 1024
-
-# Which sandbox prefix stands in for each base URL (see sandbox/youtube.py), the
-# OAuth hosts included: oauth.py reads this same class.
-SANDBOX_ENV: dict[str, str] = {
-    "YOUTUBE_API_BASE": "/googleapis",
-    "GOOGLE_AUTH_BASE": "/google-accounts",
-    "GOOGLE_OAUTH_BASE": "/google-oauth2",
-    "YOUTUBE_ANALYTICS_BASE": "/youtubeanalytics",
-}
 
 
 class YouTubeSettings(BaseSettings):

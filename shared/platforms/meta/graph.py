@@ -1,4 +1,4 @@
-"""What Instagram and Facebook share: the Meta Graph API error envelope and its rate-limit headers.
+"""Meta's Graph API as Instagram and Facebook both use it: error envelope, rate-limit headers, calls.
 
 Both platforms answer errors as `{"error": {"message", "type", "code",
 "error_subcode", "error_user_title", "error_user_msg", "fbtrace_id"}}` and report
@@ -142,6 +142,12 @@ class ErrorTable:
                 if low <= code <= high:
                     return rule
         return self.fallback
+
+    def error_class(self, code: str) -> type[PlatformError] | None:
+        """How a code written as text ("190") is classified; None when the table does not list it."""
+        number = _int_or_none(code)
+        rule = self.rule_for(number, None) if number is not None else self.fallback
+        return None if rule is self.fallback else rule.error
 
     def error_from(
         self,

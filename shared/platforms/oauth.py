@@ -1,4 +1,4 @@
-"""The OAuth mechanism, written once; a platform's provider is mostly data.
+"""The OAuth mechanism, written once, next to the platform contract; a platform's provider is mostly data.
 
 A provider (`shared/platforms/<key>/oauth.py`) subclasses `OAuthProvider` and sets
 class constants: paths of the authorize/token/revoke endpoints, default scopes and
@@ -8,24 +8,23 @@ some platforms a second token exchange (Instagram long-lived tokens, Facebook
 Page tokens). Blotato is connected by API key instead (`ApiKeyProvider`).
 
 Every platform answer is classified here, once: network failures, 429 and 5xx are
-`TransientError` (try again later, never a reason to drop a connection); OAuth
-errors that mean the grant is gone (`invalid_grant`, Graph code 190, TikTok
-`access_token_invalid`) are `AuthError`; a token endpoint refusing *our app*
-(`invalid_client`, `unauthorized_client`, a 401 without a grant error) is
-`OAuthClientRejected`: our credentials are wrong, the user's grant is fine, so it
-keeps every connection, mails no one and logs `oauth_client_rejected` at ERROR
-naming the settings to fix. Anything else is `PermanentError`.
+`TransientError` (try again later, never a reason to drop a connection); codes that
+mean the grant is gone are `AuthError`: RFC 6749's `invalid_grant`, and whatever the
+platform's own error table (`ERRORS`, the one publishing uses) classifies as auth
+(Graph code 190, TikTok `access_token_invalid`, Google `invalid_rapt`); a token
+endpoint refusing *our app* (`invalid_client`, `unauthorized_client`, a 401 without a
+grant error) is `OAuthClientRejected`: our credentials are wrong, the user's grant is
+fine, so it keeps every connection, mails no one and logs `oauth_client_rejected` at
+ERROR naming the settings to fix. Anything else is `PermanentError`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -34,9 +33,8 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from shared.config import load
-from shared.connections import messages
-from shared.connections.errors import ProviderNotConfigured
 from shared.log import get_logger
+from shared.platforms import messages
 from shared.platforms.errors import AuthError, PermanentError, TransientError
 
 log = get_logger(__name__)
@@ -120,6 +118,42 @@ def secret_text(value: SecretStr | str | None) -> str:
 
 # ------------------------------------------------------------------------ errors
 
+
+class AccountProblem(Exception):
+    """A connect that cannot go on for a reason of the account or the setup, with a sentence for the user.
+
+    Raised by providers; the connection flow answers it as its own error of the same name
+    (shared/connections/flow.py), so the platform packages never import the connection flow.
+    """
+
+    code = "connection_error"
+
+    def __init__(self, user_message: str, *, code: str | None = None, detail: Any = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        if code:
+            self.code = code
+        self.detail = detail
+
+
+class AccountNotEligible(AccountProblem):
+    """The account exists but cannot publish here (personal Instagram, no channel, no Page)."""
+
+    code = "account_not_eligible"
+
+
+class ChooseAccount(AccountProblem):
+    """Several accounts fit; the user must pick one (`detail` lists them)."""
+
+    code = "choose_account"
+
+
+class NotConfigured(AccountProblem):
+    """Our app's credentials for the platform are not set on this server."""
+
+    code = "provider_not_configured"
+
+
 # Calls made to the platform's token endpoint with our client credentials.
 TOKEN_ENDPOINT_OPERATIONS = frozenset({"token", "refresh", "long_lived", "revoke"})
 # RFC 6749 section 5.2: the client (our app), not the grant, failed authentication.
@@ -133,10 +167,9 @@ class OAuthClientRejected(TransientError):
     refreshes and publishes retry and succeed once the setting is fixed).
     """
 
-    def __init__(self, *, platform: str, code: str, settings: tuple[str, ...], operation: str,
+    def __init__(self, *, platform: str, name: str, code: str, settings: tuple[str, ...], operation: str,
                  detail: Any = None, status: int | None = None) -> None:
-        super().__init__(messages.platform_unavailable(platform), platform=platform, code=code, detail=detail,
-                         status=status)
+        super().__init__(messages.unavailable(name), platform=platform, code=code, detail=detail, status=status)
         self.settings = settings
         self.operation = operation
 
@@ -145,9 +178,11 @@ class OAuthClientRejected(TransientError):
 
 
 class Provider:
-    """Anything a user connects. Subclasses register themselves by `key`."""
+    """Anything a user connects; its platform's descriptor (shared/platforms/<key>/__init__.py) names it."""
 
     key: ClassVar[str]
+    # How users name the platform in connection sentences: "YouTube" (the publisher's is "YouTube Shorts").
+    display_name: ClassVar[str]
     kind: ClassVar[str] = "oauth"            # or "api_key"
     # The platform's own settings class (shared/platforms/<key>/settings.py).
     SETTINGS: ClassVar[type[BaseSettings]]
@@ -159,13 +194,6 @@ class Provider:
     # (Facebook Page tokens do not; TikTok and Instagram tokens do.)
     DIES_AT_RECONNECT_BY: ClassVar[bool] = True
 
-    registry: ClassVar[dict[str, type[Provider]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "key" in cls.__dict__:
-            Provider.registry[cls.key] = cls
-
     def __init__(self, settings: BaseSettings | None = None, http: httpx.Client | None = None) -> None:
         self.settings: Any = settings or load(self.SETTINGS)
         self.http = http or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=False)
@@ -176,10 +204,10 @@ class Provider:
             response = self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             log.warning("platform call failed", platform=self.key, operation=operation, error=type(exc).__name__)
-            raise TransientError(messages.platform_unavailable(self.key), platform=self.key,
+            raise TransientError(messages.unavailable(self.display_name), platform=self.key,
                                  code="network", detail=type(exc).__name__) from None
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(messages.platform_unavailable(self.key), platform=self.key,
+            raise TransientError(messages.unavailable(self.display_name), platform=self.key,
                                  code=f"http_{response.status_code}", detail=_short(response),
                                  status=response.status_code)
         return response
@@ -203,8 +231,9 @@ class Provider:
             return str(error.get("code") or error.get("status") or "")
         return ""
 
-    # Error codes meaning the grant is revoked or expired: the user must reconnect.
-    REVOKED_CODES: ClassVar[frozenset[str]] = frozenset({"invalid_grant"})
+    # The platform's error table (its errors.py): `error_class(code)` classifies OAuth answers
+    # as it classifies publishing answers, so a code means the same on both paths.
+    ERRORS: ClassVar[Any]
     # Error codes meaning the token endpoint refused our app (checked on token-endpoint calls only).
     CLIENT_REJECTED_CODES: ClassVar[frozenset[str]] = CLIENT_ERRORS
     # The settings fields holding our app's credentials (named in the operator's log line).
@@ -212,9 +241,17 @@ class Provider:
 
     def client_rejected(self, response: httpx.Response, body: Mapping[str, Any], code: str) -> bool:
         """At the token endpoint: did the platform refuse our app rather than the user's grant?"""
-        if code in self.REVOKED_CODES:
+        if self.grant_gone(code):
             return False
         return code in self.CLIENT_REJECTED_CODES or response.status_code == 401
+
+    def grant_gone(self, code: str) -> bool:
+        """The grant is revoked or expired (the user must reconnect): RFC 6749's `invalid_grant`,
+        or what the platform's error table classifies as an `AuthError`."""
+        if code == "invalid_grant":
+            return True
+        error_class = self.ERRORS.error_class(code)
+        return error_class is not None and issubclass(error_class, AuthError)
 
     def setting_names(self) -> tuple[str, ...]:
         """Environment names of our app's credentials, e.g. ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET")."""
@@ -234,14 +271,14 @@ class Provider:
             log.error("oauth_client_rejected", platform=self.key, operation=operation, error_code=code,
                       http_status=response.status_code, settings=list(settings),
                       hint=f"{self.key} refused our app's credentials; check {' and '.join(settings)}")
-            return OAuthClientRejected(platform=self.key, code=code, settings=settings, operation=operation,
-                                       detail=detail, status=response.status_code)
+            return OAuthClientRejected(platform=self.key, name=self.display_name, code=code, settings=settings,
+                                       operation=operation, detail=detail, status=response.status_code)
         log.warning("platform refused", platform=self.key, operation=operation, code=code,
                     status=response.status_code)
-        if code in self.REVOKED_CODES or response.status_code == 401:
-            return AuthError(messages.reconnect_needed(self.key), platform=self.key, code=code,
+        if self.grant_gone(code) or response.status_code == 401:
+            return AuthError(messages.connection_expired(self.display_name), platform=self.key, code=code,
                              detail=detail, status=response.status_code)
-        return PermanentError(messages.platform_refused(self.key), platform=self.key, code=code,
+        return PermanentError(messages.sign_in_refused(self.display_name), platform=self.key, code=code,
                               detail=detail, status=response.status_code)
 
 
@@ -267,7 +304,7 @@ class OAuthProvider(Provider):
 
     def require_app_credentials(self) -> None:
         if not self.app.client_id or not self.app.client_secret:
-            raise ProviderNotConfigured(messages.not_configured(self.key))
+            raise NotConfigured(messages.not_configured(self.display_name))
 
     # -- authorize
     def authorization_url(self, *, state: str, redirect_uri: str, code_verifier: str | None) -> str:
@@ -304,7 +341,7 @@ class OAuthProvider(Provider):
     def refresh(self, stored: StoredTokens) -> TokenSet:
         """New tokens from the stored ones. Keeps the old refresh token if none came back."""
         if not stored.refresh_token:
-            raise AuthError(messages.reconnect_needed(self.key), platform=self.key, code="no_refresh_token")
+            raise AuthError(messages.connection_expired(self.display_name), platform=self.key, code="no_refresh_token")
         form = {**self.client_fields(), "grant_type": "refresh_token", "refresh_token": stored.refresh_token}
         body = self.call_json("POST", self.token_url(), operation="refresh", data=form)
         tokens = self.token_set(body)
@@ -327,7 +364,7 @@ class OAuthProvider(Provider):
     def token_set(self, body: Mapping[str, Any]) -> TokenSet:
         access = body.get("access_token")
         if not access:
-            raise PermanentError(messages.platform_refused(self.key), platform=self.key, code="no_access_token")
+            raise PermanentError(messages.sign_in_refused(self.display_name), platform=self.key, code="no_access_token")
         scope = body.get("scope") or ""
         scopes = tuple(s for s in str(scope).replace(",", " ").split() if s) or self.DEFAULT_SCOPES
         return TokenSet(
@@ -353,34 +390,23 @@ class OAuthProvider(Provider):
 
 
 class ApiKeyProvider(Provider):
-    """A platform connected with an API key the user pastes (Blotato)."""
+    """A platform connected with an API key the user pastes (Blotato), or the app's own key."""
 
     kind = "api_key"
+    # How the catalog (GET /platforms) tells a client to connect it.
+    CONNECT_NOTE: ClassVar[str] = ""
 
+    def key_to_use(self, user_key: str | None) -> str:
+        """The user's key, else the app's; raises `NotConfigured` when there is neither."""
+        raise TypeError(f"{type(self).__name__} does not say which key to use")
 
-# ------------------------------------------------------------------------- registry
+    def choices(self, api_key: str | None) -> list[dict[str, Any]]:
+        """The accounts this key may publish to, to choose from: [{id, username, name}]."""
+        raise TypeError(f"{type(self).__name__} does not list accounts")
 
-_loaded = False
-
-
-def providers() -> dict[str, type[Provider]]:
-    """Every provider by key, importing `shared.platforms.<key>/oauth.py` of each platform folder."""
-    global _loaded
-    if not _loaded:
-        import shared.platforms as platforms_pkg
-
-        for folder in platforms_pkg.__path__:
-            for oauth_file in sorted(Path(folder).glob("*/oauth.py")):
-                importlib.import_module(f"shared.platforms.{oauth_file.parent.name}.oauth")
-        _loaded = True
-    return dict(Provider.registry)
-
-
-def provider(key: str) -> Provider:
-    found = providers().get(key)
-    if found is None:
-        raise KeyError(f"no connection provider for platform {key!r}")
-    return found()
+    def connect(self, own_key: str | None, account_id: str | None) -> Profile:
+        """Check the key (the user's, else the app's) and return the account to publish to."""
+        raise TypeError(f"{type(self).__name__} does not connect accounts")
 
 
 # -------------------------------------------------------------------------- helpers

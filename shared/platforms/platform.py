@@ -1,0 +1,92 @@
+"""One platform, described once: what its package gives the rest of shortpub.
+
+Each platform package (`shared/platforms/<key>/__init__.py`) builds one `Platform`;
+`shared/platforms/registry.py` lists them. Generic code (queues, connections,
+validation, the catalog) asks the descriptor, never compares platform keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.platforms.base import PlatformAdapter, PlatformLimits, QuotaRule
+from shared.platforms.oauth import ApiKeyProvider, OAuthProvider, Provider
+from shared.platforms.options import PlatformOptions
+
+# What a composer screen shows live for one connected account (TikTok's creator_info):
+# (connection row, a function returning a valid access token) -> fields for the catalog.
+LiveAccountInfo = Callable[[Mapping[str, Any], Callable[[], str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform: its publisher, how accounts connect, its errors, settings, limits and options."""
+
+    adapter: type[PlatformAdapter]            # publishes: steps, limits, quotas, display name ("YouTube Shorts")
+    provider: type[Provider]                  # connects accounts: OAuth or an API key
+    options: type[PlatformOptions]            # the typed publish options users may set
+    # Cloud Tasks: a step that pushes a whole file may need Cloud Tasks' full 30 minutes, and
+    # long uploads hold memory and bandwidth, so fewer run at once.
+    dispatch_deadline_s: int = 600
+    concurrent_dispatches: int = 20
+    # Extra checks of a probed video beyond the limits (see shared/media/validate.py EXTRA_CHECKS).
+    video_checks: tuple[str, ...] = ()
+    # Fields of the catalog read live per connected account (None: nothing live).
+    live_account_info: LiveAccountInfo | None = None
+    # account_info field shared by every account one sign-in connects (Facebook Pages of one user):
+    # revoking the grant of one would cut the others, so disconnect revokes only the last one.
+    shared_grant_field: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.adapter.key
+
+    @property
+    def network(self) -> str:
+        """Where the video appears (Blotato publishes to "tiktok")."""
+        return self.adapter.network
+
+    @property
+    def display_name(self) -> str:
+        """The publisher's name for users: "YouTube Shorts"."""
+        return self.adapter.display_name
+
+    @property
+    def name(self) -> str:
+        """The platform's name in connection sentences: "YouTube"."""
+        return self.provider.display_name
+
+    @property
+    def errors(self) -> Any:
+        """The platform's error table (its errors.py): publishing and OAuth answers are classified by it."""
+        return self.provider.ERRORS
+
+    @property
+    def settings(self) -> type[Any] | None:
+        return self.adapter.settings_class
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self.adapter.limits
+
+    @property
+    def quotas(self) -> tuple[QuotaRule, ...]:
+        return self.adapter.quotas
+
+    @property
+    def signs_in(self) -> bool:
+        """Connected through an OAuth sign-in (else with an API key the user pastes)."""
+        return issubclass(self.provider, OAuthProvider)
+
+    @property
+    def uses_api_key(self) -> bool:
+        return issubclass(self.provider, ApiKeyProvider)
+
+    def check(self) -> None:
+        """The parts must agree: one key, one settings class."""
+        if self.provider.key != self.key:
+            raise ValueError(f"{self.key}: provider key {self.provider.key!r}")
+        if getattr(self.provider, "SETTINGS", None) is not self.settings:
+            raise ValueError(f"{self.key}: the provider reads other settings than the publisher")

@@ -1,0 +1,72 @@
+"""Every platform shortpub publishes to, one line each. Adding a platform adds its line here.
+
+The list is explicit (no folder scan, no import side effects): what is registered is
+what this file says, and a broken platform package fails loudly at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from shared.platforms import blotato, facebook, instagram, tiktok, youtube
+from shared.platforms.platform import Platform
+
+PLATFORMS: tuple[Platform, ...] = (
+    blotato.PLATFORM,
+    facebook.PLATFORM,
+    instagram.PLATFORM,
+    tiktok.PLATFORM,
+    youtube.PLATFORM,
+)
+
+
+class Registry:
+    """The registered platforms by key."""
+
+    def __init__(self, platforms: tuple[Platform, ...]) -> None:
+        for platform in platforms:
+            platform.check()
+        self._by_key = {platform.key: platform for platform in platforms}
+        if len(self._by_key) != len(platforms):
+            raise ValueError("two platforms share a key")
+
+    def __iter__(self) -> Iterator[Platform]:
+        return iter(self._by_key.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def keys(self) -> list[str]:
+        return list(self._by_key)
+
+    def get(self, key: str) -> Platform | None:
+        return self._by_key.get(key)
+
+    def __getitem__(self, key: str) -> Platform:
+        found = self._by_key.get(key)
+        if found is None:
+            raise KeyError(f"unknown platform {key!r}")
+        return found
+
+    def with_platform(self, platform: Platform) -> Registry:
+        return Registry((*self._by_key.values(), platform))
+
+
+_registry = Registry(PLATFORMS)
+
+
+def registry() -> Registry:
+    return _registry
+
+
+@contextmanager
+def including(platform: Platform) -> Iterator[Registry]:
+    """For tests: `platform` is registered inside the block, as if it had its line above."""
+    global _registry
+    before = _registry
+    _registry = before.with_platform(platform)
+    try:
+        yield _registry
+    finally:
+        _registry = before

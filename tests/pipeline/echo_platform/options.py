@@ -1,0 +1,7 @@
+"""Echo has no options of its own."""
+
+from shared.platforms.options import PlatformOptions
+
+
+class Options(PlatformOptions):
+    pass
