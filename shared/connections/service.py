@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
-from shared.connections.flow import ConnectResult, TargetsResumed, save_connections, start_url
+from shared.connections.flow import ConnectResult, Reconnected, TargetsResumed, save_connections, start_url
 from shared.connections.oauth import ConnectedAccount, OAuthProvider, StoredTokens, TokenSet, provider
 from shared.db.database import Database
 from shared.log import get_logger
@@ -124,6 +124,7 @@ def blotato_accounts(api_key: str | None) -> list[dict[str, Any]]:
 def connect_blotato(
     db: Database, user_id: str, *, api_key: str | None = None, account_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None, now: datetime | None = None,
+    on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Check the key, pick the TikTok account, store the key encrypted (purpose "api_key").
 
@@ -142,5 +143,5 @@ def connect_blotato(
     tokens = TokenSet(access_token=own_key or "")
     result = ConnectResult(platform="blotato", user_id=user_id)
     save_connections(db, user_id, "blotato", [ConnectedAccount(profile, tokens)], result, now,
-                     on_targets_resumed, access_purpose="api_key")
+                     on_targets_resumed, access_purpose="api_key", on_reconnected=on_reconnected)
     return result
