@@ -309,7 +309,7 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
 def _job(rt: Runtime, loaded: Loaded) -> PublishJob:
     target = loaded.target
     credentials = rt.credentials(rt.db, str(target["connection_id"]), False, loaded.connection)
-    video, cover = rt.media(target, loaded.video, loaded.renditions)
+    video, cover = rt.media(target, loaded.video, loaded.renditions, lambda message: _say(rt, target, message))
     hashtags = tuple(target["hashtags"] if target["hashtags"] is not None else target["post_hashtags"] or ())
     caption = target["caption"] if target["caption"] is not None else target["post_caption"] or ""
     return PublishJob(
@@ -324,6 +324,11 @@ def _job(rt: Runtime, loaded: Loaded) -> PublishJob:
         slot=staging.slot_for_job(target, rt.clock()) if rt.adapter(target["platform"]).slot_step else None,
         started=rt.clock(),
     )
+
+
+def _say(rt: Runtime, target: dict[str, Any], message: str) -> None:
+    with rt.db.service() as conn:
+        targets.say(conn, str(target["id"]), message)
 
 
 def _lease_lost() -> Result:
