@@ -171,6 +171,24 @@ class Claimed:
         return self.loaded.target
 
 
+# Step data has two parts in one JSON object: the pipeline's own keys (below) and what the
+# adapter's steps returned (`StepOutcome.data`). Adapters see only their part; what they need
+# of the pipeline's (when an unknown call was sent) comes on the job.
+PIPELINE_KEYS = frozenset({"step", "pending_call", "watch_since", "link_pending", "staged", "unstage", "converted"})
+
+
+def adapter_part(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in PIPELINE_KEYS}
+
+
+def _call_sent_at(data: dict[str, Any]) -> datetime | None:
+    pending = data.get("pending_call")
+    try:
+        return datetime.fromisoformat(str(pending["sent_at"])) if isinstance(pending, dict) else None
+    except (KeyError, ValueError):
+        return None
+
+
 def _pending_call(step: str, now: datetime) -> dict[str, str]:
     """The "outcome unknown" mark, taken before an irreversible call.
 
@@ -204,10 +222,10 @@ def deliver(rt: Runtime, target_id: str, seq: int | None = None) -> Result:
     # (the credentials, the read-only question, a crash) leaves it unknown.
     unknown = claim.reconciling
     try:
-        job = _job(rt, claim.loaded)
+        job = _job(rt, claim.loaded, _call_sent_at(data))
         outcome: StepOutcome | None = None
         if claim.reconciling:
-            outcome = adapter.reconcile(step, job, data)
+            outcome = adapter.reconcile(step, job, adapter_part(data))
             log.info("reconciled", step=step, took_effect=outcome is not None)
             if outcome is None:
                 if target["attempts"] > states.MAX_RETRIES:
@@ -219,7 +237,7 @@ def deliver(rt: Runtime, target_id: str, seq: int | None = None) -> Result:
                 unknown = False
                 data = {**data, "pending_call": _pending_call(step, rt.clock())}
         if outcome is None:
-            outcome = adapter.run_step(step, job, data)
+            outcome = adapter.run_step(step, job, adapter_part(data))
     except PlatformError as err:
         return _record_failure(rt, claim, data, err, unknown=unknown)
     except Exception as exc:  # a bug or an unexpected answer: never lose the target over it
@@ -306,7 +324,7 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
     return Claimed(loaded, lease, step, state, data, reconciling)
 
 
-def _job(rt: Runtime, loaded: Loaded) -> PublishJob:
+def _job(rt: Runtime, loaded: Loaded, call_sent_at: datetime | None) -> PublishJob:
     target = loaded.target
     credentials = rt.credentials(rt.db, str(target["connection_id"]), False, loaded.connection)
     video, cover = rt.media(target, loaded.video, loaded.renditions, lambda message: _say(rt, target, message))
@@ -323,6 +341,7 @@ def _job(rt: Runtime, loaded: Loaded) -> PublishJob:
         cover=cover,
         slot=staging.slot_for_job(target, rt.clock()) if rt.adapter(target["platform"]).slot_step else None,
         started=rt.clock(),
+        call_sent_at=call_sent_at,
     )
 
 

@@ -157,3 +157,13 @@ def test_the_state_column_is_written_only_with_checked_states() -> None:
     tree = ast.parse(source)
     literals = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     assert not any(re.search(rf"state\s*=\s*'{state}'", text) for text in literals for state in State)
+
+
+def test_no_adapter_reads_the_pipelines_step_data() -> None:
+    """Adapters get their own part of the step data; the pipeline's keys never reach them."""
+    from shared.publishing.worker import PIPELINE_KEYS
+
+    found = subprocess.run(
+        ["grep", "-rnoE", "[\"'](" + "|".join(sorted(PIPELINE_KEYS)) + ")[\"']", "shared/platforms",
+         "--include=*.py"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.split()
+    assert found == []
