@@ -91,16 +91,21 @@ def test_cancelable_in_python_agrees_with_cancel_target(db, user_a) -> None:
                              "returning id", (user_a["sub"], f"{user_a['sub']}/state-sets.mp4")).fetchone()["id"]
         post = conn.execute("insert into posts (user_id, video_id, caption) values (%s, %s, 'x') returning id",
                             (user_a["sub"], video)).fetchone()["id"]
+        # Never due (another test's tick must not pick these up), and removed at the end.
         ids = [conn.execute(
-            "insert into publish_targets (user_id, post_id, connection_id, platform, state, step_data, lease_owner) "
-            "values (%s, %s, %s, 'tiktok', %s, %s, %s) returning id",
+            "insert into publish_targets (user_id, post_id, connection_id, platform, state, step_data, lease_owner, "
+            "next_attempt_at) values (%s, %s, %s, 'tiktok', %s, %s, %s, 'infinity') returning id",
             (user_a["sub"], post, connection, str(state), Jsonb(data), lease)).fetchone()["id"]
             for state, data, lease in cases]
     found = {}
-    with db.user(user_a) as conn:
-        for target_id, (state, data, lease) in zip(ids, cases, strict=True):
-            row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
-            found[(state, str(data), lease)] = row is not None and row["id"] is not None
+    try:
+        with db.user(user_a) as conn:
+            for target_id, (state, data, lease) in zip(ids, cases, strict=True):
+                row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
+                found[(state, str(data), lease)] = row is not None and row["id"] is not None
+    finally:
+        with db.service() as conn:
+            conn.execute("delete from posts where id = %s", (post,))
     expected = {(state, str(data), lease): states.cancelable(state, data, lease) for state, data, lease in cases}
     assert found == expected
 
