@@ -20,6 +20,7 @@ from shared.connections.errors import ConnectionFlowError, api_error
 from shared.db import database
 from shared.http import ApiError, User, json_body, user_endpoint
 from shared.platforms.errors import PlatformError
+from shared.publishing.targets import resume_after_reconnect
 from shared.publishing.wiring import enqueue_targets
 
 _ID = r"([0-9a-fA-F-]{36})"
@@ -54,7 +55,8 @@ def connections(request: flask.Request, user: User) -> object:
         if request.method == "POST" and path == "/blotato":
             body = json_body(request, BlotatoConnect)
             result = service.connect_api_key(db, user.id, "blotato", api_key=body.api_key,
-                                             account_id=body.account_id, on_targets_resumed=enqueue_targets)
+                                             account_id=body.account_id, on_targets_resumed=enqueue_targets,
+                                             on_reconnected=resume_after_reconnect)
             return {"platform": result.platform, "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201
     except (ConnectionFlowError, PlatformError) as exc:

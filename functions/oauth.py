@@ -23,6 +23,7 @@ from shared.db import database
 from shared.http import ApiError, User, json_body, public_endpoint, query_args, user_endpoint
 from shared.log import get_logger
 from shared.platforms.errors import PlatformError
+from shared.publishing.targets import resume_after_reconnect
 from shared.publishing.wiring import enqueue_targets
 
 log = get_logger(__name__)
@@ -61,7 +62,8 @@ def _complete(request: flask.Request, user: User) -> object:
     try:
         result = flow.complete_authorization(database(), body.platform, code=body.code, state=body.state,
                                              error=body.error, expected_user_id=user.id,
-                                             on_targets_resumed=enqueue_targets)
+                                             on_targets_resumed=enqueue_targets,
+                                             on_reconnected=resume_after_reconnect)
     except (ConnectionFlowError, PlatformError) as exc:
         raise api_error(exc) from None
     return {"platform": result.platform, "connection_ids": result.connection_ids,
@@ -81,7 +83,7 @@ def _callback(request: flask.Request) -> object:
     try:
         result = flow.complete_authorization(
             database(), platform, code=args.get("code"), state=args.get("state"),
-            error=args.get("error"), on_targets_resumed=enqueue_targets)
+            error=args.get("error"), on_targets_resumed=enqueue_targets, on_reconnected=resume_after_reconnect)
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
     except (ConnectionFlowError, PlatformError) as exc:

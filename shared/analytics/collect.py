@@ -26,6 +26,7 @@ from shared.log import get_logger
 from shared.platforms import adapter_class
 from shared.platforms.base import Credentials, PlatformAdapter, PostMetrics
 from shared.platforms.errors import AuthError, PlatformError, QuotaError, TransientError
+from shared.publishing import targets
 from shared.publishing.runtime import Runtime
 
 from .settings import AnalyticsSettings
@@ -159,21 +160,12 @@ def _ports(
 
 def _claim(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
     with db.service() as conn:
-        rows = conn.execute(
-            "with due as ("
-            "  select id from publish_targets where metrics_due_at <= %(now)s"
-            "  order by metrics_due_at limit %(limit)s for update skip locked"
-            ") update publish_targets t set metrics_due_at = %(lease)s from due where t.id = due.id "
-            "returning t.id, t.user_id, t.platform, t.connection_id, t.platform_post_id, t.published_at",
-            {"now": now, "limit": limit, "lease": now + CLAIM_LEASE},
-        ).fetchall()
-    return [dict(row) for row in rows]
+        return targets.claim_metrics_due(conn, now=now, limit=limit, lease_until=now + CLAIM_LEASE)
 
 
 def _set_due(db: Database, target: Mapping[str, Any], due: datetime | None) -> None:
     with db.service() as conn:
-        conn.execute("update publish_targets set metrics_due_at = %s where id = %s and state = 'published'",
-                     (due, target["id"]))
+        targets.set_metrics_due(conn, target["id"], due)
 
 
 def _store(db: Database, target: Mapping[str, Any], metrics: PostMetrics, now: datetime, due: datetime) -> None:
@@ -186,5 +178,4 @@ def _store(db: Database, target: Mapping[str, Any], metrics: PostMetrics, now: d
              metrics.likes, metrics.comments, metrics.shares, metrics.saves, metrics.watch_time_seconds,
              Jsonb(dict(metrics.raw)), now),
         )
-        conn.execute("update publish_targets set metrics_due_at = %s where id = %s and state = 'published'",
-                     (due, target["id"]))
+        targets.set_metrics_due(conn, target["id"], due)

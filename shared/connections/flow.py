@@ -25,7 +25,7 @@ from shared.connections.errors import (
     ProviderNotConfigured,
     StateError,
 )
-from shared.db.database import Database
+from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.platforms import oauth, provider
 from shared.platforms.errors import AuthError, PlatformError
@@ -37,6 +37,9 @@ log = get_logger(__name__)
 STATE_TTL = timedelta(minutes=10)
 
 TargetsResumed = Callable[[list[str]], None]
+# Inside the transaction that saved a reconnected connection: put the targets parked for it back
+# in the queue, returning their ids (publishing's `targets.resume_after_reconnect`).
+Reconnected = Callable[[Conn, str], list[str]]
 
 
 @dataclass
@@ -159,6 +162,7 @@ def complete_authorization(
     expected_user_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None,
     now: datetime | None = None,
+    on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Verify and burn the state, exchange the code, read the profile, store the connection(s).
 
@@ -183,7 +187,8 @@ def complete_authorization(
         # At sign-in, a refused grant (reused code, wrong verifier) means: start again.
         raise ConnectionFlowError(messages.platform_refused(platform), code=exc.code or "grant_refused",
                                   detail=exc.detail) from None
-    save_connections(db, user_id, platform, accounts, result, now, on_targets_resumed)
+    save_connections(db, user_id, platform, accounts, result, now, on_targets_resumed,
+                     on_reconnected=on_reconnected)
     log.info("connected", platform=platform, connections=len(result.connection_ids),
              reconnected=len(result.reconnected_ids), resumed_targets=len(result.resumed_target_ids))
     return result
@@ -192,6 +197,7 @@ def complete_authorization(
 def save_connections(
     db: Database, user_id: str, platform: str, accounts: list[ConnectedAccount], result: ConnectResult,
     now: datetime, on_targets_resumed: TargetsResumed | None, access_purpose: str = "access_token",
+    on_reconnected: Reconnected | None = None,
 ) -> None:
     with db.service() as conn:
         for account in accounts:
@@ -201,7 +207,8 @@ def save_connections(
             result.connection_ids.append(connection_id)
             if existed:
                 result.reconnected_ids.append(connection_id)
-                result.resumed_target_ids += store.resume_parked_targets(conn, connection_id)
+                if on_reconnected is not None:
+                    result.resumed_target_ids += on_reconnected(conn, connection_id)
     if result.resumed_target_ids and on_targets_resumed is not None:
         try:
             on_targets_resumed(result.resumed_target_ids)

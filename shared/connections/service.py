@@ -8,7 +8,14 @@ from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
-from shared.connections.flow import ConnectResult, TargetsResumed, account_problems, save_connections, start_url
+from shared.connections.flow import (
+    ConnectResult,
+    Reconnected,
+    TargetsResumed,
+    account_problems,
+    save_connections,
+    start_url,
+)
 from shared.db.database import Database
 from shared.log import get_logger
 from shared.platforms import provider
@@ -131,6 +138,7 @@ def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]
 def connect_api_key(
     db: Database, user_id: str, platform: str, *, api_key: str | None = None, account_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None, now: datetime | None = None,
+    on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Check the key, pick the account, store the key encrypted (purpose "api_key").
 
@@ -144,5 +152,5 @@ def connect_api_key(
     tokens = TokenSet(access_token=own_key or "")
     result = ConnectResult(platform=platform, user_id=user_id)
     save_connections(db, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
-                     on_targets_resumed, access_purpose="api_key")
+                     on_targets_resumed, access_purpose="api_key", on_reconnected=on_reconnected)
     return result

@@ -1,4 +1,4 @@
-"""Rows of `social_connections`: saving tokens encrypted, expiring, resuming parked targets.
+"""Rows of `social_connections`: saving tokens encrypted, expiring.
 
 Tokens only ever reach the database as vault ciphertexts bound to (user, platform,
 purpose). A stored refresh token is never replaced by an empty one.
@@ -99,24 +99,6 @@ def save_account(
     ).fetchone()
     assert row is not None
     return str(row["id"]), bool(row["existed"])
-
-
-def resume_parked_targets(conn: Conn, connection_id: str) -> list[str]:
-    """Targets that waited for this connection go back in the queue, due now."""
-    rows = conn.execute(
-        """
-        update publish_targets
-           set state = 'queued', next_attempt_at = now(), attempts = 0,
-               -- a fresh task name: Cloud Tasks refuses to run a name it saw within the hour
-               task_seq = task_seq + 1,
-               error_code = null, error_class = null, user_message = null,
-               lease_owner = null, lease_expires_at = null
-         where connection_id = %s and state = 'needs_reconnect'
-        returning id
-        """,
-        (connection_id,),
-    ).fetchall()
-    return [str(r["id"]) for r in rows]
 
 
 def mark_expired(target: Database | Conn, connection_id: str, reason: str) -> bool:

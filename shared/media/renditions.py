@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -137,13 +137,14 @@ def prepare_for(
 def media_for_target(
     target: Mapping[str, Any], *, db: Database | None = None, storage: Storage | None = None,
     ttl_seconds: int | None = None, video: Mapping[str, Any] | None = None,
-    renditions: Mapping[str, Mapping[str, Any]] | None = None,
+    renditions: Mapping[str, Mapping[str, Any]] | None = None, say: Callable[[str], None] | None = None,
 ) -> tuple[StoredMedia, StoredMedia | None]:
     """(video, cover) for a publish_targets row: fits `Runtime.media` of the publishing pipeline.
 
     `video` (the post's videos row, or None when it is gone) and `renditions` (kind -> row),
     when the caller already read them (the publish worker does, in its claim transaction),
-    save a transaction; without them both are looked up here.
+    save a transaction; without them both are looked up here. `say` tells the user (the
+    pipeline writes the target's message) that the video is being converted first.
     """
     from shared.media.covers import cover_kind
 
@@ -164,7 +165,8 @@ def media_for_target(
         renditions.get(CONVERTED_VERTICAL) or renditions.get(CONVERTED)
     ):
         # EC-2: a file our validator knows the platform refuses is converted before its first upload.
-        _say_converting(db, target)
+        if say is not None:
+            say(converting_message(platform))
         renditions = {**renditions, CONVERTED: convert_video(str(video["id"]), db=db, storage=storage)}
     # After the platform refused the file (the worker converted it), the converted copy goes out.
     refused = bool((target.get("step_data") or {}).get("converted"))
@@ -184,14 +186,6 @@ def media_for_target(
 def converting_message(platform: str) -> str:
     """The PRD's words while a video is converted for a platform (EC-2)."""
     return f"Converting video for {adapter_class(platform).display_name}... this may take 30 seconds."
-
-
-def _say_converting(db: Database, target: Mapping[str, Any]) -> None:
-    if target.get("id") is None:
-        return
-    with db.service() as conn:
-        conn.execute("update publish_targets set user_message = %s where id = %s",
-                     (converting_message(str(target["platform"])), target["id"]))
 
 
 def convert_for_target(target: Mapping[str, Any], *, db: Database | None = None,

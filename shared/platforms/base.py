@@ -150,6 +150,9 @@ class PublishJob:
     slot: datetime | None = None
     # The pipeline's clock when the step started: how far ahead `slot` is.
     started: datetime | None = None
+    # While reconciling: when the irreversible call whose outcome is unknown was sent (the wall
+    # clock, to compare with the platform's own timestamps when looking for the post).
+    call_sent_at: datetime | None = None
 
     @property
     def full_caption(self) -> str:

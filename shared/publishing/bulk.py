@@ -12,9 +12,10 @@ from psycopg.types.json import Jsonb
 
 from shared.http import ApiError, User
 from shared.log import get_logger
-from shared.publishing import service, states
+from shared.publishing import service
 from shared.publishing.requests import BulkPublishRequest
 from shared.publishing.runtime import Runtime
+from shared.publishing.states import State
 
 log = get_logger(__name__)
 INLINE_LIMIT = 10
@@ -86,8 +87,8 @@ def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
         ).fetchall()
         posts = conn.execute("select id from posts where batch_id = %s order by created_at", (batch_id,)).fetchall()
     by_state = {row["state"]: row["n"] for row in counts}
-    done = by_state.get(states.PUBLISHED, 0)
-    failed = by_state.get(states.FAILED, 0)
+    done = by_state.get(State.PUBLISHED, 0)
+    failed = by_state.get(State.FAILED, 0)
     total_targets = sum(by_state.values())
     errors = batch["errors"] or []
     return {

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from shared.db.database import Conn
 from shared.platforms.base import PlatformAdapter, QuotaRule
+from shared.publishing.states import TERMINAL
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _WINDOW = {"rolling_24h": timedelta(hours=24), "per_minute": timedelta(minutes=1)}
@@ -191,14 +192,15 @@ def _planned(conn: Conn, platform: str, rule: QuotaRule, account_id: str, start:
     user = user_id if rule.scope == "user" else None
     row = conn.execute(
         "select count(*) as n from publish_targets t join social_connections c on c.id = t.connection_id "
-        "where t.platform = %(platform)s and t.state not in ('published', 'failed', 'canceled') "
+        "where t.platform = %(platform)s and not (t.state = any(%(terminal)s)) "
         "and coalesce(t.scheduled_at, t.created_at) >= %(start)s "
         "and coalesce(t.scheduled_at, t.created_at) < %(end)s "
         "and (%(account)s::text is null or c.platform_account_id = %(account)s) "
         "and (%(user)s::uuid is null or t.user_id = %(user)s::uuid) "
         "and not exists (select 1 from platform_quota_usage u where u.target_id = t.id "
         "and u.platform = %(platform)s and position('/' in u.scope) = 0)",
-        {"platform": platform, "start": start, "end": end, "account": account, "user": user},
+        {"platform": platform, "start": start, "end": end, "account": account, "user": user,
+         "terminal": sorted(TERMINAL)},
     ).fetchone()
     return int(row["n"]) if row else 0
 

@@ -46,11 +46,13 @@ class MediaLookup(Protocol):
     """target row -> (video to publish, optional cover).
 
     `video` and `renditions` (kind -> row) are the post's video and its renditions when
-    the caller already read them (saves a lookup).
+    the caller already read them (saves a lookup); `say` shows the user a message while
+    the video is converted first.
     """
 
     def __call__(self, target: dict[str, Any], video: Mapping[str, Any] | None = None,
                  renditions: Mapping[str, Mapping[str, Any]] | None = None,
+                 say: Callable[[str], None] | None = None,
                  /) -> tuple[MediaSource, MediaSource | None]: ...
 
 

@@ -25,7 +25,7 @@ from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
-from shared.publishing import quota, slots, staging, states
+from shared.publishing import quota, slots, staging, states, targets
 from shared.publishing.requests import (
     AddTargets,
     PublishRequest,
@@ -34,6 +34,7 @@ from shared.publishing.requests import (
     resolve_time,
 )
 from shared.publishing.runtime import Runtime
+from shared.publishing.states import State
 from shared.publishing.target_checks import check_target, default_title, problem_of
 
 TARGET_FIELDS = (
@@ -42,6 +43,8 @@ TARGET_FIELDS = (
     "published_at", "caption", "title", "hashtags", "options", "created_at", "updated_at",
 )
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(name) for name in TARGET_FIELDS)
+# What `states.cancelable` needs besides the state (read with the view, never shown).
+_CANCEL_COLUMNS = ("step_data", "lease_owner")
 
 
 @dataclass
@@ -188,7 +191,7 @@ def create_post(
                     (Jsonb(response), user.id, idempotency_key),
                 )
     for target in created:
-        if target["state"] == states.QUEUED:
+        if target["state"] == State.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
     if request.wait:
@@ -250,32 +253,13 @@ def _insert_post(conn: Conn, user: User, request: PublishRequest, plans: list[Pl
 
 def _insert_targets(conn: Conn, user: User, post_id: str, plans: list[PlannedTarget],
                     now: datetime) -> list[dict[str, Any]]:
-    with server_writes(conn):
-        created = []
-        for plan in plans:
-            row = conn.execute(
-                "insert into publish_targets (user_id, post_id, connection_id, platform, caption, title, hashtags, "
-                "options, scheduled_at, timezone, consent, next_attempt_at) "
-                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "returning id, platform, state, task_seq, next_attempt_at",
-                (
-                    user.id,
-                    post_id,
-                    plan.connection["id"],
-                    plan.adapter.key,
-                    plan.caption,
-                    plan.title,
-                    plan.request.hashtags,
-                    Jsonb(stored_options(plan.options)),
-                    plan.scheduled_at,
-                    plan.timezone,
-                    _consent(plan.options, now),
-                    plan.due_at,
-                ),
-            ).fetchone()
-            assert row is not None
-            created.append(dict(row))
-    return created
+    return [targets.create(conn, {
+        "user_id": user.id, "post_id": post_id, "connection_id": plan.connection["id"],
+        "platform": plan.adapter.key, "caption": plan.caption, "title": plan.title,
+        "hashtags": plan.request.hashtags, "options": stored_options(plan.options),
+        "scheduled_at": plan.scheduled_at, "timezone": plan.timezone,
+        "consent": _consent(plan.options, now), "next_attempt_at": plan.due_at,
+    }) for plan in plans]
 
 
 def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime) -> list[PlannedTarget]:
@@ -323,28 +307,29 @@ def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str
 
 def summarize(targets: list[dict[str, Any]]) -> str:
     total = len(targets)
-    published = sum(1 for t in targets if t["state"] == states.PUBLISHED)
-    failed = sum(1 for t in targets if t["state"] == states.FAILED)
-    waiting = sum(1 for t in targets if t["state"] == states.NEEDS_RECONNECT)
+    published = sum(1 for t in targets if t["state"] == State.PUBLISHED)
+    failed = sum(1 for t in targets if t["state"] == State.FAILED)
+    waiting = sum(1 for t in targets if t["state"] == State.NEEDS_RECONNECT)
     parts = [f"Published to {published} of {total} platform{'s' if total != 1 else ''}"]
     if failed:
         parts.append(f"{failed} failed")
     if waiting:
         parts.append(f"{waiting} waiting for you to reconnect")
-    pending = total - published - failed - waiting - sum(1 for t in targets if t["state"] == states.CANCELED)
+    pending = total - published - failed - waiting - sum(1 for t in targets if t["state"] == State.CANCELED)
     if pending:
         parts.append(f"{pending} in progress or scheduled")
     return ", ".join(parts) + "."
 
 
 def _target_view(row: dict[str, Any]) -> dict[str, Any]:
-    view = {k: v for k, v in row.items()}
+    # step_data and lease_owner only decide `can_cancel`; they are not part of the view.
+    view = {k: v for k, v in row.items() if k not in _CANCEL_COLUMNS}
     for key in ("id", "post_id", "connection_id"):
         if view.get(key) is not None:
             view[key] = str(view[key])
     view["can_edit"] = row["state"] in states.NOT_STARTED
-    view["can_cancel"] = row["state"] in (states.SCHEDULED, states.QUEUED, states.DEFERRED, states.NEEDS_RECONNECT)
-    view["can_retry"] = row["state"] == states.FAILED
+    view["can_cancel"] = states.cancelable(row["state"], row.get("step_data"), row.get("lease_owner"))
+    view["can_retry"] = row["state"] in states.RETRYABLE
     return view
 
 
@@ -356,11 +341,12 @@ def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
         ).fetchone()
         if post is None:
             raise ApiError(404, "post_not_found", "We couldn't find that post.")
-        targets = conn.execute(
-            sql.SQL("select {} from publish_targets where post_id = %s order by platform").format(_COLUMNS),
+        rows = conn.execute(
+            sql.SQL("select {}, {} from publish_targets where post_id = %s order by platform").format(
+                _COLUMNS, sql.SQL(", ").join(map(sql.Identifier, _CANCEL_COLUMNS))),
             (post_id,),
         ).fetchall()
-    views = [_target_view(dict(t)) for t in targets]
+    views = [_target_view(dict(t)) for t in rows]
     return {
         "post_id": str(post["id"]),
         "video_id": str(post["video_id"]),
@@ -369,7 +355,7 @@ def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
         "campaign": post["campaign"],
         "created_at": post["created_at"].isoformat(),
         "summary": summarize(views),
-        "done": all(t["state"] in states.TERMINAL or t["state"] == states.NEEDS_RECONNECT for t in views),
+        "done": all(t["state"] in states.TERMINAL or t["state"] == State.NEEDS_RECONNECT for t in views),
         "targets": views,
     }
 
@@ -428,35 +414,18 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         )
         if checked.found:
             _refuse([(adapter.network, checked.found)])
-        with server_writes(conn):
-            # Still scheduled at the moment of writing: the worker may have started it meanwhile.
-            updated = conn.execute(
-                sql.SQL(
-                    "update publish_targets set caption = %s, title = %s, hashtags = %s, options = %s, "
-                    "scheduled_at = %s, timezone = %s, consent = coalesce(%s, consent) "
-                    "where id = %s and user_id = %s and state = 'scheduled' and not (step_data ? 'staged') "
-                    "returning {}"
-                ).format(_COLUMNS),
-                (
-                    caption,
-                    title,
-                    hashtags,
-                    Jsonb(stored_options(checked.options)),
-                    when,
-                    zone,
-                    _consent(checked.options, now) if edit.options is not None else None,
-                    target_id,
-                    user.id,
-                ),
-            ).fetchone()
-            if updated is not None and when is not None:
-                # The schedule trigger moved it to the slot; a staged platform starts its lead time before.
-                updated = conn.execute(
-                    sql.SQL("update publish_targets set next_attempt_at = %s where id = %s returning {}").format(
-                        _COLUMNS), (staging.due_at(rt.adapter(current["platform"]), when, now), target_id),
-                ).fetchone()
+        # Still scheduled at the moment of writing: the worker may have started it meanwhile.
+        updated = targets.edit(conn, target_id, user.id, {
+            "caption": caption, "title": title, "hashtags": hashtags,
+            "options": Jsonb(stored_options(checked.options)), "scheduled_at": when, "timezone": zone,
+            "consent": _consent(checked.options, now) if edit.options is not None else None,
+        }, _COLUMNS)
+        if updated is not None and when is not None:
+            # The schedule trigger moved it to the slot; a staged platform starts its lead time before.
+            updated = targets.set_due(conn, target_id, staging.due_at(rt.adapter(current["platform"]), when, now),
+                                      _COLUMNS)
         if updated is not None and edit.publish_now:
-            updated = _start_now(conn, target_id, now)
+            updated = targets.start_now(conn, target_id, now, _COLUMNS)
     if updated is None:
         raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
     if edit.publish_now:
@@ -464,17 +433,6 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
     else:
         slots.reschedule(rt, target_id)
     return _target_view({k: updated[k] for k in TARGET_FIELDS})
-
-
-def _start_now(conn: Conn, target_id: str, now: datetime) -> dict[str, Any] | None:
-    """A scheduled target switched to "publish now": queued with a new task number (older tasks no-op)."""
-    with server_writes(conn):
-        return conn.execute(
-            sql.SQL("update publish_targets set state = 'queued', scheduled_at = null, next_attempt_at = %s, "
-                    "task_seq = task_seq + 1 where id = %s and state = 'scheduled' returning task_seq, {}"
-                    ).format(_COLUMNS),
-            (now, target_id),
-        ).fetchone()
 
 
 def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
@@ -488,9 +446,9 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
         for row in rows:
             if row["state"] in states.TERMINAL:
                 continue
-            found = conn.execute("select * from cancel_target(%s)", (row["id"],)).fetchone()
-            if found is not None and found["id"] is not None:
-                unstaging.append(_unstage_if_staged(rt, conn, dict(found)))
+            found = targets.cancel(conn, row["id"])
+            if found is not None:
+                unstaging.append(_unstage_if_staged(rt, conn, found))
                 canceled += 1
     if not canceled:
         raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
@@ -512,7 +470,7 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
                                  timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
         plans = plan_post(rt, conn, user, request, now).targets
         existing = {str(r["connection_id"]) for r in conn.execute(
-            "select connection_id from publish_targets where post_id = %s and state <> 'canceled'", (post_id,))}
+            "select connection_id from publish_targets where post_id = %s and state <> %s", (post_id, State.CANCELED))}
         for plan in plans:
             if str(plan.connection["id"]) in existing:
                 raise ApiError(409, "already_in_post",
@@ -521,7 +479,7 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
         refuse_unless_publishable(plans)
         created = _insert_targets(conn, user, post_id, plans, now)
     for target in created:
-        if target["state"] == states.QUEUED:
+        if target["state"] == State.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
     return {"post_id": post_id, "targets": [
@@ -536,8 +494,8 @@ def _staged(conn: Conn, target_id: str) -> bool:
 
 def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
     with rt.db.user(user.claims) as conn:
-        row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
-        if row is None or row["id"] is None:
+        row = targets.cancel(conn, target_id)
+        if row is None:
             exists = conn.execute("select state, step_data ? 'pending_call' as maybe_live from publish_targets "
                                   "where id = %s", (target_id,)).fetchone()
             if exists is None:
@@ -548,7 +506,7 @@ def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
             raise ApiError(
                 409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
             )
-        row = _unstage_if_staged(rt, conn, dict(row))
+        row = _unstage_if_staged(rt, conn, row)
     _enqueue_unstaging(rt, [row])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
 
@@ -558,14 +516,7 @@ def _unstage_if_staged(rt: Runtime, conn: Conn, row: dict[str, Any]) -> dict[str
     adapter = rt.adapter(row["platform"])
     if adapter.unstage_step is None or not adapter.staged_object(row["step_data"] or {}):
         return row
-    with server_writes(conn):
-        updated = conn.execute(
-            "update publish_targets set step_data = step_data || '{\"unstage\": true}'::jsonb, "
-            "next_attempt_at = %s, task_seq = task_seq + 1 where id = %s returning *",
-            (rt.clock(), row["id"]),
-        ).fetchone()
-    assert updated is not None
-    return dict(updated)
+    return targets.mark_unstage(conn, row["id"], rt.clock())
 
 
 def _enqueue_unstaging(rt: Runtime, rows: list[dict[str, Any]]) -> None:
@@ -577,8 +528,8 @@ def _enqueue_unstaging(rt: Runtime, rows: list[dict[str, Any]]) -> None:
 
 def retry_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
     with rt.db.user(user.claims) as conn:
-        row = conn.execute("select * from retry_target(%s)", (target_id,)).fetchone()
-        if row is None or row["id"] is None:
+        row = targets.retry(conn, target_id)
+        if row is None:
             exists = conn.execute("select state from publish_targets where id = %s", (target_id,)).fetchone()
             if exists is None:
                 raise ApiError(404, "target_not_found", "We couldn't find that post.")

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.log import get_logger
-from shared.publishing import states
+from shared.publishing import targets
 from shared.publishing.runtime import Runtime
+from shared.publishing.states import State
 
 log = get_logger(__name__)
 
@@ -34,7 +35,7 @@ def hand_to_queue(rt: Runtime, targets: Iterable[dict[str, Any]]) -> None:
     """
     now = rt.clock()
     for target in targets:
-        if target["state"] != states.SCHEDULED:
+        if target["state"] != State.SCHEDULED:
             continue
         slot = target["next_attempt_at"]
         if slot - now > CLOUD_TASKS_MAX_AHEAD:
@@ -49,13 +50,9 @@ def hand_to_queue(rt: Runtime, targets: Iterable[dict[str, Any]]) -> None:
 def reschedule(rt: Runtime, target_id: str) -> None:
     """After an edit: bump `task_seq` (the old task becomes a no-op) and create the task for the slot now set."""
     with rt.db.service() as conn:
-        row = conn.execute(
-            "update publish_targets set task_seq = task_seq + 1 where id = %s and state = 'scheduled' "
-            "returning id, platform, state, task_seq, next_attempt_at",
-            (target_id,),
-        ).fetchone()
+        row = targets.bump_scheduled(conn, target_id)
     if row is not None:
-        hand_to_queue(rt, [dict(row)])
+        hand_to_queue(rt, [row])
 
 
 def _seconds_until(slot: datetime, now: datetime) -> float:

@@ -18,80 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.log import get_logger
-from shared.publishing import states
+from shared.publishing import targets
 from shared.publishing.runtime import Runtime
 
 log = get_logger(__name__)
 
-_RUNNABLE = sorted(states.RUNNABLE)
-
-# The state list must match the partial index publish_targets_due_idx.
-_CLAIM_DUE = """
-with due as (
-  select id from publish_targets
-   where state = any(%(runnable)s)
-     and next_attempt_at <= %(stale)s
-     and (lease_expires_at is null or lease_expires_at < %(now)s)
-   order by next_attempt_at
-   limit %(limit)s
-   for update skip locked
-)
-update publish_targets t
-   set task_seq = t.task_seq + 1,
-       state = case when t.state = 'scheduled' then 'queued' else t.state end,
-       next_attempt_at = %(now)s,
-       lease_owner = null, lease_expires_at = null
-  from due
- where t.id = due.id
-returning t.id, t.platform, t.task_seq
-"""
-
-
-def _claim_follow_ups(state: str) -> str:
-    """Targets already final whose follow-up task went missing: a published target's link read
-    (index publish_targets_link_due_idx) or a canceled target's staged object still to remove
-    (index publish_targets_unstage_due_idx). The state is written into the statement, not passed
-    as a parameter, so the planner matches it to that partial index."""
-    assert state in ("published", "canceled")
-    return f"""
-with due as (
-  select id from publish_targets
-   where state = '{state}' and next_attempt_at is not null
-     and next_attempt_at <= %(stale)s
-     and (lease_expires_at is null or lease_expires_at < %(now)s)
-   order by next_attempt_at
-   limit %(limit)s
-   for update skip locked
-)
-update publish_targets t
-   set task_seq = t.task_seq + 1, next_attempt_at = %(now)s, lease_owner = null, lease_expires_at = null
-  from due
- where t.id = due.id
-returning t.id, t.platform, t.task_seq
-"""  # noqa: S608 - `state` is one of two constants, checked above
-
-
-_CLAIM_LINKS = _claim_follow_ups("published")
-_CLAIM_UNSTAGE = _claim_follow_ups("canceled")
-
 
 def claim_due(rt: Runtime, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
     """Claim stranded targets (overdue by the stale limit; index scans) and bump their task sequence."""
-    params = {
-        "runnable": _RUNNABLE,
-        "now": now,
-        "stale": now - timedelta(seconds=rt.stale_after_seconds),
-        "limit": limit,
-    }
     with rt.db.service() as conn:
-        rows = conn.execute(_CLAIM_DUE, params).fetchall()
-        params["limit"] = max(0, limit - len(rows))
-        if params["limit"]:
-            rows += conn.execute(_CLAIM_LINKS, params).fetchall()
-        params["limit"] = max(0, limit - len(rows))
-        if params["limit"]:
-            rows += conn.execute(_CLAIM_UNSTAGE, params).fetchall()
-    return [dict(row) for row in rows]
+        return targets.requeue_stranded(conn, now=now, stale=now - timedelta(seconds=rt.stale_after_seconds),
+                                        limit=limit)
 
 
 # Claims per round, enqueue calls in flight, and how long one tick may keep draining.

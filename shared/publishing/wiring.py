@@ -44,8 +44,8 @@ def build_runtime(**overrides: Any) -> Runtime:
         "queue": task_queue(),
         "credentials": lambda db, connection_id, force, row=None: credentials_for(db, connection_id, force,
                                                                                    row=row),
-        "media": lambda target, video=None, renditions=None: media_for_target(target, video=video,
-                                                                              renditions=renditions),
+        "media": lambda target, video=None, renditions=None, say=None: media_for_target(
+            target, video=video, renditions=renditions, say=say),
         "adapter_for": lambda key: adapter_class(key)(),
         "worker_url": worker_url,
         "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from shared.connections.flow import complete_authorization, start_authorization
 from shared.connections.refresh import credentials_for, mark_expired
 from shared.connections.warnings import enqueue_expiry_warnings
+from shared.publishing.targets import resume_after_reconnect
 from tests.connections.conftest import connect, connection_row, follow_authorize
 
 
@@ -86,7 +87,7 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
 
     params = follow_authorize(start_authorization(db, user_a["sub"], "tiktok"), sandbox_account=account)
     result = complete_authorization(db, "tiktok", code=params["code"], state=params["state"],
-                                    on_targets_resumed=enqueued.append)
+                                    on_targets_resumed=enqueued.append, on_reconnected=resume_after_reconnect)
 
     assert result.connection_ids == [cid] and result.reconnected_ids == [cid]
     assert sorted(result.resumed_target_ids) == sorted(parked)
@@ -118,6 +119,6 @@ def test_a_failing_enqueue_hook_does_not_lose_the_reconnect(db, user_a, platform
     account = connection_row(db, cid)["platform_account_id"]
     params = follow_authorize(start_authorization(db, user_a["sub"], "youtube"), sandbox_account=account)
     result = complete_authorization(db, "youtube", code=params["code"], state=params["state"],
-                                    on_targets_resumed=broken)
+                                    on_targets_resumed=broken, on_reconnected=resume_after_reconnect)
     assert result.resumed_target_ids == parked
     assert connection_row(db, cid)["status"] == "connected"

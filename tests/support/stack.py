@@ -122,6 +122,7 @@ class Harness:
         (`resume_hook=False` leaves them to the scheduler tick).
         """
         from shared.connections.flow import complete_authorization, start_authorization
+        from shared.publishing.targets import resume_after_reconnect
 
         url = start_authorization(self.db, user["sub"], platform)
         if authorize_extra:
@@ -130,7 +131,8 @@ class Harness:
         assert response.status_code == 302, response.text
         params = {k: v[0] for k, v in parse_qs(urlparse(response.headers["location"]).query).items()}
         result = complete_authorization(self.db, platform, code=params["code"], state=params["state"],
-                                        on_targets_resumed=self.enqueue_targets if resume_hook else None)
+                                        on_targets_resumed=self.enqueue_targets if resume_hook else None,
+                                        on_reconnected=resume_after_reconnect)
         return result.connection_ids[0]
 
     def enqueue_targets(self, target_ids: list[str]) -> None:
@@ -176,12 +178,14 @@ class Harness:
     def connect_blotato(self, user: dict[str, str]) -> str:
         """Connect TikTok via Blotato with the user's own Blotato API key (minted by the sandbox)."""
         from shared.connections.service import connect_api_key
+        from shared.publishing.targets import resume_after_reconnect
 
         sb = self.sandbox.sandbox
         owner = f"owner-{user['sub'][:8]}"
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
-        result = connect_api_key(self.db, user["sub"], "blotato", api_key=key, on_targets_resumed=self.enqueue_targets)
+        result = connect_api_key(self.db, user["sub"], "blotato", api_key=key, on_targets_resumed=self.enqueue_targets,
+                                 on_reconnected=resume_after_reconnect)
         return result.connection_ids[0]
 
     def video(self, user: dict[str, str], path: Path) -> str:

@@ -114,15 +114,16 @@ def _parse(value: str) -> datetime | None:
         return None
 
 
-def _called_at(data: Mapping[str, Any]) -> datetime:
+def _called_at(job: PublishJob, data: Mapping[str, Any]) -> datetime:
     """When the create-post call whose answer was lost was made (the pipeline's mark), else staging."""
-    pending = data.get("pending_call")
-    for raw in (pending.get("sent_at") if isinstance(pending, Mapping) else None, data.get("staged_at")):
-        if raw:
-            try:
-                return datetime.fromisoformat(str(raw))
-            except ValueError:
-                continue
+    if job.call_sent_at is not None:
+        return job.call_sent_at
+    raw = data.get("staged_at")
+    if raw:
+        try:
+            return datetime.fromisoformat(str(raw))
+        except ValueError:
+            pass
     return _now()
 
 
@@ -164,7 +165,7 @@ class BlotatoAdapter(PlatformAdapter):
                 # Ours, and it failed: not live. `confirm_create` reports why, as a normal step.
                 return StepOutcome("confirm_create", {"confirm_until": _now().isoformat()})
             return self._outcome_for_listed(found)
-        settled = _now() >= _called_at(data) + timedelta(seconds=self.settings.reconcile_settle_seconds)
+        settled = _now() >= _called_at(job, data) + timedelta(seconds=self.settings.reconcile_settle_seconds)
         if verdict == "absent" and settled:
             return None  # long enough for a lost attempt to be listed: it never happened
         # Something like our post is listed but the evidence is incomplete, or a lost attempt
@@ -351,7 +352,7 @@ class BlotatoAdapter(PlatformAdapter):
         text = job.full_caption
         params: dict[str, Any] = {
             # Nothing posted before our call can be ours (less clock skew).
-            "since": (_called_at(data) - timedelta(minutes=2)).isoformat(),
+            "since": (_called_at(job, data) - timedelta(minutes=2)).isoformat(),
             "platform": "tiktok",
             "limit": LIST_PAGE_SIZE,
         }

@@ -293,7 +293,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     def _find_published(self, job: PublishJob, data: Mapping[str, Any]) -> str | None:
         """Our reel among the account's recent media: same caption, posted after we asked."""
-        not_before = _not_before(data)
+        not_before = _not_before(job, data)
         for item in self._recent_media(job, self._ig_user(job, data)):
             posted = _timestamp(item)
             if (item.get("caption") or "") != job.full_caption:
@@ -361,15 +361,10 @@ def _not_enough_viewers(exc: PlatformError) -> bool:
     return exc.code == "10" and "not enough viewers" in message.lower()
 
 
-def _not_before(data: Mapping[str, Any]) -> datetime | None:
+def _not_before(job: PublishJob, data: Mapping[str, Any]) -> datetime | None:
     """Media older than our publish call (less clock skew) cannot be ours."""
-    pending = data.get("pending_call")
-    if isinstance(pending, Mapping) and pending.get("sent_at"):
-        try:
-            # The wall clock when the call was sent, to compare with Instagram's timestamps.
-            return datetime.fromisoformat(str(pending["sent_at"])) - timedelta(minutes=2)
-        except ValueError:
-            pass
+    if job.call_sent_at is not None:
+        return job.call_sent_at - timedelta(minutes=2)
     created = data.get("container_created_at")
     return datetime.fromtimestamp(float(created), UTC) - timedelta(minutes=2) if created else None
 
