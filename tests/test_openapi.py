@@ -21,14 +21,6 @@ JWT_SECRET = "openapi-tests-jwt-secret-0123456789abcdef"
 REGENERATE = ".venv/bin/python -m shared.api.openapi > openapi.json"
 
 
-def _clear_caches() -> None:
-    from shared import auth
-    from shared.config import core
-
-    core.cache_clear()
-    auth.reset()
-
-
 @pytest.fixture(scope="module")
 def functions(db):
     from shared.local import functions_server
@@ -39,19 +31,18 @@ def functions(db):
 
 
 @pytest.fixture
-def api(monkeypatch, functions, db):
+def api(monkeypatch, functions, db, make_app):
     from shared.auth import mint_local_token
 
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.delenv("BLOTATO_API_KEY", raising=False)
-    _clear_caches()
+    make_app()
     user = make_user(db)
     token = mint_local_token(user["sub"], user["email"], secret=JWT_SECRET)
     with httpx.Client(base_url=functions.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         client.user = user  # type: ignore[attr-defined]
         yield client
     monkeypatch.undo()
-    _clear_caches()
 
 
 def _validate(body: object, schema_name: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.config import core
+from shared.app import application
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionFlowError, StateError
 from shared.connections.oauth import ConnectedAccount, OAuthProvider, provider
@@ -42,14 +42,14 @@ class ConnectResult:
 
 def redirect_uri(platform: str) -> str:
     """The callback URL registered with each platform (static, no query string)."""
-    return f"{core().functions_base_url.rstrip('/')}/oauth/callback/{platform}"
+    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/callback/{platform}"
 
 
 def start_url(platform: str) -> str:
     """The API URL that starts (or restarts) connecting a platform: the `reconnect_url`."""
     if platform == "blotato":
-        return f"{core().functions_base_url.rstrip('/')}/connections/blotato"
-    return f"{core().functions_base_url.rstrip('/')}/oauth/start/{platform}"
+        return f"{application().settings.functions_base_url.rstrip('/')}/connections/blotato"
+    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/start/{platform}"
 
 
 def _hash(state: str) -> str:

@@ -39,11 +39,11 @@ class DemoError(RuntimeError):
 
 def _demo_user() -> tuple[str, str, str]:
     """A fresh demo user per run: the sandbox's accounts are new each time it starts."""
+    from shared.app import application
     from shared.auth import mint_local_token
-    from shared.db import database
 
     email = DEMO_EMAIL.format(run=datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
-    with database().service() as conn:
+    with application().database.service() as conn:
         row = conn.execute("insert into auth.users (email) values (%s) returning id", (email,)).fetchone()
     assert row is not None
     user_id = str(row["id"])

@@ -84,13 +84,15 @@ def _configure_env(ports: dict[str, int]) -> None:
 
 
 def _tick_loop(stack: LocalStack) -> None:
+    from shared.app import application
     from shared.log import get_logger
     from shared.publishing.wiring import run_tick
 
     log = get_logger("local.scheduler")
     while not stack.stop_event.wait(TICK_SECONDS):
         try:
-            run_tick()
+            app = application()
+            run_tick(app.runtime, app.storage)
         except Exception:
             log.exception("scheduler tick failed")
 
@@ -110,10 +112,10 @@ def start() -> LocalStack:
 
 def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     from sandbox import server as sandbox_server
+    from shared.app import application
     from shared.db import migrate
     from shared.local import functions_server
     from shared.notify.local_smtp import LocalSmtpServer
-    from shared.storage import storage
     from shared.storage.local import LocalStorage
     from shared.storage.local_server import start_in_thread
     from shared.tasks.emulator import TasksEmulator
@@ -136,7 +138,7 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     stack.stack.callback(sandbox.stop)
     stack.urls["platform sandbox"] = sandbox.url
 
-    local_storage = storage()
+    local_storage = application().storage
     assert isinstance(local_storage, LocalStorage)
     files = start_in_thread(local_storage, port=ports["storage"])
     stack.stack.callback(files.stop)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.notify import templates
@@ -142,9 +143,7 @@ def _poster_url(conn: Conn, video_id: Any, platforms: list[str]) -> str | None:
     by_platform = {row["kind"].removeprefix("cover:"): row["storage_path"] for row in rows}
     path = next((by_platform[p] for p in platforms if p in by_platform), rows[0]["storage_path"])
     try:
-        from shared.storage import storage
-
-        return storage().signed_url(path, POSTER_LINK_TTL_SECONDS)
+        return application().storage.signed_url(path, POSTER_LINK_TTL_SECONDS)
     except Exception:  # a missing poster link must never hold back the mail
         log.warning("poster link unavailable", video_id=str(video_id))
         return None

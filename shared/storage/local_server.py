@@ -115,8 +115,8 @@ def start_in_thread(storage: LocalStorage, *, host: str = "127.0.0.1", port: int
 
 def serve(port: int, storage: LocalStorage | None = None, host: str = "127.0.0.1") -> None:
     """Serve the configured local storage in the foreground (used by `make run`)."""
-    from shared.storage import storage as configured
+    from shared.app import application  # the application is only needed when no storage is given
 
-    chosen = storage or configured()
+    chosen = storage or application().storage
     assert isinstance(chosen, LocalStorage), "the file server only serves the local storage backend"
     _make(chosen, host, port).serve_forever()
