@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from shared.api.openapi import generate, openapi_document, render
+from shared.api.openapi import generate, render
 from shared.api.routes import ROUTES
 from tests.conftest import make_user
 
@@ -43,6 +45,12 @@ def api(monkeypatch, functions, db, make_app):
         client.user = user  # type: ignore[attr-defined]
         yield client
     monkeypatch.undo()
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """Generated once for this module (it takes about a second)."""
+    return generate()
 
 
 def _validate(body: object, schema_name: str) -> None:

@@ -190,9 +190,9 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
 
 def _show_mail(console: Console, email: str) -> None:
     """The scheduled post's confirmation mail goes out with the next scheduler tick."""
-    from shared.db.local import LOCAL_DIR
+    from shared.db.local import local_dir
 
-    folder = LOCAL_DIR / "mail"
+    folder = local_dir() / "mail"
     deadline = time.monotonic() + 20
     found: list[Path] = []
     while time.monotonic() < deadline:
