@@ -53,11 +53,10 @@ def enqueue_expired_mail(conn: Conn, row: dict[str, Any]) -> bool:
     )
 
 
-def enqueue_expiry_warnings(db: Database, now: datetime | None = None) -> WarningSummary:
+def enqueue_expiry_warnings(db: Database, now: datetime) -> WarningSummary:
     """Mark connections whose reconnect-by time passed as expired; remind those within 7 days."""
     from shared.connections.store import mark_expired
 
-    now = now or datetime.now(UTC)
     summary = WarningSummary()
     dying = [key for key, cls in providers().items() if cls.DIES_AT_RECONNECT_BY]
     with db.service() as conn:

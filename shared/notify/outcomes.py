@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.app import application
@@ -46,8 +46,7 @@ class OutcomeMails:
         return vars(self).copy()
 
 
-def mail_outcomes(db: Database, now: datetime | None = None, limit: int = 500) -> OutcomeMails:
-    now = now or datetime.now(UTC)
+def mail_outcomes(db: Database, now: datetime, limit: int = 500) -> OutcomeMails:
     summary = OutcomeMails()
     with db.service() as conn:
         rows = conn.execute(
