@@ -298,12 +298,10 @@ def child() -> dict[str, Any]:
 
 
 def _use_queue(queue: Any) -> None:
-    """Hand every function this queue (the cached runtime holds the queue it was built with)."""
-    from shared.publishing.wiring import runtime
-    from shared.tasks.client import set_task_queue
+    """Hand every function this queue: the installed application with it (and a runtime built on it)."""
+    from shared.app import application, install
 
-    set_task_queue(queue)
-    runtime.cache_clear()
+    install(application().replace(queue=queue))
 
 
 def _user(db: Any, n: int) -> dict[str, str]:
@@ -317,7 +315,7 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
     import cProfile
     import pstats
 
-    from shared.publishing.wiring import runtime
+    from shared.app import application
     from shared.publishing.worker import advance
     from shared.tasks.client import InlineQueue
 
@@ -325,7 +323,7 @@ def _profile_one_step(stack: Any, client: Any, video: str, db: Any) -> dict[str,
     calls: list[tuple[str, dict[str, Any]]] = []
     inline = InlineQueue(lambda url, payload: calls.append((url, payload)))
     _use_queue(inline)
-    rt = runtime()
+    rt = application().runtime
     for platform in PLATFORMS:
         rt.adapter(platform)  # a fresh process builds each adapter's HTTP client once; not a step's cost
     answer = client.publish(video)

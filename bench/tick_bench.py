@@ -94,13 +94,16 @@ def _load(conn: Any, total: int, now: datetime) -> dict[str, int]:
 def _explain(db: Any, rt: Any, now: datetime) -> str:
     import psycopg
 
-    from shared.publishing import tick
+    from psycopg import sql
+
+    from shared.publishing import targets
+    from shared.publishing.states import RUNNABLE
 
     plan = ""
     with db.service() as conn:
         rows = conn.execute(
-            "explain (analyze, buffers, costs off, timing on) " + tick._CLAIM_DUE,
-            {"runnable": tick._RUNNABLE, "now": now,
+            sql.SQL("explain (analyze, buffers, costs off, timing on) ") + targets._CLAIM_DUE,
+            {"runnable": sorted(RUNNABLE), "now": now,
              "stale": now - timedelta(seconds=rt.stale_after_seconds), "limit": 1000},
         ).fetchall()
         plan = "\n".join(row["QUERY PLAN"] for row in rows)

@@ -15,9 +15,9 @@ import flask
 
 from shared.analytics import experiments, insights
 from shared.analytics.settings import AnalyticsSettings
+from shared.app import application
 from shared.config import load
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
-from shared.publishing.wiring import runtime
 
 _ID = r"([0-9a-fA-F-]{36})"
 
@@ -25,7 +25,7 @@ _ID = r"([0-9a-fA-F-]{36})"
 @user_endpoint
 def analytics(request: flask.Request, user: User) -> object:
     path = request.path.rstrip("/") or "/"
-    rt = runtime()
+    rt = application().runtime
     settings = load(AnalyticsSettings)
     if request.method == "GET" and path == "/recommendations":
         return insights.recommendations(rt.db, user, query_args(request, insights.InsightsQuery),

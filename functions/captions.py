@@ -10,9 +10,9 @@ from typing import Any
 
 import flask
 
+from shared.app import application
 from shared.captions.models import CaptionRequest
 from shared.captions.service import suggest
-from shared.db import database
 from shared.http import ApiError, User, json_body, user_endpoint
 
 
@@ -20,4 +20,5 @@ from shared.http import ApiError, User, json_body, user_endpoint
 def captions(request: flask.Request, user: User) -> Any:
     if request.method != "POST" or request.path.strip("/") not in ("", "captions"):
         raise ApiError(404, "not_found", "There is nothing at this address.")
-    return suggest(database(), user, json_body(request, CaptionRequest))
+    app = application()
+    return suggest(app.database, user, json_body(request, CaptionRequest), settings=app.caption_settings)

@@ -15,13 +15,12 @@ import flask
 from pydantic import Field
 
 from shared.api.strict import StrictModel, UserText
+from shared.app import application
 from shared.connections import service
 from shared.connections.errors import ConnectionFlowError, api_error
-from shared.db import database
 from shared.http import ApiError, User, json_body, user_endpoint
 from shared.platforms.errors import PlatformError
 from shared.publishing.targets import resume_after_reconnect
-from shared.publishing.wiring import enqueue_targets
 
 _ID = r"([0-9a-fA-F-]{36})"
 
@@ -42,7 +41,8 @@ class BlotatoConnect(BlotatoKey):
 @user_endpoint
 def connections(request: flask.Request, user: User) -> object:
     path = request.path.rstrip("/") or "/"
-    db = database()
+    app = application()
+    db = app.database
     try:
         if request.method == "GET" and path == "/":
             return {"connections": service.list_connections(db, user.claims)}
@@ -55,7 +55,7 @@ def connections(request: flask.Request, user: User) -> object:
         if request.method == "POST" and path == "/blotato":
             body = json_body(request, BlotatoConnect)
             result = service.connect_api_key(db, user.id, "blotato", api_key=body.api_key,
-                                             account_id=body.account_id, on_targets_resumed=enqueue_targets,
+                                             account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                              on_reconnected=resume_after_reconnect)
             return {"platform": result.platform, "connection_ids": result.connection_ids,
                     "resumed_target_ids": result.resumed_target_ids}, 201

@@ -2,12 +2,12 @@
 
 import flask
 
-from shared.db import database
+from shared.app import application
 from shared.http import public_endpoint
 
 
 @public_endpoint
 def health(request: flask.Request) -> dict[str, object]:
-    with database().service() as conn:
+    with application().database.service() as conn:
         conn.execute("select 1")
     return {"ok": True, "database": "reachable"}

@@ -16,15 +16,13 @@ import flask
 from pydantic import Field
 
 from shared.api.strict import StrictModel, UserText
-from shared.config import core
+from shared.app import application
 from shared.connections import flow
 from shared.connections.errors import ConnectionFlowError, api_error
-from shared.db import database
 from shared.http import ApiError, User, json_body, public_endpoint, query_args, user_endpoint
 from shared.log import get_logger
 from shared.platforms.errors import PlatformError
 from shared.publishing.targets import resume_after_reconnect
-from shared.publishing.wiring import enqueue_targets
 
 log = get_logger(__name__)
 _PLATFORM = r"([a-z]+)"
@@ -50,7 +48,7 @@ def _start(request: flask.Request, user: User) -> object:
     platform = match.group(1)
     body = json_body(request, StartRequest) if request.method == "POST" else query_args(request, StartRequest)
     try:
-        url = flow.start_authorization(database(), user.id, platform, return_path=body.return_path)
+        url = flow.start_authorization(application().database, user.id, platform, return_path=body.return_path)
     except (ConnectionFlowError, PlatformError) as exc:
         raise api_error(exc) from None
     return {"platform": platform, "authorization_url": url}
@@ -59,10 +57,11 @@ def _start(request: flask.Request, user: User) -> object:
 @user_endpoint
 def _complete(request: flask.Request, user: User) -> object:
     body = json_body(request, CompleteRequest)
+    app = application()
     try:
-        result = flow.complete_authorization(database(), body.platform, code=body.code, state=body.state,
+        result = flow.complete_authorization(app.database, body.platform, code=body.code, state=body.state,
                                              error=body.error, expected_user_id=user.id,
-                                             on_targets_resumed=enqueue_targets,
+                                             on_targets_resumed=app.runtime.enqueue_targets,
                                              on_reconnected=resume_after_reconnect)
     except (ConnectionFlowError, PlatformError) as exc:
         raise api_error(exc) from None
@@ -79,17 +78,19 @@ def _callback(request: flask.Request) -> object:
         raise ApiError(404, "not_found", "There is nothing at this address.")
     platform = match.group(1)
     args = request.args
+    app = application()
     return_path: str | None = None
     try:
         result = flow.complete_authorization(
-            database(), platform, code=args.get("code"), state=args.get("state"),
-            error=args.get("error"), on_targets_resumed=enqueue_targets, on_reconnected=resume_after_reconnect)
+            app.database, platform, code=args.get("code"), state=args.get("state"),
+            error=args.get("error"), on_targets_resumed=app.runtime.enqueue_targets,
+            on_reconnected=resume_after_reconnect)
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
     except (ConnectionFlowError, PlatformError) as exc:
         log.info("oauth callback refused", platform=platform, reason=getattr(exc, "code", ""))
         query = {"error": flow.user_message(exc, platform), "platform": platform}
-    frontend = core().frontend_url.rstrip("/")
+    frontend = app.settings.frontend_url.rstrip("/")
     return flask.redirect(f"{frontend}{return_path or '/connections'}?{urlencode(query)}", code=302)
 
 

@@ -5,11 +5,9 @@ GET /metrics    each alert's current value, limit and whether it is breached (do
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import flask
 
-from shared.db import database
+from shared.app import application
 from shared.http import ApiError, public_endpoint
 from shared.ops.access import require_service_role
 from shared.ops.metrics import as_json, readings
@@ -20,6 +18,7 @@ def ops(request: flask.Request) -> object:
     require_service_role(request.headers.get("Authorization", ""))
     path = request.path.rstrip("/").removeprefix("/ops") or "/"
     if request.method == "GET" and path == "/metrics":
-        now = datetime.now(UTC)
-        return as_json(readings(database(), now), now)
+        app = application()
+        now = app.clock()
+        return as_json(readings(app.database, now), now)
     raise ApiError(404, "not_found", "There is nothing at this address.")

@@ -9,12 +9,12 @@ declarations the publish request is checked against.
 import flask
 
 from shared.api.catalog import platform_catalog
+from shared.app import application
 from shared.http import ApiError, User, user_endpoint
-from shared.publishing.wiring import runtime
 
 
 @user_endpoint
 def platforms(request: flask.Request, user: User) -> object:
     if (request.path.rstrip("/") or "/") != "/":
         raise ApiError(404, "not_found", "There is nothing at this address.")
-    return platform_catalog(runtime(), user)
+    return platform_catalog(application().runtime, user)

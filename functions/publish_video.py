@@ -22,10 +22,10 @@ import flask
 
 from shared.accounts.export import export_user_data
 from shared.analytics import report
+from shared.app import application
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
 from shared.publishing import bulk, calendar, preview, service
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
-from shared.publishing.wiring import runtime
 
 _ID = r"([0-9a-fA-F-]{36})"
 
@@ -33,7 +33,7 @@ _ID = r"([0-9a-fA-F-]{36})"
 @user_endpoint
 def publish_video(request: flask.Request, user: User) -> object:
     path = request.path.rstrip("/") or "/"
-    rt = runtime()
+    rt = application().runtime
     if request.method == "POST" and path == "/":
         body = json_body(request, PublishRequest)
         return service.create_post(

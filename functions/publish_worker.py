@@ -8,8 +8,8 @@ successful no-ops.
 
 import flask
 
+from shared.app import application
 from shared.http import ApiError, internal_endpoint
-from shared.publishing.wiring import runtime
 from shared.publishing.worker import advance
 
 
@@ -20,5 +20,5 @@ def publish_worker(request: flask.Request) -> dict[str, object]:
     if not isinstance(target_id, str):
         raise ApiError(400, "bad_task", "A publish task needs a target_id.")
     seq = payload.get("seq")
-    outcome = advance(runtime(), target_id, seq if isinstance(seq, int) else None)
+    outcome = advance(application().runtime, target_id, seq if isinstance(seq, int) else None)
     return {"target_id": target_id, "outcome": outcome}

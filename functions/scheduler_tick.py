@@ -2,10 +2,12 @@
 
 import flask
 
+from shared.app import application
 from shared.http import internal_endpoint
 from shared.publishing.wiring import run_tick
 
 
 @internal_endpoint
 def scheduler_tick(request: flask.Request) -> dict[str, object]:
-    return run_tick()
+    app = application()
+    return run_tick(app.runtime, app.storage)

@@ -25,12 +25,11 @@ from pydantic import Field
 
 from shared import videos as service
 from shared.api.strict import StrictModel, UserText
+from shared.app import application
 from shared.captions.context import VideoContext
-from shared.db import database
 from shared.http import ApiError, User, json_body, query_args, user_endpoint
 from shared.media.library import delete_video
 from shared.publishing.requests import Platform
-from shared.storage import storage
 
 _READ = 1024 * 1024
 
@@ -83,7 +82,9 @@ def _video_id(value: str) -> str:
 
 
 def _owned_video(user: User, video_id: str) -> dict[str, Any]:
-    return service.get_video(user.claims, video_id)  # 404 unless RLS shows it to this user
+    app = application()
+    # 404 unless RLS shows it to this user
+    return service.get_video(user.claims, video_id, db=app.database, storage=app.storage)
 
 
 def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
@@ -99,13 +100,15 @@ def _upload(request: flask.Request, user: User) -> tuple[dict[str, Any], int]:
         raise service.use_register_error(request_limit, length)  # Cloud Run would cut it off anyway
     context = query_args(request, VideoContext)  # the body is the file: context rides the query
     result = service.upload_video(user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
-                                  content_type=request.mimetype, content_length=length, context=context)
+                                  content_type=request.mimetype, content_length=length, context=context,
+                                  db=application().database, storage=application().storage)
     return result, 201
 
 
 def _cover(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
     from shared.media.covers import CoverError, store_covers
 
+    app = application()
     video = _owned_video(user, video_id)
     platforms = query_args(request, CoverQuery).platform_list()
     if request.mimetype.startswith("image/") and request.mimetype not in ("image/jpeg", "image/png"):
@@ -115,14 +118,16 @@ def _cover(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
         if request.mimetype in ("image/jpeg", "image/png"):
             if (request.content_length or 0) > 2 * 1024 * 1024:
                 raise CoverError("Thumbnails can be up to 2 MB. Please choose a smaller JPG or PNG image.")
-            covers = store_covers(video_id, image=request.stream.read(2 * 1024 * 1024 + 1), platforms=platforms)
+            covers = store_covers(video_id, image=request.stream.read(2 * 1024 * 1024 + 1), platforms=platforms,
+                                  db=app.database, storage=app.storage)
         else:
             body = json_body(request, CoverFromFrame)
             duration = service.duration_seconds(video)
             if duration is not None and body.offset_seconds > duration:
                 raise CoverError(f"The cover frame must be within the video: it is {duration:g} seconds long, "
                                  f"so choose an offset from 0 to {duration:g}.")
-            covers = store_covers(video_id, offset_s=body.offset_seconds, platforms=platforms)
+            covers = store_covers(video_id, offset_s=body.offset_seconds, platforms=platforms,
+                                  db=app.database, storage=app.storage)
     except CoverError as exc:
         raise ApiError(422, "invalid_cover", str(exc)) from None
     return {"video_id": video_id, "covers": sorted(covers)}
@@ -130,11 +135,11 @@ def _cover(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
 
 def _convert(request: flask.Request, user: User, video_id: str) -> dict[str, Any]:
     from shared.media.renditions import convert_video
-    from shared.media.settings import media_settings
 
+    app = application()
     _owned_video(user, video_id)
     body = json_body(request, ConvertBody)
-    row = convert_video(video_id, settings=media_settings().encode_settings(),
+    row = convert_video(video_id, db=app.database, storage=app.storage, settings=app.media_settings.encode_settings(),
                         crop_to_vertical=body.crop_to_vertical)
     return {"video_id": video_id, "kind": row["kind"], "probe": row["probe"]}
 
@@ -145,21 +150,25 @@ def videos(request: flask.Request, user: User) -> Any:
     if parts and parts[0] == "videos":
         parts = parts[1:]
     method = request.method
+    app = application()
     if not parts:
         if method == "POST":
             return _upload(request, user)
         if method == "GET":
-            return {"videos": service.list_videos(user.claims, db=database())}
+            return {"videos": service.list_videos(user.claims, db=app.database, storage=app.storage)}
     elif parts == ["register"] and method == "POST":
         body = json_body(request, RegisterBody)
-        return service.register_video(user.id, body.path, filename=body.filename, context=body.context), 201
+        return service.register_video(user.id, body.path, filename=body.filename, context=body.context,
+                                      db=app.database, storage=app.storage), 201
     elif parts == ["import"] and method == "POST":
         imported = json_body(request, ImportBody)
-        return service.import_video(user.id, imported.url, context=imported.context), 201
+        policy = app.media_settings.url_policy(service.max_video_bytes(), is_local=app.settings.is_local)
+        return service.import_video(user.id, imported.url, policy=policy, context=imported.context,
+                                    db=app.database, storage=app.storage), 201
     elif len(parts) == 1 and method == "GET":
         return _owned_video(user, parts[0])
     elif len(parts) == 1 and method == "DELETE":
-        return delete_video(database(), storage(), user.claims, _video_id(parts[0]))
+        return delete_video(app.database, app.storage, user.claims, _video_id(parts[0]))
     elif len(parts) == 2 and parts[1] == "cover" and method == "POST":
         return _cover(request, user, parts[0])
     elif len(parts) == 2 and parts[1] == "convert" and method == "POST":

@@ -6,9 +6,8 @@ the attempt is recorded and the next one scheduled by us, not by Cloud Tasks' re
 
 import flask
 
-from shared.db import database
+from shared.app import application
 from shared.http import ApiError, internal_endpoint
-from shared.tasks.client import task_queue
 from shared.webhooks.delivery import deliver
 
 
@@ -18,4 +17,5 @@ def webhook_delivery(request: flask.Request) -> dict[str, object]:
     delivery_id, attempt = payload.get("delivery_id"), payload.get("attempt")
     if not isinstance(delivery_id, str) or not isinstance(attempt, int):
         raise ApiError(400, "bad_task", "A webhook task needs a delivery_id and an attempt number.")
-    return {"delivery_id": delivery_id, "outcome": deliver(database(), task_queue(), delivery_id, attempt)}
+    app = application()
+    return {"delivery_id": delivery_id, "outcome": deliver(app.database, app.queue, delivery_id, attempt)}

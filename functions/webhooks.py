@@ -15,9 +15,8 @@ import re
 
 import flask
 
-from shared.db import database
+from shared.app import application
 from shared.http import ApiError, User, json_body, user_endpoint
-from shared.tasks.client import task_queue
 from shared.webhooks import delivery
 from shared.webhooks import endpoints as service
 
@@ -27,7 +26,8 @@ _ID = r"([0-9a-fA-F-]{36})"
 @user_endpoint
 def webhooks(request: flask.Request, user: User) -> object:
     path = request.path.rstrip("/") or "/"
-    db = database()
+    app = application()
+    db = app.database
     if path == "/" and request.method == "POST":
         return service.create_endpoint(db, user, json_body(request, service.EndpointCreate)), 201
     if path == "/" and request.method == "GET":
@@ -44,5 +44,5 @@ def webhooks(request: flask.Request, user: User) -> object:
         return {"deliveries": service.list_attempts(db, user, match.group(1))}
     if request.method == "POST" and (match := re.fullmatch(rf"/{_ID}/test", path)):
         service.get_endpoint(db, user, match.group(1))
-        return delivery.send_test_event(db, task_queue(), user.id, match.group(1))
+        return delivery.send_test_event(db, app.queue, user.id, match.group(1))
     raise ApiError(404, "not_found", "There is nothing at this address.")

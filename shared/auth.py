@@ -21,14 +21,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import httpx
 import jwt
 from jwt import PyJWK, PyJWKSet
 
-from shared.config import ConfigError, CoreSettings, core
+from shared.app import application
+from shared.config import ConfigError, CoreSettings
 from shared.log import get_logger
 
 log = get_logger(__name__)
@@ -225,19 +225,9 @@ def verify_with(config: AuthConfig, token: str) -> Claims:
                   role="authenticated", raw=raw)
 
 
-@lru_cache(maxsize=1)
-def _config() -> AuthConfig:
-    return config_from_settings(core())
-
-
-def reset() -> None:
-    """Forget the cached configuration and keys (after changing the environment)."""
-    _config.cache_clear()
-
-
 def verify_access_token(token: str) -> Claims:
-    """Verify a Supabase access token from the `Authorization: Bearer` header."""
-    return verify_with(_config(), token)
+    """Verify a Supabase access token from the `Authorization: Bearer` header, with the application's keys."""
+    return verify_with(application().auth, token)
 
 
 # ----------------------------------------------------------------------------- local tokens
@@ -254,7 +244,7 @@ def mint_local_token(
 ) -> str:
     """An HS256 token shaped like Supabase's, for the local stack and tests."""
     if issuer is None:
-        settings = core()
+        settings = application().settings
         supabase_url = (settings.supabase_url or "").rstrip("/")
         issuer = settings.supabase_jwt_issuer or (f"{supabase_url}/auth/v1" if supabase_url else LOCAL_ISSUER)
     now = int(time.time())

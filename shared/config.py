@@ -2,12 +2,12 @@
 
 Each area of the library (storage, platforms, mail, ...) keeps its own settings class
 next to its code; this module holds what everything shares. A missing or malformed
-setting raises `ConfigError` naming the variable, so start-up fails loudly.
+setting raises `ConfigError` naming the variable, so start-up fails loudly. Settings are
+read when the application is built (shared/app.py), never at import time.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -70,7 +70,3 @@ def load(settings_cls: type[S]) -> S:
             problems.append(f"{name}: {err['msg']}")
         raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
 
-
-@lru_cache
-def core() -> CoreSettings:
-    return load(CoreSettings)

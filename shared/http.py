@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from werkzeug.exceptions import HTTPException
 
-from shared.config import core
+from shared.app import application
 from shared.log import bind_context, clear_context, get_logger
 
 log = get_logger(__name__)
@@ -62,7 +62,7 @@ ALL_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
 def _cors(response: flask.Response, methods: str = ALL_METHODS) -> flask.Response:
     """Allow the configured frontend origins (FRONTEND_ORIGINS); other origins get no CORS headers."""
     origin = flask.request.headers.get("Origin", "").rstrip("/") if flask.has_request_context() else ""
-    if origin and origin in core().allowed_origins:
+    if origin and origin in application().settings.allowed_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Allow-Methods"] = methods

@@ -15,16 +15,16 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from shared.app import application
 from shared.captions.context import VideoContext
-from shared.db import Database, database
+from shared.db import Database
 from shared.http import ApiError
 from shared.log import get_logger
 from shared.media.library import POSTER, make_poster, media_links
 from shared.media.probe import NotAVideo, Probe, probe_stored
 from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url, system_resolver
 from shared.media.validate import verdicts_for
-from shared.storage import ObjectTooLarge, Storage, StorageError, storage_settings
-from shared.storage import storage as default_storage
+from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
 
 log = get_logger(__name__)
@@ -34,11 +34,11 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".m4v": "video/mp
 
 
 def max_video_bytes() -> int:
-    return storage_settings().max_video_bytes
+    return application().storage_settings.max_video_bytes
 
 
 def max_upload_request_bytes() -> int:
-    return storage_settings().max_upload_request_bytes
+    return application().storage_settings.max_upload_request_bytes
 
 
 def use_register_error(limit: int, size: int) -> ApiError:
@@ -83,11 +83,10 @@ def _extension(filename: str | None, content_type: str | None) -> str:
     return ".mp4"
 
 
-def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]] = (),
-            storage: Storage | None = None) -> dict[str, Any]:
+def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], storage: Storage) -> dict[str, Any]:
     probe = row.get("probe")
     return {
-        "media": media_links(storage or default_storage(), row, renditions),
+        "media": media_links(storage, row, renditions),
         "video_id": str(row["id"]),
         "filename": row.get("original_filename"),
         "size_bytes": row.get("size_bytes"),
@@ -136,11 +135,10 @@ def upload_video(
     content_type: str | None = None,
     content_length: int | None = None,
     context: VideoContext | None = None,
-    db: Database | None = None,
-    storage: Storage | None = None,
+    db: Database,
+    storage: Storage,
 ) -> dict[str, Any]:
     """Stream an upload into storage and record it. 413 before reading when Content-Length is too big."""
-    db, storage = db or database(), storage or default_storage()
     limit = max_video_bytes()
     if content_length is not None and content_length > limit:
         raise too_large_error(limit, content_length)
@@ -163,10 +161,9 @@ def upload_video(
 
 def register_video(
     user_id: str, path: str, *, filename: str | None = None, context: VideoContext | None = None,
-    db: Database | None = None, storage: Storage | None = None,
+    db: Database, storage: Storage,
 ) -> dict[str, Any]:
     """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
-    db, storage = db or database(), storage or default_storage()
     try:
         path = clean_path(path)
     except StorageError as exc:
@@ -193,16 +190,13 @@ def import_video(
     user_id: str,
     url: str,
     *,
-    policy: UrlPolicy | None = None,
+    policy: UrlPolicy,
     resolver: Resolver = system_resolver,
     context: VideoContext | None = None,
-    db: Database | None = None,
-    storage: Storage | None = None,
+    db: Database,
+    storage: Storage,
 ) -> dict[str, Any]:
     """Fetch a video from a public URL (SSRF-checked at every hop) and record it."""
-    from shared.media.settings import media_settings
-
-    policy = policy or media_settings().url_policy(max_video_bytes())
     try:
         with open_url(url, policy, resolver=resolver) as download:
             return upload_video(user_id, download.chunks, filename=download.filename,
@@ -214,9 +208,9 @@ def import_video(
         raise ApiError(status, "import_refused", exc.message) from None
 
 
-def list_videos(claims: Mapping[str, Any], *, db: Database | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, limit: int = 100) -> list[dict[str, Any]]:
     """The signed-in user's videos, newest first (RLS decides what is visible)."""
-    with (db or database()).user(claims) as conn:
+    with db.user(claims) as conn:
         rows = conn.execute(
             "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
             "deleted_at, generation_prompt, description, brand, language from videos where deleted_at is null "
@@ -230,15 +224,15 @@ def list_videos(claims: Mapping[str, Any], *, db: Database | None = None, limit:
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
-    return [_result(row, by_video.get(row["id"], ())) for row in rows]
+    return [_result(row, by_video.get(row["id"], ()), storage) for row in rows]
 
 
-def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None = None) -> dict[str, Any]:
+def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage) -> dict[str, Any]:
     try:
         uuid.UUID(video_id)
     except ValueError:
         raise ApiError(404, "video_not_found", "We couldn't find that video.") from None
-    with (db or database()).user(claims) as conn:
+    with db.user(claims) as conn:
         row = conn.execute(
             "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
             "deleted_at, generation_prompt, description, brand, language from videos where id = %s",
@@ -252,7 +246,7 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database | None =
     if row is None or row["deleted_at"] is not None:
         raise ApiError(404, "video_not_found",
                        "We couldn't find that video. It may have been deleted after publishing.")
-    result = _result(row, renditions)
+    result = _result(row, renditions, storage)
     result["renditions"] = [
         {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
     ]

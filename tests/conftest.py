@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from shared.db import Database, migrate, set_database
+from shared.app import Application, application, bootstrap, install, installed
+from shared.db import Database, migrate
 from shared.db import local as localdb
 
 # Settings are read lazily, so this still applies to everything the tests import.
@@ -35,10 +37,45 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url, min_size=1, max_size=8)
-    set_database(database)
-    yield database
-    set_database(None)
+    # The process's application for tests that build none of their own (`make_app`).
+    with installed(bootstrap(database=database)):
+        yield database
     database.close()
+
+
+class AppMaker:
+    """Builds the application a test runs on and makes it the process's one until the test ends."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+        self._previous: list[Application | None] = []
+
+    def __call__(self, **parts: Any) -> Application:
+        """An application from the current environment and `parts` (the test database unless given)."""
+        if "database" not in parts and "db" in self._request.fixturenames:
+            parts["database"] = self._request.getfixturevalue("db")
+        return self.install(bootstrap(**parts))
+
+    def replace(self, **parts: Any) -> Application:
+        """The installed application with `parts` replaced (e.g. settings read again after a setenv)."""
+        return self.install(application().replace(**parts))
+
+    def install(self, app: Application) -> Application:
+        self._previous.append(install(app))
+        return app
+
+    def restore(self) -> None:
+        if self._previous:
+            install(self._previous[0])
+            self._previous.clear()
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest) -> Iterator[AppMaker]:
+    """`make_app(**parts)`: the application for this test, read from the environment as the test set it."""
+    maker = AppMaker(request)
+    yield maker
+    maker.restore()
 
 
 def make_user(db: Database, email: str | None = None) -> dict[str, str]:

@@ -26,7 +26,7 @@ from shared.auth import (
     verify_access_token,
     verify_with,
 )
-from shared.config import ConfigError, CoreSettings, core
+from shared.config import ConfigError, CoreSettings
 from tests.support.http_server import QuietHandler, serve_handler
 
 SECRET = "local-test-jwt-secret-with-at-least-32-characters!"
@@ -190,27 +190,22 @@ def test_verified_claims_open_the_users_rows_in_the_database(db, user_a):
     assert row == {"uid": user_a["sub"], "role": "authenticated"}
 
 
-def test_verify_access_token_reads_the_environment(monkeypatch, jwks, ec_key):
+def test_verify_access_token_reads_the_environment(monkeypatch, jwks, ec_key, make_app):
     supabase_url = jwks.url.removesuffix("/auth/v1/.well-known/jwks.json")
     monkeypatch.setenv("SUPABASE_URL", supabase_url)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", SECRET)
     for name in ("SUPABASE_JWKS_URL", "SUPABASE_JWT_ISSUER", "SUPABASE_JWT_AUDIENCE"):
         monkeypatch.delenv(name, raising=False)
-    core.cache_clear()
-    auth.reset()
-    try:
-        user_id = str(uuid.uuid4())
-        # The issuer defaults to <SUPABASE_URL>/auth/v1 for both minting and checking.
-        assert verify_access_token(mint_local_token(user_id, None, secret=SECRET)).user_id == user_id
-        es_token = jwt.encode(supabase_claims(iss=f"{supabase_url}/auth/v1"), ec_key, algorithm="ES256",
-                              headers={"kid": "ec-1"})
-        assert verify_access_token(es_token).email == "creator@example.test"
-        with pytest.raises(AuthenticationError) as caught:
-            verify_access_token(mint_local_token(user_id, None, secret=SECRET, issuer=ISSUER))
-        assert caught.value.reason == auth.WRONG_ISSUER
-    finally:
-        core.cache_clear()
-        auth.reset()
+    make_app()
+    user_id = str(uuid.uuid4())
+    # The issuer defaults to <SUPABASE_URL>/auth/v1 for both minting and checking.
+    assert verify_access_token(mint_local_token(user_id, None, secret=SECRET)).user_id == user_id
+    es_token = jwt.encode(supabase_claims(iss=f"{supabase_url}/auth/v1"), ec_key, algorithm="ES256",
+                          headers={"kid": "ec-1"})
+    assert verify_access_token(es_token).email == "creator@example.test"
+    with pytest.raises(AuthenticationError) as caught:
+        verify_access_token(mint_local_token(user_id, None, secret=SECRET, issuer=ISSUER))
+    assert caught.value.reason == auth.WRONG_ISSUER
 
 
 # ----------------------------------------------------------------------------- refusals

@@ -10,22 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from shared.cli import app
-from shared.db import Database, set_database
+from shared.db import Database
 from shared.db import local as localdb
 from tests.conftest import make_user
 
 JWT_SECRET = "cli-tests-jwt-secret-0123456789abcdef0123"
 runner = CliRunner()
-
-
-def _clear_caches() -> None:
-    from shared import auth
-    from shared.config import core
-    from shared.connections import vault
-
-    core.cache_clear()
-    auth.reset()
-    vault.vault.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +28,18 @@ def functions(db):
 
 
 @pytest.fixture
-def cli_env(monkeypatch, functions, db):
+def cli_env(monkeypatch, functions, db, make_app):
     """The CLI pointed at the server, signed in as a fresh user."""
     from shared.auth import mint_local_token
 
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("SHORTPUB_API_URL", functions.url)
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    _clear_caches()
+    make_app()
     user = make_user(db)
     monkeypatch.setenv("SHORTPUB_TOKEN", mint_local_token(user["sub"], user["email"], secret=JWT_SECRET))
     yield user
     monkeypatch.undo()
-    _clear_caches()
 
 
 @pytest.fixture
@@ -227,7 +216,7 @@ def test_migrate_is_idempotent(fresh_database, monkeypatch):
         assert conn.execute("select count(*) from public.publish_targets").fetchone() == (0,)
 
 
-def test_rotate_keys_re_encrypts_and_then_has_nothing_left(fresh_database, monkeypatch, db):
+def test_rotate_keys_re_encrypts_and_then_has_nothing_left(fresh_database, monkeypatch, db, make_app):
     from shared.connections.vault import TokenVault
     from shared.db import migrate
 
@@ -245,8 +234,7 @@ def test_rotate_keys_re_encrypts_and_then_has_nothing_left(fresh_database, monke
                                                purpose="access_token"))).fetchone()
         keys = f"1:{base64.b64encode(old).decode()},2:{base64.b64encode(new).decode()}"
         monkeypatch.setenv("TOKEN_VAULT_KEYS", keys)
-        _clear_caches()
-        set_database(target)
+        make_app(database=target)
         first = runner.invoke(app, ["rotate-keys"])
         assert first.exit_code == 0, first.output
         assert "Re-encrypted 1 stored secret(s) with key version 2." in first.output
@@ -258,12 +246,11 @@ def test_rotate_keys_re_encrypts_and_then_has_nothing_left(fresh_database, monke
         assert TokenVault({2: new}, active_version=2).decrypt(
             bytes(sealed), user_id=user["sub"], platform="tiktok", purpose="access_token") == "token-value"
     finally:
-        set_database(db)
+        make_app.restore()
         target.close()
-        _clear_caches()
 
 
-def test_rotate_keys_without_the_old_key_changes_nothing(fresh_database, monkeypatch, db):
+def test_rotate_keys_without_the_old_key_changes_nothing(fresh_database, monkeypatch, db, make_app):
     from shared.connections.vault import TokenVault
     from shared.db import migrate
 
@@ -277,15 +264,13 @@ def test_rotate_keys_without_the_old_key_changes_nothing(fresh_database, monkeyp
             conn.execute("insert into social_connections (user_id, platform, platform_account_id, "
                          "access_token_ciphertext) values (%s, 'tiktok', 'acct-1', %s)", (user["sub"], sealed))
         monkeypatch.setenv("TOKEN_VAULT_KEYS", f"2:{base64.b64encode(os.urandom(32)).decode()}")
-        _clear_caches()
-        set_database(target)
+        make_app(database=target)
         result = runner.invoke(app, ["rotate-keys"])
         assert result.exit_code == 1
         assert "Nothing was changed" in result.output and "key version 1" in result.output
     finally:
-        set_database(db)
+        make_app.restore()
         target.close()
-        _clear_caches()
 
 
 def test_insights_prints_recommendations_with_their_evidence(cli_env, db):

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from shared.api.openapi import generate, openapi_document, render
+from shared.api.openapi import generate, render
 from shared.api.routes import ROUTES
 from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT_SECRET = "openapi-tests-jwt-secret-0123456789abcdef"
 REGENERATE = ".venv/bin/python -m shared.api.openapi > openapi.json"
-
-
-def _clear_caches() -> None:
-    from shared import auth
-    from shared.config import core
-
-    core.cache_clear()
-    auth.reset()
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +33,24 @@ def functions(db):
 
 
 @pytest.fixture
-def api(monkeypatch, functions, db):
+def api(monkeypatch, functions, db, make_app):
     from shared.auth import mint_local_token
 
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.delenv("BLOTATO_API_KEY", raising=False)
-    _clear_caches()
+    make_app()
     user = make_user(db)
     token = mint_local_token(user["sub"], user["email"], secret=JWT_SECRET)
     with httpx.Client(base_url=functions.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         client.user = user  # type: ignore[attr-defined]
         yield client
     monkeypatch.undo()
-    _clear_caches()
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """Generated once for this module (it takes about a second)."""
+    return generate()
 
 
 def _validate(body: object, schema_name: str) -> None:

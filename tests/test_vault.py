@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 from shared.config import ConfigError
-from shared.connections import vault as vault_module
 from shared.connections.vault import TokenVault, VaultError, from_env, parse_keys, rotate_all
 from shared.db import Database, migrate
 from shared.db import local as localdb
@@ -128,17 +127,14 @@ def test_from_env_defaults_to_highest_version(keys):
     assert from_env(env).versions == (1, 2)
 
 
-def test_process_vault_is_cached_from_environment(monkeypatch, keys, scope):
+def test_process_vault_is_cached_from_environment(monkeypatch, keys, scope, make_app):
     monkeypatch.setenv("TOKEN_VAULT_KEYS", f"7:{b64(keys[1])}")
     monkeypatch.delenv("TOKEN_VAULT_ACTIVE_VERSION", raising=False)
-    vault_module.vault.cache_clear()
-    try:
-        first = vault_module.vault()
-        assert first is vault_module.vault()
-        assert first.active_version == 7
-        assert TokenVault({7: keys[1]}, 7).decrypt(first.encrypt(SECRET, **scope), **scope) == SECRET
-    finally:
-        vault_module.vault.cache_clear()
+    app = make_app()
+    first = app.vault
+    assert first is app.vault
+    assert first.active_version == 7
+    assert TokenVault({7: keys[1]}, 7).decrypt(first.encrypt(SECRET, **scope), **scope) == SECRET
 
 
 def assert_clear_config_error(env: dict[str, str], *expected: str, secret: bytes | None = None) -> None:

@@ -10,25 +10,22 @@ import httpx
 import pytest
 from PIL import Image
 
+from shared.config import load
 from shared.media.samples import make_sample
-from shared.storage import set_storage, storage_settings
+from shared.storage import StorageSettings
 from shared.storage.local import LocalStorage
 from shared.wsgi_server import serve_in_thread
 
 
 @pytest.fixture
-def api(db, tmp_path, monkeypatch):
+def api(db, tmp_path, monkeypatch, make_app):
     from shared import auth
-    from shared.config import core
 
     jwt_secret = secrets.token_urlsafe(32)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", jwt_secret)
     monkeypatch.setenv("MAX_VIDEO_BYTES", "1000000")
-    core.cache_clear()
-    auth.reset()
-    storage_settings.cache_clear()
     backend = LocalStorage(tmp_path / "storage", signing_key=secrets.token_bytes(32))
-    set_storage(backend)
+    make_app(storage=backend)
 
     from functions.videos import videos
 
@@ -51,12 +48,6 @@ def api(db, tmp_path, monkeypatch):
 
     yield Api()
     server.stop()
-    set_storage(None)
-    monkeypatch.delenv("SUPABASE_JWT_SECRET")
-    monkeypatch.delenv("MAX_VIDEO_BYTES")
-    core.cache_clear()
-    auth.reset()
-    storage_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +90,16 @@ def test_too_large_is_413_with_a_clear_message_and_nothing_stored(api, user_a):
     assert httpx.get(api.url, headers=api.headers(user_a)).json()["videos"] == []
 
 
-def test_a_body_over_the_request_limit_is_sent_to_register_before_anything_is_stored(api, user_a, monkeypatch):
+def test_a_body_over_the_request_limit_is_sent_to_register_before_anything_is_stored(api, user_a, monkeypatch,
+                                                                                      make_app):
     monkeypatch.setenv("MAX_UPLOAD_REQUEST_BYTES", "500000")
-    storage_settings.cache_clear()
+    make_app.replace(storage_settings=load(StorageSettings))
     response = upload(api, user_a, b"\0" * 600_000)   # a video size allowed, but not in one request
     assert response.status_code == 413
     body = response.json()
     assert body["code"] == "upload_through_storage" and "/videos/register" in body["message"]
     assert body["detail"]["max_request_bytes"] == 500000
     assert api.storage.list("") == []
-    storage_settings.cache_clear()
 
 
 def test_the_upload_request_limit_defaults_to_cloud_runs_32_mib():
@@ -155,7 +146,7 @@ def test_import_refuses_private_addresses(api, user_a):
     assert "public internet addresses" in response.json()["message"]
 
 
-def test_cover_from_image_is_fitted_per_platform(api, user_a, good_video):
+def test_cover_from_image_is_fitted_per_platform(api, db, user_a, good_video):
     from shared.media.covers import cover_source
 
     video_id = upload(api, user_a, good_video).json()["video_id"]
@@ -165,7 +156,7 @@ def test_cover_from_image_is_fitted_per_platform(api, user_a, good_video):
                           headers=api.headers(user_a, **{"Content-Type": "image/png"}))
     assert response.status_code == 200, response.text
     for platform in response.json()["covers"]:
-        source = cover_source(video_id, platform, storage=api.storage)
+        source = cover_source(video_id, platform, db=db, storage=api.storage)
         assert source is not None
         fitted = Image.open(io.BytesIO(b"".join(source.read_chunks())))
         from shared.platforms import adapters

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.connections import store
@@ -49,10 +49,9 @@ class CleanupNotDone(Exception):
     """This entry could not be finished now; try again later."""
 
 
-def run_account_cleanup(db: Database, storage: Storage, now: datetime | None = None, *,
+def run_account_cleanup(db: Database, storage: Storage, now: datetime, *,
                         limit: int = 50) -> CleanupSummary:
     """Work through the due entries; the scheduler tick calls this every minute."""
-    now = now or datetime.now(UTC)
     summary = CleanupSummary()
     with db.service() as conn:
         ids = [row["id"] for row in conn.execute(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -129,12 +128,6 @@ def generate() -> dict[str, Any]:
 
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    """The document to serve at /openapi.json (built once per process)."""
-    return generate()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -190,8 +189,8 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(path)))
 
 
-@lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    # Not cached: `re` keeps its compiled patterns, so this costs about a millisecond.
     return tuple((_pattern(route.path), route.method) for route in ROUTES)
 
 

@@ -20,7 +20,7 @@ from shared.captions import hashtags, history, words
 from shared.captions.limits import PlatformTarget, UnknownPlatform, count, fit, resolve, shorten, strip_forbidden
 from shared.captions.local import LocalWriter, candidate_tags, spread_tags
 from shared.captions.models import CaptionRequest, Draft, Material
-from shared.captions.settings import CaptionSettings, caption_settings
+from shared.captions.settings import CaptionSettings
 from shared.db import Database
 from shared.http import ApiError, User
 from shared.log import get_logger
@@ -166,9 +166,7 @@ def _like_the_winner(caption: str, tags: list[str], style: dict[str, Any], targe
 # ------------------------------------------------------------------------------ the request
 
 
-def suggest(db: Database, user: User, request: CaptionRequest, *, settings: CaptionSettings | None = None,
-            ) -> dict[str, Any]:
-    settings = settings or caption_settings()
+def suggest(db: Database, user: User, request: CaptionRequest, *, settings: CaptionSettings) -> dict[str, Any]:
     try:
         targets = resolve(request.platforms)
     except UnknownPlatform as exc:

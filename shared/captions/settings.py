@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from shared.config import load
 
 
 class CaptionSettings(BaseSettings):
@@ -46,7 +43,3 @@ class CaptionSettings(BaseSettings):
             return "gemini" if self.gemini_configured else "local"
         return self.captions_engine
 
-
-@lru_cache
-def caption_settings() -> CaptionSettings:
-    return load(CaptionSettings)

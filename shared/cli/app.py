@@ -356,12 +356,12 @@ def migrate() -> None:
 @app.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every stored token with the active TOKEN_VAULT_KEYS version."""
-    from shared.connections.vault import VaultError, rotate_all, vault
-    from shared.db import database
+    from shared.app import application
+    from shared.connections.vault import VaultError, rotate_all
 
     try:
-        active = vault()
-        count = rotate_all(database(), active)
+        active = application().vault
+        count = rotate_all(application().database, active)
     except VaultError as exc:
         raise _fail(f"Nothing was changed: {exc}") from None
     _console().print(f"Re-encrypted {count} stored secret(s) with key version {active.active_version}.")

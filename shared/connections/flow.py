@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.config import core
+from shared.app import application
 from shared.connections import messages, store
 from shared.connections.errors import (
     AccountNotEligible,
@@ -54,15 +54,15 @@ class ConnectResult:
 
 def redirect_uri(platform: str) -> str:
     """The callback URL registered with each platform (static, no query string)."""
-    return f"{core().functions_base_url.rstrip('/')}/oauth/callback/{platform}"
+    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/callback/{platform}"
 
 
 def start_url(platform: str) -> str:
     """The API URL that starts (or restarts) connecting a platform: the `reconnect_url`."""
     described = registry().get(platform)
     if described is not None and described.uses_api_key:
-        return f"{core().functions_base_url.rstrip('/')}/connections/{platform}"
-    return f"{core().functions_base_url.rstrip('/')}/oauth/start/{platform}"
+        return f"{application().settings.functions_base_url.rstrip('/')}/connections/{platform}"
+    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/start/{platform}"
 
 
 # How the flow answers a provider's account problem (the same sentence, code and detail).

@@ -76,9 +76,8 @@ def _refreshable() -> dict[str, type[OAuthProvider]]:
     return {k: c for k, c in providers().items() if issubclass(c, OAuthProvider) and c.CAN_REFRESH}
 
 
-def refresh_due(db: Database, now: datetime | None = None, *, limit: int = 200) -> RefreshSummary:
+def refresh_due(db: Database, now: datetime, *, limit: int = 200) -> RefreshSummary:
     """Refresh every connection whose token is due; the scheduler tick calls this every minute."""
-    now = now or datetime.now(UTC)
     summary = RefreshSummary()
     for key, cls in _refreshable().items():
         with db.service() as conn:

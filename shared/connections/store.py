@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from shared.app import application
 from shared.connections.mails import enqueue_expired_mail
 from shared.db.database import Conn, Database
 from shared.log import get_logger
@@ -39,9 +40,7 @@ def service_conn(target: Database | Conn) -> Iterator[Conn]:
 
 
 def _vault() -> Any:
-    from shared.connections.vault import vault
-
-    return vault()
+    return application().vault
 
 
 def encrypt(value: str, *, user_id: str, platform: str, purpose: str) -> bytes:

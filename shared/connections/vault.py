@@ -21,7 +21,6 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -180,7 +179,7 @@ def _strict_base64(text: str) -> bytes:
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> TokenVault:
-    """Build a vault from TOKEN_VAULT_KEYS and TOKEN_VAULT_ACTIVE_VERSION."""
+    """Build a vault from TOKEN_VAULT_KEYS and TOKEN_VAULT_ACTIVE_VERSION (the application's: shared/app.py)."""
     env = os.environ if environ is None else environ
     keys = parse_keys(env.get(KEYS_ENV))
     raw_active = (env.get(ACTIVE_ENV) or "").strip()
@@ -191,12 +190,6 @@ def from_env(environ: Mapping[str, str] | None = None) -> TokenVault:
     else:
         active = max(keys)
     return TokenVault(keys, active)
-
-
-@lru_cache(maxsize=1)
-def vault() -> TokenVault:
-    """The process-wide vault, from the environment (call `vault.cache_clear()` after changing it)."""
-    return from_env()
 
 
 # ----------------------------------------------------------------------------- rotation

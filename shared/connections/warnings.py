@@ -30,9 +30,8 @@ class WarningSummary:
     expired: int = 0
 
 
-def enqueue_expiry_warnings(db: Database, now: datetime | None = None) -> WarningSummary:
+def enqueue_expiry_warnings(db: Database, now: datetime) -> WarningSummary:
     """Mark connections whose reconnect-by time passed as expired; remind those within 7 days."""
-    now = now or datetime.now(UTC)
     summary = WarningSummary()
     dying = [key for key, cls in providers().items() if cls.DIES_AT_RECONNECT_BY]
     with db.service() as conn:

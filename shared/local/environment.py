@@ -8,11 +8,10 @@ import secrets
 import socket
 from pathlib import Path
 
-from shared.db.local import LOCAL_DIR
+from shared.db.local import local_dir
 from shared.local.sandbox_env import sandbox_env  # noqa: F401 - where the stack and tests import it
 
 DEFAULT_PORTS = {"functions": 8080, "sandbox": 8700, "storage": 8701, "smtp": 8025, "tasks": 9022}
-SECRETS_FILE = LOCAL_DIR / "secrets.env"
 
 
 def free_port() -> int:
@@ -32,8 +31,9 @@ def port_or_free(preferred: int) -> int:
     return free_port()
 
 
-def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:
+def local_secrets(path: Path | None = None) -> dict[str, str]:
     """Secrets generated once per checkout and kept in .local/ (never committed)."""
+    path = path or local_dir() / "secrets.env"
     values: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():

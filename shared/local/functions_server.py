@@ -127,13 +127,17 @@ def create_app() -> DispatcherMiddleware:
     def _index() -> Any:
         return jsonify(functions=sorted(table), openapi="/openapi.json")
 
+    document: dict[str, Any] = {}  # generated on the first request (about a second), then kept by this server
+
     @index.get("/openapi.json")
     def _openapi() -> Any:
         # Cost: the document's route table imports every function module and what they use; the deploy
         # CLI imports this module only for function_names(), so that load waits for the first request.
-        from shared.api.openapi import openapi_document
+        from shared.api.openapi import generate
 
-        return jsonify(openapi_document())
+        if not document:
+            document.update(generate())
+        return jsonify(document)
 
     apps = {prefix: _root_path(_function_app(target, source)) for prefix, (target, source) in table.items()}
     return DispatcherMiddleware(index, apps)  # type: ignore[arg-type]

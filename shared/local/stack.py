@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import psycopg
 
 from sandbox import server as sandbox_server
+from shared.app import application
 from shared.db import local as localdb
 from shared.db import migrate
-from shared.db.local import LOCAL_DIR
+from shared.db.local import local_dir
 from shared.local import functions_server
 from shared.local.environment import (
     DEFAULT_PORTS,
@@ -30,13 +31,18 @@ from shared.local.environment import (
 from shared.log import configure, get_logger
 from shared.notify.local_smtp import LocalSmtpServer
 from shared.publishing.wiring import run_tick
-from shared.storage import storage
 from shared.storage.local import LocalStorage
 from shared.tasks.emulator import TasksEmulator
 
-TICK_SECONDS = float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
-# "free": every part of the stack on a free port instead of 8080/8700/... (a second stack beside the first).
-PORTS_MODE = os.environ.get("LOCAL_PORTS", "default")
+
+def tick_seconds() -> float:
+    """Seconds between local scheduler ticks (LOCAL_TICK_SECONDS; Cloud Scheduler runs every minute)."""
+    return float(os.environ.get("LOCAL_TICK_SECONDS", "5"))
+
+
+def ports_mode() -> str:
+    """LOCAL_PORTS=free: every part of the stack on a free port instead of 8080/8700/... (a second stack)."""
+    return os.environ.get("LOCAL_PORTS", "default")
 
 
 @dataclass
@@ -54,9 +60,10 @@ def _database_url(stack: LocalStack) -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
 
-    admin = localdb.start_embedded()
+    server = localdb.embedded_server()
+    admin = str(server.get_uri())
     # Stopped last (ExitStack runs callbacks in reverse): Ctrl-C or SIGTERM never leaves it running.
-    stack.stack.callback(localdb.stop_embedded)
+    stack.stack.callback(server.cleanup)
     with psycopg.connect(admin, autocommit=True) as conn:
         if conn.execute("select 1 from pg_database where datname = 'shortpub'").fetchone() is None:
             conn.execute("create database shortpub")
@@ -72,7 +79,7 @@ def _configure_env(ports: dict[str, int]) -> None:
         "FUNCTIONS_BASE_URL": functions_url,
         "FRONTEND_URL": functions_url,
         "STORAGE_BACKEND": "local",
-        "LOCAL_STORAGE_DIR": str(LOCAL_DIR / "storage"),
+        "LOCAL_STORAGE_DIR": str(local_dir() / "storage"),
         "LOCAL_STORAGE_URL": f"http://127.0.0.1:{ports['storage']}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(ports["smtp"]),
@@ -90,15 +97,17 @@ def _configure_env(ports: dict[str, int]) -> None:
 
 def _tick_loop(stack: LocalStack) -> None:
     log = get_logger("local.scheduler")
-    while not stack.stop_event.wait(TICK_SECONDS):
+    while not stack.stop_event.wait(tick_seconds()):
         try:
-            run_tick()
+            app = application()
+            run_tick(app.runtime, app.storage)
         except Exception:
             log.exception("scheduler tick failed")
 
 
 def start() -> LocalStack:
-    ports = {name: free_port() if PORTS_MODE == "free" else port_or_free(port) for name, port in DEFAULT_PORTS.items()}
+    free = ports_mode() == "free"
+    ports = {name: free_port() if free else port_or_free(port) for name, port in DEFAULT_PORTS.items()}
     _configure_env(ports)
     stack = LocalStack()
     try:
@@ -112,7 +121,7 @@ def start() -> LocalStack:
 
 def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     # JSON log lines go to a file so the console shows the stack and the demo's table.
-    log_path = LOCAL_DIR / "logs" / "shortpub.log"
+    log_path = local_dir() / "logs" / "shortpub.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("a", buffering=1)
     stack.stack.callback(log_file.close)
@@ -128,7 +137,7 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     stack.stack.callback(sandbox.stop)
     stack.urls["platform sandbox"] = sandbox.url
 
-    local_storage = storage()
+    local_storage = application().storage
     assert isinstance(local_storage, LocalStorage)
     files = local_storage.start_server(port=ports["storage"])
     stack.stack.callback(files.stop)
@@ -137,7 +146,7 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
     smtp = LocalSmtpServer(port=ports["smtp"])
     smtp.start()
     stack.stack.callback(smtp.stop)
-    stack.urls["mail outbox (SMTP)"] = f"smtp://127.0.0.1:{ports['smtp']} -> {LOCAL_DIR / 'mail'}"
+    stack.urls["mail outbox (SMTP)"] = f"smtp://127.0.0.1:{ports['smtp']} -> {local_dir() / 'mail'}"
 
     emulator = TasksEmulator(port=ports["tasks"])
     emulator.start()
@@ -151,4 +160,4 @@ def _start_parts(stack: LocalStack, ports: dict[str, int]) -> None:
 
     thread = threading.Thread(target=_tick_loop, args=(stack,), name="scheduler", daemon=True)
     thread.start()
-    stack.urls["scheduler"] = f"tick every {TICK_SECONDS:g} s (Cloud Scheduler: every minute)"
+    stack.urls["scheduler"] = f"tick every {tick_seconds():g} s (Cloud Scheduler: every minute)"

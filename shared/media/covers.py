@@ -16,11 +16,10 @@ import av
 from PIL import Image, ImageOps, UnidentifiedImageError
 from psycopg.types.json import Jsonb
 
-from shared.db import Database, database
+from shared.db import Database
 from shared.platforms import adapters
 from shared.platforms.base import CoverSpec
 from shared.storage import Storage, StoredMedia
-from shared.storage import storage as default_storage
 
 MAX_USER_IMAGE_BYTES = 2 * 1024 * 1024
 _FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -90,15 +89,13 @@ def store_covers(
     offset_s: float | None = None,
     platforms: Iterable[str] | None = None,
     specs: dict[str, CoverSpec] | None = None,
-    db: Database | None = None,
-    storage: Storage | None = None,
+    db: Database,
+    storage: Storage,
 ) -> dict[str, str]:
     """Make and store one cover per platform from `image` bytes or a frame at `offset_s`.
 
     Returns {platform: storage path}. `specs` overrides the adapters' declared sizes.
     """
-    db = db or database()
-    storage = storage or default_storage()
     with db.service() as conn:
         video = conn.execute(
             "select id, user_id, storage_path, deleted_at from videos where id = %s", (video_id,)
@@ -130,15 +127,15 @@ def store_covers(
 
 
 def cover_source(
-    video_id: str, platform: str, *, db: Database | None = None, storage: Storage | None = None,
+    video_id: str, platform: str, *, db: Database, storage: Storage,
     ttl_seconds: int | None = None,
 ) -> StoredMedia | None:
     """The stored cover for `platform` as a MediaSource (for `PublishJob.cover`), or None."""
-    with (db or database()).service() as conn:
+    with db.service() as conn:
         row = conn.execute(
             "select storage_path from video_renditions where video_id = %s and kind = %s",
             (video_id, cover_kind(platform)),
         ).fetchone()
     if row is None:
         return None
-    return (storage or default_storage()).media_source(str(row["storage_path"]), ttl_seconds, content_type="image/jpeg")
+    return storage.media_source(str(row["storage_path"]), ttl_seconds, content_type="image/jpeg")

@@ -16,14 +16,13 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.db import Database, database
+from shared.db import Database
 from shared.log import get_logger
 from shared.media.convert import EncodeSettings, transcode
 from shared.media.probe import Probe
 from shared.media.validate import validate
 from shared.platforms import adapter_class
 from shared.storage import Storage, StoredMedia
-from shared.storage import storage as default_storage
 
 log = get_logger(__name__)
 CONVERTED = "converted"
@@ -60,7 +59,7 @@ def needs_conversion(probe: Mapping[str, Any] | Probe | None, platform: str) -> 
     return any(problem.fixable for problem in verdict.problems)
 
 
-def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | None = None,
+def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database,
                   renditions: Mapping[str, Mapping[str, Any]] | None = None, refused: bool = False) -> str:
     """The storage path to publish `video` (a videos row) to `platform` (adapter key).
 
@@ -73,7 +72,7 @@ def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | Non
     if renditions is not None:
         found = renditions
     else:
-        with (db or database()).service() as conn:
+        with db.service() as conn:
             found = _renditions(conn, str(video["id"]))
     chosen = found.get(CONVERTED_VERTICAL) or found.get(CONVERTED)
     return str(chosen["storage_path"]) if chosen else str(video["storage_path"])
@@ -82,14 +81,12 @@ def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database | Non
 def convert_video(
     video_id: str,
     *,
-    db: Database | None = None,
-    storage: Storage | None = None,
+    db: Database,
+    storage: Storage,
     settings: EncodeSettings | None = None,
     crop_to_vertical: bool = False,
 ) -> dict[str, Any]:
     """Convert once and store the rendition (idempotent); returns its row."""
-    db = db or database()
-    storage = storage or default_storage()
     kind = CONVERTED_VERTICAL if crop_to_vertical else CONVERTED
     with db.service() as conn:
         video = _video(conn, video_id)
@@ -122,11 +119,10 @@ def convert_video(
 
 
 def prepare_for(
-    video_id: str, platform: str, *, db: Database | None = None, storage: Storage | None = None,
+    video_id: str, platform: str, *, db: Database, storage: Storage,
     settings: EncodeSettings | None = None,
 ) -> str:
     """Like `rendition_for`, but converts first when the platform needs it and no copy exists yet."""
-    db = db or database()
     with db.service() as conn:
         video = _video(conn, video_id)
     if needs_conversion(video.get("probe"), platform):
@@ -135,7 +131,7 @@ def prepare_for(
 
 
 def media_for_target(
-    target: Mapping[str, Any], *, db: Database | None = None, storage: Storage | None = None,
+    target: Mapping[str, Any], *, db: Database, storage: Storage,
     ttl_seconds: int | None = None, video: Mapping[str, Any] | None = None,
     renditions: Mapping[str, Mapping[str, Any]] | None = None, say: Callable[[str], None] | None = None,
 ) -> tuple[StoredMedia, StoredMedia | None]:
@@ -147,9 +143,6 @@ def media_for_target(
     pipeline writes the target's message) that the video is being converted first.
     """
     from shared.media.covers import cover_kind
-
-    db = db or database()
-    storage = storage or default_storage()
     platform = str(target["platform"])
     if video is None or renditions is None:
         with db.service() as conn:
@@ -188,14 +181,13 @@ def converting_message(platform: str) -> str:
     return f"Converting video for {adapter_class(platform).display_name}... this may take 30 seconds."
 
 
-def convert_for_target(target: Mapping[str, Any], *, db: Database | None = None,
-                       storage: Storage | None = None) -> bool:
+def convert_for_target(target: Mapping[str, Any], *, db: Database,
+                       storage: Storage) -> bool:
     """Fits `Runtime.convert_for`: make the converted copy after a platform refused the file.
 
     True when a converted rendition now exists that differs from what was sent: False when
     the platform refused the converted copy itself (converting again would send the same file).
     """
-    db = db or database()
     with db.service() as conn:
         row = conn.execute("select p.video_id, v.probe from posts p join videos v on v.id = p.video_id "
                            "where p.id = %s", (target["post_id"],)).fetchone()

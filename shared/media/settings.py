@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import core, load
 from shared.media.convert import EncodeSettings
 from shared.media.url_import import UrlPolicy
 
@@ -26,12 +24,13 @@ class MediaSettings(BaseSettings):
     convert_preset: str = "veryfast"
     convert_max_bitrate_bps: int = Field(default=12_000_000, ge=500_000)
 
-    def url_policy(self, max_bytes: int) -> UrlPolicy:
+    def url_policy(self, max_bytes: int, *, is_local: bool) -> UrlPolicy:
+        """`is_local`: the product runs locally (plain http:// imports are then allowed unless set)."""
         networks = tuple(
             ipaddress.ip_network(part.strip(), strict=False)
             for part in self.import_allowed_networks.split(",") if part.strip()
         )
-        allow_http = core().is_local if self.import_allow_http is None else self.import_allow_http
+        allow_http = is_local if self.import_allow_http is None else self.import_allow_http
         return UrlPolicy(allow_http=allow_http, allowed_networks=networks, max_bytes=max_bytes,
                          timeout_seconds=self.import_timeout_seconds,
                          read_timeout_seconds=self.import_read_timeout_seconds)
@@ -39,7 +38,3 @@ class MediaSettings(BaseSettings):
     def encode_settings(self) -> EncodeSettings:
         return EncodeSettings(preset=self.convert_preset, max_bitrate_bps=self.convert_max_bitrate_bps)
 
-
-@lru_cache
-def media_settings() -> MediaSettings:
-    return load(MediaSettings)

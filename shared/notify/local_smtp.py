@@ -17,9 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from shared.db.local import LOCAL_DIR
-
-DEFAULT_MAIL_DIR = LOCAL_DIR / "mail"
+from shared.db.local import local_dir
 
 
 class _SaveHandler:
@@ -33,7 +31,7 @@ class _SaveHandler:
 
 class LocalSmtpServer:
     def __init__(self, folder: Path | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.folder = Path(folder or DEFAULT_MAIL_DIR)
+        self.folder = Path(folder or local_dir() / "mail")
         self.host = host
         self.requested_port = port
         self.port = port

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.notify import templates
@@ -45,8 +46,7 @@ class OutcomeMails:
         return vars(self).copy()
 
 
-def mail_outcomes(db: Database, now: datetime | None = None, limit: int = 500) -> OutcomeMails:
-    now = now or datetime.now(UTC)
+def mail_outcomes(db: Database, now: datetime, limit: int = 500) -> OutcomeMails:
     summary = OutcomeMails()
     with db.service() as conn:
         rows = conn.execute(
@@ -142,9 +142,7 @@ def _poster_url(conn: Conn, video_id: Any, platforms: list[str]) -> str | None:
     by_platform = {row["kind"].removeprefix("cover:"): row["storage_path"] for row in rows}
     path = next((by_platform[p] for p in platforms if p in by_platform), rows[0]["storage_path"])
     try:
-        from shared.storage import storage
-
-        return storage().signed_url(path, POSTER_LINK_TTL_SECONDS)
+        return application().storage.signed_url(path, POSTER_LINK_TTL_SECONDS)
     except Exception:  # a missing poster link must never hold back the mail
         log.warning("poster link unavailable", video_id=str(video_id))
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.config import core
+from shared.app import application
 
 # Mail kinds, stored in notifications.kind.
 POST_PUBLISHED = "post_published"
@@ -43,7 +43,7 @@ def platform_name(platform: str) -> str:
 
 
 def _frontend(frontend_url: str | None) -> str:
-    return (frontend_url or core().frontend_url).rstrip("/")
+    return (frontend_url or application().settings.frontend_url).rstrip("/")
 
 
 def post_link(post_id: str, frontend_url: str | None = None) -> str:

@@ -12,7 +12,8 @@ import hmac
 
 import jwt
 
-from shared.config import core, load
+from shared.app import application
+from shared.config import load
 from shared.http import ApiError
 from shared.storage.settings import StorageSettings
 
@@ -29,7 +30,7 @@ def require_service_role(authorization: str) -> None:
     key = load(StorageSettings).supabase_service_role_key
     if key and hmac.compare_digest(token.encode(), key.encode()):
         return
-    secret = core().supabase_jwt_secret
+    secret = application().settings.supabase_jwt_secret
     if secret:
         try:
             claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.app import application
 from shared.http import ApiError, User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
 from shared.platforms import adapters
@@ -22,7 +23,6 @@ from shared.platforms.errors import PlatformError
 from shared.publishing.preview import composed_text
 from shared.publishing.requests import PostQuery
 from shared.publishing.runtime import Runtime
-from shared.storage import storage
 
 _QUERY = """
 select t.id, t.post_id, t.platform, t.state, t.scheduled_at, t.timezone, t.platform_url, t.user_message,
@@ -91,7 +91,7 @@ def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
         rows = [dict(row) for row in conn.execute(_QUERY, params).fetchall()]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    files = storage()
+    files = application().storage
     items = []
     for row in rows:
         text, title = _texts(row)

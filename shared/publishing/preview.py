@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.analytics.best_time import resolve_best_times
+from shared.app import application
 from shared.http import User
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
@@ -22,7 +23,6 @@ from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
 from shared.publishing.service import PlannedTarget, PostPlan, plan_post, stored_options
-from shared.storage import storage
 
 # How long the signed cover URL of a preview stays valid.
 PREVIEW_URL_SECONDS = 15 * 60
@@ -111,7 +111,7 @@ def _cover(plan: PlannedTarget, renditions: dict[str, str]) -> dict[str, Any]:
 
     path = renditions.get(cover_kind(plan.adapter.key))
     offset = plan.options.cover_offset() if plan.options is not None else None
-    url = storage().signed_url(path, PREVIEW_URL_SECONDS) if path else None
+    url = application().storage.signed_url(path, PREVIEW_URL_SECONDS) if path else None
     return {"url": url, "offset_seconds": None if url else offset}
 
 

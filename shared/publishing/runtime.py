@@ -1,4 +1,5 @@
-"""The ports the publishing pipeline runs on, wired to real parts by `default_runtime()`.
+"""The ports the publishing pipeline runs on, wired to real parts by `build_runtime(app)`
+(shared/publishing/wiring.py) from the application's parts (shared/app.py).
 
 Services take a `Runtime` instead of importing their collaborators, so a test can
 hand in the local stack, an inline task queue or a frozen clock.
@@ -97,3 +98,15 @@ class Runtime:
             payload={"target_id": str(target_id), "seq": seq},
             delay_seconds=max(0.0, delay_seconds),
         )
+
+    def enqueue_targets(self, target_ids: list[str]) -> None:
+        """Enqueue targets made runnable outside the worker (a reconnect resumed them).
+
+        A failure here loses nothing: the scheduler tick re-enqueues runnable targets.
+        """
+        with self.db.service() as conn:
+            rows = conn.execute(
+                "select id, platform, task_seq from publish_targets where id = any(%s::uuid[])", (target_ids,)
+            ).fetchall()
+        for row in rows:
+            self.enqueue(str(row["id"]), row["platform"], row["task_seq"])

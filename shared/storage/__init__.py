@@ -1,13 +1,12 @@
 """Video storage: one private bucket behind one interface (local disk or Supabase Storage).
 
-    from shared.storage import storage
-    stored = storage().put("<user>/<video>/original.mp4", chunks, "video/mp4", max_bytes=...)
-    source = storage().media_source(stored.path)   # a MediaSource for PublishJob.video
+    from shared.app import application
+    files = application().storage   # built by make_storage from STORAGE_BACKEND=local|supabase
+    stored = files.put("<user>/<video>/original.mp4", chunks, "video/mp4", max_bytes=...)
+    source = files.media_source(stored.path)   # a MediaSource for PublishJob.video
 """
 
 from __future__ import annotations
-
-import threading
 
 from shared.storage.base import (
     ObjectInfo,
@@ -18,7 +17,7 @@ from shared.storage.base import (
     StoredMedia,
     StoredObject,
 )
-from shared.storage.settings import StorageSettings, storage_settings
+from shared.storage.settings import StorageSettings
 
 __all__ = [
     "ObjectInfo",
@@ -30,21 +29,19 @@ __all__ = [
     "StoredMedia",
     "StoredObject",
     "make_storage",
-    "set_storage",
-    "storage",
-    "storage_settings",
 ]
 
-_storage: Storage | None = None
-_lock = threading.Lock()
 
+def make_storage(settings: StorageSettings, *, supabase_url: str | None) -> Storage:
+    """The backend STORAGE_BACKEND names (the application builds it once, shared/app.py).
 
-def make_storage(settings: StorageSettings) -> Storage:
+    `supabase_url` is the project's URL from the core settings, for the Supabase backend.
+    """
     if settings.storage_backend == "supabase":
-        from shared.config import ConfigError, core
+        from shared.config import ConfigError
         from shared.storage.supabase import SupabaseStorage
 
-        url = settings.supabase_url or core().supabase_url
+        url = settings.supabase_url or supabase_url
         if not url or not settings.supabase_service_role_key:
             raise ConfigError(
                 "Invalid configuration: STORAGE_BACKEND=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
@@ -68,19 +65,3 @@ def make_storage(settings: StorageSettings) -> Storage:
         default_ttl_seconds=settings.signed_url_ttl_seconds,
         server_port=settings.local_storage_port,
     )
-
-
-def storage() -> Storage:
-    """The configured backend (STORAGE_BACKEND=local|supabase), created once per process."""
-    global _storage
-    if _storage is None:
-        with _lock:
-            if _storage is None:
-                _storage = make_storage(storage_settings())
-    return _storage
-
-
-def set_storage(backend: Storage | None) -> None:
-    """Use another backend (tests, the local stack)."""
-    global _storage
-    _storage = backend

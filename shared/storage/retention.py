@@ -2,8 +2,9 @@
 
 Called by the scheduler tick:
 
-    report = run_retention(database(), storage(), now)   # deletes what is due
-    usage = storage_usage(storage())                     # bytes, count, alert above 80 GB
+    app = application()
+    report = run_retention(app.database, app.storage, now)   # deletes what is due
+    usage = storage_usage(app.storage)                       # bytes, count, alert above 80 GB
 
 A video is kept while any target of any of its posts is not terminal (`published`,
 `failed`, `canceled`): scheduled, queued, deferred, needs_reconnect, reconciling or in
@@ -17,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shared.app import application
 from shared.db import Database
 from shared.log import get_logger
 from shared.storage.base import Storage, human_size
-from shared.storage.settings import storage_settings
 
 log = get_logger(__name__)
 TERMINAL_STATES = ("published", "failed", "canceled")
@@ -56,7 +57,7 @@ def run_retention(
     db: Database, storage: Storage, now: datetime, *, retention_days: int | None = None, limit: int = 200
 ) -> RetentionReport:
     """Delete due videos and their renditions from storage; set `videos.deleted_at`."""
-    days = storage_settings().video_retention_days if retention_days is None else retention_days
+    days = application().storage_settings.video_retention_days if retention_days is None else retention_days
     report = RetentionReport()
     with db.service() as conn:
         due = conn.execute(_DUE, {"now": now, "window": timedelta(days=days), "limit": limit}).fetchall()
@@ -111,7 +112,7 @@ class StorageUsage:
 def storage_usage(storage: Storage, *, alert_bytes: int | None = None) -> StorageUsage:
     """Bytes and object count in the bucket, and whether the 80 GB alert (STORAGE_ALERT_BYTES) fires."""
     used, count = storage.usage()
-    limit = storage_settings().storage_alert_bytes if alert_bytes is None else alert_bytes
+    limit = application().storage_settings.storage_alert_bytes if alert_bytes is None else alert_bytes
     usage = StorageUsage(used, count, limit)
     if usage.alert:
         log.warning("storage above alert level", bytes=used, count=count, alert_bytes=limit)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from shared.config import load
 
 GIB = 1024 * 1024 * 1024
 
@@ -47,7 +44,3 @@ class StorageSettings(BaseSettings):
     # 6 MiB: a single-request upload is held in memory).
     supabase_tus_threshold_bytes: int = Field(default=6 * 1024 * 1024, ge=1)
 
-
-@lru_cache
-def storage_settings() -> StorageSettings:
-    return load(StorageSettings)

@@ -5,9 +5,8 @@ from shared.tasks.client import (
     InlineQueue,
     InlineTask,
     TaskQueue,
-    set_task_queue,
+    queue_from_settings,
     task_id_for,
-    task_queue,
 )
 from shared.tasks.oidc import TaskAuthError, verify_task_request
 from shared.tasks.queues import QueueSpec, publish_queue_name, queue_spec, queue_specs
@@ -20,10 +19,9 @@ __all__ = [
     "TaskAuthError",
     "TaskQueue",
     "publish_queue_name",
+    "queue_from_settings",
     "queue_spec",
     "queue_specs",
-    "set_task_queue",
     "task_id_for",
-    "task_queue",
     "verify_task_request",
 ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from shared.config import ConfigError, core, load
+from shared.config import ConfigError
 from shared.log import get_logger
 from shared.tasks.queues import queue_spec
 from shared.tasks.settings import TasksSettings
@@ -243,27 +243,10 @@ def http_dispatch(url: str, payload: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- configured queue
 
-_configured: TaskQueue | None = None
-_configured_lock = threading.Lock()
 
-
-def set_task_queue(queue: TaskQueue | None) -> None:
-    """Replace the process-wide queue (tests, the local stack)."""
-    global _configured
-    _configured = queue
-
-
-def task_queue() -> TaskQueue:
-    """The process-wide task queue chosen by the TASKS_* settings."""
-    global _configured
-    with _configured_lock:
-        if _configured is None:
-            _configured = _from_settings(load(TasksSettings))
-        return _configured
-
-
-def _from_settings(settings: TasksSettings) -> TaskQueue:
-    production = core().environment == "production"
+def queue_from_settings(settings: TasksSettings, environment: str) -> TaskQueue:
+    """The queue the TASKS_* settings choose (the application builds it once, shared/app.py)."""
+    production = environment == "production"
     backend = settings.tasks_backend or (
         "cloud" if production or settings.cloud_tasks_emulator_host else "inline"
     )

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from shared.db.local import LOCAL_DIR, PROJECT_ROOT
+from shared.db.local import PROJECT_ROOT, local_dir
 from shared.log import get_logger
 from shared.tasks.queues import QueueSpec, queue_specs
 
@@ -69,7 +69,7 @@ class TasksEmulator:
             max_retries if max_retries is not None else max(q.retry.max_attempts for q in self.queues) - 1
         )
         self.binary = binary
-        self.log_path = log_path or LOCAL_DIR / f"tasks-emulator-{self.port}.log"
+        self.log_path = log_path or local_dir() / f"tasks-emulator-{self.port}.log"
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._client: Any = None

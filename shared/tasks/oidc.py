@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.config import ConfigError, core, load
+from shared.app import application
+from shared.config import ConfigError, load
 from shared.log import get_logger
 from shared.tasks.settings import TasksSettings
 
@@ -165,7 +166,7 @@ def verify_task_request(
     now: float | None = None,
 ) -> None:
     """Raise TaskAuthError unless the request is a Cloud Tasks delivery we signed for."""
-    environment = environment or core().environment
+    environment = environment or application().settings.environment
     if environment in ("local", "test"):
         # The emulator signs nothing; it marks deliveries with X-CloudTasks-QueueName.
         return

@@ -29,7 +29,7 @@ import httpx
 from psycopg.types.json import Jsonb
 from standardwebhooks import Webhook
 
-from shared.config import core
+from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.media.url_import import pinned_request
@@ -54,7 +54,7 @@ def _utcnow() -> datetime:
 
 
 def delivery_url() -> str:
-    return f"{core().functions_base_url.rstrip('/')}/webhook-delivery"
+    return f"{application().settings.functions_base_url.rstrip('/')}/webhook-delivery"
 
 
 def enqueue_attempt(queue: TaskQueue, delivery_id: str, attempt: int, seq: int, delay_seconds: float = 0.0) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from shared.api.strict import StrictModel, UserText
-from shared.connections.vault import vault
+from shared.app import application
 from shared.db.database import Database
 from shared.http import ApiError, User
 from shared.log import get_logger
@@ -72,11 +72,11 @@ _PURPOSE = "signing_secret"
 
 
 def encrypt_secret(secret: str, *, user_id: str, endpoint_id: str) -> bytes:
-    return vault().encrypt(secret, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
+    return application().vault.encrypt(secret, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
 def decrypt_secret(ciphertext: bytes, *, user_id: str, endpoint_id: str) -> str:
-    return vault().decrypt(ciphertext, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
+    return application().vault.decrypt(ciphertext, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
 def view(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import core, load
+from shared.app import application
+from shared.config import load
 
 
 class WebhookSettings(BaseSettings):
@@ -18,7 +19,9 @@ class WebhookSettings(BaseSettings):
 
     @property
     def private_urls_allowed(self) -> bool:
-        return core().is_local if self.webhook_allow_private_urls is None else self.webhook_allow_private_urls
+        if self.webhook_allow_private_urls is None:
+            return application().settings.is_local
+        return self.webhook_allow_private_urls
 
 
 def webhook_settings() -> WebhookSettings:

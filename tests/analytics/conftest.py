@@ -25,21 +25,18 @@ def functions_server_with_auth(db):
     """The functions server on a free port, accepting tokens signed with the tests' secret."""
     import os
 
-    from shared import auth
-    from shared.config import core
+    from shared.app import bootstrap, install
     from shared.local import functions_server
     from tests.support.stack import JWT_SECRET
 
     before = os.environ.get("SUPABASE_JWT_SECRET")
     os.environ["SUPABASE_JWT_SECRET"] = JWT_SECRET
-    core.cache_clear()
-    auth.reset()
+    previous = install(bootstrap(database=db))
     running = functions_server.start(0)
     yield running
     running.stop()
+    install(previous)
     if before is None:
         os.environ.pop("SUPABASE_JWT_SECRET", None)
     else:
         os.environ["SUPABASE_JWT_SECRET"] = before
-    core.cache_clear()
-    auth.reset()

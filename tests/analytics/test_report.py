@@ -106,13 +106,9 @@ def functions(db):
 
 
 def test_routes_answer_json_and_csv_and_hide_other_users_posts(db, functions, user_a, user_b, post,
-                                                               monkeypatch) -> None:
-    from shared import auth
-    from shared.config import core
-
+                                                               monkeypatch, make_app) -> None:
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
-    core.cache_clear()
-    auth.reset()
+    make_app()
     base = f"{functions.url}/publish-video"
     mine = httpx.get(f"{base}/posts/{post['post_id']}/metrics", headers=bearer(user_a), timeout=30)
     assert mine.status_code == 200 and mine.json()["totals"]["views"] == 4000
@@ -124,5 +120,3 @@ def test_routes_answer_json_and_csv_and_hide_other_users_posts(db, functions, us
     assert lines[0].startswith("post_id,target_id,platform") and len(lines) == 1 + 3
     bad = httpx.get(f"{base}/analytics", params={"from": "yesterday"}, headers=bearer(user_a), timeout=30)
     assert bad.status_code == 422
-    core.cache_clear()
-    auth.reset()

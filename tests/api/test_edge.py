@@ -88,19 +88,19 @@ def test_cors_allows_the_dev_servers_and_answers_preflight_everywhere(stack: Clo
     assert "Access-Control-Allow-Origin" not in answer.headers
 
 
-def test_frontend_origins_setting_replaces_the_defaults(stack: CloudStack) -> None:
+def test_frontend_origins_setting_replaces_the_defaults(stack: CloudStack, make_app) -> None:
     import httpx
 
-    from shared.config import core
+    from shared.config import CoreSettings, load
 
     stack.env.set("FRONTEND_ORIGINS", "https://app.example.com, https://staging.example.com")
-    core.cache_clear()
+    make_app.replace(settings=load(CoreSettings))
     try:
         allowed = httpx.get(stack.functions_url + "/health", headers={"Origin": "https://staging.example.com"})
         local = httpx.get(stack.functions_url + "/health", headers={"Origin": "http://localhost:5173"})
     finally:
         stack.env.unset("FRONTEND_ORIGINS")
-        core.cache_clear()
+        make_app.restore()
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://staging.example.com"
     assert "Access-Control-Allow-Origin" not in local.headers
 

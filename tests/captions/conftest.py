@@ -13,16 +13,6 @@ from tests.conftest import make_user
 JWT_SECRET = "captions-tests-jwt-secret-0123456789abcdef"
 
 
-def clear_caches() -> None:
-    from shared import auth
-    from shared.captions.settings import caption_settings
-    from shared.config import core
-
-    core.cache_clear()
-    auth.reset()
-    caption_settings.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def functions(db):
     from shared.local import functions_server
@@ -60,19 +50,18 @@ class Api:
 
 
 @pytest.fixture
-def api(functions, db, monkeypatch):
+def api(functions, db, monkeypatch, make_app):
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     for name in ("GEMINI_API_KEY", "GEMINI_USE_VERTEX", "GEMINI_BASE_URL", "CAPTIONS_ENGINE",
                  "CAPTIONS_DAILY_LIMIT"):
         monkeypatch.delenv(name, raising=False)
-    clear_caches()
+    make_app()
     yield Api(functions.url, db)
     monkeypatch.undo()
-    clear_caches()
 
 
 @pytest.fixture
-def gemini(api, sandbox, monkeypatch):
+def gemini(api, sandbox, monkeypatch, make_app):
     """Gemini configured against the sandbox's stand-in: a real API key it minted, fast retries."""
     key = sandbox.sandbox.mint_token("gemini", "shortpub-test", ttl=3600).value
     monkeypatch.setenv("GEMINI_API_KEY", key)
@@ -81,7 +70,7 @@ def gemini(api, sandbox, monkeypatch):
     monkeypatch.setenv("GEMINI_RETRY_DELAY_SECONDS", "0.01")
     monkeypatch.setenv("GEMINI_TIMEOUT_SECONDS", "2")
     monkeypatch.setenv("GEMINI_MAX_ATTEMPTS", "3")
-    clear_caches()
+    make_app()
     return sandbox
 
 

@@ -104,11 +104,12 @@ def test_language_and_tone_are_followed(api, user):
                                                           "Sagt uns eure Meinung in den Kommentaren."))
 
 
-def test_the_daily_cap_answers_429_in_plain_words(api, user, monkeypatch):
-    from shared.captions.settings import caption_settings
+def test_the_daily_cap_answers_429_in_plain_words(api, user, monkeypatch, make_app):
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     monkeypatch.setenv("CAPTIONS_DAILY_LIMIT", "2")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     video_id = api.video(user)
     for _ in range(2):
         assert api.captions(user, {"video_id": video_id, "platforms": ["tiktok"]}).status_code == 200
@@ -123,11 +124,12 @@ def test_the_daily_cap_answers_429_in_plain_words(api, user, monkeypatch):
                                             "platforms": ["tiktok"]}).status_code in (200, 404)
 
 
-def test_yesterdays_requests_do_not_count(api, user, db, monkeypatch):
-    from shared.captions.settings import caption_settings
+def test_yesterdays_requests_do_not_count(api, user, db, monkeypatch, make_app):
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     monkeypatch.setenv("CAPTIONS_DAILY_LIMIT", "1")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     video_id = api.video(user)
     with db.service() as conn:
         conn.execute("insert into caption_suggestions (user_id, video_id, created_at) values (%s, %s, %s)",

@@ -89,23 +89,25 @@ def test_malformed_json_falls_back_to_local(api, user, gemini):
     assert body["notes"] == ["Gemini's answer could not be read, so these come from our built-in writer."]
 
 
-def test_a_slow_answer_times_out_and_falls_back_to_local(api, user, gemini, monkeypatch):
-    from shared.captions.settings import caption_settings
+def test_a_slow_answer_times_out_and_falls_back_to_local(api, user, gemini, monkeypatch, make_app):
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     monkeypatch.setenv("GEMINI_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("GEMINI_MAX_ATTEMPTS", "1")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     fault(gemini, "slow", times=-1, delay_s=3)
     _video, body = _ask(api, user)
     assert body["source"] == "local"
     assert body["notes"] == ["Gemini did not answer in time, so these come from our built-in writer."]
 
 
-def test_a_wrong_key_falls_back_to_local(api, user, gemini, monkeypatch):
-    from shared.captions.settings import caption_settings
+def test_a_wrong_key_falls_back_to_local(api, user, gemini, monkeypatch, make_app):
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     monkeypatch.setenv("GEMINI_API_KEY", "not-a-key")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     _video, body = _ask(api, user)
     assert body["source"] == "local" and "not set up correctly" in body["notes"][0]
     assert len(gemini_requests(gemini)) == 1  # a 400 is not retried
@@ -146,11 +148,12 @@ def test_the_model_is_never_trusted_to_count(api, user, gemini):
     assert len(facebook["hashtags"]) == 3 and "viral" not in facebook["hashtags"]
 
 
-def test_gemini_through_vertex_ai_paths(api, user, gemini, monkeypatch):
+def test_gemini_through_vertex_ai_paths(api, user, gemini, monkeypatch, make_app):
     """Vertex AI mode: the project/location path and a Bearer token (ADC in production, a token here)."""
     import google.auth
 
-    from shared.captions.settings import caption_settings
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     token = gemini.sandbox.mint_token("gemini", "shortpub-test", ttl=3600).value
 
@@ -173,18 +176,19 @@ def test_gemini_through_vertex_ai_paths(api, user, gemini, monkeypatch):
     monkeypatch.setenv("GEMINI_USE_VERTEX", "true")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "shortpub-test")
     monkeypatch.setenv("GEMINI_VERTEX_LOCATION", "europe-west4")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     _video, body = _ask(api, user)
     assert body["source"] == "gemini", body["notes"]
     seen = gemini_requests(gemini)[-1]
     assert seen["vertex"] and seen["project"] == "shortpub-test" and seen["location"] == "europe-west4"
 
 
-def test_gemini_forced_without_a_key_falls_back_to_local(api, user, monkeypatch):
-    from shared.captions.settings import caption_settings
+def test_gemini_forced_without_a_key_falls_back_to_local(api, user, monkeypatch, make_app):
+    from shared.captions.settings import CaptionSettings
+    from shared.config import load
 
     monkeypatch.setenv("CAPTIONS_ENGINE", "gemini")
-    caption_settings.cache_clear()
+    make_app.replace(caption_settings=load(CaptionSettings))
     _video, body = _ask(api, user)
     assert body["source"] == "local"
     assert body["notes"] == ["Gemini is not set up correctly on our side, so these come from our built-in writer."]

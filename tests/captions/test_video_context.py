@@ -10,14 +10,14 @@ CONTEXT = {"prompt": "Close-up of latte art being poured, warm morning light", "
 
 
 @pytest.fixture
-def importable(monkeypatch):
-    from shared.media.settings import media_settings
+def importable(monkeypatch, make_app):
+    from shared.config import load
+    from shared.media.settings import MediaSettings
 
     monkeypatch.setenv("IMPORT_ALLOWED_NETWORKS", "127.0.0.1/32")
-    media_settings.cache_clear()
+    make_app.replace(media_settings=load(MediaSettings))
     yield
     monkeypatch.undo()
-    media_settings.cache_clear()
 
 
 def _upload(api, user, path, **params):
@@ -55,10 +55,10 @@ def test_bad_context_is_refused_before_anything_is_stored(api, user, sample_vide
 
 
 def test_register_keeps_the_context(api, user, sample_video):
-    from shared.storage import storage
+    from shared.app import application
 
     copy = f"{user['sub']}/direct/latte.mp4"
-    storage().put(copy, iter([sample_video.path.read_bytes()]), "video/mp4")
+    application().storage.put(copy, iter([sample_video.path.read_bytes()]), "video/mp4")
     registered = httpx.post(f"{api.base_url}/videos/register", headers=api.headers(user),
                             json={"path": copy, "context": {"description": "Latte art", "language": "en"}})
     assert registered.status_code == 201, registered.text

@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from shared.config import core
+from shared.app import application
 from tests.support.apps import APP_ENV
 from tests.test_logging import captured  # noqa: F401 - the log-capturing fixture, for tests that read logs
 
@@ -32,22 +32,13 @@ SESSION_VAULT_KEYS = os.environ.get("TOKEN_VAULT_KEYS") or "1:" + base64.b64enco
 
 
 @pytest.fixture(autouse=True)
-def connections_env(monkeypatch):
-    from shared import auth
-    from shared.connections import vault
-
+def connections_env(monkeypatch, make_app):
     monkeypatch.setenv("TOKEN_VAULT_KEYS", SESSION_VAULT_KEYS)
     for name, value in APP_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.delenv("BLOTATO_API_KEY", raising=False)
-    vault.vault.cache_clear()
-    core.cache_clear()
-    auth.reset()
-    yield
-    vault.vault.cache_clear()
-    core.cache_clear()
-    auth.reset()
+    make_app()
 
 
 @pytest.fixture
@@ -71,7 +62,7 @@ def follow_authorize(url: str, **extra: str) -> dict[str, str]:
     response = httpx.get(url, follow_redirects=False, timeout=10)
     assert response.status_code == 302, response.text
     location = response.headers["location"]
-    assert location.startswith(f"{core().functions_base_url}/oauth/callback/")
+    assert location.startswith(f"{application().settings.functions_base_url}/oauth/callback/")
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
 
 
@@ -103,7 +94,7 @@ def connect_via_functions(user: dict[str, str], platform: str, **authorize_extra
 def redirect_query(response) -> dict[str, str]:
     assert response.status_code == 302
     location = response.headers["Location"]
-    assert location.startswith(core().frontend_url)
+    assert location.startswith(application().settings.frontend_url)
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
 
 

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from shared.storage import set_storage, storage_settings
 from shared.storage.local import LocalStorage
 from shared.wsgi_server import serve_in_thread
 
@@ -27,18 +26,14 @@ class _Clock:
 
 
 @pytest.fixture
-def api(db, tmp_path, monkeypatch):
+def api(db, tmp_path, monkeypatch, make_app):
     from shared import auth
-    from shared.config import core
 
     jwt_secret = secrets.token_urlsafe(32)
     monkeypatch.setenv("SUPABASE_JWT_SECRET", jwt_secret)
-    core.cache_clear()
-    auth.reset()
-    storage_settings.cache_clear()
     clock = _Clock()
     backend = LocalStorage(tmp_path / "storage", signing_key=secrets.token_bytes(32), clock=clock)
-    set_storage(backend)
+    make_app(storage=backend)
 
     from functions.videos import videos
 
@@ -64,9 +59,6 @@ def api(db, tmp_path, monkeypatch):
     server.stop()
     if backend.server is not None:
         backend.server.stop()  # type: ignore[attr-defined]
-    set_storage(None)
-    core.cache_clear()
-    auth.reset()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +89,8 @@ def test_signed_links_download_the_right_bytes_and_expire(api, db, user_a, clip)
     assert poster is not None, created["media"]
     picture = Image.open(io.BytesIO(httpx.get(poster["url"]).content))
     assert picture.format == "JPEG" and picture.width == 360
-    store_covers(video_id, offset_s=1.0, platforms=["youtube"])
-    convert_video(video_id)
+    store_covers(video_id, offset_s=1.0, platforms=["youtube"], db=db, storage=api.storage)
+    convert_video(video_id, db=db, storage=api.storage)
 
     detail = httpx.get(f"{api.url}/{video_id}", headers=api.headers(user_a)).json()
     media = detail["media"]
@@ -128,7 +120,7 @@ def test_delete_waits_for_posts_then_removes_every_object(api, db, user_a, user_
     from shared.media.covers import store_covers
 
     video_id = _upload(api, user_a, clip)["video_id"]
-    store_covers(video_id, offset_s=0.5, platforms=["youtube", "instagram"])
+    store_covers(video_id, offset_s=0.5, platforms=["youtube", "instagram"], db=db, storage=api.storage)
     assert len(_objects(api, user_a)) == 4   # original, poster, two covers
     with db.service() as conn:
         connection = conn.execute(

@@ -30,15 +30,10 @@ def test_failed_mail_gives_the_reason_and_the_retry_link():
     assert "Retry" in body
 
 
-def test_failed_mail_uses_frontend_url_from_settings(monkeypatch):
-    from shared.config import core
-
+def test_failed_mail_uses_frontend_url_from_settings(monkeypatch, make_app):
     monkeypatch.setenv("FRONTEND_URL", "https://studio.example.com")
-    core.cache_clear()
-    try:
-        _, body = templates.post_failed(platform="facebook", reason="Try again later.", post_id="p-2")
-    finally:
-        core.cache_clear()
+    make_app()
+    _, body = templates.post_failed(platform="facebook", reason="Try again later.", post_id="p-2")
     assert "https://studio.example.com/posts/p-2" in body
 
 

@@ -151,14 +151,17 @@ def _filter_matches(metric_filter: str, line: dict[str, Any]) -> bool:
 
 def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops_db):
     from deploy.monitoring import BREACH_METRIC, log_metrics
-    from shared.publishing.wiring import build_runtime, run_tick
+    from shared.app import bootstrap
+    from shared.publishing.wiring import run_tick
 
     stream = io.StringIO()
     log.configure("INFO", stream=stream)
     try:
         at = NOW + timedelta(minutes=5)   # the tick logs the values every 5 minutes
-        summary = run_tick(build_runtime(db=ops_db, clock=lambda: at))
-        quiet = run_tick(build_runtime(db=ops_db, clock=lambda: at + timedelta(minutes=1)))
+        now, later = bootstrap(database=ops_db, clock=lambda: at), bootstrap(database=ops_db,
+                                                                             clock=lambda: at + timedelta(minutes=1))
+        summary = run_tick(now.runtime, now.storage)
+        quiet = run_tick(later.runtime, later.storage)
     finally:
         log.configure()
     lines = [json.loads(raw) for raw in stream.getvalue().splitlines()]

@@ -10,20 +10,11 @@ from typer.testing import CliRunner
 
 from shared.auth import mint_local_token
 from shared.cli import app
-from shared.db import set_database
 from shared.ops.access import mint_service_token
 from shared.ops.alerts import ALERTS
 
 JWT_SECRET = "ops-tests-jwt-secret-0123456789abcdef012345"
 runner = CliRunner()
-
-
-def _clear_caches() -> None:
-    from shared import auth
-    from shared.config import core
-
-    core.cache_clear()
-    auth.reset()
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +23,17 @@ def empty_db(own_db):
 
 
 @pytest.fixture
-def server(monkeypatch, empty_db, db):
+def server(monkeypatch, empty_db, db, make_app):
     from shared.local import functions_server
 
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY", raising=False)
-    _clear_caches()
-    set_database(empty_db)
+    make_app(database=empty_db)
     running = functions_server.start(0)
     monkeypatch.setenv("SHORTPUB_API_URL", running.url)
     yield running
     running.stop()
-    set_database(db)
     monkeypatch.undo()
-    _clear_caches()
 
 
 def _get(server, token: str | None) -> httpx.Response:

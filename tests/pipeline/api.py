@@ -1,4 +1,7 @@
-"""Call the publish-video Cloud Function the way functions-framework does, on a harness runtime."""
+"""Call the publish-video Cloud Function the way functions-framework does, on a harness runtime.
+
+The harness fixtures install the harness's application, so the function runs on `harness.rt`.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ def call(harness: Harness, monkeypatch: Any, method: str, path: str, *, user: di
     import flask
 
     import functions.publish_video as publish_video
+    from shared.app import application
 
-    monkeypatch.setattr(publish_video, "runtime", lambda: harness.rt)
+    assert application().runtime is harness.rt, "install the harness's application first (make_app.install)"
     app = flask.Flask("functions-under-test")
     all_headers = {**(bearer(user) if user else {}), **(headers or {})}
     with app.test_request_context(path, method=method, headers=all_headers, json=json):

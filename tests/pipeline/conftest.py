@@ -23,13 +23,10 @@ def session_storage(tmp_path_factory):
 
 
 @pytest.fixture
-def local_storage(session_storage):
+def local_storage(session_storage, make_app):
     """Serves its signed URLs over HTTP from its own server, started on first use."""
-    from shared.storage import set_storage
-
-    set_storage(session_storage)
-    yield session_storage
-    set_storage(None)
+    make_app(storage=session_storage)
+    return session_storage
 
 
 @pytest.fixture(autouse=True)
@@ -67,20 +64,24 @@ def _park_runnable_targets(db) -> None:
 
 
 @pytest.fixture
-def harness(db, sandbox, local_storage, tmp_path, monkeypatch):
+def harness(db, sandbox, local_storage, tmp_path, monkeypatch, make_app):
     configure_env(monkeypatch, sandbox.url, local_storage.root.parent)
     sandbox.sandbox.config["processing_seconds"] = 0
-    return Harness(db, sandbox, local_storage, Clock())
+    harness = Harness(db, sandbox, local_storage, Clock())
+    make_app.install(harness.app)
+    return harness
 
 
 @pytest.fixture
-def pipeline(db, sandbox, local_storage, tmp_path, monkeypatch):
+def pipeline(db, sandbox, local_storage, tmp_path, monkeypatch, make_app):
     """The harness with short adapter HTTP timeouts and no in-step retries (see PIPELINE_TEST_ENV)."""
     configure_env(monkeypatch, sandbox.url, local_storage.root.parent)
     for name, value in PIPELINE_TEST_ENV.items():
         monkeypatch.setenv(name, value)
     sandbox.sandbox.config["processing_seconds"] = 0
-    return Harness(db, sandbox, local_storage, Clock(), http_timeout=HTTP_TIMEOUT)
+    harness = Harness(db, sandbox, local_storage, Clock(), http_timeout=HTTP_TIMEOUT)
+    make_app.install(harness.app)
+    return harness
 
 
 @pytest.fixture(scope="session")

@@ -25,19 +25,20 @@ class PrintingQueue:
 
 
 def main(argv: list[str]) -> int:
-    from shared.db import Database, set_database
+    from shared.app import bootstrap, install
+    from shared.db import Database
     from shared.publishing.wiring import build_runtime
     from shared.publishing.worker import advance
-    from shared.storage import set_storage
     from shared.storage.local import LocalStorage
 
     target_id, seq, now = argv[0], int(argv[1]), datetime.fromisoformat(argv[2])
     db = Database(os.environ["DATABASE_URL"], min_size=1, max_size=2)
-    set_database(db)
-    set_storage(LocalStorage(os.environ["LOCAL_STORAGE_DIR"], bucket="videos",
-                             signing_key=os.environ["LOCAL_STORAGE_SIGNING_KEY"].encode(),
-                             base_url=os.environ["LOCAL_STORAGE_URL"]))
-    rt = build_runtime(db=db, queue=PrintingQueue(), clock=lambda: now, lease_seconds=600)
+    storage = LocalStorage(os.environ["LOCAL_STORAGE_DIR"], bucket="videos",
+                           signing_key=os.environ["LOCAL_STORAGE_SIGNING_KEY"].encode(),
+                           base_url=os.environ["LOCAL_STORAGE_URL"])
+    app = bootstrap(database=db, storage=storage, queue=PrintingQueue(), clock=lambda: now)
+    install(app)
+    rt = build_runtime(app, lease_seconds=600)
     print(json.dumps({"started": target_id}), flush=True)
     outcome = advance(rt, target_id, seq)
     print(json.dumps({"outcome": outcome}), flush=True)

@@ -19,7 +19,6 @@ import flask
 import httpx
 import pytest
 
-from shared.storage import set_storage
 from shared.storage.supabase import TUS_CHUNK, SupabaseStorage
 from tests.support.stack import JWT_SECRET, Clock, Harness, bearer, configure_env
 from tests.support.supabase_storage import start_storage_server
@@ -71,14 +70,14 @@ def call_videos(method: str, path: str, user: dict[str, str], json: Any) -> tupl
 
 
 @pytest.fixture
-def supabase_stack(db, sandbox, tmp_path, monkeypatch):
+def supabase_stack(db, sandbox, tmp_path, monkeypatch, make_app):
     running = start_storage_server(tmp_path / "supabase", service_key=SERVICE_KEY, jwt_secret=JWT_SECRET)
     storage = SupabaseStorage(running.url, SERVICE_KEY, tus_retry_delay=0.05)
     configure_env(monkeypatch, sandbox.url, tmp_path / "unused-local-storage")
     sandbox.sandbox.config["processing_seconds"] = 0
-    set_storage(storage)
-    yield running, Harness(db, sandbox, storage, Clock())
-    set_storage(None)
+    harness = Harness(db, sandbox, storage, Clock())
+    make_app.install(harness.app)
+    yield running, harness
     running.stop()
 
 

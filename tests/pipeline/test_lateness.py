@@ -26,10 +26,11 @@ MODES = [m for m in (True, False) if STAGED in ("both", "on" if m else "off")]
 
 @pytest.mark.parametrize("staged", MODES, ids=lambda m: "staged" if m else "at_slot")
 def test_scheduled_targets_go_live_at_the_slot_when_staged(db, sandbox, local_storage, monkeypatch, vertical_video,
-                                                           staged: bool) -> None:
+                                                           make_app, staged: bool) -> None:
     configure_env(monkeypatch, sandbox.url, local_storage.root.parent)
     lateness.configure(monkeypatch, staged=staged)
     harness = Harness(db, sandbox, local_storage, Clock())
+    make_app.install(harness.app)
     users = [make_user(db) for _ in range(-(-POSTS // lateness.POSTS_PER_USER))]
     figures = lateness.run(harness, vertical_video, posts=POSTS, slot=SLOTS[staged], users=users)
     print("lateness", "staged" if staged else "at_slot", figures)

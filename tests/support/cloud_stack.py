@@ -3,9 +3,9 @@
 `CloudStack` starts the functions server (functions-framework), local storage with its
 signed-URL file server, and a task queue (the Cloud Tasks emulator by default, or any
 `TaskQueue` handed in, such as the benchmark's HTTP dispatcher), and points this
-process's settings at them and at a running platform sandbox. Closing it stops what it
-started and restores every environment variable and process-wide cache it touched, so
-tests that run afterwards see the settings they expect.
+process's application (shared/app.py) at them and at a running platform sandbox. Closing it
+stops what it started and restores every environment variable it set and the application
+that was installed before, so tests that run afterwards see the settings they expect.
 
 `StackClient` is what a frontend does: sign in, connect accounts through the real OAuth
 redirects, upload a video, publish, and poll the post.
@@ -14,7 +14,6 @@ redirects, upload a video, publish, and poll the post.
 from __future__ import annotations
 
 import base64
-import importlib
 import os
 import secrets
 import time
@@ -66,23 +65,6 @@ class EnvPatch:
         self._saved.clear()
 
 
-def clear_process_caches() -> None:
-    """Forget settings and clients built from the environment, so the next use reads it again."""
-    from shared import auth
-    from shared.config import core
-    from shared.connections import vault
-    from shared.publishing import wiring
-    from shared.storage.settings import storage_settings
-    from shared.tasks.client import set_task_queue
-
-    core.cache_clear()
-    vault.vault.cache_clear()
-    storage_settings.cache_clear()
-    auth.reset()
-    wiring.runtime.cache_clear()
-    set_task_queue(None)
-
-
 class CloudStack:
     """Functions server + storage + task queue around a given database and sandbox URL."""
 
@@ -106,29 +88,19 @@ class CloudStack:
         self.emulator: Any = None
         self.functions_url = ""
         self._stack = ExitStack()
-        self._previous_db: Database | None = None
 
     def start(self) -> CloudStack:
-        db_module = importlib.import_module("shared.db.database")
-        from shared.db import set_database
+        from shared.app import bootstrap, install
         from shared.local import functions_server
         from shared.local.environment import sandbox_env
-        from shared.storage import set_storage
         from shared.storage.local import LocalStorage
-        from shared.tasks.client import set_task_queue
 
         try:
-            self._previous_db = db_module._database
-            set_database(self.db)
-            self._stack.callback(set_database, self._previous_db)
-            self._stack.callback(clear_process_caches)
             self._stack.callback(self.env.restore)
 
             storage = LocalStorage(self.storage_dir, bucket="videos", signing_key=secrets.token_bytes(32))
             files = storage.start_server()
             self._stack.callback(files.stop)
-            set_storage(storage)
-            self._stack.callback(set_storage, None)
 
             functions = functions_server.start(0)
             self._stack.callback(functions.stop)
@@ -159,9 +131,12 @@ class CloudStack:
                 self.env.set("CLOUD_TASKS_EMULATOR_HOST", self.emulator.host)
                 self.env.set("GOOGLE_CLOUD_PROJECT", self.emulator.project)
                 self.env.set("TASKS_LOCATION", self.emulator.location)
-            clear_process_caches()
+            # Built after the environment is set: its settings, vault and queue are read from it.
+            parts: dict[str, Any] = {"database": self.db, "storage": storage}
             if self.queue is not None:
-                set_task_queue(self.queue)
+                parts["queue"] = self.queue
+            previous = install(bootstrap(**parts))
+            self._stack.callback(install, previous)
         except BaseException:
             self.close()
             raise

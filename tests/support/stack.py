@@ -51,19 +51,6 @@ def configure_env(monkeypatch: Any, sandbox_url: str, storage_dir: Path) -> None
     for name, value in sandbox_env(sandbox_url).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LOCAL_STORAGE_DIR", str(storage_dir))
-    _clear_caches()
-
-
-def _clear_caches() -> None:
-    from shared import auth
-    from shared.config import core
-    from shared.connections import vault
-    from shared.storage.settings import storage_settings
-
-    vault.vault.cache_clear()
-    core.cache_clear()
-    storage_settings.cache_clear()
-    auth.reset()
 
 
 def bearer(user: dict[str, str]) -> dict[str, str]:
@@ -73,7 +60,11 @@ def bearer(user: dict[str, str]) -> dict[str, str]:
 
 
 class Harness:
+    """The pipeline on the test's parts. `app` is its application (settings read from the environment
+    when first used): install it as the process's one (`make_app.install(harness.app)`)."""
+
     def __init__(self, db: Any, sandbox: Any, storage: Any, clock: Clock, http_timeout: float | None = None) -> None:
+        from shared.app import bootstrap
         from shared.publishing.wiring import build_runtime
         from shared.tasks.client import InlineQueue
 
@@ -102,8 +93,9 @@ class Harness:
             # A short client timeout makes the sandbox's `timeout` fault a real client-side timeout.
             return adapter_class(key)(http=httpx.Client(timeout=timeout, event_hooks={"request": [record]}))
 
-        self.rt: Runtime = build_runtime(queue=self.queue, clock=clock, db=db, lease_seconds=600,
-                                         adapter_for=adapter_for)
+        app = bootstrap(database=db, storage=storage, queue=self.queue, clock=clock)
+        self.rt: Runtime = build_runtime(app, lease_seconds=600, adapter_for=adapter_for)
+        self.app = app.replace(runtime=self.rt)
 
     def advance(self, payload: dict[str, Any]) -> str:
         from shared.publishing.worker import advance

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import grpc
 import pytest
 
-from shared.tasks import client as tasks_client
 from shared.tasks.client import CloudTasksQueue, task_id_for
 from shared.tasks.emulator import TasksEmulator
 from shared.tasks.queues import queue_specs
@@ -154,19 +153,15 @@ def test_tasks_carry_oidc_token_and_the_queue_dispatch_deadline(emulator, receiv
     emulator.client.purge_queue(name=emulator.queue_path("publish-youtube"))
 
 
-def test_task_queue_from_settings_uses_the_emulator(monkeypatch, emulator, receiver):
+def test_task_queue_from_settings_uses_the_emulator(monkeypatch, emulator, receiver, make_app):
     monkeypatch.setenv("CLOUD_TASKS_EMULATOR_HOST", emulator.host)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", PROJECT)
     monkeypatch.setenv("TASKS_LOCATION", LOCATION)
     monkeypatch.delenv("TASKS_BACKEND", raising=False)
-    tasks_client.set_task_queue(None)
-    try:
-        configured = tasks_client.task_queue()
-        assert isinstance(configured, CloudTasksQueue)
-        configured.enqueue(queue="publish-youtube", task_id="tick-1", url=receiver.url("/tick"), payload={"tick": 1})
-        receiver.wait_for("/tick")
-    finally:
-        tasks_client.set_task_queue(None)
+    configured = make_app().queue
+    assert isinstance(configured, CloudTasksQueue)
+    configured.enqueue(queue="publish-youtube", task_id="tick-1", url=receiver.url("/tick"), payload={"tick": 1})
+    receiver.wait_for("/tick")
 
 
 def test_the_emulator_process_is_gone_after_stop():

@@ -178,17 +178,16 @@ def test_a_signed_token_still_needs_a_valid_signature_on_cloud_run():
 
 
 @pytest.fixture
-def production_task_target(monkeypatch):
+def production_task_target(monkeypatch, make_app):
     """A private function as deployed: production, on Cloud Run, invoker check declared on."""
     import flask
 
-    from shared.config import core
     from shared.http import internal_endpoint
 
     for name, value in {"ENVIRONMENT": "production", "TASKS_AUDIENCE": AUDIENCE, "TASKS_SERVICE_ACCOUNT": ACCOUNT,
                         "TASKS_INVOKER_IAM_CHECK": "true", "K_SERVICE": "publish-youtube"}.items():
         monkeypatch.setenv(name, value)
-    core.cache_clear()
+    make_app()
 
     @internal_endpoint
     def target(request: flask.Request) -> dict[str, str]:
@@ -198,7 +197,6 @@ def production_task_target(monkeypatch):
     app.add_url_rule("/", "target", lambda: target(flask.request), methods=["POST"])
     yield app.test_client()
     monkeypatch.undo()
-    core.cache_clear()
 
 
 def test_a_deployed_task_target_runs_a_cloud_run_forwarded_task_and_refuses_a_wrong_one(production_task_target):

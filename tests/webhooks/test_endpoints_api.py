@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from shared.connections.vault import vault
+from shared.app import application
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
 from tests.webhooks.conftest import call, verified
 
@@ -36,7 +36,7 @@ def test_the_secret_is_shown_once_and_stored_encrypted(db, receiver, user_a) -> 
                            (created["id"],)).fetchone()
     stored = bytes(row["secret_ciphertext"])
     assert secret.encode() not in stored and secret[6:].encode() not in stored
-    assert vault().decrypt(stored, user_id=str(row["user_id"]), platform=f"webhook-{created['id']}",
+    assert application().vault.decrypt(stored, user_id=str(row["user_id"]), platform=f"webhook-{created['id']}",
                            purpose="signing_secret") == secret
 
     # Users cannot read the ciphertext column, even of their own endpoint.

@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from shared.connections import vault as vault_module
-from shared.connections.vault import TokenVault, rotate_all
+from shared.connections.vault import TokenVault, VaultError, rotate_all
 from tests import test_vault
 from tests.conftest import make_user
 
@@ -17,18 +16,16 @@ rotation_db = test_vault.rotation_db
 
 
 @pytest.fixture
-def two_keys(monkeypatch):
+def two_keys(monkeypatch, make_app):
     keys = {1: os.urandom(32), 2: os.urandom(32)}
 
     def use(active: int) -> TokenVault:
         monkeypatch.setenv("TOKEN_VAULT_KEYS", ",".join(f"{v}:{base64.b64encode(k).decode()}" for v, k in keys.items()
                                                         if v <= active))
         monkeypatch.setenv("TOKEN_VAULT_ACTIVE_VERSION", str(active))
-        vault_module.vault.cache_clear()
-        return vault_module.vault()
+        return make_app().vault
 
-    yield use
-    vault_module.vault.cache_clear()
+    return use
 
 
 def test_rotation_reencrypts_webhook_secrets_bound_to_their_endpoint(rotation_db, two_keys) -> None:
@@ -57,5 +54,5 @@ def test_rotation_reencrypts_webhook_secrets_bound_to_their_endpoint(rotation_db
         assert endpoints.decrypt_secret(stored(created["id"]), user_id=user.id,
                                         endpoint_id=created["id"]) == created["secret"]
     # Bound to the endpoint: one endpoint's ciphertext does not open as another's.
-    with pytest.raises(vault_module.VaultError):
+    with pytest.raises(VaultError):
         endpoints.decrypt_secret(stored(first["id"]), user_id=user.id, endpoint_id=second["id"])
