@@ -6,15 +6,8 @@ creator's current privacy choices. Built by shared/api/catalog.py from the same
 declarations the publish request is checked against.
 """
 
-import flask
-
 from shared.api.catalog import platform_catalog
-from shared.http import ApiError, User, user_endpoint
+from shared.api.dispatch import dispatch
 from shared.publishing.wiring import runtime
 
-
-@user_endpoint
-def platforms(request: flask.Request, user: User) -> object:
-    if (request.path.rstrip("/") or "/") != "/":
-        raise ApiError(404, "not_found", "There is nothing at this address.")
-    return platform_catalog(runtime(), user)
+platforms = dispatch("platforms", {"GET /platforms": lambda call: platform_catalog(runtime(), call.user)})

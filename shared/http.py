@@ -21,19 +21,64 @@ from pydantic_core import to_jsonable_python
 from werkzeug.exceptions import HTTPException
 
 from shared.config import core
+from shared.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    Rejected,
+    Unavailable,
+    UpstreamRefused,
+)
 from shared.log import bind_context, clear_context, get_logger
+from shared.platforms.errors import ErrorClass, PlatformError
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
+    """An answer only the edge gives (sign-in, body, content type, address): the status is HTTP's own.
+
+    Services raise domain errors (shared/errors.py) instead; `ERROR_STATUS` turns them into answers.
+    """
+
     def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.detail = detail
+
+
+# The one table from a domain error's kind to its HTTP status (the nearest kind in the class's MRO wins).
+ERROR_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    Rejected: 400,
+    NotFound: 404,
+    Conflict: 409,         # also NotEditable, QuotaExceeded
+    UpstreamRefused: 502,
+    Unavailable: 503,
+    DomainError: 400,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return next(ERROR_STATUS[kind] for kind in type(exc).__mro__ if kind in ERROR_STATUS)
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """The answer for an error a service raised (None: not an error the edge knows; a 500)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, DomainError):
+        return ApiError(status_of(exc), exc.code, exc.message, exc.detail)
+    if isinstance(exc, PlatformError):
+        # A platform's refusal that reached the edge (while connecting an account): its outage is
+        # 503 (try again), any other refusal 502; the platform's own code is for the developer.
+        status = 503 if exc.error_class is ErrorClass.TRANSIENT else 502
+        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +91,12 @@ class User:
 def _request_id(request: flask.Request) -> str:
     trace = request.headers.get("X-Cloud-Trace-Context", "").split("/")[0]
     return request.headers.get("X-Request-Id") or trace or uuid.uuid4().hex
+
+
+def start_request(request: flask.Request) -> None:
+    """A new request: its id goes on every log line until the answer is sent."""
+    clear_context()
+    bind_context(request_id=_request_id(request))
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None) -> flask.Response:
@@ -201,22 +252,30 @@ def _function_prefix(handler: Callable[..., Any]) -> str:
     return "/" + handler.__module__.rsplit(".", 1)[-1].replace("_", "-")
 
 
-def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
-    """The methods the route table declares for this path (None: a path it does not know)."""
-    from shared.api.routes import methods_for
-
+def deployed_path(prefix: str, request: flask.Request) -> str:
+    """The path as the route table writes it (/publish-video/posts/<id>), whatever the host hands over."""
     path = request.path.rstrip("/")
     # Cloud Functions hands the function the path after its name; some hosts keep the name in it.
     if not (path == prefix or path.startswith(prefix + "/")):
         path = prefix + path
-    return methods_for(path)
+    return path
 
 
-def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable[[], Any]) -> flask.Response:
+def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
+    """The methods the route table declares for this path (None: a path it does not know)."""
+    # Imported here, not at the top: the route table imports every service's request models,
+    # and those import this module (a cycle).
+    from shared.api.routes import methods_for
+
+    return methods_for(deployed_path(prefix, request))
+
+
+def guarded(request: flask.Request, prefix: str, call: Callable[[], Any]) -> flask.Response:
+    """Run `call` for a request to the function at `prefix`; whatever happens, one answer in one shape."""
     from werkzeug.exceptions import ClientDisconnected
 
     try:
-        methods = _declared_methods(_function_prefix(handler), request)
+        methods = _declared_methods(prefix, request)
         if request.method == "OPTIONS":
             allowed = ", ".join([*(methods or ALL_METHODS.split(", ")), "OPTIONS"])
             return _cors(flask.make_response("", 204), allowed)
@@ -230,10 +289,12 @@ def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable
             return response
         _read_ahead(request)
         return _to_response(call())
-    except ApiError as exc:
-        if exc.status >= 500:
-            log.error("request failed", code=exc.code, detail=exc.detail)
-        return error_response(exc.status, exc.code, exc.message, exc.detail)
+    except (ApiError, DomainError, PlatformError) as exc:
+        answer = as_api_error(exc)
+        assert answer is not None
+        if answer.status >= 500:
+            log.error("request failed", code=answer.code, detail=answer.detail)
+        return error_response(answer.status, answer.code, answer.message, answer.detail)
     except ValidationError as exc:
         err = validation_error(exc)
         return error_response(err.status, err.code, err.message, err.detail)
@@ -274,7 +335,7 @@ def authenticate(request: flask.Request) -> User:
     return User(id=str(claims.user_id), email=claims.email, claims=dict(claims.raw))
 
 
-def _framework_errors_as_json() -> None:
+def framework_errors_as_json() -> None:
     """Errors the framework answers itself leave in our JSON shape too.
 
     functions-framework routes `/robots.txt` and `/favicon.ico` to Flask's HTML 404 before the
@@ -301,7 +362,7 @@ def _framework_errors_as_json() -> None:
 
 def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[flask.Request], flask.Response]:
     """A user-facing function: verifies the Supabase JWT and hands the handler the user."""
-    _framework_errors_as_json()
+    framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
@@ -313,27 +374,27 @@ def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[fl
             bind_context(user_id=user.id)
             return handler(request, user)
 
-        return _guarded(request, handler, call)
+        return guarded(request, _function_prefix(handler), call)
 
     return wrapper
 
 
 def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
     """A function anyone may call (health, OAuth callbacks): errors still leave in one shape."""
-    _framework_errors_as_json()
+    framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
         clear_context()
         bind_context(request_id=_request_id(request))
-        return _guarded(request, handler, lambda: handler(request))
+        return guarded(request, _function_prefix(handler), lambda: handler(request))
 
     return wrapper
 
 
 def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
     """A Cloud Tasks / Cloud Scheduler target: only Google's signed calls get in (production)."""
-    _framework_errors_as_json()
+    framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
@@ -352,6 +413,6 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
                                str(exc)) from None
             return handler(request)
 
-        return _guarded(request, handler, call)
+        return guarded(request, _function_prefix(handler), call)
 
     return wrapper

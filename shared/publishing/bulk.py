@@ -10,7 +10,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.http import ApiError, User
+from shared.errors import DomainError, NotFound
+from shared.http import User
 from shared.log import get_logger
 from shared.publishing import service, states
 from shared.publishing.requests import BulkPublishRequest
@@ -41,7 +42,7 @@ def _expand(rt: Runtime, user: User, batch_id: str, request: BulkPublishRequest)
     for index, item in enumerate(request.items):
         try:
             service.create_post(rt, user, request.request_for(item), batch_id=batch_id)
-        except ApiError as err:
+        except DomainError as err:
             errors.append({"index": index, "video_id": str(item.video_id), "message": err.message})
     with rt.db.service() as conn:
         conn.execute(
@@ -78,7 +79,7 @@ def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
             "select id, total, status, request -> 'errors' as errors from publish_batches where id = %s", (batch_id,)
         ).fetchone()
         if batch is None:
-            raise ApiError(404, "batch_not_found", "We couldn't find that batch.")
+            raise NotFound("We couldn't find that batch.", code="batch_not_found")
         counts = conn.execute(
             "select t.state, count(*) as n from publish_targets t join posts p on p.id = t.post_id "
             "where p.batch_id = %s group by t.state",

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.http import ApiError, User
+from shared.errors import InvalidInput
+from shared.http import User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
 from shared.platforms import adapters
 from shared.platforms.errors import PlatformError
@@ -66,8 +67,8 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, target_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(at), str(uuid.UUID(target_id))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(422, "invalid_cursor", "This page link is not valid any more. Please load the list again.",
-                       [{"field": "cursor", "problem": "not a cursor from a previous page"}]) from None
+        raise InvalidInput("This page link is not valid any more. Please load the list again.", code="invalid_cursor",
+                           detail=[{"field": "cursor", "problem": "not a cursor from a previous page"}]) from None
 
 
 def _texts(row: dict[str, Any]) -> tuple[str, str | None]:

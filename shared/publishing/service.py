@@ -20,7 +20,8 @@ from psycopg.types.json import Jsonb
 
 from shared.analytics.best_time import resolve_best_times
 from shared.db.database import Conn, server_writes
-from shared.http import ApiError, User
+from shared.errors import Conflict, InvalidInput, NotEditable, NotFound, QuotaExceeded
+from shared.http import User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
@@ -79,7 +80,7 @@ def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
 def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type[PlatformAdapter], dict[str, Any]]:
     candidates = _find_adapter(target.platform)
     if not candidates:
-        raise ApiError(422, "unknown_platform", f"We can't publish to '{target.platform}' yet.")
+        raise InvalidInput(f"We can't publish to '{target.platform}' yet.", code="unknown_platform")
     keys = [cls.key for cls in candidates]
     rows = conn.execute(
         "select id, user_id, platform, platform_account_id, username, status, account_info, updated_at "
@@ -90,21 +91,19 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
     # Name the network the way users know it ("TikTok"), not the integration ("TikTok via Blotato").
     network = next((c for c in candidates if c.key == c.network), candidates[0]).display_name
     if not rows:
-        raise ApiError(422, "not_connected", f"Connect your {network} account first, then publish again.")
+        raise InvalidInput(f"Connect your {network} account first, then publish again.", code="not_connected")
     live = [row for row in rows if row["status"] == "connected"]
     if not live:
-        raise ApiError(
-            409,
-            "connection_expired",
+        raise Conflict(
             f"Your {network} connection expired. Please reconnect it, then publish again.",
-            {"connection_id": str(rows[0]["id"])},
+            code="connection_expired",
+            detail={"connection_id": str(rows[0]["id"])},
         )
     if len(live) > 1 and target.connection_id is None:
-        raise ApiError(
-            422,
-            "choose_account",
+        raise InvalidInput(
             f"You have {len(live)} {network} accounts connected. Please choose which one to publish to.",
-            [{"connection_id": str(r["id"]), "username": r["username"]} for r in live],
+            code="choose_account",
+            detail=[{"connection_id": str(r["id"]), "username": r["username"]} for r in live],
         )
     connection = dict(live[0])
     return adapters()[connection["platform"]], connection
@@ -113,7 +112,7 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
 def _refuse(problems: list[tuple[str, list[dict[str, str]]]]) -> None:
     """422 with every problem as {"field", "code", "message"} (the objects a preview shows)."""
     summary = " ".join(f"{network}: {' '.join(p['message'] for p in found)}" for network, found in problems)
-    raise ApiError(422, "not_publishable", summary, [p for _, found in problems for p in found])
+    raise InvalidInput(summary, code="not_publishable", detail=[p for _, found in problems for p in found])
 
 
 def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
@@ -123,8 +122,8 @@ def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
         _refuse(found)
     for plan in plans:
         if plan.budget_problem:
-            raise ApiError(409, "over_platform_limit", plan.budget_problem["message"],
-                           {"platform": plan.adapter.key, "problems": [plan.budget_problem]})
+            raise QuotaExceeded(plan.budget_problem["message"],
+                                detail={"platform": plan.adapter.key, "problems": [plan.budget_problem]})
 
 
 def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +208,7 @@ def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now:
         "from videos where id = %s", (request.video_id,)
     ).fetchone()
     if video is None or video["deleted_at"] is not None:
-        raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
+        raise NotFound("We couldn't find that video. Please upload it again.", code="video_not_found")
     plans = _plan_targets(conn, user, request, now)
     for plan in plans:
         plan.live = live_settings(rt, plan.adapter, plan.connection)
@@ -296,7 +295,8 @@ def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime
 
 def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
     if len(key) > 200:
-        raise ApiError(422, "invalid_idempotency_key", "The Idempotency-Key header is too long (200 characters max).")
+        raise InvalidInput("The Idempotency-Key header is too long (200 characters max).",
+                           code="invalid_idempotency_key")
     with server_writes(conn):
         inserted = conn.execute(
             "insert into idempotency_keys (user_id, key, request_hash) values (%s, %s, %s) "
@@ -310,11 +310,10 @@ def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str
         return None
     assert existing is not None
     if existing["request_hash"] != request_hash:
-        raise ApiError(
-            422, "idempotency_key_reused", "This Idempotency-Key was already used for a different publish request."
-        )
+        raise InvalidInput("This Idempotency-Key was already used for a different publish request.",
+                           code="idempotency_key_reused")
     if existing["response"] is None:
-        raise ApiError(409, "in_progress", "This publish request is still being processed. Please wait a moment.")
+        raise Conflict("This publish request is still being processed. Please wait a moment.", code="in_progress")
     return dict(existing["response"])
 
 
@@ -355,7 +354,7 @@ def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
             (post_id,),
         ).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         targets = conn.execute(
             sql.SQL("select {} from publish_targets where post_id = %s order by platform").format(_COLUMNS),
             (post_id,),
@@ -397,12 +396,12 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             (target_id,),
         ).fetchone()
         if current is None:
-            raise ApiError(404, "target_not_found", "We couldn't find that scheduled post.")
+            raise NotFound("We couldn't find that scheduled post.", code="target_not_found")
         if current["state"] not in states.NOT_STARTED:
-            raise ApiError(409, "already_started", "This post is already publishing or done, so it can't be edited.")
+            raise NotEditable("This post is already publishing or done, so it can't be edited.")
         if _staged(conn, target_id):
-            raise ApiError(409, "already_staged", "This post is already on the platform, waiting for its time, so "
-                                                  "it can't be edited. Cancel it and schedule it again to change it.")
+            raise NotEditable("This post is already on the platform, waiting for its time, so it can't be edited. "
+                              "Cancel it and schedule it again to change it.", code="already_staged")
         post = conn.execute(
             "select p.caption, p.hashtags, v.probe from posts p join videos v on v.id = p.video_id where p.id = %s",
             (current["post_id"],),
@@ -458,7 +457,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         if updated is not None and edit.publish_now:
             updated = _start_now(conn, target_id, now)
     if updated is None:
-        raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
+        raise NotEditable("This post started publishing just now, so it can't be edited.")
     if edit.publish_now:
         rt.enqueue(str(updated["id"]), updated["platform"], updated["task_seq"])
     else:
@@ -482,7 +481,7 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
     with rt.db.user(user.claims) as conn:
         rows = conn.execute("select id, state from publish_targets where post_id = %s", (post_id,)).fetchall()
         if not rows and conn.execute("select 1 from posts where id = %s", (post_id,)).fetchone() is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         canceled = 0
         unstaging: list[dict[str, Any]] = []
         for row in rows:
@@ -493,8 +492,8 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
                 unstaging.append(_unstage_if_staged(rt, conn, dict(found)))
                 canceled += 1
     if not canceled:
-        raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
-                                             "there is nothing left to cancel.")
+        raise NotEditable("Every platform of this post has already started or finished, so there is nothing left "
+                          "to cancel.", code="cannot_cancel")
     _enqueue_unstaging(rt, unstaging)
     return get_post(rt, user, post_id)
 
@@ -506,7 +505,7 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
         post = conn.execute("select id, video_id, caption, hashtags, campaign from posts where id = %s",
                             (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         request = PublishRequest(video_id=post["video_id"], caption=post["caption"] or "",
                                  hashtags=list(post["hashtags"] or []), campaign=post["campaign"],
                                  timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
@@ -515,9 +514,9 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
             "select connection_id from publish_targets where post_id = %s and state <> 'canceled'", (post_id,))}
         for plan in plans:
             if str(plan.connection["id"]) in existing:
-                raise ApiError(409, "already_in_post",
-                               f"This post already goes to that {plan.adapter.display_name} account.",
-                               {"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
+                raise Conflict(f"This post already goes to that {plan.adapter.display_name} account.",
+                               code="already_in_post",
+                               detail={"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
         refuse_unless_publishable(plans)
         created = _insert_targets(conn, user, post_id, plans, now)
     for target in created:
@@ -541,13 +540,12 @@ def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
             exists = conn.execute("select state, step_data ? 'pending_call' as maybe_live from publish_targets "
                                   "where id = %s", (target_id,)).fetchone()
             if exists is None:
-                raise ApiError(404, "target_not_found", "We couldn't find that post.")
+                raise NotFound("We couldn't find that post.", code="target_not_found")
             if exists["maybe_live"]:
-                raise ApiError(409, "cannot_cancel", "This video may already be live, so it can't be canceled. "
-                                                     "We'll check with the platform (after you reconnect, if asked).")
-            raise ApiError(
-                409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
-            )
+                raise NotEditable("This video may already be live, so it can't be canceled. We'll check with the "
+                                  "platform (after you reconnect, if asked).", code="cannot_cancel")
+            raise NotEditable(f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled.",
+                              code="cannot_cancel")
         row = _unstage_if_staged(rt, conn, dict(row))
     _enqueue_unstaging(rt, [row])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
@@ -581,7 +579,7 @@ def retry_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
         if row is None or row["id"] is None:
             exists = conn.execute("select state from publish_targets where id = %s", (target_id,)).fetchone()
             if exists is None:
-                raise ApiError(404, "target_not_found", "We couldn't find that post.")
-            raise ApiError(409, "cannot_retry", "Only failed posts can be retried.")
+                raise NotFound("We couldn't find that post.", code="target_not_found")
+            raise Conflict("Only failed posts can be retried.", code="cannot_retry")
     rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
