@@ -10,7 +10,6 @@ run as the service too.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +35,7 @@ from shared.publishing.requests import (
 )
 from shared.publishing.runtime import Runtime
 from shared.publishing.target_checks import check_target, default_title, problem_of
+from shared.publishing.waiting import wait_until_done
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",
@@ -374,14 +374,8 @@ def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
 
 
 def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict[str, Any] | None:
-    deadline = time.monotonic() + seconds
-    while True:
-        view = get_post(rt, user, post_id)
-        if view["done"]:
-            return view
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.2)
+    """The post once every platform is done, or None after `seconds` (woken by its state changes)."""
+    return wait_until_done(rt, post_id, seconds, lambda: get_post(rt, user, post_id))
 
 
 # ------------------------------------------------------------------------ edit / cancel
