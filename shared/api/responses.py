@@ -9,21 +9,40 @@ Every timestamp is a `Timestamp`: ISO 8601 with its offset, `format: date-time`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
 from shared.captions.context import VideoContext
 
 TIMESTAMP = "ISO 8601 with offset, e.g. '2031-03-04T17:30:00Z'"
-# Every timestamp of every answer: a datetime with its offset, written as ISO 8601 (`format: date-time`).
-Timestamp = AwareDatetime
+
+
+def _timestamp(value: object) -> datetime | str:
+    """A datetime with its offset, or ISO 8601 text with one (kept as the service wrote it)."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+        raise ValueError("a timestamp is ISO 8601 with its offset")
+    return value  # type: ignore[return-value]
+
+
+# Every timestamp of every answer: ISO 8601 with its offset (`format: date-time`); a datetime is
+# written by pydantic ('2031-03-04T17:30:00Z'), text a service formatted itself goes out unchanged.
+Timestamp = Annotated[datetime | str, PlainValidator(_timestamp),
+                      WithJsonSchema({"type": "string", "format": "date-time"})]
 TargetState = Literal["scheduled", "queued", "uploading", "processing", "publishing", "published", "failed",
                       "needs_reconnect", "deferred", "reconciling", "canceled"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    def __getitem__(self, name: str) -> Any:
+        """A field by name: Python callers read an answer as they read the dicts services used to return."""
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return getattr(self, name)
 
 
 class ErrorBody(Strict):

@@ -6,10 +6,9 @@ expanded in the background by the scheduler tick, and the user follows progress.
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg.types.json import Jsonb
 
+from shared.api.responses import BatchAccepted, BatchProgress, RejectedVideo, TargetCounts
 from shared.errors import DomainError, NotFound
 from shared.http import User
 from shared.log import get_logger
@@ -21,7 +20,8 @@ log = get_logger(__name__)
 INLINE_LIMIT = 10
 
 
-def submit(rt: Runtime, user: User, request: BulkPublishRequest, raw_body: bytes) -> tuple[dict[str, Any], int]:
+def submit(rt: Runtime, user: User, request: BulkPublishRequest,
+           raw_body: bytes) -> tuple[BatchProgress | BatchAccepted, int]:
     with rt.db.service() as conn:
         batch = conn.execute(
             "insert into publish_batches (user_id, total, status, request) values (%s, %s, %s, %s) returning id",
@@ -32,7 +32,7 @@ def submit(rt: Runtime, user: User, request: BulkPublishRequest, raw_body: bytes
     if len(request.items) <= INLINE_LIMIT:
         _expand(rt, user, batch_id, request)
         return progress(rt, user, batch_id), 201
-    return {"batch_id": batch_id, "total": len(request.items), "status": "accepted"}, 202
+    return BatchAccepted(batch_id=batch_id, total=len(request.items), status="accepted"), 202
 
 
 def _expand(rt: Runtime, user: User, batch_id: str, request: BulkPublishRequest) -> None:
@@ -73,7 +73,7 @@ def expand_pending(rt: Runtime, limit: int = 5) -> int:
     return len(rows)
 
 
-def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
+def progress(rt: Runtime, user: User, batch_id: str) -> BatchProgress:
     with rt.db.user(user.claims) as conn:
         batch = conn.execute(
             "select id, total, status, request -> 'errors' as errors from publish_batches where id = %s", (batch_id,)
@@ -91,15 +91,15 @@ def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
     failed = by_state.get(states.FAILED, 0)
     total_targets = sum(by_state.values())
     errors = batch["errors"] or []
-    return {
-        "batch_id": str(batch["id"]),
-        "status": batch["status"],
-        "videos": batch["total"],
-        "posts": [str(p["id"]) for p in posts],
-        "targets": {"done": done, "failed": failed, "pending": total_targets - done - failed, "by_state": by_state},
-        "rejected_videos": errors,
-        "summary": f"{done} of {total_targets} platform posts published"
+    return BatchProgress(
+        batch_id=str(batch["id"]),
+        status=batch["status"],
+        videos=batch["total"],
+        posts=[str(p["id"]) for p in posts],
+        targets=TargetCounts(done=done, failed=failed, pending=total_targets - done - failed, by_state=by_state),
+        rejected_videos=[RejectedVideo.model_validate(error) for error in errors],
+        summary=f"{done} of {total_targets} platform posts published"
         + (f", {failed} failed" if failed else "")
         + (f"; {len(errors)} videos could not be scheduled" if errors else "")
         + ".",
-    }
+    )

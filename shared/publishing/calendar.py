@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.api.responses import PostList
 from shared.errors import InvalidInput
 from shared.http import User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
@@ -83,7 +84,7 @@ def _texts(row: dict[str, Any]) -> tuple[str, str | None]:
     return text, sent.get("title", row["title"])
 
 
-def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
+def list_posts(rt: Runtime, user: User, query: PostQuery) -> PostList:
     """One page of the calendar, oldest first, and the cursor of the next page (None at the end)."""
     after_at, after_id = _read_cursor(query.cursor) if query.cursor else (None, None)
     params = {**query.model_dump(by_alias=False), "platforms": _platforms(query.platform), "poster": POSTER,
@@ -111,4 +112,4 @@ def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
             "poster_url": files.signed_url(row["poster_path"], MEDIA_URL_SECONDS) if row["poster_path"] else None,
         })
     next_cursor = _cursor(rows[-1]["at"], str(rows[-1]["id"])) if more and rows else None
-    return {"items": items, "next_cursor": next_cursor}
+    return PostList.model_validate({"items": items, "next_cursor": next_cursor})

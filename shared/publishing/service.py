@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from shared.analytics.best_time import resolve_best_times
+from shared.api.responses import PostView, PublishAccepted, TargetCreated, TargetView
 from shared.db.database import Conn, server_writes
 from shared.errors import Conflict, InvalidInput, NotEditable, NotFound, QuotaExceeded
 from shared.http import User
@@ -160,7 +161,7 @@ def create_post(
     idempotency_key: str | None = None,
     raw_body: bytes = b"",
     batch_id: str | None = None,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PublishAccepted | PostView, int]:
     """Validate and store a post with one target per platform; enqueue what is due now."""
     now = rt.clock()
     request = resolve_best_times(rt, user, request, now)
@@ -168,33 +169,33 @@ def create_post(
         if idempotency_key:
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
             if previous is not None:
-                return previous, 200
+                return PublishAccepted.model_validate(previous), 200
         plans = plan_post(rt, conn, user, request, now).targets
         refuse_unless_publishable(plans)
         # Every row written below was checked above: the video and connections are the
         # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
         post_id, created = _insert_post(conn, user, request, plans, batch_id, now)
-        response: dict[str, Any] = {
-            "post_id": post_id,
-            "targets": [
-                {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created
-            ],
-        }
+        response = _accepted(post_id, created)
         if idempotency_key:
             with server_writes(conn):
                 conn.execute(
                     "update idempotency_keys set response = %s where user_id = %s and key = %s",
-                    (Jsonb(response), user.id, idempotency_key),
+                    (Jsonb(response.model_dump(mode="json")), user.id, idempotency_key),
                 )
     for target in created:
         if target["state"] == states.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
     if request.wait:
-        final = wait_for_post(rt, user, response["post_id"], request.wait)
+        final = wait_for_post(rt, user, post_id, request.wait)
         if final is not None:
             return final, 200
     return response, 202
+
+
+def _accepted(post_id: str, created: list[dict[str, Any]]) -> PublishAccepted:
+    return PublishAccepted(post_id=post_id, targets=[
+        TargetCreated(target_id=str(t["id"]), platform=t["platform"], state=t["state"]) for t in created])
 
 
 def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now: datetime) -> PostPlan:
@@ -320,7 +321,7 @@ def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str
 # ------------------------------------------------------------------------------ status
 
 
-def summarize(targets: list[dict[str, Any]]) -> str:
+def summarize(targets: list[TargetView] | list[dict[str, Any]]) -> str:
     total = len(targets)
     published = sum(1 for t in targets if t["state"] == states.PUBLISHED)
     failed = sum(1 for t in targets if t["state"] == states.FAILED)
@@ -336,18 +337,20 @@ def summarize(targets: list[dict[str, Any]]) -> str:
     return ", ".join(parts) + "."
 
 
-def _target_view(row: dict[str, Any]) -> dict[str, Any]:
+def _target_view(row: dict[str, Any]) -> TargetView:
     view = {k: v for k, v in row.items()}
     for key in ("id", "post_id", "connection_id"):
         if view.get(key) is not None:
             view[key] = str(view[key])
-    view["can_edit"] = row["state"] in states.NOT_STARTED
-    view["can_cancel"] = row["state"] in (states.SCHEDULED, states.QUEUED, states.DEFERRED, states.NEEDS_RECONNECT)
-    view["can_retry"] = row["state"] == states.FAILED
-    return view
+    return TargetView(
+        **view,
+        can_edit=row["state"] in states.NOT_STARTED,
+        can_cancel=row["state"] in (states.SCHEDULED, states.QUEUED, states.DEFERRED, states.NEEDS_RECONNECT),
+        can_retry=row["state"] == states.FAILED,
+    )
 
 
-def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+def get_post(rt: Runtime, user: User, post_id: str) -> PostView:
     with rt.db.user(user.claims) as conn:
         post = conn.execute(
             "select id, video_id, caption, hashtags, campaign, batch_id, created_at from posts where id = %s",
@@ -360,20 +363,20 @@ def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
             (post_id,),
         ).fetchall()
     views = [_target_view(dict(t)) for t in targets]
-    return {
-        "post_id": str(post["id"]),
-        "video_id": str(post["video_id"]),
-        "caption": post["caption"],
-        "hashtags": post["hashtags"],
-        "campaign": post["campaign"],
-        "created_at": post["created_at"].isoformat(),
-        "summary": summarize(views),
-        "done": all(t["state"] in states.TERMINAL or t["state"] == states.NEEDS_RECONNECT for t in views),
-        "targets": views,
-    }
+    return PostView(
+        post_id=str(post["id"]),
+        video_id=str(post["video_id"]),
+        caption=post["caption"],
+        hashtags=post["hashtags"],
+        campaign=post["campaign"],
+        created_at=post["created_at"].isoformat(),
+        summary=summarize(views),
+        done=all(t.state in states.TERMINAL or t.state == states.NEEDS_RECONNECT for t in views),
+        targets=views,
+    )
 
 
-def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict[str, Any] | None:
+def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> PostView | None:
     """The post once every platform is done, or None after `seconds` (woken by its state changes)."""
     return wait_until_done(rt, post_id, seconds, lambda: get_post(rt, user, post_id))
 
@@ -381,7 +384,7 @@ def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict
 # ------------------------------------------------------------------------ edit / cancel
 
 
-def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> dict[str, Any]:
+def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> TargetView:
     """Change a scheduled platform post; it is checked exactly like a new one (check_target)."""
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
@@ -470,7 +473,7 @@ def _start_now(conn: Conn, target_id: str, now: datetime) -> dict[str, Any] | No
         ).fetchone()
 
 
-def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+def cancel_post(rt: Runtime, user: User, post_id: str) -> PostView:
     """Cancel every platform post of a post that has not started; the others are left as they are."""
     with rt.db.user(user.claims) as conn:
         rows = conn.execute("select id, state from publish_targets where post_id = %s", (post_id,)).fetchall()
@@ -492,7 +495,7 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
     return get_post(rt, user, post_id)
 
 
-def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[dict[str, Any], int]:
+def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[PublishAccepted, int]:
     """New platforms for an existing post, with its video and text, checked exactly as creating a post."""
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
@@ -517,8 +520,7 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
         if target["state"] == states.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
-    return {"post_id": post_id, "targets": [
-        {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created]}, 201
+    return _accepted(post_id, created), 201
 
 
 def _staged(conn: Conn, target_id: str) -> bool:
@@ -527,7 +529,7 @@ def _staged(conn: Conn, target_id: str) -> bool:
     return bool(row and row["staged"])
 
 
-def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
+def cancel_target(rt: Runtime, user: User, target_id: str) -> TargetView:
     with rt.db.user(user.claims) as conn:
         row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
         if row is None or row["id"] is None:
@@ -567,7 +569,7 @@ def _enqueue_unstaging(rt: Runtime, rows: list[dict[str, Any]]) -> None:
             rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
 
 
-def retry_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
+def retry_target(rt: Runtime, user: User, target_id: str) -> TargetView:
     with rt.db.user(user.claims) as conn:
         row = conn.execute("select * from retry_target(%s)", (target_id,)).fetchone()
         if row is None or row["id"] is None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import psycopg
 
+from shared.api.responses import PostView
 from shared.publishing.runtime import Runtime
 
 CHANNEL = "publish_target_state"
@@ -25,7 +25,7 @@ RECHECK_SECONDS = 2.0
 
 
 def wait_until_done(rt: Runtime, post_id: str, seconds: float,
-                    read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+                    read: Callable[[], PostView]) -> PostView | None:
     """`read()` (the post's view) once it says done, or None when `seconds` passed first."""
     deadline = rt.clock() + timedelta(seconds=seconds)
     budget = seconds  # the time this request may spend waiting in all
@@ -34,7 +34,7 @@ def wait_until_done(rt: Runtime, post_id: str, seconds: float,
         listener.execute(f"listen {CHANNEL}")  # before the first read, so no change falls in between
         while True:
             view = read()
-            if view["done"]:
+            if view.done:
                 return view
             left = min((deadline - rt.clock()).total_seconds(), budget)
             if left <= 0:
