@@ -57,6 +57,24 @@ class QuotaExceeded(Conflict):
     code = "over_platform_limit"
 
 
+class Forbidden(DomainError):
+    """The thing exists and is visible, but this user may not use it (a file in someone else's folder)."""
+
+    code = "forbidden"
+
+
+class TooLarge(DomainError):
+    """What was sent is bigger than allowed; `detail` names the limit."""
+
+    code = "too_large"
+
+
+class LimitReached(DomainError):
+    """The user's own allowance for this (suggestions a day) is used up for now; `message` says until when."""
+
+    code = "limit_reached"
+
+
 class UpstreamRefused(DomainError):
     """A platform or provider refused a call made for this request, for a reason that is not the user's input."""
 

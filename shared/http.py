@@ -24,9 +24,12 @@ from shared.config import core
 from shared.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
+    LimitReached,
     NotFound,
     Rejected,
+    TooLarge,
     Unavailable,
     UpstreamRefused,
 )
@@ -55,8 +58,11 @@ class ApiError(Exception):
 ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Rejected: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,         # also NotEditable, QuotaExceeded
+    TooLarge: 413,
+    LimitReached: 429,
     UpstreamRefused: 502,
     Unavailable: 503,
     DomainError: 400,
