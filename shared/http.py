@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
 from shared.config import core
 from shared.errors import (
     Conflict,
@@ -33,8 +34,9 @@ from shared.errors import (
     Unavailable,
     UpstreamRefused,
 )
-from shared.log import bind_context, clear_context, get_logger
+from shared.log import _current_request_id, bind_context, clear_context, get_logger
 from shared.platforms.errors import ErrorClass, PlatformError
+from shared.tasks.oidc import TaskAuthError, verify_task_request
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -106,8 +108,6 @@ def start_request(request: flask.Request) -> None:
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None) -> flask.Response:
-    from shared.log import _current_request_id
-
     body = {"code": code, "message": message, "detail": detail, "request_id": _current_request_id()}
     return _cors(flask.make_response(flask.jsonify(body), status))
 
@@ -174,8 +174,6 @@ def _validate_input(model: type[M], data: Any, raw_json: bytes | None = None) ->
     A JSON body is validated strictly (`"yes"` is not a boolean, `"5"` not a number); a query
     string, where everything is text, is converted.
     """
-    from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
-
     problems = [{"field": where, "problem": NUL_MESSAGE} for where in nul_fields(data)]
     problems += list(unknown_fields(model, data))
     if problems:
@@ -216,7 +214,8 @@ def _to_response(result: Any) -> flask.Response:
     status = 200
     if isinstance(result, tuple):
         result, status = result
-    # One JSON form for every answer: ISO 8601 times and string ids (Flask alone writes HTTP dates).
+    # One JSON form for every answer: ISO 8601 times with offset and string ids (Flask's own encoder
+    # would write datetimes as HTTP dates).
     result = result.model_dump(mode="json") if isinstance(result, BaseModel) else to_jsonable_python(result)
     return _cors(flask.make_response(flask.jsonify(result), status))
 
@@ -278,8 +277,6 @@ def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
 
 def guarded(request: flask.Request, prefix: str, call: Callable[[], Any]) -> flask.Response:
     """Run `call` for a request to the function at `prefix`; whatever happens, one answer in one shape."""
-    from werkzeug.exceptions import ClientDisconnected
-
     try:
         methods = _declared_methods(prefix, request)
         if request.method == "OPTIONS":
@@ -322,6 +319,8 @@ def guarded(request: flask.Request, prefix: str, call: Callable[[], Any]) -> fla
 
 
 def authenticate(request: flask.Request) -> User:
+    # Imported on first use: PyJWT with its cryptography costs ~0.3 s of cold start, which the task
+    # and scheduler functions (no user sign-in) would pay for nothing.
     from shared.auth import AuthenticationError, SigningKeysUnavailable, verify_access_token
 
     # The scheme is case-insensitive (RFC 9110 §11.1): "bearer x" is as good as "Bearer x".
@@ -366,27 +365,11 @@ def framework_errors_as_json() -> None:
     app.register_error_handler(405, as_json)
 
 
-def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A user-facing function: verifies the Supabase JWT and hands the handler the user."""
-    framework_errors_as_json()
-
-    @functools.wraps(handler)
-    def wrapper(request: flask.Request) -> flask.Response:
-        clear_context()
-        bind_context(request_id=_request_id(request))
-
-        def call() -> Any:
-            user = authenticate(request)
-            bind_context(user_id=user.id)
-            return handler(request, user)
-
-        return guarded(request, _function_prefix(handler), call)
-
-    return wrapper
-
-
 def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A function anyone may call (health, OAuth callbacks): errors still leave in one shape."""
+    """A function outside the route table (the operator's metrics): errors still leave in one shape.
+
+    The user-facing functions are built by shared/api/dispatch.py from the route table instead.
+    """
     framework_errors_as_json()
 
     @functools.wraps(handler)
@@ -408,8 +391,6 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
         bind_context(request_id=_request_id(request))
 
         def call() -> Any:
-            from shared.tasks.oidc import TaskAuthError, verify_task_request
-
             try:
                 verify_task_request(request.headers)
             except TaskAuthError as exc:
