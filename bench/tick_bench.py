@@ -93,7 +93,6 @@ def _load(conn: Any, total: int, now: datetime) -> dict[str, int]:
 
 def _explain(db: Any, rt: Any, now: datetime) -> str:
     import psycopg
-
     from psycopg import sql
 
     from shared.publishing import targets

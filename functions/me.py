@@ -1,4 +1,4 @@
-"""The signed-in user's own settings.
+"""The signed-in user's own settings: the /me routes of shared/api/routes.py.
 
 GET   /notifications    which mails the user gets, per kind: all, failures or none
 PATCH /notifications    {"publishing"?, "connections"?, "webhooks"?} change them
@@ -6,19 +6,12 @@ PATCH /notifications    {"publishing"?, "connections"?, "webhooks"?} change them
 
 from __future__ import annotations
 
-import flask
-
+from shared.api.dispatch import dispatch
 from shared.app import application
-from shared.http import ApiError, User, json_body, user_endpoint
 from shared.notify import preferences
 
-
-@user_endpoint
-def me(request: flask.Request, user: User) -> object:
-    path = request.path.rstrip("/") or "/"
-    db = application().database
-    if path == "/notifications" and request.method == "GET":
-        return preferences.read(db, user.claims)
-    if path == "/notifications" and request.method == "PATCH":
-        return preferences.update(db, user.claims, json_body(request, preferences.PreferencesUpdate))
-    raise ApiError(404, "not_found", "There is nothing at this address.")
+me = dispatch("me", {
+    "GET /me/notifications": lambda call: preferences.read(application().database, call.user.claims),
+    "PATCH /me/notifications": lambda call: preferences.update(
+        application().database, call.user.claims, call.body(preferences.PreferencesUpdate)),
+})

@@ -1,4 +1,4 @@
-"""User-facing publishing API.
+"""User-facing publishing API: the /publish-video routes of shared/api/routes.py.
 
 POST   /                       publish one video to several platforms (202; `wait` for final results)
 POST   /preview                what publishing this body would send to each platform, and every problem
@@ -16,58 +16,50 @@ POST   /targets/<id>/retry     retry a failed target now
 GET    /export                 everything we keep about the user, as JSON (no secrets)
 """
 
-import re
-
 import flask
 
 from shared.accounts.export import export_user_data
 from shared.analytics import report
+from shared.api.dispatch import Call, dispatch
 from shared.app import application
-from shared.http import ApiError, User, json_body, query_args, user_endpoint
 from shared.publishing import bulk, calendar, preview, service
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.publishing.runtime import Runtime
 
-_ID = r"([0-9a-fA-F-]{36})"
+
+def _rt() -> Runtime:
+    return application().runtime
+
+def _analytics(call: Call) -> object:
+    query = call.query(report.AnalyticsQuery)
+    if query.format == "csv":
+        return flask.Response(report.overview_csv(_rt().db, call.user, query), mimetype="text/csv",
+                              headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})
+    return report.overview(_rt().db, call.user, query)
 
 
-@user_endpoint
-def publish_video(request: flask.Request, user: User) -> object:
-    path = request.path.rstrip("/") or "/"
-    rt = application().runtime
-    if request.method == "POST" and path == "/":
-        body = json_body(request, PublishRequest)
-        return service.create_post(
-            rt, user, body, idempotency_key=request.headers.get("Idempotency-Key"), raw_body=request.get_data()
-        )
-    if request.method == "POST" and path == "/preview":
-        return preview.preview_post(rt, user, json_body(request, PublishRequest))
-    if request.method == "POST" and path == "/bulk":
-        return bulk.submit(rt, user, json_body(request, BulkPublishRequest), request.get_data())
-    if request.method == "GET" and (match := re.fullmatch(rf"/batches/{_ID}", path)):
-        return bulk.progress(rt, user, match.group(1))
-    if request.method == "GET" and path == "/posts":
-        query = query_args(request, PostQuery)
-        return calendar.list_posts(rt, user, query)
-    if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}", path)):
-        return service.get_post(rt, user, match.group(1))
-    if request.method == "POST" and (match := re.fullmatch(rf"/posts/{_ID}/cancel", path)):
-        return service.cancel_post(rt, user, match.group(1))
-    if request.method == "POST" and (match := re.fullmatch(rf"/posts/{_ID}/targets", path)):
-        return service.add_targets(rt, user, match.group(1), json_body(request, AddTargets))
-    if request.method == "GET" and (match := re.fullmatch(rf"/posts/{_ID}/metrics", path)):
-        return report.post_metrics(rt.db, user, match.group(1))
-    if request.method == "GET" and path == "/analytics":
-        analytics_query = query_args(request, report.AnalyticsQuery)
-        if analytics_query.format == "csv":
-            return flask.Response(report.overview_csv(rt.db, user, analytics_query), mimetype="text/csv",
-                                  headers={"Content-Disposition": 'attachment; filename="analytics.csv"'})
-        return report.overview(rt.db, user, analytics_query)
-    if request.method == "PATCH" and (match := re.fullmatch(rf"/targets/{_ID}", path)):
-        return service.edit_target(rt, user, match.group(1), json_body(request, TargetEdit))
-    if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/cancel", path)):
-        return service.cancel_target(rt, user, match.group(1))
-    if request.method == "POST" and (match := re.fullmatch(rf"/targets/{_ID}/retry", path)):
-        return service.retry_target(rt, user, match.group(1))
-    if request.method == "GET" and path == "/export":
-        return export_user_data(rt.db, user)
-    raise ApiError(404, "not_found", "There is nothing at this address.")
+publish_video = dispatch("publish-video", {
+    "POST /publish-video": lambda call: service.create_post(
+        _rt(), call.user, call.body(PublishRequest), idempotency_key=call.request.headers.get("Idempotency-Key"),
+        raw_body=call.request.get_data()),
+    "POST /publish-video/preview": lambda call: preview.preview_post(_rt(), call.user, call.body(PublishRequest)),
+    "POST /publish-video/bulk": lambda call: bulk.submit(_rt(), call.user, call.body(BulkPublishRequest),
+                                                         call.request.get_data()),
+    "GET /publish-video/batches/{batch_id}": lambda call: bulk.progress(_rt(), call.user, call.params["batch_id"]),
+    "GET /publish-video/posts": lambda call: calendar.list_posts(_rt(), call.user, call.query(PostQuery)),
+    "GET /publish-video/posts/{post_id}": lambda call: service.get_post(_rt(), call.user, call.params["post_id"]),
+    "POST /publish-video/posts/{post_id}/cancel": lambda call: service.cancel_post(
+        _rt(), call.user, call.params["post_id"]),
+    "POST /publish-video/posts/{post_id}/targets": lambda call: service.add_targets(
+        _rt(), call.user, call.params["post_id"], call.body(AddTargets)),
+    "GET /publish-video/posts/{post_id}/metrics": lambda call: report.post_metrics(
+        _rt().db, call.user, call.params["post_id"]),
+    "GET /publish-video/analytics": _analytics,
+    "PATCH /publish-video/targets/{target_id}": lambda call: service.edit_target(
+        _rt(), call.user, call.params["target_id"], call.body(TargetEdit)),
+    "POST /publish-video/targets/{target_id}/cancel": lambda call: service.cancel_target(
+        _rt(), call.user, call.params["target_id"]),
+    "POST /publish-video/targets/{target_id}/retry": lambda call: service.retry_target(
+        _rt(), call.user, call.params["target_id"]),
+    "GET /publish-video/export": lambda call: export_user_data(_rt().db, call.user),
+})

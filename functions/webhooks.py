@@ -1,4 +1,4 @@
-"""The user's webhook endpoints.
+"""The user's webhook endpoints: the /webhooks routes of shared/api/routes.py.
 
 POST   /                    {"url", "events", "description"?} register; the answer holds the signing secret, once
 GET    /                    the user's endpoints
@@ -11,38 +11,29 @@ POST   /<id>/test           send a `webhook.test` event now and answer with how 
 
 from __future__ import annotations
 
-import re
-
-import flask
-
+from shared.api.dispatch import Call, dispatch
 from shared.app import application
-from shared.http import ApiError, User, json_body, user_endpoint
 from shared.webhooks import delivery
 from shared.webhooks import endpoints as service
 
-_ID = r"([0-9a-fA-F-]{36})"
+
+def _send_test(call: Call) -> object:
+    endpoint_id = call.params["webhook_id"]
+    service.get_endpoint(application().database, call.user, endpoint_id)  # 404 unless it is the user's
+    return delivery.send_test_event(application().database, application().queue, call.user.id, endpoint_id)
 
 
-@user_endpoint
-def webhooks(request: flask.Request, user: User) -> object:
-    path = request.path.rstrip("/") or "/"
-    app = application()
-    db = app.database
-    if path == "/" and request.method == "POST":
-        return service.create_endpoint(db, user, json_body(request, service.EndpointCreate)), 201
-    if path == "/" and request.method == "GET":
-        return {"webhooks": service.list_endpoints(db, user)}
-    if match := re.fullmatch(rf"/{_ID}", path):
-        endpoint_id = match.group(1)
-        if request.method == "GET":
-            return service.get_endpoint(db, user, endpoint_id)
-        if request.method == "PATCH":
-            return service.update_endpoint(db, user, endpoint_id, json_body(request, service.EndpointUpdate))
-        if request.method == "DELETE":
-            return service.delete_endpoint(db, user, endpoint_id)
-    if request.method == "GET" and (match := re.fullmatch(rf"/{_ID}/deliveries", path)):
-        return {"deliveries": service.list_attempts(db, user, match.group(1))}
-    if request.method == "POST" and (match := re.fullmatch(rf"/{_ID}/test", path)):
-        service.get_endpoint(db, user, match.group(1))
-        return delivery.send_test_event(db, app.queue, user.id, match.group(1))
-    raise ApiError(404, "not_found", "There is nothing at this address.")
+webhooks = dispatch("webhooks", {
+    "POST /webhooks": lambda call: service.create_endpoint(
+        application().database, call.user, call.body(service.EndpointCreate)),
+    "GET /webhooks": lambda call: {"webhooks": service.list_endpoints(application().database, call.user)},
+    "GET /webhooks/{webhook_id}": lambda call: service.get_endpoint(
+        application().database, call.user, call.params["webhook_id"]),
+    "PATCH /webhooks/{webhook_id}": lambda call: service.update_endpoint(
+        application().database, call.user, call.params["webhook_id"], call.body(service.EndpointUpdate)),
+    "DELETE /webhooks/{webhook_id}": lambda call: service.delete_endpoint(
+        application().database, call.user, call.params["webhook_id"]),
+    "GET /webhooks/{webhook_id}/deliveries": lambda call: {
+        "deliveries": service.list_attempts(application().database, call.user, call.params["webhook_id"])},
+    "POST /webhooks/{webhook_id}/test": _send_test,
+})

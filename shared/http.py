@@ -18,22 +18,75 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
 from shared.app import application
-from shared.log import bind_context, clear_context, get_logger
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    LimitReached,
+    NotFound,
+    Rejected,
+    TooLarge,
+    Unavailable,
+    UpstreamRefused,
+)
+from shared.log import _current_request_id, bind_context, clear_context, get_logger
+from shared.platforms.errors import ErrorClass, PlatformError
+from shared.tasks.oidc import TaskAuthError, verify_task_request
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
+    """An answer only the edge gives (sign-in, body, content type, address): the status is HTTP's own.
+
+    Services raise domain errors (shared/errors.py) instead; `ERROR_STATUS` turns them into answers.
+    """
+
     def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.detail = detail
+
+
+# The one table from a domain error's kind to its HTTP status (the nearest kind in the class's MRO wins).
+ERROR_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    Rejected: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,         # also NotEditable, QuotaExceeded
+    TooLarge: 413,
+    LimitReached: 429,
+    UpstreamRefused: 502,
+    Unavailable: 503,
+    DomainError: 400,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return next(ERROR_STATUS[kind] for kind in type(exc).__mro__ if kind in ERROR_STATUS)
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """The answer for an error a service raised (None: not an error the edge knows; a 500)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, DomainError):
+        return ApiError(status_of(exc), exc.code, exc.message, exc.detail)
+    if isinstance(exc, PlatformError):
+        # A platform's refusal that reached the edge (while connecting an account): its outage is
+        # 503 (try again), any other refusal 502; the platform's own code is for the developer.
+        status = 503 if exc.error_class is ErrorClass.TRANSIENT else 502
+        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,9 +101,13 @@ def _request_id(request: flask.Request) -> str:
     return request.headers.get("X-Request-Id") or trace or uuid.uuid4().hex
 
 
-def error_response(status: int, code: str, message: str, detail: Any = None) -> flask.Response:
-    from shared.log import _current_request_id
+def start_request(request: flask.Request) -> None:
+    """A new request: its id goes on every log line until the answer is sent."""
+    clear_context()
+    bind_context(request_id=_request_id(request))
 
+
+def error_response(status: int, code: str, message: str, detail: Any = None) -> flask.Response:
     body = {"code": code, "message": message, "detail": detail, "request_id": _current_request_id()}
     return _cors(flask.make_response(flask.jsonify(body), status))
 
@@ -117,8 +174,6 @@ def _validate_input(model: type[M], data: Any, raw_json: bytes | None = None) ->
     A JSON body is validated strictly (`"yes"` is not a boolean, `"5"` not a number); a query
     string, where everything is text, is converted.
     """
-    from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
-
     problems = [{"field": where, "problem": NUL_MESSAGE} for where in nul_fields(data)]
     problems += list(unknown_fields(model, data))
     if problems:
@@ -159,7 +214,8 @@ def _to_response(result: Any) -> flask.Response:
     status = 200
     if isinstance(result, tuple):
         result, status = result
-    # One JSON form for every answer: ISO 8601 times and string ids (Flask alone writes HTTP dates).
+    # One JSON form for every answer: ISO 8601 times with offset and string ids (Flask's own encoder
+    # would write datetimes as HTTP dates).
     result = result.model_dump(mode="json") if isinstance(result, BaseModel) else to_jsonable_python(result)
     return _cors(flask.make_response(flask.jsonify(result), status))
 
@@ -201,22 +257,28 @@ def _function_prefix(handler: Callable[..., Any]) -> str:
     return "/" + handler.__module__.rsplit(".", 1)[-1].replace("_", "-")
 
 
-def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
-    """The methods the route table declares for this path (None: a path it does not know)."""
-    from shared.api.routes import methods_for
-
+def deployed_path(prefix: str, request: flask.Request) -> str:
+    """The path as the route table writes it (/publish-video/posts/<id>), whatever the host hands over."""
     path = request.path.rstrip("/")
     # Cloud Functions hands the function the path after its name; some hosts keep the name in it.
     if not (path == prefix or path.startswith(prefix + "/")):
         path = prefix + path
-    return methods_for(path)
+    return path
 
 
-def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable[[], Any]) -> flask.Response:
-    from werkzeug.exceptions import ClientDisconnected
+def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
+    """The methods the route table declares for this path (None: a path it does not know)."""
+    # Imported here, not at the top: the route table imports every service's request models,
+    # and those import this module (a cycle).
+    from shared.api.routes import methods_for
 
+    return methods_for(deployed_path(prefix, request))
+
+
+def guarded(request: flask.Request, prefix: str, call: Callable[[], Any]) -> flask.Response:
+    """Run `call` for a request to the function at `prefix`; whatever happens, one answer in one shape."""
     try:
-        methods = _declared_methods(_function_prefix(handler), request)
+        methods = _declared_methods(prefix, request)
         if request.method == "OPTIONS":
             allowed = ", ".join([*(methods or ALL_METHODS.split(", ")), "OPTIONS"])
             return _cors(flask.make_response("", 204), allowed)
@@ -230,10 +292,12 @@ def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable
             return response
         _read_ahead(request)
         return _to_response(call())
-    except ApiError as exc:
-        if exc.status >= 500:
-            log.error("request failed", code=exc.code, detail=exc.detail)
-        return error_response(exc.status, exc.code, exc.message, exc.detail)
+    except (ApiError, DomainError, PlatformError) as exc:
+        answer = as_api_error(exc)
+        assert answer is not None
+        if answer.status >= 500:
+            log.error("request failed", code=answer.code, detail=answer.detail)
+        return error_response(answer.status, answer.code, answer.message, answer.detail)
     except ValidationError as exc:
         err = validation_error(exc)
         return error_response(err.status, err.code, err.message, err.detail)
@@ -255,6 +319,8 @@ def _guarded(request: flask.Request, handler: Callable[..., Any], call: Callable
 
 
 def authenticate(request: flask.Request) -> User:
+    # Imported on first use: PyJWT with its cryptography costs ~0.3 s of cold start, which the task
+    # and scheduler functions (no user sign-in) would pay for nothing.
     from shared.auth import AuthenticationError, SigningKeysUnavailable, verify_access_token
 
     # The scheme is case-insensitive (RFC 9110 §11.1): "bearer x" is as good as "Bearer x".
@@ -274,7 +340,7 @@ def authenticate(request: flask.Request) -> User:
     return User(id=str(claims.user_id), email=claims.email, claims=dict(claims.raw))
 
 
-def _framework_errors_as_json() -> None:
+def framework_errors_as_json() -> None:
     """Errors the framework answers itself leave in our JSON shape too.
 
     functions-framework routes `/robots.txt` and `/favicon.ico` to Flask's HTML 404 before the
@@ -299,41 +365,25 @@ def _framework_errors_as_json() -> None:
     app.register_error_handler(405, as_json)
 
 
-def user_endpoint(handler: Callable[[flask.Request, User], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A user-facing function: verifies the Supabase JWT and hands the handler the user."""
-    _framework_errors_as_json()
-
-    @functools.wraps(handler)
-    def wrapper(request: flask.Request) -> flask.Response:
-        clear_context()
-        bind_context(request_id=_request_id(request))
-
-        def call() -> Any:
-            user = authenticate(request)
-            bind_context(user_id=user.id)
-            return handler(request, user)
-
-        return _guarded(request, handler, call)
-
-    return wrapper
-
-
 def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A function anyone may call (health, OAuth callbacks): errors still leave in one shape."""
-    _framework_errors_as_json()
+    """A function outside the route table (the operator's metrics): errors still leave in one shape.
+
+    The user-facing functions are built by shared/api/dispatch.py from the route table instead.
+    """
+    framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
         clear_context()
         bind_context(request_id=_request_id(request))
-        return _guarded(request, handler, lambda: handler(request))
+        return guarded(request, _function_prefix(handler), lambda: handler(request))
 
     return wrapper
 
 
 def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
     """A Cloud Tasks / Cloud Scheduler target: only Google's signed calls get in (production)."""
-    _framework_errors_as_json()
+    framework_errors_as_json()
 
     @functools.wraps(handler)
     def wrapper(request: flask.Request) -> flask.Response:
@@ -341,8 +391,6 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
         bind_context(request_id=_request_id(request))
 
         def call() -> Any:
-            from shared.tasks.oidc import TaskAuthError, verify_task_request
-
             try:
                 verify_task_request(request.headers)
             except TaskAuthError as exc:
@@ -352,6 +400,6 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
                                str(exc)) from None
             return handler(request)
 
-        return _guarded(request, handler, call)
+        return guarded(request, _function_prefix(handler), call)
 
     return wrapper

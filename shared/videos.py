@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from shared.app import application
 from shared.captions.context import VideoContext
 from shared.db import Database
-from shared.http import ApiError
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unavailable
 from shared.log import get_logger
 from shared.media.library import POSTER, make_poster, media_links
 from shared.media.probe import NotAVideo, Probe, probe_stored
@@ -41,25 +41,24 @@ def max_upload_request_bytes() -> int:
     return application().storage_settings.max_upload_request_bytes
 
 
-def use_register_error(limit: int, size: int) -> ApiError:
+def use_register_error(limit: int, size: int) -> TooLarge:
     """A video allowed in size, but too big to send through the upload request itself."""
-    return ApiError(413, "upload_through_storage",
-                    f"Files over {human_size(limit)} can't be sent to POST /videos (this one is {human_size(size)}). "
+    return TooLarge(f"Files over {human_size(limit)} can't be sent to POST /videos (this one is {human_size(size)}). "
                     "Upload the file to storage into the folder named after your user id, then add it with "
-                    "POST /videos/register.", {"max_request_bytes": limit, "register": "/videos/register"})
+                    "POST /videos/register.", code="upload_through_storage",
+                    detail={"max_request_bytes": limit, "register": "/videos/register"})
 
 
-def too_large_error(limit: int, size: int | None = None) -> ApiError:
+def too_large_error(limit: int, size: int | None = None) -> TooLarge:
     limit_text = human_size(limit)
     size_text = f" This one is {human_size(size)}." if size else ""
     if size and human_size(size) == limit_text:
         # Rounded, both read "1 GB": say it in bytes, so the answer never contradicts itself.
         limit_text = f"{limit_text} ({limit:,} bytes)"
         size_text = f" This one is {size:,} bytes."
-    return ApiError(413, "video_too_large",
-                    f"Videos can be up to {limit_text}.{size_text} Please export a shorter or smaller "
+    return TooLarge(f"Videos can be up to {limit_text}.{size_text} Please export a shorter or smaller "
                     "version and try again. Large files go straight to storage and are added with "
-                    "POST /videos/register.", {"max_bytes": limit})
+                    "POST /videos/register.", code="video_too_large", detail={"max_bytes": limit})
 
 
 def duration_seconds(video: Mapping[str, Any]) -> float | None:
@@ -108,7 +107,7 @@ def _record(
     except NotAVideo as exc:
         storage.delete(path)
         reason = exc.reason if exc.reason in _NOT_A_VIDEO_REASONS else "not a video file we can read"
-        raise ApiError(422, "not_a_video", str(exc), {"reason": reason}) from None
+        raise InvalidInput(str(exc), code="not_a_video", detail={"reason": reason}) from None
     with db.service() as conn:
         row = conn.execute(
             "insert into videos (id, user_id, storage_path, original_filename, content_type, size_bytes, sha256, "
@@ -150,10 +149,10 @@ def upload_video(
     except ObjectTooLarge:
         raise too_large_error(limit) from None
     except StorageError as exc:
-        raise ApiError(503, "storage_unavailable", str(exc)) from None
+        raise Unavailable(str(exc), code="storage_unavailable") from None
     if stored.size == 0:
         storage.delete(path)
-        raise ApiError(422, "empty_upload", "The upload was empty. Please choose a video file and try again.")
+        raise InvalidInput("The upload was empty. Please choose a video file and try again.", code="empty_upload")
     return _record(db, storage, video_id=video_id, user_id=user_id, path=stored.path,
                    filename=posixpath.basename(filename) if filename else None, content_type=VIDEO_TYPES[ext],
                    sha256=stored.sha256, context=context)
@@ -167,11 +166,11 @@ def register_video(
     try:
         path = clean_path(path)
     except StorageError as exc:
-        raise ApiError(422, "invalid_path", str(exc)) from None
+        raise InvalidInput(str(exc), code="invalid_path") from None
     if path.split("/")[0] != user_id:
-        raise ApiError(403, "not_your_file", "You can only add videos from your own upload folder.")
+        raise Forbidden("You can only add videos from your own upload folder.", code="not_your_file")
     if not storage.exists(path):
-        raise ApiError(404, "file_not_found", "We couldn't find that file in storage. Please upload it again.")
+        raise NotFound("We couldn't find that file in storage. Please upload it again.", code="file_not_found")
     size = storage.size(path)
     if size > max_video_bytes():
         storage.delete(path)
@@ -179,7 +178,7 @@ def register_video(
     with db.service() as conn:
         taken = conn.execute("select 1 from videos where storage_path = %s", (path,)).fetchone()
     if taken:
-        raise ApiError(409, "already_registered", "This video has already been added.")
+        raise Conflict("This video has already been added.", code="already_registered")
     ext = _extension(filename or path, None)
     return _record(db, storage, video_id=str(uuid.uuid4()), user_id=user_id, path=path,
                    filename=filename or posixpath.basename(path), content_type=VIDEO_TYPES[ext], sha256=None,
@@ -204,8 +203,8 @@ def import_video(
                                 context=context, db=db, storage=storage)
     except ImportRefused as exc:
         log.info("import refused", reason=exc.reason)
-        status = 413 if exc.reason == "too large" else 422
-        raise ApiError(status, "import_refused", exc.message) from None
+        kind = TooLarge if exc.reason == "too large" else InvalidInput
+        raise kind(exc.message, code="import_refused") from None
 
 
 def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, limit: int = 100) -> list[dict[str, Any]]:
@@ -231,7 +230,7 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
     try:
         uuid.UUID(video_id)
     except ValueError:
-        raise ApiError(404, "video_not_found", "We couldn't find that video.") from None
+        raise NotFound("We couldn't find that video.", code="video_not_found") from None
     with db.user(claims) as conn:
         row = conn.execute(
             "select id, storage_path, original_filename, content_type, size_bytes, sha256, probe, created_at, "
@@ -244,8 +243,8 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
             (video_id,),
         ).fetchall()
     if row is None or row["deleted_at"] is not None:
-        raise ApiError(404, "video_not_found",
-                       "We couldn't find that video. It may have been deleted after publishing.")
+        raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
+                       code="video_not_found")
     result = _result(row, renditions, storage)
     result["renditions"] = [
         {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions

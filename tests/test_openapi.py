@@ -158,3 +158,64 @@ def test_a_drifted_answer_would_be_caught():
     """The response models refuse keys the document does not know, so drift fails the tests above."""
     with pytest.raises(AssertionError, match="Additional properties"):
         _validate({"ok": True, "database": "reachable", "extra": 1}, "Health")
+
+
+# ------------------------------------------------------------------------------ timestamps
+
+# A field is a timestamp by its name: created_at, decide_by, failing_since, at_utc, local_time, ...
+_TIMESTAMP_NAME = re.compile(r"(_at|_by|_since|_utc|^at_local|^local_time)$")
+# ISO 8601 with an explicit offset (Z or ±hh:mm): what a browser's Date and every client library read.
+_ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _properties(document: dict) -> list[tuple[str, str, dict]]:
+    found = []
+    for model, schema in document["components"]["schemas"].items():
+        for name, prop in schema.get("properties", {}).items():
+            found.append((model, name, prop))
+    return found
+
+
+def _formats(prop: dict) -> set[str | None]:
+    return {branch.get("format") for branch in prop.get("anyOf", [prop]) if branch.get("type") != "null"}
+
+
+def test_every_documented_timestamp_is_a_date_time():
+    document = generate()
+    undocumented = [f"{model}.{name}" for model, name, prop in _properties(document)
+                    if _TIMESTAMP_NAME.search(name) and model != "PublishRequest" and "date-time" not in _formats(prop)
+                    and not model.endswith(("Query", "Request", "Edit", "Targets"))]
+    assert undocumented == []
+    assert "HTTP-date" not in json.dumps(document)
+
+
+def _timestamps_in(body: object, names: set[str], path: str = "") -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key in names and not isinstance(value, (dict, list)):
+                found.append((f"{path}.{key}", value))
+            found += _timestamps_in(value, names, f"{path}.{key}")
+    elif isinstance(body, list):
+        for index, value in enumerate(body):
+            found += _timestamps_in(value, names, f"{path}.{index}")
+    return found
+
+
+def test_real_answers_carry_iso_8601_with_offset(api, db):
+    document = openapi_document()
+    names = {name for _, name, prop in _properties(document) if "date-time" in _formats(prop)}
+    post_id = _scheduled_post(db, api.user["sub"])
+    answers = [api.get(f"/publish-video/posts/{post_id}"), api.get("/publish-video/posts"),
+               api.get("/connections"), api.get("/publish-video/export")]
+    seen = []
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        seen += _timestamps_in(answer.json(), names)
+    filled = [(where, value) for where, value in seen if value is not None]
+    # A post, its platform post, the connection and the export: each carries several timestamps.
+    assert len(filled) >= 10, seen
+    wrong = [(where, value) for where, value in filled
+             if not (isinstance(value, str) and _ISO_WITH_OFFSET.match(value)
+                     and datetime.fromisoformat(value).tzinfo is not None)]
+    assert wrong == []

@@ -13,7 +13,8 @@ from typing import Any
 from shared.analytics import history, recommend
 from shared.analytics.settings import AnalyticsSettings
 from shared.config import load
-from shared.http import ApiError, User
+from shared.errors import InvalidInput
+from shared.http import User
 from shared.platforms import adapters
 from shared.publishing import quota
 from shared.publishing.runtime import Runtime
@@ -45,11 +46,11 @@ def resolve_best_times(rt: Runtime, user: User, request: Any, now: datetime) -> 
         slot = recommend.next_best_slot(found, network, zone, now, limits, fits=fits)
         if slot is None:
             name = next((c.display_name for c in candidates if c.key == c.network), network)
-            raise ApiError(422, "no_best_time",
-                           f"We can't pick the best time on {name} yet: that needs at least "
-                           f"{settings.recommend_min_posts} of your posts there with numbers and a clear "
-                           "difference between hours. Please choose a time for this post.",
-                           [{"field": "targets.publish_at", "code": "no_best_time", "platform": target.platform}])
+            raise InvalidInput(f"We can't pick the best time on {name} yet: that needs at least "
+                               f"{settings.recommend_min_posts} of your posts there with numbers and a clear "
+                               "difference between hours. Please choose a time for this post.", code="no_best_time",
+                               detail=[{"field": "targets.publish_at", "code": "no_best_time",
+                                        "platform": target.platform}])
         targets.append(target.model_copy(update={"publish_at": slot}))
     return request.model_copy(update={"targets": targets})
 

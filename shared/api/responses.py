@@ -1,28 +1,48 @@
-"""Response bodies of the user-facing API, as the services return them today.
+"""Response bodies of the user-facing API: the one description of every answer.
 
-The services build plain dicts; these models describe those dicts exactly (extra keys
-are refused), so tests/test_openapi.py notices when a service's answer changes shape.
-Timestamps that services pass through as Python datetimes reach the client in Flask's
-HTTP-date form ("Tue, 04 Mar 2031 17:30:00 GMT"); the ones they format themselves are
-ISO 8601. Both are documented as strings.
+shared/api/routes.py names, per route and status, the model its answer is. The edge
+(shared/api/dispatch.py) sends every answer through that model: a service returns the
+model itself or a dict that the model validates (extra keys are refused), and the
+OpenAPI document is generated from the same models, so the two cannot drift apart.
+Every timestamp is a `Timestamp`: ISO 8601 with its offset, `format: date-time`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
 from shared.captions.context import VideoContext
 
-HTTP_DATE = "Timestamp as an HTTP-date, e.g. 'Tue, 04 Mar 2031 17:30:00 GMT'"
-ISO_DATE = "Timestamp in ISO 8601 with offset"
+TIMESTAMP = "ISO 8601 with offset, e.g. '2031-03-04T17:30:00Z'"
+
+
+def _timestamp(value: object) -> datetime | str:
+    """A datetime with its offset, or ISO 8601 text with one (kept as the service wrote it)."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+        raise ValueError("a timestamp is ISO 8601 with its offset")
+    return value  # type: ignore[return-value]
+
+
+# Every timestamp of every answer: ISO 8601 with its offset (`format: date-time`); a datetime is
+# written by pydantic ('2031-03-04T17:30:00Z'), text a service formatted itself goes out unchanged.
+Timestamp = Annotated[datetime | str, PlainValidator(_timestamp),
+                      WithJsonSchema({"type": "string", "format": "date-time"})]
 TargetState = Literal["scheduled", "queued", "uploading", "processing", "publishing", "published", "failed",
                       "needs_reconnect", "deferred", "reconciling", "canceled"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    def __getitem__(self, name: str) -> Any:
+        """A field by name: Python callers read an answer as they read the dicts services used to return."""
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return getattr(self, name)
 
 
 class ErrorBody(Strict):
@@ -88,11 +108,11 @@ class PreviewCover(Strict):
 
 class PreviewSchedule(Strict):
     publish_now: bool
-    at_utc: str
-    at_local: str
+    at_utc: Timestamp
+    at_local: Timestamp = Field(description="The same moment with the offset of the post's time zone")
     timezone: str
     fits_budget: bool
-    earliest_fit_utc: str | None = Field(
+    earliest_fit_utc: Timestamp | None = Field(
         description="When it does not fit: the same time on the first later day that has room (null otherwise)")
     budgets: list[dict[str, Any]]
 
@@ -129,22 +149,22 @@ class TargetView(Strict):
     platform: str
     connection_id: str
     state: TargetState
-    scheduled_at: str | None = Field(description=HTTP_DATE + "; null: publish now")
+    scheduled_at: Timestamp | None = Field(description=TIMESTAMP + "; null: publish now")
     timezone: str
     attempts: int
-    next_attempt_at: str | None = Field(description=HTTP_DATE)
+    next_attempt_at: Timestamp | None = Field(description=TIMESTAMP)
     platform_post_id: str | None
     platform_url: str | None = Field(description="The published post, once it is public")
     error_code: str | None
     error_class: Literal["transient", "auth", "quota", "permanent"] | None
     user_message: str | None = Field(description="Why it failed or waits, in plain language")
-    published_at: str | None = Field(description=HTTP_DATE)
+    published_at: Timestamp | None = Field(description=TIMESTAMP)
     caption: str | None
     title: str | None
     hashtags: list[str] | None
     options: dict[str, Any]
-    created_at: str = Field(description=HTTP_DATE)
-    updated_at: str = Field(description=HTTP_DATE)
+    created_at: Timestamp = Field(description=TIMESTAMP)
+    updated_at: Timestamp = Field(description=TIMESTAMP)
     can_edit: bool
     can_cancel: bool
     can_retry: bool
@@ -156,7 +176,7 @@ class PostView(Strict):
     caption: str
     hashtags: list[str]
     campaign: str | None
-    created_at: str = Field(description=ISO_DATE)
+    created_at: Timestamp = Field(description=TIMESTAMP)
     summary: str = Field(description="One line for the user, e.g. 'Published to 3 of 4 platforms, 1 failed.'")
     done: bool = Field(description="True when no target will change without the user (published, failed, ...)")
     targets: list[TargetView]
@@ -172,12 +192,12 @@ class CalendarItem(Strict):
     video_id: str
     platform: str
     state: TargetState
-    scheduled_at: str | None = Field(description=HTTP_DATE)
+    scheduled_at: Timestamp | None = Field(description=TIMESTAMP)
     timezone: str
     platform_url: str | None
     user_message: str | None
-    published_at: str | None = Field(description=HTTP_DATE)
-    created_at: str = Field(description=HTTP_DATE)
+    published_at: Timestamp | None = Field(description=TIMESTAMP)
+    created_at: Timestamp = Field(description=TIMESTAMP)
     caption: str
     campaign: str | None
     network: str = Field(description="tiktok for TikTok direct and through Blotato")
@@ -185,7 +205,7 @@ class CalendarItem(Strict):
     title: str | None
     account: CalendarAccount
     poster_url: str | None = Field(description="Signed URL of the video's poster frame (JPEG), short-lived")
-    local_time: str = Field(description="The post's time in its time zone (ISO 8601 with offset)")
+    local_time: Timestamp = Field(description="The post's time with the offset of its time zone")
 
 
 class CalendarAccount(Strict):
@@ -237,7 +257,7 @@ class BatchProgress(Strict):
 class MediaLink(Strict):
     url: str = Field(description="Signed URL, valid until expires_at")
     size_bytes: int | None
-    expires_at: str = Field(description=ISO_DATE)
+    expires_at: Timestamp = Field(description=TIMESTAMP)
 
 
 class RenditionLink(MediaLink):
@@ -267,7 +287,7 @@ class VideoView(Strict):
     filename: str | None
     size_bytes: int | None
     storage_path: str | None
-    created_at: str | None = Field(description=ISO_DATE)
+    created_at: Timestamp | None = Field(description=TIMESTAMP)
     probe: dict[str, Any] | None = Field(description="What the file is: container, codecs, size, duration, ...")
     verdicts: dict[str, Any] = Field(description="Per platform: publishable as is, after conversion, or not (why)")
     context: VideoContext = Field(description="What the video is about, as given when it was added (for captions)")
@@ -352,14 +372,14 @@ class PlatformMetrics(MetricTotals):
     target_id: str
     platform: str
     platform_url: str | None
-    published_at: str | None = Field(description=ISO_DATE)
-    fetched_at: str | None = Field(description=ISO_DATE + "; null: no numbers yet")
+    published_at: Timestamp | None = Field(description=TIMESTAMP)
+    fetched_at: Timestamp | None = Field(description=TIMESTAMP + "; null: no numbers yet")
 
 
 class MetricPoint(Strict):
     """One snapshot: the post's counts as the platform reported them at `fetched_at` (they only grow)."""
 
-    fetched_at: str = Field(description=ISO_DATE)
+    fetched_at: Timestamp = Field(description=TIMESTAMP)
     views: int | None
     likes: int | None
     comments: int | None
@@ -520,7 +540,7 @@ class ExperimentRule(Strict):
     age: Literal["24h", "72h", "7d"]
     min_views_per_variant: int
     alpha: float
-    decide_by: str = Field(description=ISO_DATE)
+    decide_by: Timestamp = Field(description=TIMESTAMP)
 
 
 class ExperimentView(Strict):
@@ -532,7 +552,7 @@ class ExperimentView(Strict):
     rule: ExperimentRule
     auto_apply: bool
     result: dict[str, Any] | None = Field(description="The verdict with each comparison's test, once taken")
-    decided_at: str | None
+    decided_at: Timestamp | None
     variants: list[ExperimentVariant]
 
 
@@ -541,8 +561,8 @@ class ExperimentSummary(Strict):
     name: str
     status: str
     metric: str
-    created_at: str
-    decided_at: str | None
+    created_at: Timestamp
+    decided_at: Timestamp | None
 
 
 class ExperimentList(Strict):
@@ -554,7 +574,7 @@ class PublishingDefault(Strict):
     traits: dict[str, Any] = Field(description="What the winning variant did: caption length, hashtags, emoji, ...")
     enabled: bool
     source_experiment_id: str | None
-    updated_at: str
+    updated_at: Timestamp
 
 
 class PublishingDefaults(Strict):
@@ -577,13 +597,13 @@ class Connection(Strict):
     follower_count: int | None
     account_info: dict[str, Any]
     scopes: list[str]
-    access_token_expires_at: str | None = Field(description=ISO_DATE)
-    refresh_token_expires_at: str | None = Field(description=ISO_DATE)
+    access_token_expires_at: Timestamp | None = Field(description=TIMESTAMP)
+    refresh_token_expires_at: Timestamp | None = Field(description=TIMESTAMP)
     status: Literal["connected", "expired", "error", "disconnected"]
     status_reason: str | None
-    last_refreshed_at: str | None = Field(description=ISO_DATE)
-    created_at: str = Field(description=ISO_DATE)
-    updated_at: str = Field(description=ISO_DATE)
+    last_refreshed_at: Timestamp | None = Field(description=TIMESTAMP)
+    created_at: Timestamp = Field(description=TIMESTAMP)
+    updated_at: Timestamp = Field(description=TIMESTAMP)
     reconnect_url: str = Field(description="Not a page to open: POST to it with the user's bearer token; the "
                                            "answer's authorization_url is where the browser goes to reconnect")
     user_message: str | None
@@ -630,7 +650,7 @@ class DataExport(Strict):
     """A user's data export; timestamps in ISO 8601, one list of rows per kind of record."""
 
     format_version: int
-    exported_at: str = Field(description=ISO_DATE)
+    exported_at: Timestamp = Field(description=TIMESTAMP)
     user: ExportedUser
     videos: Rows
     video_renditions: Rows = Field(description="Converted copies and covers")
@@ -661,10 +681,10 @@ class WebhookEndpoint(Strict):
     events: list[str]
     status: Literal["active", "disabled"]
     disabled_reason: str | None = Field(description="Why it was turned off, in plain language")
-    failing_since: str | None = Field(description=HTTP_DATE + "; first failed attempt since the last success")
-    last_success_at: str | None = Field(description=HTTP_DATE)
-    created_at: str = Field(description=HTTP_DATE)
-    updated_at: str = Field(description=HTTP_DATE)
+    failing_since: Timestamp | None = Field(description=TIMESTAMP + "; first failed attempt since the last success")
+    last_success_at: Timestamp | None = Field(description=TIMESTAMP)
+    created_at: Timestamp = Field(description=TIMESTAMP)
+    updated_at: Timestamp = Field(description=TIMESTAMP)
 
 
 class WebhookCreated(WebhookEndpoint):
@@ -690,8 +710,8 @@ class WebhookAttempt(Strict):
     response_status: int | None = Field(description="The endpoint's HTTP status; null when it never answered")
     latency_ms: int
     error: str | None
-    attempted_at: str = Field(description=HTTP_DATE)
-    next_attempt_at: str | None = Field(description=HTTP_DATE + "; when the delivery is tried again")
+    attempted_at: Timestamp = Field(description=TIMESTAMP)
+    next_attempt_at: Timestamp | None = Field(description=TIMESTAMP + "; when the delivery is tried again")
 
 
 class WebhookAttempts(Strict):

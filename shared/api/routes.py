@@ -1,7 +1,10 @@
 """Every user-facing route: method, path, what it takes and what it answers.
 
-Request models are the ones the functions validate with; response models are in
-responses.py. Paths are the deployed ones (function name first).
+This one table both dispatches requests (shared/api/dispatch.py: each function in
+functions/ binds a handler to each of its routes) and generates the OpenAPI
+document (shared/api/openapi.py). Request models are the ones the edge validates
+with; response models (responses.py) are what the edge sends answers through.
+Paths are the deployed ones (function name first).
 """
 
 from __future__ import annotations
@@ -11,13 +14,21 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from functions.connections import BlotatoConnect, BlotatoKey
-from functions.oauth import CompleteRequest, StartRequest
-from functions.videos import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
 from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
 from shared.api import responses as r
+from shared.api.requests import (
+    BlotatoConnect,
+    BlotatoKey,
+    CompleteRequest,
+    ConvertBody,
+    CoverFromFrame,
+    CoverQuery,
+    ImportBody,
+    RegisterBody,
+    StartRequest,
+)
 from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
@@ -44,6 +55,23 @@ class Route:
     text_answers: tuple[str, ...] = ()   # other content types of the 200 answer (CSV export)
     # OpenAPI links: what a client (and the stateful fuzzer) does next with an answer's ids.
     links: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """How a function names the route it handles: "GET /publish-video/posts/{post_id}"."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def function(self) -> str:
+        """The deployed function that answers it: the path's first segment."""
+        return self.path.split("/")[1]
+
+    @property
+    def success(self) -> int:
+        """The status of an answer that does not name its own (the route's only success)."""
+        statuses = [status for status in self.responses if status < 400]
+        assert len(statuses) == 1, f"{self.key} declares {statuses}: its handler must say which"
+        return statuses[0]
 
     @property
     def operation_id(self) -> str:
@@ -186,15 +214,23 @@ ROUTES: tuple[Route, ...] = (
 
 
 def _pattern(path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(path)))
+    return re.compile(re.sub(r"\\{([a-z_]+)\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns() -> tuple[tuple[re.Pattern[str], Route], ...]:
     # Not cached: `re` keeps its compiled patterns, so this costs about a millisecond.
-    return tuple((_pattern(route.path), route.method) for route in ROUTES)
+    return tuple((_pattern(route.path), route) for route in ROUTES)
 
 
 def methods_for(path: str) -> list[str] | None:
     """The methods declared for `path` (a deployed path such as /publish-video/posts/<id>), or None."""
-    found = [method for pattern, method in _patterns() if pattern.fullmatch(path)]
+    found = [route.method for pattern, route in _patterns() if pattern.fullmatch(path)]
     return sorted(set(found)) if found else None
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route for a deployed path and method, with its path parameters."""
+    for pattern, route in _patterns():
+        if route.method == method and (match := pattern.fullmatch(path)):
+            return route, match.groupdict()
+    return None

@@ -22,7 +22,8 @@ from shared.captions.local import LocalWriter, candidate_tags, spread_tags
 from shared.captions.models import CaptionRequest, Draft, Material
 from shared.captions.settings import CaptionSettings
 from shared.db import Database
-from shared.http import ApiError, User
+from shared.errors import InvalidInput, LimitReached, NotFound
+from shared.http import User
 from shared.log import get_logger
 from shared.platforms.base import caption_with_hashtags
 
@@ -40,7 +41,7 @@ def _video(db: Database, user: User, video_id: uuid.UUID) -> dict[str, Any]:
             "select id, original_filename, generation_prompt, description, brand, language, deleted_at "
             "from videos where id = %s", (str(video_id),)).fetchone()
     if row is None or row["deleted_at"] is not None:
-        raise ApiError(404, "video_not_found", "We couldn't find that video.")
+        raise NotFound("We couldn't find that video.", code="video_not_found")
     return dict(row)
 
 
@@ -79,10 +80,9 @@ def _reserve(db: Database, user: User, request: CaptionRequest, limit: int) -> t
             now = datetime.now(UTC)
             midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
             hours, minutes = divmod(int((midnight - now).total_seconds() // 60), 60)
-            raise ApiError(429, "daily_limit_reached",
-                           f"You have asked for {limit} caption suggestions today, the most we allow per day. "
-                           f"You can ask again after midnight UTC (in {hours} h {minutes} min).",
-                           {"limit": limit, "resets_at": midnight.isoformat()})
+            raise LimitReached(f"You have asked for {limit} caption suggestions today, the most we allow per day. "
+                               f"You can ask again after midnight UTC (in {hours} h {minutes} min).",
+                               code="daily_limit_reached", detail={"limit": limit, "resets_at": midnight.isoformat()})
         row = conn.execute(
             "insert into caption_suggestions (user_id, video_id, platforms) values (%s, %s, %s) returning id",
             (user.id, str(request.video_id), request.platforms)).fetchone()
@@ -170,15 +170,14 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
     try:
         targets = resolve(request.platforms)
     except UnknownPlatform as exc:
-        raise ApiError(422, "unknown_platform", str(exc)) from None
+        raise InvalidInput(str(exc), code="unknown_platform") from None
     video = _video(db, user, request.video_id)
     material = dataclasses.replace(material_for(video, request, history.proven_tags(db, user.claims)),
                                    winning_styles=history.winning_styles(db, user.claims))
     local_tags = candidate_tags(material)
     if len(local_tags) < hashtags.MIN_TAGS:
-        raise ApiError(422, "tell_us_more",
-                       "Tell us a little more about this video (a sentence or two as its description, or a brief) "
-                       "so we can suggest captions and hashtags.")
+        raise InvalidInput("Tell us a little more about this video (a sentence or two as its description, or a "
+                           "brief) so we can suggest captions and hashtags.", code="tell_us_more")
     usage_id, used_today = _reserve(db, user, request, settings.captions_daily_limit)
 
     notes: list[str] = []

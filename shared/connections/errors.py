@@ -1,5 +1,7 @@
 """Errors of the connection flows. Each carries a plain-language message for the user.
 
+They are domain errors (shared/errors.py): each says what kind of refusal it is, and
+the edge's one table (shared/http.py, `ERROR_STATUS`) gives it its HTTP status.
 Platform answers during token exchange/refresh are classified with the shared
 platform error tree (`shared.platforms.errors`): `AuthError` means the grant is
 revoked or expired (the user must reconnect), `TransientError` a network blip or
@@ -8,21 +10,22 @@ revoked or expired (the user must reconnect), `TransientError` a network blip or
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from shared.connections import messages
+from shared.errors import Conflict, InvalidInput, NotFound, Rejected, Unavailable
+from shared.platforms.errors import ErrorClass, PlatformError
 
 
-class ConnectionFlowError(Exception):
+class ConnectionFlowError(Rejected):
     """A connect/callback/disconnect request that cannot go on; `user_message` says why."""
 
-    status = 400
     code = "connection_error"
 
-    def __init__(self, user_message: str, *, code: str | None = None, detail: Any = None) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
-        if code:
-            self.code = code
-        self.detail = detail
+    @property
+    def user_message(self) -> str:
+        return self.message
 
 
 class StateError(ConnectionFlowError):
@@ -37,31 +40,31 @@ class AccountNotEligible(ConnectionFlowError):
     code = "account_not_eligible"
 
 
-class ChooseAccount(ConnectionFlowError):
+class ChooseAccount(Conflict, ConnectionFlowError):
     """Several accounts fit; the user must pick one (`detail` lists them)."""
 
-    status = 409
     code = "choose_account"
 
 
-class ConnectionNotFound(ConnectionFlowError):
-    status = 404
+class ConnectionNotFound(NotFound, ConnectionFlowError):
     code = "connection_not_found"
 
 
-class ProviderNotConfigured(ConnectionFlowError):
-    status = 503
+class ProviderNotConfigured(Unavailable, ConnectionFlowError):
     code = "provider_not_configured"
 
 
-def api_error(exc: Exception) -> Any:
-    """The HTTP answer for a connection flow error or a platform refusal during it."""
-    from shared.http import ApiError
-    from shared.platforms.errors import ErrorClass, PlatformError
-
-    if isinstance(exc, ConnectionFlowError):
-        return ApiError(exc.status, exc.code, exc.user_message, exc.detail)
-    if isinstance(exc, PlatformError):
-        status = 503 if exc.error_class is ErrorClass.TRANSIENT else 502
-        return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
-    raise exc
+@contextmanager
+def blotato_key_as_input() -> Iterator[None]:
+    """A missing or refused Blotato key is the user's input (422/400); 502/503 stay for Blotato being down."""
+    try:
+        yield
+    except ProviderNotConfigured as exc:
+        if exc.code != "blotato_key_missing":
+            raise
+        raise InvalidInput(exc.message, code="blotato_key_required",
+                           detail=[{"field": "api_key", "problem": "required"}]) from None
+    except PlatformError as exc:
+        if exc.error_class is ErrorClass.TRANSIENT or exc.user_message != messages.BLOTATO_BAD_KEY:
+            raise
+        raise Rejected(exc.user_message, code="blotato_key_refused", detail={"platform_code": exc.code}) from None

@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 
 from shared.db import Database
-from shared.http import ApiError
+from shared.errors import Conflict, NotFound
 from shared.log import get_logger
 from shared.storage import Storage
 
@@ -100,22 +100,21 @@ def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], vide
     with db.user(claims) as conn:
         video = conn.execute("select id, storage_path, deleted_at from videos where id = %s", (video_id,)).fetchone()
         if video is None or video["deleted_at"] is not None:
-            raise ApiError(404, "video_not_found", "We couldn't find that video.")
+            raise NotFound("We couldn't find that video.", code="video_not_found")
         waiting = conn.execute(
             "select t.platform from publish_targets t join posts p on p.id = t.post_id "
             "where p.video_id = %s and t.state <> all(%s) order by t.platform", (video_id, list(FINAL_STATES)),
         ).fetchall()
     if waiting:
         platforms = sorted({row["platform"] for row in waiting})
-        raise ApiError(409, "video_in_use",
-                       "This video can't be deleted yet: a post still needs it. Wait until it is published, "
-                       "or cancel it first.", {"platforms": platforms})
+        raise Conflict("This video can't be deleted yet: a post still needs it. Wait until it is published, "
+                       "or cancel it first.", code="video_in_use", detail={"platforms": platforms})
     with db.service() as conn:
         # Locked and checked again: a post created meanwhile keeps its video.
         conn.execute("select id from videos where id = %s for update", (video_id,))
         if conn.execute("select 1 from publish_targets t join posts p on p.id = t.post_id "
                         "where p.video_id = %s and t.state <> all(%s)", (video_id, list(FINAL_STATES))).fetchone():
-            raise ApiError(409, "video_in_use", "This video can't be deleted yet: a post was just created for it.")
+            raise Conflict("This video can't be deleted yet: a post was just created for it.", code="video_in_use")
         paths = [row["storage_path"] for row in conn.execute(
             "delete from video_renditions where video_id = %s returning storage_path", (video_id,)).fetchall()]
         paths.append(video["storage_path"])

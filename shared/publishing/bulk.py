@@ -6,11 +6,11 @@ expanded in the background by the scheduler tick, and the user follows progress.
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg.types.json import Jsonb
 
-from shared.http import ApiError, User
+from shared.api.responses import BatchAccepted, BatchProgress, RejectedVideo, TargetCounts
+from shared.errors import DomainError, NotFound
+from shared.http import User
 from shared.log import get_logger
 from shared.publishing import service
 from shared.publishing.requests import BulkPublishRequest
@@ -21,7 +21,8 @@ log = get_logger(__name__)
 INLINE_LIMIT = 10
 
 
-def submit(rt: Runtime, user: User, request: BulkPublishRequest, raw_body: bytes) -> tuple[dict[str, Any], int]:
+def submit(rt: Runtime, user: User, request: BulkPublishRequest,
+           raw_body: bytes) -> tuple[BatchProgress | BatchAccepted, int]:
     with rt.db.service() as conn:
         batch = conn.execute(
             "insert into publish_batches (user_id, total, status, request) values (%s, %s, %s, %s) returning id",
@@ -32,7 +33,7 @@ def submit(rt: Runtime, user: User, request: BulkPublishRequest, raw_body: bytes
     if len(request.items) <= INLINE_LIMIT:
         _expand(rt, user, batch_id, request)
         return progress(rt, user, batch_id), 201
-    return {"batch_id": batch_id, "total": len(request.items), "status": "accepted"}, 202
+    return BatchAccepted(batch_id=batch_id, total=len(request.items), status="accepted"), 202
 
 
 def _expand(rt: Runtime, user: User, batch_id: str, request: BulkPublishRequest) -> None:
@@ -42,7 +43,7 @@ def _expand(rt: Runtime, user: User, batch_id: str, request: BulkPublishRequest)
     for index, item in enumerate(request.items):
         try:
             service.create_post(rt, user, request.request_for(item), batch_id=batch_id)
-        except ApiError as err:
+        except DomainError as err:
             errors.append({"index": index, "video_id": str(item.video_id), "message": err.message})
     with rt.db.service() as conn:
         conn.execute(
@@ -73,13 +74,13 @@ def expand_pending(rt: Runtime, limit: int = 5) -> int:
     return len(rows)
 
 
-def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
+def progress(rt: Runtime, user: User, batch_id: str) -> BatchProgress:
     with rt.db.user(user.claims) as conn:
         batch = conn.execute(
             "select id, total, status, request -> 'errors' as errors from publish_batches where id = %s", (batch_id,)
         ).fetchone()
         if batch is None:
-            raise ApiError(404, "batch_not_found", "We couldn't find that batch.")
+            raise NotFound("We couldn't find that batch.", code="batch_not_found")
         counts = conn.execute(
             "select t.state, count(*) as n from publish_targets t join posts p on p.id = t.post_id "
             "where p.batch_id = %s group by t.state",
@@ -91,15 +92,15 @@ def progress(rt: Runtime, user: User, batch_id: str) -> dict[str, Any]:
     failed = by_state.get(State.FAILED, 0)
     total_targets = sum(by_state.values())
     errors = batch["errors"] or []
-    return {
-        "batch_id": str(batch["id"]),
-        "status": batch["status"],
-        "videos": batch["total"],
-        "posts": [str(p["id"]) for p in posts],
-        "targets": {"done": done, "failed": failed, "pending": total_targets - done - failed, "by_state": by_state},
-        "rejected_videos": errors,
-        "summary": f"{done} of {total_targets} platform posts published"
+    return BatchProgress(
+        batch_id=str(batch["id"]),
+        status=batch["status"],
+        videos=batch["total"],
+        posts=[str(p["id"]) for p in posts],
+        targets=TargetCounts(done=done, failed=failed, pending=total_targets - done - failed, by_state=by_state),
+        rejected_videos=[RejectedVideo.model_validate(error) for error in errors],
+        summary=f"{done} of {total_targets} platform posts published"
         + (f", {failed} failed" if failed else "")
         + (f"; {len(errors)} videos could not be scheduled" if errors else "")
         + ".",
-    }
+    )

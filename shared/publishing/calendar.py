@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.api.responses import PostList
 from shared.app import application
-from shared.http import ApiError, User
+from shared.errors import InvalidInput
+from shared.http import User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
 from shared.platforms import adapters
 from shared.platforms.errors import PlatformError
@@ -66,8 +68,8 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, target_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(at), str(uuid.UUID(target_id))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(422, "invalid_cursor", "This page link is not valid any more. Please load the list again.",
-                       [{"field": "cursor", "problem": "not a cursor from a previous page"}]) from None
+        raise InvalidInput("This page link is not valid any more. Please load the list again.", code="invalid_cursor",
+                           detail=[{"field": "cursor", "problem": "not a cursor from a previous page"}]) from None
 
 
 def _texts(row: dict[str, Any]) -> tuple[str, str | None]:
@@ -82,7 +84,7 @@ def _texts(row: dict[str, Any]) -> tuple[str, str | None]:
     return text, sent.get("title", row["title"])
 
 
-def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
+def list_posts(rt: Runtime, user: User, query: PostQuery) -> PostList:
     """One page of the calendar, oldest first, and the cursor of the next page (None at the end)."""
     after_at, after_id = _read_cursor(query.cursor) if query.cursor else (None, None)
     params = {**query.model_dump(by_alias=False), "platforms": _platforms(query.platform), "poster": POSTER,
@@ -110,4 +112,4 @@ def list_posts(rt: Runtime, user: User, query: PostQuery) -> dict[str, Any]:
             "poster_url": files.signed_url(row["poster_path"], MEDIA_URL_SECONDS) if row["poster_path"] else None,
         })
     next_cursor = _cursor(rows[-1]["at"], str(rows[-1]["id"])) if more and rows else None
-    return {"items": items, "next_cursor": next_cursor}
+    return PostList.model_validate({"items": items, "next_cursor": next_cursor})

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.analytics.best_time import resolve_best_times
+from shared.api.responses import PublishPreview
 from shared.app import application
 from shared.http import User
 from shared.media.validate import validate
@@ -165,7 +166,7 @@ def _earliest_fit(conn: Any, plan: PlannedTarget, now: datetime) -> datetime | N
     return None
 
 
-def preview_post(rt: Runtime, user: User, request: PublishRequest) -> dict[str, Any]:
+def preview_post(rt: Runtime, user: User, request: PublishRequest) -> PublishPreview:
     """What publishing `request` would do, per target; stores nothing."""
     now = rt.clock()
     # `publish_at: "best"` shows the slot publish would take.
@@ -196,5 +197,5 @@ def preview_post(rt: Runtime, user: User, request: PublishRequest) -> dict[str, 
         found = earliest.get(target.index)
         view["schedule"]["earliest_fit_utc"] = found.isoformat() if found else None
     problems = [p for view in views for p in view["problems"]]
-    return {"video_id": str(plan.video["id"]), "publishable": not problems, "problems": problems,
-            "targets": views}
+    return PublishPreview.model_validate({"video_id": str(plan.video["id"]), "publishable": not problems,
+                                          "problems": problems, "targets": views})

@@ -10,7 +10,6 @@ run as the service too.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,10 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from shared.analytics.best_time import resolve_best_times
+from shared.api.responses import PostView, PublishAccepted, TargetCreated, TargetView
 from shared.db.database import Conn, server_writes
-from shared.http import ApiError, User
+from shared.errors import Conflict, InvalidInput, NotEditable, NotFound, QuotaExceeded
+from shared.http import User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
@@ -36,6 +37,7 @@ from shared.publishing.requests import (
 from shared.publishing.runtime import Runtime
 from shared.publishing.states import State
 from shared.publishing.target_checks import check_target, default_title, problem_of
+from shared.publishing.waiting import wait_until_done
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",
@@ -82,7 +84,7 @@ def _find_adapter(name: str) -> list[type[PlatformAdapter]]:
 def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type[PlatformAdapter], dict[str, Any]]:
     candidates = _find_adapter(target.platform)
     if not candidates:
-        raise ApiError(422, "unknown_platform", f"We can't publish to '{target.platform}' yet.")
+        raise InvalidInput(f"We can't publish to '{target.platform}' yet.", code="unknown_platform")
     keys = [cls.key for cls in candidates]
     rows = conn.execute(
         "select id, user_id, platform, platform_account_id, username, status, account_info, updated_at "
@@ -93,21 +95,19 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
     # Name the network the way users know it ("TikTok"), not the integration ("TikTok via Blotato").
     network = next((c for c in candidates if c.key == c.network), candidates[0]).display_name
     if not rows:
-        raise ApiError(422, "not_connected", f"Connect your {network} account first, then publish again.")
+        raise InvalidInput(f"Connect your {network} account first, then publish again.", code="not_connected")
     live = [row for row in rows if row["status"] == "connected"]
     if not live:
-        raise ApiError(
-            409,
-            "connection_expired",
+        raise Conflict(
             f"Your {network} connection expired. Please reconnect it, then publish again.",
-            {"connection_id": str(rows[0]["id"])},
+            code="connection_expired",
+            detail={"connection_id": str(rows[0]["id"])},
         )
     if len(live) > 1 and target.connection_id is None:
-        raise ApiError(
-            422,
-            "choose_account",
+        raise InvalidInput(
             f"You have {len(live)} {network} accounts connected. Please choose which one to publish to.",
-            [{"connection_id": str(r["id"]), "username": r["username"]} for r in live],
+            code="choose_account",
+            detail=[{"connection_id": str(r["id"]), "username": r["username"]} for r in live],
         )
     connection = dict(live[0])
     return adapters()[connection["platform"]], connection
@@ -116,7 +116,7 @@ def _connection_for(conn: Conn, user: User, target: TargetRequest) -> tuple[type
 def _refuse(problems: list[tuple[str, list[dict[str, str]]]]) -> None:
     """422 with every problem as {"field", "code", "message"} (the objects a preview shows)."""
     summary = " ".join(f"{network}: {' '.join(p['message'] for p in found)}" for network, found in problems)
-    raise ApiError(422, "not_publishable", summary, [p for _, found in problems for p in found])
+    raise InvalidInput(summary, code="not_publishable", detail=[p for _, found in problems for p in found])
 
 
 def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
@@ -126,8 +126,8 @@ def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
         _refuse(found)
     for plan in plans:
         if plan.budget_problem:
-            raise ApiError(409, "over_platform_limit", plan.budget_problem["message"],
-                           {"platform": plan.adapter.key, "problems": [plan.budget_problem]})
+            raise QuotaExceeded(plan.budget_problem["message"],
+                                detail={"platform": plan.adapter.key, "problems": [plan.budget_problem]})
 
 
 def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def create_post(
     idempotency_key: str | None = None,
     raw_body: bytes = b"",
     batch_id: str | None = None,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[PublishAccepted | PostView, int]:
     """Validate and store a post with one target per platform; enqueue what is due now."""
     now = rt.clock()
     request = resolve_best_times(rt, user, request, now)
@@ -172,33 +172,33 @@ def create_post(
         if idempotency_key:
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))
             if previous is not None:
-                return previous, 200
+                return PublishAccepted.model_validate(previous), 200
         plans = plan_post(rt, conn, user, request, now).targets
         refuse_unless_publishable(plans)
         # Every row written below was checked above: the video and connections are the
         # user's own (read under RLS); text, media and schedule are valid; budgets allow it.
         post_id, created = _insert_post(conn, user, request, plans, batch_id, now)
-        response: dict[str, Any] = {
-            "post_id": post_id,
-            "targets": [
-                {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created
-            ],
-        }
+        response = _accepted(post_id, created)
         if idempotency_key:
             with server_writes(conn):
                 conn.execute(
                     "update idempotency_keys set response = %s where user_id = %s and key = %s",
-                    (Jsonb(response), user.id, idempotency_key),
+                    (Jsonb(response.model_dump(mode="json")), user.id, idempotency_key),
                 )
     for target in created:
         if target["state"] == State.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
     if request.wait:
-        final = wait_for_post(rt, user, response["post_id"], request.wait)
+        final = wait_for_post(rt, user, post_id, request.wait)
         if final is not None:
             return final, 200
     return response, 202
+
+
+def _accepted(post_id: str, created: list[dict[str, Any]]) -> PublishAccepted:
+    return PublishAccepted(post_id=post_id, targets=[
+        TargetCreated(target_id=str(t["id"]), platform=t["platform"], state=t["state"]) for t in created])
 
 
 def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now: datetime) -> PostPlan:
@@ -212,7 +212,7 @@ def plan_post(rt: Runtime, conn: Conn, user: User, request: PublishRequest, now:
         "from videos where id = %s", (request.video_id,)
     ).fetchone()
     if video is None or video["deleted_at"] is not None:
-        raise ApiError(404, "video_not_found", "We couldn't find that video. Please upload it again.")
+        raise NotFound("We couldn't find that video. Please upload it again.", code="video_not_found")
     plans = _plan_targets(conn, user, request, now)
     for plan in plans:
         plan.live = live_settings(rt, plan.adapter, plan.connection)
@@ -280,7 +280,8 @@ def _plan_targets(conn: Conn, user: User, request: PublishRequest, now: datetime
 
 def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
     if len(key) > 200:
-        raise ApiError(422, "invalid_idempotency_key", "The Idempotency-Key header is too long (200 characters max).")
+        raise InvalidInput("The Idempotency-Key header is too long (200 characters max).",
+                           code="invalid_idempotency_key")
     with server_writes(conn):
         inserted = conn.execute(
             "insert into idempotency_keys (user_id, key, request_hash) values (%s, %s, %s) "
@@ -294,18 +295,17 @@ def _claim_idempotency_key(conn: Conn, user_id: str, key: str, request_hash: str
         return None
     assert existing is not None
     if existing["request_hash"] != request_hash:
-        raise ApiError(
-            422, "idempotency_key_reused", "This Idempotency-Key was already used for a different publish request."
-        )
+        raise InvalidInput("This Idempotency-Key was already used for a different publish request.",
+                           code="idempotency_key_reused")
     if existing["response"] is None:
-        raise ApiError(409, "in_progress", "This publish request is still being processed. Please wait a moment.")
+        raise Conflict("This publish request is still being processed. Please wait a moment.", code="in_progress")
     return dict(existing["response"])
 
 
 # ------------------------------------------------------------------------------ status
 
 
-def summarize(targets: list[dict[str, Any]]) -> str:
+def summarize(targets: list[TargetView] | list[dict[str, Any]]) -> str:
     total = len(targets)
     published = sum(1 for t in targets if t["state"] == State.PUBLISHED)
     failed = sum(1 for t in targets if t["state"] == State.FAILED)
@@ -321,60 +321,56 @@ def summarize(targets: list[dict[str, Any]]) -> str:
     return ", ".join(parts) + "."
 
 
-def _target_view(row: dict[str, Any]) -> dict[str, Any]:
+def _target_view(row: dict[str, Any]) -> TargetView:
     # step_data and lease_owner only decide `can_cancel`; they are not part of the view.
     view = {k: v for k, v in row.items() if k not in _CANCEL_COLUMNS}
     for key in ("id", "post_id", "connection_id"):
         if view.get(key) is not None:
             view[key] = str(view[key])
-    view["can_edit"] = row["state"] in states.NOT_STARTED
-    view["can_cancel"] = states.cancelable(row["state"], row.get("step_data"), row.get("lease_owner"))
-    view["can_retry"] = row["state"] in states.RETRYABLE
-    return view
+    return TargetView(
+        **view,
+        can_edit=row["state"] in states.NOT_STARTED,
+        can_cancel=states.cancelable(row["state"], row.get("step_data"), row.get("lease_owner")),
+        can_retry=row["state"] in states.RETRYABLE,
+    )
 
 
-def get_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+def get_post(rt: Runtime, user: User, post_id: str) -> PostView:
     with rt.db.user(user.claims) as conn:
         post = conn.execute(
             "select id, video_id, caption, hashtags, campaign, batch_id, created_at from posts where id = %s",
             (post_id,),
         ).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         rows = conn.execute(
             sql.SQL("select {}, {} from publish_targets where post_id = %s order by platform").format(
                 _COLUMNS, sql.SQL(", ").join(map(sql.Identifier, _CANCEL_COLUMNS))),
             (post_id,),
         ).fetchall()
     views = [_target_view(dict(t)) for t in rows]
-    return {
-        "post_id": str(post["id"]),
-        "video_id": str(post["video_id"]),
-        "caption": post["caption"],
-        "hashtags": post["hashtags"],
-        "campaign": post["campaign"],
-        "created_at": post["created_at"].isoformat(),
-        "summary": summarize(views),
-        "done": all(t["state"] in states.TERMINAL or t["state"] == State.NEEDS_RECONNECT for t in views),
-        "targets": views,
-    }
+    return PostView(
+        post_id=str(post["id"]),
+        video_id=str(post["video_id"]),
+        caption=post["caption"],
+        hashtags=post["hashtags"],
+        campaign=post["campaign"],
+        created_at=post["created_at"].isoformat(),
+        summary=summarize(views),
+        done=all(t.state in states.TERMINAL or t.state == State.NEEDS_RECONNECT for t in views),
+        targets=views,
+    )
 
 
-def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> dict[str, Any] | None:
-    deadline = time.monotonic() + seconds
-    while True:
-        view = get_post(rt, user, post_id)
-        if view["done"]:
-            return view
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.2)
+def wait_for_post(rt: Runtime, user: User, post_id: str, seconds: float) -> PostView | None:
+    """The post once every platform is done, or None after `seconds` (woken by its state changes)."""
+    return wait_until_done(rt, post_id, seconds, lambda: get_post(rt, user, post_id))
 
 
 # ------------------------------------------------------------------------ edit / cancel
 
 
-def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> dict[str, Any]:
+def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> TargetView:
     """Change a scheduled platform post; it is checked exactly like a new one (check_target)."""
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
@@ -383,12 +379,12 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
             (target_id,),
         ).fetchone()
         if current is None:
-            raise ApiError(404, "target_not_found", "We couldn't find that scheduled post.")
+            raise NotFound("We couldn't find that scheduled post.", code="target_not_found")
         if current["state"] not in states.NOT_STARTED:
-            raise ApiError(409, "already_started", "This post is already publishing or done, so it can't be edited.")
+            raise NotEditable("This post is already publishing or done, so it can't be edited.")
         if _staged(conn, target_id):
-            raise ApiError(409, "already_staged", "This post is already on the platform, waiting for its time, so "
-                                                  "it can't be edited. Cancel it and schedule it again to change it.")
+            raise NotEditable("This post is already on the platform, waiting for its time, so it can't be edited. "
+                              "Cancel it and schedule it again to change it.", code="already_staged")
         post = conn.execute(
             "select p.caption, p.hashtags, v.probe from posts p join videos v on v.id = p.video_id where p.id = %s",
             (current["post_id"],),
@@ -427,7 +423,7 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
         if updated is not None and edit.publish_now:
             updated = targets.start_now(conn, target_id, now, _COLUMNS)
     if updated is None:
-        raise ApiError(409, "already_started", "This post started publishing just now, so it can't be edited.")
+        raise NotEditable("This post started publishing just now, so it can't be edited.")
     if edit.publish_now:
         rt.enqueue(str(updated["id"]), updated["platform"], updated["task_seq"])
     else:
@@ -435,12 +431,12 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> di
     return _target_view({k: updated[k] for k in TARGET_FIELDS})
 
 
-def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
+def cancel_post(rt: Runtime, user: User, post_id: str) -> PostView:
     """Cancel every platform post of a post that has not started; the others are left as they are."""
     with rt.db.user(user.claims) as conn:
         rows = conn.execute("select id, state from publish_targets where post_id = %s", (post_id,)).fetchall()
         if not rows and conn.execute("select 1 from posts where id = %s", (post_id,)).fetchone() is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         canceled = 0
         unstaging: list[dict[str, Any]] = []
         for row in rows:
@@ -451,20 +447,20 @@ def cancel_post(rt: Runtime, user: User, post_id: str) -> dict[str, Any]:
                 unstaging.append(_unstage_if_staged(rt, conn, found))
                 canceled += 1
     if not canceled:
-        raise ApiError(409, "cannot_cancel", "Every platform of this post has already started or finished, so "
-                                             "there is nothing left to cancel.")
+        raise NotEditable("Every platform of this post has already started or finished, so there is nothing left "
+                          "to cancel.", code="cannot_cancel")
     _enqueue_unstaging(rt, unstaging)
     return get_post(rt, user, post_id)
 
 
-def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[dict[str, Any], int]:
+def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tuple[PublishAccepted, int]:
     """New platforms for an existing post, with its video and text, checked exactly as creating a post."""
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
         post = conn.execute("select id, video_id, caption, hashtags, campaign from posts where id = %s",
                             (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         request = PublishRequest(video_id=post["video_id"], caption=post["caption"] or "",
                                  hashtags=list(post["hashtags"] or []), campaign=post["campaign"],
                                  timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
@@ -473,17 +469,16 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
             "select connection_id from publish_targets where post_id = %s and state <> %s", (post_id, State.CANCELED))}
         for plan in plans:
             if str(plan.connection["id"]) in existing:
-                raise ApiError(409, "already_in_post",
-                               f"This post already goes to that {plan.adapter.display_name} account.",
-                               {"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
+                raise Conflict(f"This post already goes to that {plan.adapter.display_name} account.",
+                               code="already_in_post",
+                               detail={"field": f"targets.{plan.index}", "connection_id": str(plan.connection["id"])})
         refuse_unless_publishable(plans)
         created = _insert_targets(conn, user, post_id, plans, now)
     for target in created:
         if target["state"] == State.QUEUED:
             rt.enqueue(str(target["id"]), target["platform"], target["task_seq"])
     slots.hand_to_queue(rt, created)
-    return {"post_id": post_id, "targets": [
-        {"target_id": str(t["id"]), "platform": t["platform"], "state": t["state"]} for t in created]}, 201
+    return _accepted(post_id, created), 201
 
 
 def _staged(conn: Conn, target_id: str) -> bool:
@@ -492,21 +487,20 @@ def _staged(conn: Conn, target_id: str) -> bool:
     return bool(row and row["staged"])
 
 
-def cancel_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
+def cancel_target(rt: Runtime, user: User, target_id: str) -> TargetView:
     with rt.db.user(user.claims) as conn:
         row = targets.cancel(conn, target_id)
         if row is None:
             exists = conn.execute("select state, step_data ? 'pending_call' as maybe_live from publish_targets "
                                   "where id = %s", (target_id,)).fetchone()
             if exists is None:
-                raise ApiError(404, "target_not_found", "We couldn't find that post.")
+                raise NotFound("We couldn't find that post.", code="target_not_found")
             if exists["maybe_live"]:
-                raise ApiError(409, "cannot_cancel", "This video may already be live, so it can't be canceled. "
-                                                     "We'll check with the platform (after you reconnect, if asked).")
-            raise ApiError(
-                409, "cannot_cancel", f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled."
-            )
-        row = _unstage_if_staged(rt, conn, row)
+                raise NotEditable("This video may already be live, so it can't be canceled. We'll check with the "
+                                  "platform (after you reconnect, if asked).", code="cannot_cancel")
+            raise NotEditable(f"This post is already {exists['state'].replace('_', ' ')}; it can't be canceled.",
+                              code="cannot_cancel")
+        row = _unstage_if_staged(rt, conn, dict(row))
     _enqueue_unstaging(rt, [row])
     return _target_view({k: row[k] for k in TARGET_FIELDS})
 
@@ -526,13 +520,13 @@ def _enqueue_unstaging(rt: Runtime, rows: list[dict[str, Any]]) -> None:
             rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
 
 
-def retry_target(rt: Runtime, user: User, target_id: str) -> dict[str, Any]:
+def retry_target(rt: Runtime, user: User, target_id: str) -> TargetView:
     with rt.db.user(user.claims) as conn:
         row = targets.retry(conn, target_id)
         if row is None:
             exists = conn.execute("select state from publish_targets where id = %s", (target_id,)).fetchone()
             if exists is None:
-                raise ApiError(404, "target_not_found", "We couldn't find that post.")
-            raise ApiError(409, "cannot_retry", "Only failed posts can be retried.")
+                raise NotFound("We couldn't find that post.", code="target_not_found")
+            raise Conflict("Only failed posts can be retried.", code="cannot_retry")
     rt.enqueue(str(row["id"]), row["platform"], row["task_seq"])
     return _target_view({k: row[k] for k in TARGET_FIELDS})

@@ -19,7 +19,8 @@ from pydantic import Field, field_validator
 from shared.api.strict import StrictModel, UserText
 from shared.app import application
 from shared.db.database import Database
-from shared.http import ApiError, User
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.http import User
 from shared.log import get_logger
 from shared.webhooks.events import EVENT_TYPES
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
@@ -87,8 +88,8 @@ def view(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _url_error(exc: EndpointUrlRefused) -> ApiError:
-    return ApiError(422, "webhook_url_refused", exc.message, {"field": "url", "reason": exc.reason})
+def _url_error(exc: EndpointUrlRefused) -> InvalidInput:
+    return InvalidInput(exc.message, code="webhook_url_refused", detail={"field": "url", "reason": exc.reason})
 
 
 def create_endpoint(db: Database, user: User, body: EndpointCreate) -> dict[str, Any]:
@@ -105,8 +106,8 @@ def create_endpoint(db: Database, user: User, body: EndpointCreate) -> dict[str,
         count = conn.execute("select count(*) as n from webhook_endpoints where user_id = %s",
                              (user.id,)).fetchone()
         if count is not None and count["n"] >= MAX_ENDPOINTS_PER_USER:
-            raise ApiError(409, "too_many_webhooks",
-                           f"You can have up to {MAX_ENDPOINTS_PER_USER} webhook endpoints. Delete one first.")
+            raise Conflict(f"You can have up to {MAX_ENDPOINTS_PER_USER} webhook endpoints. Delete one first.",
+                           code="too_many_webhooks")
         row = conn.execute(
             f"insert into webhook_endpoints (id, user_id, url, description, events, secret_ciphertext) "  # noqa: S608
             f"values (%s, %s, %s, %s, %s, %s) returning {_COLUMNS}",
@@ -128,7 +129,7 @@ def get_endpoint(db: Database, user: User, endpoint_id: str) -> dict[str, Any]:
         row = conn.execute(f"select {_COLUMNS} from webhook_endpoints where id = %s",  # noqa: S608
                            (endpoint_id,)).fetchone()
     if row is None:
-        raise ApiError(404, "webhook_not_found", "We couldn't find that webhook endpoint.")
+        raise NotFound("We couldn't find that webhook endpoint.", code="webhook_not_found")
     return view(dict(row))
 
 

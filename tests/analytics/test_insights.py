@@ -134,12 +134,13 @@ def test_publish_at_best_without_enough_history_asks_for_a_time(harness, user_a,
     from shared.http import ApiError
     from shared.publishing.requests import PublishRequest
     from shared.publishing.service import create_post
+    from tests.support.edge import as_answered
 
     harness.connect(user_a, "instagram")
     video_id = harness.video(user_a, vertical_video)
     body = PublishRequest.model_validate({"video_id": video_id, "caption": "Fresh beans",
                                           "targets": [{"platform": "instagram", "publish_at": "best"}]})
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         create_post(harness.rt, as_user(user_a), body)
     assert refused.value.status == 422 and refused.value.code == "no_best_time"
     assert "choose a time" in refused.value.message

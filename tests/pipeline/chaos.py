@@ -86,7 +86,7 @@ class ChaosRun:
 
     def publish_all(self, video_path: Any) -> None:
         from sandbox.oauth import _default_account
-        from shared.http import ApiError
+        from shared.errors import QuotaExceeded
         from tests.conftest import make_user
 
         h = self.harness
@@ -107,7 +107,7 @@ class ChaosRun:
                         answer = h.publish(user, video_id=video_id, caption=f"Chaos post {i:05d}",
                                            targets=[_target_request(p, connections[p]) for p in wanted])
                         break
-                    except ApiError as refused:   # a daily budget is used up (YouTube's project bucket)
+                    except QuotaExceeded as refused:   # a daily budget is used up (YouTube's project bucket)
                         assert refused.code == "over_platform_limit", refused
                         wanted.remove(refused.detail["platform"])
                 for target in answer["targets"]:

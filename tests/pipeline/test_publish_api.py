@@ -148,6 +148,41 @@ def test_wait_answers_with_the_final_results(harness: Harness, monkeypatch, user
     assert all(t["platform_url"] for t in body["targets"])
 
 
+def test_every_state_change_of_a_platform_post_notifies_its_post(harness: Harness, monkeypatch, user_a,
+                                                                  video_a) -> None:
+    """What `wait` listens for (migration 20261201040000): a committed state change names its post."""
+    import psycopg
+
+    from shared.publishing.waiting import CHANNEL
+
+    harness.connect(user_a, "facebook")
+    tomorrow = (harness.clock.now + timedelta(days=1)).isoformat()
+    status, created = call(harness, monkeypatch, "POST", "/", user=user_a,
+                           json=_body(video_a, "facebook", publish_at=tomorrow))
+    assert status == 202, created
+    with psycopg.connect(harness.db.url, autocommit=True) as listener:
+        listener.execute(f"listen {CHANNEL}")
+        status, _ = call(harness, monkeypatch, "PATCH", f"/targets/{created['targets'][0]['target_id']}",
+                         user=user_a, json={"caption": "Same state, new words"})
+        assert status == 200
+        assert list(listener.notifies(timeout=0.5)) == []  # an edit is no state change
+        status, _ = call(harness, monkeypatch, "POST", f"/posts/{created['post_id']}/cancel", user=user_a)
+        assert status == 200
+        notes = list(listener.notifies(timeout=5, stop_after=1))
+    assert [(note.channel, note.payload) for note in notes] == [(CHANNEL, created["post_id"])]
+
+
+def test_wait_on_a_post_that_cannot_finish_answers_with_the_accepted_post(harness: Harness, monkeypatch, user_a,
+                                                                          video_a) -> None:
+    """Scheduled for tomorrow and the clock stands still: the wait ends with its seconds, as a 202."""
+    harness.connect(user_a, "facebook")
+    tomorrow = (harness.clock.now + timedelta(days=1)).isoformat()
+    status, body = call(harness, monkeypatch, "POST", "/", user=user_a,
+                        json=_body(video_a, "facebook", publish_at=tomorrow, wait=0.3))
+    assert status == 202, body
+    assert [t["state"] for t in body["targets"]] == ["scheduled"]
+
+
 def test_another_user_cannot_see_or_change_posts(harness: Harness, monkeypatch, user_a, user_b, video_a) -> None:
     harness.connect(user_a, "facebook")
     status, created = call(harness, monkeypatch, "POST", "/", user=user_a,

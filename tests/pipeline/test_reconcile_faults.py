@@ -15,6 +15,7 @@ from shared.http import ApiError
 from shared.publishing.service import cancel_target
 from tests.pipeline.conftest import HANG_SECONDS, HTTP_TIMEOUT
 from tests.pipeline.flows import publish
+from tests.support.edge import as_answered
 from tests.support.stack import Harness, as_user
 
 # platform -> (irreversible operation, fault that makes its answer get lost, the reconcile's first read)
@@ -84,7 +85,7 @@ def test_refused_reconcile_reads_never_post_twice(pipeline: Harness, user_a, ver
                if row["state"] in ("deferred", "needs_reconnect"))
 
     # It may be live: the user cannot cancel it while it waits for the reconnect.
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         cancel_target(pipeline.rt, as_user(user_a), target_id)
     assert refused.value.status == 409 and "may already be live" in refused.value.message
 

@@ -12,6 +12,7 @@ from shared.http import ApiError
 from shared.publishing.requests import TargetEdit
 from shared.publishing.service import cancel_target, edit_target
 from tests.pipeline.flows import publish, target_request
+from tests.support.edge import as_answered
 from tests.support.stack import Harness, as_user
 
 NINE_IN_NEW_YORK = "2026-12-01T09:00"
@@ -106,7 +107,7 @@ def test_editing_moves_the_time_and_is_refused_once_started(early_clock: Harness
 
     harness.queue.run_due(harness.clock.now)  # the first step starts
     assert harness.history[0][1] not in ("stale", "early")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         edit_target(harness.rt, user, target_id, TargetEdit(caption="too late"))
     assert refused.value.status == 409
     assert "can't be edited" in refused.value.message
@@ -133,7 +134,7 @@ def test_canceled_target_never_publishes(early_clock: Harness, user_a, vertical_
     assert harness.advance({"target_id": target_id, "seq": None}) == "not_runnable"
     assert harness.target(target_id)["state"] == "canceled"
     assert harness.published("facebook") == []
-    with pytest.raises(ApiError) as again:
+    with pytest.raises(ApiError) as again, as_answered():
         cancel_target(harness.rt, as_user(user_a), target_id)
     assert again.value.status == 409
 
@@ -148,7 +149,7 @@ def test_past_or_far_future_times_are_refused_at_creation(
     harness = early_clock
     harness.connect(user_a, "facebook")
     video_id = harness.video(user_a, vertical_video)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         harness.publish(user_a, video_id=video_id, publish_at=publish_at, timezone="America/New_York",
                         targets=[target_request("facebook")])
     assert refused.value.status == 422

@@ -17,6 +17,7 @@ from shared.http import ApiError
 from shared.publishing.requests import TargetEdit
 from shared.publishing.service import cancel_target, edit_target
 from tests.pipeline.flows import publish
+from tests.support.edge import as_answered
 from tests.support.stack import Harness, as_user
 
 # 00:30 Pacific on Dec 2: the staging hour (23:30 Pacific) falls on the Pacific day before.
@@ -121,7 +122,7 @@ def test_a_staged_target_cannot_be_edited_but_one_not_yet_staged_moves_its_stagi
                for task in harness.queue.pending())
     harness.run(until=later - timedelta(seconds=30))
     assert harness.target(target_id)["step_data"]["staged"] is True
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(caption="new words"))
     assert refused.value.status == 409 and "Cancel it and schedule it again" in refused.value.message
 

@@ -15,6 +15,7 @@ from shared.platforms.youtube.publisher import build_quotas
 from shared.platforms.youtube.settings import YouTubeSettings
 from shared.publishing import quota
 from tests.pipeline.flows import target_request
+from tests.support.edge import as_answered
 from tests.support.stack import Harness
 
 SHARE = 2
@@ -37,7 +38,7 @@ def test_a_heavy_user_is_refused_beyond_their_share_and_others_still_publish(
     video_a, video_b = harness.video(user_a, vertical_video), harness.video(user_b, vertical_video)
     for _ in range(SHARE):
         _publish(harness, user_a, video_a)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         _publish(harness, user_a, video_a)
     assert refused.value.status == 409 and refused.value.detail["platform"] == "youtube"
     assert f"up to {SHARE} a day" in refused.value.message and "Please pick another day" in refused.value.message

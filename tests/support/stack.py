@@ -194,7 +194,7 @@ class Harness:
         from shared.publishing.service import create_post
 
         body, _ = create_post(self.rt, as_user(user), PublishRequest.model_validate(request))
-        return body
+        return body.model_dump()
 
     def run(self, max_tasks: int = 400, until: datetime | None = None) -> int:
         """Deliver tasks in time order, moving the clock to each task's time (up to `until`)."""
@@ -221,7 +221,7 @@ class Harness:
     def post(self, user: dict[str, str], post_id: str) -> dict[str, Any]:
         from shared.publishing.service import get_post
 
-        return get_post(self.rt, as_user(user), post_id)
+        return get_post(self.rt, as_user(user), post_id).model_dump()
 
     def published(self, platform: str) -> list[dict[str, Any]]:
         return self.sandbox.sandbox.published_for(platform)

@@ -1,0 +1,100 @@
+"""One route table: what the functions serve is what the document says, and errors map in one table."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from shared.api.dispatch import AnswerMismatch, answer, dispatch
+from shared.api.routes import ROUTES, find_route
+from shared.connections.errors import (
+    AccountNotEligible,
+    ChooseAccount,
+    ConnectionFlowError,
+    ConnectionNotFound,
+    ProviderNotConfigured,
+    StateError,
+)
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    LimitReached,
+    NotEditable,
+    NotFound,
+    QuotaExceeded,
+    Rejected,
+    TooLarge,
+    Unavailable,
+    UpstreamRefused,
+)
+from shared.http import ERROR_STATUS, as_api_error, status_of
+from shared.platforms.errors import PermanentError, TransientError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("function", sorted({route.function for route in ROUTES}))
+def test_every_function_of_the_table_serves_exactly_its_routes(function):
+    """dispatch() refuses at import a missing handler or one the table does not declare; importing proves both."""
+    module = importlib.import_module(f"functions.{function.replace('-', '_')}")
+    assert callable(getattr(module, function.replace("-", "_")))
+
+
+def test_a_handler_the_table_does_not_know_or_a_missing_one_stops_the_function():
+    with pytest.raises(LookupError, match="no handler"):
+        dispatch("health", {})
+    with pytest.raises(LookupError, match="does not declare"):
+        dispatch("health", {"GET /health": lambda call: {}, "POST /health": lambda call: {}})
+
+
+def test_an_answer_that_is_not_its_declared_model_is_a_bug_not_a_user_error():
+    route, _ = find_route("GET", "/health") or (None, None)
+    assert route is not None
+    model, status = answer(route, {"ok": True, "database": "reachable"})
+    assert status == 200 and model.model_dump() == {"ok": True, "database": "reachable"}
+    with pytest.raises(AnswerMismatch, match="not a Health"):
+        answer(route, {"ok": True, "database": "reachable", "extra": 1})
+    with pytest.raises(AnswerMismatch, match="does not declare"):
+        answer(route, ({"ok": True, "database": "reachable"}, 201))
+
+
+def test_shared_never_imports_the_functions():
+    offenders = []
+    for path in (ROOT / "shared").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "functions"]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (InvalidInput("x"), 422), (Rejected("x"), 400), (Forbidden("x"), 403), (NotFound("x"), 404),
+    (Conflict("x"), 409), (NotEditable("x"), 409), (QuotaExceeded("x"), 409), (TooLarge("x"), 413),
+    (LimitReached("x"), 429), (UpstreamRefused("x"), 502), (Unavailable("x"), 503),
+    # The connection flows' errors, once with their own `status` attributes, now kinds of the same table.
+    (ConnectionFlowError("x"), 400), (StateError("x"), 400), (AccountNotEligible("x"), 400),
+    (ChooseAccount("x"), 409), (ConnectionNotFound("x"), 404), (ProviderNotConfigured("x"), 503),
+])
+def test_each_kind_of_domain_error_has_one_status(error: DomainError, status: int):
+    assert status_of(error) == status
+    answered = as_api_error(error)
+    assert answered is not None and (answered.status, answered.code, answered.message) == \
+        (status, error.code, "x")
+
+
+def test_every_kind_is_in_the_table_and_platform_refusals_are_502_or_503():
+    import shared.errors as errors
+
+    kinds = {value for value in vars(errors).values() if isinstance(value, type) and issubclass(value, DomainError)}
+    assert all(any(k in ERROR_STATUS for k in kind.__mro__) for kind in kinds)
+    down = as_api_error(TransientError("Try later.", platform="blotato", code="503"))
+    refused = as_api_error(PermanentError("No.", platform="blotato", code="bad"))
+    assert down is not None and (down.status, down.code) == (503, "platform_transient")
+    assert refused is not None and (refused.status, refused.code, refused.detail) == \
+        (502, "platform_permanent", {"platform_code": "bad"})
