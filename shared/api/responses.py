@@ -66,6 +66,8 @@ class PreviewText(Strict):
     limit: int | None
     fits: bool
     feed_cutoff: int | None = Field(description="Characters shown in the feed before 'more' (None: not known)")
+    feed_cutoff_source: str | None = Field(description="Where feed_cutoff comes from: a URL, or 'not documented: "
+                                                       "<why>' when no source gives a number")
     visible_in_feed: str | None
 
 

@@ -18,6 +18,7 @@ from shared.http import User
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
+from shared.platforms.profiles import feed_cutoff
 from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
@@ -26,14 +27,6 @@ from shared.storage import storage
 
 # How long the signed cover URL of a preview stays valid.
 PREVIEW_URL_SECONDS = 15 * 60
-
-# Where a platform's feed cuts the caption off behind "more", in characters as a person counts them.
-# Instagram: about 125 characters ("Instagram won't display an entire 2200 character post, just the
-#   first 125 characters", https://charactercounter.com/instagram; Meta documents no number).
-# TikTok, YouTube Shorts, Facebook Reels: no published number found; the cut depends on the
-#   screen and the number of lines, so the preview says None (docs/api.md).
-FEED_CUTOFF: dict[str, int | None] = {"instagram": 125, "tiktok": None, "youtube": None, "facebook": None}
-
 
 @dataclass
 class _NoMedia:
@@ -74,16 +67,19 @@ def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) 
                              filename=video.get("original_filename"))
     except PlatformError:
         return []  # options the platform can't take: reported among the problems
-    cutoff = FEED_CUTOFF.get(adapter.network)
+    # Where the feed hides the text behind "more": declared with its source in shared/platforms/<key>/feed.py.
+    feed = feed_cutoff(adapter.key)
     texts = []
     for name, value in sent.items():
         rule = _rule(adapter, name)
         length = text.measure(value, rule.unit) if rule else len(value)
+        in_feed = name in ("caption", "description")
+        cutoff = feed.chars if in_feed else None
         texts.append({
             "field": name, "text": value, "length": length, "unit": rule.unit if rule else "chars",
             "limit": rule.max_length if rule else None, "fits": rule is None or length <= rule.max_length,
-            "feed_cutoff": cutoff if name in ("caption", "description") else None,
-            "visible_in_feed": value[:cutoff] if cutoff is not None and name in ("caption", "description") else None,
+            "feed_cutoff": cutoff, "feed_cutoff_source": feed.source if in_feed else None,
+            "visible_in_feed": value[:cutoff] if cutoff is not None else None,
         })
     return texts
 
