@@ -84,8 +84,10 @@ class PreviewMedia(Strict):
 
 
 class PreviewCover(Strict):
-    url: str | None = Field(description="Signed URL of the fitted cover image, when one was made")
-    offset_seconds: float | None = Field(description="Otherwise the frame the platform will use")
+    url: str | None = Field(description="Signed URL of the cover image: the uploaded cover, else the frame at "
+                                        "offset_seconds as this platform will show it (JPEG)")
+    offset_seconds: float | None = Field(description="The chosen cover frame time (null: an uploaded cover, none "
+                                                     "chosen, or a platform that takes no cover)")
 
 
 class PreviewSchedule(Strict):

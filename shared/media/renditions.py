@@ -19,9 +19,11 @@ from psycopg.types.json import Jsonb
 from shared.db import Database, database
 from shared.log import get_logger
 from shared.media.convert import EncodeSettings, transcode
+from shared.media.covers import chosen_offset, cover_kind, frame_image
 from shared.media.probe import Probe
 from shared.media.validate import validate
 from shared.platforms import adapter_class
+from shared.platforms.profiles import cover_frame
 from shared.storage import Storage, StoredMedia
 from shared.storage import storage as default_storage
 
@@ -145,8 +147,6 @@ def media_for_target(
     when the caller already read them (the publish worker does, in its claim transaction),
     save a transaction; without them both are looked up here.
     """
-    from shared.media.covers import cover_kind
-
     db = db or database()
     storage = storage or default_storage()
     platform = str(target["platform"])
@@ -178,6 +178,13 @@ def media_for_target(
         cover = storage.media_source(
             str(cover_row["storage_path"]), ttl_seconds, content_type=cover_row["content_type"]
         )
+    elif cover_frame(platform) == "image":
+        # The platform takes only an image: the frame the post's options chose, rendered at its cover size.
+        offset = chosen_offset(platform, target.get("options"))
+        spec = adapter_class(platform).limits.cover
+        if offset is not None and spec is not None:
+            path = frame_image(storage, video, offset, spec=spec, platform=platform)
+            cover = storage.media_source(path, ttl_seconds, content_type="image/jpeg")
     return media, cover
 
 

@@ -18,7 +18,7 @@ from shared.http import User
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
-from shared.platforms.profiles import feed_cutoff
+from shared.platforms.profiles import cover_frame, feed_cutoff
 from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
@@ -102,13 +102,28 @@ def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
     return {"verdict": "fits", "reasons": [], "rendition_ready": True}
 
 
-def _cover(plan: PlannedTarget, renditions: dict[str, str]) -> dict[str, Any]:
-    from shared.media.covers import cover_kind  # PyAV with it: see _media
+def _cover(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
+    """The cover this platform will show: the uploaded one, else the chosen frame as the platform will get it."""
+    from shared.media.covers import CoverError, cover_kind, frame_image  # PyAV with it: see _media
 
-    path = renditions.get(cover_kind(plan.adapter.key))
+    key = plan.adapter.key
+    path = renditions.get(cover_kind(key))
+    if path is not None:
+        return {"url": storage().signed_url(path, PREVIEW_URL_SECONDS), "offset_seconds": None}
     offset = plan.options.cover_offset() if plan.options is not None else None
-    url = storage().signed_url(path, PREVIEW_URL_SECONDS) if path else None
-    return {"url": url, "offset_seconds": None if url else offset}
+    route = cover_frame(key)
+    duration = (video.get("probe") or {}).get("duration_s")
+    if offset is None or route is None or not isinstance(duration, (int, float)) or offset > duration:
+        # No frame chosen, a platform that takes none, or a time outside the video (among the problems).
+        return {"url": None, "offset_seconds": offset if route is not None else None}
+    # "image" platforms get the frame fitted to their cover size: the preview shows that very file.
+    spec = plan.adapter.limits.cover if route == "image" else None
+    owned = {**video, "user_id": plan.connection["user_id"]}
+    try:
+        frame = frame_image(storage(), owned, offset, spec=spec, platform=key)
+    except (CoverError, OSError, ValueError):
+        return {"url": None, "offset_seconds": offset}
+    return {"url": storage().signed_url(frame, PREVIEW_URL_SECONDS), "offset_seconds": offset}
 
 
 def _schedule(plan: PlannedTarget, now: datetime, budgets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -142,7 +157,7 @@ def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, 
         "options": stored_options(plan.options),
         "creator_options": plan.live or None,
         "media": _media(plan, video, renditions),
-        "cover": _cover(plan, renditions),
+        "cover": _cover(plan, video, renditions),
         "schedule": _schedule(plan, now, budgets),
         "problems": problems,
     }

@@ -32,7 +32,7 @@ from shared.db import Database
 from shared.db.database import Conn
 from shared.log import get_logger
 from shared.notify.outbox import queue_email
-from shared.storage.base import Storage, human_size
+from shared.storage.base import Storage, human_size, video_folder
 from shared.storage.settings import storage_settings
 
 log = get_logger(__name__)
@@ -64,7 +64,7 @@ with aging as (
 """
 
 _DUE = _AGING + """
-select id, storage_path from due
+select id, user_id, storage_path from due
  where (delete_after is null or delete_after <= %(now)s)
    and due_at <= %(now)s
    and (published or (removal_notice_at is not null and removal_notice_at >= due_at - %(notice)s
@@ -198,6 +198,9 @@ def run_retention(
                     "delete from video_renditions where video_id = %s returning storage_path", (video_id,)
                 ).fetchall()
                 paths = [str(video["storage_path"])] + [str(r["storage_path"]) for r in renditions]
+                # Frames and time-chosen covers have no rendition row: they live in the video's own folder.
+                paths += [item.path for item in storage.list(video_folder(video["user_id"], video_id))]
+                paths = list(dict.fromkeys(paths))
                 for path in paths:
                     storage.delete(path)
                 conn.execute("update videos set deleted_at = %s where id = %s", (now, video_id))
