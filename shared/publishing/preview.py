@@ -87,7 +87,7 @@ def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) 
 def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
     # Imported here: the media modules bring PyAV and numpy, which only a preview needs (cold starts of
     # the publishing function, bench/cold_start.py).
-    from shared.media.renditions import CONVERTED, CONVERTED_VERTICAL
+    from shared.media.renditions import CONVERTED_VERTICAL, conversion_kind
 
     adapter = plan.adapter
     if not video.get("probe"):
@@ -97,7 +97,8 @@ def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
     if refused:
         return {"verdict": "refused", "reasons": refused, "rendition_ready": False}
     if verdict.problems:
-        ready = CONVERTED in renditions or CONVERTED_VERTICAL in renditions
+        # The copy this platform would get: its own encode's kind (shared with equal encodes), or the user's crop.
+        ready = conversion_kind(adapter.key) in renditions or CONVERTED_VERTICAL in renditions
         return {"verdict": "will_convert", "reasons": [p.message for p in verdict.problems], "rendition_ready": ready}
     return {"verdict": "fits", "reasons": [], "rendition_ready": True}
 
