@@ -105,3 +105,21 @@ def test_a_cover_frame_past_the_end_is_refused_when_edited_too(harness: Harness,
     status, edited = call(harness, monkeypatch, "PATCH", f"/targets/{target_id}", user=user_a,
                           json={"options": {"cover_offset_seconds": 3.5}})
     assert status == 200, edited
+
+
+def test_a_chosen_frame_reaches_tiktok_through_blotato(harness: Harness, monkeypatch, user_a,
+                                                       vertical_video) -> None:
+    connect(harness, user_a, "blotato")
+    video_id = harness.video(user_a, vertical_video)
+    request = target_request("blotato")
+    body = {"video_id": video_id, "caption": "Via Blotato",
+            "targets": [{**request, "options": {**request["options"], "cover_offset_seconds": 1.5}}]}
+    status, preview = call(harness, monkeypatch, "POST", "/preview", user=user_a, json=body)
+    assert status == 200 and preview["publishable"], preview
+    _, picture = _image(preview["targets"][0]["cover"]["url"])
+    assert abs(_mean_red(picture) - _red(1.5)) < 12
+    status, answer = call(harness, monkeypatch, "POST", "/", user=user_a, json=body)
+    assert status == 202, answer
+    harness.run(until=harness.clock.now + timedelta(minutes=10))
+    [post] = harness.published("blotato")
+    assert post["target"]["videoCoverTimestamp"] == 1500
