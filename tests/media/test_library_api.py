@@ -180,5 +180,10 @@ def test_the_library_says_when_an_unpublished_video_will_be_removed(api, db, use
         conn.execute("insert into publish_targets (user_id, post_id, connection_id, platform, state, scheduled_at) "
                      "values (%s, %s, %s, 'youtube', 'scheduled', now() + interval '1 day')",
                      (user_a["sub"], post["id"], connection["id"]))
-    detail = httpx.get(f"{api.url}/{video['video_id']}", headers=api.headers(user_a), timeout=30).json()
-    assert detail["removal_at"] is None  # a scheduled post needs it: never removed meanwhile
+    try:
+        detail = httpx.get(f"{api.url}/{video['video_id']}", headers=api.headers(user_a), timeout=30).json()
+        assert detail["removal_at"] is None  # a scheduled post needs it: never removed meanwhile
+    finally:
+        with db.service() as conn:  # a later test's tick must not pick this target up
+            conn.execute("update publish_targets set state = 'canceled', next_attempt_at = null where post_id = %s",
+                         (post["id"],))

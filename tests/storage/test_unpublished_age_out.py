@@ -16,6 +16,16 @@ from shared.storage.retention import REMOVAL_NOTICE, removal_times, run_retentio
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_runnable_leftovers(db, user_a):
+    """Our pending targets are long overdue: a later test's tick must not pick them up."""
+    yield
+    with db.service() as conn:
+        conn.execute("update publish_targets set state = case when state = any(%s) then state else 'canceled' end, "
+                     "next_attempt_at = null, lease_owner = null, lease_expires_at = null where user_id = %s",
+                     (["published", "failed", "canceled"], user_a["sub"]))
+
+
 def _video(db, storage, user, created_at, filename="holiday.mp4"):
     video_id = str(uuid.uuid4())
     path = f"{user['sub']}/{video_id}/original.mp4"
