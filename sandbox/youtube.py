@@ -608,11 +608,14 @@ def _thumbnail_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
         if not (is_jpeg or is_png):
             return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
         try:
-            width, height = Image.open(image).size
+            picture = Image.open(image)
+            width, height = picture.size
+            # What the picture shows (average colour), so a test can tell which video frame arrived.
+            mean_rgb = [round(sum(band.getdata()) / (width * height)) for band in picture.convert("RGB").split()]
         except (UnidentifiedImageError, OSError):
             return error(400, "invalidImage", "The provided image content is invalid.", domain="youtube.thumbnail")
         thumbnail = {"sha256": digest.hexdigest(), "size": size, "content_type": content_type,
-                     "width": width, "height": height}
+                     "width": width, "height": height, "mean_rgb": mean_rgb}
         video["thumbnail_sha256"] = thumbnail["sha256"]
         video["thumbnail"] = thumbnail
         with sb.lock:

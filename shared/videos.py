@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -26,6 +27,7 @@ from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url
 from shared.media.validate import verdicts_for
 from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
+from shared.storage.retention import removal_times
 
 log = get_logger(__name__)
 
@@ -220,10 +222,16 @@ def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, li
             "select video_id, kind, storage_path, size_bytes from video_renditions where video_id = any(%s) "
             "order by kind", ([row["id"] for row in rows],),
         ).fetchall()
+        removal = removal_times(conn, [str(row["id"]) for row in rows], datetime.now(UTC))
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
-    return [_result(row, by_video.get(row["id"], ()), storage) for row in rows]
+    return [{**_result(row, by_video.get(row["id"], ()), storage), "removal_at": _iso(removal[str(row["id"])])}
+            for row in rows]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage) -> dict[str, Any]:
@@ -242,10 +250,12 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
             "where video_id = %s order by kind",
             (video_id,),
         ).fetchall()
+        removal = removal_times(conn, [video_id], datetime.now(UTC))[video_id] if row is not None else None
     if row is None or row["deleted_at"] is not None:
         raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
                        code="video_not_found")
     result = _result(row, renditions, storage)
+    result["removal_at"] = _iso(removal)
     result["renditions"] = [
         {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
     ]

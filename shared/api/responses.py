@@ -86,6 +86,8 @@ class PreviewText(Strict):
     limit: int | None
     fits: bool
     feed_cutoff: int | None = Field(description="Characters shown in the feed before 'more' (None: not known)")
+    feed_cutoff_source: str | None = Field(description="Where feed_cutoff comes from: a URL, or 'not documented: "
+                                                       "<why>' when no source gives a number")
     visible_in_feed: str | None
 
 
@@ -102,8 +104,10 @@ class PreviewMedia(Strict):
 
 
 class PreviewCover(Strict):
-    url: str | None = Field(description="Signed URL of the fitted cover image, when one was made")
-    offset_seconds: float | None = Field(description="Otherwise the frame the platform will use")
+    url: str | None = Field(description="Signed URL of the cover image: the uploaded cover, else the frame at "
+                                        "offset_seconds as this platform will show it (JPEG)")
+    offset_seconds: float | None = Field(description="The chosen cover frame time (null: an uploaded cover, none "
+                                                     "chosen, or a platform that takes no cover)")
 
 
 class PreviewSchedule(Strict):
@@ -291,6 +295,9 @@ class VideoView(Strict):
     probe: dict[str, Any] | None = Field(description="What the file is: container, codecs, size, duration, ...")
     verdicts: dict[str, Any] = Field(description="Per platform: publishable as is, after conversion, or not (why)")
     context: VideoContext = Field(description="What the video is about, as given when it was added (for captions)")
+    removal_at: str | None = Field(default=None, description="When the library will remove the video as things "
+                                   "stand (ISO 8601; unpublished videos age out, docs/media.md); null while a post "
+                                   "that is not finished needs it, and in upload answers")
 
 
 class Rendition(Strict):

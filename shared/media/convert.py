@@ -1,10 +1,12 @@
-"""Convert a video to the one encode every platform accepts (platform-apis.md §8.4).
+"""Convert a video to an encode the platforms accept (platform-apis.md §8.4).
 
-H.264 High, yuv420p, constant frame rate (the source's if 23–60 fps, else 30), closed
-GOP of about 2 s, AAC-LC 48 kHz stereo 128 kbps, MP4 with the index in front
-(+faststart), bitrate capped well below Instagram's 25 Mbps, scaled down to fit
-1080x1920 (or 1920x1080). Frames stream from input to an output file on disk, one at
-a time, so memory stays flat whatever the length.
+The canonical encode: H.264 High (level 4.2), yuv420p, constant frame rate (the
+source's if 23–60 fps, else 30), closed GOP of about 2 s, AAC-LC 48 kHz stereo 128 kbps,
+MP4 with the index in front (+faststart), bitrate capped well below Instagram's 25 Mbps,
+scaled down to fit 1080x1920 (or 1920x1080). A platform whose encode profile
+(`shared/platforms/<key>/media_profile.py`) asks for something else gets its own
+`EncodeSettings` (`shared/media/renditions.py` `encode_for`). Frames stream from input
+to an output file on disk, one at a time, so memory stays flat whatever the length.
 
 The shape is never changed silently: `crop_to_vertical=True` must be asked for to
 centre-crop a landscape or square video to 9:16.
@@ -29,6 +31,10 @@ class EncodeSettings:
     crf: int = 21
     max_bitrate_bps: int = 12_000_000
     audio_bitrate_bps: int = 128_000
+    audio_rate_hz: int = 48_000
+    h264_profile: str = "high"
+    h264_level: str = "4.2"
+    faststart: bool = True
     max_long_side: int = 1920
     max_short_side: int = 1080
     default_fps: int = 30
@@ -101,7 +107,8 @@ def transcode(
         src: Any = av.open(source if not isinstance(source, Path) else str(source))
     except av.FFmpegError as exc:
         raise NotAVideo(str(exc)) from None
-    with src, av.open(str(destination), mode="w", options={"movflags": "+faststart"}) as out:
+    container_options = {"movflags": "+faststart"} if settings.faststart else {}
+    with src, av.open(str(destination), mode="w", options=container_options) as out:
         in_video = src.streams.video[0]
         in_audio = src.streams.audio[0] if src.streams.audio else None
         video: Any = out.add_stream("libx264", rate=fps)
@@ -111,7 +118,8 @@ def transcode(
         video.options = {
             "preset": settings.preset,
             "crf": str(settings.crf),
-            "profile": "high",
+            "profile": settings.h264_profile,
+            "level": settings.h264_level,
             "maxrate": str(settings.max_bitrate_bps),
             "bufsize": str(settings.max_bitrate_bps * 2),
             "g": str(gop),
@@ -122,10 +130,10 @@ def transcode(
         audio: Any = None
         resampler = None
         if in_audio is not None:
-            audio = out.add_stream("aac", rate=48000)
+            audio = out.add_stream("aac", rate=settings.audio_rate_hz)
             audio.layout = "stereo"
             audio.bit_rate = settings.audio_bitrate_bps
-            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48000)
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=settings.audio_rate_hz)
 
         streams = [in_video] + ([in_audio] if in_audio is not None else [])
         next_slot = 0                      # next output frame number
@@ -166,7 +174,7 @@ def transcode(
                 for frame in packet.decode():
                     for chunk in resampler.resample(frame):
                         chunk.pts = audio_pts
-                        chunk.time_base = Fraction(1, 48000)
+                        chunk.time_base = Fraction(1, settings.audio_rate_hz)
                         audio_pts += chunk.samples
                         for out_packet in audio.encode(chunk):
                             out.mux(out_packet)

@@ -3,13 +3,18 @@
 The image is centre-cropped to the platform's cover shape and resized to its
 `limits.cover` size (e.g. 1080x1920 vertical), saved as JPEG and stored as rendition
 `cover:<platform>`; `media_for_target` hands it to the adapter as `PublishJob.cover`.
+
+A cover chosen by time (`cover_offset_seconds` in a post's options) reaches each platform
+its own way (`shared/platforms/<key>/media_profile.py` COVER_FRAME): TikTok and Instagram
+take the time; YouTube takes only an image, so `frame_image` renders that frame fitted to
+its cover size and the pipeline sends it. The same file is what the preview shows.
 """
 
 from __future__ import annotations
 
 import io
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import av
@@ -17,11 +22,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from psycopg.types.json import Jsonb
 
 from shared.db import Database
-from shared.platforms import adapters
+from shared.platforms import adapters, options_model
 from shared.platforms.base import CoverSpec
 from shared.storage import Storage, StoredMedia
+from shared.storage.base import video_folder
 
 MAX_USER_IMAGE_BYTES = 2 * 1024 * 1024
+# A frame shown as it is (no platform cover size): at most this box, like the largest cover.
+FRAME_BOX = (1080, 1920)
 _FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
@@ -139,3 +147,37 @@ def cover_source(
     if row is None:
         return None
     return storage.media_source(str(row["storage_path"]), ttl_seconds, content_type="image/jpeg")
+
+
+def chosen_offset(platform: str, options: Mapping[str, Any] | None) -> float | None:
+    """The cover frame time (seconds) stored options choose, in the platform's own or our field; None if none."""
+    if not options:
+        return None
+    # Stored options were checked when the post was made; constructing skips checks that need live context.
+    return options_model(platform).model_construct(**dict(options)).cover_offset()
+
+
+def frame_path(user_id: object, video_id: object, offset_s: float, platform: str | None = None) -> str:
+    ms = round(offset_s * 1000)
+    name = f"cover-{platform}-{ms}ms.jpg" if platform else f"frame-{ms}ms.jpg"
+    return video_folder(user_id, video_id) + name
+
+
+def frame_image(storage: Storage, video: Mapping[str, Any], offset_s: float, *, spec: CoverSpec | None = None,
+                platform: str | None = None) -> str:
+    """The stored JPEG of the frame at `offset_s`: fitted to `spec` (what that platform receives as its
+    cover) or, without one, the frame itself. Made once per video and time, reused afterwards."""
+    path = frame_path(video["user_id"], video["id"], offset_s, platform if spec is not None else None)
+    if storage.exists(path):
+        return path
+    with storage.open(str(video["storage_path"])) as handle:
+        picture = frame_at(handle, offset_s)
+    if spec is not None:
+        data = fit_cover(picture, spec)
+    else:
+        picture = picture.convert("RGB")
+        picture.thumbnail(FRAME_BOX, Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        picture.save(out, format="JPEG", quality=85, optimize=True)
+        data = out.getvalue()
+    return storage.put(path, [data], "image/jpeg").path

@@ -19,6 +19,7 @@ from shared.db import Database
 from shared.errors import Conflict, NotFound
 from shared.log import get_logger
 from shared.storage import Storage
+from shared.storage.base import video_folder
 
 log = get_logger(__name__)
 
@@ -118,8 +119,11 @@ def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], vide
         paths = [row["storage_path"] for row in conn.execute(
             "delete from video_renditions where video_id = %s returning storage_path", (video_id,)).fetchall()]
         paths.append(video["storage_path"])
+        # Frames and time-chosen covers have no rendition row: they live in the video's own folder.
+        paths += [item.path for item in storage.list(video_folder(claims["sub"], video_id))]
+        paths = list(dict.fromkeys(str(path) for path in paths))
         for path in paths:
-            storage.delete(str(path))
+            storage.delete(path)
         conn.execute("update videos set deleted_at = %s where id = %s", (now or datetime.now(UTC), video_id))
     log.info("video deleted", video_id=video_id, objects=len(paths))
     return {"video_id": video_id, "deleted": True, "objects_removed": len(paths)}

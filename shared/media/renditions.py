@@ -2,8 +2,15 @@
 
 A video keeps its original. When the original breaks a platform's fixable rules
 (codec, chroma, audio, fast start, frame rate, bitrate, resolution), `prepare_for`
-converts it once to the canonical encode and stores it beside the original as rendition
-`converted`; `rendition_for` then hands that platform the converted file.
+converts it once and stores it beside the original; `rendition_for` then hands that
+platform the converted file.
+
+Each platform declares an encode profile (`shared/platforms/<key>/media_profile.py`);
+`encode_for` turns it into the encode settings (never above the product's own bitrate
+cap, CONVERT_MAX_BITRATE_BPS). Platforms whose settings come out equal share one copy:
+rendition `converted` for the canonical encode, `converted:<key>` (named after the first
+platform, by key, that has it) for each other one. So a post to four platforms makes
+one copy per distinct encode, not one per platform.
 """
 
 from __future__ import annotations
@@ -12,21 +19,46 @@ import os
 import posixpath
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from shared.app import application
 from shared.db import Database
 from shared.log import get_logger
 from shared.media.convert import EncodeSettings, transcode
+from shared.media.covers import chosen_offset, cover_kind, frame_image
 from shared.media.probe import Probe
 from shared.media.validate import validate
-from shared.platforms import adapter_class
+from shared.platforms import adapter_class, adapters
+from shared.platforms.profiles import cover_frame, encode_profile
 from shared.storage import Storage, StoredMedia
 
 log = get_logger(__name__)
 CONVERTED = "converted"
 CONVERTED_VERTICAL = "converted:vertical"
+
+
+def encode_for(platform: str, base: EncodeSettings | None = None) -> EncodeSettings:
+    """The encode of a converted copy for `platform`: its profile on top of the product's settings."""
+    base = base or application().media_settings.encode_settings()
+    profile = encode_profile(platform)
+    cap = base.max_bitrate_bps if profile.max_bitrate_bps is None else min(base.max_bitrate_bps,
+                                                                          profile.max_bitrate_bps)
+    return replace(base, max_bitrate_bps=cap, max_fps=min(base.max_fps, profile.max_fps),
+                   audio_rate_hz=profile.audio_rate_hz, audio_bitrate_bps=profile.audio_bitrate_bps,
+                   h264_profile=profile.h264_profile, h264_level=profile.h264_level, faststart=profile.faststart)
+
+
+def conversion_kind(platform: str, base: EncodeSettings | None = None) -> str:
+    """The rendition kind holding `platform`'s converted copy; equal encodes share one kind."""
+    base = base or application().media_settings.encode_settings()
+    settings = encode_for(platform, base)
+    if settings == base:
+        return CONVERTED
+    sharing = sorted(key for key in adapters() if encode_for(key, base) == settings)
+    return f"{CONVERTED}:{sharing[0]}"
 
 
 def rendition_path(video: Mapping[str, Any], name: str) -> str:
@@ -74,7 +106,8 @@ def rendition_for(video: Mapping[str, Any], platform: str, *, db: Database,
     else:
         with db.service() as conn:
             found = _renditions(conn, str(video["id"]))
-    chosen = found.get(CONVERTED_VERTICAL) or found.get(CONVERTED)
+    # A vertical crop was asked for by the user (canonical encode, fit for every platform): it wins.
+    chosen = found.get(CONVERTED_VERTICAL) or found.get(conversion_kind(platform))
     return str(chosen["storage_path"]) if chosen else str(video["storage_path"])
 
 
@@ -85,9 +118,18 @@ def convert_video(
     storage: Storage,
     settings: EncodeSettings | None = None,
     crop_to_vertical: bool = False,
+    platform: str | None = None,
 ) -> dict[str, Any]:
-    """Convert once and store the rendition (idempotent); returns its row."""
-    kind = CONVERTED_VERTICAL if crop_to_vertical else CONVERTED
+    """Convert once and store the rendition (idempotent); returns its row.
+
+    With `platform`, the copy has that platform's encode (`encode_for`) and kind (`conversion_kind`), so
+    platforms with equal encodes reuse it; without, the canonical encode (`settings` or the product's).
+    """
+    if crop_to_vertical or platform is None:
+        kind = CONVERTED_VERTICAL if crop_to_vertical else CONVERTED
+    else:
+        kind = conversion_kind(platform, settings)
+        settings = encode_for(platform, settings)
     with db.service() as conn:
         video = _video(conn, video_id)
         existing = _renditions(conn, video_id).get(kind)
@@ -100,7 +142,7 @@ def convert_video(
         with storage.open(str(video["storage_path"])) as source:
             probe = transcode(source, temp_path, settings=settings, crop_to_vertical=crop_to_vertical,
                               source_probe=source_probe)
-        path = rendition_path(video, "converted-vertical.mp4" if crop_to_vertical else "converted.mp4")
+        path = rendition_path(video, kind.replace(":", "-") + ".mp4")
         stored = storage.put_file(path, temp_path, "video/mp4")
     finally:
         os.unlink(temp_path)
@@ -126,7 +168,7 @@ def prepare_for(
     with db.service() as conn:
         video = _video(conn, video_id)
     if needs_conversion(video.get("probe"), platform):
-        convert_video(video_id, db=db, storage=storage, settings=settings)
+        convert_video(video_id, db=db, storage=storage, settings=settings, platform=platform)
     return rendition_for(video, platform, db=db)
 
 
@@ -142,7 +184,6 @@ def media_for_target(
     save a transaction; without them both are looked up here. `say` tells the user (the
     pipeline writes the target's message) that the video is being converted first.
     """
-    from shared.media.covers import cover_kind
     platform = str(target["platform"])
     if video is None or renditions is None:
         with db.service() as conn:
@@ -154,13 +195,14 @@ def media_for_target(
             renditions = _renditions(conn, str(video["id"])) if video is not None else {}
     if video is None or video["deleted_at"] is not None:
         raise LookupError("the video of this post is no longer stored")
+    kind = conversion_kind(platform)
     if needs_conversion(video.get("probe"), platform) and not (
-        renditions.get(CONVERTED_VERTICAL) or renditions.get(CONVERTED)
+        renditions.get(CONVERTED_VERTICAL) or renditions.get(kind)
     ):
         # EC-2: a file our validator knows the platform refuses is converted before its first upload.
         if say is not None:
             say(converting_message(platform))
-        renditions = {**renditions, CONVERTED: convert_video(str(video["id"]), db=db, storage=storage)}
+        renditions = {**renditions, kind: convert_video(str(video["id"]), db=db, storage=storage, platform=platform)}
     # After the platform refused the file (the worker converted it), the converted copy goes out.
     refused = bool((target.get("step_data") or {}).get("converted"))
     path = rendition_for(video, platform, db=db, renditions=renditions, refused=refused)
@@ -173,6 +215,13 @@ def media_for_target(
         cover = storage.media_source(
             str(cover_row["storage_path"]), ttl_seconds, content_type=cover_row["content_type"]
         )
+    elif cover_frame(platform) == "image":
+        # The platform takes only an image: the frame the post's options chose, rendered at its cover size.
+        offset = chosen_offset(platform, target.get("options"))
+        spec = adapter_class(platform).limits.cover
+        if offset is not None and spec is not None:
+            path = frame_image(storage, video, offset, spec=spec, platform=platform)
+            cover = storage.media_source(path, ttl_seconds, content_type="image/jpeg")
     return media, cover
 
 
@@ -194,7 +243,7 @@ def convert_for_target(target: Mapping[str, Any], *, db: Database,
     if row is None or needs_conversion(row["probe"], str(target["platform"])):
         return False
     try:
-        convert_video(str(row["video_id"]), db=db, storage=storage)
+        convert_video(str(row["video_id"]), db=db, storage=storage, platform=str(target["platform"]))
     except Exception:
         log.exception("conversion failed", video_id=str(row["video_id"]))
         return False

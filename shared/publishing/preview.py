@@ -20,6 +20,7 @@ from shared.http import User
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
+from shared.platforms.profiles import cover_frame, feed_cutoff
 from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
@@ -27,14 +28,6 @@ from shared.publishing.service import PlannedTarget, PostPlan, plan_post, stored
 
 # How long the signed cover URL of a preview stays valid.
 PREVIEW_URL_SECONDS = 15 * 60
-
-# Where a platform's feed cuts the caption off behind "more", in characters as a person counts them.
-# Instagram: about 125 characters ("Instagram won't display an entire 2200 character post, just the
-#   first 125 characters", https://charactercounter.com/instagram; Meta documents no number).
-# TikTok, YouTube Shorts, Facebook Reels: no published number found; the cut depends on the
-#   screen and the number of lines, so the preview says None (docs/api.md).
-FEED_CUTOFF: dict[str, int | None] = {"instagram": 125, "tiktok": None, "youtube": None, "facebook": None}
-
 
 @dataclass
 class _NoMedia:
@@ -75,16 +68,19 @@ def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) 
                              filename=video.get("original_filename"))
     except PlatformError:
         return []  # options the platform can't take: reported among the problems
-    cutoff = FEED_CUTOFF.get(adapter.network)
+    # Where the feed hides the text behind "more": declared with its source in shared/platforms/<key>/feed.py.
+    feed = feed_cutoff(adapter.key)
     texts = []
     for name, value in sent.items():
         rule = _rule(adapter, name)
         length = text.measure(value, rule.unit) if rule else len(value)
+        in_feed = name in ("caption", "description")
+        cutoff = feed.chars if in_feed else None
         texts.append({
             "field": name, "text": value, "length": length, "unit": rule.unit if rule else "chars",
             "limit": rule.max_length if rule else None, "fits": rule is None or length <= rule.max_length,
-            "feed_cutoff": cutoff if name in ("caption", "description") else None,
-            "visible_in_feed": value[:cutoff] if cutoff is not None and name in ("caption", "description") else None,
+            "feed_cutoff": cutoff, "feed_cutoff_source": feed.source if in_feed else None,
+            "visible_in_feed": value[:cutoff] if cutoff is not None else None,
         })
     return texts
 
@@ -92,7 +88,7 @@ def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) 
 def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
     # Imported here: the media modules bring PyAV and numpy, which only a preview needs (cold starts of
     # the publishing function, bench/cold_start.py).
-    from shared.media.renditions import CONVERTED, CONVERTED_VERTICAL
+    from shared.media.renditions import CONVERTED_VERTICAL, conversion_kind
 
     adapter = plan.adapter
     if not video.get("probe"):
@@ -102,18 +98,34 @@ def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
     if refused:
         return {"verdict": "refused", "reasons": refused, "rendition_ready": False}
     if verdict.problems:
-        ready = CONVERTED in renditions or CONVERTED_VERTICAL in renditions
+        # The copy this platform would get: its own encode's kind (shared with equal encodes), or the user's crop.
+        ready = conversion_kind(adapter.key) in renditions or CONVERTED_VERTICAL in renditions
         return {"verdict": "will_convert", "reasons": [p.message for p in verdict.problems], "rendition_ready": ready}
     return {"verdict": "fits", "reasons": [], "rendition_ready": True}
 
 
-def _cover(plan: PlannedTarget, renditions: dict[str, str]) -> dict[str, Any]:
-    from shared.media.covers import cover_kind  # PyAV with it: see _media
+def _cover(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
+    """The cover this platform will show: the uploaded one, else the chosen frame as the platform will get it."""
+    from shared.media.covers import CoverError, cover_kind, frame_image  # PyAV with it: see _media
 
-    path = renditions.get(cover_kind(plan.adapter.key))
+    key = plan.adapter.key
+    path = renditions.get(cover_kind(key))
+    if path is not None:
+        return {"url": application().storage.signed_url(path, PREVIEW_URL_SECONDS), "offset_seconds": None}
     offset = plan.options.cover_offset() if plan.options is not None else None
-    url = application().storage.signed_url(path, PREVIEW_URL_SECONDS) if path else None
-    return {"url": url, "offset_seconds": None if url else offset}
+    route = cover_frame(key)
+    duration = (video.get("probe") or {}).get("duration_s")
+    if offset is None or route is None or not isinstance(duration, (int, float)) or offset > duration:
+        # No frame chosen, a platform that takes none, or a time outside the video (among the problems).
+        return {"url": None, "offset_seconds": offset if route is not None else None}
+    # "image" platforms get the frame fitted to their cover size: the preview shows that very file.
+    spec = plan.adapter.limits.cover if route == "image" else None
+    owned = {**video, "user_id": plan.connection["user_id"]}
+    try:
+        frame = frame_image(application().storage, owned, offset, spec=spec, platform=key)
+    except (CoverError, OSError, ValueError):
+        return {"url": None, "offset_seconds": offset}
+    return {"url": application().storage.signed_url(frame, PREVIEW_URL_SECONDS), "offset_seconds": offset}
 
 
 def _schedule(plan: PlannedTarget, now: datetime, budgets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -147,7 +159,7 @@ def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, 
         "options": stored_options(plan.options),
         "creator_options": plan.live or None,
         "media": _media(plan, video, renditions),
-        "cover": _cover(plan, renditions),
+        "cover": _cover(plan, video, renditions),
         "schedule": _schedule(plan, now, budgets),
         "problems": problems,
     }

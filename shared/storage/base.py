@@ -258,3 +258,9 @@ class ChunkReader(io.RawIOBase):
         buffer[: len(data)] = data
         self._pos += len(data)
         return len(data)
+
+
+def video_folder(user_id: object, video_id: object) -> str:
+    """`<user>/<video>/`: files made from one video (frames, covers chosen by time) live here, whatever the
+    original's own path, so deleting the video can remove the whole folder."""
+    return f"{user_id}/{video_id}/"

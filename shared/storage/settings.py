@@ -24,6 +24,10 @@ class StorageSettings(BaseSettings):
     signed_url_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     # Days after a video's last scheduled publish before it is deleted.
     video_retention_days: int = Field(default=7, ge=0)
+    # Days after its upload (or last failed/canceled post) before a never-published video is removed.
+    unpublished_video_days: int = Field(default=30, ge=1)
+    # Days before that removal its owner is mailed; the removal waits at least this long after the mail.
+    video_removal_notice_days: int = Field(default=3, ge=0)
     # Total stored bytes above which the storage alert fires.
     storage_alert_bytes: int = Field(default=80 * 1000**3, ge=1)
 

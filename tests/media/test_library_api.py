@@ -146,3 +146,34 @@ def test_delete_waits_for_posts_then_removes_every_object(api, db, user_a, user_
     assert _objects(api, user_a) == []
     assert httpx.get(f"{api.url}/{video_id}", headers=api.headers(user_a)).status_code == 404
     assert httpx.delete(f"{api.url}/{video_id}", headers=api.headers(user_a)).status_code == 404
+
+
+def test_the_library_says_when_an_unpublished_video_will_be_removed(api, db, user_a, clip) -> None:
+    from datetime import datetime, timedelta
+
+    from shared.storage.settings import storage_settings as settings
+
+    video = _upload(api, user_a, clip)
+    created = datetime.fromisoformat(video["created_at"])
+    expected = created + timedelta(days=settings().unpublished_video_days)
+    listed = httpx.get(api.url, headers=api.headers(user_a), timeout=30).json()["videos"]
+    [shown] = [v for v in listed if v["video_id"] == video["video_id"]]
+    assert datetime.fromisoformat(shown["removal_at"]) == expected
+    detail = httpx.get(f"{api.url}/{video['video_id']}", headers=api.headers(user_a), timeout=30).json()
+    assert datetime.fromisoformat(detail["removal_at"]) == expected
+    with db.service() as conn:
+        connection = conn.execute(
+            "insert into social_connections (user_id, platform, platform_account_id) values (%s, 'youtube', 'c1') "
+            "returning id", (user_a["sub"],)).fetchone()
+        post = conn.execute("insert into posts (user_id, video_id) values (%s, %s) returning id",
+                            (user_a["sub"], video["video_id"])).fetchone()
+        conn.execute("insert into publish_targets (user_id, post_id, connection_id, platform, state, scheduled_at) "
+                     "values (%s, %s, %s, 'youtube', 'scheduled', now() + interval '1 day')",
+                     (user_a["sub"], post["id"], connection["id"]))
+    try:
+        detail = httpx.get(f"{api.url}/{video['video_id']}", headers=api.headers(user_a), timeout=30).json()
+        assert detail["removal_at"] is None  # a scheduled post needs it: never removed meanwhile
+    finally:
+        with db.service() as conn:  # a later test's tick must not pick this target up
+            conn.execute("update publish_targets set state = 'canceled', next_attempt_at = null where post_id = %s",
+                         (post["id"],))

@@ -149,10 +149,14 @@ def _filter_matches(metric_filter: str, line: dict[str, Any]) -> bool:
     return True
 
 
-def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops_db):
+def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops_db, monkeypatch, make_app):
     from deploy.monitoring import BREACH_METRIC, log_metrics
     from shared.app import bootstrap
     from shared.publishing.wiring import run_tick
+
+    # The unused uploads below go in this very tick: no removal notice period (docs/media.md, Retention).
+    monkeypatch.setenv("VIDEO_REMOVAL_NOTICE_DAYS", "0")
+    make_app(database=ops_db)   # retention reads its rule from the process's application
 
     stream = io.StringIO()
     log.configure("INFO", stream=stream)

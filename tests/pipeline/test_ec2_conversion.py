@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from shared.media.renditions import CONVERTED, converting_message
+from shared.media.renditions import conversion_kind, converting_message
 from tests.pipeline.flows import publish
 from tests.support.stack import Harness
 
@@ -31,10 +31,11 @@ def mpeg4_video(media_dir):
     return make_video(media_dir / "ec2-mpeg4.mp4", seconds=4, width=540, height=960, video_codec="mpeg4")
 
 
-def _converted_sha256(harness: Harness, video_id: str) -> str:
+def _converted_sha256(harness: Harness, video_id: str, platform: str) -> str:
+    """The platform's converted copy (its encode profile's rendition)."""
     with harness.db.service() as conn:
         row = conn.execute("select storage_path from video_renditions where video_id = %s and kind = %s",
-                           (video_id, CONVERTED)).fetchone()
+                           (video_id, conversion_kind(platform))).fetchone()
     assert row is not None, "no converted copy was stored"
     digest = hashlib.sha256()
     with harness.storage.open(row["storage_path"]) as stored:
@@ -62,7 +63,7 @@ def test_refused_format_is_converted_once_and_retried(harness: Harness, user_a, 
     # The retry sent the converted copy, not the refused original again. (YouTube keeps the
     # failed upload on the channel, so it lists two videos; the others published once.)
     assert len(posts) == (2 if platform == "youtube" else 1)
-    assert posts[-1]["sha256"] == _converted_sha256(harness, answer["video_id"])
+    assert posts[-1]["sha256"] == _converted_sha256(harness, answer["video_id"], platform)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -74,7 +75,7 @@ def test_known_unfit_file_is_converted_before_its_first_upload(harness: Harness,
     final = harness.target(target_id)
     assert final["state"] == "published", (final["state"], final["user_message"])
     [post] = harness.published(platform)
-    assert post["sha256"] == _converted_sha256(harness, answer["video_id"])
+    assert post["sha256"] == _converted_sha256(harness, answer["video_id"], platform)
     # Nothing was refused on the way: the first upload already was the converted file. (A wait for a
     # per-minute budget is not a refusal: the session's other tests share Blotato's project minute.)
     assert all(row["error_code"] is None or row["error_class"] == "quota"

@@ -94,6 +94,15 @@ def test_preview_text_is_what_each_platform_receives(
         instagram = next(t for t in preview["targets"] if t["platform"] == "instagram")
         caption = instagram["texts"][0]
         assert caption["feed_cutoff"] == 125 and caption["visible_in_feed"] == caption["text"][:125]
+        assert caption["feed_cutoff_source"].startswith("https://")
+    for target in preview["targets"]:
+        if target["network"] == "instagram":
+            continue
+        # No source gives a number for these feeds: the answer says so instead of guessing.
+        for shown in target["texts"]:
+            assert shown["feed_cutoff"] is None and shown["visible_in_feed"] is None
+            if shown["field"] in ("caption", "description"):
+                assert shown["feed_cutoff_source"].startswith("not documented: "), shown
 
 
 def test_over_limit_text_is_the_problem_publish_refuses_with(

@@ -86,14 +86,15 @@ def test_deletes_seven_days_after_the_last_scheduled_publish(db, user_a, local_s
 def test_a_failed_target_does_not_keep_a_video(db, user_a, local_storage):
     video_id, path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=30))
     _target(db, user_a, video_id, state="failed", scheduled_at=NOW - timedelta(days=10))
-    assert video_id in run_retention(db, local_storage, NOW, retention_days=7).deleted_videos
+    report = run_retention(db, local_storage, NOW, retention_days=7, unpublished_days=7, notice_days=0)
+    assert video_id in report.deleted_videos
     assert not local_storage.exists(path)
 
 
 def test_unused_uploads_expire_seven_days_after_upload(db, user_a, local_storage):
     fresh, fresh_path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=6))
     old, old_path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=8))
-    report = run_retention(db, local_storage, NOW, retention_days=7)
+    report = run_retention(db, local_storage, NOW, retention_days=7, unpublished_days=7, notice_days=0)
     assert old in report.deleted_videos and fresh not in report.deleted_videos
     assert local_storage.exists(fresh_path) and not local_storage.exists(old_path)
 

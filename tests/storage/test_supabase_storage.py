@@ -154,11 +154,12 @@ def test_retention_keeps_the_row_when_storage_refuses_the_delete(db, user_a, sup
                      "values (%s, %s, %s, 11, %s)",
                      (video_id, user_a["sub"], path, datetime.now(UTC) - timedelta(days=30)))
     refusing = SupabaseStorage(supabase_server.url, "not-the-service-key")
-    report = run_retention(db, refusing, datetime.now(UTC), retention_days=7)
+    report = run_retention(db, refusing, datetime.now(UTC), retention_days=7, unpublished_days=7, notice_days=0)
     assert video_id in report.failed and video_id not in report.deleted_videos
     with db.service() as conn:
         row = conn.execute("select deleted_at from videos where id = %s", (video_id,)).fetchone()
     assert row["deleted_at"] is None
     assert supabase_storage.exists(path)
-    assert video_id in run_retention(db, supabase_storage, datetime.now(UTC), retention_days=7).deleted_videos
+    assert video_id in run_retention(db, supabase_storage, datetime.now(UTC), retention_days=7, unpublished_days=7,
+                                     notice_days=0).deleted_videos
     assert not supabase_storage.exists(path)
