@@ -16,8 +16,10 @@ KNOWN_BACK_ARROWS = {
     # The options models build on shared/api/strict.py (StrictModel, UserText), while shared.api
     # serves the catalog from the platforms: strict.py belongs below both.
     ("shared.platforms", "shared.api"),
-    # connections/errors.py builds the HTTP answer (ApiError) of a connection error.
-    ("shared.connections", "shared.http"),
+    # connections/store.py and flow.py read the vault and the settings from the composition root.
+    ("shared.connections", "shared.app"),
+    # notify/templates.py and outbox.py read the settings from the composition root.
+    ("shared.notify", "shared.app"),
     # notify/outcomes.py words its mail with publishing's summary, while publishing marks
     # connections expired (which mails the user).
     ("shared.notify", "shared.publishing"),

@@ -31,8 +31,7 @@ from shared.media.convert import EncodeSettings, transcode
 from shared.media.covers import chosen_offset, cover_kind, frame_image
 from shared.media.probe import Probe
 from shared.media.validate import validate
-from shared.platforms import adapter_class, adapters
-from shared.platforms.profiles import cover_frame, encode_profile
+from shared.platforms import adapter_class, adapters, cover_frame, encode_profile
 from shared.storage import Storage, StoredMedia
 
 log = get_logger(__name__)
@@ -44,6 +43,8 @@ def encode_for(platform: str, base: EncodeSettings | None = None) -> EncodeSetti
     """The encode of a converted copy for `platform`: its profile on top of the product's settings."""
     base = base or application().media_settings.encode_settings()
     profile = encode_profile(platform)
+    if profile is None:  # the platform declares no encode of its own
+        return base
     cap = base.max_bitrate_bps if profile.max_bitrate_bps is None else min(base.max_bitrate_bps,
                                                                           profile.max_bitrate_bps)
     return replace(base, max_bitrate_bps=cap, max_fps=min(base.max_fps, profile.max_fps),

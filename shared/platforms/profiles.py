@@ -3,13 +3,13 @@
 `shared/platforms/<key>/feed.py` declares `FEED_CUTOFF` (where the feed hides the caption
 behind "more"), `shared/platforms/<key>/media_profile.py` declares `ENCODE_PROFILE` (the
 encode a converted copy for that platform gets) and `COVER_FRAME` (how a chosen cover frame
-reaches the platform). Each value carries its source; an undocumented fact stays `None`
-with the reason, never a guessed number.
+reaches the platform); the package's `Platform` descriptor carries them, and generic code asks
+`shared.platforms.feed_cutoff(key)` etc. Each value carries its source; an undocumented fact
+stays `None` with the reason, never a guessed number.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,19 +48,5 @@ class EncodeProfile:
     faststart: bool = True
 
 
-def feed_cutoff(key: str) -> FeedCutoff:
-    """The feed cutoff of platform `key` (its package's `feed.FEED_CUTOFF`)."""
-    value: FeedCutoff = importlib.import_module(f"shared.platforms.{key}.feed").FEED_CUTOFF
-    return value
-
-
-def encode_profile(key: str) -> EncodeProfile:
-    """The encode profile of platform `key` (its package's `media_profile.ENCODE_PROFILE`)."""
-    value: EncodeProfile = importlib.import_module(f"shared.platforms.{key}.media_profile").ENCODE_PROFILE
-    return value
-
-
-def cover_frame(key: str) -> CoverFrame:
-    """How a chosen cover frame reaches platform `key` (its package's `media_profile.COVER_FRAME`)."""
-    value: CoverFrame = importlib.import_module(f"shared.platforms.{key}.media_profile").COVER_FRAME
-    return value
+# Not documented anywhere: what a platform's descriptor says when its package declares no cut-off.
+UNDOCUMENTED_FEED = FeedCutoff(chars=None, source=f"{NOT_DOCUMENTED}: the platform publishes no number")

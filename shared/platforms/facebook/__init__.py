@@ -1,5 +1,7 @@
 """Facebook Reels on Pages (Reels API)."""
 
+from shared.platforms.facebook.feed import FEED_CUTOFF
+from shared.platforms.facebook.media_profile import COVER_FRAME, ENCODE_PROFILE
 from shared.platforms.facebook.oauth import FacebookOAuth
 from shared.platforms.facebook.options import Options
 from shared.platforms.facebook.publisher import FacebookAdapter
@@ -7,6 +9,7 @@ from shared.platforms.facebook.settings import FacebookSettings
 from shared.platforms.platform import Platform
 
 PLATFORM = Platform(
+    feed_cutoff=FEED_CUTOFF, encode_profile=ENCODE_PROFILE, cover_frame=COVER_FRAME,
     adapter=FacebookAdapter, provider=FacebookOAuth, options=Options,
     # The upload step hands over the file's bytes (rupload): up to 15 minutes.
     dispatch_deadline_s=900,
