@@ -223,6 +223,10 @@ class PlatformAdapter(ABC):
     slot_step: ClassVar[str | None] = None
     # The step that removes a staged object from the platform after a cancel (None: nothing to remove).
     unstage_step: ClassVar[str | None] = None
+    # The step that updates a staged object in place after the user edits its time or text (YouTube:
+    # videos.update). None: an edit of a staged target removes the object (`unstage_step`) and
+    # stages it again from `first_step`.
+    restage_step: ClassVar[str | None] = None
 
     # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
     settings_class: ClassVar[type[Any] | None] = None

@@ -361,6 +361,8 @@ def _record_success(rt: Runtime, claim: Claimed, data: dict[str, Any], outcome: 
     adapter = rt.adapter(target["platform"])
     if claim.state == State.CANCELED:
         return _record_unstaged(rt, claim, data, outcome)
+    if data.get("restage") and step == adapter.unstage_step:
+        return _record_removed_for_restage(rt, claim)
     new_data = {k: v for k, v in data.items() if k not in ("pending_call", "watch_since")} | outcome.data
     if outcome.next_step is not None and outcome.next_step not in adapter.steps:
         raise RuntimeError(f"{adapter.key}: step {step} returned unknown next step {outcome.next_step!r}")
@@ -590,6 +592,29 @@ def _record_unstaged(rt: Runtime, claim: Claimed, data: dict[str, Any], outcome:
         return _lease_lost()
     log.info("unstaged")
     return Result(Outcome.UNSTAGED, State.CANCELED)
+
+
+def _record_removed_for_restage(rt: Runtime, claim: Claimed) -> Result:
+    """An edited staged target's object is gone from the platform: it stages again from the first
+    step, at its lead time before the new slot (at once for "publish now")."""
+    now = rt.clock()
+    target = claim.target
+    adapter = rt.adapter(target["platform"])
+    slot = target["scheduled_at"]
+    state = State.SCHEDULED if slot is not None else State(adapter.steps[adapter.first_step].phase)
+    due = staging.due_at(adapter, slot, now) if slot is not None else now
+    fields = {"attempts": 0, "lease_owner": None, "lease_expires_at": None, "error_code": None,
+              "error_class": None, "user_message": None, "state": state, "next_attempt_at": due,
+              "step_data": {"step": adapter.first_step}}
+    with rt.db.service() as conn:
+        row = targets.record(conn, "record_success", target["id"], source=claim.state, lease=claim.lease,
+                             fields=fields, bump=True)
+        if row is None:
+            return _lease_lost()
+    wait = max(0.0, (due - now).total_seconds())
+    rt.enqueue(target["id"], target["platform"], row["task_seq"], wait)
+    log.info("unstaged to stage again after an edit")
+    return Result(Outcome.NEXT_STEP, state, adapter.first_step)
 
 
 def _record_unstage_failure(rt: Runtime, claim: Claimed, data: dict[str, Any], err: PlatformError,
