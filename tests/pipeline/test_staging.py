@@ -521,3 +521,30 @@ def test_editing_a_staged_blotato_post_replaces_its_schedule(staged: Harness, us
     final = harness.target(target_id)
     assert final["state"] == "published" and final["published_at"] == later
     assert len(harness.published("blotato")) == 1
+
+
+def test_an_edit_whose_update_waits_for_a_reconnect_past_the_old_slot_ends_published_once(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+    harness.fault("youtube", "update", "expired_token")
+    later = SLOT + timedelta(hours=2)
+    edit_target(harness.rt, as_user(user_a), target_id,
+                TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC"))
+    harness.run(until=SLOT - timedelta(seconds=30))
+    parked = harness.target(target_id)
+    assert parked["state"] == "needs_reconnect", (parked["state"], parked["user_message"])
+
+    # Reconnected only after the old slot: YouTube had already made it public then.
+    harness.clock.now = SLOT + timedelta(minutes=10)
+    account = harness.account_id(str(parked["connection_id"]))
+    harness.connect(user_a, "youtube", sandbox_account=account)
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["platform_post_id"] == video_id
+    assert youtube_sandbox.live_at(harness.sandbox.sandbox, video_id) == SLOT.timestamp()
+    assert len(harness.published("youtube")) == 1

@@ -378,8 +378,17 @@ class YouTubeAdapter(PlatformAdapter):
         video_id = str(data["video_id"])
         resource = metadata.video_resource(job)
         publish_at = _stage(resource, job)
-        self._call("PUT", "/youtube/v3/videos", job.credentials, params={"part": "snippet,status"},
-                   json={"id": video_id, **resource})
+        try:
+            self._call("PUT", "/youtube/v3/videos", job.credentials, params={"part": "snippet,status"},
+                       json={"id": video_id, **resource})
+        except PermanentError:
+            # Too late to move it (a reconnect that came after the old slot): YouTube already made it
+            # public at its old time, so it is live, once.
+            item = self._video(job.credentials, video_id, "status")
+            if item is not None and item.get("status", {}).get("privacyStatus") == "public":
+                log.warning("youtube_staged_video_live_before_update", video_id=video_id)
+                return self._done(video_id)
+            raise
         log.info("youtube_staged_video_updated", video_id=video_id, staged_for=publish_at)
         # confirm_live waits for the new slot, or (public now) reads at once that it is live.
         return StepOutcome(next_step="confirm_live", data={"video_id": video_id, "publish_at": publish_at})
