@@ -355,6 +355,18 @@ def _media_routes(app: Flask, sb: Sandbox, api: _Instagram) -> None:
             "id": f"{media_id}/insights/{name}/lifetime",
         } for name in wanted])
 
+    @app.delete("/instagram-graph/<version>/<object_id_>", endpoint="ig_publish_delete_object")
+    def delete_object(version: str, object_id_: str) -> Response:
+        """An IG Container cannot be deleted ("Deleting: This operation is not supported",
+        https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-container):
+        Graph answers an unsupported method with code 100, subcode 33. An unpublished one expires after 24 h."""
+        _, problem = api.authenticate()
+        if problem is not None:
+            return problem
+        return graph_error(400, 100, f"Unsupported delete request. Object with ID '{object_id_}' does not exist, "
+                           "cannot be loaded due to missing permissions, or does not support this operation.",
+                           subcode=33)
+
     @app.get("/instagram-graph/<version>/<object_id_>", endpoint="ig_publish_object")
     def read_object(version: str, object_id_: str) -> Response:
         account_id, problem = api.authenticate()

@@ -26,10 +26,13 @@ with the yt-analytics.readonly and youtube.readonly scopes (fault operation `ana
 Scheduled publishing: a private video with `status.publishAt` reads as public from that time on
 the sandbox's clock (`sb.now`; `live_at` says when it became watchable); publishAt on a video
 that is not private is `invalidPublishAt`. `DELETE /youtube/v3/videos?id=` (videos.delete, 50
-units) needs the youtube or youtube.force-ssl scope. Processing takes `processing_seconds`, or a
+units) needs the youtube or youtube.force-ssl scope. `PUT /youtube/v3/videos?part=snippet,status`
+(videos.update, 50 units, the same scopes) replaces every property of the parts it names: a
+status without publishAt clears the schedule, and publishAt is refused once the video has been
+public (it can be set only on a private video never published). Processing takes `processing_seconds`, or a
 time drawn per video from `youtube.processing_range` ([low, high]).
 
-Fault operations: insert, upload, upload_status, list, thumbnail, processing, delete.
+Fault operations: insert, upload, upload_status, list, thumbnail, processing, delete, update.
 Kinds: server_error (params.status 500|503), rate_limited (params.retry_after),
 expired_token, quota, upload_limit, signup_required, forbidden, invalid_image,
 session_gone (params.status 404|410), lost_response (finish the upload, then drop
@@ -516,7 +519,7 @@ def _upload_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
 
 
 def _video_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
-    """videos.list and videos.delete."""
+    """videos.list, videos.delete and videos.update."""
 
     # -------------------------------------------------------------- videos.list
 
@@ -568,6 +571,58 @@ def _video_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:
                 if entry["platform"] == PLATFORM and entry["post_id"] == video_id:
                     entry["deleted"] = True
         return Response(status=204)
+
+    # ------------------------------------------------------------ videos.update
+
+    @app.put(f"{PREFIX}/youtube/v3/videos")
+    def update_video() -> Response:
+        """videos.update: replaces every mutable property of the parts named in `part`; 50 units;
+        youtube, youtube.force-ssl or youtubepartner scope.
+        https://developers.google.com/youtube/v3/docs/videos/update
+        publishAt only on a private video that was never published:
+        https://developers.google.com/youtube/v3/docs/videos#status.publishAt"""
+        token = api.admit("update")
+        if isinstance(token, Response):
+            return token
+        parts = {p for p in request.args.get("part", "").split(",") if p}
+        if not parts:
+            return error(400, "required", "Required parameter: part", domain="global")
+        over = api.spend_units(50)
+        if over is not None:
+            return over
+        if token.scopes and not set(token.scopes) & set(DELETE_SCOPES):
+            return error(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
+                         domain="global")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not body.get("id"):
+            return error(400, "invalidVideoMetadata", "The request metadata is invalid.")
+        video = api.state()["videos"].get(str(body["id"]))
+        if video is None:
+            return error(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+        if video["account_id"] != token.account_id:
+            return error(403, "forbidden", "The video that you are trying to update cannot be updated.")
+        snippet = body.get("snippet") if "snippet" in parts else video["snippet"]
+        status = body.get("status") if "status" in parts else video["status"]
+        if "snippet" in parts and not (snippet or {}).get("categoryId"):
+            return error(400, "invalidCategoryId", "The request metadata specifies an invalid video category.")
+        refused = _validate_resource({"snippet": snippet, "status": status})
+        if refused is not None:
+            return refused
+        now = sb.now(PLATFORM)
+        was_public = visible_privacy(video, now) == "public" or video.get("was_public", False)
+        if "status" in parts and (status or {}).get("publishAt") and was_public:
+            return error(400, "invalidPublishAt", "The request metadata specifies an invalid scheduled publishing "
+                         "time.")
+        with sb.lock:
+            if was_public:
+                video["was_public"] = True
+            video["snippet"], video["status"] = dict(snippet or {}), dict(status or {})
+            for entry in sb.published:
+                if entry["platform"] == PLATFORM and entry["post_id"] == video["id"]:
+                    entry.update(caption=video["snippet"].get("description", ""), title=video["snippet"].get("title"),
+                                 tags=video["snippet"].get("tags", []), status=video["status"])
+                    entry["updates"] = entry.get("updates", 0) + 1
+        return _json(api.video_resource(video, parts & {"snippet", "status"}, owner=True))
 
 
 def _thumbnail_routes(app: Flask, sb: Sandbox, api: _YouTube) -> None:

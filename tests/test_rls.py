@@ -53,6 +53,7 @@ class World:
     experiment_variant: str
     account_cleanup: int
     caption_suggestion: int
+    usage_hold_scope: str = ""
 
     @property
     def user_id(self) -> str:
@@ -143,10 +144,13 @@ def seed_world(db: Database, platform: str = "youtube") -> World:
             "values (%s, 'revoke', %s, %s, 'infinity') returning id", (uid, platform, FAKE_CIPHERTEXT))
         caption_suggestion = one(conn, "insert into caption_suggestions (user_id, video_id, platforms, engine) "
                                  "values (%s, %s, '{tiktok}', 'local') returning id", (uid, video))
+        # A platform-wide row (no owner): the seeded account's usage hold, as the worker records it.
+        conn.execute("insert into platform_usage_holds (platform, scope, held_until) values (%s, %s, now())",
+                     (platform, f"acct-{tag}"))
     return World(claims, str(video), str(rendition), str(connection), str(oauth_state), str(batch), str(post),
                  str(target), f"key-{tag}", quota_usage, str(notification), publish_event, analytics_snapshot,
                  str(outbox_event), str(webhook_endpoint), str(webhook_delivery), webhook_attempt,
-                 str(experiment), str(experiment_variant), account_cleanup, caption_suggestion)
+                 str(experiment), str(experiment_variant), account_cleanup, caption_suggestion, f"acct-{tag}")
 
 
 # ----------------------------------------------------------------------------- what an attack tries per table
@@ -259,6 +263,10 @@ SPECS: dict[str, TableSpec] = {
     "publishing_defaults": TableSpec(
         "user_id = %(user_id)s", lambda w: {"user_id": w.user_id}, "enabled = false",
         insert("insert into publishing_defaults (user_id, platform, traits) values (%(owner)s, %(tag)s, '{}')")),
+    "platform_usage_holds": TableSpec(
+        "scope = %(scope)s", lambda w: {"scope": w.usage_hold_scope}, "held_until = now() + interval '1 day'",
+        insert("insert into platform_usage_holds (platform, scope, held_until) "
+               "values ('facebook', %(tag)s, now() + interval '1 day')")),
     "account_cleanup": TableSpec(
         "id = %(id)s", by_id("account_cleanup"), "attempts = 0",
         insert("insert into account_cleanup (user_id, kind, storage_prefix) values (%(owner)s, 'objects', '/')")),
@@ -272,7 +280,9 @@ TABLES = sorted(SPECS)
 # every table is written by the server (the API checks a request, then writes as the service).
 WRITE_POLICY: dict[str, dict[str, set[str]]] = {}
 # Tables a user may not even read.
-SERVER_ONLY = {"oauth_states", "idempotency_keys", "account_cleanup"}
+SERVER_ONLY = {"oauth_states", "idempotency_keys", "account_cleanup", "platform_usage_holds"}
+# Platform-wide tables with no owner column: "the victim's rows" are all of them.
+OWNERLESS = {"platform_usage_holds"}
 # The columns of these a user may read (the rest are token ciphertexts).
 READABLE_COLUMNS = {"social_connections": "id, user_id, platform, username, status",
                     "webhook_endpoints": "id, user_id, url, events, status"}
@@ -309,6 +319,8 @@ def snapshot(db: Database, table: str, world: World) -> dict[str, Any]:
 
 def count_owned(db: Database, table: str, owner: str) -> int:
     with db.service() as conn:
+        if table in OWNERLESS:
+            return conn.execute(f"select count(*) as n from public.{table}").fetchone()["n"]
         return conn.execute(f"select count(*) as n from public.{table} where user_id = %s",
                             (owner,)).fetchone()["n"]
 
@@ -353,8 +365,9 @@ def test_other_user_cannot_touch_rows(db, victim, attacker, table):
 
     columns = READABLE_COLUMNS.get(table, "*")
     assert run(db, attacker.claims, f"select {columns} from public.{table} where {where}", key) in (0, DENIED)
-    assert run(db, attacker.claims, f"select {columns} from public.{table} where user_id = %(u)s",
-               {"u": victim.user_id}) in (0, DENIED)
+    if table not in OWNERLESS:
+        assert run(db, attacker.claims, f"select {columns} from public.{table} where user_id = %(u)s",
+                   {"u": victim.user_id}) in (0, DENIED)
     assert run(db, attacker.claims, f"update public.{table} set {spec.harmless_update} where {where}", key) \
         in (0, DENIED)
     assert run(db, attacker.claims, f"update public.{table} set {spec.harmless_update}") in (0, 1, DENIED)

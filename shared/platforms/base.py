@@ -81,6 +81,8 @@ class QuotaRule:
             "per_minute".
     steps: for a per-minute rate, the steps that make the call it limits: every run of one
            of them spends a unit (daily budgets spend one unit per target instead).
+    reconcile_steps: for a per-minute rate, the steps whose reconcile (asking whether the
+           step took effect) makes the call it limits (TikTok reads status/fetch then).
     """
 
     name: str
@@ -89,6 +91,7 @@ class QuotaRule:
     window: Literal["rolling_24h", "daily_pacific", "per_minute"]
     user_message: str
     steps: tuple[str, ...] = ()
+    reconcile_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,10 @@ class PlatformAdapter(ABC):
     slot_step: ClassVar[str | None] = None
     # The step that removes a staged object from the platform after a cancel (None: nothing to remove).
     unstage_step: ClassVar[str | None] = None
+    # The step that updates a staged object in place after the user edits its time or text (YouTube:
+    # videos.update). None: an edit of a staged target removes the object (`unstage_step`) and
+    # stages it again from `first_step`.
+    restage_step: ClassVar[str | None] = None
 
     # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
     settings_class: ClassVar[type[Any] | None] = None
@@ -259,6 +266,15 @@ class PlatformAdapter(ABC):
     def holds_for_slot(self, step: str) -> bool:
         """Whether `step` must wait for the slot when a staged target reaches it before."""
         return step == self.slot_step
+
+    def usage_holds(self) -> dict[str, timedelta]:
+        """Holds the platform's usage reports asked for since the last step ("app" or an account id
+        -> how long no call should be made from now); the pipeline shares them with every instance."""
+        return {}
+
+    def usage_hold_message(self) -> str:
+        """What the user reads while a target waits for such a hold."""
+        return f"{self.display_name} asked us to slow down. We'll continue automatically."
 
     def staged_object(self, data: Mapping[str, Any]) -> bool:
         """Whether the step data shows an object left on the platform by staging (cancel removes it)."""

@@ -120,7 +120,7 @@ def rate_scope(rule: QuotaRule, account_id: str) -> str:
 
 def pace(
     conn: Conn, adapter: type[PlatformAdapter], *, step: str, account_id: str, user_id: str, target_id: str,
-    now: datetime,
+    now: datetime, reconciling: bool = False,
 ) -> None:
     """Spend one unit of every per-minute rate that `step` is limited by, or raise QuotaDeferral.
 
@@ -128,7 +128,8 @@ def pace(
     all targets of the account, so a bulk publish to one account keeps within the rate.
     """
     for rule in adapter.quotas:
-        if rule.window != "per_minute" or step not in rule.steps:
+        limited = rule.reconcile_steps if reconciling else rule.steps
+        if rule.window != "per_minute" or step not in limited:
             continue
         scope = rate_scope(rule, account_id)
         _lock(conn, adapter.key, scope, rule)

@@ -382,9 +382,9 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> Ta
             raise NotFound("We couldn't find that scheduled post.", code="target_not_found")
         if current["state"] not in states.NOT_STARTED:
             raise NotEditable("This post is already publishing or done, so it can't be edited.")
-        if _staged(conn, target_id):
-            raise NotEditable("This post is already on the platform, waiting for its time, so it can't be edited. "
-                              "Cancel it and schedule it again to change it.", code="already_staged")
+        staged = _staged_data(conn, target_id)
+        if staged is not None:
+            _refuse_staged_edit(current, edit, now)
         post = conn.execute(
             "select p.caption, p.hashtags, v.probe from posts p join videos v on v.id = p.video_id where p.id = %s",
             (current["post_id"],),
@@ -410,16 +410,25 @@ def edit_target(rt: Runtime, user: User, target_id: str, edit: TargetEdit) -> Ta
         )
         if checked.found:
             _refuse([(adapter.network, checked.found)])
-        # Still scheduled at the moment of writing: the worker may have started it meanwhile.
-        updated = targets.edit(conn, target_id, user.id, {
+        values = {
             "caption": caption, "title": title, "hashtags": hashtags,
             "options": Jsonb(stored_options(checked.options)), "scheduled_at": when, "timezone": zone,
             "consent": _consent(checked.options, now) if edit.options is not None else None,
-        }, _COLUMNS)
-        if updated is not None and when is not None:
-            # The schedule trigger moved it to the slot; a staged platform starts its lead time before.
-            updated = targets.set_due(conn, target_id, staging.due_at(rt.adapter(current["platform"]), when, now),
-                                      _COLUMNS)
+        }
+        platform = rt.adapter(current["platform"])
+        # Still scheduled (and staged or not, as read) at the moment of writing: the worker may have
+        # started it meanwhile.
+        if staged is None:
+            updated = targets.edit(conn, target_id, user.id, values, _COLUMNS)
+            due = staging.due_at(platform, when, now) if when is not None else None
+        else:
+            restage = staging.restage_data(platform, staged)
+            updated = targets.edit_staged(conn, target_id, user.id, values, restage, _COLUMNS)
+            due = staging.restage_due(platform, restage, when, now)
+        if updated is not None and due is not None:
+            # The schedule trigger moved it to the slot; a staged platform starts its lead time before,
+            # and a staged object is updated (or removed) at once.
+            updated = targets.set_due(conn, target_id, due, _COLUMNS)
         if updated is not None and edit.publish_now:
             updated = targets.start_now(conn, target_id, now, _COLUMNS)
     if updated is None:
@@ -481,10 +490,22 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
     return _accepted(post_id, created), 201
 
 
-def _staged(conn: Conn, target_id: str) -> bool:
-    row = conn.execute("select step_data ? 'staged' as staged from publish_targets where id = %s",
+def _staged_data(conn: Conn, target_id: str) -> dict[str, Any] | None:
+    """The step data of a target staged on its platform, None when it is not staged."""
+    row = conn.execute("select step_data from publish_targets where id = %s and step_data ? 'staged'",
                        (target_id,)).fetchone()
-    return bool(row and row["staged"])
+    return None if row is None else dict(row["step_data"])
+
+
+def _refuse_staged_edit(current: dict[str, Any], edit: TargetEdit, now: datetime) -> None:
+    """A staged post's time and text can change; its settings were sent with the video, and at its slot
+    it is the platform's to publish."""
+    if current["scheduled_at"] is not None and current["scheduled_at"] <= now:
+        raise NotEditable("This post is going live right now, so it can't be edited.", code="already_started")
+    if edit.options is not None:
+        raise NotEditable("This post is already on the platform, waiting for its time: you can change its time "
+                          "and text, but not its settings. Cancel it and schedule it again to change them.",
+                          code="already_staged")
 
 
 def cancel_target(rt: Runtime, user: User, target_id: str) -> TargetView:

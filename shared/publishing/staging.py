@@ -7,6 +7,13 @@ until the slot. While it waits the target is `scheduled` again, with `step_data.
 its `next_attempt_at` at the slot; the tick (or the slot's task) picks it up as any other
 scheduled target and the worker goes on from the step it recorded.
 
+An edit of a staged target (its time or text) changes the staged object instead of being
+refused: a platform that can update it in place runs its `restage_step` at once (YouTube:
+videos.update with the new publishAt and snippet); one that cannot runs its `unstage_step` and
+stages again from its first step (`restage` in the step data); one with nothing to remove (an
+Instagram container, never published and gone after 24 hours) stages again from its first step.
+The restaged target waits for its new slot as before, so it goes live once, at the new time.
+
 A problem found while staging (an expired token, a refused video) reaches the user before
 the slot, with the slot's time in the message. A cancel after staging removes the staged
 object from the platform (`unstage_step`), run by the worker on the canceled target.
@@ -30,6 +37,25 @@ def waits_for_slot(adapter: PlatformAdapter, next_step: str | None, slot: dateti
                    now: datetime) -> bool:
     """A staged target holds its going-live step until the slot."""
     return next_step is not None and adapter.holds_for_slot(next_step) and slot is not None and slot > now
+
+
+def restage_data(adapter: PlatformAdapter, data: dict[str, Any]) -> dict[str, Any]:
+    """The step data that makes the worker update (or remove and stage again) an edited staged target."""
+    kept = {k: v for k, v in data.items() if k != "staged"}
+    if adapter.restage_step is not None:
+        return kept | {"step": adapter.restage_step}
+    if adapter.unstage_step is not None and adapter.staged_object(data):
+        return kept | {"step": adapter.unstage_step, "restage": True}
+    return {}
+
+
+def restage_due(adapter: PlatformAdapter, data: dict[str, Any], slot: datetime | None,
+                now: datetime) -> datetime | None:
+    """When an edited staged target runs: at once when the staged object is updated or removed first;
+    otherwise it stages again at its lead time before the new slot (None: "publish now")."""
+    if data or slot is None:
+        return now
+    return due_at(adapter, slot, now)
 
 
 def slot_for_job(target: dict[str, Any], now: datetime) -> datetime | None:

@@ -80,6 +80,24 @@ def edit(conn: Conn, target_id: str, user_id: str, values: Mapping[str, Any], re
 
 
 @_action("edit")
+def edit_staged(conn: Conn, target_id: str, user_id: str, values: Mapping[str, Any], step_data: Mapping[str, Any],
+                returning: sql.Composable) -> dict[str, Any] | None:
+    """Change what the user chose of a target staged on its platform; `step_data` replaces its step
+    data so the worker updates (or removes and re-stages) the staged object next."""
+    assignments = sql.SQL(", ").join(
+        sql.SQL("consent = coalesce(%s, consent)") if name == "consent" else sql.SQL("{} = %s").format(
+            sql.Identifier(name)) for name in values)
+    with server_writes(conn):
+        row = conn.execute(
+            sql.SQL("update publish_targets set {}, step_data = %s where id = %s and user_id = %s and state = {} "
+                    "and step_data ? 'staged' returning {}").format(
+                assignments, sql.Literal(str(State.SCHEDULED)), returning),
+            (*values.values(), Jsonb(dict(step_data)), target_id, user_id),
+        ).fetchone()
+    return None if row is None else dict(row)
+
+
+@_action("edit")
 def set_due(conn: Conn, target_id: str, due: datetime, returning: sql.Composable) -> dict[str, Any] | None:
     """When an edited scheduled target starts (its slot, or its staging lead time before it)."""
     with server_writes(conn):

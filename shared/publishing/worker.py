@@ -38,7 +38,7 @@ from psycopg import sql
 from shared.log import bind_context, get_logger
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
 from shared.platforms.errors import ErrorClass, PlatformError, TransientError
-from shared.publishing import quota, staging, states, targets
+from shared.publishing import quota, staging, states, targets, usage_holds
 from shared.publishing.runtime import Runtime, utcnow
 from shared.publishing.states import State
 
@@ -239,6 +239,7 @@ def deliver(rt: Runtime, target_id: str, seq: int | None = None) -> Result:
         if outcome is None:
             outcome = adapter.run_step(step, job, adapter_part(data))
     except PlatformError as err:
+        _share_usage_holds(rt, adapter)
         return _record_failure(rt, claim, data, err, unknown=unknown)
     except Exception as exc:  # a bug or an unexpected answer: never lose the target over it
         log.exception("step crashed", step=step)
@@ -248,8 +249,22 @@ def deliver(rt: Runtime, target_id: str, seq: int | None = None) -> Result:
             code="unexpected",
             detail=repr(exc)[:500],
         )
+        _share_usage_holds(rt, adapter)
         return _record_failure(rt, claim, data, unexpected, unknown=unknown)
+    _share_usage_holds(rt, adapter)
     return _record_success(rt, claim, data, outcome)
+
+
+def _share_usage_holds(rt: Runtime, adapter: PlatformAdapter) -> None:
+    """What the platform's usage headers said during the step, for every instance (usage_holds.py)."""
+    holds = adapter.usage_holds()
+    if not holds:
+        return
+    try:
+        with rt.db.service() as conn:
+            usage_holds.record(conn, adapter.key, holds, rt.clock())
+    except Exception:  # this instance still holds them in memory; the step's outcome must be recorded
+        log.exception("usage holds not shared")
 
 
 def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
@@ -304,10 +319,18 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
                     data["pending_call"] = _pending_call(step, now)
             except quota.QuotaDeferral as found:
                 deferral = found
-        if deferral is None and not reconciling and not unstaging:
-            try:  # per-minute rates (TikTok: 6 inits, 30 status checks a minute): before every step
+        if deferral is None and not unstaging:
+            # Per-minute rates (TikTok: 6 inits, 30 status checks a minute): before every step, and
+            # before a reconcile that makes a limited call (TikTok reads status/fetch).
+            try:
                 quota.pace(conn, adapter, step=step, account_id=target["platform_account_id"],
-                           user_id=str(target["user_id"]), target_id=target_id, now=now)
+                           user_id=str(target["user_id"]), target_id=target_id, now=now,
+                           reconciling=reconciling)
+            except quota.QuotaDeferral as found:
+                deferral = found
+        if deferral is None and not unstaging and not following_link:
+            try:  # another instance heard from the platform that the app or this account is near its limit
+                usage_holds.check(conn, rt.adapter(target["platform"]), target["platform_account_id"], now)
             except quota.QuotaDeferral as found:
                 deferral = found
         if deferral is not None:
@@ -361,6 +384,8 @@ def _record_success(rt: Runtime, claim: Claimed, data: dict[str, Any], outcome: 
     adapter = rt.adapter(target["platform"])
     if claim.state == State.CANCELED:
         return _record_unstaged(rt, claim, data, outcome)
+    if data.get("restage") and step == adapter.unstage_step:
+        return _record_removed_for_restage(rt, claim)
     new_data = {k: v for k, v in data.items() if k not in ("pending_call", "watch_since")} | outcome.data
     if outcome.next_step is not None and outcome.next_step not in adapter.steps:
         raise RuntimeError(f"{adapter.key}: step {step} returned unknown next step {outcome.next_step!r}")
@@ -590,6 +615,29 @@ def _record_unstaged(rt: Runtime, claim: Claimed, data: dict[str, Any], outcome:
         return _lease_lost()
     log.info("unstaged")
     return Result(Outcome.UNSTAGED, State.CANCELED)
+
+
+def _record_removed_for_restage(rt: Runtime, claim: Claimed) -> Result:
+    """An edited staged target's object is gone from the platform: it stages again from the first
+    step, at its lead time before the new slot (at once for "publish now")."""
+    now = rt.clock()
+    target = claim.target
+    adapter = rt.adapter(target["platform"])
+    slot = target["scheduled_at"]
+    state = State.SCHEDULED if slot is not None else State(adapter.steps[adapter.first_step].phase)
+    due = staging.due_at(adapter, slot, now) if slot is not None else now
+    fields = {"attempts": 0, "lease_owner": None, "lease_expires_at": None, "error_code": None,
+              "error_class": None, "user_message": None, "state": state, "next_attempt_at": due,
+              "step_data": {"step": adapter.first_step}}
+    with rt.db.service() as conn:
+        row = targets.record(conn, "record_success", target["id"], source=claim.state, lease=claim.lease,
+                             fields=fields, bump=True)
+        if row is None:
+            return _lease_lost()
+    wait = max(0.0, (due - now).total_seconds())
+    rt.enqueue(target["id"], target["platform"], row["task_seq"], wait)
+    log.info("unstaged to stage again after an edit")
+    return Result(Outcome.NEXT_STEP, state, adapter.first_step)
 
 
 def _record_unstage_failure(rt: Runtime, claim: Claimed, data: dict[str, Any], err: PlatformError,

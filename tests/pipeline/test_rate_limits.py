@@ -75,3 +75,46 @@ def test_bulk_through_blotato_stays_within_its_minute_limits(harness: Harness, u
     assert sb.store("blotato").get("rate_limited", []) == []
     assert len(harness.published("blotato")) == count
     assert harness.clock.now - started >= timedelta(minutes=1)
+
+
+def test_tiktok_status_reads_of_a_reconcile_are_paced_like_status_checks(harness: Harness, monkeypatch, user_a,
+                                                                       vertical_video) -> None:
+    from shared.publishing import quota
+    from tests.pipeline.flows import publish
+
+    sb = harness.sandbox.sandbox
+    sb.config["tiktok.processing_seconds"] = 0
+
+    def on_harness_clock(payload: dict) -> str:
+        sb.config["tiktok.clock"] = harness.clock.now.timestamp()
+        return harness.advance(payload)
+
+    harness.deliver = on_harness_clock
+    answer = publish(harness, user_a, vertical_video, ["tiktok"],
+                     before=lambda: harness.fault("tiktok", "upload", "reset", after_bytes=1000))
+    target_id = str(answer["by_platform"]["tiktok"])
+    for _ in range(20):
+        if harness.target(target_id)["state"] == "reconciling":
+            break
+        harness.run(max_tasks=1)
+    target = harness.target(target_id)
+    assert target["state"] == "reconciling" and target["step_data"]["pending_call"]["step"] == "upload"
+
+    # The account's status/fetch minute is used up (30 checks of other videos).
+    (rule,) = [r for r in TikTokAdapter.quotas if r.name == "tiktok_status"]
+    account = harness.account_id(str(target["connection_id"]))
+    with harness.db.service() as conn:
+        for _ in range(rule.limit):
+            conn.execute("insert into platform_quota_usage (platform, scope, user_id, used_at) values "
+                         "('tiktok', %s, %s, %s)", (quota.rate_scope(rule, account), target["user_id"],
+                                                   harness.clock.now))
+    before = [r for r in harness.adapter_requests if r.endswith("/status/fetch/")]
+    harness.clock.now = max(harness.clock.now, target["next_attempt_at"])
+    harness.run(max_tasks=1)
+    paced = harness.target(target_id)
+    assert paced["state"] == "deferred" and paced["error_code"] == "tiktok_status"
+    assert [r for r in harness.adapter_requests if r.endswith("/status/fetch/")] == before
+
+    harness.run()
+    assert harness.target(target_id)["state"] == "published"
+    assert sb.store("tiktok").get("rate_limited", []) == []

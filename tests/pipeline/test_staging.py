@@ -107,9 +107,7 @@ def test_cancel_after_staging_deletes_the_private_video(staged: Harness, user_a,
     assert "DELETE /googleapis/youtube/v3/videos" in harness.adapter_requests
 
 
-def test_a_staged_target_cannot_be_edited_but_one_not_yet_staged_moves_its_staging_time(
-    staged: Harness, user_a, vertical_video
-) -> None:
+def test_an_edit_before_staging_moves_its_staging_time(staged: Harness, user_a, vertical_video) -> None:
     harness = staged
     target_id = _schedule_youtube(harness, user_a, vertical_video)
     later = SLOT + timedelta(hours=1)
@@ -122,9 +120,90 @@ def test_a_staged_target_cannot_be_edited_but_one_not_yet_staged_moves_its_stagi
                for task in harness.queue.pending())
     harness.run(until=later - timedelta(seconds=30))
     assert harness.target(target_id)["step_data"]["staged"] is True
+
+
+def test_editing_a_staged_youtube_video_moves_its_publish_at_and_text(staged: Harness, user_a,
+                                                                      vertical_video) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+    later = SLOT + timedelta(hours=2)
+
+    view = edit_target(harness.rt, as_user(user_a), target_id,
+                       TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC", caption="new words"))
+    assert view["state"] == "scheduled" and view["scheduled_at"] == later
+    harness.run(until=SLOT + timedelta(minutes=5))
+    sb = harness.sandbox.sandbox
+    video = sb.store("youtube")["videos"][video_id]
+    assert video["status"]["privacyStatus"] == "private"
+    assert video["status"]["publishAt"] == "2026-12-02T10:30:00Z"
+    assert video["snippet"]["description"].startswith("new words")
+    assert youtube_sandbox.live_at(sb, video_id) is None          # not at the old slot
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["next_attempt_at"] == later
+    assert waiting["step_data"]["staged"] is True and waiting["step_data"]["step"] == "confirm_live"
+    assert "PUT /googleapis/youtube/v3/videos" in harness.adapter_requests
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] == later
+    assert final["platform_post_id"] == video_id
+    assert youtube_sandbox.live_at(sb, video_id) == later.timestamp()
+    (entry,) = harness.published("youtube")                       # one upload, live once
+    assert entry["caption"].startswith("new words")
+
+
+def test_a_staged_youtube_video_switched_to_publish_now_goes_public_now(staged: Harness, user_a,
+                                                                         vertical_video) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+    now = harness.clock.now
+
+    edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(publish_now=True))
+    harness.run(until=now + timedelta(minutes=1))
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    sb = harness.sandbox.sandbox
+    assert youtube_sandbox.live_at(sb, video_id) is not None and youtube_sandbox.live_at(sb, video_id) < \
+        SLOT.timestamp()
+    assert len(harness.published("youtube")) == 1
+
+
+def test_a_staged_target_whose_slot_came_or_whose_settings_change_is_refused(staged: Harness, user_a,
+                                                                              vertical_video) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
     with pytest.raises(ApiError) as refused, as_answered():
-        edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(caption="new words"))
-    assert refused.value.status == 409 and "Cancel it and schedule it again" in refused.value.message
+        edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(options={"privacy_status": "unlisted"}))
+    assert refused.value.status == 409 and "not its settings" in refused.value.message
+    harness.clock.now = SLOT
+    with pytest.raises(ApiError) as late, as_answered():
+        edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(caption="too late"))
+    assert late.value.status == 409 and "going live right now" in late.value.message
+
+
+def test_sandbox_refuses_moving_publish_at_of_a_video_already_public(staged: Harness, user_a,
+                                                                      vertical_video) -> None:
+    import httpx
+
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    harness.run()
+    video_id = harness.target(target_id)["platform_post_id"]
+    sb = harness.sandbox.sandbox
+    video = sb.store("youtube")["videos"][video_id]
+    token = sb.mint_token("youtube", video["account_id"]).value
+    body = {"id": video_id, "snippet": {"title": "t", "categoryId": "22"},
+            "status": {"privacyStatus": "private", "publishAt": "2026-12-03T08:30:00Z"}}
+    answer = httpx.put(f"{harness.sandbox.url}/googleapis/youtube/v3/videos", params={"part": "snippet,status"},
+                       headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["errors"][0]["reason"] == "invalidPublishAt"
 
 
 def test_expired_token_found_while_staging_is_told_before_the_slot_and_still_meets_it(
@@ -327,6 +406,34 @@ def test_cancel_after_staging_an_instagram_container_publishes_nothing(staged: H
     assert harness.target(target_id)["state"] == "canceled"
 
 
+def test_a_canceled_staged_instagram_container_cannot_be_deleted_and_expires_unpublished(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    import httpx
+
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    container_id = harness.target(target_id)["step_data"]["container_id"]
+    assert cancel_target(harness.rt, as_user(user_a), target_id)["state"] == "canceled"
+    assert not any(request.startswith("DELETE") for request in harness.adapter_requests)
+
+    sb = harness.sandbox.sandbox
+    owner = sb.store("instagram")["containers"][container_id]["owner"]
+    token = sb.mint_token("instagram", owner).value
+    url = f"{harness.sandbox.url}/instagram-graph/v26.0/{container_id}"
+    refused = httpx.delete(url, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 400 and refused.json()["error"]["error_subcode"] == 33
+
+    harness.clock.now = SLOT + timedelta(hours=25)
+    harness.tick()
+    harness.run()
+    status = httpx.get(url, params={"fields": "status_code"}, headers={"Authorization": f"Bearer {token}"})
+    assert status.json()["status_code"] == "EXPIRED"
+    assert harness.published("instagram") == []
+    assert harness.target(target_id)["state"] == "canceled"
+
+
 def test_cancel_without_the_delete_scope_tells_the_user_to_delete_the_staged_video(
     staged: Harness, user_a, vertical_video
 ) -> None:
@@ -346,3 +453,98 @@ def test_cancel_without_the_delete_scope_tells_the_user_to_delete_the_staged_vid
     assert final["user_message"] == ("Canceled, but we couldn't remove the scheduled video from YouTube Shorts. "
                                      "Delete it on YouTube Shorts, or it will still go out at 08:30.")
     assert _video(harness, target_id)["id"] in sb.store("youtube")["videos"]
+
+
+def test_editing_a_staged_facebook_reel_replaces_it_and_only_the_new_one_goes_live(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "facebook")
+    _stage(harness, target_id)
+    old_reel = harness.target(target_id)["step_data"]["video_id"]
+    later = SLOT + timedelta(hours=2)
+
+    view = edit_target(harness.rt, as_user(user_a), target_id,
+                       TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC", caption="new words"))
+    assert view["scheduled_at"] == later
+    harness.run(until=later - timedelta(seconds=30))
+    sb = harness.sandbox.sandbox
+    assert old_reel not in sb.store("facebook")["videos"]               # the old schedule is gone
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    new_reel = waiting["step_data"]["video_id"]
+    assert new_reel != old_reel and waiting["next_attempt_at"] == later
+    assert sb.store("facebook")["videos"][new_reel]["scheduled_for"] == later.timestamp()
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] == later
+    assert facebook_sandbox.live_at(sb, old_reel) is None
+    assert facebook_sandbox.live_at(sb, new_reel) == later.timestamp()
+    assert [entry.get("deleted", False) for entry in harness.published("facebook")] == [True, False]
+
+
+def test_editing_a_staged_instagram_container_stages_a_new_one_and_publishes_once(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "instagram")
+    _stage(harness, target_id)
+    old_container = harness.target(target_id)["step_data"]["container_id"]
+
+    edit_target(harness.rt, as_user(user_a), target_id, TargetEdit(caption="new words"))
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] == SLOT
+    assert final["step_data"]["container_id"] != old_container
+    (entry,) = harness.published("instagram")
+    assert entry["caption"].startswith("new words")
+
+
+def test_editing_a_staged_blotato_post_replaces_its_schedule(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "blotato")
+    _stage(harness, target_id)
+    later = SLOT + timedelta(hours=2)
+
+    edit_target(harness.rt, as_user(user_a), target_id,
+                TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC"))
+    harness.run(until=later - timedelta(seconds=30))
+    sb = harness.sandbox.sandbox
+    assert len(sb.store("blotato")["deleted"]) == 1                     # the old schedule is gone
+    (post,) = sb.store("blotato")["posts"].values()
+    assert post["status"] == "scheduled" and post["scheduled_for"] == later.timestamp()
+    assert harness.published("blotato") == []
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] == later
+    assert len(harness.published("blotato")) == 1
+
+
+def test_an_edit_whose_update_waits_for_a_reconnect_past_the_old_slot_ends_published_once(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule_youtube(harness, user_a, vertical_video)
+    _stage(harness, target_id)
+    video_id = harness.target(target_id)["step_data"]["video_id"]
+    harness.fault("youtube", "update", "expired_token")
+    later = SLOT + timedelta(hours=2)
+    edit_target(harness.rt, as_user(user_a), target_id,
+                TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC"))
+    harness.run(until=SLOT - timedelta(seconds=30))
+    parked = harness.target(target_id)
+    assert parked["state"] == "needs_reconnect", (parked["state"], parked["user_message"])
+
+    # Reconnected only after the old slot: YouTube had already made it public then.
+    harness.clock.now = SLOT + timedelta(minutes=10)
+    account = harness.account_id(str(parked["connection_id"]))
+    harness.connect(user_a, "youtube", sandbox_account=account)
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["platform_post_id"] == video_id
+    assert youtube_sandbox.live_at(harness.sandbox.sandbox, video_id) == SLOT.timestamp()
+    assert len(harness.published("youtube")) == 1

@@ -110,6 +110,11 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
     }
     first_step = "check_account"
     slot_step = "check_quota"
+    # No unstage step: an IG Container can be neither updated nor deleted ("Updating/Deleting: This
+    # operation is not supported",
+    # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-container).
+    # A staged container of a canceled target is simply never published and expires after 24 hours
+    # (status_code EXPIRED); an edited one is left the same way and a new one is staged.
     settings_class = InstagramSettings
     settings: InstagramSettings
     error_table = errors.TABLE

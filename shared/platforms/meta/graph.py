@@ -252,13 +252,23 @@ def usage_percent(headers: Mapping[str, str]) -> float:
 class UsageGate:
     """Stops calls for an account once Meta says its usage is near the limit (NFR-6: no throttling).
 
-    Fed by every answer's usage headers; asked before every call. Kept per adapter instance
-    (a worker process), so each instance learns from its own answers; the threshold leaves
-    the headroom other instances need to learn from theirs.
+    Fed by every answer's usage headers; asked before every call. It lives in one adapter
+    instance (a worker process); the holds it learns (`fresh`) are handed to the pipeline after
+    each step, which records them in the database so every instance defers while Meta says the
+    app or the account is near its limit (shared/publishing/usage_holds.py).
     """
 
     def __init__(self) -> None:
         self.held_until: dict[str, datetime] = {}
+        # Holds learnt since the pipeline last took them: scope ("app" or the account) -> until.
+        self.fresh: dict[str, datetime] = {}
+
+    def take_fresh(self, now: datetime | None = None) -> dict[str, timedelta]:
+        """The holds learnt since the last call, as how long each still runs (the pipeline adds that
+        to its own clock), for the pipeline to share with every instance."""
+        now = now or datetime.now(UTC)
+        fresh, self.fresh = self.fresh, {}
+        return {key: until - now for key, until in fresh.items() if until > now}
 
     def check(self, table: ErrorTable, account: str, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
@@ -276,6 +286,7 @@ class UsageGate:
         app_high = usage_percent({"x-app-usage": headers.get("x-app-usage", "")}) >= USAGE_THRESHOLD_PERCENT
         for key in ("app",) if app_high else (account,):
             self.held_until[key] = max(self.held_until.get(key, until), until)
+            self.fresh[key] = self.held_until[key]
 
 
 def call(
@@ -344,6 +355,14 @@ class GraphCalls:
         if gate is None:
             gate = self.__dict__["_usage_gate"] = UsageGate()
         return gate
+
+    def usage_holds(self) -> dict[str, timedelta]:
+        """What Meta's usage headers said since the last step: scope ("app" or the account) -> how long
+        no call should be made."""
+        return self.usage_gate.take_fresh()
+
+    def usage_hold_message(self) -> str:
+        return self.error_table.fallback_rate_message()
 
     def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
         return call(self.http, self.error_table, method, self.settings.graph_url(path),

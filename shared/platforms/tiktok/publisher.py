@@ -103,7 +103,9 @@ def quotas_from(settings: TikTokSettings) -> tuple[QuotaRule, ...]:
                   steps=("init",)),
         QuotaRule("tiktok_status", settings.status_per_minute, "account", "per_minute",
                   "We're checking on your TikTok video a little more slowly to stay within TikTok's limits.",
-                  steps=("check_status",)),
+                  steps=("check_status",),
+                  # reconcile("upload") reads status/fetch too (the same 30/minute per token).
+                  reconcile_steps=("upload",)),
         # One creator_info call a minute is left free for connecting the account (oauth.py asks too).
         QuotaRule("tiktok_creator_info", max(1, settings.creator_info_per_minute - 1), "account", "per_minute",
                   "TikTok asked us to slow down. We'll continue automatically in a minute.",

@@ -7,6 +7,8 @@ Steps (one per task delivery; `data` carries what the next one needs):
   set_thumbnail     custom cover, when the job has one; failure is only a warning
   confirm_live      a staged (scheduled) video only: from its slot on, read that YouTube made it public
   delete_staged     after a cancel: delete the staged private video before YouTube publishes it
+  update_staged     after an edit: move the staged video's publishAt and rewrite its title and
+                    description (videos.update), then wait for the new slot
 
 Staging: a scheduled public Short is uploaded YOUTUBE_STAGE_LEAD_MINUTES before its slot as a
 private video with status.publishAt = the slot; YouTube publishes it itself at that time
@@ -137,10 +139,13 @@ class YouTubeAdapter(PlatformAdapter):
         "confirm_live": Step("confirm_live", irreversible=False, phase="publishing", may_be_live=True),
         # Deleting twice leaves the same result (the second answer is 404 videoNotFound).
         "delete_staged": Step("delete_staged", irreversible=False, phase="publishing"),
+        # videos.update sets the same values again when repeated.
+        "update_staged": Step("update_staged", irreversible=False, phase="publishing"),
     }
     first_step = "start_upload"
     slot_step = "confirm_live"
     unstage_step = "delete_staged"
+    restage_step = "update_staged"
     settings_class = YouTubeSettings
     settings: YouTubeSettings
 
@@ -362,6 +367,31 @@ class YouTubeAdapter(PlatformAdapter):
             if not response.is_success and response.status_code != 404:
                 raise errors.classify(response)
         return StepOutcome(next_step=None, data={"unstaged": True})
+
+    def _update_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
+        """An edit of a staged video: videos.update with the new snippet and status (50 units; the
+        youtube.force-ssl scope we ask for covers it). It replaces every property of the parts it
+        names, so the whole snippet and status are sent: publishAt = the new slot, or none (public
+        now) for "publish now". publishAt can be set only on a private video never published.
+        https://developers.google.com/youtube/v3/docs/videos/update
+        https://developers.google.com/youtube/v3/docs/videos#status.publishAt"""
+        video_id = str(data["video_id"])
+        resource = metadata.video_resource(job)
+        publish_at = _stage(resource, job)
+        try:
+            self._call("PUT", "/youtube/v3/videos", job.credentials, params={"part": "snippet,status"},
+                       json={"id": video_id, **resource})
+        except PermanentError:
+            # Too late to move it (a reconnect that came after the old slot): YouTube already made it
+            # public at its old time, so it is live, once.
+            item = self._video(job.credentials, video_id, "status")
+            if item is not None and item.get("status", {}).get("privacyStatus") == "public":
+                log.warning("youtube_staged_video_live_before_update", video_id=video_id)
+                return self._done(video_id)
+            raise
+        log.info("youtube_staged_video_updated", video_id=video_id, staged_for=publish_at)
+        # confirm_live waits for the new slot, or (public now) reads at once that it is live.
+        return StepOutcome(next_step="confirm_live", data={"video_id": video_id, "publish_at": publish_at})
 
     def _done(self, video_id: str) -> StepOutcome:
         url = SHORTS_URL.format(id=video_id)
