@@ -31,8 +31,7 @@ from shared.media.convert import EncodeSettings, transcode
 from shared.media.covers import chosen_offset, cover_kind, frame_image
 from shared.media.probe import Probe
 from shared.media.validate import validate
-from shared.platforms import adapter_class, adapters
-from shared.platforms.profiles import cover_frame, encode_profile
+from shared.platforms import adapter_class, adapters, cover_frame, encode_profile
 from shared.storage import Storage, StoredMedia
 
 log = get_logger(__name__)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shared.platforms.base import PlatformAdapter
     from shared.platforms.oauth import Provider
     from shared.platforms.options import PlatformOptions
+    from shared.platforms.profiles import CoverFrame, EncodeProfile, FeedCutoff
 
 
 def adapters() -> dict[str, type[PlatformAdapter]]:
@@ -50,3 +51,24 @@ def provider(key: str) -> Provider:
     if found is None:
         raise KeyError(f"no connection provider for platform {key!r}")
     return found.provider()
+
+
+def feed_cutoff(key: str) -> FeedCutoff:
+    """Where platform `key`'s feed hides a caption behind "more" (its package's feed.py)."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].feed_cutoff
+
+
+def encode_profile(key: str) -> EncodeProfile:
+    """The encode of a converted copy for platform `key` (its package's media_profile.py)."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].encode_profile
+
+
+def cover_frame(key: str) -> CoverFrame:
+    """How a chosen cover frame reaches platform `key` (its package's media_profile.py)."""
+    from shared.platforms.registry import registry  # cold start: see the module docstring
+
+    return registry()[key].cover_frame

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -203,6 +203,29 @@ class PostMetrics:
     saves: int | None = None
     watch_time_seconds: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+D = TypeVar("D")
+
+
+class SettingsDerived(Generic[D]):
+    """A class attribute derived from the platform's settings, read when first asked for, never at import.
+
+    `limits = SettingsDerived(limits_from)` on an adapter: `Adapter.limits` is `limits_from(settings)`
+    with the adapter's `settings_class` as the process's application reads it (shared/app.py keeps
+    it, so asking again costs a dictionary lookup). A test may still replace the attribute.
+    """
+
+    def __init__(self, build: Callable[[Any], D]) -> None:
+        self.build = build
+
+    def __get__(self, instance: object, owner: type[PlatformAdapter]) -> D:
+        # Deferred: the composition root imports the platforms (through the pipeline's wiring).
+        from shared.app import application
+
+        if owner.settings_class is None:
+            raise TypeError(f"{owner.__name__} derives from settings but names no settings_class")
+        return application().from_platform_settings(owner.settings_class, self.build)
 
 
 class PlatformAdapter(ABC):

@@ -3,13 +3,14 @@
 `shared/platforms/<key>/feed.py` declares `FEED_CUTOFF` (where the feed hides the caption
 behind "more"), `shared/platforms/<key>/media_profile.py` declares `ENCODE_PROFILE` (the
 encode a converted copy for that platform gets) and `COVER_FRAME` (how a chosen cover frame
-reaches the platform). Each value carries its source; an undocumented fact stays `None`
-with the reason, never a guessed number.
+reaches the platform); the package's `Platform` carries them, and `shared.platforms`'s
+`feed_cutoff(key)`, `encode_profile(key)` and `cover_frame(key)` answer from the registry.
+Each value carries its source; an undocumented fact stays `None` with the reason, never a
+guessed number.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,19 +49,7 @@ class EncodeProfile:
     faststart: bool = True
 
 
-def feed_cutoff(key: str) -> FeedCutoff:
-    """The feed cutoff of platform `key` (its package's `feed.FEED_CUTOFF`)."""
-    value: FeedCutoff = importlib.import_module(f"shared.platforms.{key}.feed").FEED_CUTOFF
-    return value
-
-
-def encode_profile(key: str) -> EncodeProfile:
-    """The encode profile of platform `key` (its package's `media_profile.ENCODE_PROFILE`)."""
-    value: EncodeProfile = importlib.import_module(f"shared.platforms.{key}.media_profile").ENCODE_PROFILE
-    return value
-
-
-def cover_frame(key: str) -> CoverFrame:
-    """How a chosen cover frame reaches platform `key` (its package's `media_profile.COVER_FRAME`)."""
-    value: CoverFrame = importlib.import_module(f"shared.platforms.{key}.media_profile").COVER_FRAME
-    return value
+# What a platform that declares nothing gets: no known feed cut-off, the product's own encode caps.
+UNKNOWN_FEED_CUTOFF = FeedCutoff(chars=None, source=f"{NOT_DOCUMENTED}: the platform declares no feed cut-off")
+DEFAULT_ENCODE_PROFILE = EncodeProfile(max_bitrate_bps=None, max_fps=60.0, audio_rate_hz=48_000,
+                                       audio_bitrate_bps=128_000, h264_profile="high", h264_level="4.2")

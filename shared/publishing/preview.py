@@ -18,9 +18,9 @@ from shared.api.responses import PublishPreview
 from shared.app import application
 from shared.http import User
 from shared.media.validate import validate
+from shared.platforms import cover_frame, feed_cutoff
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
-from shared.platforms.profiles import cover_frame, feed_cutoff
 from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime

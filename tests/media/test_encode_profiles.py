@@ -10,7 +10,7 @@ import pytest
 
 from shared.media.convert import EncodeSettings
 from shared.media.renditions import CONVERTED, conversion_kind, encode_for, prepare_for, rendition_for
-from shared.platforms.profiles import encode_profile
+from shared.platforms import encode_profile
 from shared.storage.local import LocalStorage
 from tests.media.test_renditions_covers import add_video
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.platforms import adapters
-from shared.platforms.profiles import NOT_DOCUMENTED, cover_frame, encode_profile, feed_cutoff
+from shared.platforms import adapters, cover_frame, encode_profile, feed_cutoff
+from shared.platforms.profiles import NOT_DOCUMENTED
 
 
 @pytest.mark.parametrize("key", sorted(adapters()))

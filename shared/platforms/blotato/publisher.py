@@ -40,7 +40,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -49,6 +48,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -127,15 +127,12 @@ def _called_at(job: PublishJob, data: Mapping[str, Any]) -> datetime:
     return _now()
 
 
-_env_settings = load(BlotatoSettings)
-
-
 class BlotatoAdapter(PlatformAdapter):
     key = "blotato"
     network = "tiktok"
     display_name = "TikTok (via Blotato)"
-    limits = limits_from(_env_settings)
-    quotas = quotas_from(_env_settings)
+    limits = SettingsDerived(limits_from)
+    quotas = SettingsDerived(quotas_from)
     steps: ClassVar[Mapping[str, Step]] = {
         "stage_media": Step("stage_media", irreversible=False, phase="uploading"),
         "create_post": Step("create_post", irreversible=True, phase="publishing"),

@@ -1,5 +1,6 @@
 """Facebook Reels on Pages (Reels API)."""
 
+from shared.platforms.facebook import feed, media_profile
 from shared.platforms.facebook.oauth import FacebookOAuth
 from shared.platforms.facebook.options import Options
 from shared.platforms.facebook.publisher import FacebookAdapter
@@ -12,6 +13,8 @@ PLATFORM = Platform(
     dispatch_deadline_s=900,
     # Every Page of one Facebook sign-in shares the user's grant.
     shared_grant_field="fb_user_id",
+    feed_cutoff=feed.FEED_CUTOFF, encode_profile=media_profile.ENCODE_PROFILE,
+    cover_frame=media_profile.COVER_FRAME,
 )
 
 __all__ = ["PLATFORM", "FacebookAdapter", "FacebookSettings"]

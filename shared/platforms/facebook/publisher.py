@@ -36,7 +36,6 @@ from typing import Any
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -48,6 +47,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -58,7 +58,6 @@ from shared.platforms.facebook.settings import FacebookSettings
 from shared.platforms.meta import graph
 
 log = get_logger(__name__)
-_DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
 # Facebook's window for scheduled_publish_time (Reels Publishing API; platform-apis.md).
 SCHEDULE_MIN_AHEAD_S = 600
@@ -86,11 +85,23 @@ def _limits(settings: FacebookSettings) -> PlatformLimits:
     )
 
 
+def _quotas(settings: FacebookSettings) -> tuple[QuotaRule, ...]:
+    return (
+        QuotaRule(
+            name="facebook_reels_24h",
+            limit=settings.reels_per_24h,
+            scope="account",
+            window="rolling_24h",
+            user_message=f"This Page has reached Facebook's limit of {settings.reels_per_24h} Reels per 24 hours.",
+        ),
+    )
+
+
 class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
     key = "facebook"
     network = "facebook"
     display_name = "Facebook Reels"
-    limits = _limits(_DEFAULTS)
+    limits = SettingsDerived(_limits)
 
     @classmethod
     def sent_text(cls, job: PublishJob) -> dict[str, str]:
@@ -99,15 +110,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         if job.title:
             sent["title"] = job.title
         return sent
-    quotas = (
-        QuotaRule(
-            name="facebook_reels_24h",
-            limit=_DEFAULTS.reels_per_24h,
-            scope="account",
-            window="rolling_24h",
-            user_message=f"This Page has reached Facebook's limit of {_DEFAULTS.reels_per_24h} Reels per 24 hours.",
-        ),
-    )
+    quotas = SettingsDerived(_quotas)
     steps = {
         "start": Step("start", irreversible=True, phase="uploading"),
         "upload": Step("upload", irreversible=False, phase="uploading"),

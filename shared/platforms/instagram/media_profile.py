@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platforms.profiles import EncodeProfile
+from shared.platforms.profiles import CoverFrame, EncodeProfile
 
 # Reel specifications of the IG User Media reference
 # (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media#reel-specifications):
@@ -12,4 +12,4 @@ ENCODE_PROFILE = EncodeProfile(max_bitrate_bps=25_000_000, max_fps=60.0, audio_r
                                audio_bitrate_bps=128_000, h264_profile="high", h264_level="4.2")
 
 # thumb_offset (milliseconds) on the media container: Instagram takes the frame time itself (same page).
-COVER_FRAME = "offset"
+COVER_FRAME: CoverFrame = "offset"

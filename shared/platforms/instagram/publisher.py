@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -44,6 +43,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -54,7 +54,6 @@ from shared.platforms.instagram.settings import InstagramSettings
 from shared.platforms.meta import graph
 
 log = get_logger(__name__)
-_DEFAULTS = load(InstagramSettings)
 _STATUS_SUBCODE = re.compile(r"(\d{7})")
 # Options passed through to container creation as they are.
 _PASS_THROUGH = ("cover_url", "thumb_offset", "audio_name")
@@ -86,20 +85,24 @@ def _limits(settings: InstagramSettings) -> PlatformLimits:
     )
 
 
-class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
-    key = "instagram"
-    network = "instagram"
-    display_name = "Instagram Reels"
-    limits = _limits(_DEFAULTS)
-    quotas = (
+def _quotas(settings: InstagramSettings) -> tuple[QuotaRule, ...]:
+    return (
         QuotaRule(
             name="instagram_posts_24h",
-            limit=_DEFAULTS.posts_per_24h,
+            limit=settings.posts_per_24h,
             scope="account",
             window="rolling_24h",
             user_message="You've reached Instagram's limit of posts per 24 hours for this account.",
         ),
     )
+
+
+class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
+    key = "instagram"
+    network = "instagram"
+    display_name = "Instagram Reels"
+    limits = SettingsDerived(_limits)
+    quotas = SettingsDerived(_quotas)
     steps = {
         "check_account": Step("check_account", irreversible=False, phase="uploading"),
         "create_container": Step("create_container", irreversible=True, phase="uploading"),

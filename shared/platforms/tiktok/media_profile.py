@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platforms.profiles import EncodeProfile
+from shared.platforms.profiles import CoverFrame, EncodeProfile
 
 # https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide (video restrictions): MP4/WebM/MOV,
 # H.264 recommended, 23-60 FPS, 360-4096 px. TikTok states no bitrate cap and no audio rate, so the product's own
@@ -12,4 +12,4 @@ ENCODE_PROFILE = EncodeProfile(max_bitrate_bps=None, max_fps=60.0, audio_rate_hz
 
 # post_info.video_cover_timestamp_ms: TikTok takes the frame time itself
 # (https://developers.tiktok.com/doc/content-posting-api-reference-direct-post).
-COVER_FRAME = "offset"
+COVER_FRAME: CoverFrame = "offset"

@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -44,6 +43,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -144,15 +144,12 @@ def _limited(source: MediaSource, first: int, length: int) -> Iterator[bytes]:
                              platform=errors.PLATFORM, code="short_read", detail={"missing_bytes": remaining})
 
 
-_env_settings = load(TikTokSettings)
-
-
 class TikTokAdapter(PlatformAdapter):
     key = "tiktok"
     network = "tiktok"
     display_name = "TikTok"
-    limits = limits_from(_env_settings)
-    quotas = quotas_from(_env_settings)
+    limits = SettingsDerived(limits_from)
+    quotas = SettingsDerived(quotas_from)
     steps: ClassVar[Mapping[str, Step]] = {
         "creator_info": Step("creator_info", irreversible=False, phase="uploading"),
         "init": Step("init", irreversible=True, phase="uploading"),

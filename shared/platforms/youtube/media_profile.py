@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platforms.profiles import EncodeProfile
+from shared.platforms.profiles import CoverFrame, EncodeProfile
 
 # YouTube's recommended upload encoding settings (https://support.google.com/youtube/answer/1722171): MP4 with
 # the moov atom in front, H.264 High Profile, closed GOP, 4:2:0, the recorded frame rate, 8 Mbps (24-30 fps) to
@@ -12,4 +12,4 @@ ENCODE_PROFILE = EncodeProfile(max_bitrate_bps=12_000_000, max_fps=60.0, audio_r
 
 # videos.insert takes no frame time; thumbnails.set takes an image
 # (https://developers.google.com/youtube/v3/docs/thumbnails/set), so the chosen frame is rendered and sent.
-COVER_FRAME = "image"
+COVER_FRAME: CoverFrame = "image"

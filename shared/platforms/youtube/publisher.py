@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -38,6 +37,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -110,15 +110,12 @@ def build_quotas(settings: YouTubeSettings) -> tuple[QuotaRule, ...]:
     )
 
 
-_ENV = load(YouTubeSettings)
-
-
 class YouTubeAdapter(PlatformAdapter):
     key = "youtube"
     network = "youtube"
     display_name = "YouTube Shorts"
-    limits = build_limits(_ENV)
-    quotas = build_quotas(_ENV)
+    limits = SettingsDerived(build_limits)
+    quotas = SettingsDerived(build_quotas)
 
     @classmethod
     def sent_text(cls, job: PublishJob) -> dict[str, str]:
