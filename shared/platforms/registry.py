@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from shared.platforms import blotato, facebook, instagram, tiktok, youtube
 from shared.platforms.platform import Platform
 
+# The order is the order the publish request (and its OpenAPI document) lists them in.
 PLATFORMS: tuple[Platform, ...] = (
-    blotato.PLATFORM,
-    facebook.PLATFORM,
-    instagram.PLATFORM,
     tiktok.PLATFORM,
+    instagram.PLATFORM,
     youtube.PLATFORM,
+    facebook.PLATFORM,
+    blotato.PLATFORM,
 )
 
 

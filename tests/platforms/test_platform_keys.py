@@ -36,7 +36,6 @@ NOT_YET_GENERIC = {
     "shared/local/demo.py",            # the demo's own script of what to connect and publish
     "shared/notify/templates.py",      # mail names per platform
     "shared/ops/metrics.py",           # the YouTube project-quota gauge
-    "shared/publishing/requests.py",   # per-platform request models (a discriminated union)
     "shared/publishing/service.py",    # TikTok creator_info check at publish time
 }
 
