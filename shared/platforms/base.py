@@ -18,7 +18,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
@@ -153,6 +153,17 @@ class PublishJob:
     # While reconciling: when the irreversible call whose outcome is unknown was sent (the wall
     # clock, to compare with the platform's own timestamps when looking for the post).
     call_sent_at: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The time for an adapter's decisions (how long it waited, when a window ends): the pipeline's clock.
+
+        The worker hands every step its clock's reading (`started`), so a test driving that clock sees
+        the adapters decide by it. A job built without it (an adapter driven directly) reads the wall
+        clock at each call, so its waits still pass. HTTP timeouts and the sleeps between retries of one
+        call stay on real time on purpose: they measure the network, not a decision about the post.
+        """
+        return self.started if self.started is not None else datetime.now(UTC)
 
     @property
     def full_caption(self) -> str:

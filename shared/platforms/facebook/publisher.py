@@ -255,7 +255,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         if not answer.get("success"):
             raise TransientError(errors.RETRYING, platform=self.key, code="finish_not_confirmed", detail=answer)
         checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
-        return StepOutcome("check_status", {"finished_at": time.time(), **checks}, wait_seconds=wait)
+        return StepOutcome("check_status", {"finished_at": job.now.timestamp(), **checks}, wait_seconds=wait)
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])
@@ -287,7 +287,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
                 log.info("facebook.permalink_later", **err.log_fields())
                 return StepOutcome("fetch_link", published=PublishedPost(video_id, None),
                                    wait_seconds=self.settings.poll_seconds)
-        waited = time.time() - float(data.get("finished_at") or time.time())
+        waited = job.now.timestamp() - float(data.get("finished_at") or job.now.timestamp())
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
         checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
@@ -338,7 +338,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
                 "in_progress", "complete"
             ):
                 scheduled = {"scheduled_for": int(job.slot.timestamp())} if step == "schedule" and job.slot else {}
-                return StepOutcome("check_status", {"finished_at": time.time(), **scheduled})
+                return StepOutcome("check_status", {"finished_at": job.now.timestamp(), **scheduled})
             return None
         raise ValueError(f"facebook step {step!r} is not irreversible")
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -168,7 +167,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
             "check_container",
             {
                 "container_id": str(created["id"]),
-                "container_created_at": time.time(),
+                "container_created_at": job.now.timestamp(),
                 "container_attempts": attempts,
                 **checks,
             },
@@ -187,7 +186,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
             # Published by an earlier delivery whose answer was lost.
             return self._live(job, data, None)
         if status_code == "IN_PROGRESS":
-            waited = time.time() - float(data.get("container_created_at") or time.time())
+            waited = job.now.timestamp() - float(data.get("container_created_at") or job.now.timestamp())
             if waited > self.settings.processing_timeout_seconds:
                 raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout",
                                      detail=container)
@@ -217,7 +216,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     def _check_quota(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         ig_user = self._ig_user(job, data)
-        since = int(time.time()) - 86400
+        since = int(job.now.timestamp()) - 86400
         answer = self._graph(
             "GET", f"{ig_user}/content_publishing_limit", job,
             params={"fields": "quota_usage,config", "since": str(since)},
@@ -235,7 +234,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     def _quota_frees_at(self, job: PublishJob, ig_user: str, total: int) -> datetime:
         """The rolling window frees up 24 h after the oldest post inside it."""
-        now = datetime.now(UTC)
+        now = job.now
         recent = self._recent_media(job, ig_user, limit=min(max(total, 1), 100))
         stamps = [t for t in (_timestamp(item) for item in recent) if t and t > now - timedelta(hours=24)]
         if not stamps:

@@ -26,7 +26,7 @@ the current state (e.g. the reconnect or the quota) with the right error class.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -124,10 +124,6 @@ def cover_timestamp_ms(options: Mapping[str, Any]) -> int | None:
 
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _limited(source: MediaSource, first: int, length: int) -> Iterator[bytes]:
@@ -386,9 +382,9 @@ class TikTokAdapter(PlatformAdapter):
                 url = f"{self.settings.www_base.rstrip('/')}/@{username}/video/{post_id}" if username else None
                 return StepOutcome(None, {"status": state}, published=PublishedPost(post_id, url))
             # The post id appears only after moderation, and never for private posts.
-            since = datetime.fromisoformat(str(data.get("complete_since") or _now().isoformat()))
+            since = datetime.fromisoformat(str(data.get("complete_since") or job.now.isoformat()))
             private = (data.get("post_info") or {}).get("privacy_level") == "SELF_ONLY"
-            if private or data.get("inbox") or (_now() - since).total_seconds() >= self.settings.post_id_wait_seconds:
+            if private or data.get("inbox") or (job.now - since).total_seconds() >= self.settings.post_id_wait_seconds:
                 return StepOutcome(None, {"status": state}, published=PublishedPost(publish_id, None))
             return StepOutcome("check_status", {"complete_since": since.isoformat()},
                                wait_seconds=max(self.settings.poll_seconds, 10.0))
