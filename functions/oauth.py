@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import flask
 
 from shared.api.dispatch import Call, dispatch
-from shared.api.openapi import OAUTH_PLATFORMS
+from shared.api.openapi import oauth_platforms
 from shared.api.requests import CompleteRequest, StartRequest
 from shared.app import application
 from shared.connections import flow
@@ -46,7 +46,7 @@ def _complete(call: Call) -> object:
 
 def _callback(call: Call) -> object:
     platform = call.params["platform"]
-    if platform not in OAUTH_PLATFORMS:
+    if platform not in oauth_platforms():
         raise ApiError(404, "not_found", "There is nothing at this address.")
     args = call.request.args
     return_path: str | None = None

@@ -13,12 +13,16 @@ from pydantic import BaseModel
 
 from shared.api.responses import ErrorBody
 from shared.api.routes import ROUTES, Route
+from shared.platforms.registry import registry
 
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "supabaseJwt"
 _PATH_PARAM = re.compile(r"{([a-z_]+)}")
-# Platforms connected by OAuth (Blotato is connected with an API key at /connections/blotato).
-OAUTH_PLATFORMS = ("tiktok", "instagram", "youtube", "facebook")
+
+
+def oauth_platforms() -> list[str]:
+    """Platforms connected by a sign-in (the others take an API key), in the registry's order."""
+    return [platform.key for platform in registry() if platform.signs_in]
 
 
 class _Schemas:
@@ -48,7 +52,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in _PATH_PARAM.findall(route.path):
-        schema = {"type": "string", "enum": list(OAUTH_PLATFORMS)} if name == "platform" \
+        schema = {"type": "string", "enum": oauth_platforms()} if name == "platform" \
             else {"type": "string", "format": "uuid"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     if route.query is not None:

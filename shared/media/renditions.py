@@ -43,8 +43,6 @@ def encode_for(platform: str, base: EncodeSettings | None = None) -> EncodeSetti
     """The encode of a converted copy for `platform`: its profile on top of the product's settings."""
     base = base or application().media_settings.encode_settings()
     profile = encode_profile(platform)
-    if profile is None:  # the platform declares no encode of its own
-        return base
     cap = base.max_bitrate_bps if profile.max_bitrate_bps is None else min(base.max_bitrate_bps,
                                                                           profile.max_bitrate_bps)
     return replace(base, max_bitrate_bps=cap, max_fps=min(base.max_fps, profile.max_fps),

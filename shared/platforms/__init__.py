@@ -54,21 +54,21 @@ def provider(key: str) -> Provider:
 
 
 def feed_cutoff(key: str) -> FeedCutoff:
-    """Where platform `key`'s feed hides the caption behind "more", with its source."""
+    """Where platform `key`'s feed hides a caption behind "more" (its package's feed.py)."""
     from shared.platforms.registry import registry  # cold start: see the module docstring
 
     return registry()[key].feed_cutoff
 
 
-def encode_profile(key: str) -> EncodeProfile | None:
-    """The encode of a converted copy for platform `key` (None: the product's own encode)."""
+def encode_profile(key: str) -> EncodeProfile:
+    """The encode of a converted copy for platform `key` (its package's media_profile.py)."""
     from shared.platforms.registry import registry  # cold start: see the module docstring
 
     return registry()[key].encode_profile
 
 
 def cover_frame(key: str) -> CoverFrame:
-    """How a chosen cover frame reaches platform `key`."""
+    """How a chosen cover frame reaches platform `key` (its package's media_profile.py)."""
     from shared.platforms.registry import registry  # cold start: see the module docstring
 
     return registry()[key].cover_frame

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -158,6 +158,17 @@ class PublishJob:
     call_sent_at: datetime | None = None
 
     @property
+    def now(self) -> datetime:
+        """The time for an adapter's decisions (how long it waited, when a window ends): the pipeline's clock.
+
+        The worker hands every step its clock's reading (`started`), so a test driving that clock sees
+        the adapters decide by it. A job built without it (an adapter driven directly) reads the wall
+        clock at each call, so its waits still pass. HTTP timeouts and the sleeps between retries of one
+        call stay on real time on purpose: they measure the network, not a decision about the post.
+        """
+        return self.started if self.started is not None else datetime.now(UTC)
+
+    @property
     def full_caption(self) -> str:
         """Caption plus hashtags, for platforms that read hashtags from the caption text."""
         return caption_with_hashtags(self.caption, self.hashtags)
@@ -206,6 +217,29 @@ class PostMetrics:
     saves: int | None = None
     watch_time_seconds: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+D = TypeVar("D")
+
+
+class SettingsDerived(Generic[D]):
+    """A class attribute derived from the platform's settings, read when first asked for, never at import.
+
+    `limits = SettingsDerived(limits_from)` on an adapter: `Adapter.limits` is `limits_from(settings)`
+    with the adapter's `settings_class` as the process's application reads it (shared/app.py keeps
+    it, so asking again costs a dictionary lookup). A test may still replace the attribute.
+    """
+
+    def __init__(self, build: Callable[[Any], D]) -> None:
+        self.build = build
+
+    def __get__(self, instance: object, owner: type[PlatformAdapter]) -> D:
+        # Deferred: the composition root imports the platforms (through the pipeline's wiring).
+        from shared.app import application
+
+        if owner.settings_class is None:
+            raise TypeError(f"{owner.__name__} derives from settings but names no settings_class")
+        return application().from_platform_settings(owner.settings_class, self.build)
 
 
 class PlatformAdapter(ABC):

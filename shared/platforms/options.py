@@ -26,6 +26,12 @@ class PlatformOptions(StrictModel):
 
     # Options the catalog marks as needed to post though the schema lets them be empty.
     REQUIRED_TO_POST: ClassVar[tuple[str, ...]] = ()
+    # How the publish request (shared/publishing/requests.py) names and describes this platform's
+    # target: its model's name (default: "<Key>Target"), the model's description, and the
+    # description of its `options` field.
+    TARGET_NAME: ClassVar[str | None] = None
+    TARGET_DESCRIPTION: ClassVar[str | None] = None
+    OPTIONS_DESCRIPTION: ClassVar[str | None] = None
 
     def cover_offset(self) -> float | None:
         """Where the cover frame is, in seconds, when the options choose one."""

@@ -14,7 +14,7 @@ from typing import Any
 from shared.platforms.base import PlatformAdapter, PlatformLimits, QuotaRule
 from shared.platforms.oauth import ApiKeyProvider, OAuthProvider, Provider
 from shared.platforms.options import PlatformOptions
-from shared.platforms.profiles import UNDOCUMENTED_FEED, CoverFrame, EncodeProfile, FeedCutoff
+from shared.platforms.profiles import DEFAULT_ENCODE_PROFILE, UNKNOWN_FEED_CUTOFF, CoverFrame, EncodeProfile, FeedCutoff
 
 # What a composer screen shows live for one connected account (TikTok's creator_info):
 # (connection row, a function returning a valid access token) -> fields for the catalog.
@@ -39,11 +39,10 @@ class Platform:
     # account_info field shared by every account one sign-in connects (Facebook Pages of one user):
     # revoking the grant of one would cut the others, so disconnect revokes only the last one.
     shared_grant_field: str | None = None
-    # Where the feed hides the caption behind "more", with its source (profiles.py).
-    feed_cutoff: FeedCutoff = UNDOCUMENTED_FEED
-    # The encode of a converted copy for this platform; None: the product's own encode.
-    encode_profile: EncodeProfile | None = None
-    # How a chosen cover frame reaches the platform: "offset", "image", or None (it takes none).
+    # Presentation and encode facts with their sources (shared/platforms/profiles.py): the package's
+    # feed.py and media_profile.py.
+    feed_cutoff: FeedCutoff = UNKNOWN_FEED_CUTOFF
+    encode_profile: EncodeProfile = DEFAULT_ENCODE_PROFILE
     cover_frame: CoverFrame = None
 
     @property

@@ -3,9 +3,10 @@
 `shared/platforms/<key>/feed.py` declares `FEED_CUTOFF` (where the feed hides the caption
 behind "more"), `shared/platforms/<key>/media_profile.py` declares `ENCODE_PROFILE` (the
 encode a converted copy for that platform gets) and `COVER_FRAME` (how a chosen cover frame
-reaches the platform); the package's `Platform` descriptor carries them, and generic code asks
-`shared.platforms.feed_cutoff(key)` etc. Each value carries its source; an undocumented fact
-stays `None` with the reason, never a guessed number.
+reaches the platform); the package's `Platform` carries them, and `shared.platforms`'s
+`feed_cutoff(key)`, `encode_profile(key)` and `cover_frame(key)` answer from the registry.
+Each value carries its source; an undocumented fact stays `None` with the reason, never a
+guessed number.
 """
 
 from __future__ import annotations
@@ -48,5 +49,7 @@ class EncodeProfile:
     faststart: bool = True
 
 
-# Not documented anywhere: what a platform's descriptor says when its package declares no cut-off.
-UNDOCUMENTED_FEED = FeedCutoff(chars=None, source=f"{NOT_DOCUMENTED}: the platform publishes no number")
+# What a platform that declares nothing gets: no known feed cut-off, the product's own encode caps.
+UNKNOWN_FEED_CUTOFF = FeedCutoff(chars=None, source=f"{NOT_DOCUMENTED}: the platform declares no feed cut-off")
+DEFAULT_ENCODE_PROFILE = EncodeProfile(max_bitrate_bps=None, max_fps=60.0, audio_rate_hz=48_000,
+                                       audio_bitrate_bps=128_000, h264_profile="high", h264_level="4.2")

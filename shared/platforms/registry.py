@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from shared.platforms import blotato, facebook, instagram, tiktok, youtube
 from shared.platforms.platform import Platform
 
+# The order is the order the publish request (and its OpenAPI document) lists them in.
 PLATFORMS: tuple[Platform, ...] = (
-    blotato.PLATFORM,
-    facebook.PLATFORM,
-    instagram.PLATFORM,
     tiktok.PLATFORM,
+    instagram.PLATFORM,
     youtube.PLATFORM,
+    facebook.PLATFORM,
+    blotato.PLATFORM,
 )
 
 
@@ -49,24 +50,32 @@ class Registry:
             raise KeyError(f"unknown platform {key!r}")
         return found
 
-    def with_platform(self, platform: Platform) -> Registry:
-        return Registry((*self._by_key.values(), platform))
+    def add(self, platform: Platform) -> None:
+        """For tests (`including`): a platform registered for a while."""
+        platform.check()
+        if platform.key in self._by_key:
+            raise ValueError(f"platform {platform.key!r} is already registered")
+        self._by_key[platform.key] = platform
+
+    def remove(self, key: str) -> None:
+        del self._by_key[key]
 
 
-_registry = Registry(PLATFORMS)
+# A constant: built from the explicit list above, reading nothing from the environment. Each
+# platform's settings (and the limits and quotas derived from them) are read lazily by the
+# process's application (shared/app.py), not here.
+_REGISTRY = Registry(PLATFORMS)
 
 
 def registry() -> Registry:
-    return _registry
+    return _REGISTRY
 
 
 @contextmanager
 def including(platform: Platform) -> Iterator[Registry]:
     """For tests: `platform` is registered inside the block, as if it had its line above."""
-    global _registry
-    before = _registry
-    _registry = before.with_platform(platform)
+    _REGISTRY.add(platform)
     try:
-        yield _registry
+        yield _REGISTRY
     finally:
-        _registry = before
+        _REGISTRY.remove(platform.key)

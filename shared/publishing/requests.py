@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, create_model, model_validator
 
 from shared.api.responses import TargetState
 from shared.api.strict import StrictModel, UserText
-from shared.platforms.blotato.options import Options as BlotatoOptions
-from shared.platforms.facebook.options import Options as FacebookOptions
-from shared.platforms.instagram.options import Options as InstagramOptions
-from shared.platforms.tiktok.options import Options as TikTokOptions
-from shared.platforms.youtube.options import Options as YouTubeOptions
+from shared.platforms.options import PlatformOptions
+from shared.platforms.platform import Platform as PlatformDescriptor
+from shared.platforms.registry import registry
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)
 
 
-# Where a video can be published: a network, or an integration key (blotato publishes to TikTok).
-Platform = Literal["tiktok", "instagram", "youtube", "facebook", "blotato"]
-PLATFORMS: tuple[str, ...] = Platform.__args__  # type: ignore[attr-defined]
+# Where a video can be published: a network, or an integration key (Blotato publishes to TikTok):
+# every registered platform, in the registry's order.
+PLATFORMS: tuple[str, ...] = tuple(registry().keys())
+if TYPE_CHECKING:
+    Platform = str
+else:
+    Platform = Literal[PLATFORMS]
 STATES: tuple[str, ...] = TargetState.__args__  # type: ignore[attr-defined]
 # IANA names are at most a few dozen characters; longer is a mistake (and an OS error to look up).
 MAX_ZONE_LENGTH = 64
@@ -105,41 +107,31 @@ class _Target(StrictModel):
                                   "(GET /analytics/recommendations)."
     )
     timezone: TimeZone | None = None
+    if TYPE_CHECKING:
+        # Declared per platform by `_target_model`: the key and that platform's options.
+        platform: str
+        options: PlatformOptions
 
 
-class TikTokTarget(_Target):
-    """TikTok (direct, or through Blotato when that is the TikTok account connected)."""
-
-    platform: Literal["tiktok"]
-    options: TikTokOptions = Field(description="privacy_level and consent are required (TikTok's UX rules)")
-
-
-class BlotatoTarget(_Target):
-    """TikTok through a Blotato account."""
-
-    platform: Literal["blotato"]
-    options: BlotatoOptions = Field(description="privacy_level and consent are required (TikTok's UX rules)")
-
-
-class InstagramTarget(_Target):
-    platform: Literal["instagram"]
-    options: InstagramOptions = Field(default_factory=InstagramOptions)
+def _target_model(platform: PlatformDescriptor) -> type[_Target]:
+    """The publish request's target for one registered platform: `platform` names it, `options` are its own."""
+    options = platform.options
+    # Options a post needs (TikTok's privacy choice and consent) make the options object required.
+    required = bool(options.REQUIRED_TO_POST)
+    field = (Field(description=options.OPTIONS_DESCRIPTION) if required
+             else Field(default_factory=options, description=options.OPTIONS_DESCRIPTION))
+    model: type[_Target] = create_model(
+        options.TARGET_NAME or f"{platform.key.title()}Target", __base__=_Target, __module__=__name__,
+        __doc__=options.TARGET_DESCRIPTION, platform=(Literal[platform.key], ...), options=(options, field))  # type: ignore[arg-type]
+    return model
 
 
-class YouTubeTarget(_Target):
-    platform: Literal["youtube"]
-    options: YouTubeOptions = Field(default_factory=YouTubeOptions)
-
-
-class FacebookTarget(_Target):
-    platform: Literal["facebook"]
-    options: FacebookOptions = Field(default_factory=FacebookOptions)
-
-
-TargetRequest = Annotated[
-    TikTokTarget | BlotatoTarget | InstagramTarget | YouTubeTarget | FacebookTarget,
-    Field(discriminator="platform"),
-]
+# One target model per registered platform, told apart by `platform`, in the order of PLATFORMS.
+TARGET_MODELS: tuple[type[_Target], ...] = tuple(_target_model(registry()[key]) for key in PLATFORMS)
+if TYPE_CHECKING:
+    TargetRequest = _Target
+else:
+    TargetRequest = Annotated[Union[TARGET_MODELS], Field(discriminator="platform")]  # noqa: UP007 - a runtime tuple
 
 
 class PublishRequest(StrictModel):

@@ -36,6 +36,7 @@ from typing import Any
 from psycopg import sql
 
 from shared.log import bind_context, get_logger
+from shared.platforms import messages
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
 from shared.platforms.errors import ErrorClass, PlatformError, TransientError
 from shared.publishing import quota, staging, states, targets, usage_holds
@@ -199,10 +200,7 @@ def _pending_call(step: str, now: datetime) -> dict[str, str]:
 
 
 def _reconnect_message(adapter: type[PlatformAdapter]) -> str:
-    return (
-        f"Your {adapter.display_name} connection expired. Please reconnect to publish. "
-        "Your video will publish automatically after reconnecting."
-    )
+    return messages.connection_expired(adapter.display_name)
 
 
 def advance(rt: Runtime, target_id: str, seq: int | None = None) -> str:

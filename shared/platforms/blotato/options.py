@@ -9,6 +9,8 @@ branded content not private, consent to the Music Usage Confirmation
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from shared.platforms.tiktok import options as tiktok
@@ -16,6 +18,9 @@ from shared.platforms.tiktok import options as tiktok
 
 class Options(tiktok.TikTokChoices):
     """TikTok via Blotato: the TikTok options, plus Blotato's music, draft and upload switches."""
+
+    TARGET_DESCRIPTION: ClassVar[str | None] = "TikTok through a Blotato account."
+    OPTIONS_DESCRIPTION: ClassVar[str | None] = "privacy_level and consent are required (TikTok's UX rules)"
 
     auto_add_music: bool | None = Field(default=None, description="Let TikTok add recommended music")
     is_draft: bool | None = Field(default=None, description="Send to the creator's drafts instead of posting")

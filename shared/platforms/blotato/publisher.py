@@ -40,7 +40,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -49,6 +48,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -99,10 +99,6 @@ def quotas_from(settings: BlotatoSettings) -> tuple[QuotaRule, ...]:
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -124,18 +120,15 @@ def _called_at(job: PublishJob, data: Mapping[str, Any]) -> datetime:
             return datetime.fromisoformat(str(raw))
         except ValueError:
             pass
-    return _now()
-
-
-_env_settings = load(BlotatoSettings)
+    return job.now
 
 
 class BlotatoAdapter(PlatformAdapter):
     key = "blotato"
     network = "tiktok"
     display_name = "TikTok (via Blotato)"
-    limits = limits_from(_env_settings)
-    quotas = quotas_from(_env_settings)
+    limits = SettingsDerived(limits_from)
+    quotas = SettingsDerived(quotas_from)
     steps: ClassVar[Mapping[str, Step]] = {
         "stage_media": Step("stage_media", irreversible=False, phase="uploading"),
         "create_post": Step("create_post", irreversible=True, phase="publishing"),
@@ -163,9 +156,9 @@ class BlotatoAdapter(PlatformAdapter):
         if found is not None:
             if self._status_of(found) == "failed":
                 # Ours, and it failed: not live. `confirm_create` reports why, as a normal step.
-                return StepOutcome("confirm_create", {"confirm_until": _now().isoformat()})
-            return self._outcome_for_listed(found)
-        settled = _now() >= _called_at(job, data) + timedelta(seconds=self.settings.reconcile_settle_seconds)
+                return StepOutcome("confirm_create", {"confirm_until": job.now.isoformat()})
+            return self._outcome_for_listed(job, found)
+        settled = job.now >= _called_at(job, data) + timedelta(seconds=self.settings.reconcile_settle_seconds)
         if verdict == "absent" and settled:
             return None  # long enough for a lost attempt to be listed: it never happened
         # Something like our post is listed but the evidence is incomplete, or a lost attempt
@@ -183,7 +176,7 @@ class BlotatoAdapter(PlatformAdapter):
             media_url = response.json()["url"]
         log.info("blotato.media_staged", imported=upload_first, size=job.video.size)
         return StepOutcome("create_post", {"media_url": media_url, "media_imported": upload_first,
-                                           "staged_at": _now().isoformat()})
+                                           "staged_at": job.now.isoformat()})
 
     def _create_post(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         media_url = data.get("media_url") or job.video.url
@@ -204,7 +197,7 @@ class BlotatoAdapter(PlatformAdapter):
         checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
         return StepOutcome(
             "check_status",
-            {"post_submission_id": post_id, "submitted_at": _now().isoformat(), **scheduled, **checks},
+            {"post_submission_id": post_id, "submitted_at": job.now.isoformat(), **scheduled, **checks},
             # A scheduled post is confirmed from its slot on; until then there is nothing to poll.
             wait_seconds=0.0 if scheduled else wait,
         )
@@ -221,8 +214,8 @@ class BlotatoAdapter(PlatformAdapter):
         if status == "scheduled" and data.get("scheduled_for"):
             return StepOutcome("confirm_live", {"status": status})   # held by the pipeline until the slot
         # "in-progress", or a state Blotato may add (scheduled): keep polling, within reason.
-        since = datetime.fromisoformat(str(data.get("submitted_at") or _now().isoformat()))
-        if (_now() - since).total_seconds() > self.settings.max_processing_seconds:
+        since = datetime.fromisoformat(str(data.get("submitted_at") or job.now.isoformat()))
+        if (job.now - since).total_seconds() > self.settings.max_processing_seconds:
             raise PermanentError(
                 "TikTok (via Blotato) has not confirmed this post after a long wait. Check your TikTok "
                 "profile: if the video is not there, publish again.",
@@ -279,9 +272,9 @@ class BlotatoAdapter(PlatformAdapter):
         """Watch a post we found listed but not finished (scheduled), or report why it failed."""
         _, found = self._find_post(job, data)
         if found is not None:
-            return self._outcome_for_listed(found)
-        until = datetime.fromisoformat(str(data.get("confirm_until") or _now().isoformat()))
-        if _now() < until:
+            return self._outcome_for_listed(job, found)
+        until = datetime.fromisoformat(str(data.get("confirm_until") or job.now.isoformat()))
+        if job.now < until:
             return StepOutcome("confirm_create", {}, wait_seconds=self.settings.poll_seconds * 5)
         raise PermanentError(
             "TikTok (via Blotato) has not confirmed this post after a long wait. Check your TikTok "
@@ -381,7 +374,7 @@ class BlotatoAdapter(PlatformAdapter):
         state = item.get("state")
         return item.get("status") or (state.get("type") if isinstance(state, dict) else None)
 
-    def _outcome_for_listed(self, item: Mapping[str, Any]) -> StepOutcome:
+    def _outcome_for_listed(self, job: PublishJob, item: Mapping[str, Any]) -> StepOutcome:
         post_id = str(item.get("postSubmissionId") or item["id"])
         status = self._status_of(item)
         if status == "failed":
@@ -391,6 +384,6 @@ class BlotatoAdapter(PlatformAdapter):
                                published=PublishedPost(platform_post_id=post_id, url=item.get("publicUrl")))
         # Listed but not finished (scheduled). The list id is not a submission id, so keep
         # watching the list rather than polling GET /v2/posts/{id}.
-        until = _now() + timedelta(seconds=self.settings.max_processing_seconds)
+        until = job.now + timedelta(seconds=self.settings.max_processing_seconds)
         return StepOutcome("confirm_create", {"confirm_until": until.isoformat()},
                            wait_seconds=self.settings.poll_seconds * 5)

@@ -36,7 +36,6 @@ from typing import Any
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -48,6 +47,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -58,7 +58,6 @@ from shared.platforms.facebook.settings import FacebookSettings
 from shared.platforms.meta import graph
 
 log = get_logger(__name__)
-_DEFAULTS = load(FacebookSettings)
 _UPLOAD_CHUNK = 4 * 1024 * 1024
 # Facebook's window for scheduled_publish_time (Reels Publishing API; platform-apis.md).
 SCHEDULE_MIN_AHEAD_S = 600
@@ -86,11 +85,23 @@ def _limits(settings: FacebookSettings) -> PlatformLimits:
     )
 
 
+def _quotas(settings: FacebookSettings) -> tuple[QuotaRule, ...]:
+    return (
+        QuotaRule(
+            name="facebook_reels_24h",
+            limit=settings.reels_per_24h,
+            scope="account",
+            window="rolling_24h",
+            user_message=f"This Page has reached Facebook's limit of {settings.reels_per_24h} Reels per 24 hours.",
+        ),
+    )
+
+
 class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
     key = "facebook"
     network = "facebook"
     display_name = "Facebook Reels"
-    limits = _limits(_DEFAULTS)
+    limits = SettingsDerived(_limits)
 
     @classmethod
     def sent_text(cls, job: PublishJob) -> dict[str, str]:
@@ -99,15 +110,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         if job.title:
             sent["title"] = job.title
         return sent
-    quotas = (
-        QuotaRule(
-            name="facebook_reels_24h",
-            limit=_DEFAULTS.reels_per_24h,
-            scope="account",
-            window="rolling_24h",
-            user_message=f"This Page has reached Facebook's limit of {_DEFAULTS.reels_per_24h} Reels per 24 hours.",
-        ),
-    )
+    quotas = SettingsDerived(_quotas)
     steps = {
         "start": Step("start", irreversible=True, phase="uploading"),
         "upload": Step("upload", irreversible=False, phase="uploading"),
@@ -252,7 +255,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         if not answer.get("success"):
             raise TransientError(errors.RETRYING, platform=self.key, code="finish_not_confirmed", detail=answer)
         checks, wait = polling.first_check(self.settings.poll_first_seconds, self.settings.poll_seconds)
-        return StepOutcome("check_status", {"finished_at": time.time(), **checks}, wait_seconds=wait)
+        return StepOutcome("check_status", {"finished_at": job.now.timestamp(), **checks}, wait_seconds=wait)
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])
@@ -284,7 +287,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
                 log.info("facebook.permalink_later", **err.log_fields())
                 return StepOutcome("fetch_link", published=PublishedPost(video_id, None),
                                    wait_seconds=self.settings.poll_seconds)
-        waited = time.time() - float(data.get("finished_at") or time.time())
+        waited = job.now.timestamp() - float(data.get("finished_at") or job.now.timestamp())
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout", detail=status)
         checks, wait = polling.next_check(data, self.settings.poll_first_seconds, self.settings.poll_seconds)
@@ -335,7 +338,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
                 "in_progress", "complete"
             ):
                 scheduled = {"scheduled_for": int(job.slot.timestamp())} if step == "schedule" and job.slot else {}
-                return StepOutcome("check_status", {"finished_at": time.time(), **scheduled})
+                return StepOutcome("check_status", {"finished_at": job.now.timestamp(), **scheduled})
             return None
         raise ValueError(f"facebook step {step!r} is not irreversible")
 

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -44,6 +42,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -54,7 +53,6 @@ from shared.platforms.instagram.settings import InstagramSettings
 from shared.platforms.meta import graph
 
 log = get_logger(__name__)
-_DEFAULTS = load(InstagramSettings)
 _STATUS_SUBCODE = re.compile(r"(\d{7})")
 # Options passed through to container creation as they are.
 _PASS_THROUGH = ("cover_url", "thumb_offset", "audio_name")
@@ -86,20 +84,24 @@ def _limits(settings: InstagramSettings) -> PlatformLimits:
     )
 
 
-class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
-    key = "instagram"
-    network = "instagram"
-    display_name = "Instagram Reels"
-    limits = _limits(_DEFAULTS)
-    quotas = (
+def _quotas(settings: InstagramSettings) -> tuple[QuotaRule, ...]:
+    return (
         QuotaRule(
             name="instagram_posts_24h",
-            limit=_DEFAULTS.posts_per_24h,
+            limit=settings.posts_per_24h,
             scope="account",
             window="rolling_24h",
             user_message="You've reached Instagram's limit of posts per 24 hours for this account.",
         ),
     )
+
+
+class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
+    key = "instagram"
+    network = "instagram"
+    display_name = "Instagram Reels"
+    limits = SettingsDerived(_limits)
+    quotas = SettingsDerived(_quotas)
     steps = {
         "check_account": Step("check_account", irreversible=False, phase="uploading"),
         "create_container": Step("create_container", irreversible=True, phase="uploading"),
@@ -170,7 +172,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
             "check_container",
             {
                 "container_id": str(created["id"]),
-                "container_created_at": time.time(),
+                "container_created_at": job.now.timestamp(),
                 "container_attempts": attempts,
                 **checks,
             },
@@ -189,7 +191,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
             # Published by an earlier delivery whose answer was lost.
             return self._live(job, data, None)
         if status_code == "IN_PROGRESS":
-            waited = time.time() - float(data.get("container_created_at") or time.time())
+            waited = job.now.timestamp() - float(data.get("container_created_at") or job.now.timestamp())
             if waited > self.settings.processing_timeout_seconds:
                 raise PermanentError(errors.TOO_SLOW, platform=self.key, code="processing_timeout",
                                      detail=container)
@@ -219,7 +221,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     def _check_quota(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         ig_user = self._ig_user(job, data)
-        since = int(time.time()) - 86400
+        since = int(job.now.timestamp()) - 86400
         answer = self._graph(
             "GET", f"{ig_user}/content_publishing_limit", job,
             params={"fields": "quota_usage,config", "since": str(since)},
@@ -237,7 +239,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     def _quota_frees_at(self, job: PublishJob, ig_user: str, total: int) -> datetime:
         """The rolling window frees up 24 h after the oldest post inside it."""
-        now = datetime.now(UTC)
+        now = job.now
         recent = self._recent_media(job, ig_user, limit=min(max(total, 1), 100))
         stamps = [t for t in (_timestamp(item) for item in recent) if t and t > now - timedelta(hours=24)]
         if not stamps:

@@ -299,16 +299,18 @@ def call(
     scheme: str = "Bearer",
     gate: UsageGate | None = None,
     account: str = "",
+    now: datetime | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """One Graph request: the token goes in a header (never the URL, which gets logged).
 
     With a `gate`, the call is not made while Meta's usage for `account` (or the app) is near
     its limit; the answer's usage headers feed the gate. Any failure comes back as the
-    platform's classified error.
+    platform's classified error. `now` is the pipeline's clock when a step calls (`job.now`):
+    the gate's holds and a refusal's retry time are measured on it.
     """
     if gate is not None:
-        gate.check(table, account)
+        gate.check(table, account, now)
     headers = {"Authorization": f"{scheme} {token}", **kwargs.pop("headers", {})}
     try:
         response = http.request(method, url, headers=headers, **kwargs)
@@ -316,9 +318,9 @@ def call(
         raise table.network_error(exc) from None
     if gate is not None and response.status_code < 400:
         # A refusal carries its own retry time (the worker defers on it); successes say how close we are.
-        gate.observe(account, response.headers)
+        gate.observe(account, response.headers, now)
     if response.status_code >= 400:
-        raise table.from_response(response)
+        raise table.from_response(response, now)
     try:
         body = response.json()
     except ValueError:
@@ -328,7 +330,7 @@ def call(
         ) from None
     error = parse_error(body)
     if error is not None:  # Graph occasionally wraps an error in a 200
-        raise table.error_from(error, status=response.status_code, headers=response.headers)
+        raise table.error_from(error, status=response.status_code, headers=response.headers, now=now)
     if not isinstance(body, dict):
         raise table.server_error.error(
             table.server_error.message, platform=table.platform, code="bad_json",
@@ -367,4 +369,4 @@ class GraphCalls:
     def _graph(self, method: str, path: str, job: PublishJob, **kwargs: Any) -> dict[str, Any]:
         return call(self.http, self.error_table, method, self.settings.graph_url(path),
                     token=job.credentials.access_token, gate=self.usage_gate,
-                    account=job.credentials.account_id, **kwargs)
+                    account=job.credentials.account_id, now=job.now, **kwargs)

@@ -106,6 +106,11 @@ class TikTokChoices(PlatformOptions):
 class Options(TikTokChoices):
     """TikTok: who can see the video (your choice, no default), interactions, disclosure, consent."""
 
+    TARGET_NAME: ClassVar[str | None] = "TikTokTarget"
+    TARGET_DESCRIPTION: ClassVar[str | None] = ("TikTok (direct, or through Blotato when that is the TikTok account "
+                                                "connected).")
+    OPTIONS_DESCRIPTION: ClassVar[str | None] = "privacy_level and consent are required (TikTok's UX rules)"
+
     send_to_inbox: bool = Field(default=False, description="Send to the creator's TikTok inbox as a draft; the "
                                                            "creator chooses privacy and posts in the app")
     upload_mode: Literal["FILE_UPLOAD", "PULL_FROM_URL"] | None = None

@@ -26,12 +26,11 @@ the current state (e.g. the reconnect or the quota) with the right error class.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -44,6 +43,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -128,10 +128,6 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _limited(source: MediaSource, first: int, length: int) -> Iterator[bytes]:
     """Stream exactly `length` bytes of the video from `first`, never holding a whole chunk."""
     remaining = length
@@ -146,15 +142,12 @@ def _limited(source: MediaSource, first: int, length: int) -> Iterator[bytes]:
                              platform=errors.PLATFORM, code="short_read", detail={"missing_bytes": remaining})
 
 
-_env_settings = load(TikTokSettings)
-
-
 class TikTokAdapter(PlatformAdapter):
     key = "tiktok"
     network = "tiktok"
     display_name = "TikTok"
-    limits = limits_from(_env_settings)
-    quotas = quotas_from(_env_settings)
+    limits = SettingsDerived(limits_from)
+    quotas = SettingsDerived(quotas_from)
     steps: ClassVar[Mapping[str, Step]] = {
         "creator_info": Step("creator_info", irreversible=False, phase="uploading"),
         "init": Step("init", irreversible=True, phase="uploading"),
@@ -391,9 +384,9 @@ class TikTokAdapter(PlatformAdapter):
                 url = f"{self.settings.www_base.rstrip('/')}/@{username}/video/{post_id}" if username else None
                 return StepOutcome(None, {"status": state}, published=PublishedPost(post_id, url))
             # The post id appears only after moderation, and never for private posts.
-            since = datetime.fromisoformat(str(data.get("complete_since") or _now().isoformat()))
+            since = datetime.fromisoformat(str(data.get("complete_since") or job.now.isoformat()))
             private = (data.get("post_info") or {}).get("privacy_level") == "SELF_ONLY"
-            if private or data.get("inbox") or (_now() - since).total_seconds() >= self.settings.post_id_wait_seconds:
+            if private or data.get("inbox") or (job.now - since).total_seconds() >= self.settings.post_id_wait_seconds:
                 return StepOutcome(None, {"status": state}, published=PublishedPost(publish_id, None))
             return StepOutcome("check_status", {"complete_since": since.isoformat()},
                                wait_seconds=max(self.settings.poll_seconds, 10.0))

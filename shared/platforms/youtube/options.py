@@ -8,7 +8,7 @@ snippet.tags count toward a 500-character total (checked with the caption).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,8 @@ from shared.platforms.options import CoverOffset, PlatformOptions
 
 class Options(PlatformOptions):
     """YouTube Shorts: who can see it, audience and labels, and the video's metadata."""
+
+    TARGET_NAME: ClassVar[str | None] = "YouTubeTarget"
 
     privacy_status: Literal["public", "unlisted", "private"] = Field(default="public",
                                                                      description="Who can see the video")

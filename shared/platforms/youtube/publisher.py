@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from shared.config import load
 from shared.log import get_logger
 from shared.platforms import polling
 from shared.platforms.base import (
@@ -40,6 +39,7 @@ from shared.platforms.base import (
     PublishedPost,
     PublishJob,
     QuotaRule,
+    SettingsDerived,
     Step,
     StepOutcome,
     TextRule,
@@ -112,15 +112,12 @@ def build_quotas(settings: YouTubeSettings) -> tuple[QuotaRule, ...]:
     )
 
 
-_ENV = load(YouTubeSettings)
-
-
 class YouTubeAdapter(PlatformAdapter):
     key = "youtube"
     network = "youtube"
     display_name = "YouTube Shorts"
-    limits = build_limits(_ENV)
-    quotas = build_quotas(_ENV)
+    limits = SettingsDerived(build_limits)
+    quotas = SettingsDerived(build_quotas)
 
     @classmethod
     def sent_text(cls, job: PublishJob) -> dict[str, str]:
@@ -167,7 +164,7 @@ class YouTubeAdapter(PlatformAdapter):
             return None
         if isinstance(progress, int):
             return None  # incomplete: running `upload` again resumes from Google's offset
-        return self._uploaded(progress)
+        return self._uploaded(job, progress)
 
     def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
         """Counts from the Data API; shares, watch time and average view duration from the
@@ -259,14 +256,14 @@ class YouTubeAdapter(PlatformAdapter):
         if isinstance(resource, int):
             # Out of time after progress: the next delivery goes on, with a fresh retry budget.
             return StepOutcome(next_step="upload", data={"uploaded_bytes": resource})
-        return self._uploaded(resource)
+        return self._uploaded(job, resource)
 
-    def _uploaded(self, resource: Mapping[str, Any]) -> StepOutcome:
+    def _uploaded(self, job: PublishJob, resource: Mapping[str, Any]) -> StepOutcome:
         checks, wait = polling.first_check(self.settings.processing_poll_min_seconds,
                                            self.settings.processing_poll_max_seconds)
         return StepOutcome(
             next_step="check_processing",
-            data={"video_id": resource["id"], "processing_since": datetime.now(UTC).isoformat(), **checks},
+            data={"video_id": resource["id"], "processing_since": job.now.isoformat(), **checks},
             wait_seconds=wait,
         )
 
@@ -284,7 +281,7 @@ class YouTubeAdapter(PlatformAdapter):
             return self._done_or_wait(video_id, data)
         if upload_status != "uploaded" or processing.get("processingStatus") in ("failed", "terminated"):
             raise errors.upload_failed(status, processing)
-        self._check_processing_timeout(video_id, data)
+        self._check_processing_timeout(job, video_id, data)
         # YouTube's own estimate when it gives one, else the processing curve.
         checks, wait = polling.next_check(data, self.settings.processing_poll_min_seconds,
                                           self.settings.processing_poll_max_seconds)
@@ -294,11 +291,11 @@ class YouTubeAdapter(PlatformAdapter):
                        self.settings.processing_poll_max_seconds)
         return StepOutcome(next_step="check_processing", data=checks, wait_seconds=wait)
 
-    def _check_processing_timeout(self, video_id: str, data: Mapping[str, Any]) -> None:
+    def _check_processing_timeout(self, job: PublishJob, video_id: str, data: Mapping[str, Any]) -> None:
         since = data.get("processing_since")
         if not since:
             return
-        waited = (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds()
+        waited = (job.now - datetime.fromisoformat(since)).total_seconds()
         if waited > self.settings.processing_timeout_seconds:
             raise PermanentError(
                 "YouTube is still processing the video after a long time. It is on your channel: check "
