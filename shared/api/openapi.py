@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.api.responses import ErrorBody
 from shared.api.routes import ROUTES, Route
+from shared.responses import ErrorBody
 
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "supabaseJwt"

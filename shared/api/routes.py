@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from shared import responses as r
 from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
-from shared.api import responses as r
 from shared.api.requests import (
     BlotatoConnect,
     BlotatoKey,

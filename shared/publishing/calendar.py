@@ -15,16 +15,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.api.responses import PostList
 from shared.app import application
 from shared.errors import InvalidInput
-from shared.http import User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
 from shared.platforms import adapters
 from shared.platforms.errors import PlatformError
 from shared.publishing.preview import composed_text
 from shared.publishing.requests import PostQuery
 from shared.publishing.runtime import Runtime
+from shared.responses import PostList
+from shared.users import User
 
 _QUERY = """
 select t.id, t.post_id, t.platform, t.state, t.scheduled_at, t.timezone, t.platform_url, t.user_message,

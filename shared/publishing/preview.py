@@ -14,9 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.analytics.best_time import resolve_best_times
-from shared.api.responses import PublishPreview
 from shared.app import application
-from shared.http import User
 from shared.media.validate import validate
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
 from shared.platforms.errors import PlatformError
@@ -25,6 +23,8 @@ from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
 from shared.publishing.service import PlannedTarget, PostPlan, plan_post, stored_options
+from shared.responses import PublishPreview
+from shared.users import User
 
 # How long the signed cover URL of a preview stays valid.
 PREVIEW_URL_SECONDS = 15 * 60

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from shared.api.responses import TargetState
-from shared.api.strict import StrictModel, UserText
 from shared.platforms.blotato.options import Options as BlotatoOptions
 from shared.platforms.facebook.options import Options as FacebookOptions
 from shared.platforms.instagram.options import Options as InstagramOptions
 from shared.platforms.tiktok.options import Options as TikTokOptions
 from shared.platforms.youtube.options import Options as YouTubeOptions
+from shared.responses import TargetState
+from shared.strict import StrictModel, UserText
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)

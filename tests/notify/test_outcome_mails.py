@@ -15,8 +15,8 @@ from shared.media.covers import store_covers
 from shared.notify.local_smtp import LocalSmtpServer
 from shared.notify.mailer import SmtpMailer
 from shared.notify.outbox import drain_outbox
-from shared.notify.outcomes import GROUP_WINDOW, mail_outcomes
 from shared.notify.settings import MailSettings
+from shared.publishing.outcomes import GROUP_WINDOW, mail_outcomes
 from tests.pipeline import conftest as pipeline_fixtures
 from tests.pipeline.flows import publish, target_request
 from tests.support.stack import Harness
