@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
-from shared.captions.context import VideoContext
+from shared.video_context import VideoContext
 
 TIMESTAMP = "ISO 8601 with offset, e.g. '2031-03-04T17:30:00Z'"
 

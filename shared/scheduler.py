@@ -46,7 +46,7 @@ def run_tick(rt: Runtime, files: Storage, storage_settings: StorageSettings) -> 
         "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, now).as_dict()),
         "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
         # Outcome mails and webhooks come from the events outbox (shared/publishing/outcomes.py, shared/webhooks/).
-        "outcome_mails": lambda: mail_outcomes(rt.db, now).as_dict(),
+        "outcome_mails": lambda: mail_outcomes(rt.db, now, files).as_dict(),
         "webhooks": lambda: webhook_tick(rt.db, rt.queue, now),
         "mails_sent": lambda: drain_outbox(rt.db, SmtpMailer(), now=now),
         "retention": lambda: len(run_retention(rt.db, files, now, settings=storage_settings).deleted_videos),

@@ -17,7 +17,6 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from shared.app import application
-from shared.captions.context import VideoContext
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unavailable
 from shared.log import get_logger
@@ -28,6 +27,7 @@ from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url
 from shared.media.validate import verdicts_for
 from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
+from shared.video_context import VideoContext
 
 log = get_logger(__name__)
 

@@ -20,9 +20,6 @@ KNOWN_ROOT_READERS = {
     "shared.connections.store",       # the token vault
     "shared.media.renditions",        # the product's encode settings
     "shared.notify.templates",        # the frontend URL in mails
-    "shared.publishing.calendar",     # storage (cover links)
-    "shared.publishing.outcomes",     # storage (poster link in the outcome mail)
-    "shared.publishing.preview",      # storage (frame links)
     "shared.videos",                  # storage settings (upload limits, age-out rule)
     "shared.webhooks.delivery",       # the functions' base URL
     "shared.webhooks.endpoints",      # the token vault (signing secrets)
@@ -34,6 +31,21 @@ KNOWN_BACK_ARROWS = {
     ("shared.publishing.service", "shared.analytics.best_time"),
     ("shared.publishing.preview", "shared.analytics.best_time"),
 }
+# The layers of docs/architecture.md, top first: a module belongs to the first prefix it starts with;
+# everything else (log, errors, strict models, db, storage, tasks, ...) is the base, below them all.
+LAYERS = (
+    (8, ("functions",)),
+    (7, ("shared.local", "shared.localstack", "shared.cli")),
+    (6, ("shared.api", "shared.http", "shared.auth")),
+    (5, ("shared.app",)),
+    (4, ("shared.scheduler",)),
+    (3, ("shared.analytics", "shared.webhooks", "shared.captions", "shared.accounts", "shared.ops", "shared.videos")),
+    (2, ("shared.publishing",)),
+    (1, ("shared.connections", "shared.media", "shared.notify", "shared.tasks")),
+    (0, ("shared.platforms",)),
+)
+BASE = -1
+
 # The platforms' and connections' area has no file cycle inside it either.
 PLATFORM_AREA = ("shared.platforms", "shared.connections")
 
@@ -45,6 +57,13 @@ def _without_known_arrows() -> dict[str, set[str]]:
     for source, target in KNOWN_BACK_ARROWS:
         files.get(source, set()).discard(target)
     return files
+
+
+def layer_of(module: str) -> int:
+    for level, prefixes in LAYERS:
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            return level
+    return BASE
 
 
 def test_the_counter_finds_a_cycle_of_any_length_and_only_cycles():
@@ -90,3 +109,9 @@ def test_no_file_cycle_inside_the_platforms_or_the_connections() -> None:
         inside = {module: {m for m in imported if m.startswith(area + ".")}
                   for module, imported in files.items() if module == area or module.startswith(area + ".")}
         assert strongly_connected(inside) == [], area
+
+
+def test_imports_go_down_the_layers_besides_the_known_arrows() -> None:
+    upward = sorted((module, other) for module, imported in _without_known_arrows().items() for other in imported
+                    if layer_of(other) > layer_of(module))
+    assert upward == []

@@ -29,10 +29,10 @@ from shared.api.requests import (
     RegisterBody,
     StartRequest,
 )
-from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.video_context import VideoContext
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
