@@ -42,11 +42,13 @@ publish_video = dispatch("publish-video", {
     "POST /publish-video": lambda call: service.create_post(
         _rt(), call.user, call.body(PublishRequest), idempotency_key=call.request.headers.get("Idempotency-Key"),
         raw_body=call.request.get_data()),
-    "POST /publish-video/preview": lambda call: preview.preview_post(_rt(), call.user, call.body(PublishRequest)),
+    "POST /publish-video/preview": lambda call: preview.preview_post(_rt(), call.user, call.body(PublishRequest),
+                                                                          application().storage),
     "POST /publish-video/bulk": lambda call: bulk.submit(_rt(), call.user, call.body(BulkPublishRequest),
                                                          call.request.get_data()),
     "GET /publish-video/batches/{batch_id}": lambda call: bulk.progress(_rt(), call.user, call.params["batch_id"]),
-    "GET /publish-video/posts": lambda call: calendar.list_posts(_rt(), call.user, call.query(PostQuery)),
+    "GET /publish-video/posts": lambda call: calendar.list_posts(_rt(), call.user, call.query(PostQuery),
+                                                                      application().storage),
     "GET /publish-video/posts/{post_id}": lambda call: service.get_post(_rt(), call.user, call.params["post_id"]),
     "POST /publish-video/posts/{post_id}/cancel": lambda call: service.cancel_post(
         _rt(), call.user, call.params["post_id"]),

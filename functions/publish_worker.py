@@ -8,8 +8,9 @@ successful no-ops.
 
 import flask
 
+from shared.api.endpoints import internal_endpoint
 from shared.app import application
-from shared.http import ApiError, internal_endpoint
+from shared.http import ApiError
 from shared.publishing.worker import advance
 
 

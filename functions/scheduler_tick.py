@@ -2,12 +2,12 @@
 
 import flask
 
+from shared.api.endpoints import internal_endpoint
 from shared.app import application
-from shared.http import internal_endpoint
-from shared.publishing.wiring import run_tick
+from shared.scheduler import run_tick
 
 
 @internal_endpoint
 def scheduler_tick(request: flask.Request) -> dict[str, object]:
     app = application()
-    return run_tick(app.runtime, app.storage)
+    return run_tick(app.runtime, app.storage, app.storage_settings)

@@ -26,9 +26,10 @@ from shared import videos as service
 from shared.api.dispatch import Call, dispatch
 from shared.api.requests import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
 from shared.app import application
-from shared.captions.context import VideoContext
-from shared.http import ApiError, User
+from shared.http import ApiError
 from shared.media.library import delete_video
+from shared.users import User
+from shared.video_context import VideoContext
 
 _READ = 1024 * 1024
 

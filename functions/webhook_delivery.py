@@ -6,8 +6,9 @@ the attempt is recorded and the next one scheduled by us, not by Cloud Tasks' re
 
 import flask
 
+from shared.api.endpoints import internal_endpoint
 from shared.app import application
-from shared.http import ApiError, internal_endpoint
+from shared.http import ApiError
 from shared.webhooks.delivery import deliver
 
 

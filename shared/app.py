@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from shared.config import CoreSettings, load
 
 if TYPE_CHECKING:
-    from shared.auth import AuthConfig
     from shared.captions.settings import CaptionSettings
     from shared.connections.vault import TokenVault
     from shared.db.database import Database
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from shared.storage.base import Storage
     from shared.storage.settings import StorageSettings
     from shared.tasks.client import TaskQueue
+    from shared.tokens import AuthConfig
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -136,7 +136,7 @@ class Application:
     def auth(self) -> AuthConfig:
         """How user tokens are verified (HS256 secret and/or the project's JWKS, whose keys it caches)."""
         def build() -> AuthConfig:
-            from shared.auth import config_from_settings
+            from shared.tokens import config_from_settings
 
             return config_from_settings(self.settings)
 

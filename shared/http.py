@@ -8,11 +8,9 @@ a secret.
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import flask
@@ -20,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
-from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
+from shared.api_error import ApiError
 from shared.app import application
 from shared.errors import (
     Conflict,
@@ -36,24 +34,11 @@ from shared.errors import (
 )
 from shared.log import _current_request_id, bind_context, clear_context, get_logger
 from shared.platforms.errors import ErrorClass, PlatformError
-from shared.tasks.oidc import TaskAuthError, verify_task_request
+from shared.strict import NUL_MESSAGE, nul_fields, unknown_fields
+from shared.users import User
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
-
-
-class ApiError(Exception):
-    """An answer only the edge gives (sign-in, body, content type, address): the status is HTTP's own.
-
-    Services raise domain errors (shared/errors.py) instead; `ERROR_STATUS` turns them into answers.
-    """
-
-    def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.detail = detail
 
 
 # The one table from a domain error's kind to its HTTP status (the nearest kind in the class's MRO wins).
@@ -87,13 +72,6 @@ def as_api_error(exc: Exception) -> ApiError | None:
         status = 503 if exc.error_class is ErrorClass.TRANSIENT else 502
         return ApiError(status, f"platform_{exc.error_class}", exc.user_message, {"platform_code": exc.code})
     return None
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    email: str | None
-    claims: dict[str, Any] = field(default_factory=dict)
 
 
 def _request_id(request: flask.Request) -> str:
@@ -169,7 +147,7 @@ STREAMED_PREFIXES = ("video/", "image/", "application/octet-stream")
 
 
 def _validate_input(model: type[M], data: Any, raw_json: bytes | None = None) -> M:
-    """The checks every input gets (see shared/api/strict.py), then the model's own.
+    """The checks every input gets (see shared/strict.py), then the model's own.
 
     A JSON body is validated strictly (`"yes"` is not a boolean, `"5"` not a number); a query
     string, where everything is text, is converted.
@@ -252,11 +230,6 @@ def _read_ahead(request: flask.Request) -> None:
         raise _incomplete_body()
 
 
-def _function_prefix(handler: Callable[..., Any]) -> str:
-    """`functions.publish_video` → `/publish-video`: the deployed function's path."""
-    return "/" + handler.__module__.rsplit(".", 1)[-1].replace("_", "-")
-
-
 def deployed_path(prefix: str, request: flask.Request) -> str:
     """The path as the route table writes it (/publish-video/posts/<id>), whatever the host hands over."""
     path = request.path.rstrip("/")
@@ -266,19 +239,15 @@ def deployed_path(prefix: str, request: flask.Request) -> str:
     return path
 
 
-def _declared_methods(prefix: str, request: flask.Request) -> list[str] | None:
-    """The methods the route table declares for this path (None: a path it does not know)."""
-    # Imported here, not at the top: the route table imports every service's request models,
-    # and those import this module (a cycle).
-    from shared.api.routes import methods_for
+def guarded(request: flask.Request, prefix: str, call: Callable[[], Any],
+            declared_methods: Callable[[str], list[str] | None]) -> flask.Response:
+    """Run `call` for a request to the function at `prefix`; whatever happens, one answer in one shape.
 
-    return methods_for(deployed_path(prefix, request))
-
-
-def guarded(request: flask.Request, prefix: str, call: Callable[[], Any]) -> flask.Response:
-    """Run `call` for a request to the function at `prefix`; whatever happens, one answer in one shape."""
+    `declared_methods` answers the methods the route table declares for a path (None: a path it
+    does not know); the caller hands it in, as the route table sits above this module.
+    """
     try:
-        methods = _declared_methods(prefix, request)
+        methods = declared_methods(deployed_path(prefix, request))
         if request.method == "OPTIONS":
             allowed = ", ".join([*(methods or ALL_METHODS.split(", ")), "OPTIONS"])
             return _cors(flask.make_response("", 204), allowed)
@@ -363,43 +332,3 @@ def framework_errors_as_json() -> None:
 
     app.register_error_handler(404, as_json)
     app.register_error_handler(405, as_json)
-
-
-def public_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A function outside the route table (the operator's metrics): errors still leave in one shape.
-
-    The user-facing functions are built by shared/api/dispatch.py from the route table instead.
-    """
-    framework_errors_as_json()
-
-    @functools.wraps(handler)
-    def wrapper(request: flask.Request) -> flask.Response:
-        clear_context()
-        bind_context(request_id=_request_id(request))
-        return guarded(request, _function_prefix(handler), lambda: handler(request))
-
-    return wrapper
-
-
-def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flask.Request], flask.Response]:
-    """A Cloud Tasks / Cloud Scheduler target: only Google's signed calls get in (production)."""
-    framework_errors_as_json()
-
-    @functools.wraps(handler)
-    def wrapper(request: flask.Request) -> flask.Response:
-        clear_context()
-        bind_context(request_id=_request_id(request))
-
-        def call() -> Any:
-            try:
-                verify_task_request(request.headers)
-            except TaskAuthError as exc:
-                # Every task refused is work not done: the operator must see why (audience, account, expiry).
-                log.warning("task_auth_refused", reason=exc.reason)
-                raise ApiError(403, "forbidden", "This endpoint only accepts calls from our task queue.",
-                               str(exc)) from None
-            return handler(request)
-
-        return guarded(request, _function_prefix(handler), call)
-
-    return wrapper

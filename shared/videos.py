@@ -17,17 +17,17 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from shared.app import application
-from shared.captions.context import VideoContext
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unavailable
 from shared.log import get_logger
 from shared.media.library import POSTER, make_poster, media_links
 from shared.media.probe import NotAVideo, Probe, probe_stored
+from shared.media.retention import age_out_rule, removal_times
 from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url, system_resolver
 from shared.media.validate import verdicts_for
 from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
-from shared.storage.retention import removal_times
+from shared.video_context import VideoContext
 
 log = get_logger(__name__)
 
@@ -222,7 +222,8 @@ def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, li
             "select video_id, kind, storage_path, size_bytes from video_renditions where video_id = any(%s) "
             "order by kind", ([row["id"] for row in rows],),
         ).fetchall()
-        removal = removal_times(conn, [str(row["id"]) for row in rows], datetime.now(UTC))
+        removal = removal_times(conn, [str(row["id"]) for row in rows], datetime.now(UTC),
+                                age_out_rule(application().storage_settings))
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
@@ -250,7 +251,8 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
             "where video_id = %s order by kind",
             (video_id,),
         ).fetchall()
-        removal = removal_times(conn, [video_id], datetime.now(UTC))[video_id] if row is not None else None
+        removal = removal_times(conn, [video_id], datetime.now(UTC),
+                                age_out_rule(application().storage_settings))[video_id] if row is not None else None
     if row is None or row["deleted_at"] is not None:
         raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
                        code="video_not_found")

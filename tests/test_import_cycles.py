@@ -1,4 +1,4 @@
-"""The import-cycle measure (bench/import_cycles.py, grimp) and the cycles already broken.
+"""The import-cycle measure (bench/import_cycles.py, grimp) and the layers of docs/architecture.md.
 
 `python -m bench.import_cycles` prints every file and package cycle of shared/ and functions/
 (docs/architecture.md quotes the numbers).
@@ -8,22 +8,62 @@ from __future__ import annotations
 
 from bench.import_cycles import cycles, file_graph, package_graph, strongly_connected
 
-# The platforms' and connections' area is held at zero cycles, between packages and between files.
-PLATFORM_AREA = ("shared.platforms", "shared.connections")
-# Package arrows outside that area that still close a cycle through it; ignored here so the test
-# guards everything else. May only shrink (the next test fails when one is gone).
-KNOWN_BACK_ARROWS = {
-    # The options models build on shared/api/strict.py (StrictModel, UserText), while shared.api
-    # serves the catalog from the platforms: strict.py belongs below both.
-    ("shared.platforms", "shared.api"),
-    # connections/store.py and flow.py read the vault and the settings from the composition root.
-    ("shared.connections", "shared.app"),
-    # notify/templates.py and outbox.py read the settings from the composition root.
-    ("shared.notify", "shared.app"),
-    # notify/outcomes.py words its mail with publishing's summary, while publishing marks
-    # connections expired (which mails the user).
-    ("shared.notify", "shared.publishing"),
+COMPOSITION_ROOT = "shared.app"
+# What sits above the composition root and may ask it for the process's application: the HTTP
+# edge, the developer's tools and the entry points (docs/architecture.md, Layers).
+ABOVE_THE_ROOT = ("functions", "shared.api", "shared.http", "shared.auth", "shared.cli", "shared.local")
+# Modules below the composition root that still ask `application()` for one part (a setting, the
+# vault, the storage) instead of getting it from their caller. Each is an arrow back up, so the
+# cycle tests below set them aside. May only shrink (the next test fails when one is gone).
+KNOWN_ROOT_READERS = {
+    "shared.connections.flow",        # the functions' base URL (OAuth redirect and start links)
+    "shared.connections.store",       # the token vault
+    "shared.media.renditions",        # the product's encode settings
+    "shared.notify.templates",        # the frontend URL in mails
+    "shared.videos",                  # storage settings (upload limits, age-out rule)
+    "shared.webhooks.delivery",       # the functions' base URL
+    "shared.webhooks.endpoints",      # the token vault (signing secrets)
+    "shared.webhooks.settings",       # whether the stack runs locally
 }
+# File arrows from a lower layer up to a higher one that close a package cycle; may only shrink.
+KNOWN_BACK_ARROWS = {
+    # Publishing suggests the best times from analytics' history, while analytics reads targets.
+    ("shared.publishing.service", "shared.analytics.best_time"),
+    ("shared.publishing.preview", "shared.analytics.best_time"),
+}
+# The layers of docs/architecture.md, top first: a module belongs to the first prefix it starts with;
+# everything else (log, errors, strict models, db, storage, tasks, ...) is the base, below them all.
+LAYERS = (
+    (8, ("functions",)),
+    (7, ("shared.local", "shared.localstack", "shared.cli")),
+    (6, ("shared.api", "shared.http", "shared.auth")),
+    (5, ("shared.app",)),
+    (4, ("shared.scheduler",)),
+    (3, ("shared.analytics", "shared.webhooks", "shared.captions", "shared.accounts", "shared.ops", "shared.videos")),
+    (2, ("shared.publishing",)),
+    (1, ("shared.connections", "shared.media", "shared.notify", "shared.tasks")),
+    (0, ("shared.platforms",)),
+)
+BASE = -1
+
+# The platforms' and connections' area has no file cycle inside it either.
+PLATFORM_AREA = ("shared.platforms", "shared.connections")
+
+
+def _without_known_arrows() -> dict[str, set[str]]:
+    files = {module: set(imported) for module, imported in file_graph().items()}
+    for reader in KNOWN_ROOT_READERS:
+        files.get(reader, set()).discard(COMPOSITION_ROOT)
+    for source, target in KNOWN_BACK_ARROWS:
+        files.get(source, set()).discard(target)
+    return files
+
+
+def layer_of(module: str) -> int:
+    for level, prefixes in LAYERS:
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            return level
+    return BASE
 
 
 def test_the_counter_finds_a_cycle_of_any_length_and_only_cycles():
@@ -34,6 +74,10 @@ def test_the_counter_finds_a_cycle_of_any_length_and_only_cycles():
                                              "shared.x.three": set()})) == [["shared.x", "shared.y"]]
 
 
+def test_no_two_files_import_each_other():
+    assert cycles().file_pairs == []
+
+
 def test_the_local_stack_and_the_local_storage_are_in_no_file_cycle():
     in_a_cycle = {module for group in cycles().file_cycles for module in group}
     for module in ("shared.local.stack", "shared.local.demo", "shared.local.run",
@@ -41,16 +85,22 @@ def test_the_local_stack_and_the_local_storage_are_in_no_file_cycle():
         assert module not in in_a_cycle, module
 
 
-def test_no_package_cycle_runs_through_the_platforms_or_the_connections() -> None:
-    packages = package_graph(file_graph())
-    for source, target in KNOWN_BACK_ARROWS:
-        packages.get(source, set()).discard(target)
-    assert [group for group in strongly_connected(packages) if set(group) & set(PLATFORM_AREA)] == []
+def test_only_what_sits_above_the_composition_root_imports_it() -> None:
+    readers = {module for module, imported in file_graph().items()
+               if COMPOSITION_ROOT in imported and not module.startswith(ABOVE_THE_ROOT)}
+    assert readers - KNOWN_ROOT_READERS == set()
 
 
-def test_the_known_back_arrows_still_exist() -> None:
-    packages = package_graph(file_graph())
-    assert [arrow for arrow in sorted(KNOWN_BACK_ARROWS) if arrow[1] not in packages.get(arrow[0], set())] == []
+def test_the_known_arrows_back_up_still_exist() -> None:
+    files = file_graph()
+    assert sorted(m for m in KNOWN_ROOT_READERS if COMPOSITION_ROOT not in files.get(m, set())) == []
+    assert sorted(arrow for arrow in KNOWN_BACK_ARROWS if arrow[1] not in files.get(arrow[0], set())) == []
+
+
+def test_no_file_cycle_and_no_package_cycle_besides_the_known_arrows() -> None:
+    files = _without_known_arrows()
+    assert strongly_connected(files) == []
+    assert strongly_connected(package_graph(files)) == []
 
 
 def test_no_file_cycle_inside_the_platforms_or_the_connections() -> None:
@@ -59,3 +109,9 @@ def test_no_file_cycle_inside_the_platforms_or_the_connections() -> None:
         inside = {module: {m for m in imported if m.startswith(area + ".")}
                   for module, imported in files.items() if module == area or module.startswith(area + ".")}
         assert strongly_connected(inside) == [], area
+
+
+def test_imports_go_down_the_layers_besides_the_known_arrows() -> None:
+    upward = sorted((module, other) for module, imported in _without_known_arrows().items() for other in imported
+                    if layer_of(other) > layer_of(module))
+    assert upward == []

@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.connections.store import PUBLIC_COLUMNS
 from shared.db.database import Database
-from shared.http import User
+from shared.users import User
 
 FORMAT_VERSION = 1
 

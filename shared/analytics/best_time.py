@@ -14,10 +14,10 @@ from shared.analytics import history, recommend
 from shared.analytics.settings import AnalyticsSettings
 from shared.config import load
 from shared.errors import InvalidInput
-from shared.http import User
 from shared.platforms import adapters
 from shared.publishing import quota
 from shared.publishing.runtime import Runtime
+from shared.users import User
 
 BEST = "best"
 

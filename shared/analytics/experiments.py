@@ -32,14 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared.analytics import history
 from shared.analytics.recommend import network_of
 from shared.analytics.stats import ENGAGEMENT_KINDS, compare_engagement, compare_groups
+from shared.api_error import ApiError
 from shared.db import Database
-from shared.http import ApiError, User
 from shared.log import get_logger
 from shared.notify import templates
 from shared.notify.outbox import queue_email
 from shared.platforms.options import CoverOffset
 from shared.publishing.requests import PublishRequest, TargetRequest, resolve_time
 from shared.publishing.runtime import Runtime
+from shared.users import User
 from shared.webhooks.events import EXPERIMENT_DECIDED
 
 log = get_logger(__name__)

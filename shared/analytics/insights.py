@@ -17,10 +17,11 @@ from shared.analytics import history, recommend
 from shared.analytics.report import engagement_rate
 from shared.analytics.settings import AnalyticsSettings
 from shared.analytics.stats import compare_rates, midpoint
-from shared.api.strict import StrictModel, UserText
+from shared.api_error import ApiError
 from shared.db import Database
-from shared.http import ApiError, User
 from shared.publishing.requests import IsoTime, _zone
+from shared.strict import StrictModel, UserText
+from shared.users import User
 
 
 class InsightsQuery(StrictModel):

@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.api.strict import StrictModel, UserText
+from shared.api_error import ApiError
 from shared.db import Database
-from shared.http import ApiError, User
 from shared.publishing.requests import IsoTime, Platform
+from shared.strict import StrictModel, UserText
+from shared.users import User
 
 COUNTS = ("views", "likes", "comments", "shares", "saves")
 NO_NUMBERS_YET = ("No numbers yet: platforms report views a few hours after a video is published. "

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from shared.http import User
 from shared.platforms.base import TextRule
 from shared.platforms.oauth import ApiKeyProvider
 from shared.platforms.platform import Platform
 from shared.platforms.registry import registry
 from shared.publishing import quota
 from shared.publishing.runtime import Runtime
+from shared.users import User
 
 COUNTED_AS = {"utf16": "UTF-16 code units (an emoji counts 2)", "bytes": "bytes of UTF-8 (é counts 2)",
               "chars": "characters"}

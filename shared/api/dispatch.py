@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
-from shared.api.routes import ROUTES, Route, find_route
+from shared.api.routes import ROUTES, Route, find_route, methods_for
 from shared.http import (
     ApiError,
     User,
@@ -141,7 +141,7 @@ def dispatch(function: str, handlers: Mapping[str, Handler]) -> Callable[[flask.
                 bind_context(user_id=user.id)
             return answer(route, handlers[route.key](Call(request, route, params, user)))
 
-        return guarded(request, prefix, call)
+        return guarded(request, prefix, call, methods_for)
 
     serve.__name__ = serve.__qualname__ = function.replace("-", "_")
     return serve

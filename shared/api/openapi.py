@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.api.responses import ErrorBody
 from shared.api.routes import ROUTES, Route
 from shared.platforms.registry import registry
+from shared.responses import ErrorBody
 
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "supabaseJwt"

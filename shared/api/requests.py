@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.api.strict import StrictModel, UserText
-from shared.captions.context import VideoContext
 from shared.errors import InvalidInput
 from shared.publishing.requests import Platform
+from shared.strict import StrictModel, UserText
+from shared.video_context import VideoContext
 
 # ------------------------------------------------------------------------------ videos
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from shared import responses as r
 from shared.analytics.experiments import DefaultsEdit, ExperimentRequest
 from shared.analytics.insights import InsightsQuery
 from shared.analytics.report import AnalyticsQuery
-from shared.api import responses as r
 from shared.api.requests import (
     BlotatoConnect,
     BlotatoKey,
@@ -29,10 +29,10 @@ from shared.api.requests import (
     RegisterBody,
     StartRequest,
 )
-from shared.captions.context import VideoContext
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
+from shared.video_context import VideoContext
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.captions.context import LANGUAGE_PATTERN
+from shared.video_context import LANGUAGE_PATTERN
 
 Tone = Literal["friendly", "professional", "playful", "bold"]
 

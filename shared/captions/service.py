@@ -23,9 +23,9 @@ from shared.captions.models import CaptionRequest, Draft, Material
 from shared.captions.settings import CaptionSettings
 from shared.db import Database
 from shared.errors import InvalidInput, LimitReached, NotFound
-from shared.http import User
 from shared.log import get_logger
 from shared.platforms.base import caption_with_hashtags
+from shared.users import User
 
 if TYPE_CHECKING:
     from shared.captions.gemini import GeminiWriter

@@ -382,7 +382,7 @@ def local_token(
         raise _fail("local-token only works with the local stack. In production, sign in with Supabase Auth.")
     secret = settings.supabase_jwt_secret
     if not secret:
-        from shared.local.environment import local_secrets
+        from shared.local_secrets import local_secrets
 
         secret = local_secrets()["SUPABASE_JWT_SECRET"]
     url = settings.database_url or localdb.with_dbname(localdb.start_embedded(), "shortpub")
@@ -407,7 +407,7 @@ def _service_key() -> str:
     settings = load(CoreSettings)
     if not settings.is_local:
         raise _fail("Set SUPABASE_SERVICE_ROLE_KEY to the project's service-role key to read the operator's numbers.")
-    from shared.local.environment import local_secrets
+    from shared.local_secrets import local_secrets
     from shared.ops.access import mint_service_token
 
     return mint_service_token(settings.supabase_jwt_secret or local_secrets()["SUPABASE_JWT_SECRET"])

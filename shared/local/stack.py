@@ -24,13 +24,13 @@ from shared.local.environment import (
     DEFAULT_PORTS,
     SANDBOX_APPS,
     free_port,
-    local_secrets,
     port_or_free,
     sandbox_env,
 )
+from shared.local_secrets import local_secrets
 from shared.log import configure, get_logger
 from shared.notify.local_smtp import LocalSmtpServer
-from shared.publishing.wiring import run_tick
+from shared.scheduler import run_tick
 from shared.storage.local import LocalStorage
 from shared.tasks.emulator import TasksEmulator
 
@@ -100,7 +100,7 @@ def _tick_loop(stack: LocalStack) -> None:
     while not stack.stop_event.wait(tick_seconds()):
         try:
             app = application()
-            run_tick(app.runtime, app.storage)
+            run_tick(app.runtime, app.storage, app.storage_settings)
         except Exception:
             log.exception("scheduler tick failed")
 

@@ -12,16 +12,18 @@ import hmac
 
 import jwt
 
-from shared.app import application
+from shared.api_error import ApiError
 from shared.config import load
-from shared.http import ApiError
 from shared.storage.settings import StorageSettings
 
 SERVICE_ROLE = "service_role"
 
 
-def require_service_role(authorization: str) -> None:
-    """Raise ApiError 401/403 unless the Authorization header carries the service role."""
+def require_service_role(authorization: str, jwt_secret: str | None) -> None:
+    """Raise ApiError 401/403 unless the Authorization header carries the service role.
+
+    `jwt_secret` is the project's (the application's settings): a service-role token signed with it also gets in.
+    """
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -30,11 +32,10 @@ def require_service_role(authorization: str) -> None:
     key = load(StorageSettings).supabase_service_role_key
     if key and hmac.compare_digest(token.encode(), key.encode()):
         return
-    secret = application().settings.supabase_jwt_secret
-    if secret:
+    if jwt_secret:
         try:
-            claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False,
-                                                                              "require": ["role"]})
+            claims = jwt.decode(token, jwt_secret, algorithms=["HS256"],
+                                options={"verify_aud": False, "require": ["role"]})
         except jwt.PyJWTError:
             claims = {}
         if claims.get("role") == SERVICE_ROLE:

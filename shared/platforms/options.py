@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from shared.api.strict import StrictModel
+from shared.strict import StrictModel
 
 # A moment in the video (seconds), for the cover frame: finite, never negative.
 CoverOffset = Annotated[float, Field(ge=0, le=24 * 3600, allow_inf_nan=False,

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from shared.api.responses import BatchAccepted, BatchProgress, RejectedVideo, TargetCounts
 from shared.errors import DomainError, NotFound
-from shared.http import User
 from shared.log import get_logger
 from shared.publishing import service
 from shared.publishing.requests import BulkPublishRequest
 from shared.publishing.runtime import Runtime
 from shared.publishing.states import State
+from shared.responses import BatchAccepted, BatchProgress, RejectedVideo, TargetCounts
+from shared.users import User
 
 log = get_logger(__name__)
 INLINE_LIMIT = 10

@@ -15,16 +15,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.api.responses import PostList
-from shared.app import application
 from shared.errors import InvalidInput
-from shared.http import User
 from shared.media.library import MEDIA_URL_SECONDS, POSTER
 from shared.platforms import adapters
 from shared.platforms.errors import PlatformError
 from shared.publishing.preview import composed_text
 from shared.publishing.requests import PostQuery
 from shared.publishing.runtime import Runtime
+from shared.responses import PostList
+from shared.storage.base import Storage
+from shared.users import User
 
 _QUERY = """
 select t.id, t.post_id, t.platform, t.state, t.scheduled_at, t.timezone, t.platform_url, t.user_message,
@@ -84,7 +84,7 @@ def _texts(row: dict[str, Any]) -> tuple[str, str | None]:
     return text, sent.get("title", row["title"])
 
 
-def list_posts(rt: Runtime, user: User, query: PostQuery) -> PostList:
+def list_posts(rt: Runtime, user: User, query: PostQuery, files: Storage) -> PostList:
     """One page of the calendar, oldest first, and the cursor of the next page (None at the end)."""
     after_at, after_id = _read_cursor(query.cursor) if query.cursor else (None, None)
     params = {**query.model_dump(by_alias=False), "platforms": _platforms(query.platform), "poster": POSTER,
@@ -93,7 +93,6 @@ def list_posts(rt: Runtime, user: User, query: PostQuery) -> PostList:
         rows = [dict(row) for row in conn.execute(_QUERY, params).fetchall()]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    files = application().storage
     items = []
     for row in rows:
         text, title = _texts(row)

@@ -14,9 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.analytics.best_time import resolve_best_times
-from shared.api.responses import PublishPreview
-from shared.app import application
-from shared.http import User
 from shared.media.validate import validate
 from shared.platforms import cover_frame, feed_cutoff
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
@@ -25,6 +22,9 @@ from shared.publishing import quota, text
 from shared.publishing.requests import MAX_SCHEDULE_AHEAD, PublishRequest
 from shared.publishing.runtime import Runtime
 from shared.publishing.service import PlannedTarget, PostPlan, plan_post, stored_options
+from shared.responses import PublishPreview
+from shared.storage.base import Storage
+from shared.users import User
 
 # How long the signed cover URL of a preview stays valid.
 PREVIEW_URL_SECONDS = 15 * 60
@@ -104,14 +104,14 @@ def _media(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
     return {"verdict": "fits", "reasons": [], "rendition_ready": True}
 
 
-def _cover(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str]) -> dict[str, Any]:
+def _cover(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str], files: Storage) -> dict[str, Any]:
     """The cover this platform will show: the uploaded one, else the chosen frame as the platform will get it."""
     from shared.media.covers import CoverError, cover_kind, frame_image  # PyAV with it: see _media
 
     key = plan.adapter.key
     path = renditions.get(cover_kind(key))
     if path is not None:
-        return {"url": application().storage.signed_url(path, PREVIEW_URL_SECONDS), "offset_seconds": None}
+        return {"url": files.signed_url(path, PREVIEW_URL_SECONDS), "offset_seconds": None}
     offset = plan.options.cover_offset() if plan.options is not None else None
     route = cover_frame(key)
     duration = (video.get("probe") or {}).get("duration_s")
@@ -122,10 +122,10 @@ def _cover(plan: PlannedTarget, video: dict[str, Any], renditions: dict[str, str
     spec = plan.adapter.limits.cover if route == "image" else None
     owned = {**video, "user_id": plan.connection["user_id"]}
     try:
-        frame = frame_image(application().storage, owned, offset, spec=spec, platform=key)
+        frame = frame_image(files, owned, offset, spec=spec, platform=key)
     except (CoverError, OSError, ValueError):
         return {"url": None, "offset_seconds": offset}
-    return {"url": application().storage.signed_url(frame, PREVIEW_URL_SECONDS), "offset_seconds": offset}
+    return {"url": files.signed_url(frame, PREVIEW_URL_SECONDS), "offset_seconds": offset}
 
 
 def _schedule(plan: PlannedTarget, now: datetime, budgets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def _schedule(plan: PlannedTarget, now: datetime, budgets: list[dict[str, Any]])
 
 
 def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any], renditions: dict[str, str],
-                 now: datetime, budgets: list[dict[str, Any]]) -> dict[str, Any]:
+                 now: datetime, budgets: list[dict[str, Any]], files: Storage) -> dict[str, Any]:
     connection = plan.connection
     info = connection.get("account_info") or {}
     problems = [*plan.problems, *([plan.budget_problem] if plan.budget_problem else [])]
@@ -159,7 +159,7 @@ def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, 
         "options": stored_options(plan.options),
         "creator_options": plan.live or None,
         "media": _media(plan, video, renditions),
-        "cover": _cover(plan, video, renditions),
+        "cover": _cover(plan, video, renditions, files),
         "schedule": _schedule(plan, now, budgets),
         "problems": problems,
     }
@@ -178,7 +178,7 @@ def _earliest_fit(conn: Any, plan: PlannedTarget, now: datetime) -> datetime | N
     return None
 
 
-def preview_post(rt: Runtime, user: User, request: PublishRequest) -> PublishPreview:
+def preview_post(rt: Runtime, user: User, request: PublishRequest, files: Storage) -> PublishPreview:
     """What publishing `request` would do, per target; stores nothing."""
     now = rt.clock()
     # `publish_at: "best"` shows the slot publish would take.
@@ -203,7 +203,7 @@ def preview_post(rt: Runtime, user: User, request: PublishRequest) -> PublishPre
                                       at=t.scheduled_at or now, user_id=str(t.connection["user_id"]))
                    for t in plan.targets]
         earliest = {t.index: _earliest_fit(conn, t, now) for t in plan.targets if t.budget_problem}
-    views = [_target_view(t, request, plan.video, renditions, now, b) for t, b in zip(plan.targets, budgets,
+    views = [_target_view(t, request, plan.video, renditions, now, b, files) for t, b in zip(plan.targets, budgets,
                                                                                         strict=True)]
     for view, target in zip(views, plan.targets, strict=True):
         found = earliest.get(target.index)

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, create_model, model_validator
 
-from shared.api.responses import TargetState
-from shared.api.strict import StrictModel, UserText
 from shared.platforms.options import PlatformOptions
 from shared.platforms.platform import Platform as PlatformDescriptor
 from shared.platforms.registry import registry
+from shared.responses import TargetState
+from shared.strict import StrictModel, UserText
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)

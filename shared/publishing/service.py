@@ -18,10 +18,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from shared.analytics.best_time import resolve_best_times
-from shared.api.responses import PostView, PublishAccepted, TargetCreated, TargetView
 from shared.db.database import Conn, server_writes
 from shared.errors import Conflict, InvalidInput, NotEditable, NotFound, QuotaExceeded
-from shared.http import User
 from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
@@ -38,6 +36,8 @@ from shared.publishing.runtime import Runtime
 from shared.publishing.states import State
 from shared.publishing.target_checks import check_target, default_title, problem_of
 from shared.publishing.waiting import wait_until_done
+from shared.responses import PostView, PublishAccepted, TargetCreated, TargetView
+from shared.users import User
 
 TARGET_FIELDS = (
     "id", "post_id", "platform", "connection_id", "state", "scheduled_at", "timezone", "attempts",

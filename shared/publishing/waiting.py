@@ -17,8 +17,8 @@ from datetime import timedelta
 
 import psycopg
 
-from shared.api.responses import PostView
 from shared.publishing.runtime import Runtime
+from shared.responses import PostView
 
 CHANNEL = "publish_target_state"
 RECHECK_SECONDS = 2.0

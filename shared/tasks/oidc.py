@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.app import application
 from shared.config import ConfigError, load
 from shared.log import get_logger
 from shared.tasks.settings import TasksSettings
@@ -160,13 +159,12 @@ def verify_task_request(
     headers: HeadersLike,
     *,
     settings: TasksSettings | None = None,
-    environment: str | None = None,
+    environment: str,
     certs_fetcher: CertsFetcher | None = None,
     env: Mapping[str, str] | None = None,
     now: float | None = None,
 ) -> None:
     """Raise TaskAuthError unless the request is a Cloud Tasks delivery we signed for."""
-    environment = environment or application().settings.environment
     if environment in ("local", "test"):
         # The emulator signs nothing; it marks deliveries with X-CloudTasks-QueueName.
         return

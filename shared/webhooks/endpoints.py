@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from shared.api.strict import StrictModel, UserText
 from shared.app import application
 from shared.db.database import Database
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.http import User
 from shared.log import get_logger
+from shared.strict import StrictModel, UserText
+from shared.users import User
 from shared.webhooks.events import EVENT_TYPES
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
 

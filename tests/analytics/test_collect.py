@@ -117,11 +117,11 @@ def test_posts_older_than_the_window_are_left_alone(harness: Harness, user_a, ve
 
 
 def test_the_minute_tick_collects(harness: Harness, user_a, vertical_video) -> None:
-    from shared.publishing.wiring import run_tick
+    from shared.scheduler import run_tick
 
     targets = _published(harness, user_a, vertical_video, ("youtube",))
     harness.clock.advance(hours=2)
-    summary = run_tick(harness.rt, harness.storage)
+    summary = run_tick(harness.rt, harness.storage, harness.app.storage_settings)
     assert summary["analytics"]["by_platform"] == {"youtube": 1}
     assert len(_snapshots(harness, targets["youtube"])) == 1
 

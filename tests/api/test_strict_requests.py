@@ -181,8 +181,8 @@ def test_blotato_key_missing_is_422_and_wrong_key_is_400(client: StackClient) ->
 
 def test_every_input_model_forbids_unknown_fields() -> None:
     from shared.api.routes import ROUTES
-    from shared.api.strict import forbids_unknown_fields
     from shared.platforms import adapters, options_model
+    from shared.strict import forbids_unknown_fields
 
     lax = set()
     for route in ROUTES:

@@ -15,8 +15,8 @@ from shared.media.covers import store_covers
 from shared.notify.local_smtp import LocalSmtpServer
 from shared.notify.mailer import SmtpMailer
 from shared.notify.outbox import drain_outbox
-from shared.notify.outcomes import GROUP_WINDOW, mail_outcomes
 from shared.notify.settings import MailSettings
+from shared.publishing.outcomes import GROUP_WINDOW, mail_outcomes
 from tests.pipeline import conftest as pipeline_fixtures
 from tests.pipeline.flows import publish, target_request
 from tests.support.stack import Harness
@@ -62,8 +62,8 @@ def test_an_immediate_post_that_fails_for_good_mails_the_user(
     harness.run()
     assert harness.target(answer["by_platform"]["facebook"])["state"] == "failed"
 
-    mail_outcomes(harness.db, harness.clock.now)
-    mail_outcomes(harness.db, harness.clock.now)  # a second tick: still one mail
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)  # a second tick: still one mail
     (mail,) = _send(harness, user_a, smtp)
     assert mail["Subject"] == "We could not publish your video on Facebook Reels"
     text = mail.get_content()
@@ -79,13 +79,13 @@ def test_a_deferral_mails_once_with_the_time_it_will_publish(harness: Harness, u
     harness.run(until=harness.clock.now + timedelta(hours=1))
     first = harness.target(target_id)
     assert first["state"] == "deferred"
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
 
     # The budget resets, the upload is refused once more (deferred again), then it publishes: one mail.
     harness.run()
     assert harness.target(target_id)["state"] == "published"
     assert [e["to_state"] for e in harness.events(target_id)].count("deferred") == 2
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
 
     (mail,) = _mails(harness, user_a, "post_deferred")
     assert mail["subject"] == "Your video will publish later on YouTube Shorts"
@@ -104,7 +104,7 @@ def test_platforms_that_finish_together_share_one_published_mail(
     answer = publish(harness, user_a, vertical_video, ["tiktok", "instagram", "youtube"], before=poster,
                      caption="Meet the new spring collection, made from recycled cotton and shipped free")
     harness.run()
-    summary = mail_outcomes(harness.db, harness.clock.now)
+    summary = mail_outcomes(harness.db, harness.clock.now, harness.storage)
     assert summary.published >= 1
 
     (mail,) = _send(harness, user_a, smtp)
@@ -133,11 +133,11 @@ def test_the_published_mail_waits_for_a_sibling_still_on_its_way_but_not_forever
     assert harness.target(targets["instagram"])["state"] == "published"
     assert harness.target(targets["facebook"])["state"] != "published"
 
-    assert mail_outcomes(harness.db, harness.clock.now).waiting >= 1
+    assert mail_outcomes(harness.db, harness.clock.now, harness.storage).waiting >= 1
     assert _mails(harness, user_a, "post_published") == []
     harness.run()
     assert harness.target(targets["facebook"])["state"] == "published"
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
     (mail,) = _mails(harness, user_a, "post_published")
     assert mail["subject"] == "Your video is live on Facebook Reels and Instagram Reels"
 
@@ -147,10 +147,10 @@ def test_the_published_mail_waits_for_a_sibling_still_on_its_way_but_not_forever
     ids = {t["platform"]: t["target_id"] for t in second["targets"]}
     harness.fault("facebook", "*", "server_error", times=-1)
     harness.run(until=harness.clock.now + timedelta(seconds=30))
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
     assert len(_mails(harness, user_a, "post_published")) == 1
     harness.clock.advance(seconds=GROUP_WINDOW.total_seconds() + 1)
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
     mails = _mails(harness, user_a, "post_published")
     assert len(mails) == 2 and mails[1]["subject"] == "Your video is live on Instagram Reels"
     assert "This post so far: Published to 1 of 2 platforms, 1 in progress or scheduled." in mails[1]["body"]
@@ -173,7 +173,7 @@ def test_preferences_decide_which_mails_go_out(harness: Harness, user_a, user_b,
     answer = publish(harness, user_a, vertical_video, ["instagram", "facebook"],
                      before=lambda: harness.fault("facebook", "finish", "processing_error"))
     harness.run()
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
     assert [m["kind"] for m in _mails(harness, user_a)] == ["post_failed"]
 
     call("me", "PATCH", "/notifications", user_a, {"publishing": "none", "connections": "none"})
@@ -184,7 +184,7 @@ def test_preferences_decide_which_mails_go_out(harness: Harness, user_a, user_b,
     harness.fault("facebook", "finish", "processing_error")
     harness.run()
     assert harness.target(retry["targets"][0]["target_id"])["state"] == "failed"
-    mail_outcomes(harness.db, harness.clock.now)
+    mail_outcomes(harness.db, harness.clock.now, harness.storage)
     # A connection that expires: the mail is off too.
     with harness.db.service() as conn:
         account = conn.execute("select platform_account_id from social_connections where user_id = %s and "

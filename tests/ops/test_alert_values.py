@@ -152,7 +152,7 @@ def _filter_matches(metric_filter: str, line: dict[str, Any]) -> bool:
 def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops_db, monkeypatch, make_app):
     from deploy.monitoring import BREACH_METRIC, log_metrics
     from shared.app import bootstrap
-    from shared.publishing.wiring import run_tick
+    from shared.scheduler import run_tick
 
     # The unused uploads below go in this very tick: no removal notice period (docs/media.md, Retention).
     monkeypatch.setenv("VIDEO_REMOVAL_NOTICE_DAYS", "0")
@@ -164,8 +164,8 @@ def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops
         at = NOW + timedelta(minutes=5)   # the tick logs the values every 5 minutes
         now, later = bootstrap(database=ops_db, clock=lambda: at), bootstrap(database=ops_db,
                                                                              clock=lambda: at + timedelta(minutes=1))
-        summary = run_tick(now.runtime, now.storage)
-        quiet = run_tick(later.runtime, later.storage)
+        summary = run_tick(now.runtime, now.storage, now.storage_settings)
+        quiet = run_tick(later.runtime, later.storage, later.storage_settings)
     finally:
         log.configure()
     lines = [json.loads(raw) for raw in stream.getvalue().splitlines()]

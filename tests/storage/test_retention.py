@@ -5,10 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.storage.retention import run_retention, storage_usage
+from shared.media.retention import run_retention, storage_usage
 
 # Real time: other tests share this database, and only our back-dated rows may fall due.
 NOW = datetime.now(UTC)
+
+
+def _settings():
+    """The storage settings of the application installed now (the age-out rule's periods)."""
+    from shared.app import application
+
+    return application().storage_settings
 
 
 def _video(db, storage, user, created_at):
@@ -59,7 +66,7 @@ def _deleted_at(db, video_id):
 def test_never_deletes_a_video_a_pending_target_needs(db, user_a, local_storage, state):
     video_id, path, converted = _video(db, local_storage, user_a, NOW - timedelta(days=60))
     _target(db, user_a, video_id, state=state, scheduled_at=NOW - timedelta(days=30))
-    report = run_retention(db, local_storage, NOW, retention_days=7)
+    report = run_retention(db, local_storage, NOW, settings=_settings(), retention_days=7)
     assert video_id not in report.deleted_videos
     assert local_storage.exists(path) and local_storage.exists(converted)
     assert _deleted_at(db, video_id) is None
@@ -70,11 +77,11 @@ def test_deletes_seven_days_after_the_last_scheduled_publish(db, user_a, local_s
     _target(db, user_a, video_id, state="published", scheduled_at=NOW - timedelta(days=20))
     _target(db, user_a, video_id, state="canceled", scheduled_at=NOW - timedelta(days=6, hours=23))
 
-    assert video_id not in run_retention(db, local_storage, NOW, retention_days=7).deleted_videos
+    assert video_id not in run_retention(db, local_storage, NOW, settings=_settings(), retention_days=7).deleted_videos
     assert local_storage.exists(path)
 
     later = NOW + timedelta(hours=2)
-    report = run_retention(db, local_storage, later, retention_days=7)
+    report = run_retention(db, local_storage, later, settings=_settings(), retention_days=7)
     assert video_id in report.deleted_videos
     assert not local_storage.exists(path) and not local_storage.exists(converted)
     assert _deleted_at(db, video_id) == later
@@ -86,7 +93,8 @@ def test_deletes_seven_days_after_the_last_scheduled_publish(db, user_a, local_s
 def test_a_failed_target_does_not_keep_a_video(db, user_a, local_storage):
     video_id, path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=30))
     _target(db, user_a, video_id, state="failed", scheduled_at=NOW - timedelta(days=10))
-    report = run_retention(db, local_storage, NOW, retention_days=7, unpublished_days=7, notice_days=0)
+    report = run_retention(db, local_storage, NOW, settings=_settings(),
+                           retention_days=7, unpublished_days=7, notice_days=0)
     assert video_id in report.deleted_videos
     assert not local_storage.exists(path)
 
@@ -94,7 +102,8 @@ def test_a_failed_target_does_not_keep_a_video(db, user_a, local_storage):
 def test_unused_uploads_expire_seven_days_after_upload(db, user_a, local_storage):
     fresh, fresh_path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=6))
     old, old_path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=8))
-    report = run_retention(db, local_storage, NOW, retention_days=7, unpublished_days=7, notice_days=0)
+    report = run_retention(db, local_storage, NOW, settings=_settings(),
+                           retention_days=7, unpublished_days=7, notice_days=0)
     assert old in report.deleted_videos and fresh not in report.deleted_videos
     assert local_storage.exists(fresh_path) and not local_storage.exists(old_path)
 

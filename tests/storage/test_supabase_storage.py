@@ -19,6 +19,13 @@ from tests.support.supabase_storage import start_storage_server
 MIB = 1024 * 1024
 
 
+def _settings():
+    """The storage settings of the application installed now (the age-out rule's periods)."""
+    from shared.app import application
+
+    return application().storage_settings
+
+
 def _decoded_metadata(header: str) -> dict[str, str]:
     pairs = (item.split(" ", 1) for item in header.split(","))
     return {key: base64.b64decode(value).decode() for key, value in pairs}
@@ -144,7 +151,7 @@ def test_retention_keeps_the_row_when_storage_refuses_the_delete(db, user_a, sup
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from shared.storage.retention import run_retention
+    from shared.media.retention import run_retention
 
     video_id = str(uuid.uuid4())
     path = f"{user_a['sub']}/{video_id}/original.mp4"
@@ -154,12 +161,14 @@ def test_retention_keeps_the_row_when_storage_refuses_the_delete(db, user_a, sup
                      "values (%s, %s, %s, 11, %s)",
                      (video_id, user_a["sub"], path, datetime.now(UTC) - timedelta(days=30)))
     refusing = SupabaseStorage(supabase_server.url, "not-the-service-key")
-    report = run_retention(db, refusing, datetime.now(UTC), retention_days=7, unpublished_days=7, notice_days=0)
+    report = run_retention(db, refusing, datetime.now(UTC), settings=_settings(),
+                           retention_days=7, unpublished_days=7, notice_days=0)
     assert video_id in report.failed and video_id not in report.deleted_videos
     with db.service() as conn:
         row = conn.execute("select deleted_at from videos where id = %s", (video_id,)).fetchone()
     assert row["deleted_at"] is None
     assert supabase_storage.exists(path)
-    assert video_id in run_retention(db, supabase_storage, datetime.now(UTC), retention_days=7, unpublished_days=7,
+    assert video_id in run_retention(db, supabase_storage, datetime.now(UTC), settings=_settings(),
+                                     retention_days=7, unpublished_days=7,
                                      notice_days=0).deleted_videos
     assert not supabase_storage.exists(path)

@@ -10,10 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.storage.retention import REMOVAL_NOTICE, removal_times, run_retention
+from shared.media.retention import REMOVAL_NOTICE, age_out_rule, removal_times, run_retention
 
 # Real time: other tests share this database, and only our back-dated rows may fall due.
 NOW = datetime.now(UTC)
+
+
+def _settings():
+    """The storage settings of the application installed now (the age-out rule's periods)."""
+    from shared.app import application
+
+    return application().storage_settings
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +67,7 @@ def _notices(db, user):
 
 def _removal(db, video_id, now):
     with db.service() as conn:
-        return removal_times(conn, [video_id], now)[video_id]
+        return removal_times(conn, [video_id], now, age_out_rule(_settings()))[video_id]
 
 
 def test_an_unused_upload_is_announced_then_removed_after_the_setting(db, user_a, local_storage) -> None:
@@ -69,7 +76,7 @@ def test_an_unused_upload_is_announced_then_removed_after_the_setting(db, user_a
     # Due in 2 days, but the owner has not been told yet: the removal follows the notice by 3 days.
     assert _removal(db, video_id, NOW) == NOW + timedelta(days=3)
 
-    report = run_retention(db, local_storage, NOW, **rule)
+    report = run_retention(db, local_storage, NOW, settings=_settings(), **rule)
     assert video_id not in report.deleted_videos and report.notices >= 1
     [mail] = _notices(db, user_a)
     assert mail["to_email"] == user_a["email"]
@@ -80,10 +87,10 @@ def test_an_unused_upload_is_announced_then_removed_after_the_setting(db, user_a
     assert _removal(db, video_id, NOW) == removal_day
 
     almost = NOW + timedelta(days=2, hours=23)
-    assert video_id not in run_retention(db, local_storage, almost, **rule).deleted_videos
+    assert video_id not in run_retention(db, local_storage, almost, settings=_settings(), **rule).deleted_videos
     assert local_storage.exists(path) and len(_notices(db, user_a)) == 1  # one mail, not one per tick
 
-    report = run_retention(db, local_storage, removal_day + timedelta(minutes=1), **rule)
+    report = run_retention(db, local_storage, removal_day + timedelta(minutes=1), settings=_settings(), **rule)
     assert video_id in report.deleted_videos
     assert not local_storage.exists(path) and not local_storage.exists(poster)
 
@@ -91,9 +98,10 @@ def test_an_unused_upload_is_announced_then_removed_after_the_setting(db, user_a
 def test_a_long_forgotten_upload_is_still_told_before_it_goes(db, user_a, local_storage) -> None:
     video_id, path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=400))
     rule = {"retention_days": 7, "unpublished_days": 30, "notice_days": 3}
-    assert video_id not in run_retention(db, local_storage, NOW, **rule).deleted_videos
+    assert video_id not in run_retention(db, local_storage, NOW, settings=_settings(), **rule).deleted_videos
     assert len(_notices(db, user_a)) == 1 and local_storage.exists(path)
-    assert video_id in run_retention(db, local_storage, NOW + timedelta(days=3, minutes=1), **rule).deleted_videos
+    assert video_id in run_retention(db, local_storage, NOW + timedelta(days=3, minutes=1), settings=_settings(),
+                                     **rule).deleted_videos
 
 
 def test_a_video_only_in_canceled_or_failed_posts_ages_out_like_an_unused_one(db, user_a, local_storage) -> None:
@@ -102,7 +110,7 @@ def test_a_video_only_in_canceled_or_failed_posts_ages_out_like_an_unused_one(db
     _target(db, user_a, video_id, state="failed", scheduled_at=NOW - timedelta(days=10))
     rule = {"retention_days": 7, "unpublished_days": 30, "notice_days": 3}
     # Not the published videos' week: 30 days after the last failed attempt.
-    assert video_id not in run_retention(db, local_storage, NOW, **rule).deleted_videos
+    assert video_id not in run_retention(db, local_storage, NOW, settings=_settings(), **rule).deleted_videos
     assert local_storage.exists(path) and _notices(db, user_a) == []
     assert _removal(db, video_id, NOW) == NOW + timedelta(days=20)
 
@@ -111,7 +119,8 @@ def test_a_published_video_keeps_the_week_after_its_last_publish(db, user_a, loc
     video_id, path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=40))
     _target(db, user_a, video_id, state="published", scheduled_at=NOW - timedelta(days=9),
             published_at=NOW - timedelta(days=8))
-    report = run_retention(db, local_storage, NOW, retention_days=7, unpublished_days=30, notice_days=3)
+    report = run_retention(db, local_storage, NOW, settings=_settings(),
+                           retention_days=7, unpublished_days=30, notice_days=3)
     assert video_id in report.deleted_videos and _notices(db, user_a) == []
 
 
@@ -121,7 +130,8 @@ def test_an_unpublished_video_a_pending_post_needs_is_never_announced_or_removed
 ) -> None:
     video_id, path, _ = _video(db, local_storage, user_a, NOW - timedelta(days=400))
     _target(db, user_a, video_id, state=state, scheduled_at=NOW - timedelta(days=100))
-    report = run_retention(db, local_storage, NOW + timedelta(days=10), retention_days=0, unpublished_days=1,
+    report = run_retention(db, local_storage, NOW + timedelta(days=10), settings=_settings(),
+                           retention_days=0, unpublished_days=1,
                            notice_days=0)
     assert video_id not in report.deleted_videos and local_storage.exists(path)
     assert _notices(db, user_a) == [] and _removal(db, video_id, NOW) is None

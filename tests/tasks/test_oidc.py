@@ -182,7 +182,7 @@ def production_task_target(monkeypatch, make_app):
     """A private function as deployed: production, on Cloud Run, invoker check declared on."""
     import flask
 
-    from shared.http import internal_endpoint
+    from shared.api.endpoints import internal_endpoint
 
     for name, value in {"ENVIRONMENT": "production", "TASKS_AUDIENCE": AUDIENCE, "TASKS_SERVICE_ACCOUNT": ACCOUNT,
                         "TASKS_INVOKER_IAM_CHECK": "true", "K_SERVICE": "publish-youtube"}.items():

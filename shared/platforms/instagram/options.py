@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import Field, HttpUrl
 
-from shared.api.strict import UserText
 from shared.platforms.options import CoverOffset, PlatformOptions
+from shared.strict import UserText
 
 
 class Options(PlatformOptions):

@@ -12,8 +12,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.api.strict import UserText
 from shared.platforms.options import CoverOffset, PlatformOptions
+from shared.strict import UserText
 
 
 class Options(PlatformOptions):

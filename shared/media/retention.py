@@ -2,9 +2,8 @@
 
 Called by the scheduler tick:
 
-    app = application()
-    report = run_retention(app.database, app.storage, now)   # notices, then deletes what is due
-    usage = storage_usage(app.storage)                       # bytes, count, alert above 80 GB
+    report = run_retention(app.database, app.storage, now, settings=app.storage_settings)  # notices, then deletes
+    usage = storage_usage(app.storage, alert_bytes=app.storage_settings.storage_alert_bytes)  # alert above 80 GB
 
 A video is kept while any target of any of its posts is not terminal (`published`,
 `failed`, `canceled`): scheduled, queued, deferred, needs_reconnect, reconciling or in
@@ -29,12 +28,12 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from shared.app import application
 from shared.db import Database
 from shared.db.database import Conn
 from shared.log import get_logger
 from shared.notify.outbox import queue_email
 from shared.storage.base import Storage, human_size, video_folder
+from shared.storage.settings import StorageSettings
 
 log = get_logger(__name__)
 TERMINAL_STATES = ("published", "failed", "canceled")
@@ -108,9 +107,9 @@ class AgeOutRule:
                 "limit": limit, "ids": ids}
 
 
-def age_out_rule(retention_days: int | None = None, unpublished_days: int | None = None,
+def age_out_rule(settings: StorageSettings, retention_days: int | None = None, unpublished_days: int | None = None,
                  notice_days: int | None = None) -> AgeOutRule:
-    settings = application().storage_settings
+    """The rule of `settings` (the application's), each period replaced when given."""
     return AgeOutRule(
         published_days=settings.video_retention_days if retention_days is None else retention_days,
         unpublished_days=settings.unpublished_video_days if unpublished_days is None else unpublished_days,
@@ -118,10 +117,9 @@ def age_out_rule(retention_days: int | None = None, unpublished_days: int | None
     )
 
 
-def removal_times(conn: Conn, video_ids: Iterable[str], now: datetime, rule: AgeOutRule | None = None
+def removal_times(conn: Conn, video_ids: Iterable[str], now: datetime, rule: AgeOutRule
                   ) -> dict[str, datetime | None]:
     """When each video will be removed as things stand; None while an unfinished post needs it."""
-    rule = rule or age_out_rule()
     ids = [str(v) for v in video_ids]
     found: dict[str, datetime | None] = dict.fromkeys(ids)
     if not ids:
@@ -174,11 +172,11 @@ def send_removal_notices(db: Database, now: datetime, rule: AgeOutRule, *, limit
 
 
 def run_retention(
-    db: Database, storage: Storage, now: datetime, *, retention_days: int | None = None,
+    db: Database, storage: Storage, now: datetime, *, settings: StorageSettings, retention_days: int | None = None,
     unpublished_days: int | None = None, notice_days: int | None = None, limit: int = 200,
 ) -> RetentionReport:
     """Send due removal notices, then delete due videos and their renditions; set `videos.deleted_at`."""
-    rule = age_out_rule(retention_days, unpublished_days, notice_days)
+    rule = age_out_rule(settings, retention_days, unpublished_days, notice_days)
     report = RetentionReport(notices=send_removal_notices(db, now, rule, limit=limit))
     with db.service() as conn:
         due = conn.execute(_DUE, rule.params(now, limit)).fetchall()
@@ -233,11 +231,10 @@ class StorageUsage:
         return text + (" Above the alert level: check retention and storage costs." if self.alert else "")
 
 
-def storage_usage(storage: Storage, *, alert_bytes: int | None = None) -> StorageUsage:
-    """Bytes and object count in the bucket, and whether the 80 GB alert (STORAGE_ALERT_BYTES) fires."""
+def storage_usage(storage: Storage, *, alert_bytes: int) -> StorageUsage:
+    """Bytes and object count in the bucket, and whether the 80 GB alert (STORAGE_ALERT_BYTES, `alert_bytes`) fires."""
     used, count = storage.usage()
-    limit = application().storage_settings.storage_alert_bytes if alert_bytes is None else alert_bytes
-    usage = StorageUsage(used, count, limit)
+    usage = StorageUsage(used, count, alert_bytes)
     if usage.alert:
-        log.warning("storage above alert level", bytes=used, count=count, alert_bytes=limit)
+        log.warning("storage above alert level", bytes=used, count=count, alert_bytes=alert_bytes)
     return usage

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.notify import templates
 from shared.notify.outbox import queue_email
+from shared.storage.base import Storage
 
 log = get_logger(__name__)
 
@@ -46,7 +46,8 @@ class OutcomeMails:
         return vars(self).copy()
 
 
-def mail_outcomes(db: Database, now: datetime, limit: int = 500) -> OutcomeMails:
+def mail_outcomes(db: Database, now: datetime, files: Storage, limit: int = 500) -> OutcomeMails:
+    """Mail the outcomes due in the events outbox; `files` signs the link to a post's cover."""
     summary = OutcomeMails()
     with db.service() as conn:
         rows = conn.execute(
@@ -68,7 +69,7 @@ def mail_outcomes(db: Database, now: datetime, limit: int = 500) -> OutcomeMails
             if oldest > now - GROUP_WINDOW and _sibling_in_flight(conn, post_id, [e["target_id"] for e in events]):
                 summary.waiting += len(events)
                 continue
-            summary.published += _published(conn, post_id, events)
+            summary.published += _published(conn, post_id, events, files)
             handled += [event["id"] for event in events]
         if handled:
             conn.execute("update outbox_events set mail_due = false where id = any(%s)", (handled,))
@@ -109,13 +110,13 @@ def _sibling_in_flight(conn: Conn, post_id: str, done_targets: list[Any]) -> boo
     return row is not None
 
 
-def _published(conn: Conn, post_id: str, events: list[dict[str, Any]]) -> int:
+def _published(conn: Conn, post_id: str, events: list[dict[str, Any]], files: Storage) -> int:
     post = _post(conn, post_id)
     events = sorted(events, key=lambda e: e["data"].get("platform") or "")
     items = [(e["data"]["platform"], e["data"].get("platform_url")) for e in events]
     subject, body = templates.posts_published(items=items, caption=post["caption"], post_id=post_id,
                                               poster_url=_poster_url(conn, post.get("video_id"),
-                                                                     [p for p, _ in items]),
+                                                                     [p for p, _ in items], files),
                                               post_summary=_summary_unless_all_published(conn, post_id))
     first = min(events, key=lambda e: (e["created_at"], str(e["id"])))
     return int(queue_email(conn, user_id=str(first["user_id"]), kind=templates.POST_PUBLISHED, subject=subject,
@@ -131,7 +132,7 @@ def _summary_unless_all_published(conn: Conn, post_id: str) -> str | None:
     return None if all(t["state"] == "published" for t in targets) else summarize(targets)
 
 
-def _poster_url(conn: Conn, video_id: Any, platforms: list[str]) -> str | None:
+def _poster_url(conn: Conn, video_id: Any, platforms: list[str], files: Storage) -> str | None:
     """A link to the post's cover image, if one was set (a platform's cover, else any)."""
     if video_id is None:
         return None
@@ -142,7 +143,7 @@ def _poster_url(conn: Conn, video_id: Any, platforms: list[str]) -> str | None:
     by_platform = {row["kind"].removeprefix("cover:"): row["storage_path"] for row in rows}
     path = next((by_platform[p] for p in platforms if p in by_platform), rows[0]["storage_path"])
     try:
-        return application().storage.signed_url(path, POSTER_LINK_TTL_SECONDS)
+        return files.signed_url(path, POSTER_LINK_TTL_SECONDS)
     except Exception:  # a missing poster link must never hold back the mail
         log.warning("poster link unavailable", video_id=str(video_id))
         return None

@@ -1,0 +1,1 @@
+"""Caption suggestions: what a video is about, platform text limits, the suggestion service."""
