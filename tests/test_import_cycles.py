@@ -24,6 +24,7 @@ KNOWN_ROOT_READERS = {
     "shared.webhooks.delivery",       # the functions' base URL
     "shared.webhooks.endpoints",      # the token vault (signing secrets)
     "shared.webhooks.settings",       # whether the stack runs locally
+    "shared.platforms.base",          # each adapter's settings, read once per process (SettingsDerived)
 }
 # File arrows from a lower layer up to a higher one that close a package cycle; may only shrink.
 KNOWN_BACK_ARROWS = {
