@@ -28,7 +28,7 @@ def _connect_blotato(call: Call) -> object:
         app = application()
         result = service.connect_api_key(app.database, call.user.id, "blotato", api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect)
+                                         on_reconnected=resume_after_reconnect, now=app.clock())
     return {"platform": result.platform, "connection_ids": result.connection_ids,
             "resumed_target_ids": result.resumed_target_ids}
 

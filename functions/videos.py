@@ -42,7 +42,8 @@ def _body_chunks(request: flask.Request) -> Iterator[bytes]:
 def _owned_video(user: User, video_id: str) -> dict[str, Any]:
     app = application()
     # 404 unless RLS shows it to this user
-    return service.get_video(user.claims, video_id, db=app.database, storage=app.storage)
+    return service.get_video(user.claims, video_id, db=app.database, storage=app.storage,
+                             now=app.clock())
 
 
 def _upload(call: Call) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _upload(call: Call) -> dict[str, Any]:
     app = application()
     return service.upload_video(call.user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
                                 content_type=request.mimetype, content_length=length, context=context,
-                                db=app.database, storage=app.storage)
+                                db=app.database, storage=app.storage, now=app.clock())
 
 
 def _cover(call: Call) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def _register(call: Call) -> dict[str, Any]:
     body = call.body(RegisterBody)
     app = application()
     return service.register_video(call.user.id, body.path, filename=body.filename, context=body.context,
-                                  db=app.database, storage=app.storage)
+                                  db=app.database, storage=app.storage, now=app.clock())
 
 
 def _import(call: Call) -> dict[str, Any]:
@@ -119,18 +120,27 @@ def _import(call: Call) -> dict[str, Any]:
     app = application()
     policy = app.media_settings.url_policy(service.max_video_bytes(), is_local=app.settings.is_local)
     return service.import_video(call.user.id, body.url, policy=policy, context=body.context,
-                                db=app.database, storage=app.storage)
+                                db=app.database, storage=app.storage, now=app.clock())
+
+
+
+def _list(call: Call) -> dict[str, Any]:
+    app = application()
+    return {"videos": service.list_videos(call.user.claims, db=app.database, storage=app.storage, now=app.clock())}
+
+
+def _delete(call: Call) -> dict[str, Any]:
+    app = application()
+    return delete_video(app.database, app.storage, call.user.claims, call.params["video_id"], now=app.clock())
 
 
 videos = dispatch("videos", {
     "POST /videos": _upload,
     "POST /videos/register": _register,
     "POST /videos/import": _import,
-    "GET /videos": lambda call: {"videos": service.list_videos(call.user.claims, db=application().database,
-                                                               storage=application().storage)},
+    "GET /videos": _list,
     "GET /videos/{video_id}": lambda call: _owned_video(call.user, call.params["video_id"]),
-    "DELETE /videos/{video_id}": lambda call: delete_video(application().database, application().storage,
-                                                           call.user.claims, call.params["video_id"]),
+    "DELETE /videos/{video_id}": _delete,
     "POST /videos/{video_id}/cover": _cover,
     "POST /videos/{video_id}/convert": _convert,
 })

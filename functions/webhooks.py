@@ -19,8 +19,9 @@ from shared.webhooks import endpoints as service
 
 def _send_test(call: Call) -> object:
     endpoint_id = call.params["webhook_id"]
-    service.get_endpoint(application().database, call.user, endpoint_id)  # 404 unless it is the user's
-    return delivery.send_test_event(application().database, application().queue, call.user.id, endpoint_id)
+    app = application()
+    service.get_endpoint(app.database, call.user, endpoint_id)  # 404 unless it is the user's
+    return delivery.send_test_event(app.database, app.queue, call.user.id, endpoint_id, app.clock())
 
 
 webhooks = dispatch("webhooks", {

@@ -22,6 +22,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from shared.api.strict import NUL_MESSAGE, nul_fields, unknown_fields
 from shared.app import application
+from shared.config import load
 from shared.errors import (
     Conflict,
     DomainError,
@@ -37,6 +38,7 @@ from shared.errors import (
 from shared.log import _current_request_id, bind_context, clear_context, get_logger
 from shared.platforms.errors import ErrorClass, PlatformError
 from shared.tasks.oidc import TaskAuthError, verify_task_request
+from shared.tasks.settings import TasksSettings
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -392,7 +394,9 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
 
         def call() -> Any:
             try:
-                verify_task_request(request.headers)
+                app = application()
+                verify_task_request(request.headers, settings=load(TasksSettings),
+                                    environment=app.settings.environment, now=app.clock().timestamp())
             except TaskAuthError as exc:
                 # Every task refused is work not done: the operator must see why (audience, account, expiry).
                 log.warning("task_auth_refused", reason=exc.reason)

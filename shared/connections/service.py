@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shared.connections import messages, store
@@ -137,7 +137,7 @@ def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]
 
 def connect_api_key(
     db: Database, user_id: str, platform: str, *, api_key: str | None = None, account_id: str | None = None,
-    on_targets_resumed: TargetsResumed | None = None, now: datetime | None = None,
+    now: datetime, on_targets_resumed: TargetsResumed | None = None,
     on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Check the key, pick the account, store the key encrypted (purpose "api_key").
@@ -145,7 +145,6 @@ def connect_api_key(
     Without a key of the user's own the app's key (e.g. BLOTATO_API_KEY) is used and
     nothing secret is stored for the user.
     """
-    now = now or datetime.now(UTC)
     own_key = (api_key or "").strip() or None
     with account_problems():
         profile = _api_key_provider(platform).connect(own_key, account_id)

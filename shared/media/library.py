@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import posixpath
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -76,9 +76,9 @@ def _link(storage: Storage, path: str, size: int | None, expires_at: str) -> dic
 
 
 def media_links(storage: Storage, video: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]],
-                now: datetime | None = None) -> dict[str, Any]:
+                now: datetime) -> dict[str, Any]:
     """Signed URLs of the video, its converted copies, covers and poster, with their sizes."""
-    expires_at = ((now or datetime.now(UTC)) + timedelta(seconds=MEDIA_URL_SECONDS)).isoformat()
+    expires_at = (now + timedelta(seconds=MEDIA_URL_SECONDS)).isoformat()
     links: dict[str, Any] = {
         "video": _link(storage, str(video["storage_path"]), video.get("size_bytes"), expires_at),
         "renditions": [], "covers": [], "poster": None,
@@ -96,7 +96,7 @@ def media_links(storage: Storage, video: Mapping[str, Any], renditions: Iterable
 
 
 def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], video_id: str,
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime) -> dict[str, Any]:
     """Remove a video, its converted copies, covers and poster from storage; refused while a post needs it."""
     with db.user(claims) as conn:
         video = conn.execute("select id, storage_path, deleted_at from videos where id = %s", (video_id,)).fetchone()
@@ -124,6 +124,6 @@ def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], vide
         paths = list(dict.fromkeys(str(path) for path in paths))
         for path in paths:
             storage.delete(path)
-        conn.execute("update videos set deleted_at = %s where id = %s", (now or datetime.now(UTC), video_id))
+        conn.execute("update videos set deleted_at = %s where id = %s", (now, video_id))
     log.info("video deleted", video_id=video_id, objects=len(paths))
     return {"video_id": video_id, "deleted": True, "objects_removed": len(paths)}

@@ -49,10 +49,6 @@ EVENT_RETENTION = timedelta(days=30)
 _MAX_ERROR_CHARS = 300
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def delivery_url() -> str:
     return f"{application().settings.functions_base_url.rstrip('/')}/webhook-delivery"
 
@@ -70,9 +66,8 @@ def enqueue_attempt(queue: TaskQueue, delivery_id: str, attempt: int, seq: int, 
 # ------------------------------------------------------------------------------ fan-out
 
 
-def fan_out(db: Database, queue: TaskQueue, now: datetime | None = None, limit: int = 500) -> int:
+def fan_out(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
     """Turn new outbox events into deliveries and enqueue them; returns deliveries created."""
-    now = now or _utcnow()
     created: list[dict[str, Any]] = []
     with db.service() as conn:
         rows = conn.execute(
@@ -98,8 +93,7 @@ def fan_out(db: Database, queue: TaskQueue, now: datetime | None = None, limit: 
     return len(created)
 
 
-def requeue_stranded(db: Database, queue: TaskQueue, now: datetime | None = None, limit: int = 500) -> int:
-    now = now or _utcnow()
+def requeue_stranded(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
     with db.service() as conn:
         rows = conn.execute(
             """
@@ -117,9 +111,8 @@ def requeue_stranded(db: Database, queue: TaskQueue, now: datetime | None = None
     return len(rows)
 
 
-def prune_events(db: Database, now: datetime | None = None, limit: int = 5000) -> int:
+def prune_events(db: Database, now: datetime, limit: int = 5000) -> int:
     """Drop events (with their deliveries and attempts) older than the retention period."""
-    now = now or _utcnow()
     with db.service() as conn:
         return conn.execute(
             """
@@ -133,7 +126,7 @@ def prune_events(db: Database, now: datetime | None = None, limit: int = 5000) -
         ).rowcount
 
 
-def webhook_tick(db: Database, queue: TaskQueue, now: datetime | None = None) -> dict[str, int]:
+def webhook_tick(db: Database, queue: TaskQueue, now: datetime) -> dict[str, int]:
     """The scheduler tick's part: new events out, stranded deliveries back in, old events dropped."""
     return {"deliveries": fan_out(db, queue, now), "requeued": requeue_stranded(db, queue, now),
             "events_pruned": prune_events(db, now)}
@@ -183,9 +176,8 @@ def _post(row: Mapping[str, Any]) -> tuple[int | None, str | None]:
     return response.status_code, None
 
 
-def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime | None = None) -> str:
+def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime) -> str:
     """One attempt of one delivery. Returns what happened (stale, succeeded, retrying, failed, canceled)."""
-    now = now or _utcnow()
     lease = now + timedelta(seconds=webhook_settings().webhook_timeout_seconds + 60)
     with db.service() as conn:
         row = conn.execute(
@@ -282,9 +274,8 @@ def _last_error(conn: Conn, delivery_id: Any) -> str:
 
 
 def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: str,
-                    now: datetime | None = None) -> dict[str, Any]:
+                    now: datetime) -> dict[str, Any]:
     """Send a `webhook.test` event to one endpoint now (one attempt) and return that attempt."""
-    now = now or _utcnow()
     with db.service() as conn:
         row = conn.execute(
             "insert into webhook_deliveries (endpoint_id, user_id, event_type, payload, next_attempt_at) "

@@ -151,11 +151,11 @@ def test_delete_waits_for_posts_then_removes_every_object(api, db, user_a, user_
 def test_the_library_says_when_an_unpublished_video_will_be_removed(api, db, user_a, clip) -> None:
     from datetime import datetime, timedelta
 
-    from shared.storage.settings import storage_settings as settings
+    from shared.app import application
 
     video = _upload(api, user_a, clip)
     created = datetime.fromisoformat(video["created_at"])
-    expected = created + timedelta(days=settings().unpublished_video_days)
+    expected = created + timedelta(days=application().storage_settings.unpublished_video_days)
     listed = httpx.get(api.url, headers=api.headers(user_a), timeout=30).json()["videos"]
     [shown] = [v for v in listed if v["video_id"] == video["video_id"]]
     assert datetime.fromisoformat(shown["removal_at"]) == expected

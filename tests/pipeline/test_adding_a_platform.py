@@ -7,6 +7,7 @@ queue, a reconnect URL, a catalog entry, and publishes through the real worker.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -36,11 +37,12 @@ def echo(monkeypatch):
 
 
 def _connect(harness: Harness, user: dict[str, str]) -> str:
-    url = flow.start_authorization(harness.db, user["sub"], "echo")
+    url = flow.start_authorization(harness.db, user["sub"], "echo", now=datetime.now(UTC))
     answer = httpx.get(url, follow_redirects=False, timeout=10)
     assert answer.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["location"]).query).items()}
-    result = flow.complete_authorization(harness.db, "echo", code=params["code"], state=params["state"])
+    result = flow.complete_authorization(harness.db, "echo", code=params["code"], state=params["state"],
+                                         now=datetime.now(UTC))
     return result.connection_ids[0]
 
 
