@@ -32,6 +32,7 @@ from shared.errors import (
     NotFound,
     Rejected,
     TooLarge,
+    Unauthenticated,
     Unavailable,
     UpstreamRefused,
 )
@@ -62,6 +63,7 @@ class ApiError(Exception):
 ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Rejected: 400,
+    Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,         # also NotEditable, QuotaExceeded

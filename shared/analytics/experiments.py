@@ -33,7 +33,8 @@ from shared.analytics import history
 from shared.analytics.recommend import network_of
 from shared.analytics.stats import ENGAGEMENT_KINDS, compare_engagement, compare_groups
 from shared.db import Database
-from shared.http import ApiError, User
+from shared.errors import NotFound
+from shared.http import User
 from shared.log import get_logger
 from shared.notify import templates
 from shared.notify.outbox import queue_email
@@ -240,7 +241,7 @@ def get(db: Database, user: User, experiment_id: str) -> dict[str, Any]:
     with db.user(user.claims) as conn:
         experiment = conn.execute("select * from experiments where id = %s", (experiment_id,)).fetchone()
     if experiment is None:
-        raise ApiError(404, "experiment_not_found", "We couldn't find that experiment.")
+        raise NotFound("We couldn't find that experiment.", code="experiment_not_found")
     return _view(dict(experiment), _numbers(db, dict(experiment), user.claims))
 
 
@@ -376,5 +377,5 @@ def set_defaults_enabled(db: Database, user: User, platform: str, edit: Defaults
                            "where user_id = %s and platform = %s returning platform",
                            (edit.enabled, user.id, platform)).fetchone()
     if row is None:
-        raise ApiError(404, "defaults_not_found", f"There are no saved defaults for {platform} yet.")
+        raise NotFound(f"There are no saved defaults for {platform} yet.", code="defaults_not_found")
     return defaults(db, user)

@@ -19,7 +19,8 @@ from shared.analytics.settings import AnalyticsSettings
 from shared.analytics.stats import compare_rates, midpoint
 from shared.api.strict import StrictModel, UserText
 from shared.db import Database
-from shared.http import ApiError, User
+from shared.errors import NotFound
+from shared.http import User
 from shared.publishing.requests import IsoTime, _zone
 
 
@@ -105,7 +106,7 @@ def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSet
     with db.user(user.claims) as conn:
         post = conn.execute("select id from posts where id = %s", (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         targets = conn.execute("select id, platform, published_at from publish_targets "
                                "where post_id = %s and state = 'published'", (post_id,)).fetchall()
         points = history.series(conn, [str(t["id"]) for t in targets])

@@ -18,7 +18,8 @@ from pydantic import Field
 
 from shared.api.strict import StrictModel, UserText
 from shared.db import Database
-from shared.http import ApiError, User
+from shared.errors import NotFound
+from shared.http import User
 from shared.publishing.requests import IsoTime, Platform
 
 COUNTS = ("views", "likes", "comments", "shares", "saves")
@@ -104,7 +105,7 @@ def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
     with db.user(user.claims) as conn:
         post = conn.execute("select id, caption, campaign from posts where id = %s", (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         rows = conn.execute(_LATEST + "and t.post_id = %s order by t.platform", (post_id,)).fetchall()
         points = history.series(conn, [str(row["target_id"]) for row in rows])
     platforms = []
