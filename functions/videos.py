@@ -25,6 +25,7 @@ import flask
 from shared import videos as service
 from shared.api.dispatch import Call, dispatch
 from shared.api.requests import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
+from shared.api.responses import VideoDeleted, VideoDetail, VideoList, VideoView
 from shared.app import application
 from shared.captions.context import VideoContext
 from shared.http import ApiError, User
@@ -39,14 +40,14 @@ def _body_chunks(request: flask.Request) -> Iterator[bytes]:
         yield chunk
 
 
-def _owned_video(user: User, video_id: str) -> dict[str, Any]:
+def _owned_video(user: User, video_id: str) -> VideoDetail:
     app = application()
     # 404 unless RLS shows it to this user
     return service.get_video(user.claims, video_id, db=app.database, storage=app.storage,
                              now=app.clock())
 
 
-def _upload(call: Call) -> dict[str, Any]:
+def _upload(call: Call) -> VideoView:
     request = call.request
     if request.mimetype in ("application/json", "multipart/form-data"):
         raise ApiError(415, "send_raw_video", "Please send the video file itself as the request body "
@@ -84,7 +85,7 @@ def _cover(call: Call) -> dict[str, Any]:
                                   db=app.database, storage=app.storage)
         else:
             body = call.body(CoverFromFrame)
-            duration = service.duration_seconds(video)
+            duration = service.duration_seconds(video.probe)
             if duration is not None and body.offset_seconds > duration:
                 raise CoverError(f"The cover frame must be within the video: it is {duration:g} seconds long, "
                                  f"so choose an offset from 0 to {duration:g}.")
@@ -108,14 +109,14 @@ def _convert(call: Call) -> dict[str, Any]:
     return {"video_id": video_id, "kind": row["kind"], "probe": row["probe"]}
 
 
-def _register(call: Call) -> dict[str, Any]:
+def _register(call: Call) -> VideoView:
     body = call.body(RegisterBody)
     app = application()
     return service.register_video(call.user.id, body.path, filename=body.filename, context=body.context,
                                   db=app.database, storage=app.storage, now=app.clock())
 
 
-def _import(call: Call) -> dict[str, Any]:
+def _import(call: Call) -> VideoView:
     body = call.body(ImportBody)
     app = application()
     policy = app.media_settings.url_policy(service.max_video_bytes(), is_local=app.settings.is_local)
@@ -124,12 +125,12 @@ def _import(call: Call) -> dict[str, Any]:
 
 
 
-def _list(call: Call) -> dict[str, Any]:
+def _list(call: Call) -> VideoList:
     app = application()
-    return {"videos": service.list_videos(call.user.claims, db=app.database, storage=app.storage, now=app.clock())}
+    return service.list_videos(call.user.claims, db=app.database, storage=app.storage, now=app.clock())
 
 
-def _delete(call: Call) -> dict[str, Any]:
+def _delete(call: Call) -> VideoDeleted:
     app = application()
     return delete_video(app.database, app.storage, call.user.claims, call.params["video_id"], now=app.clock())
 

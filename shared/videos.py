@@ -16,6 +16,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from shared.api.responses import Rendition, VideoDetail, VideoList, VideoView
 from shared.app import application
 from shared.captions.context import VideoContext
 from shared.db import Database
@@ -63,10 +64,9 @@ def too_large_error(limit: int, size: int | None = None) -> TooLarge:
                     "POST /videos/register.", code="video_too_large", detail={"max_bytes": limit})
 
 
-def duration_seconds(video: Mapping[str, Any]) -> float | None:
-    """How long a video row (or its API view) is, from its probe."""
-    probe = video.get("probe") or {}
-    value = probe.get("duration_s")
+def duration_seconds(probe: Mapping[str, Any] | None) -> float | None:
+    """How long a video is, from its probe."""
+    value = (probe or {}).get("duration_s")
     return float(value) if isinstance(value, (int, float)) else None
 
 
@@ -84,8 +84,9 @@ def _extension(filename: str | None, content_type: str | None) -> str:
     return ".mp4"
 
 
-def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], storage: Storage,
+def _fields(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], storage: Storage,
             now: datetime) -> dict[str, Any]:
+    """What VideoView and VideoDetail share, from the video's row and its renditions."""
     probe = row.get("probe")
     return {
         "media": media_links(storage, row, renditions, now),
@@ -96,14 +97,14 @@ def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], sto
         "created_at": row["created_at"].isoformat() if row.get("created_at") else None,
         "probe": probe,
         "verdicts": verdicts_for(probe) if probe else {},
-        "context": VideoContext.from_row(row).model_dump(),
+        "context": VideoContext.from_row(row),
     }
 
 
 def _record(
     db: Database, storage: Storage, *, video_id: str, user_id: str, path: str, filename: str | None,
     content_type: str, sha256: str | None, context: VideoContext | None = None, now: datetime,
-) -> dict[str, Any]:
+) -> VideoView:
     """Probe the stored file and write its row; the file is removed if it is not a video."""
     try:
         probe: Probe = probe_stored(storage, path)
@@ -126,7 +127,7 @@ def _record(
              duration_s=probe.duration_s)
     poster = make_poster(db, storage, {**row, "user_id": user_id})
     posters = [{"kind": POSTER, "storage_path": poster, "size_bytes": storage.size(poster)}] if poster else []
-    return _result(row, posters, storage, now)
+    return VideoView(**_fields(row, posters, storage, now))
 
 
 def upload_video(
@@ -140,7 +141,7 @@ def upload_video(
     db: Database,
     storage: Storage,
     now: datetime,
-) -> dict[str, Any]:
+) -> VideoView:
     """Stream an upload into storage and record it. 413 before reading when Content-Length is too big."""
     limit = max_video_bytes()
     if content_length is not None and content_length > limit:
@@ -165,7 +166,7 @@ def upload_video(
 def register_video(
     user_id: str, path: str, *, filename: str | None = None, context: VideoContext | None = None,
     db: Database, storage: Storage, now: datetime,
-) -> dict[str, Any]:
+) -> VideoView:
     """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
     try:
         path = clean_path(path)
@@ -199,7 +200,7 @@ def import_video(
     db: Database,
     storage: Storage,
     now: datetime,
-) -> dict[str, Any]:
+) -> VideoView:
     """Fetch a video from a public URL (SSRF-checked at every hop) and record it."""
     try:
         with open_url(url, policy, resolver=resolver) as download:
@@ -213,7 +214,7 @@ def import_video(
 
 
 def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, now: datetime,
-                limit: int = 100) -> list[dict[str, Any]]:
+                limit: int = 100) -> VideoList:
     """The signed-in user's videos, newest first (RLS decides what is visible)."""
     with db.user(claims) as conn:
         rows = conn.execute(
@@ -230,8 +231,9 @@ def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, no
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
-    return [{**_result(row, by_video.get(row["id"], ()), storage, now), "removal_at": _iso(removal[str(row["id"])])}
-            for row in rows]
+    return VideoList(videos=[
+        VideoView(**_fields(row, by_video.get(row["id"], ()), storage, now), removal_at=_iso(removal[str(row["id"])]))
+        for row in rows])
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -239,7 +241,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage,
-              now: datetime) -> dict[str, Any]:
+              now: datetime) -> VideoDetail:
     try:
         uuid.UUID(video_id)
     except ValueError:
@@ -259,9 +261,8 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
     if row is None or row["deleted_at"] is not None:
         raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
                        code="video_not_found")
-    result = _result(row, renditions, storage, now)
-    result["removal_at"] = _iso(removal)
-    result["renditions"] = [
-        {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
-    ]
-    return result
+    return VideoDetail(
+        **_fields(row, renditions, storage, now), removal_at=_iso(removal),
+        renditions=[Rendition(kind=r["kind"], content_type=r["content_type"], size_bytes=r["size_bytes"])
+                    for r in renditions],
+    )

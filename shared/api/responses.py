@@ -295,7 +295,7 @@ class VideoView(Strict):
     probe: dict[str, Any] | None = Field(description="What the file is: container, codecs, size, duration, ...")
     verdicts: dict[str, Any] = Field(description="Per platform: publishable as is, after conversion, or not (why)")
     context: VideoContext = Field(description="What the video is about, as given when it was added (for captions)")
-    removal_at: str | None = Field(default=None, description="When the library will remove the video as things "
+    removal_at: Timestamp | None = Field(default=None, description="When the library will remove the video as things "
                                    "stand (ISO 8601; unpublished videos age out, docs/media.md); null while a post "
                                    "that is not finished needs it, and in upload answers")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from shared.api.responses import CoverLink, MediaLink, RenditionLink, VideoDeleted, VideoMedia
 from shared.db import Database
 from shared.errors import Conflict, NotFound
 from shared.log import get_logger
@@ -76,27 +77,27 @@ def _link(storage: Storage, path: str, size: int | None, expires_at: str) -> dic
 
 
 def media_links(storage: Storage, video: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]],
-                now: datetime) -> dict[str, Any]:
+                now: datetime) -> VideoMedia:
     """Signed URLs of the video, its converted copies, covers and poster, with their sizes."""
     expires_at = (now + timedelta(seconds=MEDIA_URL_SECONDS)).isoformat()
-    links: dict[str, Any] = {
-        "video": _link(storage, str(video["storage_path"]), video.get("size_bytes"), expires_at),
-        "renditions": [], "covers": [], "poster": None,
-    }
+    poster: MediaLink | None = None
+    copies: list[RenditionLink] = []
+    covers: list[CoverLink] = []
     for row in renditions:
         kind = str(row["kind"])
         link = _link(storage, str(row["storage_path"]), row.get("size_bytes"), expires_at)
         if kind == POSTER:
-            links["poster"] = link
+            poster = MediaLink(**link)
         elif kind.startswith(COVER_PREFIX):
-            links["covers"].append({"platform": kind.removeprefix(COVER_PREFIX), **link})
+            covers.append(CoverLink(platform=kind.removeprefix(COVER_PREFIX), **link))
         else:
-            links["renditions"].append({"kind": kind, **link})
-    return links
+            copies.append(RenditionLink(kind=kind, **link))
+    video_link = MediaLink(**_link(storage, str(video["storage_path"]), video.get("size_bytes"), expires_at))
+    return VideoMedia(video=video_link, renditions=copies, covers=covers, poster=poster)
 
 
 def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], video_id: str,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime) -> VideoDeleted:
     """Remove a video, its converted copies, covers and poster from storage; refused while a post needs it."""
     with db.user(claims) as conn:
         video = conn.execute("select id, storage_path, deleted_at from videos where id = %s", (video_id,)).fetchone()
@@ -126,4 +127,4 @@ def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], vide
             storage.delete(path)
         conn.execute("update videos set deleted_at = %s where id = %s", (now, video_id))
     log.info("video deleted", video_id=video_id, objects=len(paths))
-    return {"video_id": video_id, "deleted": True, "objects_removed": len(paths)}
+    return VideoDeleted(video_id=video_id, deleted=True, objects_removed=len(paths))

@@ -187,7 +187,7 @@ class Harness:
             stored = upload_video(user["sub"], iter(lambda: handle.read(1 << 20), b""), filename=path.name,
                                   content_type="video/mp4", db=self.db, storage=self.storage,
                                   now=self.clock.now)
-        return str(stored["video_id"])
+        return stored.video_id
 
     # -- publishing
     def publish(self, user: dict[str, str], **request: Any) -> dict[str, Any]:
