@@ -34,8 +34,7 @@ def _connect_blotato(call: Call) -> object:
 
 
 connections = dispatch("connections", {
-    "GET /connections": lambda call: {"connections": service.list_connections(application().database,
-                                                                              call.user.claims)},
+    "GET /connections": lambda call: service.list_connections(application().database, call.user.claims),
     "GET /connections/{connection_id}": lambda call: service.get_connection(
         application().database, call.user.claims, call.params["connection_id"]),
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from shared.api.responses import Connection, ConnectionList
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
 from shared.connections.flow import (
@@ -26,17 +27,17 @@ from shared.platforms.registry import registry
 log = get_logger(__name__)
 
 
-def list_connections(db: Database, claims: Mapping[str, Any]) -> list[dict[str, Any]]:
+def list_connections(db: Database, claims: Mapping[str, Any]) -> ConnectionList:
     """The signed-in user's connections (RLS decides), newest first, with a reconnect URL."""
     with db.user(claims) as conn:
         rows = conn.execute(
             f"select {store.PUBLIC_COLUMNS} from social_connections "  # noqa: S608 - constant column list
             "order by platform, created_at desc"
         ).fetchall()
-    return [_public(dict(row)) for row in rows]
+    return ConnectionList(connections=[_public(dict(row)) for row in rows])
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def _public(row: dict[str, Any]) -> Connection:
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
     out["id"] = str(row["id"])
     out["user_id"] = str(row["user_id"])
@@ -48,10 +49,10 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
         out["user_message"] = messages.disconnected(row["platform"])
     else:
         out["user_message"] = None
-    return out
+    return Connection.model_validate(out)
 
 
-def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) -> dict[str, Any]:
+def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
     with db.user(claims) as conn:
         try:
             row = conn.execute(
@@ -67,7 +68,7 @@ def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) 
     return _public(dict(row))
 
 
-def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> dict[str, Any]:
+def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
     """Revoke at the platform (where it can), wipe the ciphertexts, keep the row for history."""
     get_connection(db, claims, connection_id)  # the user's own, or not found (RLS)
     user_id = str(claims["sub"])

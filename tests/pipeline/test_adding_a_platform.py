@@ -65,7 +65,7 @@ def test_a_registered_platform_connects_and_publishes_through_the_generic_paths(
     assert queue_specs()["publish-echo"].dispatch_deadline_s == 600
 
     connection_id = _connect(harness, user_a)
-    listed = service.get_connection(harness.db, user_a, connection_id)
+    listed = service.get_connection(harness.db, user_a, connection_id).model_dump()
     assert (listed["platform"], listed["display_platform"], listed["username"]) == ("echo", "Echo", "echoer")
     assert listed["reconnect_url"].endswith("/oauth/start/echo")
 
