@@ -27,14 +27,14 @@ def _send_test(call: Call) -> object:
 webhooks = dispatch("webhooks", {
     "POST /webhooks": lambda call: service.create_endpoint(
         application().database, call.user, call.body(service.EndpointCreate)),
-    "GET /webhooks": lambda call: {"webhooks": service.list_endpoints(application().database, call.user)},
+    "GET /webhooks": lambda call: service.list_endpoints(application().database, call.user),
     "GET /webhooks/{webhook_id}": lambda call: service.get_endpoint(
         application().database, call.user, call.params["webhook_id"]),
     "PATCH /webhooks/{webhook_id}": lambda call: service.update_endpoint(
         application().database, call.user, call.params["webhook_id"], call.body(service.EndpointUpdate)),
     "DELETE /webhooks/{webhook_id}": lambda call: service.delete_endpoint(
         application().database, call.user, call.params["webhook_id"]),
-    "GET /webhooks/{webhook_id}/deliveries": lambda call: {
-        "deliveries": service.list_attempts(application().database, call.user, call.params["webhook_id"])},
+    "GET /webhooks/{webhook_id}/deliveries": lambda call: service.list_attempts(
+        application().database, call.user, call.params["webhook_id"]),
     "POST /webhooks/{webhook_id}/test": _send_test,
 })
