@@ -122,6 +122,8 @@ class DefaultsEdit(BaseModel):
 
 def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any]:
     """Publish every variant through the pipeline and record the experiment with its rule."""
+    # Imported here: the publishing service and its pipeline cost the analytics function's cold start
+    # ~11 modules (~66 ms) that only starting an experiment needs.
     from shared.publishing import service
 
     now = rt.clock()

@@ -21,6 +21,7 @@ from shared.api.strict import StrictModel, UserText
 from shared.db import Database
 from shared.errors import NotFound
 from shared.http import User
+from shared.platforms import adapters
 from shared.publishing.requests import IsoTime, _zone
 
 
@@ -55,8 +56,6 @@ class InsightsQuery(StrictModel):
 
 def networks() -> dict[str, list[str]]:
     """Platform network -> the adapter keys that publish there ("tiktok": tiktok, blotato)."""
-    from shared.platforms import adapters
-
     found: dict[str, list[str]] = defaultdict(list)
     for key, cls in adapters().items():
         found[cls.network].append(key)

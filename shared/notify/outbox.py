@@ -29,6 +29,7 @@ def queue_email(conn: Conn, *, user_id: str, kind: str, subject: str, body: str,
     A user without an email address (phone sign-in) gets no mail: False, logged. So does a
     user whose preferences turn this kind of mail off (shared/notify/preferences.py).
     """
+    # Imported here: preferences.py imports this module at load (a cycle).
     from shared.notify.preferences import wants
 
     if not wants(conn, user_id, kind):

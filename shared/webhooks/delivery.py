@@ -33,6 +33,8 @@ from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.media.url_import import pinned_request
+from shared.notify import templates
+from shared.notify.outbox import queue_email
 from shared.tasks.client import TaskQueue, task_id_for
 from shared.tasks.queues import WEBHOOK_QUEUE
 from shared.webhooks import endpoints, events
@@ -256,9 +258,6 @@ def _disable_if_dead(conn: Conn, row: Mapping[str, Any], now: datetime) -> None:
               f"(last: {_last_error(conn, row['id'])}).")
     endpoints.disable(conn, str(endpoint["id"]), reason)
     log.warning("webhook endpoint disabled", endpoint_id=str(endpoint["id"]), reason=reason)
-    from shared.notify import templates
-    from shared.notify.outbox import queue_email
-
     subject, body = templates.webhook_disabled(url=endpoint["url"], reason=reason)
     queue_email(conn, user_id=str(endpoint["user_id"]), kind=templates.WEBHOOK_DISABLED, subject=subject, body=body,
                 dedupe_key=templates.dedupe_key(templates.WEBHOOK_DISABLED, endpoint["id"], row["id"]))
