@@ -28,14 +28,13 @@ def _connect_blotato(call: Call) -> object:
         app = application()
         result = service.connect_api_key(app.database, call.user.id, "blotato", api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect)
+                                         on_reconnected=resume_after_reconnect, now=app.clock())
     return {"platform": result.platform, "connection_ids": result.connection_ids,
             "resumed_target_ids": result.resumed_target_ids}
 
 
 connections = dispatch("connections", {
-    "GET /connections": lambda call: {"connections": service.list_connections(application().database,
-                                                                              call.user.claims)},
+    "GET /connections": lambda call: service.list_connections(application().database, call.user.claims),
     "GET /connections/{connection_id}": lambda call: service.get_connection(
         application().database, call.user.claims, call.params["connection_id"]),
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(

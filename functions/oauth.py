@@ -29,7 +29,9 @@ log = get_logger(__name__)
 
 def _start(call: Call, body: StartRequest) -> object:
     platform = call.params["platform"]
-    url = flow.start_authorization(application().database, call.user.id, platform, return_path=body.return_path)
+    app = application()
+    url = flow.start_authorization(app.database, call.user.id, platform, return_path=body.return_path,
+                                   now=app.clock())
     return {"platform": platform, "authorization_url": url}
 
 
@@ -39,7 +41,7 @@ def _complete(call: Call) -> object:
     result = flow.complete_authorization(app.database, body.platform, code=body.code, state=body.state,
                                          error=body.error, expected_user_id=call.user.id,
                                          on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect)
+                                         on_reconnected=resume_after_reconnect, now=app.clock())
     return {"platform": result.platform, "connection_ids": result.connection_ids,
             "reconnected_ids": result.reconnected_ids, "resumed_target_ids": result.resumed_target_ids}
 
@@ -55,7 +57,7 @@ def _callback(call: Call) -> object:
         result = flow.complete_authorization(
             app.database, platform, code=args.get("code"), state=args.get("state"),
             error=args.get("error"), on_targets_resumed=app.runtime.enqueue_targets,
-            on_reconnected=resume_after_reconnect)
+            on_reconnected=resume_after_reconnect, now=app.clock())
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
     except (ConnectionFlowError, PlatformError) as exc:

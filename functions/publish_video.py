@@ -63,5 +63,5 @@ publish_video = dispatch("publish-video", {
         _rt(), call.user, call.params["target_id"]),
     "POST /publish-video/targets/{target_id}/retry": lambda call: service.retry_target(
         _rt(), call.user, call.params["target_id"]),
-    "GET /publish-video/export": lambda call: export_user_data(_rt().db, call.user),
+    "GET /publish-video/export": lambda call: export_user_data(_rt().db, call.user, _rt().clock()),
 })

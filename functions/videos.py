@@ -25,6 +25,7 @@ import flask
 from shared import videos as service
 from shared.api.dispatch import Call, dispatch
 from shared.api.requests import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
+from shared.api.responses import VideoDeleted, VideoDetail, VideoList, VideoView
 from shared.app import application
 from shared.http import ApiError
 from shared.media.library import delete_video
@@ -40,13 +41,14 @@ def _body_chunks(request: flask.Request) -> Iterator[bytes]:
         yield chunk
 
 
-def _owned_video(user: User, video_id: str) -> dict[str, Any]:
+def _owned_video(user: User, video_id: str) -> VideoDetail:
     app = application()
     # 404 unless RLS shows it to this user
-    return service.get_video(user.claims, video_id, db=app.database, storage=app.storage)
+    return service.get_video(user.claims, video_id, db=app.database, storage=app.storage,
+                             now=app.clock())
 
 
-def _upload(call: Call) -> dict[str, Any]:
+def _upload(call: Call) -> VideoView:
     request = call.request
     if request.mimetype in ("application/json", "multipart/form-data"):
         raise ApiError(415, "send_raw_video", "Please send the video file itself as the request body "
@@ -62,7 +64,7 @@ def _upload(call: Call) -> dict[str, Any]:
     app = application()
     return service.upload_video(call.user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
                                 content_type=request.mimetype, content_length=length, context=context,
-                                db=app.database, storage=app.storage)
+                                db=app.database, storage=app.storage, now=app.clock())
 
 
 def _cover(call: Call) -> dict[str, Any]:
@@ -84,7 +86,7 @@ def _cover(call: Call) -> dict[str, Any]:
                                   db=app.database, storage=app.storage)
         else:
             body = call.body(CoverFromFrame)
-            duration = service.duration_seconds(video)
+            duration = service.duration_seconds(video.probe)
             if duration is not None and body.offset_seconds > duration:
                 raise CoverError(f"The cover frame must be within the video: it is {duration:g} seconds long, "
                                  f"so choose an offset from 0 to {duration:g}.")
@@ -108,30 +110,39 @@ def _convert(call: Call) -> dict[str, Any]:
     return {"video_id": video_id, "kind": row["kind"], "probe": row["probe"]}
 
 
-def _register(call: Call) -> dict[str, Any]:
+def _register(call: Call) -> VideoView:
     body = call.body(RegisterBody)
     app = application()
     return service.register_video(call.user.id, body.path, filename=body.filename, context=body.context,
-                                  db=app.database, storage=app.storage)
+                                  db=app.database, storage=app.storage, now=app.clock())
 
 
-def _import(call: Call) -> dict[str, Any]:
+def _import(call: Call) -> VideoView:
     body = call.body(ImportBody)
     app = application()
     policy = app.media_settings.url_policy(service.max_video_bytes(), is_local=app.settings.is_local)
     return service.import_video(call.user.id, body.url, policy=policy, context=body.context,
-                                db=app.database, storage=app.storage)
+                                db=app.database, storage=app.storage, now=app.clock())
+
+
+
+def _list(call: Call) -> VideoList:
+    app = application()
+    return service.list_videos(call.user.claims, db=app.database, storage=app.storage, now=app.clock())
+
+
+def _delete(call: Call) -> VideoDeleted:
+    app = application()
+    return delete_video(app.database, app.storage, call.user.claims, call.params["video_id"], now=app.clock())
 
 
 videos = dispatch("videos", {
     "POST /videos": _upload,
     "POST /videos/register": _register,
     "POST /videos/import": _import,
-    "GET /videos": lambda call: {"videos": service.list_videos(call.user.claims, db=application().database,
-                                                               storage=application().storage)},
+    "GET /videos": _list,
     "GET /videos/{video_id}": lambda call: _owned_video(call.user, call.params["video_id"]),
-    "DELETE /videos/{video_id}": lambda call: delete_video(application().database, application().storage,
-                                                           call.user.claims, call.params["video_id"]),
+    "DELETE /videos/{video_id}": _delete,
     "POST /videos/{video_id}/cover": _cover,
     "POST /videos/{video_id}/convert": _convert,
 })

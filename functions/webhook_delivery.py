@@ -19,4 +19,5 @@ def webhook_delivery(request: flask.Request) -> dict[str, object]:
     if not isinstance(delivery_id, str) or not isinstance(attempt, int):
         raise ApiError(400, "bad_task", "A webhook task needs a delivery_id and an attempt number.")
     app = application()
-    return {"delivery_id": delivery_id, "outcome": deliver(app.database, app.queue, delivery_id, attempt)}
+    return {"delivery_id": delivery_id, "outcome": deliver(app.database, app.queue, delivery_id, attempt,
+                                                                 app.clock())}

@@ -19,21 +19,22 @@ from shared.webhooks import endpoints as service
 
 def _send_test(call: Call) -> object:
     endpoint_id = call.params["webhook_id"]
-    service.get_endpoint(application().database, call.user, endpoint_id)  # 404 unless it is the user's
-    return delivery.send_test_event(application().database, application().queue, call.user.id, endpoint_id)
+    app = application()
+    service.get_endpoint(app.database, call.user, endpoint_id)  # 404 unless it is the user's
+    return delivery.send_test_event(app.database, app.queue, call.user.id, endpoint_id, app.clock())
 
 
 webhooks = dispatch("webhooks", {
     "POST /webhooks": lambda call: service.create_endpoint(
         application().database, call.user, call.body(service.EndpointCreate)),
-    "GET /webhooks": lambda call: {"webhooks": service.list_endpoints(application().database, call.user)},
+    "GET /webhooks": lambda call: service.list_endpoints(application().database, call.user),
     "GET /webhooks/{webhook_id}": lambda call: service.get_endpoint(
         application().database, call.user, call.params["webhook_id"]),
     "PATCH /webhooks/{webhook_id}": lambda call: service.update_endpoint(
         application().database, call.user, call.params["webhook_id"], call.body(service.EndpointUpdate)),
     "DELETE /webhooks/{webhook_id}": lambda call: service.delete_endpoint(
         application().database, call.user, call.params["webhook_id"]),
-    "GET /webhooks/{webhook_id}/deliveries": lambda call: {
-        "deliveries": service.list_attempts(application().database, call.user, call.params["webhook_id"])},
+    "GET /webhooks/{webhook_id}/deliveries": lambda call: service.list_attempts(
+        application().database, call.user, call.params["webhook_id"]),
     "POST /webhooks/{webhook_id}/test": _send_test,
 })

@@ -57,6 +57,12 @@ class QuotaExceeded(Conflict):
     code = "over_platform_limit"
 
 
+class Unauthenticated(DomainError):
+    """The caller did not show who they are (no or a malformed credential where one is required)."""
+
+    code = "unauthenticated"
+
+
 class Forbidden(DomainError):
     """The thing exists and is visible, but this user may not use it (a file in someone else's folder)."""
 

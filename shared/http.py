@@ -29,6 +29,7 @@ from shared.errors import (
     NotFound,
     Rejected,
     TooLarge,
+    Unauthenticated,
     Unavailable,
     UpstreamRefused,
 )
@@ -45,6 +46,7 @@ M = TypeVar("M", bound=BaseModel)
 ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Rejected: 400,
+    Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,         # also NotEditable, QuotaExceeded

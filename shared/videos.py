@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -25,6 +25,7 @@ from shared.media.probe import NotAVideo, Probe, probe_stored
 from shared.media.retention import age_out_rule, removal_times
 from shared.media.url_import import ImportRefused, Resolver, UrlPolicy, open_url, system_resolver
 from shared.media.validate import verdicts_for
+from shared.responses import Rendition, VideoDetail, VideoList, VideoView
 from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
 from shared.video_context import VideoContext
@@ -63,10 +64,9 @@ def too_large_error(limit: int, size: int | None = None) -> TooLarge:
                     "POST /videos/register.", code="video_too_large", detail={"max_bytes": limit})
 
 
-def duration_seconds(video: Mapping[str, Any]) -> float | None:
-    """How long a video row (or its API view) is, from its probe."""
-    probe = video.get("probe") or {}
-    value = probe.get("duration_s")
+def duration_seconds(probe: Mapping[str, Any] | None) -> float | None:
+    """How long a video is, from its probe."""
+    value = (probe or {}).get("duration_s")
     return float(value) if isinstance(value, (int, float)) else None
 
 
@@ -84,10 +84,12 @@ def _extension(filename: str | None, content_type: str | None) -> str:
     return ".mp4"
 
 
-def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], storage: Storage) -> dict[str, Any]:
+def _fields(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], storage: Storage,
+            now: datetime) -> dict[str, Any]:
+    """What VideoView and VideoDetail share, from the video's row and its renditions."""
     probe = row.get("probe")
     return {
-        "media": media_links(storage, row, renditions),
+        "media": media_links(storage, row, renditions, now),
         "video_id": str(row["id"]),
         "filename": row.get("original_filename"),
         "size_bytes": row.get("size_bytes"),
@@ -95,14 +97,14 @@ def _result(row: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]], sto
         "created_at": row["created_at"].isoformat() if row.get("created_at") else None,
         "probe": probe,
         "verdicts": verdicts_for(probe) if probe else {},
-        "context": VideoContext.from_row(row).model_dump(),
+        "context": VideoContext.from_row(row),
     }
 
 
 def _record(
     db: Database, storage: Storage, *, video_id: str, user_id: str, path: str, filename: str | None,
-    content_type: str, sha256: str | None, context: VideoContext | None = None,
-) -> dict[str, Any]:
+    content_type: str, sha256: str | None, context: VideoContext | None = None, now: datetime,
+) -> VideoView:
     """Probe the stored file and write its row; the file is removed if it is not a video."""
     try:
         probe: Probe = probe_stored(storage, path)
@@ -125,7 +127,7 @@ def _record(
              duration_s=probe.duration_s)
     poster = make_poster(db, storage, {**row, "user_id": user_id})
     posters = [{"kind": POSTER, "storage_path": poster, "size_bytes": storage.size(poster)}] if poster else []
-    return _result(row, posters, storage)
+    return VideoView(**_fields(row, posters, storage, now))
 
 
 def upload_video(
@@ -138,7 +140,8 @@ def upload_video(
     context: VideoContext | None = None,
     db: Database,
     storage: Storage,
-) -> dict[str, Any]:
+    now: datetime,
+) -> VideoView:
     """Stream an upload into storage and record it. 413 before reading when Content-Length is too big."""
     limit = max_video_bytes()
     if content_length is not None and content_length > limit:
@@ -157,13 +160,13 @@ def upload_video(
         raise InvalidInput("The upload was empty. Please choose a video file and try again.", code="empty_upload")
     return _record(db, storage, video_id=video_id, user_id=user_id, path=stored.path,
                    filename=posixpath.basename(filename) if filename else None, content_type=VIDEO_TYPES[ext],
-                   sha256=stored.sha256, context=context)
+                   sha256=stored.sha256, context=context, now=now)
 
 
 def register_video(
     user_id: str, path: str, *, filename: str | None = None, context: VideoContext | None = None,
-    db: Database, storage: Storage,
-) -> dict[str, Any]:
+    db: Database, storage: Storage, now: datetime,
+) -> VideoView:
     """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
     try:
         path = clean_path(path)
@@ -184,7 +187,7 @@ def register_video(
     ext = _extension(filename or path, None)
     return _record(db, storage, video_id=str(uuid.uuid4()), user_id=user_id, path=path,
                    filename=filename or posixpath.basename(path), content_type=VIDEO_TYPES[ext], sha256=None,
-                   context=context)
+                   context=context, now=now)
 
 
 def import_video(
@@ -196,20 +199,22 @@ def import_video(
     context: VideoContext | None = None,
     db: Database,
     storage: Storage,
-) -> dict[str, Any]:
+    now: datetime,
+) -> VideoView:
     """Fetch a video from a public URL (SSRF-checked at every hop) and record it."""
     try:
         with open_url(url, policy, resolver=resolver) as download:
             return upload_video(user_id, download.chunks, filename=download.filename,
                                 content_type=download.content_type, content_length=download.content_length,
-                                context=context, db=db, storage=storage)
+                                context=context, db=db, storage=storage, now=now)
     except ImportRefused as exc:
         log.info("import refused", reason=exc.reason)
         kind = TooLarge if exc.reason == "too large" else InvalidInput
         raise kind(exc.message, code="import_refused") from None
 
 
-def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, limit: int = 100) -> list[dict[str, Any]]:
+def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, now: datetime,
+                limit: int = 100) -> VideoList:
     """The signed-in user's videos, newest first (RLS decides what is visible)."""
     with db.user(claims) as conn:
         rows = conn.execute(
@@ -222,20 +227,22 @@ def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, li
             "select video_id, kind, storage_path, size_bytes from video_renditions where video_id = any(%s) "
             "order by kind", ([row["id"] for row in rows],),
         ).fetchall()
-        removal = removal_times(conn, [str(row["id"]) for row in rows], datetime.now(UTC),
+        removal = removal_times(conn, [str(row["id"]) for row in rows], now,
                                 age_out_rule(application().storage_settings))
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
-    return [{**_result(row, by_video.get(row["id"], ()), storage), "removal_at": _iso(removal[str(row["id"])])}
-            for row in rows]
+    return VideoList(videos=[
+        VideoView(**_fields(row, by_video.get(row["id"], ()), storage, now), removal_at=_iso(removal[str(row["id"])]))
+        for row in rows])
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage) -> dict[str, Any]:
+def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage,
+              now: datetime) -> VideoDetail:
     try:
         uuid.UUID(video_id)
     except ValueError:
@@ -251,14 +258,13 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
             "where video_id = %s order by kind",
             (video_id,),
         ).fetchall()
-        removal = removal_times(conn, [video_id], datetime.now(UTC),
+        removal = removal_times(conn, [video_id], now,
                                 age_out_rule(application().storage_settings))[video_id] if row is not None else None
     if row is None or row["deleted_at"] is not None:
         raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
                        code="video_not_found")
-    result = _result(row, renditions, storage)
-    result["removal_at"] = _iso(removal)
-    result["renditions"] = [
-        {"kind": r["kind"], "content_type": r["content_type"], "size_bytes": r["size_bytes"]} for r in renditions
-    ]
-    return result
+    return VideoDetail(
+        **_fields(row, renditions, storage, now), removal_at=_iso(removal),
+        renditions=[Rendition(kind=r["kind"], content_type=r["content_type"], size_bytes=r["size_bytes"])
+                    for r in renditions],
+    )

@@ -7,6 +7,10 @@ it read the environment at import time:
 - a call at module level or in a class body that reads the environment or loads settings
   (`os.environ`, `os.getenv`, `load(...)`, `<...>Settings()`).
 Caches of pure functions of their arguments (word stems, say) are not state and are allowed.
+
+It also scans for a hidden second clock: a service that falls back to the wall clock when its
+caller passes no time (`now or datetime.now(UTC)`, `time.time() if now is None else now`). The
+caller passes `now`: the application's clock at the edge, the runtime's clock in the pipeline.
 """
 
 from __future__ import annotations
@@ -119,3 +123,74 @@ def test_replace_keeps_what_was_given_and_rebuilds_what_was_built() -> None:
     other = app.replace(queue="the queue")
     assert other.clock() == moment and other.queue == "the queue"
     assert other.settings is not settings and other.settings == settings
+
+
+# A wall-clock read: what a fallback would use instead of the clock the caller holds.
+WALL_CLOCKS = {"datetime.now", "datetime.utcnow", "time.time", "time.time_ns", "utcnow", "_utcnow", "_now"}
+
+# Fallbacks still in areas being restructured elsewhere (the platform packages and the tick);
+# each is removed there. Nothing may be added.
+PENDING_FALLBACKS = {
+    ("shared/platforms/tiktok/errors.py", "now or datetime.now(UTC)"),
+    ("shared/platforms/meta/graph.py", "now or datetime.now(UTC)"),
+    ("shared/platforms/youtube/errors.py", "now or datetime.now(UTC)"),
+    ("shared/platforms/facebook/publisher.py", "data.get('finished_at') or time.time()"),
+    ("shared/platforms/instagram/publisher.py", "data.get('container_created_at') or time.time()"),
+    # A job built without the worker's clock (an adapter driven directly, as the adapter tests do).
+    ("shared/platforms/base.py", "self.started if self.started is not None else datetime.now(UTC)"),
+}
+
+
+def _is_wall_clock(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and ast.unparse(node.func) in WALL_CLOCKS
+
+
+def _none_test(test: ast.expr) -> str | None:
+    """'is' or 'is not' when `test` is `<x> is None` / `<x> is not None`."""
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None):
+        return {ast.Is: "is", ast.IsNot: "is not"}.get(type(test.ops[0]))
+    return None
+
+
+def clock_fallbacks(path: Path) -> set[tuple[str, str]]:
+    """(file, expression) for every `x or <wall clock>` and `<wall clock> if x is None else x` in `path`."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    where = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            if any(_is_wall_clock(value) for value in node.values[1:]):
+                found.add((where, ast.unparse(node)))
+        elif isinstance(node, ast.IfExp):
+            fallback = {"is": node.body, "is not": node.orelse}.get(_none_test(node.test) or "")
+            if fallback is not None and _is_wall_clock(fallback):
+                found.add((where, ast.unparse(node)))
+        elif isinstance(node, ast.If) and _none_test(node.test) == "is":
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and _is_wall_clock(statement.value):
+                    found.add((where, f"if {ast.unparse(node.test)}: {ast.unparse(statement)}"))
+    return found
+
+
+def test_services_take_the_time_from_their_caller() -> None:
+    found: set[tuple[str, str]] = set()
+    for path in sorted((ROOT / "shared").rglob("*.py")):
+        if path.relative_to(ROOT).as_posix() != COMPOSITION_ROOT:
+            found |= clock_fallbacks(path)
+    assert found - PENDING_FALLBACKS == set(), "pass `now` from the caller instead of reading the wall clock"
+
+
+def test_the_scan_sees_each_kind_of_clock_fallback(tmp_path: Path) -> None:
+    sample = tmp_path / "probe.py"
+    sample.write_text(
+        "import time\nfrom datetime import UTC, datetime\n\n\n"
+        "def a(now=None):\n    return now or datetime.now(UTC)\n\n\n"
+        "def b(now=None):\n    return time.time() if now is None else now\n\n\n"
+        "def c(now=None):\n    if now is None:\n        now = _utcnow()\n    return now\n\n\n"
+        "def d(now):\n    return now + 1 if now is not None else 0\n\n\n"
+        "def e(name=None):\n    return name or 'x'\n"
+    )
+    found = {what for _, what in clock_fallbacks(sample)}
+    assert found == {"now or datetime.now(UTC)", "time.time() if now is None else now",
+                     "if now is None: now = _utcnow()"}

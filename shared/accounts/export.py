@@ -9,7 +9,7 @@ and is left out.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,10 +41,10 @@ _QUERIES: dict[str, str] = {
 }
 
 
-def export_user_data(db: Database, user: User, now: datetime | None = None) -> dict[str, Any]:
+def export_user_data(db: Database, user: User, now: datetime) -> dict[str, Any]:
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "exported_at": (now or datetime.now(UTC)).isoformat(),
+        "exported_at": now.isoformat(),
         "user": {"id": user.id, "email": user.email},
     }
     with db.user(user.claims) as conn:

@@ -17,8 +17,9 @@ from shared.analytics import history, recommend
 from shared.analytics.report import engagement_rate
 from shared.analytics.settings import AnalyticsSettings
 from shared.analytics.stats import compare_rates, midpoint
-from shared.api_error import ApiError
 from shared.db import Database
+from shared.errors import NotFound
+from shared.platforms import adapters
 from shared.publishing.requests import IsoTime, _zone
 from shared.strict import StrictModel, UserText
 from shared.users import User
@@ -55,8 +56,6 @@ class InsightsQuery(StrictModel):
 
 def networks() -> dict[str, list[str]]:
     """Platform network -> the adapter keys that publish there ("tiktok": tiktok, blotato)."""
-    from shared.platforms import adapters
-
     found: dict[str, list[str]] = defaultdict(list)
     for key, cls in adapters().items():
         found[cls.network].append(key)
@@ -106,7 +105,7 @@ def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSet
     with db.user(user.claims) as conn:
         post = conn.execute("select id from posts where id = %s", (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         targets = conn.execute("select id, platform, published_at from publish_targets "
                                "where post_id = %s and state = 'published'", (post_id,)).fetchall()
         points = history.series(conn, [str(t["id"]) for t in targets])

@@ -16,8 +16,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.api_error import ApiError
+from shared.analytics import history
+from shared.analytics.collect import reports_metrics
 from shared.db import Database
+from shared.errors import NotFound
+from shared.platforms import adapter_class
 from shared.publishing.requests import IsoTime, Platform
 from shared.strict import StrictModel, UserText
 from shared.users import User
@@ -86,9 +89,6 @@ def _platform_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def why_no_numbers(platform: str, options: Mapping[str, Any] | None) -> str | None:
     """Why a platform post will never have numbers, where that is known (instead of showing zeros)."""
-    from shared.analytics.collect import reports_metrics
-    from shared.platforms import adapter_class
-
     adapter = adapter_class(platform)
     if not reports_metrics(adapter):
         return (f"{adapter.display_name} does not report how posts did; "
@@ -100,12 +100,10 @@ def why_no_numbers(platform: str, options: Mapping[str, Any] | None) -> str | No
 
 def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
     """A post's latest numbers per platform with totals, each platform's snapshots and its numbers by age."""
-    from shared.analytics import history
-
     with db.user(user.claims) as conn:
         post = conn.execute("select id, caption, campaign from posts where id = %s", (post_id,)).fetchone()
         if post is None:
-            raise ApiError(404, "post_not_found", "We couldn't find that post.")
+            raise NotFound("We couldn't find that post.", code="post_not_found")
         rows = conn.execute(_LATEST + "and t.post_id = %s order by t.platform", (post_id,)).fetchall()
         points = history.series(conn, [str(row["target_id"]) for row in rows])
     platforms = []

@@ -14,9 +14,11 @@ import flask
 from shared.api.routes import methods_for
 from shared.api_error import ApiError
 from shared.app import application
+from shared.config import load
 from shared.http import _request_id, framework_errors_as_json, guarded
 from shared.log import bind_context, clear_context, get_logger
 from shared.tasks.oidc import TaskAuthError, verify_task_request
+from shared.tasks.settings import TasksSettings
 
 log = get_logger(__name__)
 
@@ -53,7 +55,9 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
 
         def call() -> Any:
             try:
-                verify_task_request(request.headers, environment=application().settings.environment)
+                app = application()
+                verify_task_request(request.headers, settings=load(TasksSettings),
+                                    environment=app.settings.environment, now=app.clock().timestamp())
             except TaskAuthError as exc:
                 # Every task refused is work not done: the operator must see why (audience, account, expiry).
                 log.warning("task_auth_refused", reason=exc.reason)

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.app import application
 from shared.connections import messages, store
@@ -100,11 +100,10 @@ def _oauth_provider(platform: str) -> OAuthProvider:
 
 
 def start_authorization(
-    db: Database, user_id: str, platform: str, *, return_path: str | None = None, now: datetime | None = None
+    db: Database, user_id: str, platform: str, *, now: datetime, return_path: str | None = None
 ) -> str:
     """Create a single-use state for this user and return the platform's authorization URL."""
     signin = _oauth_provider(platform)
-    now = now or datetime.now(UTC)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64) if signin.USES_PKCE else None
     with account_problems():
@@ -161,7 +160,7 @@ def complete_authorization(
     error: str | None = None,
     expected_user_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None,
-    now: datetime | None = None,
+    now: datetime,
     on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Verify and burn the state, exchange the code, read the profile, store the connection(s).
@@ -169,7 +168,6 @@ def complete_authorization(
     Raises `ConnectionFlowError` (state problems, ineligible accounts) or
     `PlatformError` (the platform refused or is down), each with a user message.
     """
-    now = now or datetime.now(UTC)
     signin = _oauth_provider(platform)
     user_id, return_path, verifier_ct = _burn_state(db, platform, state, expected_user_id, now)
     result = ConnectResult(platform=platform, user_id=user_id, return_path=return_path)

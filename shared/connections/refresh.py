@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.connections import messages, store
@@ -170,7 +170,7 @@ def _refresh_locked(conn: Conn, oauth: OAuthProvider, row: dict[str, Any], now: 
 
 def credentials_for(
     db: Database, connection_id: str, force_refresh: bool = False, *,
-    user_id: str | None = None, now: datetime | None = None, row: Mapping[str, Any] | None = None,
+    now: datetime, user_id: str | None = None, row: Mapping[str, Any] | None = None,
 ) -> Credentials:
     """Decrypted, valid credentials for publishing; refreshes first when the token is about to expire.
 
@@ -182,7 +182,6 @@ def credentials_for(
     Raises `ConnectionNotFound`, `AuthError` (the user must reconnect; the connection
     is marked expired) or `TransientError`.
     """
-    now = now or datetime.now(UTC)
     if row is None or (user_id is not None and str(row["user_id"]) != user_id):
         row = _load(db, connection_id, user_id, lock=False)
     cls = providers()[row["platform"]]

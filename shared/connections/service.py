@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shared.connections import messages, store
@@ -22,21 +22,22 @@ from shared.platforms import provider
 from shared.platforms.errors import PlatformError
 from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, StoredTokens, TokenSet
 from shared.platforms.registry import registry
+from shared.responses import Connection, ConnectionList
 
 log = get_logger(__name__)
 
 
-def list_connections(db: Database, claims: Mapping[str, Any]) -> list[dict[str, Any]]:
+def list_connections(db: Database, claims: Mapping[str, Any]) -> ConnectionList:
     """The signed-in user's connections (RLS decides), newest first, with a reconnect URL."""
     with db.user(claims) as conn:
         rows = conn.execute(
             f"select {store.PUBLIC_COLUMNS} from social_connections "  # noqa: S608 - constant column list
             "order by platform, created_at desc"
         ).fetchall()
-    return [_public(dict(row)) for row in rows]
+    return ConnectionList(connections=[_public(dict(row)) for row in rows])
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def _public(row: dict[str, Any]) -> Connection:
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
     out["id"] = str(row["id"])
     out["user_id"] = str(row["user_id"])
@@ -48,10 +49,10 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
         out["user_message"] = messages.disconnected(row["platform"])
     else:
         out["user_message"] = None
-    return out
+    return Connection.model_validate(out)
 
 
-def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) -> dict[str, Any]:
+def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
     with db.user(claims) as conn:
         try:
             row = conn.execute(
@@ -67,7 +68,7 @@ def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) 
     return _public(dict(row))
 
 
-def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> dict[str, Any]:
+def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
     """Revoke at the platform (where it can), wipe the ciphertexts, keep the row for history."""
     get_connection(db, claims, connection_id)  # the user's own, or not found (RLS)
     user_id = str(claims["sub"])
@@ -137,7 +138,7 @@ def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]
 
 def connect_api_key(
     db: Database, user_id: str, platform: str, *, api_key: str | None = None, account_id: str | None = None,
-    on_targets_resumed: TargetsResumed | None = None, now: datetime | None = None,
+    now: datetime, on_targets_resumed: TargetsResumed | None = None,
     on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Check the key, pick the account, store the key encrypted (purpose "api_key").
@@ -145,7 +146,6 @@ def connect_api_key(
     Without a key of the user's own the app's key (e.g. BLOTATO_API_KEY) is used and
     nothing secret is stored for the user.
     """
-    now = now or datetime.now(UTC)
     own_key = (api_key or "").strip() or None
     with account_problems():
         profile = _api_key_provider(platform).connect(own_key, account_id)

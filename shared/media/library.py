@@ -10,14 +10,16 @@ from __future__ import annotations
 import io
 import posixpath
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image
+from psycopg.types.json import Jsonb
 
 from shared.db import Database
 from shared.errors import Conflict, NotFound
 from shared.log import get_logger
+from shared.responses import CoverLink, MediaLink, RenditionLink, VideoDeleted, VideoMedia
 from shared.storage import Storage
 from shared.storage.base import video_folder
 
@@ -41,8 +43,8 @@ def poster_offset(duration_s: float | None) -> float:
 
 def make_poster(db: Database, storage: Storage, video: Mapping[str, Any], offset_s: float | None = None) -> str | None:
     """Store a JPEG of one frame next to the video (kind `poster`); None when no frame could be read."""
-    from psycopg.types.json import Jsonb
-
+    # Imported here: the frame grabber (PyAV, Pillow) costs ~100 modules (~0.5 s) of cold start that the
+    # video list, detail and delete never need.
     from shared.media.covers import CoverError, frame_at
 
     duration = (video.get("probe") or {}).get("duration_s")
@@ -76,27 +78,27 @@ def _link(storage: Storage, path: str, size: int | None, expires_at: str) -> dic
 
 
 def media_links(storage: Storage, video: Mapping[str, Any], renditions: Iterable[Mapping[str, Any]],
-                now: datetime | None = None) -> dict[str, Any]:
+                now: datetime) -> VideoMedia:
     """Signed URLs of the video, its converted copies, covers and poster, with their sizes."""
-    expires_at = ((now or datetime.now(UTC)) + timedelta(seconds=MEDIA_URL_SECONDS)).isoformat()
-    links: dict[str, Any] = {
-        "video": _link(storage, str(video["storage_path"]), video.get("size_bytes"), expires_at),
-        "renditions": [], "covers": [], "poster": None,
-    }
+    expires_at = (now + timedelta(seconds=MEDIA_URL_SECONDS)).isoformat()
+    poster: MediaLink | None = None
+    copies: list[RenditionLink] = []
+    covers: list[CoverLink] = []
     for row in renditions:
         kind = str(row["kind"])
         link = _link(storage, str(row["storage_path"]), row.get("size_bytes"), expires_at)
         if kind == POSTER:
-            links["poster"] = link
+            poster = MediaLink(**link)
         elif kind.startswith(COVER_PREFIX):
-            links["covers"].append({"platform": kind.removeprefix(COVER_PREFIX), **link})
+            covers.append(CoverLink(platform=kind.removeprefix(COVER_PREFIX), **link))
         else:
-            links["renditions"].append({"kind": kind, **link})
-    return links
+            copies.append(RenditionLink(kind=kind, **link))
+    video_link = MediaLink(**_link(storage, str(video["storage_path"]), video.get("size_bytes"), expires_at))
+    return VideoMedia(video=video_link, renditions=copies, covers=covers, poster=poster)
 
 
 def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], video_id: str,
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime) -> VideoDeleted:
     """Remove a video, its converted copies, covers and poster from storage; refused while a post needs it."""
     with db.user(claims) as conn:
         video = conn.execute("select id, storage_path, deleted_at from videos where id = %s", (video_id,)).fetchone()
@@ -124,6 +126,6 @@ def delete_video(db: Database, storage: Storage, claims: Mapping[str, Any], vide
         paths = list(dict.fromkeys(str(path) for path in paths))
         for path in paths:
             storage.delete(path)
-        conn.execute("update videos set deleted_at = %s where id = %s", (now or datetime.now(UTC), video_id))
+        conn.execute("update videos set deleted_at = %s where id = %s", (now, video_id))
     log.info("video deleted", video_id=video_id, objects=len(paths))
-    return {"video_id": video_id, "deleted": True, "objects_removed": len(paths)}
+    return VideoDeleted(video_id=video_id, deleted=True, objects_removed=len(paths))

@@ -10,7 +10,7 @@ retried on the next drain, up to MAX_ATTEMPTS.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shared.db.database import Conn, Database
@@ -29,6 +29,7 @@ def queue_email(conn: Conn, *, user_id: str, kind: str, subject: str, body: str,
     A user without an email address (phone sign-in) gets no mail: False, logged. So does a
     user whose preferences turn this kind of mail off (shared/notify/preferences.py).
     """
+    # Imported here: preferences.py imports this module at load (a cycle).
     from shared.notify.preferences import wants
 
     if not wants(conn, user_id, kind):
@@ -67,7 +68,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
 
 
-def drain_outbox(db: Database, mailer: Mailer, *, limit: int = 100, now: datetime | None = None) -> int:
+def drain_outbox(db: Database, mailer: Mailer, *, now: datetime, limit: int = 100) -> int:
     """Send up to `limit` unsent mails; return how many were sent.
 
     Each mail is tried at most once per drain. `now` stamps `sent_at` (tests pass a fixed clock).
@@ -100,7 +101,7 @@ def drain_outbox(db: Database, mailer: Mailer, *, limit: int = 100, now: datetim
             conn.execute(
                 "update public.notifications set sent_at = %s, attempts = attempts + 1, last_error = null "
                 "where id = %s",
-                (now or datetime.now(UTC), row["id"]),
+                (now, row["id"]),
             )
             sent += 1
             log.info("notification_sent", notification_id=str(row["id"]), kind=row["kind"])

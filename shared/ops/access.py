@@ -9,26 +9,27 @@ SUPABASE_JWT_SECRET whose role is `service_role` (what the legacy key is, and wh
 from __future__ import annotations
 
 import hmac
+import time
 
 import jwt
 
-from shared.api_error import ApiError
 from shared.config import load
+from shared.errors import Forbidden, Unauthenticated
 from shared.storage.settings import StorageSettings
 
 SERVICE_ROLE = "service_role"
 
 
 def require_service_role(authorization: str, jwt_secret: str | None) -> None:
-    """Raise ApiError 401/403 unless the Authorization header carries the service role.
+    """Raise Unauthenticated (401) or Forbidden (403) unless the Authorization header carries the service role.
 
     `jwt_secret` is the project's (the application's settings): a service-role token signed with it also gets in.
     """
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated",
-                       "The operator's numbers need the project's service-role key as a Bearer token.")
+        raise Unauthenticated("The operator's numbers need the project's service-role key as a Bearer token.",
+                              code="unauthenticated")
     key = load(StorageSettings).supabase_service_role_key
     if key and hmac.compare_digest(token.encode(), key.encode()):
         return
@@ -40,13 +41,11 @@ def require_service_role(authorization: str, jwt_secret: str | None) -> None:
             claims = {}
         if claims.get("role") == SERVICE_ROLE:
             return
-    raise ApiError(403, "forbidden", "Only the service role may read the operator's numbers.")
+    raise Forbidden("Only the service role may read the operator's numbers.", code="forbidden")
 
 
 def mint_service_token(secret: str, ttl_seconds: int = 300) -> str:
     """A short-lived service-role token (the local stack's stand-in for the service-role key)."""
-    import time
-
     now = int(time.time())
     return jwt.encode({"role": SERVICE_ROLE, "iss": "shortpub-local", "iat": now, "exp": now + ttl_seconds},
                       secret, algorithm="HS256")

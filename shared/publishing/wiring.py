@@ -60,7 +60,7 @@ def build_runtime(app: Parts, **overrides: Any) -> Runtime:
         "queue": app.queue,
         "clock": app.clock,
         "credentials": lambda db, connection_id, force, row=None: credentials_for(db, connection_id, force,
-                                                                                   row=row),
+                                                                                   row=row, now=app.clock()),
         "media": lambda target, video=None, renditions=None, say=None: media_for_target(
             target, db=app.database, storage=app.storage, video=video, renditions=renditions, say=say),
         "adapter_for": lambda key: adapter_class(key)(),

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.config import ConfigError, load
+from shared.config import ConfigError
 from shared.log import get_logger
 from shared.tasks.settings import TasksSettings
 
@@ -158,24 +158,25 @@ def cloud_run_checked_the_signature(settings: TasksSettings, env: Mapping[str, s
 def verify_task_request(
     headers: HeadersLike,
     *,
-    settings: TasksSettings | None = None,
+    settings: TasksSettings,
     environment: str,
+    now: float,
     certs_fetcher: CertsFetcher | None = None,
     env: Mapping[str, str] | None = None,
-    now: float | None = None,
 ) -> None:
-    """Raise TaskAuthError unless the request is a Cloud Tasks delivery we signed for."""
+    """Raise TaskAuthError unless the request is a Cloud Tasks delivery we signed for.
+
+    `now` is the application's clock in Unix seconds, for the token's expiry.
+    """
     if environment in ("local", "test"):
         # The emulator signs nothing; it marks deliveries with X-CloudTasks-QueueName.
         return
-    settings = settings or load(TasksSettings)
     if not settings.tasks_audience or not settings.tasks_service_account:
         raise ConfigError(
             "Invalid configuration: TASKS_AUDIENCE and TASKS_SERVICE_ACCOUNT are required to verify "
             "Cloud Tasks calls in production"
         )
     token = _bearer(headers)
-    now = time.time() if now is None else now
 
     if token.endswith("." + SIGNATURE_REMOVED):
         if not cloud_run_checked_the_signature(settings, env):

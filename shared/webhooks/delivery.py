@@ -33,6 +33,8 @@ from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.media.url_import import pinned_request
+from shared.notify import templates
+from shared.notify.outbox import queue_email
 from shared.tasks.client import TaskQueue, task_id_for
 from shared.tasks.queues import WEBHOOK_QUEUE
 from shared.webhooks import endpoints, events
@@ -47,10 +49,6 @@ MAX_ATTEMPTS = len(RETRY_DELAYS_SECONDS) + 1
 STALE_AFTER = timedelta(minutes=2)
 EVENT_RETENTION = timedelta(days=30)
 _MAX_ERROR_CHARS = 300
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def delivery_url() -> str:
@@ -70,9 +68,8 @@ def enqueue_attempt(queue: TaskQueue, delivery_id: str, attempt: int, seq: int, 
 # ------------------------------------------------------------------------------ fan-out
 
 
-def fan_out(db: Database, queue: TaskQueue, now: datetime | None = None, limit: int = 500) -> int:
+def fan_out(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
     """Turn new outbox events into deliveries and enqueue them; returns deliveries created."""
-    now = now or _utcnow()
     created: list[dict[str, Any]] = []
     with db.service() as conn:
         rows = conn.execute(
@@ -98,8 +95,7 @@ def fan_out(db: Database, queue: TaskQueue, now: datetime | None = None, limit: 
     return len(created)
 
 
-def requeue_stranded(db: Database, queue: TaskQueue, now: datetime | None = None, limit: int = 500) -> int:
-    now = now or _utcnow()
+def requeue_stranded(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
     with db.service() as conn:
         rows = conn.execute(
             """
@@ -117,9 +113,8 @@ def requeue_stranded(db: Database, queue: TaskQueue, now: datetime | None = None
     return len(rows)
 
 
-def prune_events(db: Database, now: datetime | None = None, limit: int = 5000) -> int:
+def prune_events(db: Database, now: datetime, limit: int = 5000) -> int:
     """Drop events (with their deliveries and attempts) older than the retention period."""
-    now = now or _utcnow()
     with db.service() as conn:
         return conn.execute(
             """
@@ -133,7 +128,7 @@ def prune_events(db: Database, now: datetime | None = None, limit: int = 5000) -
         ).rowcount
 
 
-def webhook_tick(db: Database, queue: TaskQueue, now: datetime | None = None) -> dict[str, int]:
+def webhook_tick(db: Database, queue: TaskQueue, now: datetime) -> dict[str, int]:
     """The scheduler tick's part: new events out, stranded deliveries back in, old events dropped."""
     return {"deliveries": fan_out(db, queue, now), "requeued": requeue_stranded(db, queue, now),
             "events_pruned": prune_events(db, now)}
@@ -183,9 +178,8 @@ def _post(row: Mapping[str, Any]) -> tuple[int | None, str | None]:
     return response.status_code, None
 
 
-def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime | None = None) -> str:
+def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime) -> str:
     """One attempt of one delivery. Returns what happened (stale, succeeded, retrying, failed, canceled)."""
-    now = now or _utcnow()
     lease = now + timedelta(seconds=webhook_settings().webhook_timeout_seconds + 60)
     with db.service() as conn:
         row = conn.execute(
@@ -264,9 +258,6 @@ def _disable_if_dead(conn: Conn, row: Mapping[str, Any], now: datetime) -> None:
               f"(last: {_last_error(conn, row['id'])}).")
     endpoints.disable(conn, str(endpoint["id"]), reason)
     log.warning("webhook endpoint disabled", endpoint_id=str(endpoint["id"]), reason=reason)
-    from shared.notify import templates
-    from shared.notify.outbox import queue_email
-
     subject, body = templates.webhook_disabled(url=endpoint["url"], reason=reason)
     queue_email(conn, user_id=str(endpoint["user_id"]), kind=templates.WEBHOOK_DISABLED, subject=subject, body=body,
                 dedupe_key=templates.dedupe_key(templates.WEBHOOK_DISABLED, endpoint["id"], row["id"]))
@@ -282,9 +273,8 @@ def _last_error(conn: Conn, delivery_id: Any) -> str:
 
 
 def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: str,
-                    now: datetime | None = None) -> dict[str, Any]:
+                    now: datetime) -> dict[str, Any]:
     """Send a `webhook.test` event to one endpoint now (one attempt) and return that attempt."""
-    now = now or _utcnow()
     with db.service() as conn:
         row = conn.execute(
             "insert into webhook_deliveries (endpoint_id, user_id, event_type, payload, next_attempt_at) "

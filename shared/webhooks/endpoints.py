@@ -20,6 +20,14 @@ from shared.app import application
 from shared.db.database import Database
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.log import get_logger
+from shared.responses import (
+    WebhookAttempt,
+    WebhookAttempts,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookEndpoint,
+    WebhookList,
+)
 from shared.strict import StrictModel, UserText
 from shared.users import User
 from shared.webhooks.events import EVENT_TYPES
@@ -92,7 +100,7 @@ def _url_error(exc: EndpointUrlRefused) -> InvalidInput:
     return InvalidInput(exc.message, code="webhook_url_refused", detail={"field": "url", "reason": exc.reason})
 
 
-def create_endpoint(db: Database, user: User, body: EndpointCreate) -> dict[str, Any]:
+def create_endpoint(db: Database, user: User, body: EndpointCreate) -> WebhookCreated:
     try:
         check_endpoint_url(body.url)
     except EndpointUrlRefused as exc:
@@ -115,25 +123,25 @@ def create_endpoint(db: Database, user: User, body: EndpointCreate) -> dict[str,
         ).fetchone()
     assert row is not None
     log.info("webhook endpoint created", endpoint_id=endpoint_id, events=body.events)
-    return {**view(dict(row)), "secret": secret}
+    return WebhookCreated.model_validate({**view(dict(row)), "secret": secret})
 
 
-def list_endpoints(db: Database, user: User) -> list[dict[str, Any]]:
+def list_endpoints(db: Database, user: User) -> WebhookList:
     with db.user(user.claims) as conn:
         rows = conn.execute(f"select {_COLUMNS} from webhook_endpoints order by created_at").fetchall()  # noqa: S608
-    return [view(dict(row)) for row in rows]
+    return WebhookList(webhooks=[WebhookEndpoint.model_validate(view(dict(row))) for row in rows])
 
 
-def get_endpoint(db: Database, user: User, endpoint_id: str) -> dict[str, Any]:
+def get_endpoint(db: Database, user: User, endpoint_id: str) -> WebhookEndpoint:
     with db.user(user.claims) as conn:
         row = conn.execute(f"select {_COLUMNS} from webhook_endpoints where id = %s",  # noqa: S608
                            (endpoint_id,)).fetchone()
     if row is None:
         raise NotFound("We couldn't find that webhook endpoint.", code="webhook_not_found")
-    return view(dict(row))
+    return WebhookEndpoint.model_validate(view(dict(row)))
 
 
-def update_endpoint(db: Database, user: User, endpoint_id: str, body: EndpointUpdate) -> dict[str, Any]:
+def update_endpoint(db: Database, user: User, endpoint_id: str, body: EndpointUpdate) -> WebhookEndpoint:
     get_endpoint(db, user, endpoint_id)  # 404 for someone else's endpoint
     with db.service() as conn:
         if body.events is not None:
@@ -158,15 +166,15 @@ def disable(conn: Any, endpoint_id: str, reason: str) -> None:
                  "where endpoint_id = %s and status = 'pending'", (endpoint_id,))
 
 
-def delete_endpoint(db: Database, user: User, endpoint_id: str) -> dict[str, Any]:
+def delete_endpoint(db: Database, user: User, endpoint_id: str) -> WebhookDeleted:
     found = get_endpoint(db, user, endpoint_id)
     with db.service() as conn:
         conn.execute("delete from webhook_endpoints where id = %s and user_id = %s", (endpoint_id, user.id))
     log.info("webhook endpoint deleted", endpoint_id=endpoint_id)
-    return {**found, "deleted": True}
+    return WebhookDeleted.model_validate({**found.model_dump(), "deleted": True})
 
 
-def list_attempts(db: Database, user: User, endpoint_id: str, limit: int = 100) -> list[dict[str, Any]]:
+def list_attempts(db: Database, user: User, endpoint_id: str, limit: int = 100) -> WebhookAttempts:
     """Every delivery attempt to the endpoint, newest first, with its delivery's event and state."""
     get_endpoint(db, user, endpoint_id)
     with db.user(user.claims) as conn:
@@ -186,5 +194,5 @@ def list_attempts(db: Database, user: User, endpoint_id: str, limit: int = 100) 
         item = dict(row)
         item["delivery_id"] = str(item["delivery_id"])
         item["event_id"] = str(item["event_id"]) if item["event_id"] else None
-        out.append(item)
-    return out
+        out.append(WebhookAttempt.model_validate(item))
+    return WebhookAttempts(deliveries=out)

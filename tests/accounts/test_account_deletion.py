@@ -105,7 +105,7 @@ def test_deleting_a_user_revokes_every_grant_and_removes_every_object(db, platfo
     # Instagram has no revoke endpoint; its token is simply no longer stored anywhere.
     # The other user is untouched.
     assert [o.path for o in storage.list(f"{staying['sub']}/")] == sorted(kept_files)
-    credentials_for(db, kept_connection)
+    credentials_for(db, kept_connection, now=datetime.now(UTC))
     assert not _dead(platforms.sandbox, "tiktok", _tokens(db, kept_connection)[0])
 
 

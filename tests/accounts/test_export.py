@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -51,7 +52,7 @@ def test_export_holds_the_users_data_and_no_secret(db, platforms, functions):
     ids = _published_post(db, user, connection_id)
     platforms.sandbox.add_account("tiktok", "act.other", username="other.creator")
     _published_post(db, other, connect(db, other, "tiktok", sandbox_account="act.other"))
-    access_token = credentials_for(db, connection_id).access_token
+    access_token = credentials_for(db, connection_id, now=datetime.now(UTC)).access_token
 
     with _client(functions, user) as client:
         response = client.get("/publish-video/export")

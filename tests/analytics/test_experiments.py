@@ -12,6 +12,7 @@ from shared.analytics.collect import collect_due
 from shared.analytics.experiments import ExperimentRequest
 from shared.analytics.stats import compare_engagement, compare_rates
 from shared.http import ApiError
+from tests.support.edge import as_answered
 from tests.support.stack import as_user, bearer
 from tests.test_openapi import _validate
 
@@ -92,7 +93,7 @@ def test_switched_off_defaults_are_kept_off(harness, user_a, vertical_video, onl
     edited = experiments.set_defaults_enabled(harness.db, as_user(user_a), "instagram",
                                               experiments.DefaultsEdit(enabled=False))
     assert edited["items"][0]["enabled"] is False
-    with pytest.raises(ApiError) as missing:
+    with pytest.raises(ApiError) as missing, as_answered():
         experiments.set_defaults_enabled(harness.db, as_user(user_a), "youtube",
                                          experiments.DefaultsEdit(enabled=False))
     assert missing.value.status == 404

@@ -12,6 +12,7 @@ import pytest
 
 from shared.analytics.report import AnalyticsQuery, overview, overview_csv, post_metrics
 from shared.http import ApiError
+from tests.support.edge import as_answered
 from tests.support.stack import JWT_SECRET, as_user, bearer
 
 
@@ -68,7 +69,7 @@ def test_post_report_takes_the_latest_numbers_and_sums_them(db, user_a, post) ->
 
 
 def test_another_user_cannot_read_the_report(db, user_a, user_b, post) -> None:
-    with pytest.raises(ApiError) as missing:
+    with pytest.raises(ApiError) as missing, as_answered():
         post_metrics(db, as_user(user_b), post["post_id"])
     assert missing.value.status == 404
     assert overview(db, as_user(user_b), AnalyticsQuery()) ["items"] == []

@@ -6,6 +6,7 @@ import base64
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -102,8 +103,10 @@ def connect(db, user: dict[str, str], platform: str, **authorize_extra: str) -> 
     """Connect an account for `user` through the real flow; returns the connection id."""
     from shared.connections.flow import complete_authorization, start_authorization
 
-    params = follow_authorize(start_authorization(db, user["sub"], platform), **authorize_extra)
-    return complete_authorization(db, platform, code=params["code"], state=params["state"]).connection_ids[0]
+    now = datetime.now(UTC)
+    params = follow_authorize(start_authorization(db, user["sub"], platform, now=now), **authorize_extra)
+    return complete_authorization(db, platform, code=params["code"], state=params["state"],
+                                  now=now).connection_ids[0]
 
 
 def connection_row(db, connection_id: str) -> dict:

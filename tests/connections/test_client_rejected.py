@@ -102,7 +102,7 @@ def test_a_dead_grant_still_expires_the_connection(db, user_a, platforms, platfo
 @pytest.mark.parametrize("platform", ["tiktok", "youtube", "facebook"])
 def test_revoke_sends_no_token_in_a_url(db, user_a, platforms, platform):
     cid = connect(db, user_a, platform)
-    token = credentials_for(db, cid).access_token
+    token = credentials_for(db, cid, now=datetime.now(UTC)).access_token
     gone = call(connections, "DELETE", f"/{cid}", user=user_a)
     assert gone.status_code == 200 and gone.get_json()["status"] == "disconnected"
     assert platforms.sandbox.store("oauth")["tokens_in_url"] == []

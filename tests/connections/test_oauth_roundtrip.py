@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from functions.connections import connections
@@ -156,7 +158,7 @@ def test_blotato_connects_with_the_users_key_and_chosen_account(db, user_a, plat
     assert key.encode() not in bytes(row["access_token_ciphertext"])
     from shared.connections.refresh import credentials_for
 
-    creds = credentials_for(db, str(row["id"]))
+    creds = credentials_for(db, str(row["id"]), now=datetime.now(UTC))
     assert (creds.access_token, creds.account_id) == (key, "acc-2")
 
 

@@ -57,7 +57,7 @@ def test_revoked_refresh_token_expires_the_connection_with_one_mail(db, user_a, 
     assert cid in refresh_due(db, later).expired
     assert cid not in refresh_due(db, later).expired
     with pytest.raises(AuthError):
-        credentials_for(db, cid)
+        credentials_for(db, cid, now=datetime.now(UTC))
 
     row = connection_row(db, cid)
     assert (row["status"], row["status_reason"]) == ("expired", "invalid_grant")
@@ -137,7 +137,7 @@ def test_facebook_page_tokens_are_never_refreshed(db, user_a, platforms):
 
 def test_credentials_for_refreshes_an_expiring_token_on_demand(db, user_a, platforms):
     cid = connect(db, user_a, "tiktok")
-    first = credentials_for(db, cid)
+    first = credentials_for(db, cid, now=datetime.now(UTC))
     assert first.account_id == connection_row(db, cid)["platform_account_id"]
     assert "creator_info" in first.account_info
     soon = datetime.now(UTC) + timedelta(hours=2) - timedelta(minutes=2)

@@ -85,9 +85,11 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
     mark_expired(db, cid, "access_token_invalid")
     enqueued: list[list[str]] = []
 
-    params = follow_authorize(start_authorization(db, user_a["sub"], "tiktok"), sandbox_account=account)
+    params = follow_authorize(start_authorization(db, user_a["sub"], "tiktok", now=datetime.now(UTC)),
+                              sandbox_account=account)
     result = complete_authorization(db, "tiktok", code=params["code"], state=params["state"],
-                                    on_targets_resumed=enqueued.append, on_reconnected=resume_after_reconnect)
+                                    on_targets_resumed=enqueued.append, on_reconnected=resume_after_reconnect,
+                                    now=datetime.now(UTC))
 
     assert result.connection_ids == [cid] and result.reconnected_ids == [cid]
     assert sorted(result.resumed_target_ids) == sorted(parked)
@@ -103,7 +105,7 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
     assert all(s["next_attempt_at"] <= datetime.now(UTC) and s["task_seq"] == 1 for s in resumed)
     assert sorted(s["state"] for s in states if str(s["id"]) not in parked) == ["failed"]
     # The new tokens work; a later expiry would send a new mail (new credentials generation).
-    platforms.sandbox.check_token("tiktok", credentials_for(db, cid).access_token)
+    platforms.sandbox.check_token("tiktok", credentials_for(db, cid, now=datetime.now(UTC)).access_token)
     mark_expired(db, cid, "invalid_grant")
     assert len(_mails(db, user_a, "connection_expired")) == 2
 
@@ -117,8 +119,10 @@ def test_a_failing_enqueue_hook_does_not_lose_the_reconnect(db, user_a, platform
         raise RuntimeError("queue down")
 
     account = connection_row(db, cid)["platform_account_id"]
-    params = follow_authorize(start_authorization(db, user_a["sub"], "youtube"), sandbox_account=account)
+    params = follow_authorize(start_authorization(db, user_a["sub"], "youtube", now=datetime.now(UTC)),
+                              sandbox_account=account)
     result = complete_authorization(db, "youtube", code=params["code"], state=params["state"],
-                                    on_targets_resumed=broken, on_reconnected=resume_after_reconnect)
+                                    on_targets_resumed=broken, on_reconnected=resume_after_reconnect,
+                                    now=datetime.now(UTC))
     assert result.resumed_target_ids == parked
     assert connection_row(db, cid)["status"] == "connected"

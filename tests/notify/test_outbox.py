@@ -55,8 +55,8 @@ def test_the_same_event_queued_twice_is_one_row_and_one_mail(db, user_a, mailer,
     assert queue(db, user_a, "published:target-1") is True
     assert queue(db, user_a, "published:target-1") is False
     assert len(rows(db, user_a)) == 1
-    assert drain_outbox(db, mailer) == 1
-    assert drain_outbox(db, mailer) == 0
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 1
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 0
     assert len(smtp.messages()) == 1
 
 
@@ -80,14 +80,14 @@ def test_drain_sends_to_the_account_address_and_marks_sent(db, user_a, mailer, s
 def test_smtp_down_counts_an_attempt_and_the_next_drain_sends_exactly_once(db, user_a, mailer, smtp):
     queue(db, user_a, "failed:target-3")
     smtp.stop()
-    assert drain_outbox(db, mailer) == 0
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 0
     [row] = rows(db, user_a)
     assert row["sent_at"] is None and row["attempts"] == 1
     assert "Connection" in row["last_error"]
 
     smtp.start()  # same port as before
-    assert drain_outbox(db, mailer) == 1
-    assert drain_outbox(db, mailer) == 0
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 1
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 0
     [row] = rows(db, user_a)
     assert row["sent_at"] is not None and row["attempts"] == 2 and row["last_error"] is None
     assert len(smtp.messages()) == 1
@@ -97,18 +97,18 @@ def test_gives_up_after_max_attempts(db, user_a, mailer, smtp):
     queue(db, user_a, "failed:target-4")
     nowhere = SmtpMailer(MailSettings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout=2))
     for _ in range(MAX_ATTEMPTS + 2):
-        drain_outbox(db, nowhere)
+        drain_outbox(db, nowhere, now=datetime.now(UTC))
     [row] = rows(db, user_a)
     assert row["attempts"] == MAX_ATTEMPTS and row["sent_at"] is None
-    assert drain_outbox(db, mailer) == 0
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 0
     assert smtp.messages() == []
 
 
 def test_drain_respects_its_limit(db, user_a, mailer, smtp):
     for _ in range(3):
         queue(db, user_a)
-    assert drain_outbox(db, mailer, limit=2) == 2
-    assert drain_outbox(db, mailer, limit=2) == 1
+    assert drain_outbox(db, mailer, limit=2, now=datetime.now(UTC)) == 2
+    assert drain_outbox(db, mailer, limit=2, now=datetime.now(UTC)) == 1
     assert len(smtp.messages()) == 3
 
 
@@ -116,7 +116,8 @@ def test_concurrent_drains_send_each_mail_once(db, user_a, mailer, smtp):
     for n in range(16):
         queue(db, user_a, subject=f"mail {n}")
     counts: list[int] = []
-    threads = [threading.Thread(target=lambda: counts.append(drain_outbox(db, mailer))) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: counts.append(drain_outbox(db, mailer, now=datetime.now(UTC))))
+               for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -132,7 +133,7 @@ def test_a_rolled_back_event_leaves_no_mail(db, user_a, mailer, smtp):
                     dedupe_key="failed:rolled-back")
         raise RuntimeError("the state change failed")
     assert rows(db, user_a) == []
-    assert drain_outbox(db, mailer) == 0
+    assert drain_outbox(db, mailer, now=datetime.now(UTC)) == 0
 
 
 def test_a_user_without_an_email_address_gets_no_mail(db, mailer):

@@ -6,7 +6,7 @@ events outbox is turned into mails by the tick's duty and sent to a real SMTP se
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,7 +49,7 @@ def _send(harness: Harness, user: dict[str, str], smtp: LocalSmtpServer) -> list
     with harness.db.service() as conn:  # other tests' mails are not this test's business
         conn.execute("update notifications set sent_at = now() where sent_at is null and user_id <> %s",
                      (user["sub"],))
-    drain_outbox(harness.db, SmtpMailer(MailSettings(smtp_host=smtp.host, smtp_port=smtp.port)))
+    drain_outbox(harness.db, SmtpMailer(MailSettings(smtp_host=smtp.host, smtp_port=smtp.port)), now=datetime.now(UTC))
     return [m for m in smtp.messages() if m["To"] == user["email"]]
 
 

@@ -7,6 +7,7 @@ queue, a reconnect URL, a catalog entry, and publishes through the real worker.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -36,11 +37,12 @@ def echo(monkeypatch):
 
 
 def _connect(harness: Harness, user: dict[str, str]) -> str:
-    url = flow.start_authorization(harness.db, user["sub"], "echo")
+    url = flow.start_authorization(harness.db, user["sub"], "echo", now=datetime.now(UTC))
     answer = httpx.get(url, follow_redirects=False, timeout=10)
     assert answer.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["location"]).query).items()}
-    result = flow.complete_authorization(harness.db, "echo", code=params["code"], state=params["state"])
+    result = flow.complete_authorization(harness.db, "echo", code=params["code"], state=params["state"],
+                                         now=datetime.now(UTC))
     return result.connection_ids[0]
 
 
@@ -63,7 +65,7 @@ def test_a_registered_platform_connects_and_publishes_through_the_generic_paths(
     assert queue_specs()["publish-echo"].dispatch_deadline_s == 600
 
     connection_id = _connect(harness, user_a)
-    listed = service.get_connection(harness.db, user_a, connection_id)
+    listed = service.get_connection(harness.db, user_a, connection_id).model_dump()
     assert (listed["platform"], listed["display_platform"], listed["username"]) == ("echo", "Echo", "echoer")
     assert listed["reconnect_url"].endswith("/oauth/start/echo")
 

@@ -116,7 +116,7 @@ class Harness:
         from shared.connections.flow import complete_authorization, start_authorization
         from shared.publishing.targets import resume_after_reconnect
 
-        url = start_authorization(self.db, user["sub"], platform)
+        url = start_authorization(self.db, user["sub"], platform, now=self.clock.now)
         if authorize_extra:
             url += "&" + "&".join(f"{k}={v}" for k, v in authorize_extra.items())
         response = httpx.get(url, follow_redirects=False, timeout=10)
@@ -124,7 +124,7 @@ class Harness:
         params = {k: v[0] for k, v in parse_qs(urlparse(response.headers["location"]).query).items()}
         result = complete_authorization(self.db, platform, code=params["code"], state=params["state"],
                                         on_targets_resumed=self.enqueue_targets if resume_hook else None,
-                                        on_reconnected=resume_after_reconnect)
+                                        on_reconnected=resume_after_reconnect, now=self.clock.now)
         return result.connection_ids[0]
 
     def enqueue_targets(self, target_ids: list[str]) -> None:
@@ -177,7 +177,7 @@ class Harness:
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
         result = connect_api_key(self.db, user["sub"], "blotato", api_key=key, on_targets_resumed=self.enqueue_targets,
-                                 on_reconnected=resume_after_reconnect)
+                                 on_reconnected=resume_after_reconnect, now=self.clock.now)
         return result.connection_ids[0]
 
     def video(self, user: dict[str, str], path: Path) -> str:
@@ -185,8 +185,9 @@ class Harness:
 
         with path.open("rb") as handle:
             stored = upload_video(user["sub"], iter(lambda: handle.read(1 << 20), b""), filename=path.name,
-                                  content_type="video/mp4", db=self.db, storage=self.storage)
-        return str(stored["video_id"])
+                                  content_type="video/mp4", db=self.db, storage=self.storage,
+                                  now=self.clock.now)
+        return stored.video_id
 
     # -- publishing
     def publish(self, user: dict[str, str], **request: Any) -> dict[str, Any]:

@@ -54,7 +54,8 @@ def token(*, key=KEY, **overrides) -> str:
 
 
 def verify(headers) -> None:
-    verify_task_request(headers, settings=SETTINGS, environment="production", certs_fetcher=certs_fetcher)
+    verify_task_request(headers, settings=SETTINGS, environment="production", certs_fetcher=certs_fetcher,
+                        now=time.time())
 
 
 def test_a_token_signed_for_our_account_and_audience_passes():
@@ -91,19 +92,20 @@ def test_unreachable_certificates_refuse_instead_of_crashing():
 
     with pytest.raises(TaskAuthError):
         verify_task_request({"Authorization": f"Bearer {token()}"}, settings=SETTINGS,
-                            environment="production", certs_fetcher=broken)
+                            environment="production", certs_fetcher=broken, now=time.time())
 
 
 def test_production_without_audience_or_account_is_a_configuration_error():
     with pytest.raises(ConfigError):
         verify_task_request({"Authorization": f"Bearer {token()}"}, settings=TasksSettings(),
-                            environment="production", certs_fetcher=certs_fetcher)
+                            environment="production", certs_fetcher=certs_fetcher, now=time.time())
 
 
 @pytest.mark.parametrize("environment", ["local", "test"])
 def test_locally_emulator_deliveries_and_bare_requests_are_accepted(environment):
-    verify_task_request({"X-CloudTasks-QueueName": "projects/p/locations/l/queues/q"}, environment=environment)
-    verify_task_request({}, environment=environment)
+    verify_task_request({"X-CloudTasks-QueueName": "projects/p/locations/l/queues/q"}, settings=TasksSettings(),
+                        environment=environment, now=time.time())
+    verify_task_request({}, settings=TasksSettings(), environment=environment, now=time.time())
 
 
 # --- Cloud Run: the token arrives with its signature removed ------------------------------
@@ -125,7 +127,7 @@ def verify_on_cloud_run(tok: str, *, settings=TRUSTING, env=ON_CLOUD_RUN) -> Non
         raise AssertionError("a signature-removed token must not be checked against certificates")
 
     verify_task_request({"Authorization": f"Bearer {tok}"}, settings=settings, environment="production",
-                        certs_fetcher=no_certs, env=env)
+                        certs_fetcher=no_certs, env=env, now=time.time())
 
 
 def test_a_signature_removed_token_with_our_claims_passes_on_cloud_run_with_the_invoker_check():
@@ -172,9 +174,9 @@ def test_a_garbled_signature_removed_token_is_refused():
 def test_a_signed_token_still_needs_a_valid_signature_on_cloud_run():
     with pytest.raises(TaskAuthError):
         verify_task_request({"Authorization": f"Bearer {token(key=OTHER_KEY)}"}, settings=TRUSTING,
-                            environment="production", certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN)
+                            environment="production", certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN, now=time.time())
     verify_task_request({"Authorization": f"Bearer {token()}"}, settings=TRUSTING, environment="production",
-                        certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN)
+                        certs_fetcher=certs_fetcher, env=ON_CLOUD_RUN, now=time.time())
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -89,7 +89,7 @@ def test_a_dead_endpoint_is_retried_for_a_day_then_turned_off_and_the_user_is_ma
     with harness.db.service() as conn:
         conn.execute("update notifications set sent_at = now() where sent_at is null and user_id <> %s",
                      (user_a["sub"],))
-    drain_outbox(harness.db, SmtpMailer(MailSettings(smtp_host=smtp.host, smtp_port=smtp.port)))
+    drain_outbox(harness.db, SmtpMailer(MailSettings(smtp_host=smtp.host, smtp_port=smtp.port)), now=datetime.now(UTC))
     (mail,) = [m for m in smtp.messages() if m["Subject"] == "We turned off one of your webhooks"]
     assert mail["To"] == user_a["email"]
     text = mail.get_content()

@@ -36,8 +36,8 @@ def test_rotation_reencrypts_webhook_secrets_bound_to_their_endpoint(rotation_db
     user = User(id=claims["sub"], email=claims["email"], claims=claims)
     two_keys(1)
     body = endpoints.EndpointCreate(url="http://127.0.0.1:9/hook", events=["post.completed"])
-    first = endpoints.create_endpoint(rotation_db, user, body)
-    second = endpoints.create_endpoint(rotation_db, user, body)
+    first = endpoints.create_endpoint(rotation_db, user, body).model_dump()
+    second = endpoints.create_endpoint(rotation_db, user, body).model_dump()
 
     def stored(endpoint_id: str) -> bytes:
         with rotation_db.service() as conn:
