@@ -62,13 +62,18 @@ def create(conn: Conn, values: Mapping[str, Any]) -> dict[str, Any]:
     return dict(row)
 
 
+def _assignments(values: Mapping[str, Any]) -> sql.Composed:
+    """`col = %s, ...` for the user's choices; consent is only ever added, never cleared."""
+    return sql.SQL(", ").join(
+        sql.SQL("consent = coalesce(%s, consent)") if name == "consent" else sql.SQL("{} = %s").format(
+            sql.Identifier(name)) for name in values)
+
+
 @_action("edit")
 def edit(conn: Conn, target_id: str, user_id: str, values: Mapping[str, Any], returning: sql.Composable
          ) -> dict[str, Any] | None:
     """Change what the user chose, only while the target is scheduled and not staged yet."""
-    assignments = sql.SQL(", ").join(
-        sql.SQL("consent = coalesce(%s, consent)") if name == "consent" else sql.SQL("{} = %s").format(
-            sql.Identifier(name)) for name in values)
+    assignments = _assignments(values)
     with server_writes(conn):
         row = conn.execute(
             sql.SQL("update publish_targets set {} where id = %s and user_id = %s and state = {} "
@@ -84,9 +89,7 @@ def edit_staged(conn: Conn, target_id: str, user_id: str, values: Mapping[str, A
                 returning: sql.Composable) -> dict[str, Any] | None:
     """Change what the user chose of a target staged on its platform; `step_data` replaces its step
     data so the worker updates (or removes and re-stages) the staged object next."""
-    assignments = sql.SQL(", ").join(
-        sql.SQL("consent = coalesce(%s, consent)") if name == "consent" else sql.SQL("{} = %s").format(
-            sql.Identifier(name)) for name in values)
+    assignments = _assignments(values)
     with server_writes(conn):
         row = conn.execute(
             sql.SQL("update publish_targets set {}, step_data = %s where id = %s and user_id = %s and state = {} "

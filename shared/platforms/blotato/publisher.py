@@ -206,11 +206,8 @@ class BlotatoAdapter(PlatformAdapter):
         post_id = str(data["post_submission_id"])
         body = self._call("GET", f"/v2/posts/{post_id}", job).json()
         status = body.get("status")
-        if status == "published":
-            return StepOutcome(None, {"status": status},
-                               published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
-        if status == "failed":
-            raise failed_post_error(body.get("errorMessage"), post_id)
+        if (final := _final_outcome(body, post_id)) is not None:
+            return final
         if status == "scheduled" and data.get("scheduled_for"):
             return StepOutcome("confirm_live", {"status": status})   # held by the pipeline until the slot
         # "in-progress", or a state Blotato may add (scheduled): keep polling, within reason.
@@ -228,11 +225,8 @@ class BlotatoAdapter(PlatformAdapter):
         post_id = str(data["post_submission_id"])
         body = self._call("GET", f"/v2/posts/{post_id}", job).json()
         status = body.get("status")
-        if status == "published":
-            return StepOutcome(None, {"status": status},
-                               published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
-        if status == "failed":
-            raise failed_post_error(body.get("errorMessage"), post_id)
+        if (final := _final_outcome(body, post_id)) is not None:
+            return final
         return StepOutcome("confirm_live", {"status": status}, wait_seconds=self.settings.publish_check_seconds)
 
     def _delete_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -387,3 +381,13 @@ class BlotatoAdapter(PlatformAdapter):
         until = job.now + timedelta(seconds=self.settings.max_processing_seconds)
         return StepOutcome("confirm_create", {"confirm_until": until.isoformat()},
                            wait_seconds=self.settings.poll_seconds * 5)
+
+
+def _final_outcome(body: Mapping[str, Any], post_id: str) -> StepOutcome | None:
+    """The end of a post's road: published (with its link) or failed (raised); None while it is on the way."""
+    if body.get("status") == "published":
+        return StepOutcome(None, {"status": "published"},
+                           published=PublishedPost(platform_post_id=post_id, url=body.get("publicUrl")))
+    if body.get("status") == "failed":
+        raise failed_post_error(body.get("errorMessage"), post_id)
+    return None
