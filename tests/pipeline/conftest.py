@@ -62,6 +62,10 @@ def _park_runnable_targets(db) -> None:
         # takes the oldest few per call. Deleted, not marked failed: a status change is an event
         # (batch.completed) that a later webhook test would count. Nothing refers to it before expansion.
         conn.execute("delete from publish_batches where status = 'accepted'")
+        # Project-wide budgets (YouTube's daily units, Blotato's key) and Meta's usage holds count every
+        # test's calls: what earlier tests spent must not defer this test's steps.
+        conn.execute("delete from platform_quota_usage where scope like 'project/%'")
+        conn.execute("delete from platform_usage_holds")
         # A published target with a follow-up due (its link still to read) is claimed by the tick too.
         conn.execute("update publish_targets set next_attempt_at = null, lease_owner = null, lease_expires_at = null "
                      "where state = 'published' and next_attempt_at is not null")
