@@ -26,7 +26,7 @@ def _connect_blotato(call: Call) -> object:
     body = call.body(BlotatoConnect)
     with blotato_key_as_input():
         app = application()
-        result = service.connect_api_key(app.database, call.user.id, "blotato", api_key=body.api_key,
+        result = service.connect_api_key(app.database, app.vault, call.user.id, "blotato", api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock())
     return {"platform": result.platform, "connection_ids": result.connection_ids,
@@ -34,11 +34,14 @@ def _connect_blotato(call: Call) -> object:
 
 
 connections = dispatch("connections", {
-    "GET /connections": lambda call: service.list_connections(application().database, call.user.claims),
+    "GET /connections": lambda call: service.list_connections(
+        application().database, call.user.claims, application().settings.functions_base_url),
     "GET /connections/{connection_id}": lambda call: service.get_connection(
-        application().database, call.user.claims, call.params["connection_id"]),
+        application().database, call.user.claims, call.params["connection_id"],
+        application().settings.functions_base_url),
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(
-        application().database, call.user.claims, call.params["connection_id"]),
+        application().database, application().vault, call.user.claims, call.params["connection_id"],
+        application().settings.functions_base_url),
     "POST /connections/blotato/accounts": _blotato_accounts,
     "POST /connections/blotato": _connect_blotato,
 })

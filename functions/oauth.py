@@ -30,18 +30,19 @@ log = get_logger(__name__)
 def _start(call: Call, body: StartRequest) -> object:
     platform = call.params["platform"]
     app = application()
-    url = flow.start_authorization(app.database, call.user.id, platform, return_path=body.return_path,
-                                   now=app.clock())
+    url = flow.start_authorization(app.database, app.vault, call.user.id, platform, return_path=body.return_path,
+                                   now=app.clock(), base_url=app.settings.functions_base_url)
     return {"platform": platform, "authorization_url": url}
 
 
 def _complete(call: Call) -> object:
     body = call.body(CompleteRequest)
     app = application()
-    result = flow.complete_authorization(app.database, body.platform, code=body.code, state=body.state,
+    result = flow.complete_authorization(app.database, app.vault, body.platform, code=body.code, state=body.state,
                                          error=body.error, expected_user_id=call.user.id,
                                          on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect, now=app.clock())
+                                         on_reconnected=resume_after_reconnect, now=app.clock(),
+                                         base_url=app.settings.functions_base_url)
     return {"platform": result.platform, "connection_ids": result.connection_ids,
             "reconnected_ids": result.reconnected_ids, "resumed_target_ids": result.resumed_target_ids}
 
@@ -55,9 +56,9 @@ def _callback(call: Call) -> object:
     app = application()
     try:
         result = flow.complete_authorization(
-            app.database, platform, code=args.get("code"), state=args.get("state"),
+            app.database, app.vault, platform, code=args.get("code"), state=args.get("state"),
             error=args.get("error"), on_targets_resumed=app.runtime.enqueue_targets,
-            on_reconnected=resume_after_reconnect, now=app.clock())
+            on_reconnected=resume_after_reconnect, now=app.clock(), base_url=app.settings.functions_base_url)
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
     except (ConnectionFlowError, PlatformError) as exc:

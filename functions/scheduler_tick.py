@@ -10,4 +10,4 @@ from shared.scheduler import run_tick
 @internal_endpoint
 def scheduler_tick(request: flask.Request) -> dict[str, object]:
     app = application()
-    return run_tick(app.runtime, app.storage, app.storage_settings)
+    return run_tick(app)

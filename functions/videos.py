@@ -45,26 +45,26 @@ def _owned_video(user: User, video_id: str) -> VideoDetail:
     app = application()
     # 404 unless RLS shows it to this user
     return service.get_video(user.claims, video_id, db=app.database, storage=app.storage,
-                             now=app.clock())
+                             settings=app.storage_settings, now=app.clock())
 
 
 def _upload(call: Call) -> VideoView:
     request = call.request
+    app = application()
     if request.mimetype in ("application/json", "multipart/form-data"):
         raise ApiError(415, "send_raw_video", "Please send the video file itself as the request body "
                        "(Content-Type video/mp4), with its name in the X-Filename header.")
     length = request.content_length
-    limit = service.max_video_bytes()
+    limit = app.storage_settings.max_video_bytes
     if length is not None and length > limit:
         raise service.too_large_error(limit, length)  # before a single byte is read or stored
-    request_limit = service.max_upload_request_bytes()
+    request_limit = app.storage_settings.max_upload_request_bytes
     if length is not None and length > request_limit:
         raise service.use_register_error(request_limit, length)  # Cloud Run would cut it off anyway
     context = call.query(VideoContext)  # the body is the file: context rides the query
-    app = application()
     return service.upload_video(call.user.id, _body_chunks(request), filename=request.headers.get("X-Filename"),
                                 content_type=request.mimetype, content_length=length, context=context,
-                                db=app.database, storage=app.storage, now=app.clock())
+                                db=app.database, storage=app.storage, settings=app.storage_settings, now=app.clock())
 
 
 def _cover(call: Call) -> dict[str, Any]:
@@ -114,21 +114,24 @@ def _register(call: Call) -> VideoView:
     body = call.body(RegisterBody)
     app = application()
     return service.register_video(call.user.id, body.path, filename=body.filename, context=body.context,
-                                  db=app.database, storage=app.storage, now=app.clock())
+                                  db=app.database, storage=app.storage, settings=app.storage_settings,
+                                  now=app.clock())
 
 
 def _import(call: Call) -> VideoView:
     body = call.body(ImportBody)
     app = application()
-    policy = app.media_settings.url_policy(service.max_video_bytes(), is_local=app.settings.is_local)
+    policy = app.media_settings.url_policy(app.storage_settings.max_video_bytes, is_local=app.settings.is_local)
     return service.import_video(call.user.id, body.url, policy=policy, context=body.context,
-                                db=app.database, storage=app.storage, now=app.clock())
+                                db=app.database, storage=app.storage, settings=app.storage_settings,
+                                now=app.clock())
 
 
 
 def _list(call: Call) -> VideoList:
     app = application()
-    return service.list_videos(call.user.claims, db=app.database, storage=app.storage, now=app.clock())
+    return service.list_videos(call.user.claims, db=app.database, storage=app.storage,
+                               settings=app.storage_settings, now=app.clock())
 
 
 def _delete(call: Call) -> VideoDeleted:

@@ -20,4 +20,5 @@ def webhook_delivery(request: flask.Request) -> dict[str, object]:
         raise ApiError(400, "bad_task", "A webhook task needs a delivery_id and an attempt number.")
     app = application()
     return {"delivery_id": delivery_id, "outcome": deliver(app.database, app.queue, delivery_id, attempt,
-                                                                 app.clock())}
+                                                                 app.clock(), vault=app.vault,
+                                                                 settings=app.settings)}

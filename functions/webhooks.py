@@ -21,12 +21,13 @@ def _send_test(call: Call) -> object:
     endpoint_id = call.params["webhook_id"]
     app = application()
     service.get_endpoint(app.database, call.user, endpoint_id)  # 404 unless it is the user's
-    return delivery.send_test_event(app.database, app.queue, call.user.id, endpoint_id, app.clock())
+    return delivery.send_test_event(app.database, app.queue, call.user.id, endpoint_id, app.clock(),
+                                    vault=app.vault, settings=app.settings)
 
 
 webhooks = dispatch("webhooks", {
     "POST /webhooks": lambda call: service.create_endpoint(
-        application().database, call.user, call.body(service.EndpointCreate)),
+        application().database, application().vault, call.user, call.body(service.EndpointCreate)),
     "GET /webhooks": lambda call: service.list_endpoints(application().database, call.user),
     "GET /webhooks/{webhook_id}": lambda call: service.get_endpoint(
         application().database, call.user, call.params["webhook_id"]),

@@ -61,9 +61,6 @@ class Application:
             raise TypeError(f"unknown application parts: {', '.join(sorted(unknown))}")
         self._given = dict(parts)
         self._parts = dict(parts)
-        # Each platform's settings and what its adapter derives from them (limits, quotas), read
-        # when first asked for: see `from_platform_settings`.
-        self._platform_parts: dict[tuple[type[Any], Callable[[Any], Any]], Any] = {}
         # Re-entrant: building the database asks for the settings.
         self._lock = threading.RLock()
 
@@ -158,34 +155,11 @@ class Application:
     def runtime(self) -> Runtime:
         """The publishing pipeline's ports, wired to this application's parts."""
         def build() -> Runtime:
-            from shared.publishing.wiring import build_runtime
+            from shared.wiring import build_runtime
 
             return build_runtime(self)
 
         return self._part("runtime", build)
-
-    def platform_settings(self, settings_class: type[T]) -> T:
-        """A platform's settings (its `<KEY>_*` variables), read on first use, then kept."""
-        return self.from_platform_settings(settings_class, _as_is)
-
-    def from_platform_settings(self, settings_class: type[Any], build: Callable[[Any], T]) -> T:
-        """`build(settings)` on a platform's settings, computed on first use, then kept.
-
-        Adapters' limits and quotas are derived this way (`shared.platforms.base.SettingsDerived`):
-        read once per application instead of when their module is imported.
-        """
-        key = (settings_class, build)
-        try:
-            return self._platform_parts[key]  # type: ignore[no-any-return]
-        except KeyError:
-            pass
-        with self._lock:
-            if key not in self._platform_parts:
-                read = (settings_class, _as_is)
-                if read not in self._platform_parts:
-                    self._platform_parts[read] = load(settings_class)
-                self._platform_parts[key] = build(self._platform_parts[read])
-            return self._platform_parts[key]  # type: ignore[no-any-return]
 
     def _build_database(self) -> Database:
         from shared.db.database import Database
@@ -194,10 +168,6 @@ class Application:
         settings = self.settings
         return Database(settings.database_url or admin_url(), min_size=settings.db_pool_min,
                         max_size=settings.db_pool_max)
-
-
-def _as_is(settings: T) -> T:
-    return settings
 
 
 def bootstrap(**parts: Any) -> Application:

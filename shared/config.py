@@ -8,6 +8,7 @@ read when the application is built (shared/app.py), never at import time.
 
 from __future__ import annotations
 
+import os
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
@@ -70,3 +71,24 @@ def load(settings_cls: type[S]) -> S:
             problems.append(f"{name}: {err['msg']}")
         raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
 
+
+
+def variables_read(settings_cls: type[BaseSettings]) -> tuple[str, ...]:
+    """The environment variables a settings class reads (its prefix + field name, or the field's alias)."""
+    prefix = str(settings_cls.model_config.get("env_prefix") or "")
+    names = []
+    for name, info in settings_cls.model_fields.items():
+        alias = info.validation_alias
+        names.append(alias if isinstance(alias, str) else f"{prefix}{name}")
+    return tuple(names)
+
+
+def environment_of(settings_cls: type[BaseSettings]) -> tuple[str | None, ...]:
+    """The current values of the variables `settings_cls` reads, looked up as it does (case-insensitively).
+
+    Cheap (a scan of the environment, tens of microseconds, against ~1.5 ms for building the
+    settings), so a value derived from settings can be remembered per environment: see
+    `shared.platforms.base.SettingsDerived`.
+    """
+    current = {key.lower(): value for key, value in os.environ.items()}
+    return tuple(current.get(name.lower()) for name in variables_read(settings_cls))

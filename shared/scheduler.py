@@ -7,11 +7,13 @@ ops, accounts); the composition root's caller hands it the parts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.log import get_logger
 
 if TYPE_CHECKING:
+    from shared.config import CoreSettings
+    from shared.connections.vault import TokenVault
     from shared.publishing.runtime import Runtime
     from shared.storage.base import Storage
     from shared.storage.settings import StorageSettings
@@ -19,10 +21,27 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-def run_tick(rt: Runtime, files: Storage, storage_settings: StorageSettings) -> dict[str, Any]:
-    """Everything the minute tick does, at `rt.clock()`; one failing duty never stops the others.
+class TickParts(Protocol):
+    """What the tick runs on: the application's parts (shared/app.py's `Application` has them). Read
+    when a duty needs them, so a tick that refreshes no token never builds the vault."""
 
-    `storage_settings` (the application's) set the age-out rule and the storage alert level.
+    @property
+    def runtime(self) -> Runtime: ...
+    @property
+    def storage(self) -> Storage: ...
+    @property
+    def storage_settings(self) -> StorageSettings: ...
+    @property
+    def settings(self) -> CoreSettings: ...
+    @property
+    def vault(self) -> TokenVault: ...
+
+
+def run_tick(parts: TickParts) -> dict[str, Any]:
+    """Everything the minute tick does, at the runtime's clock; one failing duty never stops the others.
+
+    The storage settings set the age-out rule and the storage alert level; the core settings give
+    the links in mails and the webhook task URL; the vault opens stored tokens.
     """
     # Imported here, not at the top: the scheduler function imports this module at cold start;
     # the duties' modules (platforms, mail, analytics) load on its first tick.
@@ -39,21 +58,22 @@ def run_tick(rt: Runtime, files: Storage, storage_settings: StorageSettings) -> 
     from shared.publishing.outcomes import mail_outcomes
     from shared.webhooks.delivery import webhook_tick
 
+    rt, files, storage_settings, settings = parts.runtime, parts.storage, parts.storage_settings, parts.settings
     now = rt.clock()
     duties: dict[str, Any] = {
         "enqueued": lambda: tick.enqueue_due(rt, now),
         "batches_expanded": lambda: bulk.expand_pending(rt),
-        "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, now).as_dict()),
+        "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, parts.vault, now).as_dict()),
         "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
         # Outcome mails and webhooks come from the events outbox (shared/publishing/outcomes.py, shared/webhooks/).
-        "outcome_mails": lambda: mail_outcomes(rt.db, now, files).as_dict(),
-        "webhooks": lambda: webhook_tick(rt.db, rt.queue, now),
+        "outcome_mails": lambda: mail_outcomes(rt.db, now, files, settings.frontend_url).as_dict(),
+        "webhooks": lambda: webhook_tick(rt.db, rt.queue, now, settings),
         "mails_sent": lambda: drain_outbox(rt.db, SmtpMailer(), now=now),
         "retention": lambda: len(run_retention(rt.db, files, now, settings=storage_settings).deleted_videos),
         "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
         "analytics": lambda: collect_due(rt.db, rt, now).as_dict(),
-        "experiments": lambda: decide_due(rt.db, now),
-        "account_cleanup": lambda: run_account_cleanup(rt.db, files, now).as_dict(),
+        "experiments": lambda: decide_due(rt.db, now, frontend_url=settings.frontend_url),
+        "account_cleanup": lambda: run_account_cleanup(rt.db, files, parts.vault, now).as_dict(),
         # Every 5 minutes: each operator alert's value as an `ops_metric` log line (docs/deploy.md, Alerts).
         "alerts_breached": lambda: log_readings(rt.db, now) if now.minute % 5 == 0 else [],
     }

@@ -16,7 +16,6 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.app import application
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unavailable
 from shared.log import get_logger
@@ -28,20 +27,13 @@ from shared.media.validate import verdicts_for
 from shared.responses import Rendition, VideoDetail, VideoList, VideoView
 from shared.storage import ObjectTooLarge, Storage, StorageError
 from shared.storage.base import clean_path, human_size
+from shared.storage.settings import StorageSettings
 from shared.video_context import VideoContext
 
 log = get_logger(__name__)
 
 VIDEO_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".m4v": "video/mp4", ".webm": "video/webm",
                ".mkv": "video/x-matroska"}
-
-
-def max_video_bytes() -> int:
-    return application().storage_settings.max_video_bytes
-
-
-def max_upload_request_bytes() -> int:
-    return application().storage_settings.max_upload_request_bytes
 
 
 def use_register_error(limit: int, size: int) -> TooLarge:
@@ -140,10 +132,11 @@ def upload_video(
     context: VideoContext | None = None,
     db: Database,
     storage: Storage,
+    settings: StorageSettings,
     now: datetime,
 ) -> VideoView:
     """Stream an upload into storage and record it. 413 before reading when Content-Length is too big."""
-    limit = max_video_bytes()
+    limit = settings.max_video_bytes
     if content_length is not None and content_length > limit:
         raise too_large_error(limit, content_length)
     video_id = str(uuid.uuid4())
@@ -165,7 +158,7 @@ def upload_video(
 
 def register_video(
     user_id: str, path: str, *, filename: str | None = None, context: VideoContext | None = None,
-    db: Database, storage: Storage, now: datetime,
+    db: Database, storage: Storage, settings: StorageSettings, now: datetime,
 ) -> VideoView:
     """Record a file the user already put in storage (e.g. a direct TUS upload) under their own folder."""
     try:
@@ -177,9 +170,9 @@ def register_video(
     if not storage.exists(path):
         raise NotFound("We couldn't find that file in storage. Please upload it again.", code="file_not_found")
     size = storage.size(path)
-    if size > max_video_bytes():
+    if size > settings.max_video_bytes:
         storage.delete(path)
-        raise too_large_error(max_video_bytes(), size)
+        raise too_large_error(settings.max_video_bytes, size)
     with db.service() as conn:
         taken = conn.execute("select 1 from videos where storage_path = %s", (path,)).fetchone()
     if taken:
@@ -199,6 +192,7 @@ def import_video(
     context: VideoContext | None = None,
     db: Database,
     storage: Storage,
+    settings: StorageSettings,
     now: datetime,
 ) -> VideoView:
     """Fetch a video from a public URL (SSRF-checked at every hop) and record it."""
@@ -206,15 +200,15 @@ def import_video(
         with open_url(url, policy, resolver=resolver) as download:
             return upload_video(user_id, download.chunks, filename=download.filename,
                                 content_type=download.content_type, content_length=download.content_length,
-                                context=context, db=db, storage=storage, now=now)
+                                context=context, db=db, storage=storage, settings=settings, now=now)
     except ImportRefused as exc:
         log.info("import refused", reason=exc.reason)
         kind = TooLarge if exc.reason == "too large" else InvalidInput
         raise kind(exc.message, code="import_refused") from None
 
 
-def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, now: datetime,
-                limit: int = 100) -> VideoList:
+def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, settings: StorageSettings,
+                now: datetime, limit: int = 100) -> VideoList:
     """The signed-in user's videos, newest first (RLS decides what is visible)."""
     with db.user(claims) as conn:
         rows = conn.execute(
@@ -228,7 +222,7 @@ def list_videos(claims: Mapping[str, Any], *, db: Database, storage: Storage, no
             "order by kind", ([row["id"] for row in rows],),
         ).fetchall()
         removal = removal_times(conn, [str(row["id"]) for row in rows], now,
-                                age_out_rule(application().storage_settings))
+                                age_out_rule(settings))
     by_video: dict[Any, list[Mapping[str, Any]]] = {}
     for rendition in renditions:
         by_video.setdefault(rendition["video_id"], []).append(rendition)
@@ -242,7 +236,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage: Storage,
-              now: datetime) -> VideoDetail:
+              settings: StorageSettings, now: datetime) -> VideoDetail:
     try:
         uuid.UUID(video_id)
     except ValueError:
@@ -259,7 +253,7 @@ def get_video(claims: Mapping[str, Any], video_id: str, *, db: Database, storage
             (video_id,),
         ).fetchall()
         removal = removal_times(conn, [video_id], now,
-                                age_out_rule(application().storage_settings))[video_id] if row is not None else None
+                                age_out_rule(settings))[video_id] if row is not None else None
     if row is None or row["deleted_at"] is not None:
         raise NotFound("We couldn't find that video. It may have been deleted after publishing.",
                        code="video_not_found")

@@ -12,33 +12,13 @@ COMPOSITION_ROOT = "shared.app"
 # What sits above the composition root and may ask it for the process's application: the HTTP
 # edge, the developer's tools and the entry points (docs/architecture.md, Layers).
 ABOVE_THE_ROOT = ("functions", "shared.api", "shared.http", "shared.auth", "shared.cli", "shared.local")
-# Modules below the composition root that still ask `application()` for one part (a setting, the
-# vault, the storage) instead of getting it from their caller. Each is an arrow back up, so the
-# cycle tests below set them aside. May only shrink (the next test fails when one is gone).
-KNOWN_ROOT_READERS = {
-    "shared.connections.flow",        # the functions' base URL (OAuth redirect and start links)
-    "shared.connections.store",       # the token vault
-    "shared.media.renditions",        # the product's encode settings
-    "shared.notify.templates",        # the frontend URL in mails
-    "shared.videos",                  # storage settings (upload limits, age-out rule)
-    "shared.webhooks.delivery",       # the functions' base URL
-    "shared.webhooks.endpoints",      # the token vault (signing secrets)
-    "shared.webhooks.settings",       # whether the stack runs locally
-    "shared.platforms.base",          # each adapter's settings, read once per process (SettingsDerived)
-}
-# File arrows from a lower layer up to a higher one that close a package cycle; may only shrink.
-KNOWN_BACK_ARROWS = {
-    # Publishing suggests the best times from analytics' history, while analytics reads targets.
-    ("shared.publishing.service", "shared.analytics.best_time"),
-    ("shared.publishing.preview", "shared.analytics.best_time"),
-}
 # The layers of docs/architecture.md, top first: a module belongs to the first prefix it starts with;
 # everything else (log, errors, strict models, db, storage, tasks, ...) is the base, below them all.
 LAYERS = (
     (8, ("functions",)),
     (7, ("shared.local", "shared.localstack", "shared.cli")),
     (6, ("shared.api", "shared.http", "shared.auth")),
-    (5, ("shared.app",)),
+    (5, ("shared.app", "shared.wiring")),
     (4, ("shared.scheduler",)),
     (3, ("shared.analytics", "shared.webhooks", "shared.captions", "shared.accounts", "shared.ops", "shared.videos")),
     (2, ("shared.publishing",)),
@@ -49,15 +29,6 @@ BASE = -1
 
 # The platforms' and connections' area has no file cycle inside it either.
 PLATFORM_AREA = ("shared.platforms", "shared.connections")
-
-
-def _without_known_arrows() -> dict[str, set[str]]:
-    files = {module: set(imported) for module, imported in file_graph().items()}
-    for reader in KNOWN_ROOT_READERS:
-        files.get(reader, set()).discard(COMPOSITION_ROOT)
-    for source, target in KNOWN_BACK_ARROWS:
-        files.get(source, set()).discard(target)
-    return files
 
 
 def layer_of(module: str) -> int:
@@ -87,21 +58,15 @@ def test_the_local_stack_and_the_local_storage_are_in_no_file_cycle():
 
 
 def test_only_what_sits_above_the_composition_root_imports_it() -> None:
-    readers = {module for module, imported in file_graph().items()
-               if COMPOSITION_ROOT in imported and not module.startswith(ABOVE_THE_ROOT)}
-    assert readers - KNOWN_ROOT_READERS == set()
+    """Everything below gets its parts (settings, vault, storage) from its caller, never from the root."""
+    readers = sorted(module for module, imported in file_graph().items()
+                     if COMPOSITION_ROOT in imported and not module.startswith(ABOVE_THE_ROOT))
+    assert readers == []
 
 
-def test_the_known_arrows_back_up_still_exist() -> None:
-    files = file_graph()
-    assert sorted(m for m in KNOWN_ROOT_READERS if COMPOSITION_ROOT not in files.get(m, set())) == []
-    assert sorted(arrow for arrow in KNOWN_BACK_ARROWS if arrow[1] not in files.get(arrow[0], set())) == []
-
-
-def test_no_file_cycle_and_no_package_cycle_besides_the_known_arrows() -> None:
-    files = _without_known_arrows()
-    assert strongly_connected(files) == []
-    assert strongly_connected(package_graph(files)) == []
+def test_no_file_cycle_and_no_package_cycle() -> None:
+    found = cycles()
+    assert (found.file_pairs, found.file_cycles, found.package_cycles) == ([], [], [])
 
 
 def test_no_file_cycle_inside_the_platforms_or_the_connections() -> None:
@@ -112,7 +77,7 @@ def test_no_file_cycle_inside_the_platforms_or_the_connections() -> None:
         assert strongly_connected(inside) == [], area
 
 
-def test_imports_go_down_the_layers_besides_the_known_arrows() -> None:
-    upward = sorted((module, other) for module, imported in _without_known_arrows().items() for other in imported
+def test_imports_go_down_the_layers() -> None:
+    upward = sorted((module, other) for module, imported in file_graph().items() for other in imported
                     if layer_of(other) > layer_of(module))
     assert upward == []

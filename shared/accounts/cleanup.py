@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.connections import store
-from shared.connections.vault import VaultError
+from shared.connections.vault import TokenVault, VaultError
 from shared.db.database import Database
 from shared.log import get_logger
 from shared.platforms import provider
 from shared.platforms.errors import AuthError, PermanentError
-from shared.platforms.oauth import OAuthProvider, StoredTokens
+from shared.platforms.oauth import OAuthProvider
 from shared.storage.base import Storage, StorageError
 
 log = get_logger(__name__)
@@ -49,7 +49,7 @@ class CleanupNotDone(Exception):
     """This entry could not be finished now; try again later."""
 
 
-def run_account_cleanup(db: Database, storage: Storage, now: datetime, *,
+def run_account_cleanup(db: Database, storage: Storage, vault: TokenVault, now: datetime, *,
                         limit: int = 50) -> CleanupSummary:
     """Work through the due entries; the scheduler tick calls this every minute."""
     summary = CleanupSummary()
@@ -58,13 +58,14 @@ def run_account_cleanup(db: Database, storage: Storage, now: datetime, *,
             "select id from account_cleanup where next_attempt_at <= %s order by next_attempt_at, id limit %s",
             (now, limit)).fetchall()]
     for entry_id in ids:
-        _process(db, storage, entry_id, now, summary)
+        _process(db, storage, vault, entry_id, now, summary)
     if any(summary.as_dict().values()):
         log.info("account cleanup pass", **summary.as_dict())
     return summary
 
 
-def _process(db: Database, storage: Storage, entry_id: int, now: datetime, summary: CleanupSummary) -> None:
+def _process(db: Database, storage: Storage, vault: TokenVault, entry_id: int, now: datetime,
+             summary: CleanupSummary) -> None:
     with db.service() as conn:
         row = conn.execute(
             "select * from account_cleanup where id = %s and next_attempt_at <= %s for update skip locked",
@@ -73,7 +74,7 @@ def _process(db: Database, storage: Storage, entry_id: int, now: datetime, summa
             return
         try:
             if row["kind"] == "revoke":
-                summary.grants_revoked += _revoke(row)
+                summary.grants_revoked += _revoke(row, vault)
             else:
                 summary.objects_removed += _remove_objects(storage, row["storage_prefix"])
         except CleanupNotDone as exc:
@@ -90,17 +91,13 @@ def _process(db: Database, storage: Storage, entry_id: int, now: datetime, summa
         conn.execute("delete from account_cleanup where id = %s", (entry_id,))
 
 
-def _revoke(row: dict[str, Any]) -> int:
+def _revoke(row: dict[str, Any], vault: TokenVault) -> int:
     """Revoke the grant at the platform: 1 when the platform took it, 0 when there was nothing to revoke."""
     oauth = provider(row["platform"])
     if not isinstance(oauth, OAuthProvider):
         return 0  # a Blotato key is the user's own: deleting our copy is all there is to do
-    who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
     try:
-        stored = StoredTokens(
-            access_token=store.decrypt(row["access_token_ciphertext"], purpose="access_token", **who),
-            refresh_token=store.decrypt(row["refresh_token_ciphertext"], purpose="refresh_token", **who),
-        )
+        stored = store.stored_tokens(vault, row)
     except VaultError as exc:
         log.error("account cleanup cannot decrypt tokens; nothing to revoke with", platform=row["platform"],
                   error=str(exc))

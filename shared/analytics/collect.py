@@ -149,12 +149,7 @@ def _ports(
         return adapters[key]
 
     if credentials is None:
-        from shared.connections.refresh import credentials_for
-
-        def default_lookup(db: Database, connection_id: str) -> Credentials:
-            return credentials_for(db, connection_id, now=now)
-
-        return adapter_for, default_lookup
+        raise TypeError("collect_due with adapters of its own needs `credentials` too")
     return adapter_for, credentials
 
 

@@ -281,7 +281,7 @@ def _view(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def decide_due(db: Database, now: datetime, *, frontend_url: str | None = None) -> dict[str, int]:
+def decide_due(db: Database, now: datetime, *, frontend_url: str) -> dict[str, int]:
     """A tick duty: take the verdict of every running experiment whose sample is reached or time is up."""
     with db.service() as conn:
         running = [dict(r) for r in conn.execute(
@@ -301,7 +301,7 @@ def decide_due(db: Database, now: datetime, *, frontend_url: str | None = None) 
 
 
 def _record(db: Database, experiment: dict[str, Any], numbers: dict[str, Any], verdict: dict[str, Any],
-            now: datetime, frontend_url: str | None) -> None:
+            now: datetime, frontend_url: str) -> None:
     summary = {**verdict, "variants": [{k: v[k] for k in ("label", "views", "engagements", "engagement_rate")}
                                        for v in numbers["variants"]],
                "first_post_id": numbers["variants"][0]["post_id"] if numbers["variants"] else None}
@@ -348,7 +348,7 @@ def _traits(variant: dict[str, Any]) -> dict[str, Any]:
             "title_example": variant["title"], "cover_offset_seconds": variant.get("cover_offset_seconds")}
 
 
-def _mail(experiment: dict[str, Any], summary: dict[str, Any], frontend_url: str | None) -> tuple[str, str]:
+def _mail(experiment: dict[str, Any], summary: dict[str, Any], frontend_url: str) -> tuple[str, str]:
     lines = [f"Variant {v['label']}: {v['views']:,} views, engagement rate "
              f"{(v['engagement_rate'] or 0) * 100:.1f}%" for v in summary["variants"]]
     if summary["status"] == "decided":

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from shared.app import application
 from shared.connections import messages, store
 from shared.connections.errors import (
     AccountNotEligible,
@@ -31,6 +31,9 @@ from shared.platforms import oauth, provider
 from shared.platforms.errors import AuthError, PlatformError
 from shared.platforms.oauth import AccountProblem, ConnectedAccount, OAuthProvider
 from shared.platforms.registry import registry
+
+if TYPE_CHECKING:
+    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 
@@ -52,17 +55,17 @@ class ConnectResult:
     return_path: str | None = None
 
 
-def redirect_uri(platform: str) -> str:
-    """The callback URL registered with each platform (static, no query string)."""
-    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/callback/{platform}"
+def redirect_uri(platform: str, base_url: str) -> str:
+    """The callback URL registered with each platform (static, no query string); `base_url`: the functions'."""
+    return f"{base_url.rstrip('/')}/oauth/callback/{platform}"
 
 
-def start_url(platform: str) -> str:
+def start_url(platform: str, base_url: str) -> str:
     """The API URL that starts (or restarts) connecting a platform: the `reconnect_url`."""
     described = registry().get(platform)
     if described is not None and described.uses_api_key:
-        return f"{application().settings.functions_base_url.rstrip('/')}/connections/{platform}"
-    return f"{application().settings.functions_base_url.rstrip('/')}/oauth/start/{platform}"
+        return f"{base_url.rstrip('/')}/connections/{platform}"
+    return f"{base_url.rstrip('/')}/oauth/start/{platform}"
 
 
 # How the flow answers a provider's account problem (the same sentence, code and detail).
@@ -100,15 +103,17 @@ def _oauth_provider(platform: str) -> OAuthProvider:
 
 
 def start_authorization(
-    db: Database, user_id: str, platform: str, *, now: datetime, return_path: str | None = None
+    db: Database, vault: TokenVault, user_id: str, platform: str, *, now: datetime, base_url: str,
+    return_path: str | None = None,
 ) -> str:
     """Create a single-use state for this user and return the platform's authorization URL."""
     signin = _oauth_provider(platform)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64) if signin.USES_PKCE else None
     with account_problems():
-        url = signin.authorization_url(state=state, redirect_uri=redirect_uri(platform), code_verifier=verifier)
-    verifier_ct = (store.encrypt(verifier, user_id=user_id, platform=platform, purpose="pkce")
+        url = signin.authorization_url(state=state, redirect_uri=redirect_uri(platform, base_url),
+                                       code_verifier=verifier)
+    verifier_ct = (store.encrypt(vault, verifier, user_id=user_id, platform=platform, purpose="pkce")
                    if verifier else None)
     with db.service() as conn:
         conn.execute(
@@ -153,6 +158,7 @@ def _burn_state(db: Database, platform: str, state: str | None, expected_user_id
 
 def complete_authorization(
     db: Database,
+    vault: TokenVault,
     platform: str,
     *,
     code: str | None,
@@ -161,6 +167,7 @@ def complete_authorization(
     expected_user_id: str | None = None,
     on_targets_resumed: TargetsResumed | None = None,
     now: datetime,
+    base_url: str,
     on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
     """Verify and burn the state, exchange the code, read the profile, store the connection(s).
@@ -176,16 +183,17 @@ def complete_authorization(
                                   else messages.platform_refused(platform), code=f"platform_{error}")
     if not code:
         raise ConnectionFlowError(messages.platform_refused(platform), code="code_missing")
-    verifier = store.decrypt(verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
+    verifier = store.decrypt(vault, verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
     try:
         with account_problems():
-            tokens = signin.exchange_code(code=code, redirect_uri=redirect_uri(platform), code_verifier=verifier)
+            tokens = signin.exchange_code(code=code, redirect_uri=redirect_uri(platform, base_url),
+                                          code_verifier=verifier)
             accounts = signin.accounts(tokens)
     except AuthError as exc:
         # At sign-in, a refused grant (reused code, wrong verifier) means: start again.
         raise ConnectionFlowError(messages.platform_refused(platform), code=exc.code or "grant_refused",
                                   detail=exc.detail) from None
-    save_connections(db, user_id, platform, accounts, result, now, on_targets_resumed,
+    save_connections(db, vault, user_id, platform, accounts, result, now, on_targets_resumed,
                      on_reconnected=on_reconnected)
     log.info("connected", platform=platform, connections=len(result.connection_ids),
              reconnected=len(result.reconnected_ids), resumed_targets=len(result.resumed_target_ids))
@@ -193,13 +201,14 @@ def complete_authorization(
 
 
 def save_connections(
-    db: Database, user_id: str, platform: str, accounts: list[ConnectedAccount], result: ConnectResult,
+    db: Database, vault: TokenVault, user_id: str, platform: str, accounts: list[ConnectedAccount],
+    result: ConnectResult,
     now: datetime, on_targets_resumed: TargetsResumed | None, access_purpose: str = "access_token",
     on_reconnected: Reconnected | None = None,
 ) -> None:
     with db.service() as conn:
         for account in accounts:
-            connection_id, existed = store.save_account(conn, user_id=user_id, platform=platform,
+            connection_id, existed = store.save_account(conn, vault, user_id=user_id, platform=platform,
                                                         account=account, now=now,
                                                         access_purpose=access_purpose)
             result.connection_ids.append(connection_id)

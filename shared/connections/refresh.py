@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
@@ -36,8 +36,10 @@ from shared.platforms.oauth import (
     OAuthClientRejected,
     OAuthProvider,
     Provider,
-    StoredTokens,
 )
+
+if TYPE_CHECKING:
+    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 
@@ -76,7 +78,7 @@ def _refreshable() -> dict[str, type[OAuthProvider]]:
     return {k: c for k, c in providers().items() if issubclass(c, OAuthProvider) and c.CAN_REFRESH}
 
 
-def refresh_due(db: Database, now: datetime, *, limit: int = 200) -> RefreshSummary:
+def refresh_due(db: Database, vault: TokenVault, now: datetime, *, limit: int = 200) -> RefreshSummary:
     """Refresh every connection whose token is due; the scheduler tick calls this every minute."""
     summary = RefreshSummary()
     for key, cls in _refreshable().items():
@@ -88,7 +90,7 @@ def refresh_due(db: Database, now: datetime, *, limit: int = 200) -> RefreshSumm
             ).fetchall()]
         oauth = provider(key)
         for connection_id in ids:
-            _refresh_one(db, oauth, cls, connection_id, now, summary)
+            _refresh_one(db, vault, oauth, cls, connection_id, now, summary)
             if key in summary.client_rejected:
                 # Every other refresh would be refused the same way; they stay due for the next tick.
                 summary.failed.extend(i for i in ids[ids.index(connection_id) + 1:])
@@ -98,8 +100,8 @@ def refresh_due(db: Database, now: datetime, *, limit: int = 200) -> RefreshSumm
     return summary
 
 
-def _refresh_one(db: Database, oauth: Provider, cls: type[Provider], connection_id: str, now: datetime,
-                 summary: RefreshSummary) -> None:
+def _refresh_one(db: Database, vault: TokenVault, oauth: Provider, cls: type[Provider], connection_id: str,
+                 now: datetime, summary: RefreshSummary) -> None:
     assert isinstance(oauth, OAuthProvider)
     with db.service() as conn:
         row = conn.execute(
@@ -110,7 +112,7 @@ def _refresh_one(db: Database, oauth: Provider, cls: type[Provider], connection_
         if row is None:  # another tick holds it, or already refreshed it
             return
         try:
-            _refresh_locked(conn, oauth, row, now)
+            _refresh_locked(conn, vault, oauth, row, now)
         except AuthError as exc:
             mark_expired(conn, connection_id, exc.code or "revoked")
             summary.expired.append(connection_id)
@@ -135,22 +137,14 @@ def _refresh_one(db: Database, oauth: Provider, cls: type[Provider], connection_
         summary.refreshed.append(connection_id)
 
 
-def _stored(row: dict[str, Any]) -> StoredTokens:
-    who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
-    return StoredTokens(
-        access_token=store.decrypt(row["access_token_ciphertext"], purpose="access_token", **who),
-        refresh_token=store.decrypt(row["refresh_token_ciphertext"], purpose="refresh_token", **who),
-    )
-
-
-def _refresh_locked(conn: Conn, oauth: OAuthProvider, row: dict[str, Any], now: datetime) -> str:
+def _refresh_locked(conn: Conn, vault: TokenVault, oauth: OAuthProvider, row: dict[str, Any], now: datetime) -> str:
     """Refresh one locked row and store the result in the same transaction; returns the access token."""
-    tokens = oauth.refresh(_stored(row))
+    tokens = oauth.refresh(store.stored_tokens(vault, row))
     who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
-    access_ct = store.encrypt(tokens.access_token, purpose="access_token", **who)
+    access_ct = store.encrypt(vault, tokens.access_token, purpose="access_token", **who)
     # Rotation (TikTok): the new refresh token replaces the old one in this same update.
     # No refresh token in the answer: the stored one stays (never overwritten with nothing).
-    refresh_ct = (store.encrypt(tokens.refresh_token, purpose="refresh_token", **who)
+    refresh_ct = (store.encrypt(vault, tokens.refresh_token, purpose="refresh_token", **who)
                   if tokens.refresh_token else None)
     conn.execute(
         """
@@ -169,7 +163,7 @@ def _refresh_locked(conn: Conn, oauth: OAuthProvider, row: dict[str, Any], now: 
 
 
 def credentials_for(
-    db: Database, connection_id: str, force_refresh: bool = False, *,
+    db: Database, vault: TokenVault, connection_id: str, force_refresh: bool = False, *,
     now: datetime, user_id: str | None = None, row: Mapping[str, Any] | None = None,
 ) -> Credentials:
     """Decrypted, valid credentials for publishing; refreshes first when the token is about to expire.
@@ -191,11 +185,11 @@ def credentials_for(
                         platform=row["platform"], code=f"connection_{row['status']}")
     expiring = row["access_token_expires_at"] is not None and row["access_token_expires_at"] - now <= PUBLISH_MARGIN
     if issubclass(cls, OAuthProvider) and cls.CAN_REFRESH and (force_refresh or expiring):
-        return _credentials_after_refresh(db, connection_id, user_id, force_refresh, now)
-    return _credentials(row, _access_token(row))
+        return _credentials_after_refresh(db, vault, connection_id, user_id, force_refresh, now)
+    return _credentials(row, _access_token(row, vault))
 
 
-def _credentials_after_refresh(db: Database, connection_id: str, user_id: str | None, force: bool,
+def _credentials_after_refresh(db: Database, vault: TokenVault, connection_id: str, user_id: str | None, force: bool,
                                now: datetime) -> Credentials:
     revoked: AuthError | None = None
     with db.service() as conn:
@@ -208,7 +202,7 @@ def _credentials_after_refresh(db: Database, connection_id: str, user_id: str | 
             oauth = provider(row["platform"])
             assert isinstance(oauth, OAuthProvider)
             try:
-                access = _refresh_locked(conn, oauth, row, now)
+                access = _refresh_locked(conn, vault, oauth, row, now)
                 return _credentials(row, access)
             except AuthError as exc:
                 mark_expired(conn, connection_id, exc.code or "revoked")
@@ -221,7 +215,7 @@ def _credentials_after_refresh(db: Database, connection_id: str, user_id: str | 
             raise AuthError(messages.reconnect_needed(row["platform"]), platform=row["platform"],
                             code=f"connection_{row['status']}")
         if revoked is None:
-            return _credentials(row, _access_token(row))
+            return _credentials(row, _access_token(row, vault))
     raise revoked
 
 
@@ -247,9 +241,9 @@ def _load_in(conn: Conn, connection_id: str, user_id: str | None, *, lock: bool)
     return dict(row)
 
 
-def _access_token(row: Mapping[str, Any]) -> str:
+def _access_token(row: Mapping[str, Any], vault: TokenVault) -> str:
     uses_api_key = issubclass(providers()[row["platform"]], ApiKeyProvider)
-    token = store.decrypt(row["access_token_ciphertext"], user_id=str(row["user_id"]),
+    token = store.decrypt(vault, row["access_token_ciphertext"], user_id=str(row["user_id"]),
                           platform=row["platform"], purpose="api_key" if uses_api_key else "access_token")
     if token is None and uses_api_key:
         # No key of their own: publish through the app's key (Blotato's BLOTATO_API_KEY).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
@@ -20,29 +20,33 @@ from shared.db.database import Database
 from shared.log import get_logger
 from shared.platforms import provider
 from shared.platforms.errors import PlatformError
-from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, StoredTokens, TokenSet
+from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, TokenSet
 from shared.platforms.registry import registry
 from shared.responses import Connection, ConnectionList
+
+if TYPE_CHECKING:
+    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 
 
-def list_connections(db: Database, claims: Mapping[str, Any]) -> ConnectionList:
+def list_connections(db: Database, claims: Mapping[str, Any], base_url: str) -> ConnectionList:
     """The signed-in user's connections (RLS decides), newest first, with a reconnect URL."""
     with db.user(claims) as conn:
         rows = conn.execute(
             f"select {store.PUBLIC_COLUMNS} from social_connections "  # noqa: S608 - constant column list
             "order by platform, created_at desc"
         ).fetchall()
-    return ConnectionList(connections=[_public(dict(row)) for row in rows])
+    return ConnectionList(connections=[_public(dict(row), base_url) for row in rows])
 
 
-def _public(row: dict[str, Any]) -> Connection:
+def _public(row: dict[str, Any], base_url: str) -> Connection:
+    """What the user sees of a connection; `base_url` (the functions') makes its `reconnect_url`."""
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
     out["id"] = str(row["id"])
     out["user_id"] = str(row["user_id"])
     out["display_platform"] = messages.name(row["platform"])
-    out["reconnect_url"] = start_url(row["platform"])
+    out["reconnect_url"] = start_url(row["platform"], base_url)
     if row["status"] == "expired":
         out["user_message"] = messages.reconnect_needed(row["platform"])
     elif row["status"] == "disconnected":
@@ -52,7 +56,7 @@ def _public(row: dict[str, Any]) -> Connection:
     return Connection.model_validate(out)
 
 
-def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
+def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str, base_url: str) -> Connection:
     with db.user(claims) as conn:
         try:
             row = conn.execute(
@@ -65,12 +69,13 @@ def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str) 
             raise
     if row is None:
         raise ConnectionNotFound(messages.CONNECTION_NOT_FOUND)
-    return _public(dict(row))
+    return _public(dict(row), base_url)
 
 
-def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> Connection:
+def disconnect(db: Database, vault: TokenVault, claims: Mapping[str, Any], connection_id: str,
+               base_url: str) -> Connection:
     """Revoke at the platform (where it can), wipe the ciphertexts, keep the row for history."""
-    get_connection(db, claims, connection_id)  # the user's own, or not found (RLS)
+    get_connection(db, claims, connection_id, base_url)  # the user's own, or not found (RLS)
     user_id = str(claims["sub"])
     with db.service() as conn:
         row = conn.execute("select * from social_connections where id = %s and user_id = %s for update",
@@ -78,7 +83,7 @@ def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> C
         if row is None:
             raise ConnectionNotFound(messages.CONNECTION_NOT_FOUND)
         if row["status"] != "disconnected":
-            _revoke(conn, dict(row))
+            _revoke(conn, vault, dict(row))
         conn.execute(
             "update social_connections set status = 'disconnected', status_reason = 'disconnected_by_user', "
             "access_token_ciphertext = null, refresh_token_ciphertext = null, "
@@ -86,22 +91,17 @@ def disconnect(db: Database, claims: Mapping[str, Any], connection_id: str) -> C
             (connection_id,),
         )
     log.info("disconnected", connection_id=connection_id, platform=row["platform"])
-    return get_connection(db, claims, connection_id)
+    return get_connection(db, claims, connection_id, base_url)
 
 
-def _revoke(conn: Any, row: dict[str, Any]) -> None:
+def _revoke(conn: Any, vault: TokenVault, row: dict[str, Any]) -> None:
     oauth = provider(row["platform"])
     if not isinstance(oauth, OAuthProvider):
         return
     if _other_accounts_share_grant(conn, row):
         return  # revoking the user's grant would cut the other accounts (Facebook Pages) too
-    who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
     try:
-        stored = StoredTokens(
-            access_token=store.decrypt(row["access_token_ciphertext"], purpose="access_token", **who),
-            refresh_token=store.decrypt(row["refresh_token_ciphertext"], purpose="refresh_token", **who),
-        )
-        oauth.revoke(stored)
+        oauth.revoke(store.stored_tokens(vault, row))
     except PlatformError as exc:
         # Disconnecting must work even if the platform is down or the grant already gone.
         log.warning("revoke failed; disconnecting anyway", **exc.log_fields())
@@ -137,7 +137,8 @@ def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]
 
 
 def connect_api_key(
-    db: Database, user_id: str, platform: str, *, api_key: str | None = None, account_id: str | None = None,
+    db: Database, vault: TokenVault, user_id: str, platform: str, *, api_key: str | None = None,
+    account_id: str | None = None,
     now: datetime, on_targets_resumed: TargetsResumed | None = None,
     on_reconnected: Reconnected | None = None,
 ) -> ConnectResult:
@@ -151,6 +152,6 @@ def connect_api_key(
         profile = _api_key_provider(platform).connect(own_key, account_id)
     tokens = TokenSet(access_token=own_key or "")
     result = ConnectResult(platform=platform, user_id=user_id)
-    save_connections(db, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
+    save_connections(db, vault, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
                      on_targets_resumed, access_purpose="api_key", on_reconnected=on_reconnected)
     return result

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from shared.app import application
 from shared.connections.mails import enqueue_expired_mail
 from shared.db.database import Conn, Database
 from shared.log import get_logger
-from shared.platforms.oauth import ConnectedAccount
+from shared.platforms.oauth import ConnectedAccount, StoredTokens
+
+if TYPE_CHECKING:
+    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 
@@ -39,29 +41,35 @@ def service_conn(target: Database | Conn) -> Iterator[Conn]:
         yield target
 
 
-def _vault() -> Any:
-    return application().vault
+def encrypt(vault: TokenVault, value: str, *, user_id: str, platform: str, purpose: str) -> bytes:
+    return bytes(vault.encrypt(value, user_id=user_id, platform=platform, purpose=purpose))
 
 
-def encrypt(value: str, *, user_id: str, platform: str, purpose: str) -> bytes:
-    return bytes(_vault().encrypt(value, user_id=user_id, platform=platform, purpose=purpose))
-
-
-def decrypt(ciphertext: bytes | memoryview | None, *, user_id: str, platform: str, purpose: str) -> str | None:
+def decrypt(vault: TokenVault, ciphertext: bytes | memoryview | None, *, user_id: str, platform: str,
+            purpose: str) -> str | None:
     if ciphertext is None:
         return None
-    return str(_vault().decrypt(bytes(ciphertext), user_id=user_id, platform=platform, purpose=purpose))
+    return str(vault.decrypt(bytes(ciphertext), user_id=user_id, platform=platform, purpose=purpose))
+
+
+def stored_tokens(vault: TokenVault, row: dict[str, Any]) -> StoredTokens:
+    """A connection row's OAuth tokens, decrypted (for refresh and revoke)."""
+    who = {"user_id": str(row["user_id"]), "platform": row["platform"]}
+    return StoredTokens(
+        access_token=decrypt(vault, row["access_token_ciphertext"], purpose="access_token", **who),
+        refresh_token=decrypt(vault, row["refresh_token_ciphertext"], purpose="refresh_token", **who),
+    )
 
 
 def save_account(
-    conn: Conn, *, user_id: str, platform: str, account: ConnectedAccount, now: datetime,
+    conn: Conn, vault: TokenVault, *, user_id: str, platform: str, account: ConnectedAccount, now: datetime,
     access_purpose: str = "access_token",
 ) -> tuple[str, bool]:
     """Insert or refresh a connection; returns (connection id, whether it existed before)."""
     tokens, profile = account.tokens, account.profile
-    access_ct = (encrypt(tokens.access_token, user_id=user_id, platform=platform, purpose=access_purpose)
+    access_ct = (encrypt(vault, tokens.access_token, user_id=user_id, platform=platform, purpose=access_purpose)
                  if tokens.access_token else None)
-    refresh_ct = (encrypt(tokens.refresh_token, user_id=user_id, platform=platform, purpose="refresh_token")
+    refresh_ct = (encrypt(vault, tokens.refresh_token, user_id=user_id, platform=platform, purpose="refresh_token")
                   if tokens.refresh_token else None)
     row = conn.execute(
         """

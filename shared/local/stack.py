@@ -100,7 +100,7 @@ def _tick_loop(stack: LocalStack) -> None:
     while not stack.stop_event.wait(tick_seconds()):
         try:
             app = application()
-            run_tick(app.runtime, app.storage, app.storage_settings)
+            run_tick(app)
         except Exception:
             log.exception("scheduler tick failed")
 

@@ -24,12 +24,13 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from shared.app import application
+from shared.config import load
 from shared.db import Database
 from shared.log import get_logger
 from shared.media.convert import EncodeSettings, transcode
 from shared.media.covers import chosen_offset, cover_kind, frame_image
 from shared.media.probe import Probe
+from shared.media.settings import MediaSettings
 from shared.media.validate import validate
 from shared.platforms import adapter_class, adapters, cover_frame, encode_profile
 from shared.storage import Storage, StoredMedia
@@ -39,9 +40,15 @@ CONVERTED = "converted"
 CONVERTED_VERTICAL = "converted:vertical"
 
 
+def _product_encode() -> EncodeSettings:
+    # Read when a copy is planned (about a millisecond, against seconds of encoding), so this module
+    # needs nothing from the application above it.
+    return load(MediaSettings).encode_settings()
+
+
 def encode_for(platform: str, base: EncodeSettings | None = None) -> EncodeSettings:
     """The encode of a converted copy for `platform`: its profile on top of the product's settings."""
-    base = base or application().media_settings.encode_settings()
+    base = base or _product_encode()
     profile = encode_profile(platform)
     cap = base.max_bitrate_bps if profile.max_bitrate_bps is None else min(base.max_bitrate_bps,
                                                                           profile.max_bitrate_bps)
@@ -52,7 +59,7 @@ def encode_for(platform: str, base: EncodeSettings | None = None) -> EncodeSetti
 
 def conversion_kind(platform: str, base: EncodeSettings | None = None) -> str:
     """The rendition kind holding `platform`'s converted copy; equal encodes share one kind."""
-    base = base or application().media_settings.encode_settings()
+    base = base or _product_encode()
     settings = encode_for(platform, base)
     if settings == base:
         return CONVERTED

@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.app import application
-
 # Mail kinds, stored in notifications.kind.
 POST_PUBLISHED = "post_published"
 POST_FAILED = "post_failed"
@@ -42,15 +40,15 @@ def platform_name(platform: str) -> str:
     return _FALLBACK_NAMES.get(platform, platform)
 
 
-def _frontend(frontend_url: str | None) -> str:
-    return (frontend_url or application().settings.frontend_url).rstrip("/")
+def _frontend(frontend_url: str) -> str:
+    return frontend_url.rstrip("/")
 
 
-def post_link(post_id: str, frontend_url: str | None = None) -> str:
+def post_link(post_id: str, frontend_url: str) -> str:
     return f"{_frontend(frontend_url)}/posts/{post_id}"
 
 
-def reconnect_link(frontend_url: str | None = None) -> str:
+def reconnect_link(frontend_url: str) -> str:
     return f"{_frontend(frontend_url)}/connections"
 
 
@@ -88,13 +86,13 @@ def posts_published(
         text += f"\n\nThis post so far: {post_summary}"
     if poster_url:
         text += f"\n\nPoster frame: {poster_url}"
-    if post_id:
+    if post_id and frontend_url:
         text += f"\n\nAll platforms of this post: {post_link(post_id, frontend_url)}"
     return f"Your video is live on {_names(names)}", f"Hi,\n\n{text}{_SIGNATURE}"
 
 
 def post_failed(
-    *, platform: str, reason: str, post_id: str, caption: str | None = None, frontend_url: str | None = None
+    *, platform: str, reason: str, post_id: str, caption: str | None = None, frontend_url: str
 ) -> tuple[str, str]:
     name = platform_name(platform)
     return (
@@ -107,7 +105,7 @@ def post_failed(
 
 
 def post_deferred(
-    *, platform: str, message: str, post_id: str, caption: str | None = None, frontend_url: str | None = None
+    *, platform: str, message: str, post_id: str, caption: str | None = None, frontend_url: str
 ) -> tuple[str, str]:
     """A budget is used up (EC-4): the platform's message already says when it will publish."""
     name = platform_name(platform)
@@ -118,7 +116,7 @@ def post_deferred(
     )
 
 
-def webhook_disabled(*, url: str, reason: str, frontend_url: str | None = None) -> tuple[str, str]:
+def webhook_disabled(*, url: str, reason: str, frontend_url: str) -> tuple[str, str]:
     return (
         "We turned off one of your webhooks",
         f"Hi,\n\nWe stopped sending events to {url} because it kept failing. {reason}\n\n"
@@ -134,7 +132,7 @@ def _day(moment: datetime, timezone: str) -> str:
 
 
 def connection_expiring(
-    *, platform: str, account: str, expires_at: datetime, timezone: str = "UTC", frontend_url: str | None = None
+    *, platform: str, account: str, expires_at: datetime, timezone: str = "UTC", frontend_url: str
 ) -> tuple[str, str]:
     name = platform_name(platform)
     return (
@@ -146,7 +144,7 @@ def connection_expiring(
     )
 
 
-def connection_expired(*, platform: str, account: str, frontend_url: str | None = None) -> tuple[str, str]:
+def connection_expired(*, platform: str, account: str, frontend_url: str) -> tuple[str, str]:
     name = platform_name(platform)
     return (
         f"Your {name} connection expired",

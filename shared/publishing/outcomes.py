@@ -46,8 +46,9 @@ class OutcomeMails:
         return vars(self).copy()
 
 
-def mail_outcomes(db: Database, now: datetime, files: Storage, limit: int = 500) -> OutcomeMails:
-    """Mail the outcomes due in the events outbox; `files` signs the link to a post's cover."""
+def mail_outcomes(db: Database, now: datetime, files: Storage, frontend_url: str, limit: int = 500) -> OutcomeMails:
+    """Mail the outcomes due in the events outbox; `files` signs the link to a post's cover, the links
+    to a post go to `frontend_url`."""
     summary = OutcomeMails()
     with db.service() as conn:
         rows = conn.execute(
@@ -60,16 +61,16 @@ def mail_outcomes(db: Database, now: datetime, files: Storage, limit: int = 500)
                 published[str(event["post_id"])].append(dict(event))
                 continue
             if event["type"] == "target.failed":
-                summary.failed += _failed(conn, event)
+                summary.failed += _failed(conn, event, frontend_url)
             elif event["type"] == "target.deferred":
-                summary.deferred += _deferred(conn, event)
+                summary.deferred += _deferred(conn, event, frontend_url)
             handled.append(event["id"])
         for post_id, events in published.items():
             oldest = min(event["created_at"] for event in events)
             if oldest > now - GROUP_WINDOW and _sibling_in_flight(conn, post_id, [e["target_id"] for e in events]):
                 summary.waiting += len(events)
                 continue
-            summary.published += _published(conn, post_id, events, files)
+            summary.published += _published(conn, post_id, events, files, frontend_url)
             handled += [event["id"] for event in events]
         if handled:
             conn.execute("update outbox_events set mail_due = false where id = any(%s)", (handled,))
@@ -81,22 +82,24 @@ def _post(conn: Conn, post_id: Any) -> dict[str, Any]:
     return dict(row) if row else {"id": post_id, "caption": None, "video_id": None}
 
 
-def _failed(conn: Conn, event: dict[str, Any]) -> int:
+def _failed(conn: Conn, event: dict[str, Any], frontend_url: str) -> int:
     data = event["data"]
     post = _post(conn, event["post_id"])
     subject, body = templates.post_failed(platform=data["platform"], reason=data.get("message") or "",
-                                          post_id=str(event["post_id"]), caption=post["caption"])
+                                          post_id=str(event["post_id"]), caption=post["caption"],
+                                          frontend_url=frontend_url)
     # Keyed by event: a target retried by the user that fails again is a new outcome.
     return int(queue_email(conn, user_id=str(event["user_id"]), kind=templates.POST_FAILED, subject=subject,
                            body=body, dedupe_key=templates.dedupe_key(templates.POST_FAILED, event["target_id"],
                                                                       event["id"])))
 
 
-def _deferred(conn: Conn, event: dict[str, Any]) -> int:
+def _deferred(conn: Conn, event: dict[str, Any], frontend_url: str) -> int:
     data = event["data"]
     post = _post(conn, event["post_id"])
     subject, body = templates.post_deferred(platform=data["platform"], message=data.get("message") or "",
-                                            post_id=str(event["post_id"]), caption=post["caption"])
+                                            post_id=str(event["post_id"]), caption=post["caption"],
+                                            frontend_url=frontend_url)
     # Keyed by target: a target that waits again after a reset does not mail twice (EC-4: once).
     return int(queue_email(conn, user_id=str(event["user_id"]), kind=templates.POST_DEFERRED, subject=subject,
                            body=body, dedupe_key=templates.dedupe_key(templates.POST_DEFERRED, event["target_id"])))
@@ -110,14 +113,15 @@ def _sibling_in_flight(conn: Conn, post_id: str, done_targets: list[Any]) -> boo
     return row is not None
 
 
-def _published(conn: Conn, post_id: str, events: list[dict[str, Any]], files: Storage) -> int:
+def _published(conn: Conn, post_id: str, events: list[dict[str, Any]], files: Storage, frontend_url: str) -> int:
     post = _post(conn, post_id)
     events = sorted(events, key=lambda e: e["data"].get("platform") or "")
     items = [(e["data"]["platform"], e["data"].get("platform_url")) for e in events]
     subject, body = templates.posts_published(items=items, caption=post["caption"], post_id=post_id,
                                               poster_url=_poster_url(conn, post.get("video_id"),
                                                                      [p for p, _ in items], files),
-                                              post_summary=_summary_unless_all_published(conn, post_id))
+                                              post_summary=_summary_unless_all_published(conn, post_id),
+                                              frontend_url=frontend_url)
     first = min(events, key=lambda e: (e["created_at"], str(e["id"])))
     return int(queue_email(conn, user_id=str(first["user_id"]), kind=templates.POST_PUBLISHED, subject=subject,
                            body=body, dedupe_key=templates.dedupe_key(templates.POST_PUBLISHED, post_id, first["id"])))

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.analytics.best_time import resolve_best_times
 from shared.media.validate import validate
 from shared.platforms import cover_frame, feed_cutoff
 from shared.platforms.base import Credentials, PlatformAdapter, PublishJob, TextRule
@@ -182,7 +181,7 @@ def preview_post(rt: Runtime, user: User, request: PublishRequest, files: Storag
     """What publishing `request` would do, per target; stores nothing."""
     now = rt.clock()
     # `publish_at: "best"` shows the slot publish would take.
-    request = resolve_best_times(rt, user, request, now)
+    request = rt.best_times(rt, user, request, now)
     with rt.db.user(user.claims) as conn:
         plan: PostPlan = plan_post(rt, conn, user, request, now)
         rows = conn.execute("select kind, storage_path from video_renditions where video_id = %s",

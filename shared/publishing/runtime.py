@@ -1,5 +1,5 @@
 """The ports the publishing pipeline runs on, wired to real parts by `build_runtime(app)`
-(shared/publishing/wiring.py) from the application's parts (shared/app.py).
+(shared/wiring.py) from the application's parts (shared/app.py).
 
 Services take a `Runtime` instead of importing their collaborators, so a test can
 hand in the local stack, an inline task queue or a frozen clock.
@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.db.database import Conn, Database
+from shared.errors import InvalidInput
 from shared.platforms.base import Credentials, MediaSource, PlatformAdapter
 from shared.publishing.settings import PublishingSettings
 from shared.tasks.client import TaskQueue, task_id_for
 from shared.tasks.queues import publish_queue_name, queue_spec
+from shared.users import User
 
 # Time past Cloud Tasks' dispatch deadline before a lease lapses: the deadline ends the
 # delivery, the margin covers recording the outcome after it.
@@ -57,6 +59,21 @@ class MediaLookup(Protocol):
                  /) -> tuple[MediaSource, MediaSource | None]: ...
 
 
+class BestTimes(Protocol):
+    """A publish request with every `publish_at: "best"` replaced by a slot (analytics answers this;
+    the wiring hands it in, so publishing does not import the analytics above it)."""
+
+    def __call__(self, rt: Runtime, user: User, request: Any, now: datetime, /) -> Any: ...
+
+
+def no_best_times(rt: Runtime, user: User, request: Any, now: datetime) -> Any:
+    """Without analytics wired in: a request that asks for "best" is refused in plain words."""
+    if any(getattr(target, "publish_at", None) == "best" for target in request.targets):
+        raise InvalidInput("We can't pick the best time here. Please choose a time for this post.",
+                           code="no_best_time")
+    return request
+
+
 @dataclass
 class Runtime:
     db: Database
@@ -72,6 +89,8 @@ class Runtime:
     # mail the user about a scheduled post's final outcome (US-1.3)
     notify_outcome: Callable[[Conn, dict[str, Any]], None] = lambda conn, target: None
     clock: Callable[[], datetime] = utcnow
+    # `publish_at: "best"` resolved from the user's history (shared/analytics/best_time.py)
+    best_times: BestTimes = no_best_times
     # The shortest lease; each platform's is at least its queue's dispatch deadline plus a
     # margin (`lease_for`), so a step still running is never handed to a second worker.
     lease_seconds: float = 900.0

@@ -17,7 +17,6 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from shared.analytics.best_time import resolve_best_times
 from shared.db.database import Conn, server_writes
 from shared.errors import Conflict, InvalidInput, NotEditable, NotFound, QuotaExceeded
 from shared.platforms import adapters
@@ -167,7 +166,7 @@ def create_post(
 ) -> tuple[PublishAccepted | PostView, int]:
     """Validate and store a post with one target per platform; enqueue what is due now."""
     now = rt.clock()
-    request = resolve_best_times(rt, user, request, now)
+    request = rt.best_times(rt, user, request, now)
     with rt.db.user(user.claims) as conn:
         if idempotency_key:
             previous = _claim_idempotency_key(conn, user.id, idempotency_key, _request_hash(raw_body))

@@ -23,13 +23,12 @@ import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from psycopg.types.json import Jsonb
 from standardwebhooks import Webhook
 
-from shared.app import application
 from shared.db.database import Conn, Database
 from shared.log import get_logger
 from shared.media.url_import import pinned_request
@@ -41,6 +40,10 @@ from shared.webhooks import endpoints, events
 from shared.webhooks.settings import webhook_settings
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
 
+if TYPE_CHECKING:
+    from shared.config import CoreSettings
+    from shared.connections.vault import TokenVault
+
 log = get_logger(__name__)
 
 # Wait before attempt 2, 3, ... (after attempt 1 failed, 2 failed, ...).
@@ -51,15 +54,16 @@ EVENT_RETENTION = timedelta(days=30)
 _MAX_ERROR_CHARS = 300
 
 
-def delivery_url() -> str:
-    return f"{application().settings.functions_base_url.rstrip('/')}/webhook-delivery"
+def delivery_url(settings: CoreSettings) -> str:
+    return f"{settings.functions_base_url.rstrip('/')}/webhook-delivery"
 
 
-def enqueue_attempt(queue: TaskQueue, delivery_id: str, attempt: int, seq: int, delay_seconds: float = 0.0) -> bool:
+def enqueue_attempt(queue: TaskQueue, settings: CoreSettings, delivery_id: str, attempt: int, seq: int,
+                    delay_seconds: float = 0.0) -> bool:
     return queue.enqueue(
         queue=WEBHOOK_QUEUE,
         task_id=task_id_for(f"{delivery_id}-a{attempt}", seq),
-        url=delivery_url(),
+        url=delivery_url(settings),
         payload={"delivery_id": str(delivery_id), "attempt": attempt},
         delay_seconds=delay_seconds,
     )
@@ -68,7 +72,7 @@ def enqueue_attempt(queue: TaskQueue, delivery_id: str, attempt: int, seq: int, 
 # ------------------------------------------------------------------------------ fan-out
 
 
-def fan_out(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
+def fan_out(db: Database, queue: TaskQueue, now: datetime, settings: CoreSettings, limit: int = 500) -> int:
     """Turn new outbox events into deliveries and enqueue them; returns deliveries created."""
     created: list[dict[str, Any]] = []
     with db.service() as conn:
@@ -91,11 +95,11 @@ def fan_out(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> 
             conn.execute("update outbox_events set fanout_due = false where id = any(%s)",
                          ([row["id"] for row in rows],))
     for row in created:
-        enqueue_attempt(queue, str(row["id"]), 0, row["enqueue_seq"])
+        enqueue_attempt(queue, settings, str(row["id"]), 0, row["enqueue_seq"])
     return len(created)
 
 
-def requeue_stranded(db: Database, queue: TaskQueue, now: datetime, limit: int = 500) -> int:
+def requeue_stranded(db: Database, queue: TaskQueue, now: datetime, settings: CoreSettings, limit: int = 500) -> int:
     with db.service() as conn:
         rows = conn.execute(
             """
@@ -109,7 +113,7 @@ def requeue_stranded(db: Database, queue: TaskQueue, now: datetime, limit: int =
             (now - STALE_AFTER, now, limit),
         ).fetchall()
     for row in rows:
-        enqueue_attempt(queue, str(row["id"]), row["attempts"], row["enqueue_seq"])
+        enqueue_attempt(queue, settings, str(row["id"]), row["attempts"], row["enqueue_seq"])
     return len(rows)
 
 
@@ -128,17 +132,17 @@ def prune_events(db: Database, now: datetime, limit: int = 5000) -> int:
         ).rowcount
 
 
-def webhook_tick(db: Database, queue: TaskQueue, now: datetime) -> dict[str, int]:
+def webhook_tick(db: Database, queue: TaskQueue, now: datetime, settings: CoreSettings) -> dict[str, int]:
     """The scheduler tick's part: new events out, stranded deliveries back in, old events dropped."""
-    return {"deliveries": fan_out(db, queue, now), "requeued": requeue_stranded(db, queue, now),
+    return {"deliveries": fan_out(db, queue, now, settings), "requeued": requeue_stranded(db, queue, now, settings),
             "events_pruned": prune_events(db, now)}
 
 
 # ------------------------------------------------------------------------------ one attempt
 
 
-def _signed_headers(row: Mapping[str, Any], body: str) -> dict[str, str]:
-    secret = endpoints.decrypt_secret(bytes(row["secret_ciphertext"]), user_id=str(row["user_id"]),
+def _signed_headers(row: Mapping[str, Any], body: str, vault: TokenVault) -> dict[str, str]:
+    secret = endpoints.decrypt_secret(vault, bytes(row["secret_ciphertext"]), user_id=str(row["user_id"]),
                                       endpoint_id=str(row["endpoint_id"]))
     message_id = str(row["event_id"] or row["id"])
     # Receivers compare the timestamp with their own clock (5 minutes' tolerance): the wall clock, always.
@@ -152,7 +156,7 @@ def _signed_headers(row: Mapping[str, Any], body: str) -> dict[str, str]:
     }
 
 
-def _post(row: Mapping[str, Any]) -> tuple[int | None, str | None]:
+def _post(row: Mapping[str, Any], vault: TokenVault) -> tuple[int | None, str | None]:
     """Send the delivery once: (HTTP status or None, error for the log and the attempts list)."""
     body = json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False)
     try:
@@ -164,7 +168,7 @@ def _post(row: Mapping[str, Any]) -> tuple[int | None, str | None]:
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             # Only the status matters: the body is never read, so a huge or endless answer costs nothing.
-            response = client.send(pinned_request(client, hop, method="POST", headers=_signed_headers(row, body),
+            response = client.send(pinned_request(client, hop, method="POST", headers=_signed_headers(row, body, vault),
                                                   content=body.encode()), stream=True)
             response.close()
     except httpx.TimeoutException:
@@ -178,7 +182,8 @@ def _post(row: Mapping[str, Any]) -> tuple[int | None, str | None]:
     return response.status_code, None
 
 
-def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime) -> str:
+def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now: datetime, *,
+            vault: TokenVault, settings: CoreSettings) -> str:
     """One attempt of one delivery. Returns what happened (stale, succeeded, retrying, failed, canceled)."""
     lease = now + timedelta(seconds=webhook_settings().webhook_timeout_seconds + 60)
     with db.service() as conn:
@@ -200,19 +205,19 @@ def deliver(db: Database, queue: TaskQueue, delivery_id: str, attempt: int, now:
     if row is None:
         return "stale"  # a repeated or late task: another attempt owns or finished this delivery
     started = time.monotonic()
-    status, error = _post(row)
+    status, error = _post(row, vault)
     latency_ms = int((time.monotonic() - started) * 1000)
-    outcome, delay = _record(db, row, attempt + 1, status, error, latency_ms, now)
+    outcome, delay = _record(db, row, attempt + 1, status, error, latency_ms, now, settings.frontend_url)
     log.info("webhook attempt", delivery_id=delivery_id, endpoint_id=str(row["endpoint_id"]),
              event_type=row["event_type"], attempt=attempt + 1, response_status=status, latency_ms=latency_ms,
              outcome=outcome, error=error)
     if delay is not None:
-        enqueue_attempt(queue, delivery_id, attempt + 1, row["enqueue_seq"], delay)
+        enqueue_attempt(queue, settings, delivery_id, attempt + 1, row["enqueue_seq"], delay)
     return outcome
 
 
 def _record(db: Database, row: Mapping[str, Any], number: int, status: int | None, error: str | None,
-            latency_ms: int, now: datetime) -> tuple[str, float | None]:
+            latency_ms: int, now: datetime, frontend_url: str) -> tuple[str, float | None]:
     delivery_id, endpoint_id = row["id"], row["endpoint_id"]
     succeeded = error is None
     # A test event gets one attempt: it tells the user now whether the endpoint works.
@@ -240,11 +245,11 @@ def _record(db: Database, row: Mapping[str, Any], number: int, status: int | Non
         conn.execute("update webhook_deliveries set status = 'failed', attempts = %s, finished_at = %s, "
                      "leased_until = null, next_attempt_at = null where id = %s", (number, now, delivery_id))
         if row["event_id"] is not None:
-            _disable_if_dead(conn, row, now)
+            _disable_if_dead(conn, row, now, frontend_url)
         return "failed", None
 
 
-def _disable_if_dead(conn: Conn, row: Mapping[str, Any], now: datetime) -> None:
+def _disable_if_dead(conn: Conn, row: Mapping[str, Any], now: datetime, frontend_url: str) -> None:
     """Every attempt of this delivery failed (about a day) and nothing else got through since: disable."""
     endpoint = conn.execute(
         "select id, user_id, url, status, last_success_at from webhook_endpoints where id = %s for update",
@@ -258,7 +263,7 @@ def _disable_if_dead(conn: Conn, row: Mapping[str, Any], now: datetime) -> None:
               f"(last: {_last_error(conn, row['id'])}).")
     endpoints.disable(conn, str(endpoint["id"]), reason)
     log.warning("webhook endpoint disabled", endpoint_id=str(endpoint["id"]), reason=reason)
-    subject, body = templates.webhook_disabled(url=endpoint["url"], reason=reason)
+    subject, body = templates.webhook_disabled(url=endpoint["url"], reason=reason, frontend_url=frontend_url)
     queue_email(conn, user_id=str(endpoint["user_id"]), kind=templates.WEBHOOK_DISABLED, subject=subject, body=body,
                 dedupe_key=templates.dedupe_key(templates.WEBHOOK_DISABLED, endpoint["id"], row["id"]))
 
@@ -273,7 +278,7 @@ def _last_error(conn: Conn, delivery_id: Any) -> str:
 
 
 def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: str,
-                    now: datetime) -> dict[str, Any]:
+                    now: datetime, *, vault: TokenVault, settings: CoreSettings) -> dict[str, Any]:
     """Send a `webhook.test` event to one endpoint now (one attempt) and return that attempt."""
     with db.service() as conn:
         row = conn.execute(
@@ -283,7 +288,7 @@ def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: s
         ).fetchone()
     assert row is not None, "the caller checked the endpoint belongs to the user"
     delivery_id = str(row["id"])
-    outcome = deliver(db, queue, delivery_id, 0, now)
+    outcome = deliver(db, queue, delivery_id, 0, now, vault=vault, settings=settings)
     with db.service() as conn:
         attempt = conn.execute(
             "select succeeded, response_status, latency_ms, error from webhook_attempts where delivery_id = %s",

@@ -12,11 +12,10 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from shared.app import application
 from shared.db.database import Database
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.log import get_logger
@@ -32,6 +31,9 @@ from shared.strict import StrictModel, UserText
 from shared.users import User
 from shared.webhooks.events import EVENT_TYPES
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
+
+if TYPE_CHECKING:
+    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 
@@ -80,12 +82,12 @@ def new_secret() -> str:
 _PURPOSE = "signing_secret"
 
 
-def encrypt_secret(secret: str, *, user_id: str, endpoint_id: str) -> bytes:
-    return application().vault.encrypt(secret, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
+def encrypt_secret(vault: TokenVault, secret: str, *, user_id: str, endpoint_id: str) -> bytes:
+    return vault.encrypt(secret, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
-def decrypt_secret(ciphertext: bytes, *, user_id: str, endpoint_id: str) -> str:
-    return application().vault.decrypt(ciphertext, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
+def decrypt_secret(vault: TokenVault, ciphertext: bytes, *, user_id: str, endpoint_id: str) -> str:
+    return vault.decrypt(ciphertext, user_id=user_id, platform=f"webhook-{endpoint_id}", purpose=_PURPOSE)
 
 
 def view(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,14 +102,14 @@ def _url_error(exc: EndpointUrlRefused) -> InvalidInput:
     return InvalidInput(exc.message, code="webhook_url_refused", detail={"field": "url", "reason": exc.reason})
 
 
-def create_endpoint(db: Database, user: User, body: EndpointCreate) -> WebhookCreated:
+def create_endpoint(db: Database, vault: TokenVault, user: User, body: EndpointCreate) -> WebhookCreated:
     try:
         check_endpoint_url(body.url)
     except EndpointUrlRefused as exc:
         raise _url_error(exc) from None
     endpoint_id = str(uuid.uuid4())
     secret = new_secret()
-    ciphertext = encrypt_secret(secret, user_id=user.id, endpoint_id=endpoint_id)
+    ciphertext = encrypt_secret(vault, secret, user_id=user.id, endpoint_id=endpoint_id)
     with db.service() as conn:
         # Serialize this user's registrations so the limit holds under concurrent calls.
         conn.execute("select pg_advisory_xact_lock(hashtext('webhook_endpoints:' || %s))", (user.id,))

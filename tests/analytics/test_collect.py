@@ -121,7 +121,7 @@ def test_the_minute_tick_collects(harness: Harness, user_a, vertical_video) -> N
 
     targets = _published(harness, user_a, vertical_video, ("youtube",))
     harness.clock.advance(hours=2)
-    summary = run_tick(harness.rt, harness.storage, harness.app.storage_settings)
+    summary = run_tick(harness.app)
     assert summary["analytics"]["by_platform"] == {"youtube": 1}
     assert len(_snapshots(harness, targets["youtube"])) == 1
 

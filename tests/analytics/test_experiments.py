@@ -19,6 +19,11 @@ from tests.test_openapi import _validate
 MARKER = "Try the new oat latte"
 
 
+def _decide(harness, now):
+    """The tick's experiments duty, as run_tick calls it."""
+    return experiments.decide_due(harness.db, now, frontend_url=harness.app.settings.frontend_url)
+
+
 def _instagram_accounts(harness, user) -> tuple[str, str]:
     first = harness.connect(user, "instagram")
     other = harness.sandbox.sandbox.add_account("instagram", "17845550001" + user["sub"][:4].replace("-", "0"),
@@ -56,7 +61,7 @@ def test_planted_lift_wins_once_the_sample_is_reached_never_before(harness, user
     # A day later: few views, and the 72-hour mark not reached. No verdict, whatever the numbers say.
     harness.clock.advance(hours=25)
     assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
-    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 0
+    assert _decide(harness, harness.clock.now)["decided"] == 0
     waiting = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
     assert waiting["status"] == "running" and waiting["message"].startswith("Collecting numbers")
 
@@ -64,7 +69,7 @@ def test_planted_lift_wins_once_the_sample_is_reached_never_before(harness, user
     sb.config["metrics_age_offset_seconds"] = 365 * 86400   # enough views that a 20% lift is beyond doubt
     harness.clock.advance(hours=60)
     assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
-    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 1
+    assert _decide(harness, harness.clock.now)["decided"] == 1
     decided = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
     assert decided["status"] == "decided" and decided["result"]["winner"] == "B", decided
     assert decided["result"]["against"]["A"]["p_value"] < 0.05
@@ -83,7 +88,7 @@ def test_planted_lift_wins_once_the_sample_is_reached_never_before(harness, user
     assert len(events) == 1 and events[0]["fanout_due"]
     assert events[0]["data"]["winner"] == "B" and events[0]["data"]["experiment_id"] == created["experiment_id"]
     # A second tick decides nothing again.
-    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 0
+    assert _decide(harness, harness.clock.now)["decided"] == 0
 
 
 def test_switched_off_defaults_are_kept_off(harness, user_a, vertical_video, only_our_targets_due):
@@ -105,7 +110,7 @@ def test_no_verdict_by_the_deadline_is_no_clear_winner(harness, user_a, vertical
     created = experiments.create(harness.rt, as_user(user_a),
                                  _request(video_id, first, second, decide_within_days=1))
     harness.run()
-    assert experiments.decide_due(harness.db, harness.clock.now + timedelta(days=2))["decided"] == 1
+    assert _decide(harness, harness.clock.now + timedelta(days=2))["decided"] == 1
     ended = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
     assert ended["status"] == "no_winner" and "deadline" in ended["message"]
 
@@ -214,7 +219,7 @@ def test_a_cover_frame_variant_wins_and_becomes_the_default(harness, user_a, ver
     sb.config["metrics_age_offset_seconds"] = 365 * 86400
     harness.clock.advance(hours=85)
     assert collect_due(harness.db, harness.rt, harness.clock.now).collected == 2
-    assert experiments.decide_due(harness.db, harness.clock.now)["decided"] == 1
+    assert _decide(harness, harness.clock.now)["decided"] == 1
     decided = experiments.get(harness.db, as_user(user_a), created["experiment_id"])
     assert decided["status"] == "decided" and decided["result"]["winner"] == "B", decided
     saved = experiments.defaults(harness.db, as_user(user_a))["items"]

@@ -37,6 +37,11 @@ def smtp(tmp_path):
     server.stop()
 
 
+def _mail_outcomes(harness):
+    """The tick's outcome-mail duty, as run_tick calls it."""
+    return mail_outcomes(harness.db, harness.clock.now, harness.storage, harness.app.settings.frontend_url)
+
+
 def _mails(harness: Harness, user: dict[str, str], kind: str | None = None) -> list[dict[str, Any]]:
     with harness.db.service() as conn:
         rows = conn.execute("select kind, subject, body, to_email from notifications where user_id = %s "
@@ -62,8 +67,8 @@ def test_an_immediate_post_that_fails_for_good_mails_the_user(
     harness.run()
     assert harness.target(answer["by_platform"]["facebook"])["state"] == "failed"
 
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)  # a second tick: still one mail
+    _mail_outcomes(harness)
+    _mail_outcomes(harness)  # a second tick: still one mail
     (mail,) = _send(harness, user_a, smtp)
     assert mail["Subject"] == "We could not publish your video on Facebook Reels"
     text = mail.get_content()
@@ -79,13 +84,13 @@ def test_a_deferral_mails_once_with_the_time_it_will_publish(harness: Harness, u
     harness.run(until=harness.clock.now + timedelta(hours=1))
     first = harness.target(target_id)
     assert first["state"] == "deferred"
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
 
     # The budget resets, the upload is refused once more (deferred again), then it publishes: one mail.
     harness.run()
     assert harness.target(target_id)["state"] == "published"
     assert [e["to_state"] for e in harness.events(target_id)].count("deferred") == 2
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
 
     (mail,) = _mails(harness, user_a, "post_deferred")
     assert mail["subject"] == "Your video will publish later on YouTube Shorts"
@@ -104,7 +109,7 @@ def test_platforms_that_finish_together_share_one_published_mail(
     answer = publish(harness, user_a, vertical_video, ["tiktok", "instagram", "youtube"], before=poster,
                      caption="Meet the new spring collection, made from recycled cotton and shipped free")
     harness.run()
-    summary = mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    summary = _mail_outcomes(harness)
     assert summary.published >= 1
 
     (mail,) = _send(harness, user_a, smtp)
@@ -133,11 +138,11 @@ def test_the_published_mail_waits_for_a_sibling_still_on_its_way_but_not_forever
     assert harness.target(targets["instagram"])["state"] == "published"
     assert harness.target(targets["facebook"])["state"] != "published"
 
-    assert mail_outcomes(harness.db, harness.clock.now, harness.storage).waiting >= 1
+    assert _mail_outcomes(harness).waiting >= 1
     assert _mails(harness, user_a, "post_published") == []
     harness.run()
     assert harness.target(targets["facebook"])["state"] == "published"
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
     (mail,) = _mails(harness, user_a, "post_published")
     assert mail["subject"] == "Your video is live on Facebook Reels and Instagram Reels"
 
@@ -147,10 +152,10 @@ def test_the_published_mail_waits_for_a_sibling_still_on_its_way_but_not_forever
     ids = {t["platform"]: t["target_id"] for t in second["targets"]}
     harness.fault("facebook", "*", "server_error", times=-1)
     harness.run(until=harness.clock.now + timedelta(seconds=30))
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
     assert len(_mails(harness, user_a, "post_published")) == 1
     harness.clock.advance(seconds=GROUP_WINDOW.total_seconds() + 1)
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
     mails = _mails(harness, user_a, "post_published")
     assert len(mails) == 2 and mails[1]["subject"] == "Your video is live on Instagram Reels"
     assert "This post so far: Published to 1 of 2 platforms, 1 in progress or scheduled." in mails[1]["body"]
@@ -173,7 +178,7 @@ def test_preferences_decide_which_mails_go_out(harness: Harness, user_a, user_b,
     answer = publish(harness, user_a, vertical_video, ["instagram", "facebook"],
                      before=lambda: harness.fault("facebook", "finish", "processing_error"))
     harness.run()
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
     assert [m["kind"] for m in _mails(harness, user_a)] == ["post_failed"]
 
     call("me", "PATCH", "/notifications", user_a, {"publishing": "none", "connections": "none"})
@@ -184,7 +189,7 @@ def test_preferences_decide_which_mails_go_out(harness: Harness, user_a, user_b,
     harness.fault("facebook", "finish", "processing_error")
     harness.run()
     assert harness.target(retry["targets"][0]["target_id"])["state"] == "failed"
-    mail_outcomes(harness.db, harness.clock.now, harness.storage)
+    _mail_outcomes(harness)
     # A connection that expires: the mail is off too.
     with harness.db.service() as conn:
         account = conn.execute("select platform_account_id from social_connections where user_id = %s and "

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from shared.notify import templates
 
+APP = "https://app.example.com"
+
 
 def test_published_mail_names_the_platform_and_links_the_post():
     subject, body = templates.post_published(platform="youtube", post_url="https://youtube.com/shorts/abc",
@@ -32,8 +34,9 @@ def test_failed_mail_gives_the_reason_and_the_retry_link():
 
 def test_failed_mail_uses_frontend_url_from_settings(monkeypatch, make_app):
     monkeypatch.setenv("FRONTEND_URL", "https://studio.example.com")
-    make_app()
-    _, body = templates.post_failed(platform="facebook", reason="Try again later.", post_id="p-2")
+    settings = make_app().settings
+    _, body = templates.post_failed(platform="facebook", reason="Try again later.", post_id="p-2",
+                                    frontend_url=settings.frontend_url)
     assert "https://studio.example.com/posts/p-2" in body
 
 
@@ -55,9 +58,10 @@ def test_connection_mails_give_the_date_in_the_users_zone_and_the_reconnect_link
 def test_no_mail_shows_internal_words():
     mails = [
         templates.post_published(platform="tiktok", post_url=None),
-        templates.post_failed(platform="tiktok", reason="Please reconnect TikTok.", post_id="p"),
-        templates.connection_expiring(platform="facebook", account="Page", expires_at=datetime.now(UTC)),
-        templates.connection_expired(platform="instagram", account="@a"),
+        templates.post_failed(platform="tiktok", reason="Please reconnect TikTok.", post_id="p", frontend_url=APP),
+        templates.connection_expiring(platform="facebook", account="Page", expires_at=datetime.now(UTC),
+                                      frontend_url=APP),
+        templates.connection_expired(platform="instagram", account="@a", frontend_url=APP),
     ]
     for subject, body in mails:
         for word in ("None", "null", "error_code", "Exception", "target_id", "{", "}"):
@@ -78,5 +82,5 @@ def test_brand_names_are_spelled_right_even_when_handed_the_display_name():
         assert templates.platform_name(given) == "YouTube Shorts"
     subject, _ = templates.posts_published(items=[("tiktok", None), ("youtube", "https://youtube.com/shorts/x")])
     assert subject == "Your video is live on TikTok and YouTube Shorts"
-    assert templates.post_deferred(platform="youtube", message="Later.", post_id="p")[0] == \
+    assert templates.post_deferred(platform="youtube", message="Later.", post_id="p", frontend_url=APP)[0] == \
         "Your video will publish later on YouTube Shorts"

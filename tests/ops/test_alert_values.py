@@ -164,8 +164,8 @@ def test_the_tick_logs_every_value_and_the_breach_metric_counts_the_breached(ops
         at = NOW + timedelta(minutes=5)   # the tick logs the values every 5 minutes
         now, later = bootstrap(database=ops_db, clock=lambda: at), bootstrap(database=ops_db,
                                                                              clock=lambda: at + timedelta(minutes=1))
-        summary = run_tick(now.runtime, now.storage, now.storage_settings)
-        quiet = run_tick(later.runtime, later.storage, later.storage_settings)
+        summary = run_tick(now)
+        quiet = run_tick(later)
     finally:
         log.configure()
     lines = [json.loads(raw) for raw in stream.getvalue().splitlines()]

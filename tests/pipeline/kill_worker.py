@@ -27,9 +27,9 @@ class PrintingQueue:
 def main(argv: list[str]) -> int:
     from shared.app import bootstrap, install
     from shared.db import Database
-    from shared.publishing.wiring import build_runtime
     from shared.publishing.worker import advance
     from shared.storage.local import LocalStorage
+    from shared.wiring import build_runtime
 
     target_id, seq, now = argv[0], int(argv[1]), datetime.fromisoformat(argv[2])
     db = Database(os.environ["DATABASE_URL"], min_size=1, max_size=2)

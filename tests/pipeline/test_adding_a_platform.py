@@ -21,6 +21,7 @@ from shared.tasks.queues import queue_specs
 from shared.wsgi_server import serve_in_thread
 from tests.pipeline import echo_platform
 from tests.pipeline.echo_platform.server import EchoServer
+from tests.support.parts import base_url, vault
 from tests.support.stack import Harness
 
 
@@ -37,12 +38,12 @@ def echo(monkeypatch):
 
 
 def _connect(harness: Harness, user: dict[str, str]) -> str:
-    url = flow.start_authorization(harness.db, user["sub"], "echo", now=datetime.now(UTC))
+    url = flow.start_authorization(harness.db, vault(), user["sub"], "echo", base_url=base_url(), now=datetime.now(UTC))
     answer = httpx.get(url, follow_redirects=False, timeout=10)
     assert answer.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["location"]).query).items()}
-    result = flow.complete_authorization(harness.db, "echo", code=params["code"], state=params["state"],
-                                         now=datetime.now(UTC))
+    result = flow.complete_authorization(harness.db, vault(), "echo", code=params["code"], state=params["state"],
+                                         base_url=base_url(), now=datetime.now(UTC))
     return result.connection_ids[0]
 
 
@@ -65,7 +66,7 @@ def test_a_registered_platform_connects_and_publishes_through_the_generic_paths(
     assert queue_specs()["publish-echo"].dispatch_deadline_s == 600
 
     connection_id = _connect(harness, user_a)
-    listed = service.get_connection(harness.db, user_a, connection_id).model_dump()
+    listed = service.get_connection(harness.db, user_a, connection_id, base_url()).model_dump()
     assert (listed["platform"], listed["display_platform"], listed["username"]) == ("echo", "Echo", "echoer")
     assert listed["reconnect_url"].endswith("/oauth/start/echo")
 

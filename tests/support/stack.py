@@ -65,8 +65,8 @@ class Harness:
 
     def __init__(self, db: Any, sandbox: Any, storage: Any, clock: Clock, http_timeout: float | None = None) -> None:
         from shared.app import bootstrap
-        from shared.publishing.wiring import build_runtime
         from shared.tasks.client import InlineQueue
+        from shared.wiring import build_runtime
 
         self.db, self.sandbox, self.storage, self.clock = db, sandbox, storage, clock
         self.outcomes: list[str] = []
@@ -116,15 +116,17 @@ class Harness:
         from shared.connections.flow import complete_authorization, start_authorization
         from shared.publishing.targets import resume_after_reconnect
 
-        url = start_authorization(self.db, user["sub"], platform, now=self.clock.now)
+        url = start_authorization(self.db, self.app.vault, user["sub"], platform,
+                                  base_url=self.app.settings.functions_base_url, now=self.clock.now)
         if authorize_extra:
             url += "&" + "&".join(f"{k}={v}" for k, v in authorize_extra.items())
         response = httpx.get(url, follow_redirects=False, timeout=10)
         assert response.status_code == 302, response.text
         params = {k: v[0] for k, v in parse_qs(urlparse(response.headers["location"]).query).items()}
-        result = complete_authorization(self.db, platform, code=params["code"], state=params["state"],
+        result = complete_authorization(self.db, self.app.vault, platform, code=params["code"], state=params["state"],
                                         on_targets_resumed=self.enqueue_targets if resume_hook else None,
-                                        on_reconnected=resume_after_reconnect, now=self.clock.now)
+                                        on_reconnected=resume_after_reconnect,
+                                        base_url=self.app.settings.functions_base_url, now=self.clock.now)
         return result.connection_ids[0]
 
     def enqueue_targets(self, target_ids: list[str]) -> None:
@@ -176,8 +178,9 @@ class Harness:
         owner = f"owner-{user['sub'][:8]}"
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
-        result = connect_api_key(self.db, user["sub"], "blotato", api_key=key, on_targets_resumed=self.enqueue_targets,
-                                 on_reconnected=resume_after_reconnect, now=self.clock.now)
+        result = connect_api_key(self.db, self.app.vault, user["sub"], "blotato", api_key=key,
+                                 on_targets_resumed=self.enqueue_targets, on_reconnected=resume_after_reconnect,
+                                 now=self.clock.now)
         return result.connection_ids[0]
 
     def video(self, user: dict[str, str], path: Path) -> str:
@@ -186,7 +189,7 @@ class Harness:
         with path.open("rb") as handle:
             stored = upload_video(user["sub"], iter(lambda: handle.read(1 << 20), b""), filename=path.name,
                                   content_type="video/mp4", db=self.db, storage=self.storage,
-                                  now=self.clock.now)
+                                  settings=self.app.storage_settings, now=self.clock.now)
         return stored.video_id
 
     # -- publishing

@@ -67,7 +67,8 @@ class Hooks:
         assert url.endswith("/webhook-delivery")
         self.attempt_times.append(self.clock.now)
         self.outcomes.append(deliver(self.db, self.queue, payload["delivery_id"], payload["attempt"],
-                                     self.clock.now))
+                                     self.clock.now, vault=self.harness.app.vault,
+                                     settings=self.harness.app.settings))
 
     def register(self, user: dict[str, str], url: str, events: list[str] | None = None) -> dict[str, Any]:
         from shared.webhooks.events import EVENT_TYPES
@@ -80,7 +81,7 @@ class Hooks:
         """The scheduler tick's webhook duty, then every delivery due now."""
         from shared.webhooks.delivery import webhook_tick
 
-        created = webhook_tick(self.db, self.queue, self.clock.now)["deliveries"]
+        created = webhook_tick(self.db, self.queue, self.clock.now, self.harness.app.settings)["deliveries"]
         self.queue.run_due(self.clock.now)
         return created
 

@@ -35,7 +35,8 @@ def test_a_receiver_failing_three_times_gets_the_event_exactly_once_more(
     assert len(receiver.to("/flaky")) == 1
     (delivery_id,) = _delivery_ids(harness, endpoint["id"])
     # The same attempt's task delivered twice (Cloud Tasks is at least once) sends nothing more.
-    assert deliver(harness.db, hooks.queue, delivery_id, 0, harness.clock.now) == "stale"
+    assert deliver(harness.db, hooks.queue, delivery_id, 0, harness.clock.now, vault=harness.app.vault,
+                   settings=harness.app.settings) == "stale"
     assert len(receiver.to("/flaky")) == 1
 
     hooks.run_retries()

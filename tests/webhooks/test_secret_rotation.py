@@ -34,10 +34,10 @@ def test_rotation_reencrypts_webhook_secrets_bound_to_their_endpoint(rotation_db
 
     claims = make_user(rotation_db)
     user = User(id=claims["sub"], email=claims["email"], claims=claims)
-    two_keys(1)
+    old = two_keys(1)
     body = endpoints.EndpointCreate(url="http://127.0.0.1:9/hook", events=["post.completed"])
-    first = endpoints.create_endpoint(rotation_db, user, body).model_dump()
-    second = endpoints.create_endpoint(rotation_db, user, body).model_dump()
+    first = endpoints.create_endpoint(rotation_db, old, user, body).model_dump()
+    second = endpoints.create_endpoint(rotation_db, old, user, body).model_dump()
 
     def stored(endpoint_id: str) -> bytes:
         with rotation_db.service() as conn:
@@ -51,8 +51,8 @@ def test_rotation_reencrypts_webhook_secrets_bound_to_their_endpoint(rotation_db
     assert rotate_all(rotation_db, new) == 0
     for created in (first, second):
         assert TokenVault.version_of(stored(created["id"])) == 2
-        assert endpoints.decrypt_secret(stored(created["id"]), user_id=user.id,
+        assert endpoints.decrypt_secret(new, stored(created["id"]), user_id=user.id,
                                         endpoint_id=created["id"]) == created["secret"]
     # Bound to the endpoint: one endpoint's ciphertext does not open as another's.
     with pytest.raises(VaultError):
-        endpoints.decrypt_secret(stored(first["id"]), user_id=user.id, endpoint_id=second["id"])
+        endpoints.decrypt_secret(new, stored(first["id"]), user_id=user.id, endpoint_id=second["id"])

@@ -16,6 +16,7 @@ from shared.publishing.runtime import Runtime
 
 if TYPE_CHECKING:
     from shared.config import CoreSettings
+    from shared.connections.vault import TokenVault
     from shared.db.database import Database
     from shared.storage.base import Storage
     from shared.tasks.client import TaskQueue
@@ -44,12 +45,15 @@ class Parts(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
     @property
     def storage(self) -> Storage: ...
+    @property
+    def vault(self) -> TokenVault: ...
 
 
 def build_runtime(app: Parts, **overrides: Any) -> Runtime:
     """The pipeline's ports on `app`'s database, queue and clock; `overrides` replace single ports (tests)."""
     # Imported here, not at the top: they pull in the platforms, media and connections, which
     # only functions that publish need (cold start of the others).
+    from shared.analytics.best_time import resolve_best_times
     from shared.connections.refresh import credentials_for
     from shared.connections.store import mark_expired
     from shared.media.renditions import convert_for_target, media_for_target
@@ -59,14 +63,15 @@ def build_runtime(app: Parts, **overrides: Any) -> Runtime:
         "db": app.database,
         "queue": app.queue,
         "clock": app.clock,
-        "credentials": lambda db, connection_id, force, row=None: credentials_for(db, connection_id, force,
-                                                                                   row=row, now=app.clock()),
+        "credentials": lambda db, connection_id, force, row=None: credentials_for(
+            db, app.vault, connection_id, force, row=row, now=app.clock()),
         "media": lambda target, video=None, renditions=None, say=None: media_for_target(
             target, db=app.database, storage=app.storage, video=video, renditions=renditions, say=say),
         "adapter_for": lambda key: adapter_class(key)(),
         "worker_url": lambda platform: worker_url(base_url, platform),
         "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),
         "convert_for": lambda target: convert_for_target(target, db=app.database, storage=app.storage),
+        "best_times": resolve_best_times,
     }
     parts.update(overrides)
     return Runtime(**parts)
