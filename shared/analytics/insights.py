@@ -21,6 +21,7 @@ from shared.db import Database
 from shared.errors import NotFound
 from shared.platforms import adapters
 from shared.publishing.requests import IsoTime, _zone
+from shared.responses import ComparedPlatform, ComparisonView, RecommendationsView, Verdict
 from shared.strict import StrictModel, UserText
 from shared.users import User
 
@@ -75,13 +76,15 @@ def _outcomes(db: Database, user: User, query: InsightsQuery) -> list[history.Ou
                                 campaign=query.campaign)
 
 
-def recommendations(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> dict[str, Any]:
+def recommendations(db: Database, user: User, query: InsightsQuery,
+                    settings: AnalyticsSettings) -> RecommendationsView:
     found = _outcomes(db, user, query)
-    return {"compared_at_age": history.COMPARISON_AGE,
-            **recommend.recommendations(found, query.timezone, _thresholds(settings))}
+    return RecommendationsView.model_validate({
+        "compared_at_age": history.COMPARISON_AGE, **recommend.recommendations(found, query.timezone,
+                                                                               _thresholds(settings))})
 
 
-def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> dict[str, Any]:
+def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> ComparisonView:
     """Platforms side by side: for one video (post_id) or over the filtered date range."""
     if query.post_id is not None:
         return _compare_post(db, user, str(query.post_id), settings)
@@ -98,10 +101,12 @@ def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsS
                      "engagements": round(engagements),
                      "engagement_rate": round(engagements / views, 4) if views else None})
     best = recommend.best_platform(found, _thresholds(settings))
-    return {"compared_at_age": history.COMPARISON_AGE, "platforms": rows, "best_platform": best}
+    return ComparisonView(compared_at_age=history.COMPARISON_AGE,
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows],
+                          best_platform=Verdict.model_validate(best))
 
 
-def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSettings) -> dict[str, Any]:
+def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSettings) -> ComparisonView:
     with db.user(user.claims) as conn:
         post = conn.execute("select id from posts where id = %s", (post_id,)).fetchone()
         if post is None:
@@ -137,4 +142,6 @@ def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSet
                 if evidence.significant else
                 {"status": "withheld", "reason": f"{first['platform']} is ahead, but not clearly enough yet.",
                  "evidence": evidence.as_dict()})
-    return {"post_id": post_id, "compared_at_age": history.COMPARISON_AGE, "platforms": rows, "best_platform": best}
+    return ComparisonView(post_id=post_id, compared_at_age=history.COMPARISON_AGE,
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows],
+                          best_platform=Verdict.model_validate(best))

@@ -17,6 +17,7 @@ from shared.platforms.platform import Platform
 from shared.platforms.registry import registry
 from shared.publishing import quota
 from shared.publishing.runtime import Runtime
+from shared.responses import PlatformCatalog
 from shared.users import User
 
 COUNTED_AS = {"utf16": "UTF-16 code units (an emoji counts 2)", "bytes": "bytes of UTF-8 (é counts 2)",
@@ -53,7 +54,7 @@ def _access_token(rt: Runtime, connection_id: str) -> Callable[[], str]:
     return lambda: rt.credentials(rt.db, connection_id, False).access_token
 
 
-def platform_catalog(rt: Runtime, user: User) -> dict[str, Any]:
+def platform_catalog(rt: Runtime, user: User) -> PlatformCatalog:
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
         rows = [dict(r) for r in conn.execute(
@@ -86,4 +87,4 @@ def platform_catalog(rt: Runtime, user: User) -> dict[str, Any]:
             "cover": asdict(limits.cover) if limits.cover else None,
             "options": _options(platform),
         })
-    return {"platforms": platforms}
+    return PlatformCatalog.model_validate({"platforms": platforms})

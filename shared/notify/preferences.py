@@ -9,14 +9,15 @@ video); connection and webhook mails are all of that sort. No stored row means '
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.db.database import Conn, Database, server_writes
 from shared.notify import templates
+from shared.responses import NotificationLevel, NotificationLevels, NotificationPreferences
 
-Level = Literal["all", "failures", "none"]
+Level = NotificationLevel
 CATEGORIES = ("publishing", "connections", "webhooks")
 DEFAULTS: dict[str, str] = {category: "all" for category in CATEGORIES}
 
@@ -54,12 +55,12 @@ def wants(conn: Conn, user_id: str, kind: str) -> bool:
     return level == "all" or (level == "failures" and problem)
 
 
-def read(db: Database, claims: dict[str, Any]) -> dict[str, Any]:
+def read(db: Database, claims: dict[str, Any]) -> NotificationPreferences:
     with db.user(claims) as conn:
         return _view(_row(conn, str(claims["sub"])))
 
 
-def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> dict[str, Any]:
+def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> NotificationPreferences:
     changes = body.model_dump(exclude_none=True)
     user_id = str(claims["sub"])
     with db.user(claims) as conn:
@@ -75,6 +76,6 @@ def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> dic
         return _view(merged)
 
 
-def _view(levels: dict[str, str]) -> dict[str, Any]:
-    return {"preferences": {category: levels[category] for category in CATEGORIES},
-            "levels": ["all", "failures", "none"]}
+def _view(levels: dict[str, str]) -> NotificationPreferences:
+    return NotificationPreferences(preferences=NotificationLevels.model_validate(
+        {category: levels[category] for category in CATEGORIES}), levels=list(get_args(Level)))
