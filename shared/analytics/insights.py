@@ -79,9 +79,7 @@ def _outcomes(db: Database, user: User, query: InsightsQuery) -> list[history.Ou
 def recommendations(db: Database, user: User, query: InsightsQuery,
                     settings: AnalyticsSettings) -> RecommendationsView:
     found = _outcomes(db, user, query)
-    return RecommendationsView.model_validate({
-        "compared_at_age": history.COMPARISON_AGE, **recommend.recommendations(found, query.timezone,
-                                                                               _thresholds(settings))})
+    return recommend.recommendations(found, query.timezone, _thresholds(settings), history.COMPARISON_AGE)
 
 
 def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> ComparisonView:
@@ -102,8 +100,7 @@ def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsS
                      "engagement_rate": round(engagements / views, 4) if views else None})
     best = recommend.best_platform(found, _thresholds(settings))
     return ComparisonView(compared_at_age=history.COMPARISON_AGE,
-                          platforms=[ComparedPlatform.model_validate(row) for row in rows],
-                          best_platform=Verdict.model_validate(best))
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows], best_platform=best)
 
 
 def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSettings) -> ComparisonView:
@@ -129,19 +126,18 @@ def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSet
     need = settings.compare_min_views
     short = [r["platform"] for r in rows if r["views"] < need]
     if len(rows) < 2:
-        best: dict[str, Any] = {"status": "withheld", "reason": "This video is published on one platform only."}
+        best = Verdict(status="withheld", reason="This video is published on one platform only.")
     elif short or any(r["at_age"] != history.COMPARISON_AGE for r in rows):
-        best = {"status": "withheld",
-                "reason": f"Not enough data yet: every platform needs {need} views at "
-                          f"{history.COMPARISON_AGE}; still short: {', '.join(short) or 'waiting for the age'}."}
+        best = Verdict(status="withheld",
+                       reason=f"Not enough data yet: every platform needs {need} views at "
+                              f"{history.COMPARISON_AGE}; still short: {', '.join(short) or 'waiting for the age'}.")
     else:
         first, second = rows[0], rows[1]
         evidence = compare_rates(first["engagements"], first["views"], second["engagements"], second["views"],
                                  settings.significance)
-        best = ({"status": "recommended", "value": first["platform"], "evidence": evidence.as_dict()}
+        best = (Verdict(status="recommended", value=first["platform"], evidence=evidence.as_model())
                 if evidence.significant else
-                {"status": "withheld", "reason": f"{first['platform']} is ahead, but not clearly enough yet.",
-                 "evidence": evidence.as_dict()})
+                Verdict(status="withheld", reason=f"{first['platform']} is ahead, but not clearly enough yet.",
+                        evidence=evidence.as_model()))
     return ComparisonView(post_id=post_id, compared_at_age=history.COMPARISON_AGE,
-                          platforms=[ComparedPlatform.model_validate(row) for row in rows],
-                          best_platform=Verdict.model_validate(best))
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows], best_platform=best)

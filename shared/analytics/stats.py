@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
 
+from shared import responses
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -38,6 +40,10 @@ class Evidence:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+    def as_model(self) -> responses.Evidence:
+        """As the answer shows it (rounded): the computation keeps its full precision for the decision."""
+        return responses.Evidence.model_validate(self.as_dict())
 
 
 def compare_groups(best: Sequence[float], rest: Sequence[float], alpha: float) -> Evidence:
