@@ -17,8 +17,7 @@ from shared.db.database import Conn, Database, server_writes
 from shared.notify import templates
 from shared.responses import NotificationLevel, NotificationLevels, NotificationPreferences
 
-Level = NotificationLevel
-CATEGORIES = ("publishing", "connections", "webhooks")
+CATEGORIES = tuple(NotificationLevels.model_fields)  # publishing, connections, webhooks
 DEFAULTS: dict[str, str] = {category: "all" for category in CATEGORIES}
 
 # mail kind -> (category, is it about a problem?)
@@ -35,9 +34,9 @@ KIND_CATEGORY: dict[str, tuple[str, bool]] = {
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    publishing: Level | None = Field(default=None, description="Published, failed and delayed videos")
-    connections: Level | None = Field(default=None, description="Accounts about to expire or expired")
-    webhooks: Level | None = Field(default=None, description="A webhook endpoint was turned off")
+    publishing: NotificationLevel | None = Field(default=None, description="Published, failed and delayed videos")
+    connections: NotificationLevel | None = Field(default=None, description="Accounts about to expire or expired")
+    webhooks: NotificationLevel | None = Field(default=None, description="A webhook endpoint was turned off")
 
 
 def _row(conn: Conn, user_id: str) -> dict[str, str]:
@@ -78,4 +77,4 @@ def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> Not
 
 def _view(levels: dict[str, str]) -> NotificationPreferences:
     return NotificationPreferences(preferences=NotificationLevels.model_validate(
-        {category: levels[category] for category in CATEGORIES}), levels=list(get_args(Level)))
+        {category: levels[category] for category in CATEGORIES}), levels=list(get_args(NotificationLevel)))
