@@ -461,8 +461,8 @@ class Verdict(Strict):
 
     status: Literal["recommended", "withheld"]
     reason: str | None = Field(default=None, description="Why it is withheld, in plain language")
-    value: Any = Field(default=None, description="The recommended choice: an hour (window start), a weekday "
-                                                 "number (Monday 0), a bucket or a platform")
+    value: int | str | None = Field(default=None, description="The recommended choice: an hour (window start), a "
+                                                             "weekday number (Monday 0), a bucket or a platform")
     label: str | None = None
     median: float | None = None
     median_rest: float | None = None

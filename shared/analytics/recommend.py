@@ -180,13 +180,14 @@ def next_best_slot(found: Sequence[Outcome], network: str, zone: str, after: dat
     """The next start of the recommended hour for `network` after `after` that fits the budgets, if any."""
     items = [o for o in found if network_of(o.platform) == network]
     best = for_outcomes(items, zone, limits).best_hour
-    if best.status != "recommended":
+    if best.status != "recommended" or not isinstance(best.value, int):
         return None
+    hour = best.value
     tz = ZoneInfo(zone)
     local = after.astimezone(tz)
-    slot = local.replace(hour=int(best.value), minute=0, second=0, microsecond=0)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     for _ in range(31):
         if slot > local and (fits is None or fits(slot)):
             return slot
-        slot = (slot + timedelta(days=1)).replace(hour=int(best.value))
+        slot = (slot + timedelta(days=1)).replace(hour=hour)
     return None

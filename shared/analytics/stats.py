@@ -30,7 +30,7 @@ from shared import responses
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a verdict rests on, shown to the user beside it."""
+    """A test's result at full precision, which decisions use; answers show it rounded (`as_model`)."""
 
     test: str
     posts: int               # posts (or views, for rates) behind the verdict

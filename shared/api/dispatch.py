@@ -3,8 +3,8 @@
 A function module in functions/ is a list of handlers, one per route it serves, and
 one `dispatch(...)` call. The dispatcher finds the route for the request (404 when
 there is none; 405 is answered before, from the same table), checks the caller
-(signed in or not, as the route says), hands the handler a `Call`, and sends the
-handler's answer through the route's response model, with the route's status.
+(signed in or not, as the route says), hands the handler a `Call`, and checks the
+handler's answer is the route's response model (never a dict), with the route's status.
 A handler that is missing, or one for a route the table does not declare, stops
 the function at import: what is served and what is documented are the same list.
 """
