@@ -34,6 +34,7 @@ from shared.captions.local import LocalWriter, candidate_tags, spread_tags
 from shared.captions.models import Material
 from shared.captions.service import finish
 from shared.publishing import text
+from shared.responses import PlatformSuggestion
 
 CASES = json.loads((Path(__file__).resolve().parent.parent / "tests/captions/evaluation_set.json").read_text())
 PLATFORMS = ["tiktok", "instagram", "youtube", "facebook"]
@@ -48,10 +49,10 @@ def _material(case: dict[str, Any], tone: str) -> Material:
                     tone=tone)  # type: ignore[arg-type]
 
 
-def _within_limits(item: dict[str, Any], target: PlatformTarget) -> bool:
-    found = text.problems(item["text"], target.caption_rule, "caption", "")
+def _within_limits(item: PlatformSuggestion, target: PlatformTarget) -> bool:
+    found = text.problems(item.text, target.caption_rule, "caption", "")
     if target.title_rule is not None:
-        found += text.problems(item["title"] or "", target.title_rule, "title", "")
+        found += text.problems(item.title or "", target.title_rule, "title", "")
     return not found
 
 
@@ -69,7 +70,7 @@ class Tally:
         self.latencies_ms: list[float] = []
         self.fallbacks = 0
 
-    def add(self, case: dict[str, Any], items: list[dict[str, Any]], targets: list[PlatformTarget],
+    def add(self, case: dict[str, Any], items: list[PlatformSuggestion], targets: list[PlatformTarget],
             elapsed_ms: float) -> None:
         language = case["language"]
         strict = hashtags.source_keys(" ".join(case.get(k) or "" for k in ("description", "brief", "campaign")),
@@ -80,8 +81,8 @@ class Tally:
         seen: dict[str, int] = {}
         for item in items:
             self.suggestions += 1
-            self.suggestions_tags_ok += _tags_ok(item["hashtags"])
-            for tag in item["hashtags"]:
+            self.suggestions_tags_ok += _tags_ok(item.hashtags)
+            for tag in item.hashtags:
                 self.tags += 1
                 self.related += hashtags.relates(tag, strict, language)
                 self.related_broad += hashtags.relates(tag, broad, language)

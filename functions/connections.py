@@ -15,22 +15,24 @@ from shared.app import application
 from shared.connections import service
 from shared.connections.errors import blotato_key_as_input
 from shared.publishing.targets import resume_after_reconnect
+from shared.responses import BlotatoAccount, BlotatoAccounts, Connected
 
 
-def _blotato_accounts(call: Call) -> object:
+def _blotato_accounts(call: Call) -> BlotatoAccounts:
     with blotato_key_as_input():
-        return {"accounts": service.api_key_accounts("blotato", call.body(BlotatoKey).api_key)}
+        accounts = service.api_key_accounts("blotato", call.body(BlotatoKey).api_key)
+    return BlotatoAccounts(accounts=[BlotatoAccount.model_validate(account) for account in accounts])
 
 
-def _connect_blotato(call: Call) -> object:
+def _connect_blotato(call: Call) -> Connected:
     body = call.body(BlotatoConnect)
     with blotato_key_as_input():
         app = application()
         result = service.connect_api_key(app.database, app.vault, call.user.id, "blotato", api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock())
-    return {"platform": result.platform, "connection_ids": result.connection_ids,
-            "resumed_target_ids": result.resumed_target_ids}
+    return Connected(platform=result.platform, connection_ids=result.connection_ids,
+                     resumed_target_ids=result.resumed_target_ids)
 
 
 connections = dispatch("connections", {

@@ -23,19 +23,20 @@ from shared.http import ApiError
 from shared.log import get_logger
 from shared.platforms.errors import PlatformError
 from shared.publishing.targets import resume_after_reconnect
+from shared.responses import AuthorizationStart, OAuthCompleted
 
 log = get_logger(__name__)
 
 
-def _start(call: Call, body: StartRequest) -> object:
+def _start(call: Call, body: StartRequest) -> AuthorizationStart:
     platform = call.params["platform"]
     app = application()
     url = flow.start_authorization(app.database, app.vault, call.user.id, platform, return_path=body.return_path,
                                    now=app.clock(), base_url=app.settings.functions_base_url)
-    return {"platform": platform, "authorization_url": url}
+    return AuthorizationStart(platform=platform, authorization_url=url)
 
 
-def _complete(call: Call) -> object:
+def _complete(call: Call) -> OAuthCompleted:
     body = call.body(CompleteRequest)
     app = application()
     result = flow.complete_authorization(app.database, app.vault, body.platform, code=body.code, state=body.state,
@@ -43,8 +44,8 @@ def _complete(call: Call) -> object:
                                          on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock(),
                                          base_url=app.settings.functions_base_url)
-    return {"platform": result.platform, "connection_ids": result.connection_ids,
-            "reconnected_ids": result.reconnected_ids, "resumed_target_ids": result.resumed_target_ids}
+    return OAuthCompleted(platform=result.platform, connection_ids=result.connection_ids,
+                          reconnected_ids=result.reconnected_ids, resumed_target_ids=result.resumed_target_ids)
 
 
 def _callback(call: Call) -> object:

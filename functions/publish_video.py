@@ -25,12 +25,13 @@ from shared.app import application
 from shared.publishing import bulk, calendar, preview, service
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.publishing.runtime import Runtime
+from shared.responses import AnalyticsOverview
 
 
 def _rt() -> Runtime:
     return application().runtime
 
-def _analytics(call: Call) -> object:
+def _analytics(call: Call) -> flask.Response | AnalyticsOverview:
     query = call.query(report.AnalyticsQuery)
     if query.format == "csv":
         return flask.Response(report.overview_csv(_rt().db, call.user, query), mimetype="text/csv",

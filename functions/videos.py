@@ -18,17 +18,16 @@ POST /videos/<id>/cover         raw JPG/PNG body (≤ 2 MB), or JSON {"offset_se
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import flask
 
 from shared import videos as service
 from shared.api.dispatch import Call, dispatch
 from shared.api.requests import ConvertBody, CoverFromFrame, CoverQuery, ImportBody, RegisterBody
-from shared.api.responses import VideoDeleted, VideoDetail, VideoList, VideoView
 from shared.app import application
 from shared.http import ApiError
 from shared.media.library import delete_video
+from shared.responses import ConvertResult, CoverResult, VideoDeleted, VideoDetail, VideoList, VideoView
 from shared.users import User
 from shared.video_context import VideoContext
 
@@ -67,7 +66,7 @@ def _upload(call: Call) -> VideoView:
                                 db=app.database, storage=app.storage, settings=app.storage_settings, now=app.clock())
 
 
-def _cover(call: Call) -> dict[str, Any]:
+def _cover(call: Call) -> CoverResult:
     # Imported on first use: Pillow and the frame grabber are a cold-start cost every other route would pay.
     from shared.media.covers import CoverError, store_covers
 
@@ -94,10 +93,10 @@ def _cover(call: Call) -> dict[str, Any]:
                                   db=app.database, storage=app.storage)
     except CoverError as exc:
         raise ApiError(422, "invalid_cover", str(exc)) from None
-    return {"video_id": video_id, "covers": sorted(covers)}
+    return CoverResult(video_id=video_id, covers=sorted(covers))
 
 
-def _convert(call: Call) -> dict[str, Any]:
+def _convert(call: Call) -> ConvertResult:
     # Imported on first use: the encoder (PyAV) is a cold-start cost every other route would pay.
     from shared.media.renditions import convert_video
 
@@ -107,7 +106,7 @@ def _convert(call: Call) -> dict[str, Any]:
     body = call.body(ConvertBody)
     row = convert_video(video_id, db=app.database, storage=app.storage,
                         settings=app.media_settings.encode_settings(), crop_to_vertical=body.crop_to_vertical)
-    return {"video_id": video_id, "kind": row["kind"], "probe": row["probe"]}
+    return ConvertResult(video_id=video_id, kind=row["kind"], probe=row["probe"])
 
 
 def _register(call: Call) -> VideoView:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from shared.api.dispatch import Call, dispatch
 from shared.app import application
+from shared.responses import WebhookTestResult
 from shared.webhooks import delivery
 from shared.webhooks import endpoints as service
 
 
-def _send_test(call: Call) -> object:
+def _send_test(call: Call) -> WebhookTestResult:
     endpoint_id = call.params["webhook_id"]
     app = application()
     service.get_endpoint(app.database, call.user, endpoint_id)  # 404 unless it is the user's

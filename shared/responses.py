@@ -1,9 +1,9 @@
 """Response bodies of the user-facing API: the one description of every answer.
 
-shared/api/routes.py names, per route and status, the model its answer is. The edge
-(shared/api/dispatch.py) sends every answer through that model: a service returns the
-model itself or a dict that the model validates (extra keys are refused), and the
-OpenAPI document is generated from the same models, so the two cannot drift apart.
+shared/api/routes.py names, per route and status, the model its answer is. Each service
+builds and returns exactly that model; the edge (shared/api/dispatch.py) refuses anything
+else (a dict, another model, a subclass) as a 500, and the OpenAPI document is generated
+from the same models, so the two cannot drift apart.
 Every timestamp is a `Timestamp`: ISO 8601 with its offset, `format: date-time`.
 """
 
@@ -461,8 +461,8 @@ class Verdict(Strict):
 
     status: Literal["recommended", "withheld"]
     reason: str | None = Field(default=None, description="Why it is withheld, in plain language")
-    value: Any = Field(default=None, description="The recommended choice: an hour (window start), a weekday "
-                                                 "number (Monday 0), a bucket or a platform")
+    value: int | str | None = Field(default=None, description="The recommended choice: an hour (window start), a "
+                                                             "weekday number (Monday 0), a bucket or a platform")
     label: str | None = None
     median: float | None = None
     median_rest: float | None = None
@@ -542,8 +542,12 @@ class ExperimentVariant(Strict):
     complete: bool
 
 
+ExperimentStatus = Literal["running", "decided", "no_winner"]
+ExperimentMetric = Literal["engagement_rate", "views"]
+
+
 class ExperimentRule(Strict):
-    metric: Literal["engagement_rate", "views"]
+    metric: ExperimentMetric
     age: Literal["24h", "72h", "7d"]
     min_views_per_variant: int
     alpha: float
@@ -554,7 +558,7 @@ class ExperimentView(Strict):
     experiment_id: str
     name: str
     design: Literal["split_accounts", "same_account_times"]
-    status: Literal["running", "decided", "no_winner"]
+    status: ExperimentStatus
     message: str
     rule: ExperimentRule
     auto_apply: bool
@@ -566,8 +570,8 @@ class ExperimentView(Strict):
 class ExperimentSummary(Strict):
     experiment_id: str
     name: str
-    status: str
-    metric: str
+    status: ExperimentStatus
+    metric: ExperimentMetric
     created_at: Timestamp
     decided_at: Timestamp | None
 

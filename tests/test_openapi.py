@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel
 
 from shared.api.openapi import generate, render
 from shared.api.routes import ROUTES
@@ -54,6 +55,8 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _validate(body: object, schema_name: str) -> None:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")  # what a service returned, as the edge writes it on the wire
     document = openapi_document()
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
     errors = sorted(Draft202012Validator(schema).iter_errors(body), key=str)

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.connections.store import PUBLIC_COLUMNS
 from shared.db.database import Database
+from shared.responses import DataExport
 from shared.users import User
 
 FORMAT_VERSION = 1
@@ -41,7 +42,7 @@ _QUERIES: dict[str, str] = {
 }
 
 
-def export_user_data(db: Database, user: User, now: datetime) -> dict[str, Any]:
+def export_user_data(db: Database, user: User, now: datetime) -> DataExport:
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "exported_at": now.isoformat(),
@@ -50,7 +51,7 @@ def export_user_data(db: Database, user: User, now: datetime) -> dict[str, Any]:
     with db.user(user.claims) as conn:
         for name, query in _QUERIES.items():
             document[name] = [{k: _plain(v) for k, v in row.items()} for row in conn.execute(query).fetchall()]
-    return document
+    return DataExport.model_validate(document)
 
 
 def _plain(value: Any) -> Any:

@@ -40,6 +40,15 @@ from shared.notify.outbox import queue_email
 from shared.platforms.options import CoverOffset
 from shared.publishing.requests import PublishRequest, TargetRequest, resolve_time
 from shared.publishing.runtime import Runtime
+from shared.responses import (
+    ExperimentList,
+    ExperimentRule,
+    ExperimentSummary,
+    ExperimentVariant,
+    ExperimentView,
+    PublishingDefault,
+    PublishingDefaults,
+)
 from shared.users import User
 from shared.webhooks.events import EXPERIMENT_DECIDED
 
@@ -120,7 +129,7 @@ class DefaultsEdit(BaseModel):
     enabled: bool
 
 
-def create(rt: Runtime, user: User, request: ExperimentRequest) -> dict[str, Any]:
+def create(rt: Runtime, user: User, request: ExperimentRequest) -> ExperimentView:
     """Publish every variant through the pipeline and record the experiment with its rule."""
     # Imported here: the publishing service and its pipeline cost the analytics function's cold start
     # ~11 modules (~66 ms) that only starting an experiment needs.
@@ -239,7 +248,7 @@ def decide(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any
             "reason": f"Variant {best['label']} did best, but not by enough to be sure: it may be chance."}
 
 
-def get(db: Database, user: User, experiment_id: str) -> dict[str, Any]:
+def get(db: Database, user: User, experiment_id: str) -> ExperimentView:
     with db.user(user.claims) as conn:
         experiment = conn.execute("select * from experiments where id = %s", (experiment_id,)).fetchone()
     if experiment is None:
@@ -247,16 +256,17 @@ def get(db: Database, user: User, experiment_id: str) -> dict[str, Any]:
     return _view(dict(experiment), _numbers(db, dict(experiment), user.claims))
 
 
-def list_for(db: Database, user: User) -> dict[str, Any]:
+def list_for(db: Database, user: User) -> ExperimentList:
     with db.user(user.claims) as conn:
         rows = conn.execute("select id, name, status, metric, created_at, decided_at from experiments "
                             "order by created_at desc limit 200").fetchall()
-    return {"items": [{"experiment_id": str(r["id"]), "name": r["name"], "status": r["status"],
-                       "metric": r["metric"], "created_at": r["created_at"].isoformat(),
-                       "decided_at": r["decided_at"].isoformat() if r["decided_at"] else None} for r in rows]}
+    return ExperimentList(items=[ExperimentSummary(
+        experiment_id=str(r["id"]), name=r["name"], status=r["status"], metric=r["metric"],
+        created_at=r["created_at"].isoformat(), decided_at=r["decided_at"].isoformat() if r["decided_at"] else None)
+        for r in rows])
 
 
-def _view(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any]:
+def _view(experiment: dict[str, Any], numbers: dict[str, Any]) -> ExperimentView:
     need = int(experiment["min_views_per_variant"])
     if experiment["status"] == "running":
         waiting = [f"variant {v['label']} has {v['views']:,} of {need:,} views" for v in numbers["variants"]
@@ -269,16 +279,15 @@ def _view(experiment: dict[str, Any], numbers: dict[str, Any]) -> dict[str, Any]
         message = (experiment["result"] or {}).get("reason") or "No clear winner."
     for variant in numbers["variants"]:
         variant.pop("posts", None)
-    return {
-        "experiment_id": str(experiment["id"]), "name": experiment["name"], "design": experiment["design"],
-        "status": experiment["status"], "message": message,
-        "rule": {"metric": experiment["metric"], "age": experiment["metric_age"],
-                 "min_views_per_variant": need, "alpha": float(experiment["alpha"]),
-                 "decide_by": experiment["decide_by"].isoformat()},
-        "auto_apply": experiment["auto_apply"], "result": experiment["result"],
-        "decided_at": experiment["decided_at"].isoformat() if experiment["decided_at"] else None,
-        "variants": numbers["variants"],
-    }
+    return ExperimentView(
+        experiment_id=str(experiment["id"]), name=experiment["name"], design=experiment["design"],
+        status=experiment["status"], message=message,
+        rule=ExperimentRule(metric=experiment["metric"], age=experiment["metric_age"], min_views_per_variant=need,
+                            alpha=float(experiment["alpha"]), decide_by=experiment["decide_by"].isoformat()),
+        auto_apply=experiment["auto_apply"], result=experiment["result"],
+        decided_at=experiment["decided_at"].isoformat() if experiment["decided_at"] else None,
+        variants=[ExperimentVariant.model_validate(v) for v in numbers["variants"]],
+    )
 
 
 def decide_due(db: Database, now: datetime, *, frontend_url: str) -> dict[str, int]:
@@ -364,16 +373,17 @@ def _mail(experiment: dict[str, Any], summary: dict[str, Any], frontend_url: str
     return subject, "\n".join([intro, "", *lines, "", *link])
 
 
-def defaults(db: Database, user: User) -> dict[str, Any]:
+def defaults(db: Database, user: User) -> PublishingDefaults:
     with db.user(user.claims) as conn:
         rows = conn.execute("select platform, traits, source_experiment_id, enabled, updated_at "
                             "from publishing_defaults order by platform").fetchall()
-    return {"items": [{"platform": r["platform"], "traits": r["traits"], "enabled": r["enabled"],
-                       "source_experiment_id": str(r["source_experiment_id"]) if r["source_experiment_id"] else None,
-                       "updated_at": r["updated_at"].isoformat()} for r in rows]}
+    return PublishingDefaults(items=[PublishingDefault(
+        platform=r["platform"], traits=r["traits"], enabled=r["enabled"],
+        source_experiment_id=str(r["source_experiment_id"]) if r["source_experiment_id"] else None,
+        updated_at=r["updated_at"].isoformat()) for r in rows])
 
 
-def set_defaults_enabled(db: Database, user: User, platform: str, edit: DefaultsEdit) -> dict[str, Any]:
+def set_defaults_enabled(db: Database, user: User, platform: str, edit: DefaultsEdit) -> PublishingDefaults:
     with db.service() as conn:
         row = conn.execute("update publishing_defaults set enabled = %s, updated_at = now() "
                            "where user_id = %s and platform = %s returning platform",

@@ -21,6 +21,7 @@ from shared.db import Database
 from shared.errors import NotFound
 from shared.platforms import adapters
 from shared.publishing.requests import IsoTime, _zone
+from shared.responses import ComparedPlatform, ComparisonView, RecommendationsView, Verdict
 from shared.strict import StrictModel, UserText
 from shared.users import User
 
@@ -75,13 +76,13 @@ def _outcomes(db: Database, user: User, query: InsightsQuery) -> list[history.Ou
                                 campaign=query.campaign)
 
 
-def recommendations(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> dict[str, Any]:
+def recommendations(db: Database, user: User, query: InsightsQuery,
+                    settings: AnalyticsSettings) -> RecommendationsView:
     found = _outcomes(db, user, query)
-    return {"compared_at_age": history.COMPARISON_AGE,
-            **recommend.recommendations(found, query.timezone, _thresholds(settings))}
+    return recommend.recommendations(found, query.timezone, _thresholds(settings), history.COMPARISON_AGE)
 
 
-def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> dict[str, Any]:
+def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsSettings) -> ComparisonView:
     """Platforms side by side: for one video (post_id) or over the filtered date range."""
     if query.post_id is not None:
         return _compare_post(db, user, str(query.post_id), settings)
@@ -98,10 +99,11 @@ def compare(db: Database, user: User, query: InsightsQuery, settings: AnalyticsS
                      "engagements": round(engagements),
                      "engagement_rate": round(engagements / views, 4) if views else None})
     best = recommend.best_platform(found, _thresholds(settings))
-    return {"compared_at_age": history.COMPARISON_AGE, "platforms": rows, "best_platform": best}
+    return ComparisonView(compared_at_age=history.COMPARISON_AGE,
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows], best_platform=best)
 
 
-def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSettings) -> dict[str, Any]:
+def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSettings) -> ComparisonView:
     with db.user(user.claims) as conn:
         post = conn.execute("select id from posts where id = %s", (post_id,)).fetchone()
         if post is None:
@@ -124,17 +126,18 @@ def _compare_post(db: Database, user: User, post_id: str, settings: AnalyticsSet
     need = settings.compare_min_views
     short = [r["platform"] for r in rows if r["views"] < need]
     if len(rows) < 2:
-        best: dict[str, Any] = {"status": "withheld", "reason": "This video is published on one platform only."}
+        best = Verdict(status="withheld", reason="This video is published on one platform only.")
     elif short or any(r["at_age"] != history.COMPARISON_AGE for r in rows):
-        best = {"status": "withheld",
-                "reason": f"Not enough data yet: every platform needs {need} views at "
-                          f"{history.COMPARISON_AGE}; still short: {', '.join(short) or 'waiting for the age'}."}
+        best = Verdict(status="withheld",
+                       reason=f"Not enough data yet: every platform needs {need} views at "
+                              f"{history.COMPARISON_AGE}; still short: {', '.join(short) or 'waiting for the age'}.")
     else:
         first, second = rows[0], rows[1]
         evidence = compare_rates(first["engagements"], first["views"], second["engagements"], second["views"],
                                  settings.significance)
-        best = ({"status": "recommended", "value": first["platform"], "evidence": evidence.as_dict()}
+        best = (Verdict(status="recommended", value=first["platform"], evidence=evidence.as_model())
                 if evidence.significant else
-                {"status": "withheld", "reason": f"{first['platform']} is ahead, but not clearly enough yet.",
-                 "evidence": evidence.as_dict()})
-    return {"post_id": post_id, "compared_at_age": history.COMPARISON_AGE, "platforms": rows, "best_platform": best}
+                Verdict(status="withheld", reason=f"{first['platform']} is ahead, but not clearly enough yet.",
+                        evidence=evidence.as_model()))
+    return ComparisonView(post_id=post_id, compared_at_age=history.COMPARISON_AGE,
+                          platforms=[ComparedPlatform.model_validate(row) for row in rows], best_platform=best)

@@ -22,6 +22,15 @@ from shared.db import Database
 from shared.errors import NotFound
 from shared.platforms import adapter_class
 from shared.publishing.requests import IsoTime, Platform
+from shared.responses import (
+    AnalyticsItem,
+    AnalyticsOverview,
+    DailyGain,
+    MetricTotals,
+    PlatformTotals,
+    PostMetricsView,
+    PostPlatformMetrics,
+)
 from shared.strict import StrictModel, UserText
 from shared.users import User
 
@@ -98,7 +107,7 @@ def why_no_numbers(platform: str, options: Mapping[str, Any] | None) -> str | No
     return None
 
 
-def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
+def post_metrics(db: Database, user: User, post_id: str) -> PostMetricsView:
     """A post's latest numbers per platform with totals, each platform's snapshots and its numbers by age."""
     with db.user(user.claims) as conn:
         post = conn.execute("select id, caption, campaign from posts where id = %s", (post_id,)).fetchone()
@@ -121,14 +130,14 @@ def post_metrics(db: Database, user: User, post_id: str) -> dict[str, Any]:
         message = NO_NUMBERS_YET
     else:
         message = f"Numbers from {len(reported)} of {len(platforms)} platforms."
-    return {
-        "post_id": str(post["id"]),
-        "caption": post["caption"],
-        "campaign": post["campaign"],
-        "message": message,
-        "platforms": platforms,
-        "totals": totals(platforms),
-    }
+    return PostMetricsView(
+        post_id=str(post["id"]),
+        caption=post["caption"],
+        campaign=post["campaign"],
+        message=message,
+        platforms=[PostPlatformMetrics.model_validate(p) for p in platforms],
+        totals=MetricTotals.model_validate(totals(platforms)),
+    )
 
 
 _OVERVIEW = (
@@ -179,19 +188,19 @@ def daily_series(db: Database, user: User, query: AnalyticsQuery) -> list[dict[s
             for row in rows]
 
 
-def overview(db: Database, user: User, query: AnalyticsQuery) -> dict[str, Any]:
+def overview(db: Database, user: User, query: AnalyticsQuery) -> AnalyticsOverview:
     """A user's published posts in a date range (by platform, campaign) with their latest numbers."""
     items = _overview_rows(db, user, query)
     by_platform: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_platform.setdefault(item["platform"], []).append(item)
-    return {
-        "items": items,
-        "totals": totals(items),
-        "by_platform": {platform: {"posts": len(rows), **totals(rows)}
-                        for platform, rows in sorted(by_platform.items())},
-        "series": daily_series(db, user, query),
-    }
+    return AnalyticsOverview(
+        items=[AnalyticsItem.model_validate(item) for item in items],
+        totals=MetricTotals.model_validate(totals(items)),
+        by_platform={platform: PlatformTotals.model_validate({"posts": len(rows), **totals(rows)})
+                     for platform, rows in sorted(by_platform.items())},
+        series=[DailyGain.model_validate(day) for day in daily_series(db, user, query)],
+    )
 
 
 CSV_COLUMNS = ("post_id", "target_id", "platform", "campaign", "caption", "platform_url", "published_at",

@@ -25,10 +25,12 @@ from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
 
+from shared import responses
+
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a verdict rests on, shown to the user beside it."""
+    """A test's result at full precision, which decisions use; answers show it rounded (`as_model`)."""
 
     test: str
     posts: int               # posts (or views, for rates) behind the verdict
@@ -38,6 +40,10 @@ class Evidence:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+    def as_model(self) -> responses.Evidence:
+        """As the answer shows it (rounded): the computation keeps its full precision for the decision."""
+        return responses.Evidence.model_validate(self.as_dict())
 
 
 def compare_groups(best: Sequence[float], rest: Sequence[float], alpha: float) -> Evidence:

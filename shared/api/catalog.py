@@ -17,28 +17,27 @@ from shared.platforms.platform import Platform
 from shared.platforms.registry import registry
 from shared.publishing import quota
 from shared.publishing.runtime import Runtime
+from shared.responses import CatalogAccount, HowToConnect, PlatformCatalog, PlatformEntry, TextLimit, TextLimits
 from shared.users import User
 
 COUNTED_AS = {"utf16": "UTF-16 code units (an emoji counts 2)", "bytes": "bytes of UTF-8 (é counts 2)",
               "chars": "characters"}
 
 
-def _text_rule(rule: TextRule | None) -> dict[str, Any] | None:
-    if rule is None:
-        return None
-    return {"max_length": rule.max_length, "unit": rule.unit, "counted_as": COUNTED_AS[rule.unit],
-            "max_hashtags": rule.max_hashtags, "max_mentions": rule.max_mentions,
-            "forbidden_chars": list(rule.forbidden_chars), "required": rule.required}
+def _text_rule(rule: TextRule) -> TextLimit:
+    return TextLimit(max_length=rule.max_length, unit=rule.unit, counted_as=COUNTED_AS[rule.unit],
+                     max_hashtags=rule.max_hashtags, max_mentions=rule.max_mentions,
+                     forbidden_chars=list(rule.forbidden_chars), required=rule.required)
 
 
-def _connects(platform: Platform) -> dict[str, Any]:
+def _connects(platform: Platform) -> HowToConnect:
     if platform.uses_api_key:
         assert issubclass(platform.provider, ApiKeyProvider)
-        return {"method": "api_key", "start": f"POST /connections/{platform.key}",
-                "note": platform.provider.CONNECT_NOTE}
-    return {"method": "oauth", "start": f"POST /oauth/start/{platform.key}",
-            "note": "Answers {authorization_url}; open it in the browser. The platform sends the browser back to "
-                    "FRONTEND_URL with ?connected=<platform> or ?error=<message>."}
+        return HowToConnect(method="api_key", start=f"POST /connections/{platform.key}",
+                            note=platform.provider.CONNECT_NOTE)
+    return HowToConnect(method="oauth", start=f"POST /oauth/start/{platform.key}",
+                        note="Answers {authorization_url}; open it in the browser. The platform sends the browser "
+                             "back to FRONTEND_URL with ?connected=<platform> or ?error=<message>.")
 
 
 def _options(platform: Platform) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def _access_token(rt: Runtime, connection_id: str) -> Callable[[], str]:
     return lambda: rt.credentials(rt.db, connection_id, False).access_token
 
 
-def platform_catalog(rt: Runtime, user: User) -> dict[str, Any]:
+def platform_catalog(rt: Runtime, user: User) -> PlatformCatalog:
     now = rt.clock()
     with rt.db.user(user.claims) as conn:
         rows = [dict(r) for r in conn.execute(
@@ -71,19 +70,21 @@ def platform_catalog(rt: Runtime, user: User) -> dict[str, Any]:
                                                         user_id=user.id, at=now)
             if platform.live_account_info is not None and row["status"] == "connected":
                 account.update(platform.live_account_info(row, _access_token(rt, str(row["id"]))))
-            accounts.append(account)
-        platforms.append({
-            "key": key,
-            "network": adapter.network,
-            "display_name": adapter.display_name,
-            "connects": _connects(platform),
-            "connections": accounts,
-            "text": {"caption": _text_rule(limits.caption), "title": _text_rule(limits.title),
-                     "tags_total_chars": limits.tags_total_chars},
-            "media": {**asdict(limits.media), "containers": list(limits.media.containers),
-                      "video_codecs": list(limits.media.video_codecs),
-                      "audio_codecs": list(limits.media.audio_codecs)},
-            "cover": asdict(limits.cover) if limits.cover else None,
-            "options": _options(platform),
-        })
-    return {"platforms": platforms}
+            # The budgets and the live account facts arrive as dicts from the quota and the platform package.
+            accounts.append(CatalogAccount.model_validate(account))
+        platforms.append(PlatformEntry(
+            key=key,
+            network=adapter.network,
+            display_name=adapter.display_name,
+            connects=_connects(platform),
+            connections=accounts,
+            text=TextLimits(caption=_text_rule(limits.caption),
+                            title=_text_rule(limits.title) if limits.title else None,
+                            tags_total_chars=limits.tags_total_chars),
+            media={**asdict(limits.media), "containers": list(limits.media.containers),
+                   "video_codecs": list(limits.media.video_codecs),
+                   "audio_codecs": list(limits.media.audio_codecs)},
+            cover=asdict(limits.cover) if limits.cover else None,
+            options=_options(platform),
+        ))
+    return PlatformCatalog(platforms=platforms)

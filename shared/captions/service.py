@@ -14,7 +14,7 @@ import posixpath
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.captions import hashtags, history, words
 from shared.captions.limits import PlatformTarget, UnknownPlatform, count, fit, resolve, shorten, strip_forbidden
@@ -25,6 +25,7 @@ from shared.db import Database
 from shared.errors import InvalidInput, LimitReached, NotFound
 from shared.log import get_logger
 from shared.platforms.base import caption_with_hashtags
+from shared.responses import CaptionSuggestions, PlatformSuggestion, TextCount
 from shared.users import User
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _record(db: Database, usage_id: int, engine: str, prompt_tokens: int | None,
 # ------------------------------------------------------------------------------ re-checking
 
 
-def finish(draft: Draft, target: PlatformTarget, material: Material, fallback_tags: list[str]) -> dict[str, Any]:
+def finish(draft: Draft, target: PlatformTarget, material: Material, fallback_tags: list[str]) -> PlatformSuggestion:
     """A writer's draft made safe: valid related hashtags (3-5), proven ones first, every text within its limit."""
     notes = list(draft.notes)
     keys = hashtags.source_keys(material.source_text(), material.language)
@@ -145,8 +146,9 @@ def finish(draft: Draft, target: PlatformTarget, material: Material, fallback_ta
     counts = [count(posted, target.caption_rule, "caption")]
     if title is not None and title_rule is not None:
         counts.append(count(title, title_rule, "title"))
-    return {"platform": target.key, "display_name": target.display_name, "caption": caption, "title": title,
-            "hashtags": tags, "text": posted, "counts": counts, "notes": notes}
+    return PlatformSuggestion(platform=target.key, display_name=target.display_name, caption=caption, title=title,
+                              hashtags=tags, text=posted, counts=[TextCount.model_validate(c) for c in counts],
+                              notes=notes)
 
 
 def _like_the_winner(caption: str, tags: list[str], style: dict[str, Any], target: PlatformTarget,
@@ -166,7 +168,7 @@ def _like_the_winner(caption: str, tags: list[str], style: dict[str, Any], targe
 # ------------------------------------------------------------------------------ the request
 
 
-def suggest(db: Database, user: User, request: CaptionRequest, *, settings: CaptionSettings) -> dict[str, Any]:
+def suggest(db: Database, user: User, request: CaptionRequest, *, settings: CaptionSettings) -> CaptionSuggestions:
     try:
         targets = resolve(request.platforms)
     except UnknownPlatform as exc:
@@ -182,7 +184,8 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
 
     notes: list[str] = []
     drafts: list[Draft] | None = None
-    source, prompt_tokens, output_tokens = "local", None, None
+    source: Literal["gemini", "local"] = "local"
+    prompt_tokens, output_tokens = None, None
     if settings.engine == "gemini":
         # google-genai takes most of this function's cold start: load it only when it answers.
         from shared.captions.gemini import GeminiFailed, GeminiWriter
@@ -203,13 +206,13 @@ def suggest(db: Database, user: User, request: CaptionRequest, *, settings: Capt
 
     fallback = spread_tags(local_tags, targets)
     by_key = {t.key: t for t in targets}
-    return {
-        "video_id": str(request.video_id),
-        "source": source,
-        "language": material.language,
-        "tone": material.tone,
-        "notes": notes,
-        "suggestions": [finish(d, by_key[d.platform], material, fallback[d.platform]) for d in drafts],
-        "daily_limit": settings.captions_daily_limit,
-        "used_today": used_today,
-    }
+    return CaptionSuggestions(
+        video_id=str(request.video_id),
+        source=source,
+        language=material.language,
+        tone=material.tone,
+        notes=notes,
+        suggestions=[finish(d, by_key[d.platform], material, fallback[d.platform]) for d in drafts],
+        daily_limit=settings.captions_daily_limit,
+        used_today=used_today,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.connections import messages, store
 from shared.connections.errors import ConnectionNotFound
@@ -16,6 +16,7 @@ from shared.connections.flow import (
     save_connections,
     start_url,
 )
+from shared.connections.vault import TokenVault
 from shared.db.database import Database
 from shared.log import get_logger
 from shared.platforms import provider
@@ -23,9 +24,6 @@ from shared.platforms.errors import PlatformError
 from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, TokenSet
 from shared.platforms.registry import registry
 from shared.responses import Connection, ConnectionList
-
-if TYPE_CHECKING:
-    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 

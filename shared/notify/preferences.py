@@ -9,15 +9,15 @@ video); connection and webhook mails are all of that sort. No stored row means '
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.db.database import Conn, Database, server_writes
 from shared.notify import templates
+from shared.responses import NotificationLevel, NotificationLevels, NotificationPreferences
 
-Level = Literal["all", "failures", "none"]
-CATEGORIES = ("publishing", "connections", "webhooks")
+CATEGORIES = tuple(NotificationLevels.model_fields)  # publishing, connections, webhooks
 DEFAULTS: dict[str, str] = {category: "all" for category in CATEGORIES}
 
 # mail kind -> (category, is it about a problem?)
@@ -34,9 +34,9 @@ KIND_CATEGORY: dict[str, tuple[str, bool]] = {
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    publishing: Level | None = Field(default=None, description="Published, failed and delayed videos")
-    connections: Level | None = Field(default=None, description="Accounts about to expire or expired")
-    webhooks: Level | None = Field(default=None, description="A webhook endpoint was turned off")
+    publishing: NotificationLevel | None = Field(default=None, description="Published, failed and delayed videos")
+    connections: NotificationLevel | None = Field(default=None, description="Accounts about to expire or expired")
+    webhooks: NotificationLevel | None = Field(default=None, description="A webhook endpoint was turned off")
 
 
 def _row(conn: Conn, user_id: str) -> dict[str, str]:
@@ -54,12 +54,12 @@ def wants(conn: Conn, user_id: str, kind: str) -> bool:
     return level == "all" or (level == "failures" and problem)
 
 
-def read(db: Database, claims: dict[str, Any]) -> dict[str, Any]:
+def read(db: Database, claims: dict[str, Any]) -> NotificationPreferences:
     with db.user(claims) as conn:
         return _view(_row(conn, str(claims["sub"])))
 
 
-def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> dict[str, Any]:
+def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> NotificationPreferences:
     changes = body.model_dump(exclude_none=True)
     user_id = str(claims["sub"])
     with db.user(claims) as conn:
@@ -75,6 +75,6 @@ def update(db: Database, claims: dict[str, Any], body: PreferencesUpdate) -> dic
         return _view(merged)
 
 
-def _view(levels: dict[str, str]) -> dict[str, Any]:
-    return {"preferences": {category: levels[category] for category in CATEGORIES},
-            "levels": ["all", "failures", "none"]}
+def _view(levels: dict[str, str]) -> NotificationPreferences:
+    return NotificationPreferences(preferences=NotificationLevels.model_validate(
+        {category: levels[category] for category in CATEGORIES}), levels=list(get_args(NotificationLevel)))

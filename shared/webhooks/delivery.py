@@ -34,6 +34,7 @@ from shared.log import get_logger
 from shared.media.url_import import pinned_request
 from shared.notify import templates
 from shared.notify.outbox import queue_email
+from shared.responses import WebhookTestResult
 from shared.tasks.client import TaskQueue, task_id_for
 from shared.tasks.queues import WEBHOOK_QUEUE
 from shared.webhooks import endpoints, events
@@ -278,7 +279,7 @@ def _last_error(conn: Conn, delivery_id: Any) -> str:
 
 
 def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: str,
-                    now: datetime, *, vault: TokenVault, settings: CoreSettings) -> dict[str, Any]:
+                    now: datetime, *, vault: TokenVault, settings: CoreSettings) -> WebhookTestResult:
     """Send a `webhook.test` event to one endpoint now (one attempt) and return that attempt."""
     with db.service() as conn:
         row = conn.execute(
@@ -297,4 +298,4 @@ def send_test_event(db: Database, queue: TaskQueue, user_id: str, endpoint_id: s
     result: dict[str, Any] = {"delivery_id": delivery_id, "outcome": outcome}
     if attempt is not None:
         result |= dict(attempt)
-    return result
+    return WebhookTestResult.model_validate(result)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field, field_validator
 
+from shared.connections.vault import TokenVault
 from shared.db.database import Database
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.log import get_logger
@@ -31,9 +32,6 @@ from shared.strict import StrictModel, UserText
 from shared.users import User
 from shared.webhooks.events import EVENT_TYPES
 from shared.webhooks.urls import EndpointUrlRefused, check_endpoint_url
-
-if TYPE_CHECKING:
-    from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
 

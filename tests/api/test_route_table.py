@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
 
 import pytest
+from pydantic import BaseModel
 
-from shared.api.dispatch import AnswerMismatch, answer, dispatch
+from shared.api.dispatch import AnswerMismatch, answer, built_as, dispatch
 from shared.api.routes import ROUTES, find_route
 from shared.connections.errors import (
     AccountNotEligible,
@@ -34,6 +37,14 @@ from shared.errors import (
 )
 from shared.http import ERROR_STATUS, as_api_error, status_of
 from shared.platforms.errors import PermanentError, TransientError
+from shared.responses import (
+    Health,
+    PostView,
+    PublishAccepted,
+    WebhookCreated,
+    WebhookEndpoint,
+    WebhookTestResult,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +66,81 @@ def test_a_handler_the_table_does_not_know_or_a_missing_one_stops_the_function()
 def test_an_answer_that_is_not_its_declared_model_is_a_bug_not_a_user_error():
     route, _ = find_route("GET", "/health") or (None, None)
     assert route is not None
-    model, status = answer(route, {"ok": True, "database": "reachable"})
+    model, status = answer(route, Health(ok=True, database="reachable"))
     assert status == 200 and model.model_dump() == {"ok": True, "database": "reachable"}
-    with pytest.raises(AnswerMismatch, match="not a Health"):
-        answer(route, {"ok": True, "database": "reachable", "extra": 1})
+    # A bare dict is refused even when it would fit: the service builds the model the document is made of.
+    with pytest.raises(AnswerMismatch, match="answered a dict with 200, where the route table names Health"):
+        answer(route, {"ok": True, "database": "reachable"})
+    with pytest.raises(AnswerMismatch, match="answered a WebhookTestResult"):
+        answer(route, WebhookTestResult(delivery_id="d", outcome="failed"))
     with pytest.raises(AnswerMismatch, match="does not declare"):
-        answer(route, ({"ok": True, "database": "reachable"}, 201))
+        answer(route, (Health(ok=True, database="reachable"), 201))
+
+
+def test_a_subclass_of_the_declared_model_is_refused_too():
+    """WebhookCreated carries the signing secret: it must never pass where the table names WebhookEndpoint."""
+    route, _ = find_route("GET", "/webhooks/00000000-0000-0000-0000-000000000001") or (None, None)
+    assert route is not None and route.responses[200] is WebhookEndpoint
+    fields = {"id": "e", "url": "https://example.com/hook", "description": None, "events": [], "status": "active",
+              "disabled_reason": None, "failing_since": None, "last_success_at": None,
+              "created_at": "2031-03-04T17:30:00Z", "updated_at": "2031-03-04T17:30:00Z"}
+    assert answer(route, WebhookEndpoint.model_validate(fields))[1] == 200
+    with pytest.raises(AnswerMismatch, match="answered a WebhookCreated"):
+        answer(route, WebhookCreated.model_validate({**fields, "secret": "whsec_x"}))
+
+
+def test_a_root_model_route_takes_each_member_of_its_union():
+    route, _ = find_route("POST", "/publish-video") or (None, None)
+    assert route is not None
+    assert set(built_as(route.responses[200])) == {PostView, PublishAccepted}  # type: ignore[arg-type]
+    accepted = PublishAccepted(post_id="p", targets=[])
+    assert answer(route, (accepted, 200)) == (accepted, 200)
+    with pytest.raises(AnswerMismatch, match="answered a dict"):
+        answer(route, ({"post_id": "p", "targets": []}, 200))
+
+
+def _handlers(function: str) -> dict[str, ast.expr]:
+    """The handler expression of each route key in functions/<function>.py's `dispatch(...)` call."""
+    tree = ast.parse((ROOT / "functions" / f"{function.replace('-', '_')}.py").read_text())
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id == "dispatch"]
+    assert len(calls) == 1, function
+    table = calls[0].args[1]
+    assert isinstance(table, ast.Dict)
+    return {ast.literal_eval(key): value for key, value in zip(table.keys, table.values, strict=True)
+            if key is not None}
+
+
+def _callee(function: str, handler: ast.expr) -> Callable[..., Any]:
+    """The function that builds the answer: the handler itself, or what a one-line lambda calls."""
+    namespace = vars(importlib.import_module(f"functions.{function.replace('-', '_')}"))
+    if isinstance(handler, ast.Lambda):
+        assert isinstance(handler.body, ast.Call), ast.unparse(handler)
+        handler = handler.body.func
+    return eval(compile(ast.Expression(handler), "<handler>", "eval"), namespace)  # noqa: S307 - our own source
+
+
+def _models_in(annotation: Any) -> set[type]:
+    """Every response model a return annotation names (through unions and a (model, status) tuple)."""
+    if isinstance(annotation, type):
+        return {annotation} if issubclass(annotation, BaseModel) else set()
+    found: set[type] = set()
+    for arg in get_args(annotation):
+        found |= _models_in(arg)
+    return found
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_every_route_is_answered_by_the_model_the_table_names(route):
+    """The handler (or the service a one-line handler calls) is declared to return exactly the route's models.
+
+    mypy holds each function to its return annotation, so a service that builds a dict again, or another
+    model than the one the document describes, fails lint; answer() refuses it at run time as well.
+    """
+    callee = _callee(route.function, _handlers(route.function)[route.key])
+    returns = get_type_hints(callee)["return"]
+    named = {built for model in route.responses.values() if model is not None for built in built_as(model)}
+    assert _models_in(returns) == named, f"{route.key}: {callee.__qualname__} returns {returns}"
 
 
 def test_shared_never_imports_the_functions():
