@@ -14,19 +14,27 @@ from shared.api.requests import BlotatoConnect, BlotatoKey
 from shared.app import application
 from shared.connections import service
 from shared.connections.errors import blotato_key_as_input
+from shared.platforms.registry import registry
 from shared.publishing.targets import resume_after_reconnect
 
 
-def _blotato_accounts(call: Call) -> object:
+def _api_key_platform(call: Call) -> str:
+    """The platform the route names (/connections/<key>/...): one whose accounts connect with an API key."""
+    key = call.route.path.split("/")[2]
+    assert registry()[key].uses_api_key, f"{call.route.key}: {key} connects by signing in"
+    return key
+
+
+def _api_key_accounts(call: Call) -> object:
     with blotato_key_as_input():
-        return {"accounts": service.api_key_accounts("blotato", call.body(BlotatoKey).api_key)}
+        return {"accounts": service.api_key_accounts(_api_key_platform(call), call.body(BlotatoKey).api_key)}
 
 
-def _connect_blotato(call: Call) -> object:
+def _connect_api_key(call: Call) -> object:
     body = call.body(BlotatoConnect)
     with blotato_key_as_input():
         app = application()
-        result = service.connect_api_key(app.database, call.user.id, "blotato", api_key=body.api_key,
+        result = service.connect_api_key(app.database, call.user.id, _api_key_platform(call), api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock())
     return {"platform": result.platform, "connection_ids": result.connection_ids,
@@ -39,6 +47,6 @@ connections = dispatch("connections", {
         application().database, call.user.claims, call.params["connection_id"]),
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(
         application().database, call.user.claims, call.params["connection_id"]),
-    "POST /connections/blotato/accounts": _blotato_accounts,
-    "POST /connections/blotato": _connect_blotato,
+    "POST /connections/blotato/accounts": _api_key_accounts,
+    "POST /connections/blotato": _connect_api_key,
 })
