@@ -90,7 +90,7 @@ def project_daily_quota(db: Database, now: datetime) -> Reading:
 
     Every platform whose descriptor declares such a budget is read; the alert keeps its name ("youtube_quota").
     """
-    from shared.platforms.registry import registry
+    from shared.platforms.registry import registry  # the platform packages load only when the gauge is read
 
     detail: dict[str, Any] = {}
     with db.service() as conn:

@@ -7,17 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    GetCoreSchemaHandler,
-    GetJsonSchemaHandler,
-    TypeAdapter,
-    create_model,
-    model_validator,
-)
-from pydantic.json_schema import JsonSchemaValue
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, create_model, model_validator
 from pydantic_core import core_schema
 
 from shared.platforms.options import PlatformOptions
@@ -25,6 +15,10 @@ from shared.platforms.platform import Platform as PlatformDescriptor
 from shared.platforms.registry import registry
 from shared.responses import TargetState
 from shared.strict import StrictModel, UserText
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)
@@ -146,11 +140,14 @@ def target_models() -> tuple[type[_Target], ...]:
     return tuple(_target_model_of(platform) for platform in registry())
 
 
+def _union_of_targets() -> TypeAdapter[Any]:
+    union: Any = Annotated[Union[target_models()], Field(discriminator="platform")]  # noqa: UP007 - a runtime tuple
+    return TypeAdapter(union)
+
+
 def _targets_adapter() -> TypeAdapter[Any]:
     """The targets of every platform registered now, told apart by `platform` (built once per registry)."""
-    platforms = tuple(registry())
-    return registry().derived(("publish targets", platforms), lambda: TypeAdapter(
-        Annotated[Union[target_models()], Field(discriminator="platform")]))  # noqa: UP007 - a runtime tuple
+    return registry().derived(("publish targets", tuple(registry())), _union_of_targets)
 
 
 class _RegisteredTarget:
