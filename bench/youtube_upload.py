@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def adapter_upload(path: str, api: str, token: str, chunk_bytes: int) -> Callabl
 
     adapter = YouTubeAdapter(YouTubeSettings(api_base=api, upload_chunk_bytes=chunk_bytes))
     job = PublishJob(target_id="bench", credentials=Credentials(access_token=token, account_id=CHANNEL),
-                     video=LocalVideo(path), caption="Benchmark upload")
+                     video=LocalVideo(path), caption="Benchmark upload", now=datetime.now(UTC))
 
     def upload() -> str:
         data: dict[str, Any] = {}

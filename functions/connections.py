@@ -14,21 +14,30 @@ from shared.api.requests import BlotatoConnect, BlotatoKey
 from shared.app import application
 from shared.connections import service
 from shared.connections.errors import blotato_key_as_input
+from shared.platforms.registry import registry
 from shared.publishing.targets import resume_after_reconnect
 from shared.responses import BlotatoAccount, BlotatoAccounts, Connected
 
 
-def _blotato_accounts(call: Call) -> BlotatoAccounts:
+def _api_key_platform(call: Call) -> str:
+    """The platform the route names (/connections/<key>/...): one whose accounts connect with an API key."""
+    key = call.route.path.split("/")[2]
+    assert registry()[key].uses_api_key, f"{call.route.key}: {key} connects by signing in"
+    return key
+
+
+def _api_key_accounts(call: Call) -> BlotatoAccounts:
     with blotato_key_as_input():
-        accounts = service.api_key_accounts("blotato", call.body(BlotatoKey).api_key)
+        accounts = service.api_key_accounts(_api_key_platform(call), call.body(BlotatoKey).api_key)
     return BlotatoAccounts(accounts=[BlotatoAccount.model_validate(account) for account in accounts])
 
 
-def _connect_blotato(call: Call) -> Connected:
+def _connect_api_key(call: Call) -> Connected:
     body = call.body(BlotatoConnect)
     with blotato_key_as_input():
         app = application()
-        result = service.connect_api_key(app.database, app.vault, call.user.id, "blotato", api_key=body.api_key,
+        result = service.connect_api_key(app.database, app.vault, call.user.id, _api_key_platform(call),
+                                         api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock())
     return Connected(platform=result.platform, connection_ids=result.connection_ids,
@@ -44,6 +53,6 @@ connections = dispatch("connections", {
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(
         application().database, application().vault, call.user.claims, call.params["connection_id"],
         application().settings.functions_base_url),
-    "POST /connections/blotato/accounts": _blotato_accounts,
-    "POST /connections/blotato": _connect_blotato,
+    "POST /connections/blotato/accounts": _api_key_accounts,
+    "POST /connections/blotato": _connect_api_key,
 })

@@ -73,7 +73,10 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
         return [annotation]
     origin = typing.get_origin(annotation)
     if origin is Annotated:
-        return _models_in(typing.get_args(annotation)[0])
+        base, *metadata = typing.get_args(annotation)
+        # A union read when it is used (the publish request's targets: every platform registered then).
+        live = [meta.models() for meta in metadata if callable(getattr(meta, "models", None))]
+        return list(live[0]) if live else _models_in(base)
     if origin in (list, tuple, set, frozenset, typing.Union, types.UnionType):
         found: list[type[BaseModel]] = []
         for arg in typing.get_args(annotation):

@@ -128,17 +128,10 @@ def test_replace_keeps_what_was_given_and_rebuilds_what_was_built() -> None:
 # A wall-clock read: what a fallback would use instead of the clock the caller holds.
 WALL_CLOCKS = {"datetime.now", "datetime.utcnow", "time.time", "time.time_ns", "utcnow", "_utcnow", "_now"}
 
-# Fallbacks still in areas being restructured elsewhere (the platform packages and the tick);
-# each is removed there. Nothing may be added.
-PENDING_FALLBACKS = {
-    ("shared/platforms/tiktok/errors.py", "now or datetime.now(UTC)"),
-    ("shared/platforms/meta/graph.py", "now or datetime.now(UTC)"),
-    ("shared/platforms/youtube/errors.py", "now or datetime.now(UTC)"),
-    ("shared/platforms/facebook/publisher.py", "data.get('finished_at') or time.time()"),
-    ("shared/platforms/instagram/publisher.py", "data.get('container_created_at') or time.time()"),
-    # A job built without the worker's clock (an adapter driven directly, as the adapter tests do).
-    ("shared/platforms/base.py", "self.started if self.started is not None else datetime.now(UTC)"),
-}
+# Nothing is pending: a step's job carries the worker's clock (`PublishJob.now`), and the platforms'
+# error classifiers and usage gates take the time from their caller. Entries that no longer hold
+# make the test fail, so the list only shrinks.
+PENDING_FALLBACKS: set[tuple[str, str]] = set()
 
 
 def _is_wall_clock(node: ast.expr) -> bool:
@@ -179,6 +172,7 @@ def test_services_take_the_time_from_their_caller() -> None:
         if path.relative_to(ROOT).as_posix() != COMPOSITION_ROOT:
             found |= clock_fallbacks(path)
     assert found - PENDING_FALLBACKS == set(), "pass `now` from the caller instead of reading the wall clock"
+    assert PENDING_FALLBACKS - found == set(), "remove these from PENDING_FALLBACKS: they are gone"
 
 
 def test_the_scan_sees_each_kind_of_clock_fallback(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def collect_due(
                 summary.skipped += 1
                 continue
             creds = lookup(db, str(target["connection_id"]))
-            metrics = adapter.fetch_metrics(creds, str(target["platform_post_id"]))
+            metrics = adapter.fetch_metrics(creds, str(target["platform_post_id"]), now=now)
         except QuotaError as exc:
             stopped[platform] = exc.retry_at or now + retry
             log.warning("analytics platform limited", target_id=str(target["id"]), **exc.log_fields())

@@ -31,12 +31,15 @@ from shared.api.requests import (
 )
 from shared.captions.models import CaptionRequest
 from shared.notify.preferences import PreferencesUpdate
+from shared.platforms.registry import registry
 from shared.publishing.requests import AddTargets, BulkPublishRequest, PostQuery, PublishRequest, TargetEdit
 from shared.video_context import VideoContext
 from shared.webhooks.endpoints import EndpointCreate, EndpointUpdate
 
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
 IMAGE_TYPES = ("image/jpeg", "image/png")
+# The publish link's example target: a platform that takes a post without options (the last registered one).
+EXAMPLE_PLATFORM = next(p.key for p in reversed(tuple(registry())) if not p.options.REQUIRED_TO_POST)
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/videos", "The user's videos", "videos", {200: r.VideoList},
           links={"PublishVideo": {"operationId": "post_publish_video", "requestBody": {
                      "video_id": "$response.body#/videos/0/video_id", "caption": "New video", "hashtags": [],
-                     "timezone": "UTC", "publish_at": None, "wait": 0, "targets": [{"platform": "facebook"}]},
+                     "timezone": "UTC", "publish_at": None, "wait": 0, "targets": [{"platform": EXAMPLE_PLATFORM}]},
                                  # The whole body as written (a fuzzer would otherwise mix in generated fields).
                                  "x-schemathesis": {"merge_body": False}},
                  "VideoDetail": {"operationId": "get_videos_by_video_id", "parameters": {

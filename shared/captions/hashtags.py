@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from shared.captions import words
+from shared.platforms.registry import registry
 
 MIN_TAGS, MAX_TAGS = 3, 5
 MAX_TAG_CHARS = 30
@@ -26,9 +27,21 @@ BLOCKED = frozenset({
     "spam", "spam4spam", "followers", "follow", "like", "likes", "followtrain", "gainpost", "gainfollowers",
     # reach bait that says nothing about the video
     "fyp", "foryou", "foryoupage", "fypage", "fy", "viral", "viralvideo", "trending", "explore", "explorepage",
-    "xyzbca", "blowthisup", "goviral", "instagood", "photooftheday", "tiktok", "reels", "reel", "shorts",
-    "youtube", "facebook", "instagram", "video", "new", "post",
+    "xyzbca", "blowthisup", "goviral", "instagood", "photooftheday", "reels", "reel", "shorts",
+    "video", "new", "post",
 })
+
+
+def network_names() -> frozenset[str]:
+    """The names of the networks we publish to, as tags ("tiktok", "youtube"): they say nothing about the video.
+
+    The name of the network a platform publishes on (Blotato's posts are TikTok's), from the registry.
+    """
+    names = set()
+    for platform in registry():
+        home = registry().get(platform.network) or platform
+        names.add(words.fold(home.name).replace(" ", ""))
+    return frozenset(names)
 
 
 def clean(raw: str) -> str:
@@ -44,7 +57,8 @@ def problem(tag: str) -> str | None:
         return f"must have 2 to {MAX_TAG_CHARS} characters"
     if not any(c.isalpha() for c in tag):
         return "has no letters"
-    if words.fold(tag) in BLOCKED:
+    folded = words.fold(tag)
+    if folded in BLOCKED or folded in network_names():
         return "is a spam or reach-bait tag"
     return None
 

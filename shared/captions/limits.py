@@ -11,33 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter, TextRule, caption_with_hashtags
+from shared.platforms.platform import CaptionRegister
+from shared.platforms.registry import registry
 from shared.publishing import text
 
 ELLIPSIS = "…"
 _LAST_GAP = re.compile(r"\s+\S*$")
 
 
-@dataclass(frozen=True)
-class Register:
-    network: str
-    style: str             # told to the writer: how captions sound on this platform
-    caption_budget: int    # our target length of the caption body (characters), far under the limit
-    hashtag_count: int     # 3-5
-    wants_title: bool = False
-    title_budget: int = 0
-
-
-REGISTERS = {
-    "tiktok": Register("tiktok", "casual and short, opens with a hook in the first words", 150, 4),
-    "instagram": Register("instagram", "visual and warm, emoji welcome, short lines separated by line breaks",
-                          400, 5),
-    # YouTube shows about 70 characters of a title in search; the limit is 100.
-    "youtube": Register("youtube", "a searchable title with the main keywords first, plus a short description",
-                        300, 3, wants_title=True, title_budget=70),
-    "facebook": Register("facebook", "conversational, like talking to neighbours, may end with a question", 250, 3),
-}
+# A platform's register is its descriptor's `caption_register` (shared/platforms/<key>/caption_register.py).
+Register = CaptionRegister
 
 
 class UnknownPlatform(ValueError):
@@ -46,18 +30,15 @@ class UnknownPlatform(ValueError):
 
 @dataclass(frozen=True)
 class PlatformTarget:
-    """A platform the user asked for (an adapter key, e.g. 'blotato' posts to TikTok)."""
+    """A platform the user asked for (an adapter key; Blotato's posts to TikTok, in TikTok's register)."""
 
     key: str
     adapter: type[PlatformAdapter]
+    register: Register
 
     @property
     def network(self) -> str:
         return self.adapter.network
-
-    @property
-    def register(self) -> Register:
-        return REGISTERS[self.network]
 
     @property
     def display_name(self) -> str:
@@ -73,18 +54,17 @@ class PlatformTarget:
 
 
 def known_platforms() -> list[str]:
-    return sorted(key for key, cls in adapters().items() if cls.network in REGISTERS)
+    return sorted(platform.key for platform in registry() if platform.caption_register is not None)
 
 
 def resolve(names: list[str]) -> list[PlatformTarget]:
-    found = adapters()
     targets = []
     for name in names:
         key = name.strip().lower()
-        cls = found.get(key)
-        if cls is None or cls.network not in REGISTERS:
+        platform = registry().get(key)
+        if platform is None or platform.caption_register is None:
             raise UnknownPlatform(f"We can't write captions for '{name}'. Choose from: {', '.join(known_platforms())}.")
-        targets.append(PlatformTarget(key, cls))
+        targets.append(PlatformTarget(key, platform.adapter, platform.caption_register))
     return targets
 
 

@@ -180,27 +180,26 @@ class LocalWriter:
         offer = _as_sentence(first_sentence(material.brief)) if material.brief and material.description else ""
         said = PHRASES.get(material.language)
         seed = subject + target.network
-        network = target.network
         register = target.register
-        if network == "tiktok":
-            caption = self._tiktok(material, subject, offer, said, seed)
-        elif network == "instagram":
-            caption = self._instagram(material, subject, offer, said, seed, headline)
-        elif network == "youtube":
-            caption = self._youtube_description(material, subject, offer, said)
+        if register.voice == "hook":
+            caption = self._hook(material, subject, offer, said, seed)
+        elif register.voice == "visual":
+            caption = self._visual(material, subject, offer, said, seed, headline)
+        elif register.voice == "description":
+            caption = self._description(material, subject, offer, said)
         else:
-            caption = self._facebook(material, subject, offer, said, seed)
+            caption = self._conversational(material, subject, offer, said, seed)
         caption = shorten(caption, register.caption_budget, "chars")
-        title = (self._youtube_title(material, subject, headline, register.title_budget)
+        title = (self._searchable_title(material, subject, headline, register.title_budget)
                  if register.wants_title else None)
         return Draft(platform=target.key, caption=caption, hashtags=tags, title=title)
 
-    def _tiktok(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str) -> str:
+    def _hook(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str) -> str:
         hook = _pick(said.hooks[material.tone], seed) if said else "👀"
         body = " ".join(p for p in (subject, offer) if p)
         return f"{hook} {body}".strip()
 
-    def _instagram(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str,
+    def _visual(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str,
                    headline: str) -> str:
         lines = [f"{_emoji(material)} {headline}".strip()]
         lines.append(subject)
@@ -210,7 +209,7 @@ class LocalWriter:
             lines.append(_pick(said.save[material.tone], seed))
         return "\n\n".join(line for line in lines if line)
 
-    def _youtube_description(self, material: Material, subject: str, offer: str, said: Phrases | None) -> str:
+    def _description(self, material: Material, subject: str, offer: str, said: Phrases | None) -> str:
         parts = [subject]
         if offer:
             parts.append(offer)
@@ -220,7 +219,7 @@ class LocalWriter:
             parts.append(said.subscribe[material.tone])
         return "\n\n".join(parts)
 
-    def _youtube_title(self, material: Material, subject: str, headline: str, budget: int) -> str:
+    def _searchable_title(self, material: Material, subject: str, headline: str, budget: int) -> str:
         """Keywords first (what people search for), then the brand, then as much of the sentence as fits."""
         lead = " | ".join(p for p in (headline, material.brand) if p)
         sentence = subject.rstrip(".")
@@ -233,6 +232,6 @@ class LocalWriter:
             return shorten(lead, budget, "chars")
         return f"{lead}{TITLE_JOIN}{shorten(sentence, room, 'chars')}"
 
-    def _facebook(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str) -> str:
+    def _conversational(self, material: Material, subject: str, offer: str, said: Phrases | None, seed: str) -> str:
         question = _pick(said.ask[material.tone], seed) if said else ""
         return " ".join(p for p in (subject, offer, question) if p)

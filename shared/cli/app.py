@@ -192,8 +192,11 @@ def captions(
 
 
 def _target(platform: str, title: str | None, privacy: str | None, consent: bool) -> dict[str, object]:
+    from shared.platforms.registry import registry  # the platform packages load only when a publish is read
+
     target: dict[str, object] = {"platform": platform, "title": title}
-    if platform in ("tiktok", "blotato"):
+    described = registry().get(platform)
+    if described is not None and described.asks_consent:
         # TikTok takes no default: the server answers with the account's choices when this is missing.
         target["options"] = {"privacy_level": privacy, "consent": consent}
     return target

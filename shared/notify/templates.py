@@ -17,27 +17,16 @@ CONNECTION_EXPIRED = "connection_expired"
 POST_DEFERRED = "post_deferred"
 WEBHOOK_DISABLED = "webhook_disabled"
 
-_FALLBACK_NAMES = {
-    "youtube": "YouTube Shorts",
-    "tiktok": "TikTok",
-    "blotato": "TikTok (via Blotato)",
-    "instagram": "Instagram Reels",
-    "facebook": "Facebook Reels",
-}
 _SIGNATURE = "\n\n— shortpub"
 _CAPTION_PREVIEW = 60
 
 
 def platform_name(platform: str) -> str:
-    """What users call the platform: the adapter's display name, else a known name."""
-    from shared.platforms import adapters
+    """What users call the platform: the descriptor's display name; a name already (or unknown) stays as given."""
+    from shared.platforms.registry import registry
 
-    adapter = adapters().get(platform)
-    if adapter:
-        return adapter.display_name
-    if platform in _FALLBACK_NAMES.values():  # already the name users know: never re-case "TikTok"
-        return platform
-    return _FALLBACK_NAMES.get(platform, platform)
+    found = registry().get(platform)
+    return found.display_name if found is not None else platform
 
 
 def _frontend(frontend_url: str) -> str:

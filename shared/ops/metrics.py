@@ -85,25 +85,26 @@ def token_refresh_failure_rate(db: Database, now: datetime, min_sample: int) -> 
     return _reading("token_refresh_failure_rate", value, detail, enough=tried >= min_sample)
 
 
-def youtube_quota(db: Database, now: datetime) -> Reading:
-    """The share of YouTube's project-wide daily budget used today (Pacific day), the fullest budget."""
-    from shared.platforms import adapters
+def project_daily_quota(db: Database, now: datetime) -> Reading:
+    """The share of a project-wide daily budget used today (YouTube's units, Pacific day), the fullest budget.
 
-    adapter = adapters().get("youtube")
-    rules = [r for r in (adapter.quotas if adapter else ()) if r.scope == "project" and r.window == "daily_pacific"]
+    Every platform whose descriptor declares such a budget is read; the alert keeps its name ("youtube_quota").
+    """
+    from shared.platforms.registry import registry  # the platform packages load only when the gauge is read
+
     detail: dict[str, Any] = {}
     with db.service() as conn:
-        for rule in rules:
-            start, end = quota.window(rule, now)
-            used = _used(conn, start, end)
-            detail[rule.name] = {"used": used, "limit": rule.limit}
+        for platform in registry():
+            for rule in platform.project_daily_quotas:
+                start, end = quota.window(rule, now)
+                detail[rule.name] = {"used": _used(conn, platform.key, start, end), "limit": rule.limit}
     shares = [d["used"] / d["limit"] for d in detail.values() if d["limit"]]
     return _reading("youtube_quota", max(shares) if shares else None, detail)
 
 
-def _used(conn: Conn, start: datetime, end: datetime) -> int:
-    row = conn.execute("select coalesce(sum(units), 0) as used from platform_quota_usage where platform = "
-                       "'youtube' and scope = 'project' and used_at >= %s and used_at < %s", (start, end)).fetchone()
+def _used(conn: Conn, platform: str, start: datetime, end: datetime) -> int:
+    row = conn.execute("select coalesce(sum(units), 0) as used from platform_quota_usage where platform = %s "
+                       "and scope = 'project' and used_at >= %s and used_at < %s", (platform, start, end)).fetchone()
     return int(row["used"]) if row else 0
 
 
@@ -151,7 +152,7 @@ def readings(db: Database, now: datetime, *, min_sample: int | None = None) -> l
         "success_rate": success_rate(db, now, n),
         "publish_latency": publish_latency(db, now),
         "token_refresh_failure_rate": token_refresh_failure_rate(db, now, n),
-        "youtube_quota": youtube_quota(db, now),
+        "youtube_quota": project_daily_quota(db, now),
         "storage_bytes": storage_bytes(db),
         "scheduled_failure_rate": scheduled_failure_rate(db, now, n),
     }

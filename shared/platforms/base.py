@@ -18,7 +18,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
@@ -152,22 +152,16 @@ class PublishJob:
     # Platforms that schedule themselves get it (YouTube's publishAt, Facebook's
     # scheduled_publish_time, Blotato's scheduledTime); the others wait for `slot_step`.
     slot: datetime | None = None
-    # The pipeline's clock when the step started: how far ahead `slot` is.
-    started: datetime | None = None
     # While reconciling: when the irreversible call whose outcome is unknown was sent (the wall
     # clock, to compare with the platform's own timestamps when looking for the post).
     call_sent_at: datetime | None = None
-
-    @property
-    def now(self) -> datetime:
-        """The time for an adapter's decisions (how long it waited, when a window ends): the pipeline's clock.
-
-        The worker hands every step its clock's reading (`started`), so a test driving that clock sees
-        the adapters decide by it. A job built without it (an adapter driven directly) reads the wall
-        clock at each call, so its waits still pass. HTTP timeouts and the sleeps between retries of one
-        call stay on real time on purpose: they measure the network, not a decision about the post.
-        """
-        return self.started if self.started is not None else datetime.now(UTC)
+    # The pipeline's clock when the step started (the worker's injected clock; a test's clock when a
+    # test drives an adapter): the time for an adapter's decisions (how long it waited, when a
+    # confirmation window ends, how far ahead `slot` is, the 24-hour window of a quota) and for its
+    # error classifiers (when a refused call may be tried again). HTTP timeouts and the sleeps
+    # between retries of one call stay on real time on purpose: they measure the network, not a
+    # decision about the post.
+    now: datetime = field(kw_only=True)
 
     @property
     def full_caption(self) -> str:
@@ -315,9 +309,10 @@ class PlatformAdapter(ABC):
         """Whether `step` must wait for the slot when a staged target reaches it before."""
         return step == self.slot_step
 
-    def usage_holds(self) -> dict[str, timedelta]:
+    def usage_holds(self, now: datetime) -> dict[str, timedelta]:
         """Holds the platform's usage reports asked for since the last step ("app" or an account id
-        -> how long no call should be made from now); the pipeline shares them with every instance."""
+        -> how long no call should be made from `now`, the pipeline's clock); the pipeline shares them
+        with every instance."""
         return {}
 
     def usage_hold_message(self) -> str:
@@ -336,7 +331,8 @@ class PlatformAdapter(ABC):
         did not (so it is safe to run it again).
         """
 
-    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
-        """The post's numbers. Platforms without a metrics API (Blotato) keep this answer."""
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str, *, now: datetime) -> PostMetrics:
+        """The post's numbers (`now`: the collector's clock, for a refusal's retry time). Platforms without a
+        metrics API (Blotato) keep this answer."""
         raise PermanentError(f"{self.display_name} does not report how posts did.", platform=self.key,
                              code="no_metrics_api")

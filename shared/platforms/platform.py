@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from shared.platforms.base import PlatformAdapter, PlatformLimits, QuotaRule
 from shared.platforms.oauth import ApiKeyProvider, OAuthProvider, Provider
@@ -19,6 +19,23 @@ from shared.platforms.profiles import DEFAULT_ENCODE_PROFILE, UNKNOWN_FEED_CUTOF
 # What a composer screen shows live for one connected account (TikTok's creator_info):
 # (connection row, a function returning a valid access token) -> fields for the catalog.
 LiveAccountInfo = Callable[[Mapping[str, Any], Callable[[], str]], dict[str, Any]]
+# The account's settings a post's options are checked against when it is published (TikTok's
+# creator_info: the privacy levels offered now): (connection row, access token) -> settings.
+LiveSettings = Callable[[Mapping[str, Any], Callable[[], str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CaptionRegister:
+    """How suggested captions sound on a network: our own style choice, always inside the platform's limits."""
+
+    style: str             # told to the writer: how captions sound on this platform
+    caption_budget: int    # our target length of the caption body (characters), far under the limit
+    hashtag_count: int     # 3-5
+    # How the local writer composes the caption (shared/captions/local.py): a hook then the subject,
+    # a visual headline in short lines, a searchable description, or a conversational sentence.
+    voice: Literal["hook", "visual", "description", "conversational"] = "conversational"
+    wants_title: bool = False
+    title_budget: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,10 @@ class Platform:
     feed_cutoff: FeedCutoff = UNKNOWN_FEED_CUTOFF
     encode_profile: EncodeProfile = DEFAULT_ENCODE_PROFILE
     cover_frame: CoverFrame = None
+    # How suggested captions sound there (the package's caption_register.py); None: no suggestions.
+    caption_register: CaptionRegister | None = None
+    # Settings read live from the account when a post is created (None: the options alone decide).
+    live_settings: LiveSettings | None = None
 
     @property
     def key(self) -> str:
@@ -63,6 +84,16 @@ class Platform:
     def name(self) -> str:
         """The platform's name in connection sentences: "YouTube"."""
         return self.provider.display_name
+
+    @property
+    def asks_consent(self) -> bool:
+        """A post needs the user's own privacy choice and consent (TikTok's UX rules): no default is sent."""
+        return "consent" in self.options.REQUIRED_TO_POST
+
+    @property
+    def project_daily_quotas(self) -> tuple[QuotaRule, ...]:
+        """The project-wide daily budgets (YouTube's units): what the ops gauge watches."""
+        return tuple(rule for rule in self.quotas if rule.scope == "project" and rule.window == "daily_pacific")
 
     @property
     def errors(self) -> Any:

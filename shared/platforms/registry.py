@@ -6,8 +6,9 @@ what this file says, and a broken platform package fails loudly at import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from shared.platforms import blotato, facebook, instagram, tiktok, youtube
 from shared.platforms.platform import Platform
@@ -22,6 +23,9 @@ PLATFORMS: tuple[Platform, ...] = (
 )
 
 
+T = TypeVar("T")
+
+
 class Registry:
     """The registered platforms by key."""
 
@@ -29,6 +33,7 @@ class Registry:
         for platform in platforms:
             platform.check()
         self._by_key = {platform.key: platform for platform in platforms}
+        self._derived: dict[Hashable, Any] = {}
         if len(self._by_key) != len(platforms):
             raise ValueError("two platforms share a key")
 
@@ -49,6 +54,16 @@ class Registry:
         if found is None:
             raise KeyError(f"unknown platform {key!r}")
         return found
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """What generic code builds from registered platforms (the publish request's target models), built once.
+
+        `key` names what is built and from which platforms (a platform, or `tuple(registry)`), so a
+        platform registered later gets its own entry instead of a stale one.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]  # type: ignore[no-any-return]
 
     def add(self, platform: Platform) -> None:
         """For tests (`including`): a platform registered for a while."""

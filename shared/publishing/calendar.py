@@ -72,12 +72,13 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
                            detail=[{"field": "cursor", "problem": "not a cursor from a previous page"}]) from None
 
 
-def _texts(row: dict[str, Any]) -> tuple[str, str | None]:
+def _texts(row: dict[str, Any], now: datetime) -> tuple[str, str | None]:
     adapter = adapters()[row["platform"]]
     try:
         sent = composed_text(adapter, caption=row["text_caption"], title=row["title"],
                              hashtags=row["text_hashtags"] or (), options=row["options"] or {},
-                             account_id=str(row["platform_account_id"] or ""), filename=row["original_filename"])
+                             account_id=str(row["platform_account_id"] or ""), filename=row["original_filename"],
+                             now=now)
     except PlatformError:
         sent = {}
     text = sent.get("caption", sent.get("description", row["text_caption"]))
@@ -95,7 +96,7 @@ def list_posts(rt: Runtime, user: User, query: PostQuery, files: Storage) -> Pos
     rows = rows[: query.limit]
     items = []
     for row in rows:
-        text, title = _texts(row)
+        text, title = _texts(row, rt.clock())
         zone = ZoneInfo(row["timezone"] or "UTC")
         items.append({
             "id": str(row["id"]), "post_id": str(row["post_id"]), "video_id": str(row["video_id"]),

@@ -42,13 +42,13 @@ class _NoMedia:
 
 
 def composed_text(adapter: type[PlatformAdapter], *, caption: str, title: str | None, hashtags: Iterable[str],
-                  options: Mapping[str, Any], account_id: str, filename: str | None) -> dict[str, str]:
+                  options: Mapping[str, Any], account_id: str, filename: str | None, now: datetime) -> dict[str, str]:
     """The text fields the platform receives, from the job the worker would build (worker._job)."""
     job = PublishJob(
         target_id="preview",
         credentials=Credentials(access_token="", account_id=account_id),
         video=_NoMedia(filename=filename or "video.mp4"),
-        caption=caption, title=title, hashtags=tuple(hashtags), options=dict(options),
+        caption=caption, title=title, hashtags=tuple(hashtags), options=dict(options), now=now,
     )
     return adapter.sent_text(job)
 
@@ -57,14 +57,14 @@ def _rule(adapter: type[PlatformAdapter], name: str) -> TextRule | None:
     return adapter.limits.title if name == "title" else adapter.limits.caption
 
 
-def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any]) -> list[dict[str, Any]]:
+def _texts(plan: PlannedTarget, request: PublishRequest, video: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     adapter = plan.adapter
     hashtags = plan.request.hashtags if plan.request.hashtags is not None else request.hashtags
     try:
         sent = composed_text(adapter, caption=plan.caption if plan.caption is not None else request.caption,
                              title=plan.title, hashtags=hashtags or (), options=stored_options(plan.options),
                              account_id=str(plan.connection["platform_account_id"]),
-                             filename=video.get("original_filename"))
+                             filename=video.get("original_filename"), now=now)
     except PlatformError:
         return []  # options the platform can't take: reported among the problems
     # Where the feed hides the text behind "more": declared with its source in shared/platforms/<key>/feed.py.
@@ -154,7 +154,7 @@ def _target_view(plan: PlannedTarget, request: PublishRequest, video: dict[str, 
             "display_name": connection.get("display_name") or info.get("display_name"),
             "avatar_url": connection.get("avatar_url") or info.get("avatar_url"),
         },
-        "texts": _texts(plan, request, video),
+        "texts": _texts(plan, request, video, now),
         "options": stored_options(plan.options),
         "creator_options": plan.live or None,
         "media": _media(plan, video, renditions),

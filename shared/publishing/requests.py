@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, create_model, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, create_model, model_validator
+from pydantic_core import core_schema
 
 from shared.platforms.options import PlatformOptions
 from shared.platforms.platform import Platform as PlatformDescriptor
 from shared.platforms.registry import registry
 from shared.responses import TargetState
 from shared.strict import StrictModel, UserText
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
 
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)
@@ -126,12 +131,49 @@ def _target_model(platform: PlatformDescriptor) -> type[_Target]:
     return model
 
 
-# One target model per registered platform, told apart by `platform`, in the order of PLATFORMS.
-TARGET_MODELS: tuple[type[_Target], ...] = tuple(_target_model(registry()[key]) for key in PLATFORMS)
+def _target_model_of(platform: PlatformDescriptor) -> type[_Target]:
+    return registry().derived(("publish target model", platform), lambda: _target_model(platform))
+
+
+def target_models() -> tuple[type[_Target], ...]:
+    """One target model per platform registered now, in the registry's order."""
+    return tuple(_target_model_of(platform) for platform in registry())
+
+
+def _union_of_targets() -> TypeAdapter[Any]:
+    union: Any = Annotated[Union[target_models()], Field(discriminator="platform")]  # noqa: UP007 - a runtime tuple
+    return TypeAdapter(union)
+
+
+def _targets_adapter() -> TypeAdapter[Any]:
+    """The targets of every platform registered now, told apart by `platform` (built once per registry)."""
+    return registry().derived(("publish targets", tuple(registry())), _union_of_targets)
+
+
+class _RegisteredTarget:
+    """A target of any platform registered when a request is read, not when this module was imported.
+
+    A platform registered later (a test's) is published through the same request models; validation
+    errors keep their locations (`targets.0.options...`) and the schema is the discriminated union
+    of the target models, as if written out here.
+    """
+
+    def models(self) -> tuple[type[_Target], ...]:
+        """The target models a target may be now (shared/strict.py walks them for unknown fields)."""
+        return target_models()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(lambda value: _targets_adapter().validate_python(value))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(_targets_adapter().core_schema)
+
+
 if TYPE_CHECKING:
     TargetRequest = _Target
 else:
-    TargetRequest = Annotated[Union[TARGET_MODELS], Field(discriminator="platform")]  # noqa: UP007 - a runtime tuple
+    TargetRequest = Annotated[_Target, _RegisteredTarget()]
 
 
 class PublishRequest(StrictModel):

@@ -23,6 +23,7 @@ from shared.platforms import adapters
 from shared.platforms.base import PlatformAdapter
 from shared.platforms.options import PlatformOptions
 from shared.platforms.options import stored as options_as_stored
+from shared.platforms.registry import registry
 from shared.publishing import quota, slots, staging, states, targets
 from shared.publishing.requests import (
     AddTargets,
@@ -130,15 +131,12 @@ def refuse_unless_publishable(plans: list[PlannedTarget]) -> None:
 
 
 def live_settings(rt: Runtime, adapter: type[PlatformAdapter], connection: dict[str, Any]) -> dict[str, Any]:
-    """The account's current settings that options are checked against (TikTok: creator_info)."""
-    if adapter.key != "tiktok":
+    """The account's current settings that options are checked against (the descriptor's `live_settings`)."""
+    platform = registry().get(adapter.key)
+    if platform is None or platform.live_settings is None:
         return {}
-    from shared.platforms.tiktok.creator import creator_info
-
     connection_id = str(connection["id"])
-    stored = (connection.get("account_info") or {}).get("creator_info")
-    return creator_info(connection_id, lambda: rt.credentials(rt.db, connection_id, False).access_token, stored,
-                        connection.get("updated_at"))
+    return platform.live_settings(connection, lambda: rt.credentials(rt.db, connection_id, False).access_token)
 
 
 def stored_options(options: PlatformOptions | None) -> dict[str, Any]:

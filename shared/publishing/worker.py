@@ -255,7 +255,7 @@ def deliver(rt: Runtime, target_id: str, seq: int | None = None) -> Result:
 
 def _share_usage_holds(rt: Runtime, adapter: PlatformAdapter) -> None:
     """What the platform's usage headers said during the step, for every instance (usage_holds.py)."""
-    holds = adapter.usage_holds()
+    holds = adapter.usage_holds(rt.clock())
     if not holds:
         return
     try:
@@ -361,7 +361,7 @@ def _job(rt: Runtime, loaded: Loaded, call_sent_at: datetime | None) -> PublishJ
         options=dict(target["options"] or {}),
         cover=cover,
         slot=staging.slot_for_job(target, rt.clock()) if rt.adapter(target["platform"]).slot_step else None,
-        started=rt.clock(),
+        now=rt.clock(),
         call_sent_at=call_sent_at,
     )
 

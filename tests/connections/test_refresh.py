@@ -17,8 +17,15 @@ from tests.support.parts import vault
 
 def _refresh_token(row) -> str:
     return store.decrypt(vault(), row["refresh_token_ciphertext"], user_id=str(row["user_id"]),
-                         platform=row["platform"],
-                         purpose="refresh_token")
+                         platform=row["platform"], purpose="refresh_token")
+
+
+def _only_due(db, connection_id: str) -> None:
+    """A refresh pass takes every due connection in the database: the ones other tests left behind
+    are set aside, so a single injected fault meets this test's own connection."""
+    with db.service() as conn:
+        conn.execute("update social_connections set status = 'disconnected' where id <> %s and status = 'connected'",
+                     (connection_id,))
 
 
 def _mails(db, user) -> list[dict]:
@@ -72,6 +79,7 @@ def test_revoked_refresh_token_expires_the_connection_with_one_mail(db, user_a, 
 @pytest.mark.parametrize("kind", ["server_error", "reset", "status"])
 def test_network_or_5xx_during_refresh_keeps_the_connection(db, user_a, platforms, kind):
     cid = connect(db, user_a, "tiktok")
+    _only_due(db, cid)
     old_refresh = _refresh_token(connection_row(db, cid))
     platforms.sandbox.add_fault(Fault(platform="tiktok", operation="refresh", kind=kind, status=503,
                                       body={"error": "temporarily_unavailable"}))

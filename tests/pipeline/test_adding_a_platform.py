@@ -2,7 +2,8 @@
 
 Echo (tests/pipeline/echo_platform/) is registered for the test only; its platform is a
 small server over real HTTP. It connects through the real OAuth flow, gets a publish
-queue, a reconnect URL, a catalog entry, and publishes through the real worker.
+queue, a reconnect URL, a catalog entry, is published through the real publish endpoint and
+by the real worker.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from psycopg.types.json import Jsonb
 
 from shared.connections import flow, service
 from shared.platforms import adapters, providers
@@ -20,6 +20,7 @@ from shared.platforms.registry import including, registry
 from shared.tasks.queues import queue_specs
 from shared.wsgi_server import serve_in_thread
 from tests.pipeline import echo_platform
+from tests.pipeline.api import call
 from tests.pipeline.echo_platform.server import EchoServer
 from tests.support.parts import base_url, vault
 from tests.support.stack import Harness
@@ -47,20 +48,8 @@ def _connect(harness: Harness, user: dict[str, str]) -> str:
     return result.connection_ids[0]
 
 
-def _queued_target(harness: Harness, user: dict[str, str], video_id: str, connection_id: str) -> dict:
-    # The publish request's per-platform models are still listed by hand (shared/publishing/requests.py),
-    # so the target is stored as create_post stores one.
-    with harness.db.service() as conn:
-        post = conn.execute("insert into posts (user_id, video_id, caption) values (%s, %s, %s) returning id",
-                            (user["sub"], video_id, "Hello Echo")).fetchone()
-        return dict(conn.execute(
-            "insert into publish_targets (user_id, post_id, connection_id, platform, caption, hashtags, options, "
-            "next_attempt_at) values (%s, %s, %s, 'echo', %s, %s, %s, now()) returning id, task_seq",
-            (user["sub"], post["id"], connection_id, "Hello Echo", ["spring"], Jsonb({}))).fetchone())
-
-
 def test_a_registered_platform_connects_and_publishes_through_the_generic_paths(
-        harness: Harness, user_a, vertical_video, echo) -> None:
+        harness: Harness, monkeypatch, user_a, vertical_video, echo) -> None:
     assert "echo" in registry() and adapters()["echo"] is echo_platform.EchoAdapter
     assert providers()["echo"] is echo_platform.EchoOAuth
     assert queue_specs()["publish-echo"].dispatch_deadline_s == 600
@@ -71,14 +60,19 @@ def test_a_registered_platform_connects_and_publishes_through_the_generic_paths(
     assert listed["reconnect_url"].endswith("/oauth/start/echo")
 
     video_id = harness.video(user_a, vertical_video)
-    target = _queued_target(harness, user_a, video_id, connection_id)
-    harness.rt.enqueue(str(target["id"]), "echo", target["task_seq"])
+    # The real publish endpoint: the request models take every platform registered when the request is read.
+    status, body = call(harness, monkeypatch, "POST", "/", user=user_a, json={
+        "video_id": video_id, "caption": "Hello Echo", "hashtags": ["spring"], "targets": [{"platform": "echo"}]})
+    assert status == 202, body
+    target = body["targets"][0]
+    assert target["platform"] == "echo"
     harness.run()
 
-    published = harness.target(str(target["id"]))
+    published = harness.target(target["target_id"])
     assert published["state"] == "published", published
+    assert str(published["connection_id"]) == connection_id
     assert published["platform_post_id"] == "v1" and published["platform_url"] == "https://echo.test/v1"
-    assert [(v["marker"], v["caption"]) for v in echo.videos] == [(str(target["id"]), "Hello Echo #spring")]
+    assert [(v["marker"], v["caption"]) for v in echo.videos] == [(target["target_id"], "Hello Echo #spring")]
     assert echo.videos[0]["video_url"].startswith("http")
 
 

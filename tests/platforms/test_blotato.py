@@ -12,7 +12,7 @@ from shared.platforms import adapter_class
 from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.blotato import BlotatoAdapter, BlotatoSettings
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
-from tests.support.steps import drive, faults_on
+from tests.support.steps import drive, faults_on, publish_job
 
 add_fault = faults_on("blotato")
 
@@ -31,7 +31,7 @@ def blotato(sandbox):
 
 
 def make_job(sample_video, key: str, **options: Any) -> PublishJob:
-    return PublishJob(
+    return publish_job(
         target_id="target-123",
         credentials=Credentials(access_token=key, account_id=ACCOUNT),
         video=sample_video,
@@ -127,7 +127,7 @@ def test_validation_error_is_permanent(blotato, sample_video) -> None:
     sb, adapter, key = blotato
     job = make_job(sample_video, key)
     data = adapter.run_step("stage_media", job, {}).data
-    wrong_account = PublishJob(target_id="t", credentials=Credentials(key, "no-such-account"), video=sample_video)
+    wrong_account = publish_job(target_id="t", credentials=Credentials(key, "no-such-account"), video=sample_video)
     with pytest.raises(PermanentError) as caught:
         adapter.run_step("create_post", wrong_account, data)
     assert caught.value.status == 422 and "still connected in Blotato" in caught.value.user_message

@@ -12,6 +12,7 @@ from shared.platforms.blotato import BlotatoAdapter, BlotatoSettings
 from shared.platforms.blotato.errors import ERROR_TABLE, FAILED_POST_DEFAULT, FAILED_POST_REASONS
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from tests.support.media import FileSource
+from tests.support.steps import publish_job
 
 API = "https://blotato.test"
 POSTS = f"{API}/v2/posts"
@@ -26,7 +27,7 @@ def adapter() -> BlotatoAdapter:
 def job(tmp_path) -> PublishJob:
     path = tmp_path / "v.mp4"
     path.write_bytes(b"\0" * 10)
-    return PublishJob(target_id="t", credentials=Credentials("key", "acc"),
+    return publish_job(target_id="t", credentials=Credentials("key", "acc"),
                       video=FileSource(path=path, url="https://storage.test/v.mp4"), caption="hi")
 
 
@@ -113,7 +114,7 @@ def test_platform_key_is_used_when_the_user_brings_none(job, httpx_mock) -> None
     adapter = BlotatoAdapter(BlotatoSettings(api_base=API, api_key="platform-key"), http=httpx.Client())
     httpx_mock.add_response(url=POSTS, method="POST", status_code=201, json={"postSubmissionId": "s9"},
                             match_headers={"blotato-api-key": "platform-key"})
-    keyless = PublishJob(target_id="t", credentials=Credentials("", "acc"), video=job.video, caption="hi")
+    keyless = publish_job(target_id="t", credentials=Credentials("", "acc"), video=job.video, caption="hi")
     assert adapter.run_step("create_post", keyless, DATA).data["post_submission_id"] == "s9"
     with pytest.raises(AuthError):
         BlotatoAdapter(BlotatoSettings(api_base=API), http=httpx.Client()).run_step("create_post", keyless, DATA)

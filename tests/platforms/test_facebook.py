@@ -11,7 +11,7 @@ from shared.platforms.base import Credentials, PublishedPost, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
 from tests.support.steps import drive_to_published as drive
-from tests.support.steps import faults_on
+from tests.support.steps import faults_on, publish_job
 
 fault = faults_on("facebook")
 
@@ -34,7 +34,7 @@ def fb(sandbox):
 def make_job(sb, video, *, token: str | None = None, options: dict | None = None,
              caption: str = CAPTION, title: str | None = "Bakery reel") -> PublishJob:
     token = token or sb.mint_token("facebook", PAGE).value
-    return PublishJob(
+    return publish_job(
         target_id="target-fb-1",
         credentials=Credentials(access_token=token, account_id=PAGE),
         video=video,

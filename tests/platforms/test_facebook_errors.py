@@ -13,6 +13,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
 from shared.platforms.facebook import errors as fb_errors
 from shared.platforms.meta.graph import Rule
+from tests.support.steps import publish_job
 
 GRAPH = "https://graph.test"
 RUPLOAD = "https://rupload.test"
@@ -45,8 +46,11 @@ def fresh_usage_gate(adapter):
     adapter.usage_gate.held_until.clear()
 
 
-JOB = PublishJob(target_id="t1", credentials=Credentials(access_token="pagetok", account_id="104"),
-                 video=_Video(), caption="hello #reels")
+def a_job() -> PublishJob:
+    """The job a step gets, stamped with the clock's reading now (a refusal's retry time counts from it)."""
+    return publish_job(target_id="t1", credentials=Credentials(access_token="pagetok", account_id="104"),
+                       video=_Video(), caption="hello #reels")
+
 DATA = {"video_id": "555"}
 
 
@@ -75,7 +79,7 @@ CASES: list[tuple[int, int | None, Rule]] = (
 def test_every_code_is_classified_with_a_plain_message(adapter, httpx_mock, code, subcode, rule) -> None:
     httpx_mock.add_response(url=START_URL, method="POST", status_code=400, json=envelope(code, subcode))
     with pytest.raises(rule.error) as caught:
-        adapter.run_step("start", JOB, {})
+        adapter.run_step("start", a_job(), {})
     err = caught.value
     assert type(err) is rule.error and err.user_message == rule.message
     assert err.code == (f"{code}/{subcode}" if subcode else str(code))
@@ -92,7 +96,7 @@ def test_every_code_is_classified_with_a_plain_message(adapter, httpx_mock, code
 def test_the_issue_s_classification(adapter, httpx_mock, code, expected) -> None:
     httpx_mock.add_response(url=START_URL, method="POST", status_code=400, json=envelope(code))
     with pytest.raises(expected):
-        adapter.run_step("start", JOB, {})
+        adapter.run_step("start", a_job(), {})
 
 
 def test_page_limit_waits_for_the_regain_access_header(adapter, httpx_mock) -> None:
@@ -102,7 +106,7 @@ def test_page_limit_waits_for_the_regain_access_header(adapter, httpx_mock) -> N
                             headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
     before = datetime.now(UTC)
     with pytest.raises(QuotaError) as caught:
-        adapter.run_step("start", JOB, {})
+        adapter.run_step("start", a_job(), {})
     assert before + timedelta(minutes=119) < caught.value.retry_at < before + timedelta(minutes=121)
 
 
@@ -123,14 +127,14 @@ def test_rupload_errors(adapter, httpx_mock, kind, retriable, expected) -> None:
         # After the last try Facebook is asked once more: had it moved forward, the step would go on.
         httpx_mock.add_response(url=STATUS_URL, json=status(received=0))
     with pytest.raises(expected) as caught:
-        adapter.run_step("upload", JOB, DATA)
+        adapter.run_step("upload", a_job(), DATA)
     assert caught.value.code == kind and caught.value.detail["message"] == "nope"
 
 
 def test_upload_sends_only_the_missing_bytes_with_oauth_scheme(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=STATUS_URL, json=status(received=4))
     httpx_mock.add_response(url=UPLOAD_URL, method="POST", json={"success": True})
-    assert adapter.run_step("upload", JOB, DATA).next_step == "finish"
+    assert adapter.run_step("upload", a_job(), DATA).next_step == "finish"
     upload = httpx_mock.get_requests()[-1]
     assert upload.headers["Authorization"] == "OAuth pagetok"
     assert upload.headers["offset"] == "4" and upload.headers["file_size"] == "10"
@@ -143,14 +147,14 @@ def test_network_failure_during_upload_is_transient(adapter, httpx_mock) -> None
         httpx_mock.add_exception(httpx.RemoteProtocolError("peer closed"), url=UPLOAD_URL)
     httpx_mock.add_response(url=STATUS_URL, json=status(received=0))   # no progress: give up
     with pytest.raises(TransientError) as caught:
-        adapter.run_step("upload", JOB, DATA)
+        adapter.run_step("upload", a_job(), DATA)
     assert caught.value.code == "network"
 
 
 def test_processing_phase_error_is_permanent(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=STATUS_URL, json=status(received=10, processing="error"))
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_status", JOB, DATA)
+        adapter.run_step("check_status", a_job(), DATA)
     assert "3 to 90 seconds" in caught.value.user_message
 
 
@@ -159,7 +163,7 @@ def test_processing_phase_error_is_permanent(adapter, httpx_mock) -> None:
 ])
 def test_reconcile_finish_reads_publish_status(adapter, httpx_mock, publish_status, took_effect) -> None:
     httpx_mock.add_response(url=STATUS_URL, json=status(received=10, publish_status=publish_status))
-    outcome = adapter.reconcile("finish", JOB, DATA)
+    outcome = adapter.reconcile("finish", a_job(), DATA)
     assert (outcome is not None) is took_effect
     if outcome is not None:
         assert outcome.next_step == "check_status"

@@ -12,7 +12,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.instagram import InstagramAdapter, InstagramSettings
 from shared.platforms.instagram.errors import PERSONAL_ACCOUNT
 from tests.support.steps import drive_to_published as drive
-from tests.support.steps import faults_on
+from tests.support.steps import faults_on, publish_job
 
 fault = faults_on("instagram")
 
@@ -34,7 +34,7 @@ def ig(sandbox):
 def make_job(sb, video, *, token: str | None = None, options: dict | None = None,
              caption: str = CAPTION) -> PublishJob:
     token = token or sb.mint_token("instagram", ACCOUNT).value
-    return PublishJob(
+    return publish_job(
         target_id="target-ig-1",
         credentials=Credentials(access_token=token, account_id=ACCOUNT, username="baycreator"),
         video=video,

@@ -13,6 +13,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.instagram import InstagramAdapter, InstagramSettings
 from shared.platforms.instagram import errors as ig_errors
 from shared.platforms.meta.graph import Rule
+from tests.support.steps import publish_job
 
 BASE = "https://graph.test"
 CONTAINER_URL = f"{BASE}/v26.0/1790001?fields=status_code%2Cstatus"
@@ -41,8 +42,11 @@ def fresh_usage_gate(adapter):
     adapter.usage_gate.held_until.clear()
 
 
-JOB = PublishJob(target_id="t1", credentials=Credentials(access_token="tok", account_id="17841"), video=_Video(),
-                 caption="hello")
+def a_job() -> PublishJob:
+    """The job a step gets, stamped with the clock's reading now (a refusal's retry time counts from it)."""
+    return publish_job(target_id="t1", credentials=Credentials(access_token="tok", account_id="17841"), video=_Video(),
+                       caption="hello")
+
 DATA = {"container_id": "1790001", "ig_user_id": "17841"}
 
 
@@ -64,7 +68,7 @@ CASES: list[tuple[int, int | None, Rule]] = (
 def test_every_code_is_classified_with_a_plain_message(adapter, httpx_mock, code, subcode, rule) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, status_code=400, json=envelope(code, subcode))
     with pytest.raises(rule.error) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     err = caught.value
     assert type(err) is rule.error
     assert err.user_message == rule.message and "{" not in err.user_message
@@ -85,13 +89,13 @@ def test_every_code_is_classified_with_a_plain_message(adapter, httpx_mock, code
 def test_the_issue_s_classification(adapter, httpx_mock, code, subcode, expected) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, status_code=400, json=envelope(code, subcode))
     with pytest.raises(expected):
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
 
 
 def test_unsupported_format_is_marked_for_conversion(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, status_code=400, json=envelope(352, 2207026))
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     assert caught.value.fixable_by_conversion is True  # type: ignore[attr-defined]
 
 
@@ -102,33 +106,33 @@ def test_rate_limit_waits_for_the_business_use_case_header(adapter, httpx_mock) 
                             headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
     before = datetime.now(UTC)
     with pytest.raises(QuotaError) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     assert before + timedelta(minutes=16) < caught.value.retry_at < before + timedelta(minutes=18)
 
 
 def test_unknown_code_is_permanent_but_a_5xx_is_transient(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, status_code=400, json=envelope(987654))
     with pytest.raises(PermanentError):
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     httpx_mock.add_response(url=CONTAINER_URL, status_code=500, json=envelope(987654))
     with pytest.raises(TransientError):
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     httpx_mock.add_response(url=CONTAINER_URL, status_code=502, text="<html>Bad gateway</html>")
     with pytest.raises(TransientError) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     assert caught.value.code == "502"
 
 
 def test_error_inside_a_200_is_still_an_error(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, status_code=200, json=envelope(190, 467))
     with pytest.raises(AuthError):
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
 
 
 def test_network_failures_are_transient(adapter, httpx_mock) -> None:
     httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=CONTAINER_URL)
     with pytest.raises(TransientError) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     assert caught.value.code == "network"
 
 
@@ -140,18 +144,18 @@ def test_network_failures_are_transient(adapter, httpx_mock) -> None:
 def test_container_error_status_is_classified_by_its_subcode(adapter, httpx_mock, status, expected, code) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, json={"id": "1790001", "status_code": "ERROR", "status": status})
     with pytest.raises(expected) as caught:
-        adapter.run_step("check_container", JOB, DATA)
+        adapter.run_step("check_container", a_job(), DATA)
     assert caught.value.code == code
 
 
 def test_transient_container_error_recreates_the_container(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, json={"status_code": "ERROR", "status": "Error: 2207053"})
-    outcome = adapter.run_step("check_container", JOB, DATA | {"container_attempts": 1})
+    outcome = adapter.run_step("check_container", a_job(), DATA | {"container_attempts": 1})
     assert outcome.next_step == "create_container"
 
 
 def test_token_never_appears_in_the_url(adapter, httpx_mock) -> None:
     httpx_mock.add_response(url=CONTAINER_URL, json={"status_code": "IN_PROGRESS"})
-    adapter.run_step("check_container", JOB, DATA)
+    adapter.run_step("check_container", a_job(), DATA)
     request = httpx_mock.get_requests()[0]
     assert "tok" not in str(request.url) and request.headers["Authorization"] == "Bearer tok"

@@ -9,6 +9,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
 from shared.platforms.instagram import InstagramAdapter, InstagramSettings
 from shared.platforms.tiktok import TikTokAdapter, TikTokSettings
+from tests.support.steps import step_clock
 
 CREDS = Credentials(access_token="tok", account_id="1")
 
@@ -30,17 +31,17 @@ def instagram():
 def test_instagram_error_10_is_no_numbers_only_for_not_enough_viewers(instagram, httpx_mock) -> None:
     httpx_mock.add_response(status_code=400, json=_graph_error(10, "(#10) Not enough viewers for the media to "
                                                                    "show insights"))
-    assert instagram.fetch_metrics(CREDS, "1790").views is None
+    assert instagram.fetch_metrics(CREDS, "1790", now=step_clock()).views is None
     httpx_mock.add_response(status_code=403, json=_graph_error(10, "(#10) Application does not have permission "
                                                                    "for this action"))
     with pytest.raises(PermanentError):
-        instagram.fetch_metrics(CREDS, "1790")
+        instagram.fetch_metrics(CREDS, "1790", now=step_clock())
     httpx_mock.add_response(status_code=400, json=_graph_error(190, "Session has expired", 463))
     with pytest.raises(AuthError):
-        instagram.fetch_metrics(CREDS, "1790")
+        instagram.fetch_metrics(CREDS, "1790", now=step_clock())
     httpx_mock.add_response(status_code=400, json=_graph_error(4, "Application request limit reached"))
     with pytest.raises(QuotaError):
-        instagram.fetch_metrics(CREDS, "1790")
+        instagram.fetch_metrics(CREDS, "1790", now=step_clock())
 
 
 def test_facebook_insights_errors(httpx_mock) -> None:
@@ -48,10 +49,10 @@ def test_facebook_insights_errors(httpx_mock) -> None:
     httpx_mock.add_response(status_code=400, json=_graph_error(100, "(#100) The value must be a valid insights "
                                                                     "metric"))
     with pytest.raises(PermanentError):
-        adapter.fetch_metrics(CREDS, "555")
+        adapter.fetch_metrics(CREDS, "555", now=step_clock())
     httpx_mock.add_response(status_code=400, json=_graph_error(32, "Page request limit reached"))
     with pytest.raises(QuotaError):
-        adapter.fetch_metrics(CREDS, "555")
+        adapter.fetch_metrics(CREDS, "555", now=step_clock())
     adapter.http.close()
 
 
@@ -60,9 +61,9 @@ def test_tiktok_video_query_errors(httpx_mock) -> None:
     body = {"data": {}, "error": {"code": "scope_not_authorized", "message": "video.list", "log_id": "1"}}
     httpx_mock.add_response(status_code=401, json=body)
     with pytest.raises(AuthError):
-        adapter.fetch_metrics(CREDS, "7300000000000000001")
+        adapter.fetch_metrics(CREDS, "7300000000000000001", now=step_clock())
     body = {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow down", "log_id": "2"}}
     httpx_mock.add_response(status_code=429, json=body)
     with pytest.raises(QuotaError):
-        adapter.fetch_metrics(CREDS, "7300000000000000001")
+        adapter.fetch_metrics(CREDS, "7300000000000000001", now=step_clock())
     adapter.http.close()

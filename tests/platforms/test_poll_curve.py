@@ -12,6 +12,7 @@ import pytest
 from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.facebook import FacebookAdapter, FacebookSettings
 from shared.platforms.instagram import InstagramAdapter, InstagramSettings
+from tests.support.steps import publish_job
 
 PAGE = "104000000000077"
 IG_ACCOUNT = "17841400000000077"
@@ -19,7 +20,7 @@ IG_ACCOUNT = "17841400000000077"
 
 def _job(sb, video, platform: str, account: str) -> PublishJob:
     token = sb.mint_token(platform, account).value
-    return PublishJob(target_id=f"target-poll-{platform}", credentials=Credentials(access_token=token,
+    return publish_job(target_id=f"target-poll-{platform}", credentials=Credentials(access_token=token,
                       account_id=account, username="pollcreator"), video=video, caption="Poll curve #reels",
                       title="Poll curve", options={})
 

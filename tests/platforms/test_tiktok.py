@@ -14,7 +14,7 @@ from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import AuthError, PermanentError, QuotaError, TransientError
 from shared.platforms.tiktok import TikTokAdapter, TikTokSettings
 from shared.platforms.tiktok.chunks import MB
-from tests.support.steps import drive, faults_on
+from tests.support.steps import drive, faults_on, publish_job
 
 OPEN_ID = "open-id-5521"
 
@@ -42,7 +42,7 @@ add_fault = faults_on("tiktok")
 
 
 def make_job(video, token: str, **options: Any) -> PublishJob:
-    return PublishJob(
+    return publish_job(
         target_id="target-42",
         credentials=Credentials(access_token=token, account_id=OPEN_ID, username="sunny.bakes"),
         video=video,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -12,6 +13,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.tiktok import TikTokAdapter, TikTokSettings
 from shared.platforms.tiktok.errors import ERROR_TABLE, FAIL_REASONS, UNTIL_TOMORROW
 from tests.support.media import FileSource
+from tests.support.steps import publish_job
 
 API = "https://tiktok.test"
 CREATOR_INFO = f"{API}/v2/post/publish/creator_info/query/"
@@ -36,7 +38,7 @@ def job(tmp_path) -> PublishJob:
     path = tmp_path / "v.mp4"
     path.write_bytes(b"\0" * 1000)
     video = FileSource(path=path, url="https://storage.test/v.mp4")
-    return PublishJob(target_id="t", credentials=Credentials("tok", "open"), video=video,
+    return publish_job(target_id="t", credentials=Credentials("tok", "open"), video=video,
                       options={"privacy_level": "SELF_ONLY"})
 
 
@@ -61,6 +63,18 @@ def test_body_codes_map_to_their_class(code, adapter, job, httpx_mock) -> None:
         assert error.retry_at is not None and error.retry_at > datetime.now(UTC)
         if code in UNTIL_TOMORROW:
             assert error.retry_at.date() > datetime.now(UTC).date()
+
+
+@pytest.mark.parametrize(("code", "retry_at"), [
+    ("rate_limit_exceeded", datetime(2026, 12, 1, 9, 1, tzinfo=UTC)),          # a minute after the step's clock
+    ("spam_risk_too_many_posts", datetime(2026, 12, 2, 0, 5, tzinfo=UTC)),     # the next UTC day of that clock
+])
+def test_a_quota_refusal_is_retried_by_the_steps_clock_not_the_wall_clock(code, retry_at, adapter, job,
+                                                                         httpx_mock) -> None:
+    httpx_mock.add_response(url=CREATOR_INFO, status_code=INIT_STATUS[code], json=envelope(code))
+    with pytest.raises(QuotaError) as caught:
+        adapter.run_step("creator_info", replace(job, now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC)), {})
+    assert caught.value.retry_at == retry_at
 
 
 @pytest.mark.parametrize("code", ["spam_risk_too_many_posts", "spam_risk_user_banned_from_posting",

@@ -21,6 +21,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.youtube import YouTubeAdapter, YouTubeSettings
 from shared.platforms.youtube.errors import next_pacific_midnight
 from tests.support import steps
+from tests.support.steps import publish_job, step_clock
 
 add_fault = steps.faults_on("youtube")
 # YouTube's sandbox asks for short waits between polls: honour them, up to 0.2 s.
@@ -47,7 +48,7 @@ def make_adapter(sandbox, **overrides: Any) -> YouTubeAdapter:
 
 
 def make_job(video, token: str, cover=None, **options: Any) -> PublishJob:
-    return PublishJob(
+    return publish_job(
         target_id="target-yt-1",
         credentials=Credentials(access_token=token, account_id=CHANNEL),
         video=video,
@@ -158,7 +159,8 @@ def test_fetch_metrics_turns_strings_into_numbers(youtube, sample_video, sandbox
     _, data = drive(adapter, make_job(sample_video, token))
     httpx.post(f"{sandbox.url}/_sandbox/youtube/videos/{data['video_id']}/statistics",
                json={"viewCount": 1234, "likeCount": 56, "commentCount": 7})
-    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), data["video_id"])
+    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), data["video_id"],
+                                    now=step_clock())
     assert (metrics.views, metrics.likes, metrics.comments) == (1234, 56, 7)
     assert metrics.raw["viewCount"] == "1234"
 
@@ -362,10 +364,11 @@ def test_expired_token_asks_the_user_to_reconnect(youtube, sample_video) -> None
 def test_project_quota_defers_to_pacific_midnight(youtube, sample_video) -> None:
     sb, adapter, token = youtube
     sb.config["youtube.daily_uploads"] = 0
+    job = make_job(sample_video, token)
     with pytest.raises(QuotaError) as caught:
-        adapter.run_step("start_upload", make_job(sample_video, token), {})
+        adapter.run_step("start_upload", job, {})
     assert caught.value.code == "quotaExceeded"
-    assert caught.value.retry_at == next_pacific_midnight()
+    assert caught.value.retry_at == next_pacific_midnight(job.now)
     assert "midnight Pacific time" in caught.value.user_message
 
 
@@ -373,10 +376,11 @@ def test_channel_upload_limit_defers_to_the_next_day(youtube, sample_video) -> N
     sb, adapter, token = youtube
     sb.add_account("youtube", CHANNEL, title="Sunny Bakes", daily_upload_limit=1)
     drive(adapter, make_job(sample_video, token))
+    job = make_job(sample_video, token)
     with pytest.raises(QuotaError) as caught:
-        adapter.run_step("start_upload", make_job(sample_video, token), {})
+        adapter.run_step("start_upload", job, {})
     assert caught.value.code == "uploadLimitExceeded"
-    assert caught.value.retry_at == next_pacific_midnight()
+    assert caught.value.retry_at == next_pacific_midnight(job.now)
     assert caught.value.user_message.startswith("Your YouTube channel reached its daily upload limit")
 
 

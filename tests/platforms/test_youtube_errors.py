@@ -13,6 +13,7 @@ from shared.platforms.errors import AuthError, PermanentError, QuotaError, Trans
 from shared.platforms.youtube import YouTubeAdapter, YouTubeSettings
 from shared.platforms.youtube import errors as yt_errors
 from shared.platforms.youtube.errors import RULES, next_pacific_midnight
+from tests.support.steps import publish_job
 
 API = "https://yt.example.test"
 START_URL = f"{API}/upload/youtube/v3/videos?uploadType=resumable&part=snippet%2Cstatus&notifySubscribers=true"
@@ -46,8 +47,11 @@ def adapter() -> YouTubeAdapter:
     return YouTubeAdapter(YouTubeSettings(api_base=API), http=httpx.Client())
 
 
-JOB = PublishJob(target_id="t1", credentials=Credentials(access_token="tok", account_id="UC1"),
-                 video=_Video(), caption="Hello")
+def a_job() -> PublishJob:
+    """The job a step gets, stamped with the clock's reading now (a refusal's retry time counts from it)."""
+    return publish_job(target_id="t1", credentials=Credentials(access_token="tok", account_id="UC1"),
+                       video=_Video(), caption="Hello")
+
 
 
 def google_error(status: int, reason: str, message: str = "platform says no") -> dict[str, Any]:
@@ -66,8 +70,9 @@ def test_each_reason_maps_to_its_class_and_message(adapter, httpx_mock, reason) 
                             json=google_error(status, reason), headers={"Retry-After": "17"})
     rule = RULES[reason]
     before = datetime.now(UTC)
+    job = a_job()
     with pytest.raises(rule.kind) as caught:
-        adapter.run_step("start_upload", JOB, {})
+        adapter.run_step("start_upload", job, {})
     error = caught.value
     assert type(error) is rule.kind
     assert (error.code, error.status, error.platform) == (reason, status, "youtube")
@@ -76,7 +81,7 @@ def test_each_reason_maps_to_its_class_and_message(adapter, httpx_mock, reason) 
     if rule.kind is QuotaError:
         assert error.retry_at is not None
         if reason in ("quotaExceeded", "uploadLimitExceeded"):
-            assert error.retry_at == next_pacific_midnight()
+            assert error.retry_at == next_pacific_midnight(job.now)
         else:  # slow down for as long as Google said
             assert timedelta(seconds=16) <= error.retry_at - before <= timedelta(seconds=19)
     else:
@@ -99,7 +104,7 @@ def test_rate_limit_without_retry_after_waits_a_minute(adapter, httpx_mock) -> N
                             json=google_error(429, "rateLimitExceeded"))
     before = datetime.now(UTC)
     with pytest.raises(QuotaError) as caught:
-        adapter.run_step("start_upload", JOB, {})
+        adapter.run_step("start_upload", a_job(), {})
     assert caught.value.retry_at is not None
     assert timedelta(seconds=59) <= caught.value.retry_at - before <= timedelta(seconds=62)
 
@@ -124,7 +129,7 @@ def test_unknown_answers_fall_back_by_status(adapter, httpx_mock, status, body, 
     else:
         httpx_mock.add_response(method="POST", url=START_URL, status_code=status, text=body)
     with pytest.raises(kind) as caught:
-        adapter.run_step("start_upload", JOB, {})
+        adapter.run_step("start_upload", a_job(), {})
     assert caught.value.code == code and caught.value.status == status
 
 
@@ -133,7 +138,7 @@ def test_unknown_answers_fall_back_by_status(adapter, httpx_mock, status, body, 
 def test_network_failures_are_transient(adapter, httpx_mock, exc) -> None:
     httpx_mock.add_exception(exc, method="POST", url=START_URL)
     with pytest.raises(TransientError) as caught:
-        adapter.run_step("start_upload", JOB, {})
+        adapter.run_step("start_upload", a_job(), {})
     assert caught.value.code == type(exc).__name__
     assert caught.value.user_message.startswith("We could not reach YouTube")
 
@@ -148,7 +153,7 @@ def test_each_failure_reason_has_a_plain_message(adapter, httpx_mock, reason) ->
     _status_answer(httpx_mock, {"uploadStatus": "failed", "failureReason": reason},
                    {"processingStatus": "failed"})
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_processing", JOB, {"video_id": "vid12345678"})
+        adapter.run_step("check_processing", a_job(), {"video_id": "vid12345678"})
     assert caught.value.code == f"failed:{reason}"
     assert caught.value.user_message == yt_errors.FAILURE_REASONS[reason]
 
@@ -157,7 +162,7 @@ def test_each_failure_reason_has_a_plain_message(adapter, httpx_mock, reason) ->
 def test_each_rejection_reason_has_a_plain_message(adapter, httpx_mock, reason) -> None:
     _status_answer(httpx_mock, {"uploadStatus": "rejected", "rejectionReason": reason})
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_processing", JOB, {"video_id": "vid12345678"})
+        adapter.run_step("check_processing", a_job(), {"video_id": "vid12345678"})
     assert caught.value.code == f"rejected:{reason}"
     assert caught.value.user_message == yt_errors.REJECTION_REASONS[reason]
 
@@ -174,14 +179,14 @@ def test_each_rejection_reason_has_a_plain_message(adapter, httpx_mock, reason) 
 def test_other_dead_ends_after_upload(adapter, httpx_mock, status, processing, message) -> None:
     _status_answer(httpx_mock, status, processing)
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_processing", JOB, {"video_id": "vid12345678"})
+        adapter.run_step("check_processing", a_job(), {"video_id": "vid12345678"})
     assert caught.value.user_message == message
 
 
 def test_a_video_gone_from_the_list_is_reported_as_deleted(adapter, httpx_mock) -> None:
     httpx_mock.add_response(method="GET", url=LIST_URL, json={"items": []})
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_processing", JOB, {"video_id": "vid12345678"})
+        adapter.run_step("check_processing", a_job(), {"video_id": "vid12345678"})
     assert caught.value.code == "videoNotFound"
 
 
@@ -189,7 +194,7 @@ def test_processing_that_never_ends_stops_with_a_message(adapter, httpx_mock) ->
     _status_answer(httpx_mock, {"uploadStatus": "uploaded"}, {"processingStatus": "processing"})
     long_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     with pytest.raises(PermanentError) as caught:
-        adapter.run_step("check_processing", JOB, {"video_id": "vid12345678", "processing_since": long_ago})
+        adapter.run_step("check_processing", a_job(), {"video_id": "vid12345678", "processing_since": long_ago})
     assert caught.value.code == "processingTimeout" and "YouTube Studio" in caught.value.user_message
 
 

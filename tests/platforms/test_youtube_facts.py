@@ -14,6 +14,7 @@ from shared.platforms.youtube import YouTubeAdapter
 from shared.platforms.youtube.oauth import YouTubeOAuth
 from shared.platforms.youtube.settings import CHANNEL_DAILY_UPLOADS_ASSUMED, YouTubeSettings
 from tests.platforms.test_youtube import CHANNEL, drive, make_job
+from tests.support.steps import step_clock
 
 ANALYTICS = "https://www.googleapis.com/auth/yt-analytics.readonly"
 READONLY = "https://www.googleapis.com/auth/youtube.readonly"
@@ -39,7 +40,7 @@ def _published(sandbox, adapter, sample_video, scopes: tuple[str, ...]) -> tuple
 
 def test_metrics_read_shares_and_watch_time_from_analytics(sandbox, adapter, sample_video) -> None:
     token, video_id = _published(sandbox, adapter, sample_video, YouTubeOAuth.DEFAULT_SCOPES)
-    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), video_id)
+    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), video_id, now=step_clock())
     assert metrics.views is not None and metrics.shares is not None and 0 <= metrics.shares <= metrics.views
     assert metrics.watch_time_seconds == metrics.raw["analytics.estimatedMinutesWatched"] * 60
     assert metrics.raw["analytics.averageViewDuration"] > 0
@@ -47,7 +48,7 @@ def test_metrics_read_shares_and_watch_time_from_analytics(sandbox, adapter, sam
 
 def test_without_the_analytics_scope_the_data_api_counts_still_come(sandbox, adapter, sample_video) -> None:
     token, video_id = _published(sandbox, adapter, sample_video, (UPLOAD, READONLY))
-    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), video_id)
+    metrics = adapter.fetch_metrics(Credentials(access_token=token, account_id=CHANNEL), video_id, now=step_clock())
     assert metrics.views is not None and metrics.shares is None and metrics.watch_time_seconds is None
 
 

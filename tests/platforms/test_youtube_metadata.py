@@ -9,6 +9,7 @@ from shared.platforms.base import Credentials, PublishJob
 from shared.platforms.errors import PermanentError
 from shared.platforms.youtube import YouTubeSettings
 from shared.platforms.youtube import metadata as md
+from tests.support.steps import publish_job
 
 
 class _Video:
@@ -22,7 +23,7 @@ class _Video:
 
 
 def job(caption: str = "", hashtags: tuple[str, ...] = (), **options) -> PublishJob:
-    return PublishJob(target_id="t", credentials=Credentials("tok", "UC1"), video=_Video(), caption=caption,
+    return publish_job(target_id="t", credentials=Credentials("tok", "UC1"), video=_Video(), caption=caption,
                       hashtags=hashtags, options=options)
 
 

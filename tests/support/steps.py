@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.core import Fault, Sandbox
 from shared.platforms.base import PublishedPost, PublishJob, StepOutcome
 
 
+def step_clock() -> datetime:
+    """The clock an adapter test hands its steps: the wall clock, which the sandboxes' own waits run on."""
+    return datetime.now(UTC)
+
+
+def publish_job(**fields: Any) -> PublishJob:
+    """A job as the worker hands one to a step: stamped with the clock's reading (`now`) unless given."""
+    return PublishJob(**{"now": step_clock(), **fields})
+
+
 def drive(adapter: Any, job: PublishJob, step: str | None = None, data: dict | None = None, limit: int = 60,
           *, wait_cap: float = 0.0) -> tuple[StepOutcome, dict]:
-    """Run steps like the worker: merge each outcome's data, follow next_step until done.
+    """Run steps like the worker: merge each outcome's data, follow next_step until done; each step's job
+    carries the clock's reading when it starts (`job.now`).
 
     The wait an outcome asks for is honoured up to `wait_cap` seconds (the sandboxes' clocks are short).
     """
     data = dict(data or {})
     step = step or adapter.first_step
     for _ in range(limit):
-        outcome = adapter.run_step(step, job, data)
+        # Each step gets the clock's reading when it starts, as the worker hands it.
+        outcome = adapter.run_step(step, replace(job, now=step_clock()), data)
         data.update(outcome.data)
         if outcome.next_step is None:
             return outcome, data
@@ -37,7 +51,7 @@ def drive_to_published(adapter: Any, job: PublishJob, step: str | None = None, d
     ran: list[str] = []
     for _ in range(max_steps):
         ran.append(step)
-        outcome = adapter.run_step(step, job, data)
+        outcome = adapter.run_step(step, replace(job, now=step_clock()), data)
         data.update(outcome.data)
         if outcome.published is not None:
             return outcome.published, data, ran

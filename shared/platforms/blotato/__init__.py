@@ -1,6 +1,6 @@
 """TikTok through Blotato (key "blotato"): publishes to TikTok via Blotato's API."""
 
-from shared.platforms.blotato import feed, media_profile
+from shared.platforms.blotato import caption_register, feed, media_profile
 from shared.platforms.blotato.oauth import BlotatoConnect
 from shared.platforms.blotato.options import Options
 from shared.platforms.blotato.publisher import BlotatoAdapter
@@ -10,7 +10,7 @@ from shared.platforms.platform import Platform
 PLATFORM = Platform(
     adapter=BlotatoAdapter, provider=BlotatoConnect, options=Options,
     feed_cutoff=feed.FEED_CUTOFF, encode_profile=media_profile.ENCODE_PROFILE,
-    cover_frame=media_profile.COVER_FRAME,
+    cover_frame=media_profile.COVER_FRAME, caption_register=caption_register.CAPTION_REGISTER,
 )
 
 __all__ = ["PLATFORM", "BlotatoAdapter", "BlotatoSettings"]

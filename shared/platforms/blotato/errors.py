@@ -10,7 +10,7 @@ plain sentence by the patterns below.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -92,8 +92,8 @@ def _body(response: httpx.Response) -> Any:
         return response.text[:500]
 
 
-def error_from_response(response: httpx.Response) -> PlatformError:
-    """Classify a non-2xx Blotato answer."""
+def error_from_response(response: httpx.Response, *, now: datetime) -> PlatformError:
+    """Classify a non-2xx Blotato answer; a rate limit's retry time is counted from `now`, the step's clock."""
     status = response.status_code
     body = _body(response)
     message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
@@ -107,7 +107,7 @@ def error_from_response(response: httpx.Response) -> PlatformError:
     cls, user_message = ERROR_TABLE[key]
     retry_at = None
     if cls is QuotaError:
-        retry_at = datetime.now(UTC) + timedelta(seconds=retry_after_seconds(message))
+        retry_at = now + timedelta(seconds=retry_after_seconds(message))
     return cls(user_message, platform=PLATFORM, code=body_code or str(status), detail=body, status=status,
                retry_at=retry_at)
 

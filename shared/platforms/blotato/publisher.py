@@ -323,7 +323,7 @@ class BlotatoAdapter(PlatformAdapter):
         except httpx.HTTPError as exc:
             raise network_error(exc) from exc
         if response.status_code >= 400:
-            raise error_from_response(response)
+            raise error_from_response(response, now=job.now)
         return response
 
     def _find_post(self, job: PublishJob, data: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -215,7 +216,7 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         if problem is not None:
             raise problem
         if response.status_code >= 400:
-            raise errors.TABLE.from_response(response)
+            raise errors.TABLE.from_response(response, job.now)
         if not (isinstance(body, dict) and body.get("success")):
             raise TransientError(errors.RETRYING, platform=self.key, code="upload_not_confirmed",
                                  detail=str(body)[:300], status=response.status_code)
@@ -226,9 +227,9 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
         return "schedule" if self._schedulable(job) else "finish"
 
     def _schedulable(self, job: PublishJob) -> bool:
-        if job.slot is None or job.started is None:
+        if job.slot is None:
             return False
-        ahead = (job.slot - job.started).total_seconds()
+        ahead = (job.slot - job.now).total_seconds()
         # A margin over Facebook's 10 minutes, for the time the finish call itself takes.
         return SCHEDULE_MIN_AHEAD_S + 60 <= ahead <= SCHEDULE_MAX_AHEAD_S
 
@@ -344,11 +345,11 @@ class FacebookAdapter(graph.GraphCalls, PlatformAdapter):
 
     # ------------------------------------------------------------------ metrics
 
-    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str, *, now: datetime) -> PostMetrics:
         """Lifetime Reel insights: plays (not replays) are views, reactions are likes."""
         answer = graph.call(
             self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/video_insights"),
-            gate=self.usage_gate, account=credentials.account_id,
+            gate=self.usage_gate, account=credentials.account_id, now=now,
                 token=credentials.access_token, params={"metric": self.settings.insights_metrics},
         )
         values: dict[str, Any] = {}

@@ -207,7 +207,7 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
             if subcode is None:
                 raise PermanentError(errors.PROCESSING_FAILED, platform=self.key, code="ERROR", detail=container)
             raise errors.TABLE.error_from(
-                graph.GraphErrorBody(code=None, subcode=subcode, message=str(container.get("status")))
+                graph.GraphErrorBody(code=None, subcode=subcode, message=str(container.get("status"))), now=job.now
             )
         raise TransientError(errors.RETRYING, platform=self.key, code="unknown_status", detail=container)
 
@@ -332,11 +332,11 @@ class InstagramAdapter(graph.GraphCalls, PlatformAdapter):
 
     # ------------------------------------------------------------------ metrics
 
-    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str, *, now: datetime) -> PostMetrics:
         try:
             answer = graph.call(
                 self.http, errors.TABLE, "GET", self.settings.graph_url(f"{platform_post_id}/insights"),
-                gate=self.usage_gate, account=credentials.account_id,
+                gate=self.usage_gate, account=credentials.account_id, now=now,
                 token=credentials.access_token, params={"metric": ",".join(INSIGHT_METRICS)},
             )
         except PlatformError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -75,7 +75,7 @@ def parse_error(body: Any) -> GraphErrorBody | None:
     )
 
 
-def regain_access_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
+def regain_access_at(headers: Mapping[str, str], now: datetime) -> datetime | None:
     """When a Business Use Case rate limit lifts, from `X-Business-Use-Case-Usage`.
 
     The header maps business ids to lists of usage entries whose
@@ -99,7 +99,7 @@ def regain_access_at(headers: Mapping[str, str], now: datetime | None = None) ->
                     continue
     if minutes <= 0:
         return None
-    return (now or datetime.now(UTC)) + timedelta(minutes=minutes)
+    return now + timedelta(minutes=minutes)
 
 
 @dataclass(frozen=True)
@@ -155,14 +155,14 @@ class ErrorTable:
         *,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
-        now: datetime | None = None,
+        now: datetime,
     ) -> PlatformError:
+        """The classified error; `now` is the step's clock (`job.now`): a quota's retry time is counted from it."""
         rule = self.rule_for(error.code, error.subcode)
         if rule is self.fallback and (error.is_transient or (status or 0) >= 500):
             rule = self.server_error
         retry_at = None
         if rule.error is QuotaError:
-            now = now or datetime.now(UTC)
             retry_at = regain_access_at(headers or {}, now) or now + rule.default_wait
         return rule.error(
             rule.message,
@@ -173,7 +173,7 @@ class ErrorTable:
             status=status,
         )
 
-    def from_response(self, response: httpx.Response, now: datetime | None = None) -> PlatformError:
+    def from_response(self, response: httpx.Response, now: datetime) -> PlatformError:
         """Classify a failed HTTP answer, whatever its body looks like."""
         try:
             body = response.json()
@@ -185,7 +185,6 @@ class ErrorTable:
         if response.status_code >= 500 or response.status_code in (408, 429):
             rule = self.server_error
             if response.status_code == 429:
-                now = now or datetime.now(UTC)
                 retry = regain_access_at(response.headers, now) or now + rule.default_wait
                 return QuotaError(
                     self.fallback_rate_message(), platform=self.platform, code=str(response.status_code),
@@ -263,22 +262,19 @@ class UsageGate:
         # Holds learnt since the pipeline last took them: scope ("app" or the account) -> until.
         self.fresh: dict[str, datetime] = {}
 
-    def take_fresh(self, now: datetime | None = None) -> dict[str, timedelta]:
+    def take_fresh(self, now: datetime) -> dict[str, timedelta]:
         """The holds learnt since the last call, as how long each still runs (the pipeline adds that
         to its own clock), for the pipeline to share with every instance."""
-        now = now or datetime.now(UTC)
         fresh, self.fresh = self.fresh, {}
         return {key: until - now for key, until in fresh.items() if until > now}
 
-    def check(self, table: ErrorTable, account: str, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+    def check(self, table: ErrorTable, account: str, now: datetime) -> None:
         until = max((self.held_until.get(key, now) for key in (account, "app")), default=now)
         if until > now:
             raise QuotaError(table.fallback_rate_message(), platform=table.platform, code="usage_high",
                              detail={"held_until": until.isoformat()}, retry_at=until)
 
-    def observe(self, account: str, headers: Mapping[str, str], now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+    def observe(self, account: str, headers: Mapping[str, str], now: datetime) -> None:
         regain = regain_access_at(headers, now)
         if regain is None and usage_percent(headers) < USAGE_THRESHOLD_PERCENT:
             return
@@ -299,15 +295,15 @@ def call(
     scheme: str = "Bearer",
     gate: UsageGate | None = None,
     account: str = "",
-    now: datetime | None = None,
+    now: datetime,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """One Graph request: the token goes in a header (never the URL, which gets logged).
 
     With a `gate`, the call is not made while Meta's usage for `account` (or the app) is near
     its limit; the answer's usage headers feed the gate. Any failure comes back as the
-    platform's classified error. `now` is the pipeline's clock when a step calls (`job.now`):
-    the gate's holds and a refusal's retry time are measured on it.
+    platform's classified error. `now` is the caller's clock (`job.now` in a step, the
+    collector's when reading metrics): the gate's holds and a refusal's retry time are measured on it.
     """
     if gate is not None:
         gate.check(table, account, now)
@@ -358,10 +354,10 @@ class GraphCalls:
             gate = self.__dict__["_usage_gate"] = UsageGate()
         return gate
 
-    def usage_holds(self) -> dict[str, timedelta]:
+    def usage_holds(self, now: datetime) -> dict[str, timedelta]:
         """What Meta's usage headers said since the last step: scope ("app" or the account) -> how long
-        no call should be made."""
-        return self.usage_gate.take_fresh()
+        no call should be made from `now`."""
+        return self.usage_gate.take_fresh(now)
 
     def usage_hold_message(self) -> str:
         return self.error_table.fallback_rate_message()

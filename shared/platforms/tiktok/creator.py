@@ -70,3 +70,9 @@ def live_account_info(connection: Mapping[str, Any], access_token: Callable[[], 
     return {"creator_info": {**{k: info[k] for k in CATALOG_FIELDS if k in info},
                              "consent_text": {"default": options.declaration(False),
                                               "branded_content": options.declaration(True)}}}
+
+
+def settings_at_publish(connection: Mapping[str, Any], access_token: Callable[[], str]) -> dict[str, Any]:
+    """What a post's options are checked against when it is created: the creator_info TikTok offers now."""
+    return creator_info(str(connection["id"]), access_token, (connection.get("account_info") or {}).get("creator_info"),
+                        connection.get("updated_at"))

@@ -8,7 +8,7 @@ upload-URL statuses; the raw code, message and log_id stay in `detail`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -149,24 +149,25 @@ def error_class(code: str) -> type[PlatformError] | None:
     return found[0] if found else None
 
 
-def next_utc_day(now: datetime | None = None) -> datetime:
-    now = now or datetime.now(UTC)
+def next_utc_day(now: datetime) -> datetime:
     return (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
 
 
-def _retry_at(code: str) -> datetime:
+def _retry_at(code: str, now: datetime) -> datetime:
     if code in UNTIL_TOMORROW:
-        return next_utc_day()
-    return datetime.now(UTC) + timedelta(seconds=RATE_LIMIT_RETRY_SECONDS)
+        return next_utc_day(now)
+    return now + timedelta(seconds=RATE_LIMIT_RETRY_SECONDS)
 
 
-def make_error(key: str, code: str, detail: Any, status: int | None, table: dict | None = None) -> PlatformError:
+def make_error(key: str, code: str, detail: Any, status: int | None, table: dict | None = None, *,
+               now: datetime) -> PlatformError:
+    """The classified error; `now` is the step's clock (`job.now`): a quota's retry time is counted from it."""
     cls, message = (table or ERROR_TABLE).get(key, FAIL_REASON_DEFAULT if table is FAIL_REASONS else ERROR_TABLE["4xx"])
-    retry_at = _retry_at(key) if cls is QuotaError else None
+    retry_at = _retry_at(key, now) if cls is QuotaError else None
     return cls(message, platform=PLATFORM, code=code, detail=detail, status=status, retry_at=retry_at)
 
 
-def error_from_body(status: int, body: Any) -> PlatformError:
+def error_from_body(status: int, body: Any, *, now: datetime) -> PlatformError:
     """Classify an answer whose `error.code` is not "ok" (any HTTP status)."""
     error = body.get("error") if isinstance(body, dict) else None
     code = str(error.get("code", "")) if isinstance(error, dict) else ""
@@ -178,19 +179,19 @@ def error_from_body(status: int, body: Any) -> PlatformError:
         key = str(status)
     else:
         key = "4xx"
-    return make_error(key, code or str(status), body, status)
+    return make_error(key, code or str(status), body, status, now=now)
 
 
-def error_from_response(response: httpx.Response) -> PlatformError:
+def error_from_response(response: httpx.Response, *, now: datetime) -> PlatformError:
     try:
         body: Any = response.json()
     except ValueError:
         body = response.text[:500]
-    return error_from_body(response.status_code, body)
+    return error_from_body(response.status_code, body, now=now)
 
 
-def error_from_fail_reason(reason: str | None, detail: Any) -> PlatformError:
-    return make_error(reason or "", reason or "failed", detail, None, FAIL_REASONS)
+def error_from_fail_reason(reason: str | None, detail: Any, *, now: datetime) -> PlatformError:
+    return make_error(reason or "", reason or "failed", detail, None, FAIL_REASONS, now=now)
 
 
 def network_error(exc: httpx.HTTPError) -> TransientError:
@@ -198,9 +199,9 @@ def network_error(exc: httpx.HTTPError) -> TransientError:
     return TransientError(message, platform=PLATFORM, code="network", detail=f"{type(exc).__name__}: {exc}")
 
 
-def upload_error(status: int, text: str) -> PlatformError:
+def upload_error(status: int, text: str, *, now: datetime) -> PlatformError:
     if status >= 500:
-        return make_error("5xx", str(status), text[:500], status)
+        return make_error("5xx", str(status), text[:500], status, now=now)
     cls, message = UPLOAD_STATUS.get(status, ERROR_TABLE["4xx"])
-    retry_at = _retry_at("rate_limit_exceeded") if cls is QuotaError else None
+    retry_at = _retry_at("rate_limit_exceeded", now) if cls is QuotaError else None
     return cls(message, platform=PLATFORM, code=f"upload_{status}", detail=text[:500], status=status, retry_at=retry_at)

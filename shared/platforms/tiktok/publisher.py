@@ -185,7 +185,7 @@ class TikTokAdapter(PlatformAdapter):
             return None
         return None  # read-only steps
 
-    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str, *, now: datetime) -> PostMetrics:
         """Counts from /v2/video/query/ (scope video.list) for a public post id."""
         if not platform_post_id.isdigit():
             # A publish_id: the post is private, a draft, or still in moderation, so TikTok has no video id.
@@ -195,7 +195,7 @@ class TikTokAdapter(PlatformAdapter):
                 platform=errors.PLATFORM, code="no_public_video_id", detail={"post_id": platform_post_id},
             )
         answer = self._post(credentials.access_token, f"/v2/video/query/?fields={METRIC_FIELDS}",
-                            {"filters": {"video_ids": [platform_post_id]}})
+                            {"filters": {"video_ids": [platform_post_id]}}, now=now)
         video = next((v for v in answer.get("videos") or [] if str(v.get("id")) == platform_post_id), None)
         if video is None:
             raise PermanentError(
@@ -222,7 +222,7 @@ class TikTokAdapter(PlatformAdapter):
         self._check_unaudited_rules(options, privacy)
         if privacy not in options:
             raise errors.make_error("privacy_level_option_mismatch", "privacy_level_option_mismatch",
-                                    {"chosen": privacy, "options": options}, None)
+                                    {"chosen": privacy, "options": options}, None, now=job.now)
         max_seconds = info.get("max_video_post_duration_sec")
         duration = job.options.get("duration_seconds")
         if max_seconds and duration and float(duration) > float(max_seconds):
@@ -348,7 +348,7 @@ class TikTokAdapter(PlatformAdapter):
                 if resumed is None:
                     return StepOutcome("check_status", {"next_chunk": plan.total_chunk_count})
                 if resumed == index:
-                    raise errors.upload_error(status, text)
+                    raise errors.upload_error(status, text, now=job.now)
                 index = resumed
                 continue
             if status in (403, 404):
@@ -364,7 +364,7 @@ class TikTokAdapter(PlatformAdapter):
                 if complete:
                     return StepOutcome("check_status", {"next_chunk": plan.total_chunk_count},
                                        wait_seconds=self.settings.poll_seconds)
-            raise errors.upload_error(status, text)
+            raise errors.upload_error(status, text, now=job.now)
         return StepOutcome("check_status", {"next_chunk": index}, wait_seconds=self.settings.poll_seconds)
 
     def _check_status(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -391,14 +391,14 @@ class TikTokAdapter(PlatformAdapter):
             return StepOutcome("check_status", {"complete_since": since.isoformat()},
                                wait_seconds=max(self.settings.poll_seconds, 10.0))
         if state == "FAILED":
-            error = errors.error_from_fail_reason(status.get("fail_reason"), status)
+            error = errors.error_from_fail_reason(status.get("fail_reason"), status, now=job.now)
             restarts = int(data.get("restarts") or 0)
             if not isinstance(error, PermanentError) and restarts < MAX_RESTARTS:
                 log.info("tiktok.restart_after_failure", publish_id=publish_id, reason=status.get("fail_reason"))
                 return StepOutcome("creator_info", {**dict.fromkeys(PUBLISH_KEYS), "restarts": restarts + 1},
                                    wait_seconds=RESTART_WAIT_SECONDS)
             raise error
-        raise errors.make_error("5xx", f"unknown_status_{state}", status, None)
+        raise errors.make_error("5xx", f"unknown_status_{state}", status, None, now=job.now)
 
     # ------------------------------------------------------------------ helpers
 
@@ -411,9 +411,9 @@ class TikTokAdapter(PlatformAdapter):
         return ChunkPlan(int(data["video_size"]), int(data["chunk_size"]), int(data["total_chunk_count"]))
 
     def _api(self, job: PublishJob, path: str, body: Any) -> dict[str, Any]:
-        return self._post(job.credentials.access_token, path, body)
+        return self._post(job.credentials.access_token, path, body, now=job.now)
 
-    def _post(self, access_token: str, path: str, body: Any) -> dict[str, Any]:
+    def _post(self, access_token: str, path: str, body: Any, *, now: datetime) -> dict[str, Any]:
         """POST to TikTok's API; return `data`, or raise the classified error."""
         headers = {
             "Authorization": f"Bearer {access_token}",
@@ -427,10 +427,10 @@ class TikTokAdapter(PlatformAdapter):
         try:
             payload = response.json()
         except ValueError:
-            raise errors.error_from_response(response) from None
+            raise errors.error_from_response(response, now=now) from None
         error = payload.get("error") if isinstance(payload, dict) else None
         if response.status_code >= 400 or not isinstance(error, dict) or error.get("code") != "ok":
-            raise errors.error_from_body(response.status_code, payload)
+            raise errors.error_from_body(response.status_code, payload, now=now)
         return dict(payload.get("data") or {})
 
     def _fetch_status(self, job: PublishJob, publish_id: str) -> dict[str, Any]:

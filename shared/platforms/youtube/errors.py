@@ -35,9 +35,9 @@ RECONNECT = messages.connection_expired("YouTube")
 RETRYING = "YouTube is having trouble right now. We'll retry automatically. You can also retry manually."
 
 
-def next_pacific_midnight(now: datetime | None = None) -> datetime:
+def next_pacific_midnight(now: datetime) -> datetime:
     """When YouTube's daily quotas reset: the next midnight in America/Los_Angeles."""
-    local = (now or datetime.now(UTC)).astimezone(PACIFIC)
+    local = now.astimezone(PACIFIC)
     tomorrow = local.date() + timedelta(days=1)
     return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC).astimezone(UTC)
 
@@ -55,18 +55,18 @@ def _midnight(now: datetime, _: httpx.Response | None) -> datetime:
 
 
 def _retry_after(now: datetime, response: httpx.Response | None) -> datetime:
-    return now + retry_after_seconds(response, DEFAULT_RATE_LIMIT_WAIT)
+    return now + retry_after_seconds(response, DEFAULT_RATE_LIMIT_WAIT, now)
 
 
-def retry_after_seconds(response: httpx.Response | None, default: timedelta) -> timedelta:
-    """The server's Retry-After (seconds or an HTTP date), else `default`."""
+def retry_after_seconds(response: httpx.Response | None, default: timedelta, now: datetime) -> timedelta:
+    """The server's Retry-After (seconds, or an HTTP date counted from `now`), else `default`."""
     value = response.headers.get("Retry-After") if response is not None else None
     if value:
         try:
             return timedelta(seconds=max(0.0, float(value)))
         except ValueError:
             try:
-                return max(timedelta(0), parsedate_to_datetime(value) - datetime.now(UTC))
+                return max(timedelta(0), parsedate_to_datetime(value) - now)
             except (TypeError, ValueError):
                 pass
     return default
@@ -177,8 +177,9 @@ def _reason_and_message(body: Any) -> tuple[str, str]:
     return str(first.get("reason") or error.get("status") or ""), str(error.get("message") or "")
 
 
-def classify(response: httpx.Response, *, now: datetime | None = None) -> PlatformError:
-    """Turn a failed YouTube answer into the matching error, with its plain message."""
+def classify(response: httpx.Response, *, now: datetime) -> PlatformError:
+    """Turn a failed YouTube answer into the matching error, with its plain message (a retry time counted from `now`,
+    the step's clock)."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -194,18 +195,17 @@ def classify(response: httpx.Response, *, now: datetime | None = None) -> Platfo
                  status=response.status_code, response=response, now=now)
 
 
-def from_reason(reason: str, *, detail: Any = None, now: datetime | None = None) -> PlatformError:
+def from_reason(reason: str, *, detail: Any = None, now: datetime) -> PlatformError:
     """The error for a reason found outside an HTTP error (e.g. a thumbnail answer)."""
     rule = RULES.get(reason, RULES["badRequest"])
     return build(rule, code=reason, detail=detail, status=None, response=None, now=now)
 
 
 def build(rule: Rule, *, code: str, detail: Any, status: int | None,
-          response: httpx.Response | None, now: datetime | None) -> PlatformError:
+          response: httpx.Response | None, now: datetime) -> PlatformError:
     retry_at = None
     if rule.kind is QuotaError:
-        moment = now or datetime.now(UTC)
-        retry_at = (rule.retry_at or _retry_after)(moment, response)
+        retry_at = (rule.retry_at or _retry_after)(now, response)
     return rule.kind(rule.user_message, platform=PLATFORM, code=code, detail=detail,
                      retry_at=retry_at, status=status)
 

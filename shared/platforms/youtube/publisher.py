@@ -166,10 +166,10 @@ class YouTubeAdapter(PlatformAdapter):
             return None  # incomplete: running `upload` again resumes from Google's offset
         return self._uploaded(job, progress)
 
-    def fetch_metrics(self, credentials: Credentials, platform_post_id: str) -> PostMetrics:
+    def fetch_metrics(self, credentials: Credentials, platform_post_id: str, *, now: datetime) -> PostMetrics:
         """Counts from the Data API; shares, watch time and average view duration from the
         YouTube Analytics API (scopes yt-analytics.readonly and youtube.readonly)."""
-        item = self._video(credentials, platform_post_id, "statistics,snippet")
+        item = self._video(credentials, platform_post_id, "statistics,snippet", now=now)
         if item is None:
             raise PermanentError(errors.RULES["videoNotFound"].user_message, platform=errors.PLATFORM,
                                  code="videoNotFound", detail=platform_post_id)
@@ -179,18 +179,18 @@ class YouTubeAdapter(PlatformAdapter):
             return int(stats[name]) if stats.get(name) is not None else None
 
         published = str((item.get("snippet") or {}).get("publishedAt") or "")[:10]
-        report = self._analytics(credentials, platform_post_id, published)
+        report = self._analytics(credentials, platform_post_id, published, now=now)
         minutes = report.get("estimatedMinutesWatched")
         return PostMetrics(views=number("viewCount"), likes=number("likeCount"),
                            comments=number("commentCount"), shares=report.get("shares"),
                            watch_time_seconds=minutes * 60.0 if minutes is not None else None,
                            raw={**stats, **{f"analytics.{k}": v for k, v in report.items()}})
 
-    def _analytics(self, credentials: Credentials, video_id: str, published: str) -> dict[str, int]:
+    def _analytics(self, credentials: Credentials, video_id: str, published: str, *, now: datetime) -> dict[str, int]:
         """One video's lifetime row of reports.query; empty when the connection predates the
         Analytics scope (the Data API counts still stand).
         https://developers.google.com/youtube/analytics/reference/reports/query"""
-        today = datetime.now(UTC).date().isoformat()
+        today = now.astimezone(UTC).date().isoformat()
         params = {"ids": "channel==MINE", "startDate": published or today, "endDate": today,
                   "metrics": ANALYTICS_METRICS, "dimensions": "video", "filters": f"video=={video_id}"}
         url = self.settings.analytics_base.rstrip("/") + "/v2/reports"
@@ -203,7 +203,7 @@ class YouTubeAdapter(PlatformAdapter):
             log.info("youtube analytics scope missing; reconnect to get shares and watch time")
             return {}
         if not response.is_success:
-            raise errors.classify(response)
+            raise errors.classify(response, now=now)
         table = response.json()
         names = [str(column.get("name")) for column in table.get("columnHeaders") or []]
         row = next((r for r in table.get("rows") or [] if r and str(r[0]) == video_id), None)
@@ -223,7 +223,7 @@ class YouTubeAdapter(PlatformAdapter):
         response = self._call(
             "POST",
             "/upload/youtube/v3/videos",
-            job.credentials,
+            job.credentials, now=job.now,
             params={
                 "uploadType": "resumable",
                 "part": "snippet,status",
@@ -269,7 +269,7 @@ class YouTubeAdapter(PlatformAdapter):
 
     def _check_processing(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])
-        item = self._video(job.credentials, video_id, "status,processingDetails")
+        item = self._video(job.credentials, video_id, "status,processingDetails", now=job.now)
         if item is None:
             raise PermanentError(errors.DELETED, platform=errors.PLATFORM, code="videoNotFound", detail=video_id)
         status = item.get("status", {})
@@ -312,7 +312,7 @@ class YouTubeAdapter(PlatformAdapter):
             self._call(
                 "POST",
                 "/upload/youtube/v3/thumbnails/set",
-                job.credentials,
+                job.credentials, now=job.now,
                 params={"videoId": video_id, "uploadType": "media"},
                 headers={"Content-Type": cover.content_type, "Content-Length": str(cover.size)},
                 content=cover.read_chunks(0, self.settings.upload_read_bytes),
@@ -336,7 +336,7 @@ class YouTubeAdapter(PlatformAdapter):
 
     def _confirm_live(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
         video_id = str(data["video_id"])
-        item = self._video(job.credentials, video_id, "status")
+        item = self._video(job.credentials, video_id, "status", now=job.now)
         if item is None:
             raise PermanentError(errors.DELETED, platform=errors.PLATFORM, code="videoNotFound", detail=video_id)
         status = item.get("status", {})
@@ -362,7 +362,7 @@ class YouTubeAdapter(PlatformAdapter):
             except httpx.TransportError as exc:
                 raise errors.network_error(exc) from exc
             if not response.is_success and response.status_code != 404:
-                raise errors.classify(response)
+                raise errors.classify(response, now=job.now)
         return StepOutcome(next_step=None, data={"unstaged": True})
 
     def _update_staged(self, job: PublishJob, data: Mapping[str, Any]) -> StepOutcome:
@@ -376,12 +376,12 @@ class YouTubeAdapter(PlatformAdapter):
         resource = metadata.video_resource(job)
         publish_at = _stage(resource, job)
         try:
-            self._call("PUT", "/youtube/v3/videos", job.credentials, params={"part": "snippet,status"},
+            self._call("PUT", "/youtube/v3/videos", job.credentials, now=job.now, params={"part": "snippet,status"},
                        json={"id": video_id, **resource})
         except PermanentError:
             # Too late to move it (a reconnect that came after the old slot): YouTube already made it
             # public at its old time, so it is live, once.
-            item = self._video(job.credentials, video_id, "status")
+            item = self._video(job.credentials, video_id, "status", now=job.now)
             if item is not None and item.get("status", {}).get("privacyStatus") == "public":
                 log.warning("youtube_staged_video_live_before_update", video_id=video_id)
                 return self._done(video_id)
@@ -398,14 +398,14 @@ class YouTubeAdapter(PlatformAdapter):
     # --------------------------------------------------------------------- helpers
 
     def _uploader(self, job: PublishJob) -> ResumableUpload:
-        return ResumableUpload(self.http, self.settings, job.credentials.access_token)
+        return ResumableUpload(self.http, self.settings, job.credentials.access_token, now=job.now)
 
-    def _video(self, credentials: Credentials, video_id: str, part: str) -> dict[str, Any] | None:
-        response = self._call("GET", "/youtube/v3/videos", credentials, params={"part": part, "id": video_id})
+    def _video(self, credentials: Credentials, video_id: str, part: str, *, now: datetime) -> dict[str, Any] | None:
+        response = self._call("GET", "/youtube/v3/videos", credentials, now=now, params={"part": part, "id": video_id})
         items = response.json().get("items") or []
         return dict(items[0]) if items else None
 
-    def _call(self, method: str, path: str, credentials: Credentials, *,
+    def _call(self, method: str, path: str, credentials: Credentials, *, now: datetime,
               headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         url = self.settings.api_base.rstrip("/") + path
         all_headers = {"Authorization": f"Bearer {credentials.access_token}", **(headers or {})}
@@ -415,7 +415,7 @@ class YouTubeAdapter(PlatformAdapter):
             raise errors.network_error(exc) from exc
         if response.is_success:
             return response
-        raise errors.classify(response)
+        raise errors.classify(response, now=now)
 
 
 def _stage(resource: dict[str, Any], job: PublishJob) -> str | None:

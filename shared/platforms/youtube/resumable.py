@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -51,8 +51,9 @@ def redacted(session_uri: str) -> str:
 
 
 class ResumableUpload:
-    def __init__(self, http: httpx.Client, settings: YouTubeSettings, access_token: str) -> None:
+    def __init__(self, http: httpx.Client, settings: YouTubeSettings, access_token: str, *, now: datetime) -> None:
         self.http = http
+        self.now = now  # the step's clock (`job.now`): a refusal's retry time is counted from it
         self.settings = settings
         self.auth = {"Authorization": f"Bearer {access_token}"}
         self._confirmed = -1   # the most bytes Google has confirmed holding (308 + Range)
@@ -189,9 +190,9 @@ class ResumableUpload:
             return dict(response.json())
         if response.status_code in _GONE:
             raise SessionGone(response.status_code)
-        error = errors.classify(response)
+        error = errors.classify(response, now=self.now)
         if response.status_code in _RETRY_STATUSES:
-            wait = errors.retry_after_seconds(response, timedelta(0)).total_seconds()
+            wait = errors.retry_after_seconds(response, timedelta(0), self.now).total_seconds()
             raise _Retryable(error, retry_after=wait or None)
         raise error
 
