@@ -137,6 +137,17 @@ def bump_scheduled(conn: Conn, target_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
+@_action("reschedule")
+def hold_for_slot(conn: Conn, target_id: str, *, slot: datetime, message: str) -> dict[str, Any] | None:
+    """A scheduled target that must not stage ahead: due at its slot, with a new task number, and why."""
+    row = conn.execute(
+        sql.SQL("update publish_targets set next_attempt_at = %s, task_seq = task_seq + 1, user_message = %s "
+                "where id = %s and state = {} returning task_seq").format(sql.Literal(str(State.SCHEDULED))),
+        (slot, message, target_id),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
 @_action("cancel")
 def cancel(conn: Conn, target_id: str) -> dict[str, Any] | None:
     """The user's cancel, in the user's transaction (the SQL function checks owner and state)."""
