@@ -361,9 +361,23 @@ def _hold_for_slot(rt: Runtime, conn: Any, target: dict[str, Any], now: datetime
     row = targets.hold_for_slot(conn, str(target["id"]), slot=slot, message=message)
     if row is None:
         return Result(Refusal.NOT_RUNNABLE)
+    _mail_reconnect_hint(conn, target)
     rt.enqueue(str(target["id"]), target["platform"], row["task_seq"], (slot - now).total_seconds())
     log.info("starts at the slot: the connection cannot undo a staged post", slot=slot.isoformat())
     return Result(Outcome.AT_SLOT, State.SCHEDULED)
+
+
+def _mail_reconnect_hint(conn: Any, target: dict[str, Any]) -> None:
+    """Once per connection, by mail: reconnecting makes its scheduled posts go live exactly on time."""
+    # Imported here: only this rare path mails from the worker.
+    from shared.notify import templates
+    from shared.notify.outbox import queue_email
+
+    kind = templates.RECONNECT_FOR_EXACT_TIME
+    subject, body = templates.reconnect_for_exact_time(
+        platform=target["platform"], account=str(target["username"] or target["platform_account_id"]))
+    queue_email(conn, user_id=str(target["user_id"]), kind=kind, subject=subject, body=body,
+                dedupe_key=templates.dedupe_key(kind, target["connection_id"]))
 
 
 def _job(rt: Runtime, loaded: Loaded, call_sent_at: datetime | None) -> PublishJob:

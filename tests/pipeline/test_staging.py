@@ -705,7 +705,11 @@ def test_youtube_without_force_ssl_is_not_staged_and_a_cancel_needs_nothing_on_y
     staged: Harness, user_a, vertical_video
 ) -> None:
     harness = staged
-    target_id, _ = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    target_id, connection_id = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    second = harness.publish(user_a, video_id=harness.video(user_a, vertical_video), caption="Another one",
+                             targets=[{"platform": "youtube", "title": "Another"}],
+                             publish_at=SLOT.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    second_id = str(second["targets"][0]["target_id"])
     before = len(harness.adapter_requests)
     harness.run(until=SLOT - timedelta(seconds=30))
 
@@ -713,12 +717,20 @@ def test_youtube_without_force_ssl_is_not_staged_and_a_cancel_needs_nothing_on_y
     assert waiting["state"] == "scheduled" and "staged" not in waiting["step_data"]
     assert waiting["next_attempt_at"] == SLOT
     assert waiting["user_message"] == NOT_STAGED_MESSAGE
+    assert harness.target(second_id)["user_message"] == NOT_STAGED_MESSAGE
+    # One mail for the connection, however many of its posts wait for their slot.
+    with harness.db.service() as conn:
+        mails = conn.execute("select subject, body from notifications where dedupe_key = %s",
+                             (f"reconnect_for_exact_time:{connection_id}",)).fetchall()
+    assert [m["subject"] for m in mails] == ["Reconnect YouTube Shorts so scheduled videos go live exactly on time"]
+    assert "/connections" in mails[0]["body"]
     sb = harness.sandbox.sandbox
     assert sb.store("youtube").get("videos", {}) == {}             # nothing uploaded ahead
     assert harness.adapter_requests[before:] == []
 
     view = cancel_target(harness.rt, as_user(user_a), target_id)
     assert view["state"] == "canceled"
+    cancel_target(harness.rt, as_user(user_a), second_id)
     harness.clock.now = SLOT + timedelta(minutes=5)
     harness.tick()
     harness.run()
