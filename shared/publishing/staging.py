@@ -117,8 +117,8 @@ def unstage_failed_message(platform: str, slot: datetime | None, timezone: str |
 
 
 
-def reconnect_to_stage_message(platform: str, slot: datetime, timezone: str | None, now: datetime) -> str:
-    """Why a post of a connection that cannot be staged starts only at its slot, and what helps."""
-    return (f"This video starts uploading to {platform} at {local_time(slot, timezone, now)}, so it may go live "
-            f"a few minutes later. Reconnect {platform} once, and your scheduled posts will go live exactly on "
-            f"time.")
+def reconnect_to_stage_message(platform: str) -> str:
+    """Why a post of a connection that cannot be staged starts only at its slot, and what helps. No time
+    in it: an edit of the post's time leaves the message as it is until the new lead time."""
+    return (f"This video starts uploading to {platform} at its scheduled time, so it may go live a few minutes "
+            f"later. Reconnect {platform} once, and your scheduled posts will go live exactly on time.")

@@ -35,6 +35,7 @@ from typing import Any
 
 from psycopg import sql
 
+from shared.db.database import Conn
 from shared.log import bind_context, get_logger
 from shared.platforms import messages
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
@@ -350,14 +351,13 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
     return Claimed(loaded, lease, step, state, data, reconciling)
 
 
-def _hold_for_slot(rt: Runtime, conn: Any, target: dict[str, Any], now: datetime) -> Result:
+def _hold_for_slot(rt: Runtime, conn: Conn, target: dict[str, Any], now: datetime) -> Result:
     """Not staged (the connection could not undo it): due at the slot, the user told why and what helps.
 
     The slot's task is made before the claim's transaction commits: a failed commit leaves that task
     stale (a no-op) and the target due at its lead time, so the tick re-does it."""
     slot = target["scheduled_at"]
-    message = staging.reconnect_to_stage_message(rt.adapter(target["platform"]).display_name, slot,
-                                                 target["timezone"], now)
+    message = staging.reconnect_to_stage_message(rt.adapter(target["platform"]).display_name)
     row = targets.hold_for_slot(conn, str(target["id"]), slot=slot, message=message)
     if row is None:
         return Result(Refusal.NOT_RUNNABLE)
@@ -367,7 +367,7 @@ def _hold_for_slot(rt: Runtime, conn: Any, target: dict[str, Any], now: datetime
     return Result(Outcome.AT_SLOT, State.SCHEDULED)
 
 
-def _mail_reconnect_hint(conn: Any, target: dict[str, Any]) -> None:
+def _mail_reconnect_hint(conn: Conn, target: dict[str, Any]) -> None:
     """Once per connection, by mail: reconnecting makes its scheduled posts go live exactly on time."""
     # Imported here: only this rare path mails from the worker.
     from shared.notify import templates

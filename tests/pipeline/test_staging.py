@@ -697,8 +697,9 @@ def _schedule_youtube_without_force_ssl(harness: Harness, user: dict[str, str], 
     return str(answer["targets"][0]["target_id"]), connection_id
 
 
-NOT_STAGED_MESSAGE = ("This video starts uploading to YouTube Shorts at 08:30, so it may go live a few minutes "
-                      "later. Reconnect YouTube Shorts once, and your scheduled posts will go live exactly on time.")
+NOT_STAGED_MESSAGE = ("This video starts uploading to YouTube Shorts at its scheduled time, so it may go live a few "
+                      "minutes later. Reconnect YouTube Shorts once, and your scheduled posts will go live exactly "
+                      "on time.")
 
 
 def test_youtube_without_force_ssl_is_not_staged_and_a_cancel_needs_nothing_on_youtube(
