@@ -52,8 +52,8 @@ def can_undo(adapter: type[PlatformAdapter] | PlatformAdapter, scopes: Iterable[
 
 def starts_at_slot(adapter: type[PlatformAdapter] | PlatformAdapter, target: dict[str, Any],
                    scopes: Iterable[str] | None, step: str, now: datetime) -> bool:
-    """A scheduled target at its lead time whose connection cannot undo a staged object: it must not
-    stage, so its first step waits for the slot (asked only before the slot: at it, the step runs)."""
+    """A target due before its slot (its lead time, or re-queued by the tick) whose connection cannot undo
+    a staged object: it must not stage, so its first step waits for the slot (at the slot, the step runs)."""
     slot, due = target.get("scheduled_at"), target.get("next_attempt_at")
     return (adapter.slot_step is not None and step == adapter.first_step and slot is not None and slot > now
             and due is not None and due < slot and not can_undo(adapter, scopes))

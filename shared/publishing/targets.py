@@ -137,13 +137,15 @@ def bump_scheduled(conn: Conn, target_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-@_action("reschedule")
-def hold_for_slot(conn: Conn, target_id: str, *, slot: datetime, message: str) -> dict[str, Any] | None:
-    """A scheduled target that must not stage ahead: due at its slot, with a new task number, and why."""
+@_action("hold_for_slot")
+def hold_for_slot(conn: Conn, target_id: str, *, source: str, slot: datetime,
+                  message: str) -> dict[str, Any] | None:
+    """A target that must not stage ahead: scheduled, due at its slot, with a new task number, and why."""
+    check("hold_for_slot", source, State.SCHEDULED)
     row = conn.execute(
-        sql.SQL("update publish_targets set next_attempt_at = %s, task_seq = task_seq + 1, user_message = %s "
-                "where id = %s and state = {} returning task_seq").format(sql.Literal(str(State.SCHEDULED))),
-        (slot, message, target_id),
+        "update publish_targets set state = %s, next_attempt_at = %s, task_seq = task_seq + 1, user_message = %s "
+        "where id = %s and state = %s returning task_seq",
+        (str(State.SCHEDULED), slot, message, target_id, str(source)),
     ).fetchone()
     return None if row is None else dict(row)
 

@@ -299,7 +299,7 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
             step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
         phase = State.RECONCILING if reconciling else State(adapter.steps[step].phase)
         state = State.PUBLISHED if following_link else State.CANCELED if unstaging else phase
-        if target["state"] == State.SCHEDULED and not reconciling \
+        if target["state"] in (State.SCHEDULED, State.QUEUED) and not reconciling \
                 and staging.starts_at_slot(adapter, target, loaded.connection["scopes"], step, now):
             return _hold_for_slot(rt, conn, target, now)
         deferral: quota.QuotaDeferral | None = None
@@ -358,7 +358,7 @@ def _hold_for_slot(rt: Runtime, conn: Conn, target: dict[str, Any], now: datetim
     stale (a no-op) and the target due at its lead time, so the tick re-does it."""
     slot = target["scheduled_at"]
     message = staging.reconnect_to_stage_message(rt.adapter(target["platform"]).display_name)
-    row = targets.hold_for_slot(conn, str(target["id"]), slot=slot, message=message)
+    row = targets.hold_for_slot(conn, str(target["id"]), source=target["state"], slot=slot, message=message)
     if row is None:
         return Result(Refusal.NOT_RUNNABLE)
     _mail_reconnect_hint(conn, target)

@@ -769,3 +769,23 @@ def test_youtube_without_force_ssl_uploads_at_the_slot_and_a_reconnect_stages_th
     harness.run(until=later - timedelta(seconds=30))
     waiting = harness.target(next_id)
     assert waiting["step_data"]["staged"] is True and waiting["user_message"] is None
+
+
+def test_youtube_without_force_ssl_requeued_by_the_tick_still_waits_for_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id, _ = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    # Its lead-time task never ran: the tick re-queues it once overdue (a new task number).
+    harness.clock.now = SLOT - LEAD + timedelta(minutes=5)
+    assert target_id in harness.tick()
+    assert harness.target(target_id)["state"] == "queued"
+
+    harness.run(until=SLOT - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["next_attempt_at"] == SLOT
+    assert waiting["user_message"] == NOT_STAGED_MESSAGE
+    assert harness.sandbox.sandbox.store("youtube").get("videos", {}) == {}
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= SLOT
