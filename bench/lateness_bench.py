@@ -77,6 +77,9 @@ def run() -> str:
         "publish by themselves at the slot (publishAt, scheduled_publish_time); Instagram needs only "
         "media_publish then. Blotato publishes at the slot and TikTok then processes the video, which no "
         "lead time can shorten (neither TikTok's API nor, as documented, Blotato uploads to TikTok ahead); "
-        "TikTok direct has no scheduling and starts at the slot in both runs.",
+        "TikTok direct has no scheduling: staged, only its conversion and checks (token, creator_info) run "
+        "ahead, and its upload starts at the slot in both runs, so its figures here (where calls take no "
+        "simulated time) are its processing after the slot either way; in production staging saves the "
+        "creator_info call and any conversion (about 30 s) at the slot.",
         *failures,
     ])

@@ -226,6 +226,41 @@ def tick_part() -> dict[str, Any]:
             "round_median_ms": statistics.median(rounds) * 1000, "drain_s": drain_s}
 
 
+# Computed production figures: how long one step at the slot holds a worker instance (one platform
+# call and two short transactions). An assumption, not a measurement: real platforms answer in 0.3-2 s.
+ASSUMED_STEP_S = 1.0
+# Connection budgets the production figures are computed for: the example deploy's and a larger pooler's.
+BUDGETS = (200, 800)
+
+
+def production_sizing(per_queue: float) -> str:
+    """Computed, not measured: each publish queue's rate and concurrency as the deploy sets them
+    (deploy/functions.py at DEPLOY_DB_MAX_CONNECTIONS = each of BUDGETS, DEPLOY_WORKER_DB_SHARE
+    default), and the slot -> every first step delivered time they allow for `per_queue` tasks."""
+    import math
+    from pathlib import Path
+
+    from deploy.functions import DEFAULT_WORKER_DB_SHARE, fit_connection_budget, function_specs
+    from shared.platforms import adapters
+    from shared.tasks.queues import queue_specs
+
+    queues = queue_specs()
+    modules = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "functions").glob("*.py")
+                     if not p.stem.startswith("_"))
+    specs = function_specs(modules, list(adapters()), queues)
+    rows = []
+    for budget in BUDGETS:
+        fitted = {f.name: f.sizing for f in fit_connection_budget(specs, budget, DEFAULT_WORKER_DB_SHARE)}
+        for platform in PLATFORMS:
+            queue = queues[f"publish-{platform}"]
+            concurrent = min(queue.max_concurrent_dispatches, fitted[queue.name].max_instances)
+            by_rate = per_queue / queue.max_dispatches_per_second
+            by_concurrency = math.ceil(per_queue / concurrent) * ASSUMED_STEP_S
+            rows.append(f"| {budget} | {platform} | {queue.max_dispatches_per_second:g}/s | {concurrent} "
+                        f"| {by_rate:.0f} s | {by_concurrency:,.0f} s |")
+    return "\n".join(rows)
+
+
 def run() -> str:
     from shared.tasks.queues import publish_queue_spec
 
@@ -233,7 +268,7 @@ def run() -> str:
     d = delivery_part()
     per_queue = TARGETS / len(PLATFORMS)
     rates = {p: publish_queue_spec(p).max_dispatches_per_second for p in PLATFORMS}
-    rate_lines = ", ".join(f"{p} {r:g}/s → {per_queue / r:,.0f} s" for p, r in rates.items())
+    rate_lines = ", ".join(f"{p} {r:g}/s" for p, r in rates.items())
     old_ticks = -(-TARGETS // OLD_TICK_PER_MINUTE)
     old_serial_s = OLD_TICK_PER_MINUTE * d["serial_median_ms"] / 1000
     delivered_ok = d["delivered"] == TARGETS and d["all_delivered_s"] <= GOAL_DELIVERY_S
@@ -254,13 +289,26 @@ the platforms are not called):
 Creating the {TARGETS:,} tasks (done when each post is scheduled, so spread over days in production) took
 {d['creation_s']:.1f} s here (median CreateTask {d['rpc_median_ms']:.1f} ms).
 The emulator ignores queue rate limits. Production Cloud Tasks dispatches at most each queue's
-`max_dispatches_per_second` (shared/tasks/queues.py), and at most `max_concurrent_dispatches` at once
-(YouTube 5, TikTok 10, others 20), so the slot → delivered time for {per_queue:,.0f} tasks per queue is at
-least: {rate_lines}. So with today's queue rates the
-first steps of {per_queue:,.0f} posts per platform are spread over that long after the slot; meeting the
-30 s goal in production needs publish queues allowed ≥ {per_queue / GOAL_DELIVERY_S:.0f} dispatches/s (Cloud Tasks
-allows up to 500/s per queue), where the platforms' per-account limits permit it (Blotato's 10 posts/min
-per project cannot).
+`max_dispatches_per_second` (shared/tasks/queues.py: {rate_lines}; Cloud Tasks' maximum, 500/s, unless
+the platform caps the whole project: Blotato's 10 posts a minute keep its queue at 0.17/s), and at most
+`max_concurrent_dispatches` at once, which the deploy caps at the worker's instances, sized from the
+database connection budget (`DEPLOY_DB_MAX_CONNECTIONS`, of which the workers may hold
+`DEPLOY_WORKER_DB_SHARE`, 0.5; two connections per instance; deploy/functions.py).
+
+**Production, computed (not measured)** from those settings, {per_queue:,.0f} tasks per queue, each first step
+holding a worker {ASSUMED_STEP_S:g} s (an assumption: one platform call and two short transactions):
+
+| DB budget | queue | rate | in flight | slot → all delivered, by rate | by concurrency |
+|---:|---|---:|---:|---:|---:|
+{production_sizing(per_queue)}
+
+So the rate no longer spreads a slot's work (5 s at 500/s, where 5/s took 500 s); the steps in flight do:
+at 200 connections the budget bounds them, at 800 each platform's own cap (YouTube 5, TikTok 10, others 20,
+`concurrent_dispatches` in its descriptor). With staging, YouTube and Facebook need only a read at the slot
+(they publish by themselves), while Instagram's media_publish and TikTok's upload start then: for those,
+the 30 s goal at {per_queue:,.0f} posts needs about {per_queue * ASSUMED_STEP_S / GOAL_DELIVERY_S:.0f} steps in
+flight per queue, i.e. a higher cap and about {2 * per_queue * ASSUMED_STEP_S / GOAL_DELIVERY_S:.0f} connections
+per queue for its workers.
 
 **The tick's claim round** (throwaway database, {USERS:,} users, {TARGETS:,} scheduled targets at the slot):
 

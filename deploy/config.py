@@ -50,6 +50,8 @@ class DeployConfig:
     region: str
     alert_email: str
     db_max_connections: int = 200
+    # The part of db_max_connections the publish workers may hold (deploy/functions.py).
+    worker_db_share: float = 0.5
     public_access: str = "no-invoker-iam-check"
     account_names: dict[str, str] = field(default_factory=lambda: dict(ACCOUNT_DEFAULTS))
     skip_secrets: tuple[str, ...] = ()
@@ -119,7 +121,7 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
     settings = {k: v for k, v in values.items() if not k.startswith("DEPLOY_") and v != ""}
 
     known = {"DEPLOY_PROJECT", "DEPLOY_REGION", "DEPLOY_ALERT_EMAIL", "DEPLOY_PUBLIC_ACCESS",
-             "DEPLOY_DB_MAX_CONNECTIONS", "DEPLOY_SKIP_SECRETS",
+             "DEPLOY_DB_MAX_CONNECTIONS", "DEPLOY_WORKER_DB_SHARE", "DEPLOY_SKIP_SECRETS",
              *(f"DEPLOY_{role.upper()}_ACCOUNT" for role in ACCOUNT_DEFAULTS)}
     strange = sorted(set(deploy_keys) - known)
     if strange:
@@ -162,6 +164,14 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
     raw_budget = deploy_keys.get("DEPLOY_DB_MAX_CONNECTIONS") or "200"
     if not raw_budget.isdigit() or int(raw_budget) < 1:
         raise DeployConfigError(f"DEPLOY_DB_MAX_CONNECTIONS must be a positive whole number, got {raw_budget!r}")
+    raw_share = deploy_keys.get("DEPLOY_WORKER_DB_SHARE") or "0.5"
+    try:
+        worker_share = float(raw_share)
+    except ValueError:
+        worker_share = -1.0
+    if not 0 < worker_share < 1:
+        raise DeployConfigError(f"DEPLOY_WORKER_DB_SHARE must be a fraction between 0 and 1 (e.g. 0.5), "
+                                f"got {raw_share!r}")
     accounts = {role: deploy_keys.get(f"DEPLOY_{role.upper()}_ACCOUNT") or name
                 for role, name in ACCOUNT_DEFAULTS.items()}
     return DeployConfig(
@@ -169,6 +179,7 @@ def load_config(path: Path, *, project: str | None = None, region: str | None = 
         region=region,
         alert_email=alert_email,
         db_max_connections=int(raw_budget),
+        worker_db_share=worker_share,
         public_access=public_access,
         account_names=accounts,
         skip_secrets=skip,

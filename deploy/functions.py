@@ -6,8 +6,12 @@ deployed once per registered platform adapter as `publish-<key>`, sized by its q
 
 Database connections are budgeted once: every instance holds up to `db_pool`
 connections, so `max_instances x db_pool` summed over all functions must stay within
-DEPLOY_DB_MAX_CONNECTIONS (what the Supabase pooler allows the project). When the wanted
-sizes do not fit, every function's instance cap shrinks in the same proportion.
+DEPLOY_DB_MAX_CONNECTIONS (what the Supabase pooler allows the project). The publish workers
+(one step per instance, and at a slot thousands of steps are due at once) may use up to
+DEPLOY_WORKER_DB_SHARE of it, the other functions the rest (and what the workers leave). When
+the wanted sizes do not fit their part, every function's instance cap in it shrinks in the same
+proportion. A worker's instance cap is also its queue's concurrency (deploy/plan.py), so the
+publish queues never dispatch more at once than the database can serve.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 from shared.tasks.queues import QueueSpec, publish_queue_name
 
 WORKER_MODULE = "publish_worker"
+# The part of the database connection budget the publish workers may use (DEPLOY_WORKER_DB_SHARE).
+DEFAULT_WORKER_DB_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,11 @@ def deployed_name(module: str) -> str:
 def worker_sizing(queue: QueueSpec) -> Sizing:
     # One upload per instance: a step may stream a whole file and convert it first.
     # The function must outlive Cloud Tasks' dispatch deadline, or a slow upload is cut mid-way.
+    # No more instances than the queue dispatches in a minute (Blotato's project rate: 10), so a
+    # rate-capped queue leaves its share of the connections to the others.
+    per_minute = max(1, math.ceil(queue.max_dispatches_per_second * 60))
     return Sizing(memory="2Gi", timeout_s=queue.dispatch_deadline_s, cpu="1", concurrency=1,
-                  max_instances=queue.max_concurrent_dispatches, db_pool=2)
+                  max_instances=min(queue.max_concurrent_dispatches, per_minute), db_pool=2)
 
 
 def function_specs(modules: list[str], adapter_keys: list[str], queues: Mapping[str, QueueSpec]) -> list[FunctionSpec]:
@@ -112,17 +121,38 @@ def connections_needed(specs: list[FunctionSpec]) -> int:
     return sum(spec.sizing.max_instances * spec.sizing.db_pool for spec in specs)
 
 
-def fit_connection_budget(specs: list[FunctionSpec], budget: int) -> list[FunctionSpec]:
-    """The same functions with instance caps scaled so that all pools together fit `budget`.
+def _floor(specs: list[FunctionSpec]) -> int:
+    """Connections one instance of each function holds."""
+    return sum(spec.sizing.db_pool for spec in specs)
+
+
+def fit_connection_budget(specs: list[FunctionSpec], budget: int,
+                          worker_share: float = DEFAULT_WORKER_DB_SHARE) -> list[FunctionSpec]:
+    """The same functions with instance caps scaled so that all pools together fit `budget`: the publish
+    workers within `worker_share` of it, the others within the rest plus what the workers do not need.
 
     Raises ValueError when even one instance of each function needs more than `budget`.
     """
-    floor = sum(spec.sizing.db_pool for spec in specs)
+    floor = _floor(specs)
     if floor > budget:
         raise ValueError(
             f"DEPLOY_DB_MAX_CONNECTIONS={budget} is too small: one instance of each of the {len(specs)} functions "
             f"already needs {floor} database connections."
         )
+    workers = [spec for spec in specs if spec.role == "worker"]
+    others = [spec for spec in specs if spec.role != "worker"]
+    worker_budget = min(connections_needed(workers), math.floor(budget * worker_share), budget - _floor(others))
+    fitted_workers = _fit(workers, max(worker_budget, _floor(workers)))
+    fitted_others = _fit(others, budget - connections_needed(fitted_workers))
+    by_name = {spec.name: spec for spec in (*fitted_workers, *fitted_others)}
+    fitted = [by_name[spec.name] for spec in specs]
+    assert connections_needed(fitted) <= budget
+    return fitted
+
+
+def _fit(specs: list[FunctionSpec], budget: int) -> list[FunctionSpec]:
+    """`specs` with instance caps scaled in one proportion so their pools fit `budget` (>= their floor)."""
+    floor = _floor(specs)
     wanted = connections_needed(specs)
     if wanted <= budget:
         return specs

@@ -315,7 +315,7 @@ class Planner:
 def build_plan(config: DeployConfig, functions: list[FunctionSpec], queues: Mapping[str, QueueSpec],
                requirements: list[str], stage_root: Path, *, prune: bool = False) -> list[Step]:
     """Every step of a deploy, in order. Stages each function's source under `stage_root`."""
-    functions = fit_connection_budget(functions, config.db_max_connections)
+    functions = fit_connection_budget(functions, config.db_max_connections, config.worker_db_share)
     planner = Planner(config, stage_root, prune=prune)
     steps: list[Step] = [*planner.apis(), *planner.service_accounts(), *planner.secrets(), *planner.migrations(),
                          *planner.queues(queues, functions)]

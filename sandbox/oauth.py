@@ -3,7 +3,8 @@
 Authorize endpoints approve at once for a sandbox account: the one named by the
 `sandbox_account` query parameter, else the platform's first account, else a
 default test account created on the spot (`sandbox_deny=1` answers like a user
-who clicked "Cancel"). Redirect URIs must be registered: loopback URLs ending in
+who clicked "Cancel"; `sandbox_unticked=youtube.force-ssl` like one who left a scope unticked on
+Google's consent screen). Redirect URIs must be registered: loopback URLs ending in
 `/oauth/callback/<platform>` are, plus any listed in config `<platform>.redirect_uris`.
 
 Codes are single use and short-lived; PKCE is verified whenever the authorize
@@ -230,9 +231,16 @@ def _authorize(sb: Sandbox, platform: str, client_param: str, refuse: Any) -> Re
         return refuse("account")
     code = secrets.token_urlsafe(24)
     separator = "," if "," in args.get("scope", "") else " "
+    # Google's consent screen lets the user untick scopes (granular permissions), and the token
+    # answer then names only the granted ones:
+    # https://developers.google.com/identity/protocols/oauth2/resources/granular-permissions
+    # `sandbox_unticked` (names, comma-separated, matched at the end of the scope URL) plays that user.
+    unticked = tuple(s for s in args.get("sandbox_unticked", "").split(",") if s)
+    scopes = tuple(s for s in args.get("scope", "").split(separator)
+                   if s and not any(s.endswith(name) for name in unticked))
     _state(sb)["codes"][code] = {
         "platform": platform, "account_id": account["id"], "client_id": args.get(client_param),
-        "redirect_uri": redirect_uri, "scopes": tuple(s for s in args.get("scope", "").split(separator) if s),
+        "redirect_uri": redirect_uri, "scopes": scopes,
         "challenge": args.get("code_challenge"), "method": args.get("code_challenge_method", "plain"),
         "expires_at": time.time() + _ttl(sb, platform, "code_ttl"), "used": False,
         "offline": args.get("access_type") == "offline",

@@ -377,6 +377,55 @@ def test_database_connections_fit_the_budget(tmp_path, dry_run):
     assert refused.returncode == 2 and "DEPLOY_DB_MAX_CONNECTIONS=10 is too small" in refused.stderr
 
 
+def test_publish_queues_dispatch_at_cloud_tasks_rate_and_their_workers_fit_their_share_of_the_budget(
+        tmp_path, dry_run):
+    from shared.tasks.queues import MAX_DISPATCHES_PER_SECOND
+
+    def sized(lines: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        commands = _commands(lines)
+        queues = {c[4]: _flags(c) for c in commands if c[:4] == ["gcloud", "tasks", "queues", "create"]}
+        names = {f"publish-{key}" for key in adapters()}
+        workers = {name: args for name, args in _deploys(lines).items() if name in names}
+        return queues, {name: {**_flags(args), **_env_file(args)} for name, args in workers.items()}
+
+    def worker_connections(workers: dict[str, dict[str, str]]) -> int:
+        return sum(int(w["max-instances"]) * int(w["DB_POOL_MAX"]) for w in workers.values())
+
+    _, lines = dry_run
+    queues, workers = sized(lines)
+    assert set(workers) == {f"publish-{key}" for key in adapters()} and set(workers) <= set(queues)
+    for name, worker in workers.items():
+        rate = float(queues[name]["max-dispatches-per-second"])
+        project_rates = [q.limit / 60 for q in adapters()[name.removeprefix("publish-")].quotas
+                         if q.scope == "project" and q.window == "per_minute"]
+        # Cloud Tasks' maximum, unless the platform caps the whole project (Blotato: its posts a minute).
+        assert rate == pytest.approx(min([MAX_DISPATCHES_PER_SECOND, *project_rates]), rel=1e-4)
+        # The queue never has more in flight than its worker's instances, each one step at a time.
+        assert int(queues[name]["max-concurrent-dispatches"]) <= int(worker["max-instances"])
+        assert worker["concurrency"] == "1"
+    assert float(queues["publish-blotato"]["max-dispatches-per-second"]) < 1
+    assert int(workers["publish-instagram"]["max-instances"]) > int(workers["publish-blotato"]["max-instances"])
+    # The example's 200 connections: the workers hold at most half.
+    assert 0 < worker_connections(workers) <= 100
+
+    # A larger worker share gives the slot's work more instances, still within the same budget.
+    config = tmp_path / "config.env"
+    config.write_text((ROOT / "deploy" / "config.example.env").read_text().replace(
+        "DEPLOY_WORKER_DB_SHARE=0.5", "DEPLOY_WORKER_DB_SHARE=0.7"))
+    larger = _run_deploy(tmp_path, config=config)
+    assert larger.returncode == 0, larger.stderr
+    queues, more = sized(larger.stdout.splitlines())
+    assert worker_connections(workers) < worker_connections(more) <= 140
+    assert int(queues["publish-instagram"]["max-concurrent-dispatches"]) > \
+        int(workers["publish-instagram"]["max-instances"])
+    total = sum(int(_flags(args)["max-instances"]) * int(_env_file(args)["DB_POOL_MAX"])
+                for args in _deploys(larger.stdout.splitlines()).values())
+    assert total <= 200
+    config.write_text(config.read_text().replace("=0.7", "=2"))
+    refused = _run_deploy(tmp_path, config=config)
+    assert refused.returncode == 2 and "DEPLOY_WORKER_DB_SHARE" in refused.stderr
+
+
 def test_every_alert_gets_a_policy_mailed_to_the_configured_channel(dry_run):
     import json
 

@@ -27,6 +27,7 @@ KIND_CATEGORY: dict[str, tuple[str, bool]] = {
     templates.POST_DEFERRED: ("publishing", True),
     templates.CONNECTION_EXPIRING: ("connections", True),
     templates.CONNECTION_EXPIRED: ("connections", True),
+    templates.RECONNECT_FOR_EXACT_TIME: ("connections", True),
     templates.WEBHOOK_DISABLED: ("webhooks", True),
 }
 

@@ -16,6 +16,7 @@ CONNECTION_EXPIRING = "connection_expiring"
 CONNECTION_EXPIRED = "connection_expired"
 POST_DEFERRED = "post_deferred"
 WEBHOOK_DISABLED = "webhook_disabled"
+RECONNECT_FOR_EXACT_TIME = "reconnect_for_exact_time"
 
 _SIGNATURE = "\n\n— shortpub"
 _CAPTION_PREVIEW = 60
@@ -140,6 +141,17 @@ def connection_expired(*, platform: str, account: str, frontend_url: str) -> tup
         f"Hi,\n\nYour {name} connection ({account}) expired or was removed, so we cannot publish there "
         f"right now.\n\nReconnect it here:\n{reconnect_link(frontend_url)}\n\n"
         f"Videos waiting for this account will publish automatically after you reconnect.{_SIGNATURE}",
+    )
+
+
+def reconnect_for_exact_time(*, platform: str, account: str, frontend_url: str | None = None) -> tuple[str, str]:
+    name = platform_name(platform)
+    return (
+        f"Reconnect {name} so scheduled videos go live exactly on time",
+        f"Hi,\n\nYour {name} connection ({account}) was made before we could schedule videos on {name} "
+        f"itself, so your scheduled videos there start uploading at their time and go live a few minutes "
+        f"later.\n\nReconnect it once (it takes less than a minute), and scheduled videos will go live "
+        f"exactly on time:\n{reconnect_link(frontend_url)}{_SIGNATURE}",
     )
 
 

@@ -272,6 +272,9 @@ class PlatformAdapter(ABC):
     # videos.update). None: an edit of a staged target removes the object (`unstage_step`) and
     # stages it again from `first_step`.
     restage_step: ClassVar[str | None] = None
+    # Scopes of which a connection needs one to undo a staged object (delete or update it). A connection
+    # granted none of them is not staged: its first step starts at the slot. Empty: every connection stages.
+    undo_scopes: ClassVar[tuple[str, ...]] = ()
 
     # The pydantic-settings class the adapter reads (base URLs, credentials, limits) when none is given.
     settings_class: ClassVar[type[Any] | None] = None

@@ -17,10 +17,17 @@ The restaged target waits for its new slot as before, so it goes live once, at t
 A problem found while staging (an expired token, a refused video) reaches the user before
 the slot, with the slot's time in the message. A cancel after staging removes the staged
 object from the platform (`unstage_step`), run by the worker on the canceled target.
+
+A connection that could not undo a staged object (granted none of the adapter's `undo_scopes`:
+a YouTube connection made before we asked for youtube.force-ssl) is never staged: at its lead
+time the worker moves the target to its slot instead (`starts_at_slot`) and tells the user that
+reconnecting lets scheduled posts go live exactly on time. A cancel before the slot then has
+nothing to remove, and the post goes out as before staging existed: its upload starts at the slot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +38,25 @@ from shared.platforms.base import PlatformAdapter
 def due_at(adapter: PlatformAdapter, slot: datetime, now: datetime) -> datetime:
     """When a target scheduled for `slot` starts: its lead time before, never before now."""
     return max(now, slot - adapter.stage_lead()) if adapter.stage_lead() else slot
+
+
+def can_undo(adapter: type[PlatformAdapter] | PlatformAdapter, scopes: Iterable[str] | None) -> bool:
+    """Whether a connection granted `scopes` can delete or update what staging leaves on the platform.
+
+    No scopes recorded (a connection stored without its token answer's scopes) counts as able, as
+    before scopes were checked; every OAuth connect records what the platform granted.
+    """
+    granted = set(scopes or ())
+    return not adapter.undo_scopes or not granted or bool(granted & set(adapter.undo_scopes))
+
+
+def starts_at_slot(adapter: type[PlatformAdapter] | PlatformAdapter, target: dict[str, Any],
+                   scopes: Iterable[str] | None, step: str, now: datetime) -> bool:
+    """A target due before its slot (its lead time, or re-queued by the tick) whose connection cannot undo
+    a staged object: it must not stage, so its first step waits for the slot (at the slot, the step runs)."""
+    slot, due = target.get("scheduled_at"), target.get("next_attempt_at")
+    return (adapter.slot_step is not None and step == adapter.first_step and slot is not None and slot > now
+            and due is not None and due < slot and not can_undo(adapter, scopes))
 
 
 def waits_for_slot(adapter: PlatformAdapter, next_step: str | None, slot: datetime | None,
@@ -89,3 +115,10 @@ def unstage_failed_message(platform: str, slot: datetime | None, timezone: str |
             f"{platform}, or it will still go out{when}.")
 
 
+
+
+def reconnect_to_stage_message(platform: str) -> str:
+    """Why a post of a connection that cannot be staged starts only at its slot, and what helps. No time
+    in it: an edit of the post's time leaves the message as it is until the new lead time."""
+    return (f"This video starts uploading to {platform} at its scheduled time, so it may go live a few minutes "
+            f"later. Reconnect {platform} once, and your scheduled posts will go live exactly on time.")

@@ -71,6 +71,9 @@ TRANSITIONS: Mapping[str, frozenset[Pair]] = {
     # The user's changes (API): text and time while scheduled, publish now, cancel, retry.
     "edit": _same((S.SCHEDULED,)),
     "reschedule": _same((S.SCHEDULED,)),
+    # A target due at its lead time whose connection cannot undo a staged object waits for its slot
+    # (also when the tick re-queued it after its task was lost).
+    "hold_for_slot": _product((S.SCHEDULED, S.QUEUED), (S.SCHEDULED,)),
     "start_now": _product((S.SCHEDULED,), (S.QUEUED,)),
     "cancel": _product((S.SCHEDULED, S.QUEUED, S.DEFERRED, S.NEEDS_RECONNECT), (S.CANCELED,)),
     "unstage": _same((S.CANCELED,)),

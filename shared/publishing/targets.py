@@ -137,6 +137,19 @@ def bump_scheduled(conn: Conn, target_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
+@_action("hold_for_slot")
+def hold_for_slot(conn: Conn, target_id: str, *, source: str, slot: datetime,
+                  message: str) -> dict[str, Any] | None:
+    """A target that must not stage ahead: scheduled, due at its slot, with a new task number, and why."""
+    check("hold_for_slot", source, State.SCHEDULED)
+    row = conn.execute(
+        "update publish_targets set state = %s, next_attempt_at = %s, task_seq = task_seq + 1, user_message = %s "
+        "where id = %s and state = %s returning task_seq",
+        (str(State.SCHEDULED), slot, message, target_id, str(source)),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
 @_action("cancel")
 def cancel(conn: Conn, target_id: str) -> dict[str, Any] | None:
     """The user's cancel, in the user's transaction (the SQL function checks owner and state)."""

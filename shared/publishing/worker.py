@@ -35,6 +35,7 @@ from typing import Any
 
 from psycopg import sql
 
+from shared.db.database import Conn
 from shared.log import bind_context, get_logger
 from shared.platforms import messages
 from shared.platforms.base import PlatformAdapter, PublishJob, StepOutcome
@@ -71,6 +72,7 @@ class Outcome(StrEnum):
     CONVERTING = "converting"      # the platform refused the file; it starts over with a converted copy
     PARKED = "needs_reconnect"     # the connection expired; waits for the user to reconnect
     FAILED = "failed"              # given up
+    AT_SLOT = "at_slot"            # its connection cannot undo a staged object: it starts at its slot instead
     UNSTAGED = "unstaged"          # a canceled target's staged object is gone from the platform
     UNSTAGE_RETRY = "unstage_retry"
     UNSTAGE_FAILED = "unstage_failed"
@@ -108,7 +110,8 @@ def _failure_outcome(state: State) -> Outcome:
 # The claim reads, in the same round trip, what the step needs besides the target: the
 # connection's token columns (for `credentials_for`) and the post's video with its
 # renditions (for `media_for_target`), so a step runs two transactions, not four.
-_CONNECTION_COLUMNS = ("user_id", "platform", "status", "access_token_ciphertext", "access_token_expires_at")
+_CONNECTION_COLUMNS = ("user_id", "platform", "status", "access_token_ciphertext", "access_token_expires_at",
+                       "scopes")
 _VIDEO_COLUMNS = ("id", "user_id", "storage_path", "probe", "original_filename", "content_type", "deleted_at")
 
 
@@ -296,6 +299,9 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
             step = data["pending_call"]["step"] if reconciling else data.get("step") or adapter.first_step
         phase = State.RECONCILING if reconciling else State(adapter.steps[step].phase)
         state = State.PUBLISHED if following_link else State.CANCELED if unstaging else phase
+        if target["state"] in (State.SCHEDULED, State.QUEUED) and not reconciling \
+                and staging.starts_at_slot(adapter, target, loaded.connection["scopes"], step, now):
+            return _hold_for_slot(rt, conn, target, now)
         deferral: quota.QuotaDeferral | None = None
         irreversible = adapter.steps[step].irreversible
         # The budget unit is taken before the first call of all (reserve is idempotent per
@@ -343,6 +349,35 @@ def _claim(rt: Runtime, target_id: str, seq: int | None) -> Claimed | Result:
         log.info("deferred by budget", retry_at=deferral.retry_at.isoformat())
         return Result(Outcome.DEFERRED, State.DEFERRED)
     return Claimed(loaded, lease, step, state, data, reconciling)
+
+
+def _hold_for_slot(rt: Runtime, conn: Conn, target: dict[str, Any], now: datetime) -> Result:
+    """Not staged (the connection could not undo it): due at the slot, the user told why and what helps.
+
+    The slot's task is made before the claim's transaction commits: a failed commit leaves that task
+    stale (a no-op) and the target due at its lead time, so the tick re-does it."""
+    slot = target["scheduled_at"]
+    message = staging.reconnect_to_stage_message(rt.adapter(target["platform"]).display_name)
+    row = targets.hold_for_slot(conn, str(target["id"]), source=target["state"], slot=slot, message=message)
+    if row is None:
+        return Result(Refusal.NOT_RUNNABLE)
+    _mail_reconnect_hint(conn, target)
+    rt.enqueue(str(target["id"]), target["platform"], row["task_seq"], (slot - now).total_seconds())
+    log.info("starts at the slot: the connection cannot undo a staged post", slot=slot.isoformat())
+    return Result(Outcome.AT_SLOT, State.SCHEDULED)
+
+
+def _mail_reconnect_hint(conn: Conn, target: dict[str, Any]) -> None:
+    """Once per connection, by mail: reconnecting makes its scheduled posts go live exactly on time."""
+    # Imported here: only this rare path mails from the worker.
+    from shared.notify import templates
+    from shared.notify.outbox import queue_email
+
+    kind = templates.RECONNECT_FOR_EXACT_TIME
+    subject, body = templates.reconnect_for_exact_time(
+        platform=target["platform"], account=str(target["username"] or target["platform_account_id"]))
+    queue_email(conn, user_id=str(target["user_id"]), kind=kind, subject=subject, body=body,
+                dedupe_key=templates.dedupe_key(kind, target["connection_id"]))
 
 
 def _job(rt: Runtime, loaded: Loaded, call_sent_at: datetime | None) -> PublishJob:

@@ -2,9 +2,15 @@
 
 The same definitions create the emulator's queues locally and the real queues on
 deploy. A publish queue's dispatch rate comes from the platform's per-minute
-project-wide quota when the adapter declares one, so the queue itself keeps us under
-the platform's app-level rate limit. Per-account per-minute rules are not applied
-here: one queue serves every account, so they are left to the pipeline's quota check.
+project-wide quota when the adapter declares one (Blotato: its API key's posts a
+minute), so the queue itself keeps us under the platform's app-level rate limit. Every
+other publish queue dispatches at Cloud Tasks' own maximum: what starts at a slot
+(Instagram's media_publish, TikTok's upload) must start within seconds of it, and
+per-account per-minute rules are not applied here (one queue serves every account),
+so they are left to the pipeline's quota check. What really bounds a queue at the slot
+is how many steps run at once: `max_concurrent_dispatches`, which the deploy caps at
+the worker's instances, themselves sized from the database connection budget
+(deploy/functions.py).
 
 Cloud Tasks retries only delivery failures (non-2xx, timeouts); the pipeline schedules
 its own 1/5/15-minute retries as new delayed tasks, so queue retries stay short.
@@ -29,7 +35,10 @@ MIN_DISPATCH_DEADLINE_S = 15
 MAX_DISPATCH_DEADLINE_S = 1800
 MAX_DISPATCHES_PER_SECOND = 500.0
 
-DEFAULT_DISPATCHES_PER_SECOND = 5.0
+# A publish queue without a project-wide rate of its platform: Cloud Tasks' maximum (500/s a queue,
+# https://cloud.google.com/tasks/docs/quotas), so 2,500 tasks due at one slot are not spread over
+# minutes by the queue itself. The concurrency cap (the worker's instances) is the real bound.
+DEFAULT_DISPATCHES_PER_SECOND = MAX_DISPATCHES_PER_SECOND
 DEFAULT_CONCURRENT_DISPATCHES = 20
 DEFAULT_DISPATCH_DEADLINE_S = 600
 

@@ -30,7 +30,7 @@ PLATFORMS = ("youtube", "facebook", "instagram", "blotato", "tiktok")
 PROCESSING_RANGES = {"youtube": (60, 180), "facebook": (20, 60), "instagram": (30, 90), "tiktok": (30, 90),
                      "blotato": (30, 90)}
 STAGE_LEAD_SETTINGS = ("YOUTUBE_STAGE_LEAD_MINUTES", "FACEBOOK_STAGE_LEAD_MINUTES",
-                       "INSTAGRAM_STAGE_LEAD_MINUTES", "BLOTATO_STAGE_LEAD_MINUTES")
+                       "INSTAGRAM_STAGE_LEAD_MINUTES", "BLOTATO_STAGE_LEAD_MINUTES", "TIKTOK_STAGE_LEAD_MINUTES")
 POSTS_PER_USER = 5   # within every per-account daily cap (YouTube's per-user share is 10)
 
 

@@ -9,6 +9,9 @@ the worker directly.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from shared.tasks.queues import publish_queue_name
@@ -17,6 +20,8 @@ from tests.support.cloud_stack import NO_POLL_WAIT_ENV, PLATFORMS, CloudStack, S
 
 # An upper bound for "eventually", not a speed goal (that is bench/pipeline_bench.py).
 PUBLISH_TIMEOUT_S = 60.0
+# TikTok is staged this long before its slot here: a slot just beyond it stages within seconds.
+TIKTOK_LEAD = timedelta(days=2)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,8 @@ def stack(db, sandbox_server, tmp_path_factory):
     # emulator_max_retries=0: a worker answering 5xx would show up as a stuck target
     # here instead of being hidden by the emulator re-sending at once.
     with CloudStack(db, sandbox_server.url, tmp_path_factory.mktemp("cloud-stack-storage"),
-                    extra_env={**NO_POLL_WAIT_ENV, "FACEBOOK_STAGE_LEAD_MINUTES": "0"},
+                    extra_env={**NO_POLL_WAIT_ENV, "FACEBOOK_STAGE_LEAD_MINUTES": "0",
+                               "TIKTOK_STAGE_LEAD_MINUTES": str(TIKTOK_LEAD.total_seconds() / 60)},
                     emulator_max_retries=0) as running:
         yield running
 
@@ -128,3 +134,42 @@ def test_a_scheduled_post_gets_its_task_at_its_slot_and_an_edit_replaces_it(stac
     assert old_delivery.status_code == 200, old_delivery.text
     assert old_delivery.json()["outcome"] == "stale"
     assert client.post(answer["post_id"])["targets"][0]["state"] == "scheduled"
+
+
+def test_a_scheduled_tiktok_post_is_checked_ahead_through_the_emulator_and_only_uploads_at_its_slot(
+        stack, client: StackClient, sandbox, db, video_file):
+    import httpx
+
+    client.connect("tiktok")
+    video_id = client.upload(video_file)
+    slot = (datetime.now(UTC) + TIKTOK_LEAD + timedelta(seconds=5)).replace(microsecond=0)
+    answer = client.publish(video_id, ("tiktok",), publish_at=slot.isoformat())
+    target_id = answer["targets"][0]["target_id"]
+    assert answer["targets"][0]["state"] == "scheduled"
+
+    def staged() -> dict | None:
+        with db.service() as conn:
+            row = conn.execute("select state, step_data, next_attempt_at, task_seq from publish_targets "
+                               "where id = %s", (target_id,)).fetchone()
+        return dict(row) if row["step_data"].get("staged") else None
+
+    deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+    while (row := staged()) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert row is not None, "the staging task was not delivered"
+    # Checked (creator_info) at its lead time; the upload waits for the slot's task.
+    assert row["state"] == "scheduled" and row["step_data"]["step"] == "init"
+    assert row["next_attempt_at"].timestamp() == pytest.approx(slot.timestamp(), abs=1.0)
+    (slot_task,) = _slot_tasks(stack, "tiktok", target_id)
+    assert slot_task.schedule_time.timestamp() == pytest.approx(slot.timestamp(), abs=1.0)
+    assert slot_task.name.endswith(f"-{row['task_seq']}")
+    assert sandbox.sandbox.published_for("tiktok") == []
+
+    # A cancel needs nothing on TikTok: the slot's task then finds nothing to run.
+    canceled = client.api.post(f"/publish-video/targets/{target_id}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["state"] == "canceled", canceled.text
+    at_slot = httpx.post(f"{stack.functions_url}/publish-tiktok", json={"target_id": target_id,
+                                                                     "seq": row["task_seq"]},
+                         headers={"X-CloudTasks-QueueName": "publish-tiktok"}, timeout=10)
+    assert at_slot.status_code == 200 and at_slot.json()["outcome"] == "not_runnable", at_slot.text
+    assert sandbox.sandbox.published_for("tiktok") == []

@@ -1,6 +1,6 @@
 """Scheduled posts: the user's time zone, the tick, editing, canceling, and times we refuse.
 
-TikTok here: it is not staged, so its first step starts at the slot (staging: test_staging.py)."""
+TikTok here, with staging off, so its first step starts at the slot (staging: test_staging.py)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def early_clock(harness: Harness) -> Harness:
 
 
 @pytest.fixture(autouse=True)
-def facebook_starts_at_the_slot(monkeypatch):
-    """These tests are about when a post starts; Facebook's own scheduling (staging) is tested in test_staging."""
+def facebook_and_tiktok_start_at_the_slot(monkeypatch):
+    """These tests are about when a post starts; staging ahead of the slot is tested in test_staging."""
     monkeypatch.setenv("FACEBOOK_STAGE_LEAD_MINUTES", "0")
+    monkeypatch.setenv("TIKTOK_STAGE_LEAD_MINUTES", "0")
 
 def test_new_york_morning_publishes_at_14_utc_and_not_before(early_clock: Harness, user_a, vertical_video) -> None:
     harness = early_clock

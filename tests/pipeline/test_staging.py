@@ -548,3 +548,244 @@ def test_an_edit_whose_update_waits_for_a_reconnect_past_the_old_slot_ends_publi
     assert final["platform_post_id"] == video_id
     assert youtube_sandbox.live_at(harness.sandbox.sandbox, video_id) == SLOT.timestamp()
     assert len(harness.published("youtube")) == 1
+
+
+@pytest.fixture(scope="module")
+def mpeg4_video(media_dir):
+    """MPEG-4 Part 2 video: TikTok refuses the codec, so it gets a converted copy before its upload."""
+    from shared.media.samples import make_video
+
+    return make_video(media_dir / "staging-mpeg4.mp4", seconds=4, width=540, height=960, video_codec="mpeg4")
+
+
+TIKTOK_CREATOR_INFO = "POST /tiktok/v2/post/publish/creator_info/query/"
+TIKTOK_INIT = "POST /tiktok/v2/post/publish/video/init/"
+
+
+def _tiktok_converted_copy(harness: Harness, target_id: str) -> dict | None:
+    from shared.media.renditions import conversion_kind
+
+    with harness.db.service() as conn:
+        return conn.execute(
+            "select r.storage_path, r.created_at from video_renditions r join posts p on p.video_id = r.video_id "
+            "join publish_targets t on t.post_id = p.id where t.id = %s and r.kind = %s",
+            (target_id, conversion_kind("tiktok"))).fetchone()
+
+
+def test_tiktok_direct_is_converted_and_checked_ahead_and_only_uploads_at_the_slot(
+    staged: Harness, user_a, mpeg4_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, mpeg4_video, "tiktok")
+    assert harness.target(target_id)["next_attempt_at"] == SLOT - LEAD
+    assert _tiktok_converted_copy(harness, target_id) is None
+    requests_before = len(harness.adapter_requests)
+
+    _stage(harness, target_id)
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["staged"] is True and waiting["step_data"]["step"] == "init"
+    assert waiting["step_data"]["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert waiting["next_attempt_at"] == SLOT
+    # The converted copy exists before the slot; TikTok was asked about the creator, and nothing was sent.
+    assert _tiktok_converted_copy(harness, target_id) is not None
+    staging_calls = harness.adapter_requests[requests_before:]
+    assert TIKTOK_CREATOR_INFO in staging_calls and TIKTOK_INIT not in staging_calls
+    assert harness.published("tiktok") == []
+
+    at_slot = len(harness.adapter_requests)
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] >= SLOT
+    # At the slot the upload starts at once: no creator_info, and the copy made ahead is the one sent.
+    assert harness.adapter_requests[at_slot] == TIKTOK_INIT
+    assert TIKTOK_CREATOR_INFO not in harness.adapter_requests[at_slot:]
+    with harness.db.service() as conn:
+        copies = conn.execute(
+            "select count(*) as n from video_renditions r join posts p on p.video_id = r.video_id "
+            "join publish_targets t on t.post_id = p.id where t.id = %s and r.kind like 'converted%%'",
+            (target_id,)).fetchone()
+    assert copies["n"] == 1
+    (entry,) = harness.published("tiktok")
+    assert entry["caption"].startswith("Spring sale")
+
+
+def test_tiktok_expired_token_found_while_staging_is_told_before_the_slot_and_still_meets_it(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    answer = publish(harness, user_a, vertical_video, ["tiktok"], publish_at=SLOT.strftime("%Y-%m-%dT%H:%M"),
+                     timezone="UTC", before=lambda: harness.fault("tiktok", "creator_info", "expired_token"))
+    target_id = str(answer["by_platform"]["tiktok"])
+    _stage(harness, target_id)
+
+    parked = harness.target(target_id)
+    assert parked["state"] == "needs_reconnect"
+    assert parked["user_message"] == ("Your TikTok connection expired. Reconnect TikTok before 08:30 so your "
+                                      "video goes out on time.")
+    assert harness.published("tiktok") == []
+
+    harness.clock.now = SLOT - timedelta(minutes=20)
+    account = harness.account_id(str(parked["connection_id"]))
+    harness.connect(user_a, "tiktok", sandbox_account=account)
+    harness.run(until=SLOT - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["step_data"]["staged"] is True
+    assert harness.published("tiktok") == []
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= SLOT
+    assert len(harness.published("tiktok")) == 1
+
+
+def test_cancel_after_staging_tiktok_only_drops_the_staged_state(staged: Harness, user_a, vertical_video) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "tiktok")
+    _stage(harness, target_id)
+    assert harness.target(target_id)["step_data"]["staged"] is True
+    before = len(harness.adapter_requests)
+
+    view = cancel_target(harness.rt, as_user(user_a), target_id)
+    assert view["state"] == "canceled"
+    harness.clock.now = SLOT + timedelta(minutes=5)
+    harness.tick()
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None
+    assert "unstage" not in final["step_data"]
+    assert harness.adapter_requests[before:] == []          # nothing was on TikTok to remove
+    assert harness.published("tiktok") == []
+
+
+def test_editing_a_staged_tiktok_post_checks_again_and_uploads_once_at_the_new_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id = _schedule(harness, user_a, vertical_video, "tiktok")
+    _stage(harness, target_id)
+    later = SLOT + timedelta(hours=2)
+
+    view = edit_target(harness.rt, as_user(user_a), target_id,
+                       TargetEdit(publish_at=later.replace(tzinfo=None), timezone="UTC", caption="new words"))
+    assert view["state"] == "scheduled" and view["scheduled_at"] == later
+    edited = harness.target(target_id)
+    assert "staged" not in edited["step_data"] and edited["next_attempt_at"] == later - LEAD
+
+    harness.run(until=later - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled", (waiting["state"], waiting["user_message"])
+    assert waiting["step_data"]["staged"] is True and waiting["next_attempt_at"] == later
+    assert waiting["step_data"]["post_info"]["title"].startswith("new words")
+    assert harness.published("tiktok") == []                 # nothing at the old slot
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= later
+    (entry,) = harness.published("tiktok")
+    assert entry["caption"].startswith("new words")
+
+
+def _schedule_youtube_without_force_ssl(harness: Harness, user: dict[str, str], video) -> tuple[str, str]:
+    """A YouTube connection granted upload and read but not youtube.force-ssl (connected before we asked
+    for it, or the user unticked it on Google's consent screen)."""
+    connection_id = harness.connect(user, "youtube", sandbox_unticked="youtube.force-ssl")
+    assert not any(s.endswith("youtube.force-ssl") for s in harness.connection(connection_id)["scopes"])
+    answer = harness.publish(user, video_id=harness.video(user, video), caption="Spring sale starts today!",
+                             targets=[{"platform": "youtube", "title": "Spring sale"}],
+                             publish_at=SLOT.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    return str(answer["targets"][0]["target_id"]), connection_id
+
+
+NOT_STAGED_MESSAGE = ("This video starts uploading to YouTube Shorts at its scheduled time, so it may go live a few "
+                      "minutes later. Reconnect YouTube Shorts once, and your scheduled posts will go live exactly "
+                      "on time.")
+
+
+def test_youtube_without_force_ssl_is_not_staged_and_a_cancel_needs_nothing_on_youtube(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id, connection_id = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    second = harness.publish(user_a, video_id=harness.video(user_a, vertical_video), caption="Another one",
+                             targets=[{"platform": "youtube", "title": "Another"}],
+                             publish_at=SLOT.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    second_id = str(second["targets"][0]["target_id"])
+    before = len(harness.adapter_requests)
+    harness.run(until=SLOT - timedelta(seconds=30))
+
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and "staged" not in waiting["step_data"]
+    assert waiting["next_attempt_at"] == SLOT
+    assert waiting["user_message"] == NOT_STAGED_MESSAGE
+    assert harness.target(second_id)["user_message"] == NOT_STAGED_MESSAGE
+    # One mail for the connection, however many of its posts wait for their slot.
+    with harness.db.service() as conn:
+        mails = conn.execute("select subject, body from notifications where dedupe_key = %s",
+                             (f"reconnect_for_exact_time:{connection_id}",)).fetchall()
+    assert [m["subject"] for m in mails] == ["Reconnect YouTube Shorts so scheduled videos go live exactly on time"]
+    assert "/connections" in mails[0]["body"]
+    sb = harness.sandbox.sandbox
+    assert sb.store("youtube").get("videos", {}) == {}             # nothing uploaded ahead
+    assert harness.adapter_requests[before:] == []
+
+    view = cancel_target(harness.rt, as_user(user_a), target_id)
+    assert view["state"] == "canceled"
+    cancel_target(harness.rt, as_user(user_a), second_id)
+    harness.clock.now = SLOT + timedelta(minutes=5)
+    harness.tick()
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "canceled" and final["next_attempt_at"] is None
+    assert sb.store("youtube").get("videos", {}) == {} and harness.published("youtube") == []
+    assert harness.adapter_requests[before:] == []
+
+
+def test_youtube_without_force_ssl_uploads_at_the_slot_and_a_reconnect_stages_the_next_post(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id, connection_id = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    harness.run(until=SLOT - timedelta(seconds=30))
+    assert harness.target(target_id)["next_attempt_at"] == SLOT
+
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published", (final["state"], final["user_message"])
+    assert final["published_at"] >= SLOT and final["user_message"] is None
+    video = harness.sandbox.sandbox.store("youtube")["videos"][final["platform_post_id"]]
+    assert video["status"]["privacyStatus"] == "public" and "publishAt" not in video["status"]
+    assert len(harness.published("youtube")) == 1
+
+    # Reconnected with the scope: the next scheduled post is staged ahead again.
+    harness.clock.now = SLOT + timedelta(hours=1)
+    account = harness.account_id(connection_id)
+    harness.connect(user_a, "youtube", sandbox_account=account)
+    later = SLOT + timedelta(hours=3)
+    answer = harness.publish(user_a, video_id=harness.video(user_a, vertical_video), caption="Next one",
+                             targets=[{"platform": "youtube", "title": "Next"}],
+                             publish_at=later.strftime("%Y-%m-%dT%H:%M"), timezone="UTC")
+    next_id = str(answer["targets"][0]["target_id"])
+    harness.run(until=later - timedelta(seconds=30))
+    waiting = harness.target(next_id)
+    assert waiting["step_data"]["staged"] is True and waiting["user_message"] is None
+
+
+def test_youtube_without_force_ssl_requeued_by_the_tick_still_waits_for_the_slot(
+    staged: Harness, user_a, vertical_video
+) -> None:
+    harness = staged
+    target_id, _ = _schedule_youtube_without_force_ssl(harness, user_a, vertical_video)
+    # Its lead-time task never ran: the tick re-queues it once overdue (a new task number).
+    harness.clock.now = SLOT - LEAD + timedelta(minutes=5)
+    assert target_id in harness.tick()
+    assert harness.target(target_id)["state"] == "queued"
+
+    harness.run(until=SLOT - timedelta(seconds=30))
+    waiting = harness.target(target_id)
+    assert waiting["state"] == "scheduled" and waiting["next_attempt_at"] == SLOT
+    assert waiting["user_message"] == NOT_STAGED_MESSAGE
+    assert harness.sandbox.sandbox.store("youtube").get("videos", {}) == {}
+    harness.run()
+    final = harness.target(target_id)
+    assert final["state"] == "published" and final["published_at"] >= SLOT

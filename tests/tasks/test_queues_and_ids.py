@@ -48,6 +48,15 @@ def test_every_platform_and_the_webhooks_have_a_valid_queue_and_nothing_else_doe
     assert specs["publish-tiktok"].dispatch_deadline_s == 1800
 
 
+def test_publish_queues_dispatch_at_cloud_tasks_maximum_unless_the_platform_caps_the_project():
+    specs = queue_specs()
+    assert DEFAULT_DISPATCHES_PER_SECOND == 500
+    for key in ("tiktok", "instagram", "youtube", "facebook"):
+        assert specs[f"publish-{key}"].max_dispatches_per_second == 500
+    # Blotato's API key allows a few posts a minute for the whole project: its queue stays at that rate.
+    assert specs["publish-blotato"].max_dispatches_per_second < 1
+
+
 def test_registered_adapters_get_queues_and_unknown_publish_queues_get_defaults():
     assert queue_spec("publish-youtube").name == "publish-youtube"
     assert queue_spec("publish-newplatform").max_dispatches_per_second == DEFAULT_DISPATCHES_PER_SECOND

@@ -10,6 +10,18 @@ Steps
                 chunk is what makes TikTok publish.
   check_status  read-only: status/fetch until PUBLISH_COMPLETE, SEND_TO_USER_INBOX or FAILED.
 
+Staged ahead of a scheduled slot (shared/publishing/staging.py): TikTok's Content Posting API has
+no scheduled publish (video/init takes no publish time, and the last chunk makes TikTok publish at
+once: https://developers.tiktok.com/doc/content-posting-api-reference-direct-post), so nothing
+goes to TikTok before the slot. What can fail ahead runs `stage_lead()` before it: the pipeline
+refreshes the token and makes TikTok's converted copy of the video (the job's media), and
+`creator_info` checks the creator may post and the chosen audience and duration (a Direct Post
+starts with the creator_info query, whose latest answer decides the privacy options:
+https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info). `init` is the
+slot step: the upload starts at the slot. An audience the creator no longer offers by then is
+still refused by init itself (`privacy_level_option_mismatch`). Nothing is on TikTok while it waits, so a cancel or an
+edit only drops the staged step data (no `unstage_step`), and an edit stages again from creator_info.
+
 Reconciling `init` when its answer never arrived: TikTok has no listing of in-flight
 publishes, and without the answer we have no publish_id to ask about. For FILE_UPLOAD
 that is harmless: an init only opens an upload slot, and TikTok publishes nothing until
@@ -155,6 +167,9 @@ class TikTokAdapter(PlatformAdapter):
         "check_status": Step("check_status", irreversible=False, phase="processing", may_be_live=True),
     }
     first_step = "creator_info"
+    # Staged: creator_info (and the token refresh and the converted copy the job needs) ahead; the
+    # upload starts at the slot (see the module docstring).
+    slot_step = "init"
     settings_class = TikTokSettings
     settings: TikTokSettings
 

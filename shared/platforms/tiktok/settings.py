@@ -50,3 +50,6 @@ class TikTokSettings(BaseSettings):
     max_video_seconds: float = Field(default=600.0, gt=0)
     min_video_seconds: float = Field(default=1.0, ge=0)
     caption_max_utf16: int = Field(default=2200, gt=0)
+    # A scheduled post is converted for TikTok and checked (token, creator_info) this long before its
+    # slot; its upload starts at the slot (TikTok's API cannot schedule). 0: everything at the slot.
+    stage_lead_minutes: float = Field(default=60.0, ge=0)

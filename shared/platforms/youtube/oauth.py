@@ -23,6 +23,13 @@ from shared.platforms.oauth import (
 from shared.platforms.youtube import errors
 from shared.platforms.youtube.settings import YouTubeSettings
 
+# videos.delete and videos.update accept any of these (youtube.upload is not among them):
+# https://developers.google.com/youtube/v3/docs/videos/delete#auth,
+# https://developers.google.com/youtube/v3/docs/videos/update#auth
+FORCE_SSL_SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
+EDIT_VIDEO_SCOPES = ("https://www.googleapis.com/auth/youtube", FORCE_SSL_SCOPE,
+                     "https://www.googleapis.com/auth/youtubepartner")
+
 NO_CHANNEL = (
     "This Google account has no YouTube channel yet, so there is nowhere to publish. "
     "Create one at https://www.youtube.com/create_channel, then connect again."
@@ -44,7 +51,7 @@ class YouTubeOAuth(OAuthProvider):
         # videos.delete: a scheduled Short staged on the channel (private, with publishAt) is
         # deleted when the user cancels it; youtube.upload does not allow that.
         # https://developers.google.com/youtube/v3/docs/videos/delete#auth
-        "https://www.googleapis.com/auth/youtube.force-ssl",
+        FORCE_SSL_SCOPE,
     )
     USES_PKCE = True
     EXTRA_AUTH_PARAMS: ClassVar[Mapping[str, str]] = {

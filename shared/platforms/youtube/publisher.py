@@ -46,6 +46,7 @@ from shared.platforms.base import (
 )
 from shared.platforms.errors import PermanentError, PlatformError, TransientError
 from shared.platforms.youtube import errors, metadata
+from shared.platforms.youtube.oauth import EDIT_VIDEO_SCOPES
 from shared.platforms.youtube.resumable import ResumableUpload, SessionGone, redacted
 from shared.platforms.youtube.settings import YouTubeSettings
 
@@ -143,6 +144,9 @@ class YouTubeAdapter(PlatformAdapter):
     slot_step = "confirm_live"
     unstage_step = "delete_staged"
     restage_step = "update_staged"
+    # A connection made before we asked for youtube.force-ssl can upload but not delete or update a
+    # video, so a staged private video could not follow a cancel or an edit: it starts at the slot.
+    undo_scopes = EDIT_VIDEO_SCOPES
     settings_class = YouTubeSettings
     settings: YouTubeSettings
 
