@@ -193,7 +193,7 @@ def tick_part() -> dict[str, Any]:
             conn.execute("vacuum analyze publish_targets")
         db = Database(url, min_size=1, max_size=4)
         queue = CountingQueue()
-        rt = Runtime(db=db, queue=queue, credentials=None, media=None, adapter_for=None,  # type: ignore[arg-type]
+        rt = Runtime(db=db, queue=queue, credentials=None, media=None, adapter_for=None, frontend_url="",  # type: ignore[arg-type]
                      worker_url=lambda platform: f"http://worker/{platform}", connection_expired=None)  # type: ignore[arg-type]
         try:
             started = time.perf_counter()

@@ -145,7 +145,7 @@ def run() -> str:
             rows, table_mb, index_mb = sizes
             in_index = counted[0]
         db = Database(url, min_size=1, max_size=2)
-        rt = Runtime(db=db, queue=None, credentials=None, media=None, adapter_for=None,  # type: ignore[arg-type]
+        rt = Runtime(db=db, queue=None, credentials=None, media=None, adapter_for=None, frontend_url="",  # type: ignore[arg-type]
                      worker_url=None, connection_expired=None)  # type: ignore[arg-type]
         try:
             plan = _explain(db, rt, now)

@@ -69,6 +69,7 @@ def build_runtime(app: Parts, **overrides: Any) -> Runtime:
             target, db=app.database, storage=app.storage, video=video, renditions=renditions, say=say),
         "adapter_for": lambda key: adapter_class(key)(),
         "worker_url": lambda platform: worker_url(base_url, platform),
+        "frontend_url": app.settings.frontend_url,
         "connection_expired": lambda conn, connection_id, reason: mark_expired(conn, connection_id, reason),
         "convert_for": lambda target: convert_for_target(target, db=app.database, storage=app.storage),
         "best_times": resolve_best_times,

@@ -144,7 +144,7 @@ def connection_expired(*, platform: str, account: str, frontend_url: str) -> tup
     )
 
 
-def reconnect_for_exact_time(*, platform: str, account: str, frontend_url: str | None = None) -> tuple[str, str]:
+def reconnect_for_exact_time(*, platform: str, account: str, frontend_url: str) -> tuple[str, str]:
     name = platform_name(platform)
     return (
         f"Reconnect {name} so scheduled videos go live exactly on time",

@@ -84,6 +84,8 @@ class Runtime:
     worker_url: Callable[[str], str]
     # a connection's token was refused by the platform: mark it expired (EC-3)
     connection_expired: Callable[[Conn, str, str], None]
+    # where the links in the pipeline's own mails point (FRONTEND_URL)
+    frontend_url: str
     # a video the platform refused but that can be converted (EC-2): True when a rendition now exists
     convert_for: Callable[[dict[str, Any]], bool] = lambda target: False
     # mail the user about a scheduled post's final outcome (US-1.3)

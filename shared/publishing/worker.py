@@ -361,13 +361,13 @@ def _hold_for_slot(rt: Runtime, conn: Conn, target: dict[str, Any], now: datetim
     row = targets.hold_for_slot(conn, str(target["id"]), source=target["state"], slot=slot, message=message)
     if row is None:
         return Result(Refusal.NOT_RUNNABLE)
-    _mail_reconnect_hint(conn, target)
+    _mail_reconnect_hint(conn, target, rt.frontend_url)
     rt.enqueue(str(target["id"]), target["platform"], row["task_seq"], (slot - now).total_seconds())
     log.info("starts at the slot: the connection cannot undo a staged post", slot=slot.isoformat())
     return Result(Outcome.AT_SLOT, State.SCHEDULED)
 
 
-def _mail_reconnect_hint(conn: Conn, target: dict[str, Any]) -> None:
+def _mail_reconnect_hint(conn: Conn, target: dict[str, Any], frontend_url: str) -> None:
     """Once per connection, by mail: reconnecting makes its scheduled posts go live exactly on time."""
     # Imported here: only this rare path mails from the worker.
     from shared.notify import templates
@@ -375,7 +375,8 @@ def _mail_reconnect_hint(conn: Conn, target: dict[str, Any]) -> None:
 
     kind = templates.RECONNECT_FOR_EXACT_TIME
     subject, body = templates.reconnect_for_exact_time(
-        platform=target["platform"], account=str(target["username"] or target["platform_account_id"]))
+        platform=target["platform"], account=str(target["username"] or target["platform_account_id"]),
+        frontend_url=frontend_url)
     queue_email(conn, user_id=str(target["user_id"]), kind=kind, subject=subject, body=body,
                 dedupe_key=templates.dedupe_key(kind, target["connection_id"]))
 

@@ -32,7 +32,7 @@ def test_one_tick_enqueues_every_due_target_of_a_spike(db, park_leftover_targets
     slot = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)   # later than anything else in the session
     _spike(db, user, slot)
     queue = InlineQueue(lambda url, payload: None, clock=lambda: slot)
-    rt = Runtime(db=db, queue=queue, credentials=None, media=None, adapter_for=None,  # type: ignore[arg-type]
+    rt = Runtime(db=db, queue=queue, credentials=None, media=None, adapter_for=None, frontend_url="",  # type: ignore[arg-type]
                  worker_url=lambda platform: f"http://worker/{platform}", connection_expired=None)  # type: ignore[arg-type]
 
     # Their slot tasks were lost: the safety net claims them once overdue by the stale limit.
