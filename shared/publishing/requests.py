@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from uuid import UUID
@@ -150,6 +151,14 @@ def _targets_adapter() -> TypeAdapter[Any]:
     return registry().derived(("publish targets", tuple(registry())), _union_of_targets)
 
 
+def _validate_targets(value: Any, info: core_schema.ValidationInfo) -> Any:
+    # A request body is read from JSON strictly (shared/http.py): a 0 is not a boolean there. The
+    # union is validated in the same mode, as JSON, since the outer strictness does not reach it.
+    if info.mode == "json":
+        return _targets_adapter().validate_json(json.dumps(value), strict=True)
+    return _targets_adapter().validate_python(value)
+
+
 class _RegisteredTarget:
     """A target of any platform registered when a request is read, not when this module was imported.
 
@@ -163,7 +172,7 @@ class _RegisteredTarget:
         return target_models()
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(lambda value: _targets_adapter().validate_python(value))
+        return core_schema.with_info_plain_validator_function(_validate_targets)
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
                                      handler: GetJsonSchemaHandler) -> JsonSchemaValue:

@@ -59,12 +59,23 @@ def test_edit_refuses_fields_it_does_not_take(client: StackClient, video_id) -> 
     ({"platform": "instagram", "options": {"cover_offset_seconds": -1}},
      "targets.0.options.cover_offset_seconds"),
     ({"platform": "facebook", "options": {"pull_form_url": True}}, "targets.0.options.pull_form_url"),
+    # Read strictly like every other body: a number is not a yes or no.
+    ({"platform": "blotato", "options": {"upload_media_first": 0}}, "targets.0.options.upload_media_first"),
+    ({"platform": "youtube", "options": {"made_for_kids": 1}}, "targets.0.options.made_for_kids"),
 ])
 def test_options_are_checked_when_the_post_is_created(client: StackClient, video_id, target, field) -> None:
     answer = client.api.post("/publish-video", json={"video_id": video_id, "publish_at": _later(),
                                                      "targets": [target]})
     assert answer.status_code == 422, answer.text
     assert field in {p["field"] for p in error_of(answer)["detail"]}
+
+
+def test_bulk_targets_are_read_as_strictly_as_one_post(client: StackClient, video_id) -> None:
+    answer = client.api.post("/publish-video/bulk", json={
+        "items": [{"video_id": video_id}], "publish_at": _later(),
+        "targets": [{"platform": "blotato", "options": {"upload_media_first": 0}}]})
+    assert answer.status_code == 422, answer.text
+    assert "targets.0.options.upload_media_first" in {p["field"] for p in error_of(answer)["detail"]}
 
 
 def test_edit_is_checked_like_create_options_and_youtube_tags(client: StackClient, video_id) -> None:
