@@ -7,9 +7,10 @@ import importlib
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from shared.api.dispatch import AnswerMismatch, answer, dispatch
-from shared.api.routes import ROUTES, find_route
+from shared.api.routes import ROUTES, ModelRef, find_route
 from shared.connections.errors import (
     AccountNotEligible,
     ChooseAccount,
@@ -43,6 +44,23 @@ def test_every_function_of_the_table_serves_exactly_its_routes(function):
     """dispatch() refuses at import a missing handler or one the table does not declare; importing proves both."""
     module = importlib.import_module(f"functions.{function.replace('-', '_')}")
     assert callable(getattr(module, function.replace("-", "_")))
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_every_model_the_table_names_exists(route):
+    """The table names its models lazily (cold start): a misspelt name must fail here, not on a request."""
+    for ref in route.model_refs():
+        assert issubclass(ref.load(), BaseModel), ref
+        assert ref.name == ref.load().__name__, ref  # the name the document shows is the name written here
+
+
+def test_a_misspelt_model_in_the_table_is_an_error_that_names_it():
+    with pytest.raises(LookupError, match="shared.responses.Helth"):
+        ModelRef("shared.responses", "Helth").load()
+    with pytest.raises(LookupError, match="not a pydantic model"):
+        ModelRef("shared.api.routes", "ROUTES").load()
+    with pytest.raises(ModuleNotFoundError):
+        ModelRef("shared.no_such_module", "Health").load()
 
 
 def test_a_handler_the_table_does_not_know_or_a_missing_one_stops_the_function():
