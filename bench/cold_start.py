@@ -1,6 +1,7 @@
 """Cold start per function: import time, CPU time and RSS of `import functions.<name>` in a fresh process.
 
     .venv/bin/python -m bench cold_start
+    COLD_START_BEFORE=<commit> .venv/bin/python -m bench cold_start   # and that commit's tree beside it
 
 Each function module is imported in several fresh interpreters (what a new Cloud
 Functions instance does before its first request). Reported per function: the wall
@@ -10,6 +11,10 @@ many modules it loaded, and which of the heavy libraries below it loaded: a
 regression (a module-level import of PyAV, yake, a platform package, ...) shows as
 a new name in that column even when the machine is too busy for the times to tell.
 Goals (issue 18): every function under 250 ms of CPU and 64 MB.
+
+With COLD_START_BEFORE, the named commit's tree (git archive into a temporary folder,
+same interpreter and packages) is measured too, its runs alternating with this tree's,
+so both columns see the same machine load.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
@@ -73,12 +80,14 @@ class Import:
     heavy: tuple[str, ...]
 
 
-def measure(module: str, runs: int = RUNS) -> Import:
-    samples = []
-    for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", _PROBE, module, json.dumps(list(HEAVY))], cwd=ROOT,
-                              capture_output=True, text=True, check=True)
-        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+def _sample(module: str, root: Path) -> dict[str, Any]:
+    """One import in a fresh interpreter started in `root` (its `shared/` and `functions/` come first on the path)."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, module, json.dumps(list(HEAVY))], cwd=root,
+                          capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _summary(samples: list[dict[str, Any]]) -> Import:
     return Import(wall_ms=statistics.median(s["wall"] for s in samples) * 1000,
                   cpu_ms=statistics.median(s["cpu"] for s in samples) * 1000,
                   rss_mb=statistics.median(s["rss_mb"] for s in samples),
@@ -86,27 +95,67 @@ def measure(module: str, runs: int = RUNS) -> Import:
                   heavy=tuple(HEAVY[name] for name in samples[-1]["heavy"]))
 
 
+def measure(module: str, runs: int = RUNS) -> Import:
+    return _summary([_sample(module, ROOT) for _ in range(runs)])
+
+
+def measure_beside(module: str, before: Path, runs: int = RUNS) -> tuple[Import, Import]:
+    """The import in the `before` tree and in this one, runs alternating: (before, now)."""
+    then, now = [], []
+    for _ in range(runs):
+        then.append(_sample(module, before))
+        now.append(_sample(module, ROOT))
+    return _summary(then), _summary(now)
+
+
+def _tree_at(commit: str, folder: Path) -> Path:
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    # Bytecode written ahead, as in this tree: the first import must not be the one that compiles.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder / "shared"), str(folder / "functions")],
+                   check=True)
+    return folder
+
+
 def _load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+def _row(module: str, found: Import, before: Import | None) -> str:
+    then = f"{before.cpu_ms:.0f} / {before.rss_mb:.1f} / {before.modules} | " if before else ""
+    return (f"| `{module}` | {then}{found.wall_ms:.0f} | {found.cpu_ms:.0f} | {found.rss_mb:.1f} | {found.modules} "
+            f"| {', '.join(found.heavy) or '-'} | {'yes' if found.cpu_ms < GOAL_MS else 'no'} "
+            f"| {'yes' if found.rss_mb < GOAL_MB else 'no'} |")
+
+
 def run() -> str:
+    before_commit = os.environ.get("COLD_START_BEFORE", "").strip()
+    with tempfile.TemporaryDirectory(prefix="cold-start-before-") as folder:
+        before_tree = _tree_at(before_commit, Path(folder)) if before_commit else None
+        return _report(before_commit, before_tree)
+
+
+def _report(before_commit: str, before_tree: Path | None) -> str:
     load_before = _load()
     baseline = measure("json")  # the interpreter alone (json is imported by the probe anyway)
     framework = measure("functions_framework")
     rows = []
     for module in function_modules():
-        found = measure(module)
-        rows.append(
-            f"| `{module}` | {found.wall_ms:.0f} | {found.cpu_ms:.0f} | {found.rss_mb:.1f} | {found.modules} "
-            f"| {', '.join(found.heavy) or '-'} | {'yes' if found.cpu_ms < GOAL_MS else 'no'} "
-            f"| {'yes' if found.rss_mb < GOAL_MB else 'no'} |"
-        )
+        if before_tree is None:
+            rows.append(_row(module, measure(module), None))
+        else:
+            then, now = measure_beside(module, before_tree)
+            rows.append(_row(module, now, then))
+    before_head = f"Before ({before_commit}): CPU ms / MB / modules | " if before_commit else ""
+    before_rule = "---|" if before_commit else ""
+    command = f"COLD_START_BEFORE={before_commit} " if before_commit else ""
+    beside = (f" The before column is commit {before_commit}'s tree, its runs alternating with this tree's."
+              if before_commit else "")
     return "\n".join([
         "## Cold start per function",
         "",
-        "Command: `.venv/bin/python -m bench cold_start`. Each `functions/<name>.py` imported in "
-        f"{RUNS} fresh interpreters; medians. Wall time is noisy on a shared machine; CPU time (user + sys of "
+        f"Command: `{command}.venv/bin/python -m bench cold_start`. Each `functions/<name>.py` imported in "
+        f"{RUNS} fresh interpreters; medians.{beside} Wall time is noisy on a shared machine; CPU time (user + sys of "
         "the import) is the steadier figure and the one the goal is judged on. Goals: < 250 ms CPU and "
         f"< 64 MB RSS per function. Machine: {os.cpu_count()} CPU(s), load average {load_before} at the start and "
         f"{_load()} at the end.",
@@ -116,9 +165,9 @@ def run() -> str:
         f"pays it, and it counts towards the goal): {framework.cpu_ms:.0f} ms CPU, {framework.wall_ms:.0f} ms wall, "
         f"{framework.rss_mb:.1f} MB, {framework.modules} modules.",
         "",
-        "| Function | Import wall (ms) | Import CPU (ms) | RSS after import (MB) | Modules loaded "
+        f"| Function | {before_head}Import wall (ms) | Import CPU (ms) | RSS after import (MB) | Modules loaded "
         "| Heavy libraries loaded at import | < 250 ms CPU | < 64 MB |",
-        "|---|---:|---:|---:|---:|---|---|---|",
+        f"|---|{before_rule}---:|---:|---:|---:|---|---|---|",
         *rows,
     ])
 
