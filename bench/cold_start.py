@@ -169,6 +169,17 @@ def _report(before_commit: str, before_tree: Path | None) -> str:
         "| Heavy libraries loaded at import | < 250 ms CPU | < 64 MB |",
         f"|---|{before_rule}---:|---:|---:|---:|---|---|---|",
         *rows,
+        "",
+        "What every function pays: `functions_framework` (above), pydantic and pydantic-settings (the settings "
+        "classes are built at import) and structlog. The route table names its models by reference "
+        "(`shared/api/routes.py`), so a function no longer builds every route's request and response models at "
+        "import: it imports its own routes' models when a request first uses them (that cost moved to the first "
+        "request of the route, e.g. `/health` loads `shared/responses.py` when it first answers). Loaded only "
+        "when a request needs them: PyAV and Pillow (probe, convert, covers, posters), yake with numpy (the "
+        "local caption writer), google-genai (Gemini), the Cloud Tasks client. What the other functions still "
+        "load at import, from the services their handlers call (the column above): psycopg, httpx, the five "
+        "platform packages (the registry), the publish request models (one model per platform) and the "
+        "response models (`shared/responses.py`, one module).",
     ])
 
 
