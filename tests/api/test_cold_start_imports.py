@@ -63,3 +63,8 @@ def test_a_model_is_imported_when_its_route_first_answers():
     )
     done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["shared.responses", "Health", "200"]
+
+
+def test_the_operator_function_loads_no_jwt_library_at_import():
+    """Called with the service-role key itself it never needs PyJWT (and cryptography, ~9 MB of RSS)."""
+    assert sorted(loaded_by("ops") & {"jwt", "cryptography"}) == []
