@@ -62,11 +62,11 @@ class Call:
 
     def body(self, model: type[M]) -> M:
         """The JSON body as the route's body model (validated when first asked for, so a handler orders its checks)."""
-        assert model is self.route.body, f"{self.route.key} takes {self.route.body}, not {model}"
+        assert model is self.route.body_model(), f"{self.route.key} takes {self.route.body}, not {model}"
         return self._parse("body", lambda: json_body(self.request, model))  # type: ignore[return-value]
 
     def query(self, model: type[M]) -> M:
-        assert model is self.route.query, f"{self.route.key} takes {self.route.query}, not {model}"
+        assert model is self.route.query_model(), f"{self.route.key} takes {self.route.query}, not {model}"
         return self._parse("query", lambda: query_args(self.request, model))  # type: ignore[return-value]
 
     def _parse(self, part: str, parse: Callable[[], BaseModel]) -> BaseModel:
@@ -108,7 +108,7 @@ def answer(route: Route, result: Any) -> Any:
         status = route.success
     if status not in route.responses:
         raise AnswerMismatch(f"{route.key} answered {status}, which the route table does not declare")
-    model = route.responses[status]
+    model = route.response_model(status)
     if model is None or type(result) in built_as(model):
         return result, status
     # The service builds the route's model itself, so the document and the wire cannot drift apart.

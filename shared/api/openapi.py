@@ -11,9 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.api.routes import ROUTES, Route
+from shared.api.routes import ROUTES, ExamplePlatform, Route, r
 from shared.platforms.registry import registry
-from shared.responses import ErrorBody
 
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "supabaseJwt"
@@ -55,8 +54,8 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         schema = {"type": "string", "enum": oauth_platforms()} if name == "platform" \
             else {"type": "string", "format": "uuid"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    if route.query is not None:
-        query = route.query.model_json_schema(by_alias=True, ref_template=REF)
+    if (query_model := route.query_model()) is not None:
+        query = query_model.model_json_schema(by_alias=True, ref_template=REF)
         for name, schema in query["properties"].items():
             schema = _without_null(schema)
             params.append({"name": name, "in": "query", "required": name in query.get("required", []),
@@ -74,24 +73,25 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     if params := _parameters(route):
         operation["parameters"] = params
     content: dict[str, Any] = {}
-    if route.body is not None:
-        content["application/json"] = {"schema": schemas.ref(route.body, "validation")}
+    if (body := route.body_model()) is not None:
+        content["application/json"] = {"schema": schemas.ref(body, "validation")}
     for content_type in route.raw_body:
         content[content_type] = {"schema": {"type": "string", "contentMediaType": content_type}}
     if content:
         operation["requestBody"] = {"required": route.body is None, "content": content}
     responses: dict[str, Any] = {}
-    for status, model in sorted(route.responses.items()):
+    for status in sorted(route.responses):
+        model = route.response_model(status)
         answer: dict[str, Any] = {"description": "Redirect" if model is None else model.__doc__ or "OK"}
         if model is not None:
             answer["description"] = (model.__doc__ or model.__name__).strip().splitlines()[0]
             answer["content"] = {"application/json": {"schema": schemas.ref(model, "serialization")}}
             if route.links and 200 <= status < 300:
-                answer["links"] = route.links
+                answer["links"] = _with_example_platform(route.links)
             for content_type in route.text_answers:
                 answer["content"][content_type] = {"schema": {"type": "string"}}
         responses[str(status)] = answer
-    error = {"content": {"application/json": {"schema": schemas.ref(ErrorBody, "serialization")}}}
+    error = {"content": {"application/json": {"schema": schemas.ref(r.ErrorBody.load(), "serialization")}}}
     responses["4XX"] = {"description": "The request can't be done as asked; `message` says why, plainly", **error}
     responses["5XX"] = {"description": "A problem on our side or a platform's; try again later", **error}
     operation["responses"] = responses
@@ -134,5 +134,17 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def _with_example_platform(value: Any) -> Any:
+    """`value` with the route table's `EXAMPLE_PLATFORM` replaced by the platform it names now."""
+    if isinstance(value, ExamplePlatform):
+        return value.key()
+    if isinstance(value, dict):
+        return {key: _with_example_platform(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_example_platform(item) for item in value]
+    return value
+
+
 if __name__ == "__main__":
     print(render(generate()), end="")
+

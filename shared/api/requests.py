@@ -9,7 +9,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.errors import InvalidInput
-from shared.publishing.requests import Platform
 from shared.strict import StrictModel, UserText
 from shared.video_context import VideoContext
 
@@ -41,8 +40,11 @@ class CoverQuery(StrictModel):
                                        description="Comma-separated platforms to make covers for; empty: all")
 
     def platform_list(self) -> list[str] | None:
+        # Imported here (cold start): the publish request models build one model per platform, which the
+        # connections and OAuth functions (they use this module's other models) never need.
+        from shared.publishing.requests import PLATFORMS as known
+
         chosen = [p for p in (self.platforms or "").split(",") if p]
-        known = Platform.__args__  # type: ignore[attr-defined]
         unknown = [p for p in chosen if p not in known]
         if unknown:
             raise InvalidInput(f"Please check your request: platforms: unknown platform {unknown[0]!r}; use "

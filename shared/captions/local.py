@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-
-import yake
+from typing import TYPE_CHECKING
 
 from shared.captions import hashtags, words
 from shared.captions.limits import PlatformTarget, shorten
 from shared.captions.models import Draft, Material
 from shared.captions.phrases import DEFAULT_EMOJI, EMOJI, PHRASES, Phrases
+
+if TYPE_CHECKING:
+    import yake
 
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 SHARED_TAGS = 2   # tags every platform gets; the rest differ per platform
@@ -33,6 +35,10 @@ class NotEnoughToGoOn(ValueError):
 
 @lru_cache(maxsize=32)
 def _extractor(language: str, ngrams: int) -> yake.KeywordExtractor:
+    # Imported here (cold start): yake with numpy, networkx and segtok costs ~0.2 s and ~39 MB, paid when
+    # the local writer first runs, not by every instance of the captions function at import.
+    import yake
+
     lan = language if words.stopwords(language) else "en"
     return yake.KeywordExtractor(lan=lan, n=ngrams, top=24, dedup_lim=0.8)
 

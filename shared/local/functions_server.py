@@ -8,6 +8,7 @@ deployed URLs look, so the same clients and task URLs work locally and in produc
 from __future__ import annotations
 
 import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,30 @@ class FunctionsRequestHandler(WSGIRequestHandler):
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
         # A client that went away mid-request is not our error: no traceback in the console.
         return
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the server answers before a function sees the request (a request line or header over
+        64 KB: 414/431, a malformed request: 400), as the same JSON error body every route answers."""
+        text = _SERVER_ERRORS.get(code, "We couldn't read that request. Please check it and try again.")
+        body = json.dumps({"code": f"http_{code}", "message": text, "detail": None, "request_id": None}).encode()
+        self.close_connection = True
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            return
+
+
+_SERVER_ERRORS = {
+    414: "That web address is too long. Long text (a prompt or a description) fits in a JSON body: "
+         "add the video with POST /videos/register or /videos/import, or shorten it.",
+    431: "The request's headers are too large. Please send fewer or shorter headers.",
+}
 
 
 def create_app() -> DispatcherMiddleware:

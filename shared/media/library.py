@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from PIL import Image
 from psycopg.types.json import Jsonb
 
 from shared.db import Database
@@ -44,7 +43,9 @@ def poster_offset(duration_s: float | None) -> float:
 def make_poster(db: Database, storage: Storage, video: Mapping[str, Any], offset_s: float | None = None) -> str | None:
     """Store a JPEG of one frame next to the video (kind `poster`); None when no frame could be read."""
     # Imported here: the frame grabber (PyAV, Pillow) costs ~100 modules (~0.5 s) of cold start that the
-    # video list, detail and delete never need.
+    # video list, detail and delete never need, nor the calendar (publish-video) that reads this module's names.
+    from PIL import Image
+
     from shared.media.covers import CoverError, frame_at
 
     duration = (video.get("probe") or {}).get("duration_s")

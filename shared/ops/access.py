@@ -11,8 +11,6 @@ from __future__ import annotations
 import hmac
 import time
 
-import jwt
-
 from shared.config import load
 from shared.errors import Forbidden, Unauthenticated
 from shared.storage.settings import StorageSettings
@@ -34,6 +32,10 @@ def require_service_role(authorization: str, jwt_secret: str | None) -> None:
     if key and hmac.compare_digest(token.encode(), key.encode()):
         return
     if jwt_secret:
+        # Imported here (cold start): PyJWT loads cryptography (~50 modules, a few MB) that the ops function
+        # needs only for a signed token, not when it is called with the service-role key itself.
+        import jwt
+
         try:
             claims = jwt.decode(token, jwt_secret, algorithms=["HS256"],
                                 options={"verify_aud": False, "require": ["role"]})
@@ -46,6 +48,8 @@ def require_service_role(authorization: str, jwt_secret: str | None) -> None:
 
 def mint_service_token(secret: str, ttl_seconds: int = 300) -> str:
     """A short-lived service-role token (the local stack's stand-in for the service-role key)."""
+    import jwt  # see require_service_role
+
     now = int(time.time())
     return jwt.encode({"role": SERVICE_ROLE, "iss": "shortpub-local", "iat": now, "exp": now + ttl_seconds},
                       secret, algorithm="HS256")

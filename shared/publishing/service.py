@@ -470,6 +470,7 @@ def add_targets(rt: Runtime, user: User, post_id: str, body: AddTargets) -> tupl
         request = PublishRequest(video_id=post["video_id"], caption=post["caption"] or "",
                                  hashtags=list(post["hashtags"] or []), campaign=post["campaign"],
                                  timezone=body.timezone, publish_at=body.publish_at, targets=body.targets)
+        request = rt.best_times(rt, user, request, now)
         plans = plan_post(rt, conn, user, request, now).targets
         existing = {str(r["connection_id"]) for r in conn.execute(
             "select connection_id from publish_targets where post_id = %s and state <> %s", (post_id, State.CANCELED))}

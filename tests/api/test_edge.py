@@ -71,6 +71,16 @@ def test_413_is_answered_before_the_body_is_sent(stack: CloudStack, client: Stac
     assert "POST /videos/register" in body["message"]
 
 
+def test_an_address_too_long_for_the_server_is_the_json_414(stack: CloudStack) -> None:
+    # The context of a raw upload rides the query; 4,000 characters percent-encoded pass 64 KB.
+    query = "%F0%9F%98%80" * 6000
+    _, answer = raw_request(stack.functions_url, f"POST /videos?prompt={query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, body = _status_and_body(answer)
+    assert status == 414
+    assert b"\r\nContent-Type: application/json\r\n" in answer
+    assert set(body) == {"code", "message", "detail", "request_id"} and "POST /videos/register" in body["message"]
+
+
 def test_cors_allows_the_dev_servers_and_answers_preflight_everywhere(stack: CloudStack) -> None:
     import httpx
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.api.dispatch import AnswerMismatch, answer, built_as, dispatch
-from shared.api.routes import ROUTES, find_route
+from shared.api.routes import ROUTES, ModelRef, find_route
 from shared.connections.errors import (
     AccountNotEligible,
     ChooseAccount,
@@ -56,6 +56,23 @@ def test_every_function_of_the_table_serves_exactly_its_routes(function):
     assert callable(getattr(module, function.replace("-", "_")))
 
 
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_every_model_the_table_names_exists(route):
+    """The table names its models lazily (cold start): a misspelt name must fail here, not on a request."""
+    for ref in route.model_refs():
+        assert issubclass(ref.load(), BaseModel), ref
+        assert ref.name == ref.load().__name__, ref  # the name the document shows is the name written here
+
+
+def test_a_misspelt_model_in_the_table_is_an_error_that_names_it():
+    with pytest.raises(LookupError, match="shared.responses.Helth"):
+        ModelRef("shared.responses", "Helth").load()
+    with pytest.raises(LookupError, match="not a pydantic model"):
+        ModelRef("shared.api.routes", "ROUTES").load()
+    with pytest.raises(ModuleNotFoundError):
+        ModelRef("shared.no_such_module", "Health").load()
+
+
 def test_a_handler_the_table_does_not_know_or_a_missing_one_stops_the_function():
     with pytest.raises(LookupError, match="no handler"):
         dispatch("health", {})
@@ -80,7 +97,7 @@ def test_an_answer_that_is_not_its_declared_model_is_a_bug_not_a_user_error():
 def test_a_subclass_of_the_declared_model_is_refused_too():
     """WebhookCreated carries the signing secret: it must never pass where the table names WebhookEndpoint."""
     route, _ = find_route("GET", "/webhooks/00000000-0000-0000-0000-000000000001") or (None, None)
-    assert route is not None and route.responses[200] is WebhookEndpoint
+    assert route is not None and route.response_model(200) is WebhookEndpoint
     fields = {"id": "e", "url": "https://example.com/hook", "description": None, "events": [], "status": "active",
               "disabled_reason": None, "failing_since": None, "last_success_at": None,
               "created_at": "2031-03-04T17:30:00Z", "updated_at": "2031-03-04T17:30:00Z"}
@@ -92,7 +109,7 @@ def test_a_subclass_of_the_declared_model_is_refused_too():
 def test_a_root_model_route_takes_each_member_of_its_union():
     route, _ = find_route("POST", "/publish-video") or (None, None)
     assert route is not None
-    assert set(built_as(route.responses[200])) == {PostView, PublishAccepted}  # type: ignore[arg-type]
+    assert set(built_as(route.response_model(200))) == {PostView, PublishAccepted}  # type: ignore[arg-type]
     accepted = PublishAccepted(post_id="p", targets=[])
     assert answer(route, (accepted, 200)) == (accepted, 200)
     with pytest.raises(AnswerMismatch, match="answered a dict"):
@@ -138,8 +155,10 @@ def test_every_route_is_answered_by_the_model_the_table_names(route):
     model than the one the document describes, fails lint; answer() refuses it at run time as well.
     """
     callee = _callee(route.function, _handlers(route.function)[route.key])
-    returns = get_type_hints(callee)["return"]
-    named = {built for model in route.responses.values() if model is not None for built in built_as(model)}
+    named = {built for status in route.responses for model in [route.response_model(status)] if model is not None
+             for built in built_as(model)}
+    # A handler may name its model for the type checker only (imported on first use: cold start).
+    returns = get_type_hints(callee, localns={model.__name__: model for model in named})["return"]
     assert _models_in(returns) == named, f"{route.key}: {callee.__qualname__} returns {returns}"
 
 

@@ -89,6 +89,10 @@ def test_a_platform_is_added_to_a_post_with_the_same_checks(harness: Harness, mo
     status, other = call(harness, monkeypatch, "POST", f"/posts/{post_id}/targets", user=user_b,
                          json={"targets": [target_request("tiktok")]})
     assert status == 404
+    # "best" works as when creating: without enough history it is a plain refusal, not a crash.
+    status, best = call(harness, monkeypatch, "POST", f"/posts/{post_id}/targets", user=user_a,
+                        json={"targets": [{**target_request("tiktok"), "publish_at": "best"}]})
+    assert status == 422 and best["code"] == "no_best_time", best
 
     status, added = call(harness, monkeypatch, "POST", f"/posts/{post_id}/targets", user=user_a,
                          json={"targets": [target_request("tiktok")]})
