@@ -23,9 +23,6 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from shared.config import ConfigError
 
 if TYPE_CHECKING:
@@ -88,6 +85,10 @@ class TokenVault:
                 f"{ACTIVE_ENV}: version {active_version} has no key in {KEYS_ENV} "
                 f"(configured versions: {', '.join(str(v) for v in sorted(keys))})."
             )
+        # Imported when a vault is built, not with this module: the functions that only name the vault's
+        # type (connections, webhooks) keep cryptography (~9 MB) out of their cold start.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._ciphers = {version: AESGCM(bytes(key)) for version, key in keys.items()}
         self.active_version = active_version
 
@@ -114,6 +115,8 @@ class TokenVault:
                 f"configured in {KEYS_ENV}."
             )
         nonce = blob[VERSION_BYTES : VERSION_BYTES + NONCE_BYTES]
+        from cryptography.exceptions import InvalidTag  # loaded with the cipher already (see __init__)
+
         try:
             plaintext = cipher.decrypt(nonce, blob[VERSION_BYTES + NONCE_BYTES :], aad)
         except InvalidTag:
