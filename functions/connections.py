@@ -28,7 +28,8 @@ def _api_key_platform(call: Call) -> str:
 
 def _api_key_accounts(call: Call) -> BlotatoAccounts:
     with blotato_key_as_input():
-        accounts = service.api_key_accounts(_api_key_platform(call), call.body(BlotatoKey).api_key)
+        accounts = service.api_key_accounts(application().account_access.providers, _api_key_platform(call),
+                                            call.body(BlotatoKey).api_key)
     return BlotatoAccounts(accounts=[BlotatoAccount.model_validate(account) for account in accounts])
 
 
@@ -36,7 +37,7 @@ def _connect_api_key(call: Call) -> Connected:
     body = call.body(BlotatoConnect)
     with blotato_key_as_input():
         app = application()
-        result = service.connect_api_key(app.database, app.vault, call.user.id, _api_key_platform(call),
+        result = service.connect_api_key(app.database, app.account_access, call.user.id, _api_key_platform(call),
                                          api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock())
@@ -51,7 +52,7 @@ connections = dispatch("connections", {
         application().database, call.user.claims, call.params["connection_id"],
         application().settings.functions_base_url),
     "DELETE /connections/{connection_id}": lambda call: service.disconnect(
-        application().database, application().vault, call.user.claims, call.params["connection_id"],
+        application().database, application().account_access, call.user.claims, call.params["connection_id"],
         application().settings.functions_base_url),
     "POST /connections/blotato/accounts": _api_key_accounts,
     "POST /connections/blotato": _connect_api_key,

@@ -31,16 +31,17 @@ log = get_logger(__name__)
 def _start(call: Call, body: StartRequest) -> AuthorizationStart:
     platform = call.params["platform"]
     app = application()
-    url = flow.start_authorization(app.database, app.vault, call.user.id, platform, return_path=body.return_path,
-                                   now=app.clock(), base_url=app.settings.functions_base_url)
+    url = flow.start_authorization(app.database, app.account_access, call.user.id, platform,
+                                   return_path=body.return_path, now=app.clock(),
+                                   base_url=app.settings.functions_base_url)
     return AuthorizationStart(platform=platform, authorization_url=url)
 
 
 def _complete(call: Call) -> OAuthCompleted:
     body = call.body(CompleteRequest)
     app = application()
-    result = flow.complete_authorization(app.database, app.vault, body.platform, code=body.code, state=body.state,
-                                         error=body.error, expected_user_id=call.user.id,
+    result = flow.complete_authorization(app.database, app.account_access, body.platform, code=body.code,
+                                         state=body.state, error=body.error, expected_user_id=call.user.id,
                                          on_targets_resumed=app.runtime.enqueue_targets,
                                          on_reconnected=resume_after_reconnect, now=app.clock(),
                                          base_url=app.settings.functions_base_url)
@@ -57,7 +58,7 @@ def _callback(call: Call) -> object:
     app = application()
     try:
         result = flow.complete_authorization(
-            app.database, app.vault, platform, code=args.get("code"), state=args.get("state"),
+            app.database, app.account_access, platform, code=args.get("code"), state=args.get("state"),
             error=args.get("error"), on_targets_resumed=app.runtime.enqueue_targets,
             on_reconnected=resume_after_reconnect, now=app.clock(), base_url=app.settings.functions_base_url)
         return_path = result.return_path

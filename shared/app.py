@@ -23,6 +23,7 @@ from shared.config import CoreSettings, load
 
 if TYPE_CHECKING:
     from shared.captions.settings import CaptionSettings
+    from shared.connections.access import AccountAccess
     from shared.connections.vault import TokenVault
     from shared.db.database import Database
     from shared.media.settings import MediaSettings
@@ -43,7 +44,7 @@ def utcnow() -> datetime:
 # Names a caller may hand to `bootstrap`; everything else is built from them.
 PARTS = frozenset({
     "settings", "clock", "database", "storage_settings", "storage", "queue", "vault", "auth",
-    "media_settings", "caption_settings", "runtime",
+    "media_settings", "caption_settings", "runtime", "account_access",
 })
 
 
@@ -128,6 +129,17 @@ class Application:
             return from_env()
 
         return self._part("vault", build)
+
+    @property
+    def account_access(self) -> AccountAccess:
+        """The vault with each platform's connection provider, built once (with its HTTP client)."""
+        def build() -> AccountAccess:
+            from shared.connections.access import AccountAccess
+            from shared.platforms import ConnectionProviders
+
+            return AccountAccess(self.vault, ConnectionProviders())
+
+        return self._part("account_access", build)
 
     @property
     def auth(self) -> AuthConfig:

@@ -13,7 +13,7 @@ from shared.log import get_logger
 
 if TYPE_CHECKING:
     from shared.config import CoreSettings
-    from shared.connections.vault import TokenVault
+    from shared.connections.access import AccountAccess
     from shared.publishing.runtime import Runtime
     from shared.storage.base import Storage
     from shared.storage.settings import StorageSettings
@@ -34,14 +34,15 @@ class TickParts(Protocol):
     @property
     def settings(self) -> CoreSettings: ...
     @property
-    def vault(self) -> TokenVault: ...
+    def account_access(self) -> AccountAccess: ...
 
 
 def run_tick(parts: TickParts) -> dict[str, Any]:
     """Everything the minute tick does, at the runtime's clock; one failing duty never stops the others.
 
     The storage settings set the age-out rule and the storage alert level; the core settings give
-    the links in mails and the webhook task URL; the vault opens stored tokens.
+    the links in mails and the webhook task URL; the account access opens stored tokens and reaches
+    the platforms.
     """
     # Imported here, not at the top: the scheduler function imports this module at cold start;
     # the duties' modules (platforms, mail, analytics) load on its first tick.
@@ -63,7 +64,7 @@ def run_tick(parts: TickParts) -> dict[str, Any]:
     duties: dict[str, Any] = {
         "enqueued": lambda: tick.enqueue_due(rt, now),
         "batches_expanded": lambda: bulk.expand_pending(rt),
-        "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, parts.vault, now).as_dict()),
+        "tokens": lambda: record_refresh_run(rt.db, now, refresh_due(rt.db, parts.account_access, now).as_dict()),
         "expiry_warnings": lambda: vars(enqueue_expiry_warnings(rt.db, now)),
         # Outcome mails and webhooks come from the events outbox (shared/publishing/outcomes.py, shared/webhooks/).
         "outcome_mails": lambda: mail_outcomes(rt.db, now, files, settings.frontend_url).as_dict(),
@@ -73,7 +74,7 @@ def run_tick(parts: TickParts) -> dict[str, Any]:
         "oauth_states_purged": lambda: _purge_oauth_states(rt, now),
         "analytics": lambda: collect_due(rt.db, rt, now).as_dict(),
         "experiments": lambda: decide_due(rt.db, now, frontend_url=settings.frontend_url),
-        "account_cleanup": lambda: run_account_cleanup(rt.db, files, parts.vault, now).as_dict(),
+        "account_cleanup": lambda: run_account_cleanup(rt.db, files, parts.account_access, now).as_dict(),
         # Every 5 minutes: each operator alert's value as an `ops_metric` log line (docs/deploy.md, Alerts).
         "alerts_breached": lambda: log_readings(rt.db, now) if now.minute % 5 == 0 else [],
     }

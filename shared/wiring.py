@@ -16,7 +16,7 @@ from shared.publishing.runtime import Runtime
 
 if TYPE_CHECKING:
     from shared.config import CoreSettings
-    from shared.connections.vault import TokenVault
+    from shared.connections.access import AccountAccess
     from shared.db.database import Database
     from shared.storage.base import Storage
     from shared.tasks.client import TaskQueue
@@ -46,7 +46,7 @@ class Parts(Protocol):
     @property
     def storage(self) -> Storage: ...
     @property
-    def vault(self) -> TokenVault: ...
+    def account_access(self) -> AccountAccess: ...
 
 
 def build_runtime(app: Parts, **overrides: Any) -> Runtime:
@@ -64,7 +64,7 @@ def build_runtime(app: Parts, **overrides: Any) -> Runtime:
         "queue": app.queue,
         "clock": app.clock,
         "credentials": lambda db, connection_id, force, row=None: credentials_for(
-            db, app.vault, connection_id, force, row=row, now=app.clock()),
+            db, app.account_access, connection_id, force, row=row, now=app.clock()),
         "media": lambda target, video=None, renditions=None, say=None: media_for_target(
             target, db=app.database, storage=app.storage, video=video, renditions=renditions, say=say),
         "adapter_for": lambda key: adapter_class(key)(),

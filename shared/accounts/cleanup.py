@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.connections import store
-from shared.connections.vault import TokenVault, VaultError
+from shared.connections.access import AccountAccess
+from shared.connections.vault import VaultError
 from shared.db.database import Database
 from shared.log import get_logger
-from shared.platforms import provider
 from shared.platforms.errors import AuthError, PermanentError
 from shared.platforms.oauth import OAuthProvider
 from shared.storage.base import Storage, StorageError
@@ -49,7 +49,7 @@ class CleanupNotDone(Exception):
     """This entry could not be finished now; try again later."""
 
 
-def run_account_cleanup(db: Database, storage: Storage, vault: TokenVault, now: datetime, *,
+def run_account_cleanup(db: Database, storage: Storage, access: AccountAccess, now: datetime, *,
                         limit: int = 50) -> CleanupSummary:
     """Work through the due entries; the scheduler tick calls this every minute."""
     summary = CleanupSummary()
@@ -58,13 +58,13 @@ def run_account_cleanup(db: Database, storage: Storage, vault: TokenVault, now: 
             "select id from account_cleanup where next_attempt_at <= %s order by next_attempt_at, id limit %s",
             (now, limit)).fetchall()]
     for entry_id in ids:
-        _process(db, storage, vault, entry_id, now, summary)
+        _process(db, storage, access, entry_id, now, summary)
     if any(summary.as_dict().values()):
         log.info("account cleanup pass", **summary.as_dict())
     return summary
 
 
-def _process(db: Database, storage: Storage, vault: TokenVault, entry_id: int, now: datetime,
+def _process(db: Database, storage: Storage, access: AccountAccess, entry_id: int, now: datetime,
              summary: CleanupSummary) -> None:
     with db.service() as conn:
         row = conn.execute(
@@ -74,7 +74,7 @@ def _process(db: Database, storage: Storage, vault: TokenVault, entry_id: int, n
             return
         try:
             if row["kind"] == "revoke":
-                summary.grants_revoked += _revoke(row, vault)
+                summary.grants_revoked += _revoke(row, access)
             else:
                 summary.objects_removed += _remove_objects(storage, row["storage_prefix"])
         except CleanupNotDone as exc:
@@ -91,13 +91,13 @@ def _process(db: Database, storage: Storage, vault: TokenVault, entry_id: int, n
         conn.execute("delete from account_cleanup where id = %s", (entry_id,))
 
 
-def _revoke(row: dict[str, Any], vault: TokenVault) -> int:
+def _revoke(row: dict[str, Any], access: AccountAccess) -> int:
     """Revoke the grant at the platform: 1 when the platform took it, 0 when there was nothing to revoke."""
-    oauth = provider(row["platform"])
+    oauth = access.providers(row["platform"])
     if not isinstance(oauth, OAuthProvider):
         return 0  # a Blotato key is the user's own: deleting our copy is all there is to do
     try:
-        stored = store.stored_tokens(vault, row)
+        stored = store.stored_tokens(access.vault, row)
     except VaultError as exc:
         log.error("account cleanup cannot decrypt tokens; nothing to revoke with", platform=row["platform"],
                   error=str(exc))

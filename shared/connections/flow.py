@@ -27,13 +27,15 @@ from shared.connections.errors import (
 )
 from shared.db.database import Conn, Database
 from shared.log import get_logger
-from shared.platforms import oauth, provider
+from shared.platforms import oauth
 from shared.platforms.errors import AuthError, PlatformError
 from shared.platforms.oauth import AccountProblem, ConnectedAccount, OAuthProvider
 from shared.platforms.registry import registry
 
 if TYPE_CHECKING:
+    from shared.connections.access import AccountAccess
     from shared.connections.vault import TokenVault
+    from shared.platforms import ConnectionProviders
 
 log = get_logger(__name__)
 
@@ -90,9 +92,9 @@ def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _oauth_provider(platform: str) -> OAuthProvider:
+def _oauth_provider(platform: str, providers: ConnectionProviders) -> OAuthProvider:
     try:
-        found = provider(platform)
+        found = providers(platform)
     except KeyError:
         raise ConnectionFlowError(f"We cannot connect {platform!r}: unknown platform.",
                                   code="unknown_platform") from None
@@ -103,17 +105,17 @@ def _oauth_provider(platform: str) -> OAuthProvider:
 
 
 def start_authorization(
-    db: Database, vault: TokenVault, user_id: str, platform: str, *, now: datetime, base_url: str,
+    db: Database, access: AccountAccess, user_id: str, platform: str, *, now: datetime, base_url: str,
     return_path: str | None = None,
 ) -> str:
     """Create a single-use state for this user and return the platform's authorization URL."""
-    signin = _oauth_provider(platform)
+    signin = _oauth_provider(platform, access.providers)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64) if signin.USES_PKCE else None
     with account_problems():
         url = signin.authorization_url(state=state, redirect_uri=redirect_uri(platform, base_url),
                                        code_verifier=verifier)
-    verifier_ct = (store.encrypt(vault, verifier, user_id=user_id, platform=platform, purpose="pkce")
+    verifier_ct = (store.encrypt(access.vault, verifier, user_id=user_id, platform=platform, purpose="pkce")
                    if verifier else None)
     with db.service() as conn:
         conn.execute(
@@ -158,7 +160,7 @@ def _burn_state(db: Database, platform: str, state: str | None, expected_user_id
 
 def complete_authorization(
     db: Database,
-    vault: TokenVault,
+    access: AccountAccess,
     platform: str,
     *,
     code: str | None,
@@ -175,7 +177,7 @@ def complete_authorization(
     Raises `ConnectionFlowError` (state problems, ineligible accounts) or
     `PlatformError` (the platform refused or is down), each with a user message.
     """
-    signin = _oauth_provider(platform)
+    signin = _oauth_provider(platform, access.providers)
     user_id, return_path, verifier_ct = _burn_state(db, platform, state, expected_user_id, now)
     result = ConnectResult(platform=platform, user_id=user_id, return_path=return_path)
     if error:
@@ -183,7 +185,7 @@ def complete_authorization(
                                   else messages.platform_refused(platform), code=f"platform_{error}")
     if not code:
         raise ConnectionFlowError(messages.platform_refused(platform), code="code_missing")
-    verifier = store.decrypt(vault, verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
+    verifier = store.decrypt(access.vault, verifier_ct, user_id=user_id, platform=platform, purpose="pkce")
     try:
         with account_problems():
             tokens = signin.exchange_code(code=code, redirect_uri=redirect_uri(platform, base_url),
@@ -193,7 +195,7 @@ def complete_authorization(
         # At sign-in, a refused grant (reused code, wrong verifier) means: start again.
         raise ConnectionFlowError(messages.platform_refused(platform), code=exc.code or "grant_refused",
                                   detail=exc.detail) from None
-    save_connections(db, vault, user_id, platform, accounts, result, now, on_targets_resumed,
+    save_connections(db, access.vault, user_id, platform, accounts, result, now, on_targets_resumed,
                      on_reconnected=on_reconnected)
     log.info("connected", platform=platform, connections=len(result.connection_ids),
              reconnected=len(result.reconnected_ids), resumed_targets=len(result.resumed_target_ids))

@@ -28,7 +28,7 @@ from shared.connections.errors import ConnectionNotFound
 from shared.connections.store import mark_expired
 from shared.db.database import Conn, Database
 from shared.log import get_logger
-from shared.platforms import provider, providers
+from shared.platforms import providers
 from shared.platforms.base import Credentials
 from shared.platforms.errors import AuthError, PlatformError, TransientError
 from shared.platforms.oauth import (
@@ -39,6 +39,7 @@ from shared.platforms.oauth import (
 )
 
 if TYPE_CHECKING:
+    from shared.connections.access import AccountAccess
     from shared.connections.vault import TokenVault
 
 log = get_logger(__name__)
@@ -78,7 +79,7 @@ def _refreshable() -> dict[str, type[OAuthProvider]]:
     return {k: c for k, c in providers().items() if issubclass(c, OAuthProvider) and c.CAN_REFRESH}
 
 
-def refresh_due(db: Database, vault: TokenVault, now: datetime, *, limit: int = 200) -> RefreshSummary:
+def refresh_due(db: Database, access: AccountAccess, now: datetime, *, limit: int = 200) -> RefreshSummary:
     """Refresh every connection whose token is due; the scheduler tick calls this every minute."""
     summary = RefreshSummary()
     for key, cls in _refreshable().items():
@@ -88,9 +89,9 @@ def refresh_due(db: Database, vault: TokenVault, now: datetime, *, limit: int = 
                 "order by access_token_expires_at limit %(limit)s",
                 {"platform": key, "now": now, "limit": limit},
             ).fetchall()]
-        oauth = provider(key)
+        oauth = access.providers(key)
         for connection_id in ids:
-            _refresh_one(db, vault, oauth, cls, connection_id, now, summary)
+            _refresh_one(db, access.vault, oauth, cls, connection_id, now, summary)
             if key in summary.client_rejected:
                 # Every other refresh would be refused the same way; they stay due for the next tick.
                 summary.failed.extend(i for i in ids[ids.index(connection_id) + 1:])
@@ -163,7 +164,7 @@ def _refresh_locked(conn: Conn, vault: TokenVault, oauth: OAuthProvider, row: di
 
 
 def credentials_for(
-    db: Database, vault: TokenVault, connection_id: str, force_refresh: bool = False, *,
+    db: Database, access: AccountAccess, connection_id: str, force_refresh: bool = False, *,
     now: datetime, user_id: str | None = None, row: Mapping[str, Any] | None = None,
 ) -> Credentials:
     """Decrypted, valid credentials for publishing; refreshes first when the token is about to expire.
@@ -185,12 +186,12 @@ def credentials_for(
                         platform=row["platform"], code=f"connection_{row['status']}")
     expiring = row["access_token_expires_at"] is not None and row["access_token_expires_at"] - now <= PUBLISH_MARGIN
     if issubclass(cls, OAuthProvider) and cls.CAN_REFRESH and (force_refresh or expiring):
-        return _credentials_after_refresh(db, vault, connection_id, user_id, force_refresh, now)
-    return _credentials(row, _access_token(row, vault))
+        return _credentials_after_refresh(db, access, connection_id, user_id, force_refresh, now)
+    return _credentials(row, _access_token(row, access))
 
 
-def _credentials_after_refresh(db: Database, vault: TokenVault, connection_id: str, user_id: str | None, force: bool,
-                               now: datetime) -> Credentials:
+def _credentials_after_refresh(db: Database, access: AccountAccess, connection_id: str, user_id: str | None,
+                               force: bool, now: datetime) -> Credentials:
     revoked: AuthError | None = None
     with db.service() as conn:
         row = _load_in(conn, connection_id, user_id, lock=True)
@@ -199,11 +200,11 @@ def _credentials_after_refresh(db: Database, vault: TokenVault, connection_id: s
         # Re-checked under the lock: a concurrent caller may have refreshed it meanwhile.
         recently = row["last_refreshed_at"] is not None and now - row["last_refreshed_at"] < timedelta(seconds=30)
         if row["status"] == "connected" and (expiring or (force and not recently)):
-            oauth = provider(row["platform"])
+            oauth = access.providers(row["platform"])
             assert isinstance(oauth, OAuthProvider)
             try:
-                access = _refresh_locked(conn, vault, oauth, row, now)
-                return _credentials(row, access)
+                token = _refresh_locked(conn, access.vault, oauth, row, now)
+                return _credentials(row, token)
             except AuthError as exc:
                 mark_expired(conn, connection_id, exc.code or "revoked")
                 revoked = exc
@@ -215,7 +216,7 @@ def _credentials_after_refresh(db: Database, vault: TokenVault, connection_id: s
             raise AuthError(messages.reconnect_needed(row["platform"]), platform=row["platform"],
                             code=f"connection_{row['status']}")
         if revoked is None:
-            return _credentials(row, _access_token(row, vault))
+            return _credentials(row, _access_token(row, access))
     raise revoked
 
 
@@ -241,13 +242,13 @@ def _load_in(conn: Conn, connection_id: str, user_id: str | None, *, lock: bool)
     return dict(row)
 
 
-def _access_token(row: Mapping[str, Any], vault: TokenVault) -> str:
+def _access_token(row: Mapping[str, Any], access: AccountAccess) -> str:
     uses_api_key = issubclass(providers()[row["platform"]], ApiKeyProvider)
-    token = store.decrypt(vault, row["access_token_ciphertext"], user_id=str(row["user_id"]),
+    token = store.decrypt(access.vault, row["access_token_ciphertext"], user_id=str(row["user_id"]),
                           platform=row["platform"], purpose="api_key" if uses_api_key else "access_token")
     if token is None and uses_api_key:
         # No key of their own: publish through the app's key (Blotato's BLOTATO_API_KEY).
-        api_keys = provider(row["platform"])
+        api_keys = access.providers(row["platform"])
         assert isinstance(api_keys, ApiKeyProvider)
         token = api_keys.key_to_use(None)
     if token is None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.connections import messages, store
+from shared.connections.access import AccountAccess
 from shared.connections.errors import ConnectionNotFound
 from shared.connections.flow import (
     ConnectResult,
@@ -16,10 +17,9 @@ from shared.connections.flow import (
     save_connections,
     start_url,
 )
-from shared.connections.vault import TokenVault
 from shared.db.database import Database
 from shared.log import get_logger
-from shared.platforms import provider
+from shared.platforms import ConnectionProviders
 from shared.platforms.errors import PlatformError
 from shared.platforms.oauth import ApiKeyProvider, ConnectedAccount, OAuthProvider, TokenSet
 from shared.platforms.registry import registry
@@ -70,7 +70,7 @@ def get_connection(db: Database, claims: Mapping[str, Any], connection_id: str, 
     return _public(dict(row), base_url)
 
 
-def disconnect(db: Database, vault: TokenVault, claims: Mapping[str, Any], connection_id: str,
+def disconnect(db: Database, access: AccountAccess, claims: Mapping[str, Any], connection_id: str,
                base_url: str) -> Connection:
     """Revoke at the platform (where it can), wipe the ciphertexts, keep the row for history."""
     get_connection(db, claims, connection_id, base_url)  # the user's own, or not found (RLS)
@@ -81,7 +81,7 @@ def disconnect(db: Database, vault: TokenVault, claims: Mapping[str, Any], conne
         if row is None:
             raise ConnectionNotFound(messages.CONNECTION_NOT_FOUND)
         if row["status"] != "disconnected":
-            _revoke(conn, vault, dict(row))
+            _revoke(conn, access, dict(row))
         conn.execute(
             "update social_connections set status = 'disconnected', status_reason = 'disconnected_by_user', "
             "access_token_ciphertext = null, refresh_token_ciphertext = null, "
@@ -92,14 +92,14 @@ def disconnect(db: Database, vault: TokenVault, claims: Mapping[str, Any], conne
     return get_connection(db, claims, connection_id, base_url)
 
 
-def _revoke(conn: Any, vault: TokenVault, row: dict[str, Any]) -> None:
-    oauth = provider(row["platform"])
+def _revoke(conn: Any, access: AccountAccess, row: dict[str, Any]) -> None:
+    oauth = access.providers(row["platform"])
     if not isinstance(oauth, OAuthProvider):
         return
     if _other_accounts_share_grant(conn, row):
         return  # revoking the user's grant would cut the other accounts (Facebook Pages) too
     try:
-        oauth.revoke(store.stored_tokens(vault, row))
+        oauth.revoke(store.stored_tokens(access.vault, row))
     except PlatformError as exc:
         # Disconnecting must work even if the platform is down or the grant already gone.
         log.warning("revoke failed; disconnecting anyway", **exc.log_fields())
@@ -122,20 +122,20 @@ def _other_accounts_share_grant(conn: Any, row: dict[str, Any]) -> bool:
 # ------------------------------------------------------------------------------ API keys
 
 
-def _api_key_provider(platform: str) -> ApiKeyProvider:
-    found = provider(platform)
+def _api_key_provider(platform: str, providers: ConnectionProviders) -> ApiKeyProvider:
+    found = providers(platform)
     assert isinstance(found, ApiKeyProvider), platform
     return found
 
 
-def api_key_accounts(platform: str, api_key: str | None) -> list[dict[str, Any]]:
+def api_key_accounts(providers: ConnectionProviders, platform: str, api_key: str | None) -> list[dict[str, Any]]:
     """The accounts an API key may publish to (Blotato: the TikTok accounts connected inside it)."""
     with account_problems():
-        return _api_key_provider(platform).choices(api_key)
+        return _api_key_provider(platform, providers).choices(api_key)
 
 
 def connect_api_key(
-    db: Database, vault: TokenVault, user_id: str, platform: str, *, api_key: str | None = None,
+    db: Database, access: AccountAccess, user_id: str, platform: str, *, api_key: str | None = None,
     account_id: str | None = None,
     now: datetime, on_targets_resumed: TargetsResumed | None = None,
     on_reconnected: Reconnected | None = None,
@@ -147,9 +147,9 @@ def connect_api_key(
     """
     own_key = (api_key or "").strip() or None
     with account_problems():
-        profile = _api_key_provider(platform).connect(own_key, account_id)
+        profile = _api_key_provider(platform, access.providers).connect(own_key, account_id)
     tokens = TokenSet(access_token=own_key or "")
     result = ConnectResult(platform=platform, user_id=user_id)
-    save_connections(db, vault, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
+    save_connections(db, access.vault, user_id, platform, [ConnectedAccount(profile, tokens)], result, now,
                      on_targets_resumed, access_purpose="api_key", on_reconnected=on_reconnected)
     return result

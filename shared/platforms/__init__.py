@@ -7,6 +7,7 @@ platform package and its HTTP stack at cold start.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,6 +52,27 @@ def provider(key: str) -> Provider:
     if found is None:
         raise KeyError(f"no connection provider for platform {key!r}")
     return found.provider()
+
+
+class ConnectionProviders:
+    """Each platform's connection provider, built on first use and then kept with its HTTP client.
+
+    One set per application (shared/app.py `account_access`): a sign-in, a refresh or a revoke does
+    not build a provider and its HTTP client again (about 20 ms each, mostly the TLS context).
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str) -> Provider:
+        found = self._built.get(key)
+        if found is None:
+            with self._lock:
+                found = self._built.get(key)
+                if found is None:
+                    found = self._built[key] = provider(key)
+        return found
 
 
 def feed_cutoff(key: str) -> FeedCutoff:

@@ -16,7 +16,7 @@ from shared.connections import store
 from shared.connections.refresh import credentials_for
 from tests.conftest import make_user
 from tests.connections.conftest import connect, connection_row
-from tests.support.parts import vault
+from tests.support.parts import access, vault
 
 USER_TABLES = ("videos", "video_renditions", "social_connections", "oauth_states", "publish_batches", "posts",
                "publish_targets", "idempotency_keys", "platform_quota_usage", "notifications", "publish_events",
@@ -93,7 +93,7 @@ def test_deleting_a_user_revokes_every_grant_and_removes_every_object(db, platfo
     # Before the tick: the grants are still live at the platforms.
     assert not _dead(platforms.sandbox, "tiktok", tokens["tiktok"][0])
 
-    summary = run_account_cleanup(db, storage, vault(), datetime.now(UTC))
+    summary = run_account_cleanup(db, storage, access(), datetime.now(UTC))
 
     assert summary.objects_removed >= len(paths) and summary.grants_revoked >= 3 and summary.retrying == 0
     assert _entries(db, leaving) == []            # nothing of theirs stays, ciphertexts included
@@ -106,7 +106,7 @@ def test_deleting_a_user_revokes_every_grant_and_removes_every_object(db, platfo
     # Instagram has no revoke endpoint; its token is simply no longer stored anywhere.
     # The other user is untouched.
     assert [o.path for o in storage.list(f"{staying['sub']}/")] == sorted(kept_files)
-    credentials_for(db, vault(), kept_connection, now=datetime.now(UTC))
+    credentials_for(db, access(), kept_connection, now=datetime.now(UTC))
     assert not _dead(platforms.sandbox, "tiktok", _tokens(db, kept_connection)[0])
 
 
@@ -114,7 +114,7 @@ def test_a_platform_or_storage_failure_is_retried_until_done(db, platforms, stor
     user = make_user(db)
     tiktok = connect(db, user, "tiktok")
     youtube = connect(db, user, "youtube")
-    access, _ = _tokens(db, tiktok)
+    tiktok_access, _ = _tokens(db, tiktok)
     _, google_refresh = _tokens(db, youtube)
     _files(storage, user)
     # TikTok is down once; Google refuses our app's credentials once (an operator's mistake, not the user's).
@@ -123,7 +123,7 @@ def test_a_platform_or_storage_failure_is_retried_until_done(db, platforms, stor
     _delete_user(db, user)
     now = datetime.now(UTC)
 
-    first = run_account_cleanup(db, storage, vault(), now)
+    first = run_account_cleanup(db, storage, access(), now)
 
     assert first.retrying >= 2
     waiting = {e["platform"]: e for e in _entries(db, user)}
@@ -132,13 +132,13 @@ def test_a_platform_or_storage_failure_is_retried_until_done(db, platforms, stor
     assert "http_500" in waiting["tiktok"]["last_error"] and "invalid_client" in waiting["youtube"]["last_error"]
     assert storage.list(f"{user['sub']}/") == []
     # Not due yet: the next minute's tick leaves them alone.
-    run_account_cleanup(db, storage, vault(), now + timedelta(seconds=30))
+    run_account_cleanup(db, storage, access(), now + timedelta(seconds=30))
     assert len(_entries(db, user)) == 2
 
-    run_account_cleanup(db, storage, vault(), now + timedelta(minutes=2))
+    run_account_cleanup(db, storage, access(), now + timedelta(minutes=2))
 
     assert _entries(db, user) == []
-    assert _dead(platforms.sandbox, "tiktok", access)
+    assert _dead(platforms.sandbox, "tiktok", tiktok_access)
     assert _dead(platforms.sandbox, "youtube", google_refresh, kind="refresh")
 
 
@@ -148,11 +148,11 @@ def test_an_entry_that_never_succeeds_is_dropped_after_a_week(db, platforms, sto
     platforms.sandbox.add_fault(Fault(platform="tiktok", operation="revoke", kind="server_error", times=-1))
     _delete_user(db, user)
     now = datetime.now(UTC)
-    run_account_cleanup(db, storage, vault(), now)
+    run_account_cleanup(db, storage, access(), now)
     assert [e["platform"] for e in _entries(db, user)] == ["tiktok"]
 
     late = now + GIVE_UP_AFTER + timedelta(minutes=1)
-    assert run_account_cleanup(db, storage, vault(), late).given_up >= 1
+    assert run_account_cleanup(db, storage, access(), late).given_up >= 1
     assert _entries(db, user) == []   # the ciphertext does not stay forever
 
 
@@ -163,5 +163,5 @@ def test_cleanup_never_deletes_outside_one_users_folder(db, storage, prefix):
     with db.service() as conn:
         conn.execute("insert into account_cleanup (user_id, kind, storage_prefix) values (%s, 'objects', %s)",
                      (make_user(db)["sub"], prefix))
-    run_account_cleanup(db, storage, vault(), datetime.now(UTC))
+    run_account_cleanup(db, storage, access(), datetime.now(UTC))
     assert [o.path for o in storage.list(f"{bystander['sub']}/")] == sorted(files)

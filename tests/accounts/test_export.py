@@ -11,7 +11,7 @@ import pytest
 from shared.connections.refresh import credentials_for
 from tests.conftest import make_user
 from tests.connections.conftest import JWT_SECRET, connect
-from tests.support.parts import vault
+from tests.support.parts import access
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_export_holds_the_users_data_and_no_secret(db, platforms, functions):
     ids = _published_post(db, user, connection_id)
     platforms.sandbox.add_account("tiktok", "act.other", username="other.creator")
     _published_post(db, other, connect(db, other, "tiktok", sandbox_account="act.other"))
-    access_token = credentials_for(db, vault(), connection_id, now=datetime.now(UTC)).access_token
+    access_token = credentials_for(db, access(), connection_id, now=datetime.now(UTC)).access_token
 
     with _client(functions, user) as client:
         response = client.get("/publish-video/export")

@@ -15,7 +15,7 @@ import pytest
 
 from shared.app import application
 from tests.support.apps import APP_ENV
-from tests.support.parts import base_url, vault
+from tests.support.parts import access, base_url
 from tests.test_logging import captured  # noqa: F401 - the log-capturing fixture, for tests that read logs
 
 BASE_ENV = {
@@ -105,9 +105,9 @@ def connect(db, user: dict[str, str], platform: str, **authorize_extra: str) -> 
     from shared.connections.flow import complete_authorization, start_authorization
 
     now = datetime.now(UTC)
-    params = follow_authorize(start_authorization(db, vault(), user["sub"], platform, base_url=base_url(), now=now),
+    params = follow_authorize(start_authorization(db, access(), user["sub"], platform, base_url=base_url(), now=now),
                               **authorize_extra)
-    return complete_authorization(db, vault(), platform, code=params["code"], state=params["state"],
+    return complete_authorization(db, access(), platform, code=params["code"], state=params["state"],
                                   base_url=base_url(), now=now).connection_ids[0]
 
 

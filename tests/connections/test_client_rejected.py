@@ -16,7 +16,7 @@ from shared.connections.refresh import credentials_for, refresh_due
 from shared.platforms.oauth import OAuthClientRejected
 from tests.conftest import make_user
 from tests.connections.conftest import call, connect, connection_row
-from tests.support.parts import vault
+from tests.support.parts import access
 from tests.test_logging import _lines
 
 # When each platform's token is due for refresh in the scheduler's pass.
@@ -48,7 +48,7 @@ def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(
     platforms.sandbox.add_fault(Fault(platform=platform, operation="refresh", kind=kind, times=-1))
     later = datetime.now(UTC) + DUE_AT[platform]
 
-    summary = refresh_due(db, vault(), later)
+    summary = refresh_due(db, access(), later)
 
     # (The session's database holds other tests' connections too: assert on these users' own.)
     assert not set(ids) & set(summary.expired) and set(ids) <= set(summary.failed)
@@ -66,7 +66,7 @@ def test_refresh_refused_for_our_client_keeps_every_connection_and_mails_no_one(
 
     # The operator fixes the setting: the next pass refreshes everyone, still without a mail.
     platforms.sandbox.faults.clear()
-    assert set(ids) <= set(refresh_due(db, vault(), later).refreshed)
+    assert set(ids) <= set(refresh_due(db, access(), later).refreshed)
     assert _mails(db, *users) == []
 
 
@@ -75,7 +75,7 @@ def test_a_rotated_secret_is_reported_not_blamed_on_users(db, user_a, platforms,
     cid = connect(db, user_a, "tiktok")
     platforms.sandbox.config["tiktok.client_secret"] = "rotated-at-tiktok"
     later = datetime.now(UTC) + DUE_AT["tiktok"]
-    assert refresh_due(db, vault(), later).client_rejected == ["tiktok"]
+    assert refresh_due(db, access(), later).client_rejected == ["tiktok"]
     assert connection_row(db, cid)["status"] == "connected"
     assert _mails(db, user_a) == []
     assert any(line["message"] == "oauth_client_rejected" and "TIKTOK_CLIENT_SECRET" in line["settings"]
@@ -83,7 +83,7 @@ def test_a_rotated_secret_is_reported_not_blamed_on_users(db, user_a, platforms,
 
     # Publishing with a token about to expire: a retryable error, the connection untouched.
     with pytest.raises(OAuthClientRejected):
-        credentials_for(db, vault(), cid, now=datetime.now(UTC) + timedelta(hours=3))
+        credentials_for(db, access(), cid, now=datetime.now(UTC) + timedelta(hours=3))
     assert connection_row(db, cid)["status"] == "connected"
     assert _mails(db, user_a) == []
 
@@ -94,7 +94,7 @@ def test_a_dead_grant_still_expires_the_connection(db, user_a, platforms, platfo
         platforms.sandbox.config["instagram.refresh_min_age_s"] = 0
     cid = connect(db, user_a, platform)
     platforms.sandbox.revoke_account_tokens(platform, connection_row(db, cid)["platform_account_id"])
-    summary = refresh_due(db, vault(), datetime.now(UTC) + DUE_AT[platform])
+    summary = refresh_due(db, access(), datetime.now(UTC) + DUE_AT[platform])
     assert cid in summary.expired and summary.client_rejected == []
     assert connection_row(db, cid)["status"] == "expired"
     assert [m["kind"] for m in _mails(db, user_a)] == ["connection_expired"]
@@ -103,7 +103,7 @@ def test_a_dead_grant_still_expires_the_connection(db, user_a, platforms, platfo
 @pytest.mark.parametrize("platform", ["tiktok", "youtube", "facebook"])
 def test_revoke_sends_no_token_in_a_url(db, user_a, platforms, platform):
     cid = connect(db, user_a, platform)
-    token = credentials_for(db, vault(), cid, now=datetime.now(UTC)).access_token
+    token = credentials_for(db, access(), cid, now=datetime.now(UTC)).access_token
     gone = call(connections, "DELETE", f"/{cid}", user=user_a)
     assert gone.status_code == 200 and gone.get_json()["status"] == "disconnected"
     assert platforms.sandbox.store("oauth")["tokens_in_url"] == []

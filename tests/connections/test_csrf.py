@@ -11,7 +11,7 @@ from functions.oauth import oauth
 from shared.connections.errors import ConnectionFlowError, StateError
 from shared.connections.flow import complete_authorization, start_authorization
 from tests.connections.conftest import call, follow_authorize, redirect_query
-from tests.support.parts import base_url, vault
+from tests.support.parts import access, base_url, vault
 
 
 def _count(db, user) -> int:
@@ -21,7 +21,7 @@ def _count(db, user) -> int:
 
 
 def test_missing_state_is_refused(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     query = redirect_query(call(oauth, "GET", "/callback/tiktok", query={"code": params["code"]}))
     assert "missing its security check" in query["error"]
@@ -29,16 +29,16 @@ def test_missing_state_is_refused(db, user_a, platforms):
 
 
 def test_unknown_state_is_refused(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     with pytest.raises(StateError) as refused:
-        complete_authorization(db, vault(), "tiktok", code=params["code"], state="forged-state", base_url=base_url(),
+        complete_authorization(db, access(), "tiktok", code=params["code"], state="forged-state", base_url=base_url(),
                                now=datetime.now(UTC))
     assert refused.value.code == "state_unknown"
 
 
 def test_reused_state_is_refused(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     first = redirect_query(call(oauth, "GET", "/callback/tiktok", query=params))
     assert first["connected"] == "tiktok"
@@ -48,10 +48,10 @@ def test_reused_state_is_refused(db, user_a, platforms):
 
 def test_expired_state_is_refused(db, user_a, platforms):
     started = datetime.now(UTC) - timedelta(minutes=11)
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "youtube", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "youtube", base_url=base_url(),
                                                   now=started))
     with pytest.raises(StateError) as refused:
-        complete_authorization(db, vault(), "youtube", code=params["code"], state=params["state"],
+        complete_authorization(db, access(), "youtube", code=params["code"], state=params["state"],
                                base_url=base_url(), now=datetime.now(UTC))
     assert refused.value.code == "state_expired"
     assert _count(db, user_a) == 0
@@ -59,7 +59,7 @@ def test_expired_state_is_refused(db, user_a, platforms):
 
 def test_state_of_another_user_is_refused(db, user_a, user_b, platforms):
     # B's frontend completes a flow A started (a login-CSRF attempt).
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     refused = call(oauth, "POST", "/complete", user=user_b, json={"platform": "tiktok", **params})
     assert refused.status_code == 400
@@ -68,7 +68,7 @@ def test_state_of_another_user_is_refused(db, user_a, user_b, platforms):
 
 
 def test_state_for_another_platform_is_refused(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     query = redirect_query(call(oauth, "GET", "/callback/youtube", query=params))
     assert "not meant for YouTube" in query["error"]
@@ -76,14 +76,14 @@ def test_state_for_another_platform_is_refused(db, user_a, platforms):
 
 
 def test_own_state_completes_through_the_frontend_call(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     done = call(oauth, "POST", "/complete", user=user_a, json={"platform": "tiktok", **params})
     assert done.status_code == 200 and len(done.get_json()["connection_ids"]) == 1
 
 
 def test_pkce_verifier_mismatch_is_refused_by_the_platform(db, user_a, platforms):
-    url = start_authorization(db, vault(), user_a["sub"], "youtube", base_url=base_url(), now=datetime.now(UTC))
+    url = start_authorization(db, access(), user_a["sub"], "youtube", base_url=base_url(), now=datetime.now(UTC))
     assert "code_challenge_method=S256" in url
     params = follow_authorize(url)
     # Swap the stored verifier for another one, as if the code were replayed by someone else.
@@ -94,7 +94,7 @@ def test_pkce_verifier_mismatch_is_refused_by_the_platform(db, user_a, platforms
     with db.service() as conn:
         conn.execute("update oauth_states set code_verifier_ciphertext = %s where user_id = %s", (other, user_a["sub"]))
     with pytest.raises(ConnectionFlowError) as refused:
-        complete_authorization(db, vault(), "youtube", code=params["code"], state=params["state"],
+        complete_authorization(db, access(), "youtube", code=params["code"], state=params["state"],
                                base_url=base_url(), now=datetime.now(UTC))
     assert refused.value.code == "invalid_grant"
     assert "did not accept the sign-in" in refused.value.user_message
@@ -102,7 +102,7 @@ def test_pkce_verifier_mismatch_is_refused_by_the_platform(db, user_a, platforms
 
 
 def test_state_is_stored_hashed_with_an_encrypted_verifier(db, user_a, platforms):
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "youtube", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "youtube", base_url=base_url(),
                                                   now=datetime.now(UTC)))
     with db.service() as conn:
         row = conn.execute("select * from oauth_states where user_id = %s", (user_a["sub"],)).fetchone()
@@ -112,7 +112,7 @@ def test_state_is_stored_hashed_with_an_encrypted_verifier(db, user_a, platforms
 
 
 def test_sandbox_refuses_an_unregistered_redirect_uri(db, user_a, platforms):
-    url = start_authorization(db, vault(), user_a["sub"], "youtube", base_url=base_url(),
+    url = start_authorization(db, access(), user_a["sub"], "youtube", base_url=base_url(),
                               now=datetime.now(UTC)).replace(
         "redirect_uri=http%3A%2F%2F127.0.0.1%3A8080", "redirect_uri=https%3A%2F%2Fevil.example")
     response = httpx.get(url, follow_redirects=False)

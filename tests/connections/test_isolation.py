@@ -10,7 +10,7 @@ from functions.connections import connections
 from shared.connections.errors import ConnectionNotFound
 from shared.connections.refresh import credentials_for
 from tests.connections.conftest import call, connect, connection_row
-from tests.support.parts import vault
+from tests.support.parts import access
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def test_a_cannot_disconnect_bs_connection(db, user_a, b_connection):
 
 def test_a_cannot_use_bs_credentials(db, user_a, user_b, b_connection):
     with pytest.raises(ConnectionNotFound):
-        credentials_for(db, vault(), b_connection, user_id=user_a["sub"], now=datetime.now(UTC))
-    credentials = credentials_for(db, vault(), b_connection, user_id=user_b["sub"], now=datetime.now(UTC))
+        credentials_for(db, access(), b_connection, user_id=user_a["sub"], now=datetime.now(UTC))
+    credentials = credentials_for(db, access(), b_connection, user_id=user_b["sub"], now=datetime.now(UTC))
     assert credentials.access_token.startswith("sbx-tiktok-access-")
 
 
@@ -53,7 +53,7 @@ def test_rls_hides_bs_rows_and_all_ciphertexts(db, user_a, user_b, b_connection)
 
 
 def test_disconnect_revokes_wipes_tokens_and_keeps_the_row(db, user_b, b_connection, platforms):
-    token = credentials_for(db, vault(), b_connection, now=datetime.now(UTC)).access_token
+    token = credentials_for(db, access(), b_connection, now=datetime.now(UTC)).access_token
     gone = call(connections, "DELETE", f"/{b_connection}", user=user_b)
     assert gone.status_code == 200 and gone.get_json()["status"] == "disconnected"
     row = connection_row(db, b_connection)
@@ -67,7 +67,7 @@ def test_disconnect_revokes_wipes_tokens_and_keeps_the_row(db, user_b, b_connect
     from shared.platforms.errors import AuthError
 
     with pytest.raises(AuthError):
-        credentials_for(db, vault(), b_connection, now=datetime.now(UTC))
+        credentials_for(db, access(), b_connection, now=datetime.now(UTC))
 
 
 def test_disconnect_works_even_when_the_platform_is_down(db, user_b, b_connection, platforms):

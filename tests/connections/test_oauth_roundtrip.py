@@ -8,7 +8,7 @@ import pytest
 
 from functions.connections import connections
 from tests.connections.conftest import call, connect_via_functions, redirect_query
-from tests.support.parts import vault
+from tests.support.parts import access
 
 
 def _rows(db, user):
@@ -159,7 +159,7 @@ def test_blotato_connects_with_the_users_key_and_chosen_account(db, user_a, plat
     assert key.encode() not in bytes(row["access_token_ciphertext"])
     from shared.connections.refresh import credentials_for
 
-    creds = credentials_for(db, vault(), str(row["id"]), now=datetime.now(UTC))
+    creds = credentials_for(db, access(), str(row["id"]), now=datetime.now(UTC))
     assert (creds.access_token, creds.account_id) == (key, "acc-2")
 
 

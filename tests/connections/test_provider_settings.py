@@ -38,3 +38,13 @@ def test_blotato_provider_uses_the_platform_api_key(monkeypatch) -> None:
     monkeypatch.setenv("BLOTATO_API_KEY", "platform-key")
     assert provider("blotato").key_to_use(None) == "platform-key"  # type: ignore[attr-defined]
     assert provider("blotato").key_to_use("user-key") == "user-key"  # type: ignore[attr-defined]
+
+
+def test_the_application_builds_each_provider_once_with_its_http_client(make_app) -> None:
+    """A sign-in, a refresh or a revoke reuses the provider and its client (a new one costs ~20 ms)."""
+    app = make_app()
+    for key in providers():
+        first = app.account_access.providers(key)
+        assert app.account_access.providers(key) is first
+        assert first.http is app.account_access.providers(key).http
+    assert make_app().account_access.providers("tiktok") is not app.account_access.providers("tiktok")

@@ -12,7 +12,7 @@ from shared.connections import store
 from shared.connections.refresh import credentials_for, refresh_due
 from shared.platforms.errors import AuthError, TransientError
 from tests.connections.conftest import connect, connection_row
-from tests.support.parts import vault
+from tests.support.parts import access, vault
 
 
 def _refresh_token(row) -> str:
@@ -42,9 +42,9 @@ def test_tiktok_refreshes_before_expiry_and_rotates_the_refresh_token(db, user_a
     before = connection_row(db, cid)
     old_refresh = _refresh_token(before)
 
-    assert cid not in refresh_due(db, vault(), datetime.now(UTC)).refreshed  # fresh: not due yet
+    assert cid not in refresh_due(db, access(), datetime.now(UTC)).refreshed  # fresh: not due yet
     later = datetime.now(UTC) + timedelta(minutes=95)  # 2 h token, 75 % of its life gone
-    summary = refresh_due(db, vault(), later)
+    summary = refresh_due(db, access(), later)
 
     assert cid in summary.refreshed
     after = connection_row(db, cid)
@@ -54,7 +54,7 @@ def test_tiktok_refreshes_before_expiry_and_rotates_the_refresh_token(db, user_a
     with pytest.raises(TokenProblem):  # rotation: the old refresh token is dead at TikTok
         platforms.sandbox.check_token("tiktok", old_refresh, kind="refresh")
     assert platforms.sandbox.check_token("tiktok", new_refresh, kind="refresh").account_id
-    assert cid not in refresh_due(db, vault(), later).refreshed  # done: not due again
+    assert cid not in refresh_due(db, access(), later).refreshed  # done: not due again
 
 
 def test_revoked_refresh_token_expires_the_connection_with_one_mail(db, user_a, platforms):
@@ -63,10 +63,10 @@ def test_revoked_refresh_token_expires_the_connection_with_one_mail(db, user_a, 
     platforms.sandbox.revoke_account_tokens("tiktok", row["platform_account_id"])
     later = datetime.now(UTC) + timedelta(minutes=95)
 
-    assert cid in refresh_due(db, vault(), later).expired
-    assert cid not in refresh_due(db, vault(), later).expired
+    assert cid in refresh_due(db, access(), later).expired
+    assert cid not in refresh_due(db, access(), later).expired
     with pytest.raises(AuthError):
-        credentials_for(db, vault(), cid, now=datetime.now(UTC))
+        credentials_for(db, access(), cid, now=datetime.now(UTC))
 
     row = connection_row(db, cid)
     assert (row["status"], row["status_reason"]) == ("expired", "invalid_grant")
@@ -85,11 +85,11 @@ def test_network_or_5xx_during_refresh_keeps_the_connection(db, user_a, platform
                                       body={"error": "temporarily_unavailable"}))
     later = datetime.now(UTC) + timedelta(minutes=95)
 
-    assert cid in refresh_due(db, vault(), later).failed
+    assert cid in refresh_due(db, access(), later).failed
     row = connection_row(db, cid)
     assert row["status"] == "connected" and _refresh_token(row) == old_refresh
     assert _mails(db, user_a) == []
-    assert cid in refresh_due(db, vault(), later).refreshed  # the next tick succeeds
+    assert cid in refresh_due(db, access(), later).refreshed  # the next tick succeeds
 
 
 def test_concurrent_refresh_passes_refresh_once(db, user_a, platforms):
@@ -100,7 +100,7 @@ def test_concurrent_refresh_passes_refresh_once(db, user_a, platforms):
 
     def tick() -> None:
         barrier.wait()
-        results.append(refresh_due(db, vault(), later))
+        results.append(refresh_due(db, access(), later))
 
     threads = [threading.Thread(target=tick) for _ in range(4)]
     for thread in threads:
@@ -118,7 +118,7 @@ def test_concurrent_refresh_passes_refresh_once(db, user_a, platforms):
 def test_google_refresh_keeps_the_stored_refresh_token(db, user_a, platforms):
     cid = connect(db, user_a, "youtube")
     refresh = _refresh_token(connection_row(db, cid))
-    assert cid in refresh_due(db, vault(), datetime.now(UTC) + timedelta(minutes=50)).refreshed
+    assert cid in refresh_due(db, access(), datetime.now(UTC) + timedelta(minutes=50)).refreshed
     row = connection_row(db, cid)
     assert _refresh_token(row) == refresh and row["status"] == "connected"
 
@@ -126,35 +126,35 @@ def test_google_refresh_keeps_the_stored_refresh_token(db, user_a, platforms):
 def test_google_invalid_grant_expires_the_connection(db, user_a, platforms):
     cid = connect(db, user_a, "youtube")
     platforms.sandbox.revoke_account_tokens("youtube", connection_row(db, cid)["platform_account_id"])
-    assert cid in refresh_due(db, vault(), datetime.now(UTC) + timedelta(minutes=50)).expired
+    assert cid in refresh_due(db, access(), datetime.now(UTC) + timedelta(minutes=50)).expired
     assert len(_mails(db, user_a)) == 1
 
 
 def test_instagram_refreshes_its_long_lived_token_once_a_day_old(db, user_a, platforms):
     platforms.sandbox.config["instagram.refresh_min_age_s"] = 0
     cid = connect(db, user_a, "instagram")
-    assert cid not in refresh_due(db, vault(), datetime.now(UTC) + timedelta(hours=23)).refreshed   # < 24 h
-    assert cid in refresh_due(db, vault(), datetime.now(UTC) + timedelta(days=7)).refreshed
+    assert cid not in refresh_due(db, access(), datetime.now(UTC) + timedelta(hours=23)).refreshed   # < 24 h
+    assert cid in refresh_due(db, access(), datetime.now(UTC) + timedelta(days=7)).refreshed
     row = connection_row(db, cid)
     assert row["refresh_token_expires_at"] == row["access_token_expires_at"]
 
 
 def test_facebook_page_tokens_are_never_refreshed(db, user_a, platforms):
     cid = connect(db, user_a, "facebook")
-    assert cid not in refresh_due(db, vault(), datetime.now(UTC) + timedelta(days=30)).refreshed
+    assert cid not in refresh_due(db, access(), datetime.now(UTC) + timedelta(days=30)).refreshed
     assert connection_row(db, cid)["status"] == "connected"
 
 
 def test_credentials_for_refreshes_an_expiring_token_on_demand(db, user_a, platforms):
     cid = connect(db, user_a, "tiktok")
-    first = credentials_for(db, vault(), cid, now=datetime.now(UTC))
+    first = credentials_for(db, access(), cid, now=datetime.now(UTC))
     assert first.account_id == connection_row(db, cid)["platform_account_id"]
     assert "creator_info" in first.account_info
     soon = datetime.now(UTC) + timedelta(hours=2) - timedelta(minutes=2)
-    refreshed = credentials_for(db, vault(), cid, now=soon)
+    refreshed = credentials_for(db, access(), cid, now=soon)
     assert refreshed.access_token != first.access_token
     platforms.sandbox.check_token("tiktok", refreshed.access_token)
-    forced = credentials_for(db, vault(), cid, True, now=soon + timedelta(minutes=1))
+    forced = credentials_for(db, access(), cid, True, now=soon + timedelta(minutes=1))
     assert forced.access_token != refreshed.access_token
 
 
@@ -162,5 +162,5 @@ def test_credentials_for_reports_a_blip_as_transient(db, user_a, platforms):
     cid = connect(db, user_a, "tiktok")
     platforms.sandbox.add_fault(Fault(platform="tiktok", operation="refresh", kind="server_error"))
     with pytest.raises(TransientError):
-        credentials_for(db, vault(), cid, now=datetime.now(UTC) + timedelta(hours=3))
+        credentials_for(db, access(), cid, now=datetime.now(UTC) + timedelta(hours=3))
     assert connection_row(db, cid)["status"] == "connected"

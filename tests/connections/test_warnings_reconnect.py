@@ -9,7 +9,7 @@ from shared.connections.refresh import credentials_for, mark_expired
 from shared.connections.warnings import enqueue_expiry_warnings
 from shared.publishing.targets import resume_after_reconnect
 from tests.connections.conftest import connect, connection_row, follow_authorize
-from tests.support.parts import base_url, vault
+from tests.support.parts import access, base_url
 
 
 def _mails(db, user, kind=None) -> list[dict]:
@@ -86,10 +86,10 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
     mark_expired(db, cid, "access_token_invalid")
     enqueued: list[list[str]] = []
 
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "tiktok", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "tiktok", base_url=base_url(),
                                                   now=datetime.now(UTC)),
                               sandbox_account=account)
-    result = complete_authorization(db, vault(), "tiktok", code=params["code"], state=params["state"],
+    result = complete_authorization(db, access(), "tiktok", code=params["code"], state=params["state"],
                                     on_targets_resumed=enqueued.append, on_reconnected=resume_after_reconnect,
                                     base_url=base_url(), now=datetime.now(UTC))
 
@@ -107,7 +107,7 @@ def test_reconnect_resumes_parked_targets(db, user_a, platforms):
     assert all(s["next_attempt_at"] <= datetime.now(UTC) and s["task_seq"] == 1 for s in resumed)
     assert sorted(s["state"] for s in states if str(s["id"]) not in parked) == ["failed"]
     # The new tokens work; a later expiry would send a new mail (new credentials generation).
-    platforms.sandbox.check_token("tiktok", credentials_for(db, vault(), cid, now=datetime.now(UTC)).access_token)
+    platforms.sandbox.check_token("tiktok", credentials_for(db, access(), cid, now=datetime.now(UTC)).access_token)
     mark_expired(db, cid, "invalid_grant")
     assert len(_mails(db, user_a, "connection_expired")) == 2
 
@@ -121,10 +121,10 @@ def test_a_failing_enqueue_hook_does_not_lose_the_reconnect(db, user_a, platform
         raise RuntimeError("queue down")
 
     account = connection_row(db, cid)["platform_account_id"]
-    params = follow_authorize(start_authorization(db, vault(), user_a["sub"], "youtube", base_url=base_url(),
+    params = follow_authorize(start_authorization(db, access(), user_a["sub"], "youtube", base_url=base_url(),
                                                   now=datetime.now(UTC)),
                               sandbox_account=account)
-    result = complete_authorization(db, vault(), "youtube", code=params["code"], state=params["state"],
+    result = complete_authorization(db, access(), "youtube", code=params["code"], state=params["state"],
                                     on_targets_resumed=broken, on_reconnected=resume_after_reconnect,
                                     base_url=base_url(), now=datetime.now(UTC))
     assert result.resumed_target_ids == parked

@@ -22,7 +22,7 @@ from shared.wsgi_server import serve_in_thread
 from tests.pipeline import echo_platform
 from tests.pipeline.api import call
 from tests.pipeline.echo_platform.server import EchoServer
-from tests.support.parts import base_url, vault
+from tests.support.parts import access, base_url
 from tests.support.stack import Harness
 
 
@@ -39,11 +39,12 @@ def echo(monkeypatch):
 
 
 def _connect(harness: Harness, user: dict[str, str]) -> str:
-    url = flow.start_authorization(harness.db, vault(), user["sub"], "echo", base_url=base_url(), now=datetime.now(UTC))
+    url = flow.start_authorization(harness.db, access(), user["sub"], "echo", base_url=base_url(),
+                                   now=datetime.now(UTC))
     answer = httpx.get(url, follow_redirects=False, timeout=10)
     assert answer.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["location"]).query).items()}
-    result = flow.complete_authorization(harness.db, vault(), "echo", code=params["code"], state=params["state"],
+    result = flow.complete_authorization(harness.db, access(), "echo", code=params["code"], state=params["state"],
                                          base_url=base_url(), now=datetime.now(UTC))
     return result.connection_ids[0]
 

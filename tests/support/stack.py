@@ -116,14 +116,15 @@ class Harness:
         from shared.connections.flow import complete_authorization, start_authorization
         from shared.publishing.targets import resume_after_reconnect
 
-        url = start_authorization(self.db, self.app.vault, user["sub"], platform,
+        url = start_authorization(self.db, self.app.account_access, user["sub"], platform,
                                   base_url=self.app.settings.functions_base_url, now=self.clock.now)
         if authorize_extra:
             url += "&" + "&".join(f"{k}={v}" for k, v in authorize_extra.items())
         response = httpx.get(url, follow_redirects=False, timeout=10)
         assert response.status_code == 302, response.text
         params = {k: v[0] for k, v in parse_qs(urlparse(response.headers["location"]).query).items()}
-        result = complete_authorization(self.db, self.app.vault, platform, code=params["code"], state=params["state"],
+        result = complete_authorization(self.db, self.app.account_access, platform, code=params["code"],
+                                        state=params["state"],
                                         on_targets_resumed=self.enqueue_targets if resume_hook else None,
                                         on_reconnected=resume_after_reconnect,
                                         base_url=self.app.settings.functions_base_url, now=self.clock.now)
@@ -178,7 +179,7 @@ class Harness:
         owner = f"owner-{user['sub'][:8]}"
         sb.add_account("blotato", f"acct-{user['sub'][:8]}", owner=owner, network="tiktok", username="brand")
         key = sb.mint_token("blotato", owner, ttl=86400).value
-        result = connect_api_key(self.db, self.app.vault, user["sub"], "blotato", api_key=key,
+        result = connect_api_key(self.db, self.app.account_access, user["sub"], "blotato", api_key=key,
                                  on_targets_resumed=self.enqueue_targets, on_reconnected=resume_after_reconnect,
                                  now=self.clock.now)
         return result.connection_ids[0]
