@@ -39,6 +39,10 @@ from flask import Flask, Response, jsonify, request
 from sandbox.core import Fault, Sandbox, TokenProblem, drop_connection, fetch_video, generic_fault
 from sandbox.graph_common import probe_codecs
 
+# Each base-URL setting of this platform and the path it is mounted at here (the local stack and the
+# tests point the setting at the sandbox: shared/local/sandbox_env.py).
+SETTINGS_PREFIXES = {"BLOTATO_API_BASE": "/blotato"}
+
 PLATFORM = "blotato"
 PRIVACY_LEVELS = ("SELF_ONLY", "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR")
 TIKTOK_BOOLEANS = ("disabledComments", "disabledDuet", "disabledStitch", "isBrandedContent", "isYourBrand",

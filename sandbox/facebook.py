@@ -57,6 +57,14 @@ from sandbox.graph_common import (
     token_error,
 )
 
+# Each base-URL setting of this platform and the path it is mounted at here (the local stack and the
+# tests point the setting at the sandbox: shared/local/sandbox_env.py).
+SETTINGS_PREFIXES = {
+    "FACEBOOK_GRAPH_BASE": "/facebook-graph",
+    "FACEBOOK_RUPLOAD_BASE": "/rupload",
+    "FACEBOOK_WWW_BASE": "/facebook-www",
+}
+
 PLATFORM = "facebook"
 ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 DAY = 86400.0

@@ -47,6 +47,14 @@ from sandbox.graph_common import (
     token_error,
 )
 
+# Each base-URL setting of this platform and the path it is mounted at here (the local stack and the
+# tests point the setting at the sandbox: shared/local/sandbox_env.py).
+SETTINGS_PREFIXES = {
+    "INSTAGRAM_GRAPH_BASE": "/instagram-graph",
+    "INSTAGRAM_API_BASE": "/instagram-api",
+    "INSTAGRAM_WWW_BASE": "/instagram-www",
+}
+
 PLATFORM = "instagram"
 # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
 DEFAULT_QUOTA_TOTAL = 50

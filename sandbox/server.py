@@ -13,6 +13,7 @@ import importlib
 import logging
 import pkgutil
 from dataclasses import dataclass
+from types import ModuleType
 
 from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler
@@ -37,13 +38,21 @@ def create_app(sb: Sandbox | None = None) -> tuple[Flask, Sandbox]:
         with sb.lock:
             sb.requests.append({"method": request.method, "path": request.path})
 
+    for mod in platform_modules():
+        mod.register(app, sb)
+    return app, sb
+
+
+def platform_modules() -> list[ModuleType]:
+    """Every platform simulator in this package (a module with a `register(app, sandbox)` function)."""
+    found = []
     for module in pkgutil.iter_modules(sandbox.__path__):
         if module.name in _NOT_PLATFORMS:
             continue
         mod = importlib.import_module(f"sandbox.{module.name}")
         if hasattr(mod, "register"):
-            mod.register(app, sb)
-    return app, sb
+            found.append(mod)
+    return found
 
 
 class _RawHeadersHandler(WSGIRequestHandler):

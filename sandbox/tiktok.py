@@ -46,6 +46,10 @@ from flask import Flask, Response, jsonify, request
 from sandbox.core import Fault, Sandbox, TokenProblem, drop_connection, fetch_video, generic_fault
 from sandbox.engagement import engagement
 
+# Each base-URL setting of this platform and the path it is mounted at here (the local stack and the
+# tests point the setting at the sandbox: shared/local/sandbox_env.py).
+SETTINGS_PREFIXES = {"TIKTOK_API_BASE": "/tiktok", "TIKTOK_WWW_BASE": "/tiktok-www"}
+
 PLATFORM = "tiktok"
 MB = 1024 * 1024
 PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]

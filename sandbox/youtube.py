@@ -64,6 +64,16 @@ from sandbox.core import Fault, Sandbox, Token, TokenProblem, bearer_token, drop
 from sandbox.engagement import engagement
 from shared.platforms.youtube.settings import CHANNEL_DAILY_UPLOADS_ASSUMED
 
+# Each base-URL setting of this platform and the path it is mounted at here (the local stack and the
+# tests point the setting at the sandbox: shared/local/sandbox_env.py).
+SETTINGS_PREFIXES = {
+    "YOUTUBE_API_BASE": "/googleapis",
+    # The OAuth hosts too: the provider reads the same settings class.
+    "GOOGLE_AUTH_BASE": "/google-accounts",
+    "GOOGLE_OAUTH_BASE": "/google-oauth2",
+    "YOUTUBE_ANALYTICS_BASE": "/youtubeanalytics",
+}
+
 PLATFORM = "youtube"
 PREFIX = "/googleapis"
 ANALYTICS_PREFIX = "/youtubeanalytics"   # youtubeanalytics.googleapis.com

@@ -48,3 +48,14 @@ def test_the_application_builds_each_provider_once_with_its_http_client(make_app
         assert app.account_access.providers(key) is first
         assert first.http is app.account_access.providers(key).http
     assert make_app().account_access.providers("tiktok") is not app.account_access.providers("tiktok")
+
+
+def test_every_platform_s_sandbox_names_each_base_url_setting_it_stands_in_for() -> None:
+    """Adding a platform adds its simulator with its SETTINGS_PREFIXES; nothing else lists its URLs."""
+    pointed = set(sandbox_env(SANDBOX))
+    for key in providers():
+        settings = adapters()[key].settings_class
+        prefix = str(settings.model_config.get("env_prefix") or "")
+        bases = {str(info.validation_alias) if isinstance(info.validation_alias, str) else f"{prefix}{name}".upper()
+                 for name, info in settings.model_fields.items() if name.endswith("_base")}
+        assert bases <= pointed, (key, bases - pointed)

@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = tuple(sorted(registry().keys()))
 QUOTED_IN_SQL = re.compile("'(" + "|".join(KEYS) + ")'")
 
-# Where keys belong: the platform packages themselves (Blotato's own API says "tiktok"), the
-# registry, and the local stack's sandbox wiring.
-HOMES = ("shared/platforms/registry.py", "shared/local/sandbox_env.py")
+# Where keys belong: the platform packages themselves (Blotato's own API says "tiktok") and the
+# registry (the sandbox, outside shared/, names its own settings and paths).
+HOMES = ("shared/platforms/registry.py",)
 PACKAGES = tuple(f"shared/platforms/{key}/" for key in KEYS)
 
 # Not generic code: the local demo's script (`make demo`) is data about which accounts to connect
