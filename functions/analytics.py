@@ -9,17 +9,30 @@ GET    /defaults               what decided experiments made the user's defaults
 PATCH  /defaults/<platform>    switch a platform's defaults on or off
 """
 
-from shared.analytics import experiments, insights
-from shared.analytics.settings import AnalyticsSettings
+from typing import TYPE_CHECKING
+
 from shared.api.dispatch import dispatch
+from shared.api.lazy import lazy_module
 from shared.app import application
 from shared.config import load
 
+if TYPE_CHECKING:
+    from shared.analytics import experiments, insights
+    from shared.analytics import settings as analytics_settings
+else:
+    # Cold start: imported by the first request that uses them.
+    experiments = lazy_module("shared.analytics.experiments")
+    insights = lazy_module("shared.analytics.insights")
+    analytics_settings = lazy_module("shared.analytics.settings")
+
+
 analytics = dispatch("analytics", {
     "GET /analytics/recommendations": lambda call: insights.recommendations(
-        application().runtime.db, call.user, call.query(insights.InsightsQuery), load(AnalyticsSettings)),
+        application().runtime.db, call.user, call.query(insights.InsightsQuery),
+        load(analytics_settings.AnalyticsSettings)),
     "GET /analytics/compare": lambda call: insights.compare(
-        application().runtime.db, call.user, call.query(insights.InsightsQuery), load(AnalyticsSettings)),
+        application().runtime.db, call.user, call.query(insights.InsightsQuery),
+        load(analytics_settings.AnalyticsSettings)),
     "POST /analytics/experiments": lambda call: experiments.create(
         application().runtime, call.user, call.body(experiments.ExperimentRequest)),
     "GET /analytics/experiments": lambda call: experiments.list_for(application().runtime.db, call.user),

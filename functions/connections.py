@@ -9,39 +9,52 @@ POST   /blotato                 {"api_key"?, "account_id"?} connect TikTok throu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.api.dispatch import Call, dispatch
-from shared.api.requests import BlotatoConnect, BlotatoKey
+from shared.api.lazy import lazy_module
 from shared.app import application
-from shared.connections import service
-from shared.connections.errors import blotato_key_as_input
-from shared.platforms.registry import registry
-from shared.publishing.targets import resume_after_reconnect
-from shared.responses import BlotatoAccount, BlotatoAccounts, Connected
+
+if TYPE_CHECKING:
+    from shared import responses
+    from shared.api import requests
+    from shared.connections import errors, service
+    from shared.platforms import registry
+    from shared.publishing import targets
+else:
+    # Cold start: imported by the first request that uses them.
+    responses = lazy_module("shared.responses")
+    requests = lazy_module("shared.api.requests")
+    errors = lazy_module("shared.connections.errors")
+    service = lazy_module("shared.connections.service")
+    registry = lazy_module("shared.platforms.registry")
+    targets = lazy_module("shared.publishing.targets")
 
 
 def _api_key_platform(call: Call) -> str:
     """The platform the route names (/connections/<key>/...): one whose accounts connect with an API key."""
     key = call.route.path.split("/")[2]
-    assert registry()[key].uses_api_key, f"{call.route.key}: {key} connects by signing in"
+    assert registry.registry()[key].uses_api_key, f"{call.route.key}: {key} connects by signing in"
     return key
 
 
-def _api_key_accounts(call: Call) -> BlotatoAccounts:
-    with blotato_key_as_input():
+def _api_key_accounts(call: Call) -> responses.BlotatoAccounts:
+    with errors.blotato_key_as_input():
         accounts = service.api_key_accounts(application().account_access.providers, _api_key_platform(call),
-                                            call.body(BlotatoKey).api_key)
-    return BlotatoAccounts(accounts=[BlotatoAccount.model_validate(account) for account in accounts])
+                                            call.body(requests.BlotatoKey).api_key)
+    return responses.BlotatoAccounts(
+        accounts=[responses.BlotatoAccount.model_validate(account) for account in accounts])
 
 
-def _connect_api_key(call: Call) -> Connected:
-    body = call.body(BlotatoConnect)
-    with blotato_key_as_input():
+def _connect_api_key(call: Call) -> responses.Connected:
+    body = call.body(requests.BlotatoConnect)
+    with errors.blotato_key_as_input():
         app = application()
         result = service.connect_api_key(app.database, app.account_access, call.user.id, _api_key_platform(call),
                                          api_key=body.api_key,
                                          account_id=body.account_id, on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect, now=app.clock())
-    return Connected(platform=result.platform, connection_ids=result.connection_ids,
+                                         on_reconnected=targets.resume_after_reconnect, now=app.clock())
+    return responses.Connected(platform=result.platform, connection_ids=result.connection_ids,
                      resumed_target_ids=result.resumed_target_ids)
 
 

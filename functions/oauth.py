@@ -9,49 +9,60 @@ POST     /complete              (signed in) the same as the callback for fronten
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import flask
 
 from shared.api.dispatch import Call, dispatch
-from shared.api.openapi import oauth_platforms
-from shared.api.requests import CompleteRequest, StartRequest
+from shared.api.lazy import lazy_module
 from shared.app import application
-from shared.connections import flow
-from shared.connections.errors import ConnectionFlowError
 from shared.http import ApiError
 from shared.log import get_logger
-from shared.platforms.errors import PlatformError
-from shared.publishing.targets import resume_after_reconnect
-from shared.responses import AuthorizationStart, OAuthCompleted
+
+if TYPE_CHECKING:
+    from shared import responses
+    from shared.api import openapi, requests
+    from shared.connections import errors, flow
+    from shared.platforms import errors as platform_errors
+    from shared.publishing import targets
+else:
+    # Cold start: imported by the first request that uses them.
+    responses = lazy_module("shared.responses")
+    openapi = lazy_module("shared.api.openapi")
+    requests = lazy_module("shared.api.requests")
+    errors = lazy_module("shared.connections.errors")
+    flow = lazy_module("shared.connections.flow")
+    platform_errors = lazy_module("shared.platforms.errors")
+    targets = lazy_module("shared.publishing.targets")
 
 log = get_logger(__name__)
 
 
-def _start(call: Call, body: StartRequest) -> AuthorizationStart:
+def _start(call: Call, body: requests.StartRequest) -> responses.AuthorizationStart:
     platform = call.params["platform"]
     app = application()
     url = flow.start_authorization(app.database, app.account_access, call.user.id, platform,
                                    return_path=body.return_path, now=app.clock(),
                                    base_url=app.settings.functions_base_url)
-    return AuthorizationStart(platform=platform, authorization_url=url)
+    return responses.AuthorizationStart(platform=platform, authorization_url=url)
 
 
-def _complete(call: Call) -> OAuthCompleted:
-    body = call.body(CompleteRequest)
+def _complete(call: Call) -> responses.OAuthCompleted:
+    body = call.body(requests.CompleteRequest)
     app = application()
     result = flow.complete_authorization(app.database, app.account_access, body.platform, code=body.code,
                                          state=body.state, error=body.error, expected_user_id=call.user.id,
                                          on_targets_resumed=app.runtime.enqueue_targets,
-                                         on_reconnected=resume_after_reconnect, now=app.clock(),
+                                         on_reconnected=targets.resume_after_reconnect, now=app.clock(),
                                          base_url=app.settings.functions_base_url)
-    return OAuthCompleted(platform=result.platform, connection_ids=result.connection_ids,
+    return responses.OAuthCompleted(platform=result.platform, connection_ids=result.connection_ids,
                           reconnected_ids=result.reconnected_ids, resumed_target_ids=result.resumed_target_ids)
 
 
 def _callback(call: Call) -> object:
     platform = call.params["platform"]
-    if platform not in oauth_platforms():
+    if platform not in openapi.oauth_platforms():
         raise ApiError(404, "not_found", "There is nothing at this address.")
     args = call.request.args
     return_path: str | None = None
@@ -60,10 +71,10 @@ def _callback(call: Call) -> object:
         result = flow.complete_authorization(
             app.database, app.account_access, platform, code=args.get("code"), state=args.get("state"),
             error=args.get("error"), on_targets_resumed=app.runtime.enqueue_targets,
-            on_reconnected=resume_after_reconnect, now=app.clock(), base_url=app.settings.functions_base_url)
+            on_reconnected=targets.resume_after_reconnect, now=app.clock(), base_url=app.settings.functions_base_url)
         return_path = result.return_path
         query = {"connected": platform, "accounts": str(len(result.connection_ids))}
-    except (ConnectionFlowError, PlatformError) as exc:
+    except (errors.ConnectionFlowError, platform_errors.PlatformError) as exc:
         log.info("oauth callback refused", platform=platform, reason=getattr(exc, "code", ""))
         query = {"error": flow.user_message(exc, platform), "platform": platform}
     frontend = app.settings.frontend_url.rstrip("/")
@@ -71,8 +82,8 @@ def _callback(call: Call) -> object:
 
 
 oauth = dispatch("oauth", {
-    "POST /oauth/start/{platform}": lambda call: _start(call, call.body(StartRequest)),
-    "GET /oauth/start/{platform}": lambda call: _start(call, call.query(StartRequest)),
+    "POST /oauth/start/{platform}": lambda call: _start(call, call.body(requests.StartRequest)),
+    "GET /oauth/start/{platform}": lambda call: _start(call, call.query(requests.StartRequest)),
     "GET /oauth/callback/{platform}": _callback,
     "POST /oauth/complete": _complete,
 })

@@ -6,8 +6,17 @@ creator's current privacy choices. Built by shared/api/catalog.py from the same
 declarations the publish request is checked against.
 """
 
-from shared.api.catalog import platform_catalog
+from typing import TYPE_CHECKING
+
 from shared.api.dispatch import dispatch
+from shared.api.lazy import lazy_module
 from shared.app import application
 
-platforms = dispatch("platforms", {"GET /platforms": lambda call: platform_catalog(application().runtime, call.user)})
+if TYPE_CHECKING:
+    from shared.api import catalog
+else:
+    catalog = lazy_module("shared.api.catalog")  # cold start: imported by the first request
+
+platforms = dispatch("platforms", {
+    "GET /platforms": lambda call: catalog.platform_catalog(application().runtime, call.user),
+})

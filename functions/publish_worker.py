@@ -6,12 +6,19 @@ delivery itself should be retried by Cloud Tasks: duplicates and stale tasks are
 successful no-ops.
 """
 
+from typing import TYPE_CHECKING
+
 import flask
 
 from shared.api.endpoints import internal_endpoint
+from shared.api.lazy import lazy_module
 from shared.app import application
 from shared.http import ApiError
-from shared.publishing.worker import advance
+
+if TYPE_CHECKING:
+    from shared.publishing import worker
+else:
+    worker = lazy_module("shared.publishing.worker")  # cold start: imported by the first task
 
 
 @internal_endpoint
@@ -21,5 +28,5 @@ def publish_worker(request: flask.Request) -> dict[str, object]:
     if not isinstance(target_id, str):
         raise ApiError(400, "bad_task", "A publish task needs a target_id.")
     seq = payload.get("seq")
-    outcome = advance(application().runtime, target_id, seq if isinstance(seq, int) else None)
+    outcome = worker.advance(application().runtime, target_id, seq if isinstance(seq, int) else None)
     return {"target_id": target_id, "outcome": outcome}

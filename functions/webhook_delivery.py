@@ -4,12 +4,19 @@ The body is {"delivery_id", "attempt"}. The answer is 2xx whatever the endpoint 
 the attempt is recorded and the next one scheduled by us, not by Cloud Tasks' retries.
 """
 
+from typing import TYPE_CHECKING
+
 import flask
 
 from shared.api.endpoints import internal_endpoint
+from shared.api.lazy import lazy_module
 from shared.app import application
 from shared.http import ApiError
-from shared.webhooks.delivery import deliver
+
+if TYPE_CHECKING:
+    from shared.webhooks import delivery
+else:
+    delivery = lazy_module("shared.webhooks.delivery")  # cold start: imported by the first task
 
 
 @internal_endpoint
@@ -19,6 +26,6 @@ def webhook_delivery(request: flask.Request) -> dict[str, object]:
     if not isinstance(delivery_id, str) or not isinstance(attempt, int):
         raise ApiError(400, "bad_task", "A webhook task needs a delivery_id and an attempt number.")
     app = application()
-    return {"delivery_id": delivery_id, "outcome": deliver(app.database, app.queue, delivery_id, attempt,
+    return {"delivery_id": delivery_id, "outcome": delivery.deliver(app.database, app.queue, delivery_id, attempt,
                                                                  app.clock(), vault=app.vault,
                                                                  settings=app.settings)}

@@ -11,14 +11,24 @@ POST   /<id>/test           send a `webhook.test` event now and answer with how 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.api.dispatch import Call, dispatch
+from shared.api.lazy import lazy_module
 from shared.app import application
-from shared.responses import WebhookTestResult
-from shared.webhooks import delivery
-from shared.webhooks import endpoints as service
+
+if TYPE_CHECKING:
+    from shared import responses
+    from shared.webhooks import delivery
+    from shared.webhooks import endpoints as service
+else:
+    # Cold start: imported by the first request that uses them.
+    responses = lazy_module("shared.responses")
+    delivery = lazy_module("shared.webhooks.delivery")
+    service = lazy_module("shared.webhooks.endpoints")
 
 
-def _send_test(call: Call) -> WebhookTestResult:
+def _send_test(call: Call) -> responses.WebhookTestResult:
     endpoint_id = call.params["webhook_id"]
     app = application()
     service.get_endpoint(app.database, call.user, endpoint_id)  # 404 unless it is the user's

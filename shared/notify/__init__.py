@@ -1,6 +1,6 @@
-"""Notification mails: templates, the outbox in PostgreSQL, SMTP delivery, a local SMTP server."""
+"""Notification mails: templates, the outbox in PostgreSQL (`outbox`), SMTP delivery (`mailer`),
+a local SMTP server.
 
-from shared.notify.mailer import Mailer, SmtpMailer
-from shared.notify.outbox import MAX_ATTEMPTS, drain_outbox, queue_email
-
-__all__ = ["MAX_ATTEMPTS", "Mailer", "SmtpMailer", "drain_outbox", "queue_email"]
+No re-exports here: importing `shared.notify.preferences` (the /me routes) must not load the
+outbox with psycopg and the SMTP client.
+"""
