@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from shared.api.dispatch import dispatch
 from shared.api.lazy import lazy_module
 from shared.app import application
-from shared.config import load
 
 if TYPE_CHECKING:
+    from shared import config
     from shared.analytics import experiments, insights
     from shared.analytics import settings as analytics_settings
 else:
+    config = lazy_module("shared.config")
     # Cold start: imported by the first request that uses them.
     experiments = lazy_module("shared.analytics.experiments")
     insights = lazy_module("shared.analytics.insights")
@@ -29,10 +30,10 @@ else:
 analytics = dispatch("analytics", {
     "GET /analytics/recommendations": lambda call: insights.recommendations(
         application().runtime.db, call.user, call.query(insights.InsightsQuery),
-        load(analytics_settings.AnalyticsSettings)),
+        config.load(analytics_settings.AnalyticsSettings)),
     "GET /analytics/compare": lambda call: insights.compare(
         application().runtime.db, call.user, call.query(insights.InsightsQuery),
-        load(analytics_settings.AnalyticsSettings)),
+        config.load(analytics_settings.AnalyticsSettings)),
     "POST /analytics/experiments": lambda call: experiments.create(
         application().runtime, call.user, call.body(experiments.ExperimentRequest)),
     "GET /analytics/experiments": lambda call: experiments.list_for(application().runtime.db, call.user),

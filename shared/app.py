@@ -19,10 +19,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.config import CoreSettings, load
-
 if TYPE_CHECKING:
     from shared.captions.settings import CaptionSettings
+    from shared.config import CoreSettings
     from shared.connections.access import AccountAccess
     from shared.connections.vault import TokenVault
     from shared.db.database import Database
@@ -85,6 +84,8 @@ class Application:
 
     @property
     def settings(self) -> CoreSettings:
+        from shared.config import CoreSettings
+
         return self._part("settings", lambda: load(CoreSettings))
 
     @property
@@ -180,6 +181,14 @@ class Application:
         settings = self.settings
         return Database(settings.database_url or admin_url(), min_size=settings.db_pool_min,
                         max_size=settings.db_pool_max)
+
+
+def load(settings_cls: type[T]) -> T:
+    # Imported on the first read, not with this module: pydantic-settings (~30 ms) is no part of a
+    # function's import, which every cold start pays.
+    from shared.config import load as read
+
+    return read(settings_cls)  # type: ignore[type-var, no-any-return]
 
 
 def bootstrap(**parts: Any) -> Application:

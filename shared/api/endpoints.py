@@ -14,11 +14,9 @@ import flask
 from shared.api.routes import methods_for
 from shared.api_error import ApiError
 from shared.app import application
-from shared.config import load
 from shared.http import _request_id, framework_errors_as_json, guarded
 from shared.log import bind_context, clear_context, get_logger
 from shared.tasks.oidc import TaskAuthError, verify_task_request
-from shared.tasks.settings import TasksSettings
 
 log = get_logger(__name__)
 
@@ -54,6 +52,10 @@ def internal_endpoint(handler: Callable[[flask.Request], Any]) -> Callable[[flas
         bind_context(request_id=_request_id(request))
 
         def call() -> Any:
+            # Read per task call, not imported with the module: pydantic-settings is no part of cold start.
+            from shared.config import load
+            from shared.tasks.settings import TasksSettings
+
             try:
                 app = application()
                 verify_task_request(request.headers, settings=load(TasksSettings),

@@ -32,11 +32,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.config import ConfigError
 from shared.log import get_logger
-from shared.tasks.settings import TasksSettings
+
+if TYPE_CHECKING:
+    from shared.tasks.settings import TasksSettings
 
 log = get_logger(__name__)
 
@@ -172,6 +173,8 @@ def verify_task_request(
         # The emulator signs nothing; it marks deliveries with X-CloudTasks-QueueName.
         return
     if not settings.tasks_audience or not settings.tasks_service_account:
+        from shared.config import ConfigError  # with the settings: pydantic-settings is no part of cold start
+
         raise ConfigError(
             "Invalid configuration: TASKS_AUDIENCE and TASKS_SERVICE_ACCOUNT are required to verify "
             "Cloud Tasks calls in production"

@@ -24,9 +24,9 @@ NEVER_AT_IMPORT = ("av", "PIL", "numpy", "yake", "google.genai", "google.cloud.t
 
 # Loaded by the first request of a route that needs them (functions/*.py name their services with
 # shared/api/lazy.py): the database driver, the HTTP client, the platform packages, the request and
-# response models.
+# response models; the settings classes (pydantic-settings), read when a request first asks the application.
 FIRST_REQUEST_ONLY = ("psycopg", "httpx", "shared.platforms.registry", "shared.publishing.requests",
-                      "shared.responses", "shared.api.requests", "shared.connections.store")
+                      "shared.responses", "shared.api.requests", "shared.connections.store", "pydantic_settings")
 
 
 def loaded_by(function: str) -> set[str]:
