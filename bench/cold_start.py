@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 7
+# Fresh interpreters per function; the functions are measured in rounds (each round imports every one), so
+# a busy moment on a shared machine lands on all of them alike instead of on whichever ran then.
+RUNS = int(os.environ.get("COLD_START_RUNS", "15"))
 GOAL_MS = 250.0
 GOAL_MB = 64.0
 
@@ -158,13 +160,18 @@ def measure(module: str, runs: int = RUNS) -> Import:
     return _summary([_sample(module, ROOT, first_request=True) for _ in range(runs)])
 
 
-def measure_beside(module: str, before: Path, runs: int = RUNS) -> tuple[Import, Import]:
-    """The import in the `before` tree and in this one, runs alternating: (before, now)."""
-    then, now = [], []
+def measure_in_rounds(modules: list[str], before: Path | None,
+                      runs: int = RUNS) -> dict[str, tuple[Import | None, Import]]:
+    """Every module's import, `runs` rounds of all of them; in each, the `before` tree's run next to this one's."""
+    then: dict[str, list[dict[str, Any]]] = {module: [] for module in modules}
+    now: dict[str, list[dict[str, Any]]] = {module: [] for module in modules}
     for _ in range(runs):
-        then.append(_sample(module, before))
-        now.append(_sample(module, ROOT, first_request=True))
-    return _summary(then), _summary(now)
+        for module in modules:
+            if before is not None:
+                then[module].append(_sample(module, before))
+            now[module].append(_sample(module, ROOT, first_request=True))
+    return {module: (_summary(then[module]) if before is not None else None, _summary(now[module]))
+            for module in modules}
 
 
 def _tree_at(commit: str, folder: Path) -> Path:
@@ -206,13 +213,8 @@ def _report(before_commit: str, before_tree: Path | None) -> str:
     load_before = _load()
     baseline = measure("json")  # the interpreter alone (json is imported by the probe anyway)
     framework = measure("functions_framework")
-    rows = []
-    for module in function_modules():
-        if before_tree is None:
-            rows.append(_row(module, measure(module), None))
-        else:
-            then, now = measure_beside(module, before_tree)
-            rows.append(_row(module, now, then))
+    measured = measure_in_rounds(function_modules(), before_tree)
+    rows = [_row(module, now, then) for module, (then, now) in measured.items()]
     before_head = f"Before ({before_commit}): CPU ms / MB / modules | " if before_commit else ""
     before_rule = "---|" if before_commit else ""
     command = f"COLD_START_BEFORE={before_commit} " if before_commit else ""
@@ -222,7 +224,8 @@ def _report(before_commit: str, before_tree: Path | None) -> str:
         "## Cold start per function",
         "",
         f"Command: `{command}.venv/bin/python -m bench cold_start`. Each `functions/<name>.py` imported in "
-        f"{RUNS} fresh interpreters; medians.{beside} Wall time is noisy on a shared machine; CPU time (user + sys of "
+        f"{RUNS} fresh interpreters, in {RUNS} rounds over all the functions; medians.{beside} Wall time is noisy "
+        "on a shared machine; CPU time (user + sys of "
         "the import) is the steadier figure and the one the goal is judged on. Goals: < 250 ms CPU and "
         f"< 64 MB RSS per function. Machine: {os.cpu_count()} CPU(s), load average {load_before} at the start and "
         f"{_load()} at the end.",
@@ -245,11 +248,12 @@ def _report(before_commit: str, before_tree: Path | None) -> str:
         "it; the route's request and response models), and import plus those together. Not in it: connecting "
         "to the database and the work of the request itself.",
         "",
-        "What every function pays at import: `functions_framework` (above), pydantic and pydantic-settings (the "
-        "settings classes are built at import), structlog and the dispatcher with the route table; "
-        "`functions.health` is that floor (it imports no service), and every other function's module adds a "
-        "few small modules and ~2 ms to it, so rows that differ by less than ~30 ms differ by the machine's "
-        "noise, and the goal has no margin left until the floor itself shrinks. A function "
+        "What every function pays at import: `functions_framework` (above), pydantic, structlog and the "
+        "dispatcher with the route table; the settings classes (pydantic-settings, ~30 ms) load when a request "
+        "first asks the application for a setting. `functions.health` is that floor (it imports no service), "
+        "and every other function's module adds a few small modules and a few ms to it (the modules column), "
+        "so rows that differ by less than ~30 ms differ by the machine's noise (this is a virtual machine "
+        "whose CPU time for the same import varies by a quarter between runs). A function "
         "module names its routes' services with `lazy_module(...)` (the type checker sees the real modules), so "
         "none loads psycopg, httpx, the platform packages, the publish request models or the response models "
         "at import (the heavy-libraries column); each route's first request imports what its handler uses. "
