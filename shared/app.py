@@ -86,7 +86,7 @@ class Application:
     def settings(self) -> CoreSettings:
         from shared.config import CoreSettings
 
-        return self._part("settings", lambda: load(CoreSettings))
+        return self._part("settings", lambda: _read(CoreSettings))
 
     @property
     def clock(self) -> Clock:
@@ -101,7 +101,7 @@ class Application:
     def storage_settings(self) -> StorageSettings:
         from shared.storage.settings import StorageSettings
 
-        return self._part("storage_settings", lambda: load(StorageSettings))
+        return self._part("storage_settings", lambda: _read(StorageSettings))
 
     @property
     def storage(self) -> Storage:
@@ -118,7 +118,7 @@ class Application:
             from shared.tasks.client import queue_from_settings
             from shared.tasks.settings import TasksSettings
 
-            return queue_from_settings(load(TasksSettings), self.settings.environment)
+            return queue_from_settings(_read(TasksSettings), self.settings.environment)
 
         return self._part("queue", build)
 
@@ -156,13 +156,13 @@ class Application:
     def media_settings(self) -> MediaSettings:
         from shared.media.settings import MediaSettings
 
-        return self._part("media_settings", lambda: load(MediaSettings))
+        return self._part("media_settings", lambda: _read(MediaSettings))
 
     @property
     def caption_settings(self) -> CaptionSettings:
         from shared.captions.settings import CaptionSettings
 
-        return self._part("caption_settings", lambda: load(CaptionSettings))
+        return self._part("caption_settings", lambda: _read(CaptionSettings))
 
     @property
     def runtime(self) -> Runtime:
@@ -183,12 +183,12 @@ class Application:
                         max_size=settings.db_pool_max)
 
 
-def load(settings_cls: type[T]) -> T:
-    # Imported on the first read, not with this module: pydantic-settings (~30 ms) is no part of a
-    # function's import, which every cold start pays.
-    from shared.config import load as read
+def _read(settings_cls: type[T]) -> T:
+    """`shared.config.load`, imported on the first read, not with this module: pydantic-settings
+    (~30 ms) is no part of a function's import, which every cold start pays."""
+    from shared.config import load
 
-    return read(settings_cls)  # type: ignore[type-var, no-any-return]
+    return load(settings_cls)  # type: ignore[type-var, no-any-return]
 
 
 def bootstrap(**parts: Any) -> Application:

@@ -87,8 +87,13 @@ def start_request(request: flask.Request) -> None:
     bind_context(request_id=_request_id(request))
 
 
+def error_body(code: str, message: str, detail: Any = None, request_id: str | None = None) -> dict[str, Any]:
+    """Every error, from every route (the document's `ErrorBody`)."""
+    return {"code": code, "message": message, "detail": detail, "request_id": request_id}
+
+
 def error_response(status: int, code: str, message: str, detail: Any = None) -> flask.Response:
-    body = {"code": code, "message": message, "detail": detail, "request_id": _current_request_id()}
+    body = error_body(code, message, detail, _current_request_id())
     return _cors(flask.make_response(flask.jsonify(body), status))
 
 

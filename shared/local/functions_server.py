@@ -21,7 +21,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import WSGIRequestHandler
 
 from shared.db.local import PROJECT_ROOT
-from shared.http import _request_id, error_response
+from shared.http import _request_id, error_body, error_response
 from shared.log import bind_context
 from shared.platforms import adapters
 from shared.wsgi_server import RunningServer, serve_in_thread
@@ -123,7 +123,7 @@ class FunctionsRequestHandler(WSGIRequestHandler):
         """What the server answers before a function sees the request (a request line or header over
         64 KB: 414/431, a malformed request: 400), as the same JSON error body every route answers."""
         text = _SERVER_ERRORS.get(code, "We couldn't read that request. Please check it and try again.")
-        body = json.dumps({"code": f"http_{code}", "message": text, "detail": None, "request_id": None}).encode()
+        body = json.dumps(error_body(f"http_{code}", text)).encode()
         self.close_connection = True
         try:
             self.send_response(code, message)

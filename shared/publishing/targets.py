@@ -153,11 +153,7 @@ def hold_for_slot(conn: Conn, target_id: str, *, source: str, slot: datetime,
 @_action("cancel")
 def cancel(conn: Conn, target_id: str) -> dict[str, Any] | None:
     """The user's cancel, in the user's transaction (the SQL function checks owner and state)."""
-    row = conn.execute("select * from cancel_target(%s)", (target_id,)).fetchone()
-    if row is None or row["id"] is None:
-        return None
-    _check_result("cancel", row["state"])
-    return dict(row)
+    return _by_sql_function(conn, "cancel", "cancel_target", target_id)
 
 
 @_action("unstage")
@@ -177,17 +173,18 @@ def mark_unstage(conn: Conn, target_id: str, now: datetime) -> dict[str, Any]:
 @_action("retry")
 def retry(conn: Conn, target_id: str) -> dict[str, Any] | None:
     """The user's retry of a failed target, in the user's transaction (the SQL function checks)."""
-    row = conn.execute("select * from retry_target(%s)", (target_id,)).fetchone()
+    return _by_sql_function(conn, "retry", "retry_target", target_id)
+
+
+def _by_sql_function(conn: Conn, action: str, function: str, target_id: str) -> dict[str, Any] | None:
+    """Run the SQL function that does `action` (None: not the user's, or not in a state it applies to);
+    what it wrote must be one of the action's destinations."""
+    row = conn.execute(sql.SQL("select * from {}(%s)").format(sql.Identifier(function)), (target_id,)).fetchone()
     if row is None or row["id"] is None:
         return None
-    _check_result("retry", row["state"])
+    if State(row["state"]) not in destinations(action):
+        raise TransitionError(f"{action} left a target {row['state']}")
     return dict(row)
-
-
-def _check_result(action: str, state: str) -> None:
-    """What a SQL function wrote is one of its action's destinations."""
-    if State(state) not in destinations(action):
-        raise TransitionError(f"{action} left a target {state}")
 
 
 @_action("resume_after_reconnect")
